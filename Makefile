@@ -1,0 +1,57 @@
+# den: a thin wrapper over CMake. The two set-up commands are
+#   make up     install what is missing, build, bring up Envfile.example
+#   make test   install what is missing, build, run every test
+BUILD      ?= build
+TEST_BUILD ?= build-test
+FUZZ_BUILD ?= build-fuzz
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+DEN        := $(BUILD)/den
+
+.PHONY: all deps configure build test up install fuzz bench format clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+
+build: $(BUILD)/CMakeCache.txt
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# Tests run against a sanitized build (ASan + UBSan) of den itself.
+test: deps
+	@cmake -S . -B $(TEST_BUILD) -DDEN_SANITIZE=ON >/dev/null
+	@cmake --build $(TEST_BUILD) -j $(JOBS)
+	@cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# This issue's `up`: check Envfile.example and show its machines. Later
+# issues make it bring the machine up for real.
+up: deps build
+	@DEN_ENVFILE=Envfile.example ./$(DEN) validate
+	@DEN_ENVFILE=Envfile.example ./$(DEN) status
+
+install: build
+	@DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX) >/dev/null
+	@echo "installed den to $(DESTDIR)$(PREFIX)/bin/den"
+
+fuzz:
+	@scripts/deps.sh fuzz
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DDEN_FUZZ=ON -DDEN_TESTS=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_envfile
+	@mkdir -p $(FUZZ_BUILD)/corpus
+	@cp tests/envfiles/good/*.yml templates/*.yml Envfile.example $(FUZZ_BUILD)/corpus/ 2>/dev/null; true
+	$(FUZZ_BUILD)/fuzz_envfile -max_total_time=60 -max_len=65536 \
+	  -dict=tests/fuzz/envfile.dict $(FUZZ_BUILD)/corpus
+
+bench: build
+	@bench/startup.sh $(DEN) $(BUILD)/bench_startup
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DEN_CMD_CMD_H
+#define DEN_CMD_CMD_H
+
+/*
+ * What every command gets from cmd/main.c. A command is
+ *	int cmd_NAME(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+ * argv[0] is the command's name; global options (-C, -v, -q, --json,
+ * --no-color) are already taken out. The table's flags say what main sets
+ * up first: NEED_ENVFILE finds and reads the Envfile into ctx->ef;
+ * NEED_LOCK also takes the project lock.
+ */
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/envfile.h"
+#include "core/err.h"
+#include "core/log.h"
+
+enum cmd_flags {
+	NEED_ENVFILE = 1 << 0, /* find and read the Envfile */
+	NEED_LOCK = 1 << 1,    /* take .den/env.lock (implies NEED_ENVFILE) */
+	REPORTS = 1 << 2,      /* accepts --json */
+	PLUMBING = 1 << 3,     /* for den itself and scripts; listed apart in `den help` */
+	NOT_YET = 1 << 4,      /* in the table, implemented by a later issue */
+};
+
+struct den_ctx {
+	const char *self;   /* path of the running den, for re-exec */
+	char *cwd;          /* working directory after -C */
+	bool json;          /* --json: machine-readable output on stdout */
+	bool color;         /* colour on stdout */
+	char *root;         /* project root (NEED_ENVFILE) */
+	char *envfile_path; /* absolute path of the Envfile (NEED_ENVFILE) */
+	struct envfile *ef; /* the Envfile, read and checked (NEED_ENVFILE) */
+	int lock_fd;        /* held project lock (NEED_LOCK), else -1 */
+};
+
+struct den_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+	unsigned flags;      /* enum cmd_flags */
+	const char *summary; /* one line for `den help` */
+};
+
+/* The command table (cmd/main.c). */
+extern const struct den_cmd den_commands[];
+const struct den_cmd *cmd_find(const char *name);
+
+/* Full help of a command (cmd/help.c); NULL when it has none. */
+const char *cmd_help_text(const char *name);
+
+/* Prints j on stdout, indented, and drops the reference. */
+int cmd_print_json(json_t *j, struct den_err *err);
+
+/* Getopt wrapper: resets getopt for argv, which starts at the command name. */
+void cmd_getopt_reset(void);
+
+int cmd_help(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_version(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_init(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_validate(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_status(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_not_yet(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+
+#endif

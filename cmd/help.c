@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `den help`, `den help CMD`, `den CMD --help`. Each command's full text
+ * lives here, beside the others, like git's Documentation; a command's
+ * issue updates its entry when it lands.
+ */
+#include "cmd/cmd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	const char *text;
+} help_texts[] = {
+	{ "up", "usage: den up [MACHINE...] [--provider P] [--no-provision]\n"
+		"                [--provision-with NAME,...]\n\n"
+		"Creates the machines of the Envfile (all of them, or those named; a matrix name\n"
+		"selects the whole matrix), starts them, waits for SSH and runs their\n"
+		"provisioners. Boxes are downloaded first when missing.\n" },
+	{ "halt", "usage: den halt [MACHINE...] [-f|--force]\n\n"
+		  "Stops machines gracefully, within graceful_halt_timeout; --force stops them\n"
+		  "at once. Their disks are kept: `den up` starts them again.\n" },
+	{ "reload", "usage: den reload [MACHINE...] [--provision]\n\n"
+		    "Halts and starts machines, picking up Envfile changes.\n" },
+	{ "destroy", "usage: den destroy [MACHINE...] [-f|--force]\n\n"
+		     "Stops machines and deletes everything den keeps for them in .den/.\n" },
+	{ "suspend", "usage: den suspend [MACHINE...]\n\nPauses machines with their memory kept.\n" },
+	{ "resume", "usage: den resume [MACHINE...]\n\nContinues suspended machines.\n" },
+	{ "snapshot", "usage: den snapshot save|restore|list|delete [MACHINE] [NAME]\n\n"
+		      "Named snapshots of a machine.\n" },
+	{ "status", "usage: den status [MACHINE...] [--json]\n\n"
+		    "Shows each machine of the Envfile with its state, provider and box.\n"
+		    "MACHINE may be a name, a matrix name or a pattern such as 'web*'.\n\n"
+		    "  --json    print the same as JSON on stdout\n" },
+	{ "global-status", "usage: den global-status [--prune] [--json]\n\n"
+			   "Shows every machine den knows of, in every project.\n" },
+	{ "port", "usage: den port [MACHINE] [--json]\n\nShows a machine's forwarded ports.\n" },
+	{ "ssh", "usage: den ssh [MACHINE] [-c CMD] [-- SSH-ARGS...]\n\n"
+		 "Logs in to a machine (the primary one by default) with OpenSSH, or runs CMD.\n" },
+	{ "ssh-config", "usage: den ssh-config [MACHINE...]\n\n"
+			"Prints Host blocks for `ssh -F`, scp and rsync.\n" },
+	{ "exec", "usage: den exec [MACHINE...|--all] -- CMD...\n\n"
+		  "Runs CMD on machines in parallel and prints a table of exit codes and times.\n" },
+	{ "upload", "usage: den upload SRC [DST] [MACHINE]\n\nCopies SRC into a machine.\n" },
+	{ "rsync", "usage: den rsync [MACHINE...]\n\nSyncs folders of type rsync into machines.\n" },
+	{ "provision", "usage: den provision [MACHINE...] [--provision-with NAME,...]\n\n"
+		       "Runs the provisioners of running machines.\n" },
+	{ "box", "usage: den box add|list|remove|outdated|update|prune|build|publish|package ...\n\n"
+		 "Manages boxes: the versioned OS images machines start from.\n" },
+	{ "init", "usage: den init [TEMPLATE] [--box NAME] [--force] [--list]\n\n"
+		  "Writes an Envfile in the current folder from a template:\n"
+		  "  default   one machine with the project folder synced to /work\n"
+		  "  multi     a web and a db machine\n"
+		  "  matrix    one machine per Debian release, for testing across them\n\n"
+		  "  --box NAME  use box NAME instead of den/debian-12\n"
+		  "  --force     overwrite an existing Envfile\n"
+		  "  --list      list the templates\n" },
+	{ "validate", "usage: den validate [--json]\n\n"
+		      "Reads the Envfile and reports every mistake with its line and column.\n"
+		      "Exits 0 when the Envfile is valid, 2 when it is not. Nothing is changed.\n\n"
+		      "  --json    print the machines as den sees them (defaults merged, matrix\n"
+		      "            expanded) as JSON on stdout\n" },
+	{ "version", "usage: den version [--json]\n\n"
+		     "Prints den's version; with -v or --json also the libraries it uses.\n" },
+	{ "help", "usage: den help [COMMAND]\n\nShows the commands, or one command's help.\n" },
+	{ "vmm", "usage: den vmm run --kernel BZIMAGE [--initrd FILE] [--cmdline STR] ...\n\n"
+		 "Boots a VM in the foreground with den's own VMM (plumbing).\n" },
+	{ "container", "usage: den container run ...\n\n"
+		       "Runs a machine's container in the foreground (plumbing).\n" },
+};
+
+const char *cmd_help_text(const char *name)
+{
+	for (size_t i = 0; i < sizeof(help_texts) / sizeof(help_texts[0]); i++)
+		if (strcmp(help_texts[i].name, name) == 0)
+			return help_texts[i].text;
+	return NULL;
+}
+
+static void list_commands(bool plumbing)
+{
+	for (const struct den_cmd *c = den_commands; c->name != NULL; c++) {
+		if (!!(c->flags & PLUMBING) != plumbing)
+			continue;
+		printf("   %-14s %s%s\n", c->name, c->summary,
+		       (c->flags & NOT_YET) ? " (not yet)" : "");
+	}
+}
+
+int cmd_help(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
+{
+	(void)ctx;
+	if (argc >= 2 && argv[1] != NULL) {
+		const struct den_cmd *c = cmd_find(argv[1]);
+		const char *text = cmd_help_text(argv[1]);
+
+		if (c == NULL || text == NULL)
+			return den_err_usage(err, "no help for '%s': it is not a den command; see "
+					     "`den help`", argv[1]);
+		fputs(text, stdout);
+		if (c->flags & NOT_YET)
+			puts("\n(This command is not implemented in this version yet.)");
+		return 0;
+	}
+	puts("den: declarative development machines from an Envfile\n\n"
+	     "usage: den [-C DIR] [-v | -q] [--json] [--no-color] COMMAND [ARGS...]\n\n"
+	     "Commands:");
+	list_commands(false);
+	puts("\nPlumbing:");
+	list_commands(true);
+	puts("\nOptions for every command:\n"
+	     "   -C DIR         act as if den was started in DIR\n"
+	     "   -v, -vv        say more; -q says only errors\n"
+	     "   --json         machine-readable output, for commands that report\n"
+	     "   --no-color     no colour (NO_COLOR=1 does the same)\n\n"
+	     "`den help COMMAND` or `den COMMAND --help` shows a command's help.");
+	return 0;
+}

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Checks that need every machine, or the host: names unique after matrix
+ * expansion, one primary at most, host ports not forwarded twice, private
+ * IPs not given twice, synced folder host paths present, provisioner
+ * names unique and before/after pointing at real steps. Read-only: a
+ * check never creates anything.
+ */
+#include "core/envfile-internal.h"
+
+#include <string.h>
+#include <sys/stat.h>
+
+static bool any_addr(const char *ip)
+{
+	return strcmp(ip, "0.0.0.0") == 0 || strcmp(ip, "::") == 0;
+}
+
+static bool ports_clash(const struct forwarded_port *a, const struct forwarded_port *b)
+{
+	if (a->host != b->host || a->protocol != b->protocol)
+		return false;
+	if (a->auto_correct && b->auto_correct)
+		return false; /* both give way: den picks free ports at up */
+	return strcmp(a->host_ip, b->host_ip) == 0 || any_addr(a->host_ip) ||
+	       any_addr(b->host_ip);
+}
+
+static int check_ports(struct ectx *c, struct envfile *ef)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < ef->n_machines; i++) {
+		struct machine *m = &ef->machines[i];
+
+		for (size_t p = 0; p < m->n_ports; p++) {
+			struct forwarded_port *fp = &m->ports[p];
+			bool done = false;
+
+			/* Compare with every earlier port, in this machine or before it. */
+			for (size_t j = 0; j <= i && !done; j++) {
+				struct machine *o = &ef->machines[j];
+				size_t end = j == i ? p : o->n_ports;
+
+				for (size_t q = 0; q < end && !done; q++) {
+					if (!ports_clash(fp, &o->ports[q]))
+						continue;
+					done = true;
+					rc = ectx_error_at(
+						c, fp->pos,
+						"host port %u/%s of machine '%s' is already forwarded "
+						"by machine '%s' (line %d)%s",
+						fp->host, envfile_proto_name(fp->protocol), m->name,
+						o->name, o->ports[q].pos.line,
+						m->matrix_of != NULL
+							? "; a matrix makes several machines, so give "
+							  "the port auto_correct: true"
+							: "; pick another host port");
+				}
+			}
+		}
+	}
+	return rc;
+}
+
+static int check_names(struct ectx *c, struct envfile *ef)
+{
+	const struct machine *primary = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; i < ef->n_machines; i++) {
+		struct machine *m = &ef->machines[i];
+
+		if (strlen(m->name) > 63)
+			rc = ectx_error_at(c, m->pos, "machine name '%s' is longer than 63 characters",
+					   m->name);
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(ef->machines[j].name, m->name) == 0) {
+				rc = ectx_error_at(c, m->pos,
+						   "two machines are called '%s' (the other is at "
+						   "line %d)%s",
+						   m->name, ef->machines[j].pos.line,
+						   m->matrix_of ? "; a matrix made this name" : "");
+				break;
+			}
+		}
+		if (m->primary && primary != NULL)
+			rc = ectx_error_at(c, m->pos,
+					   "machines '%s' and '%s' are both primary; only one can be",
+					   primary->name, m->name);
+		else if (m->primary)
+			primary = m;
+	}
+	return rc;
+}
+
+static int check_networks(struct ectx *c, struct envfile *ef)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < ef->n_machines; i++) {
+		for (size_t a = 0; a < ef->machines[i].n_networks; a++) {
+			struct private_network *n = &ef->machines[i].networks[a];
+
+			for (size_t j = 0; j <= i; j++) {
+				size_t end = j == i ? a : ef->machines[j].n_networks;
+				for (size_t b = 0; b < end; b++) {
+					if (strcmp(ef->machines[j].networks[b].ip, n->ip) == 0)
+						rc = ectx_error_at(
+							c, n->pos,
+							"private network ip %s of machine '%s' is "
+							"already given to machine '%s'",
+							n->ip, ef->machines[i].name,
+							ef->machines[j].name);
+				}
+			}
+		}
+	}
+	return rc;
+}
+
+static int check_folders(struct ectx *c, struct machine *m)
+{
+	struct stat st;
+	int rc = 0;
+
+	for (size_t i = 0; i < m->n_folders; i++) {
+		struct synced_folder *f = &m->folders[i];
+
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(m->folders[j].guest, f->guest) == 0)
+				rc = ectx_error_at(c, f->pos,
+						   "machine '%s' syncs two folders to %s (the other "
+						   "is at line %d)",
+						   m->name, f->guest, m->folders[j].pos.line);
+		if (f->disabled || f->create)
+			continue;
+		if (stat(f->host_path, &st) < 0)
+			rc = ectx_error_at(c, f->pos,
+					   "synced folder host path '%s' of machine '%s' does not "
+					   "exist (%s); create it or add `create: true`",
+					   f->host, m->name, f->host_path);
+		else if (!S_ISDIR(st.st_mode) && f->type == SYNC_RSYNC)
+			rc = ectx_error_at(c, f->pos,
+					   "synced folder host path '%s' of machine '%s' is not a "
+					   "folder",
+					   f->host, m->name);
+	}
+	return rc;
+}
+
+static const struct prov_step *find_step(const struct machine *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_steps; i++)
+		if (strcmp(m->steps[i].name, name) == 0)
+			return &m->steps[i];
+	return NULL;
+}
+
+static int check_steps(struct ectx *c, struct machine *m)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < m->n_steps; i++) {
+		struct prov_step *s = &m->steps[i];
+		const char *refs[2] = { s->before, s->after };
+		const char *what[2] = { "before", "after" };
+
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(m->steps[j].name, s->name) == 0)
+				rc = ectx_error_at(c, s->pos,
+						   "machine '%s' has two provisioners named '%s'; "
+						   "names must be unique",
+						   m->name, s->name);
+		for (int r = 0; r < 2; r++) {
+			if (refs[r] == NULL)
+				continue;
+			const struct prov_step *t = find_step(m, refs[r]);
+			if (t == NULL)
+				rc = ectx_error_at(c, s->pos,
+						   "provisioner '%s' of machine '%s' runs %s '%s', "
+						   "but no provisioner has that name",
+						   s->name, m->name, what[r], refs[r]);
+			else if (t == s)
+				rc = ectx_error_at(c, s->pos,
+						   "provisioner '%s' cannot run %s itself", s->name,
+						   what[r]);
+		}
+	}
+	return rc;
+}
+
+int envfile_check(struct ectx *c)
+{
+	struct envfile *ef = c->ef;
+	int rc = 0;
+
+	rc |= check_names(c, ef);
+	rc |= check_ports(c, ef);
+	rc |= check_networks(c, ef);
+	for (size_t i = 0; i < ef->n_machines; i++) {
+		rc |= check_folders(c, &ef->machines[i]);
+		rc |= check_steps(c, &ef->machines[i]);
+	}
+	return rc;
+}

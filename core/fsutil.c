@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+#include "core/fsutil.h"
+#include "core/cleanup.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		return -1;
+	return 0;
+}
+
+int den_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		     struct den_err *err)
+{
+	cleanup_free char *tmp = NULL;
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	/* ".NAME.tmp.XXXXXX" beside the target, so rename() stays in one filesystem. */
+	if (asprintf(&tmp, "%.*s.%s.tmp.XXXXXX", slash ? (int)(slash - path + 1) : 0, path,
+		     slash ? slash + 1 : path) < 0)
+		return den_err_set(err, ENOMEM, "cannot write %s", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return den_err_set(err, errno, "cannot write %s", path);
+	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		int e = errno;
+		close(fd);
+		unlink(tmp);
+		return den_err_set(err, e, "cannot write %s", path);
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return den_err_set(err, e, "cannot write %s", path);
+	}
+	if (fsync_dir_of(path) < 0)
+		return den_err_set(err, errno, "cannot sync the folder of %s", path);
+	return 0;
+}
+
+int den_write_file_atomic(const char *path, const char *text, mode_t mode, struct den_err *err)
+{
+	return den_write_atomic(path, text, strlen(text), mode, err);
+}
+
+int den_read_file(const char *path, size_t max, char **out, size_t *len, struct den_err *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	cleanup_free char *buf = NULL;
+	size_t got = 0, cap = 0;
+
+	if (fd < 0)
+		return den_err_set(err, errno, "cannot read %s", path);
+	for (;;) {
+		if (got == cap) {
+			if (cap > max)
+				return den_err_set(err, EFBIG, "cannot read %s (larger than %zu bytes)",
+						   path, max);
+			cap = cap ? cap * 2 : 4096;
+			char *p = realloc(buf, cap + 1);
+			if (p == NULL)
+				return den_err_set(err, ENOMEM, "cannot read %s", path);
+			buf = p;
+		}
+		ssize_t n = read(fd, buf + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return den_err_set(err, errno, "cannot read %s", path);
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got > max)
+		return den_err_set(err, EFBIG, "cannot read %s (larger than %zu bytes)", path, max);
+	buf[got] = '\0';
+	*out = steal_pointer(&buf);
+	if (len != NULL)
+		*len = got;
+	return 0;
+}
+
+int den_mkdir_p(const char *path, mode_t mode, struct den_err *err)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf))
+		return den_err_set(err, ENAMETOOLONG, "cannot create %s", path);
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return den_err_set(err, errno, "cannot create %s", buf);
+		*p = saved;
+		if (saved == '\0')
+			break;
+	}
+	struct stat st;
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return den_err_set(err, ENOTDIR, "cannot create %s", path);
+	return 0;
+}
+
+int den_exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DEN_CORE_FSUTIL_H
+#define DEN_CORE_FSUTIL_H
+
+/*
+ * Files that survive a den killed at any instant: every state file is
+ * written to a temporary name in the same folder, fsync'd, renamed over
+ * the old one, and the folder fsync'd. A reader sees the old file or the
+ * new one, never half of either.
+ */
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "core/err.h"
+
+/* Writes len bytes atomically to path with mode. */
+int den_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		     struct den_err *err);
+
+/* Same for a string. */
+int den_write_file_atomic(const char *path, const char *text, mode_t mode, struct den_err *err);
+
+/* Reads a whole file (at most max bytes) into a malloc'd, NUL-terminated buffer. */
+int den_read_file(const char *path, size_t max, char **out, size_t *len, struct den_err *err);
+
+/* mkdir -p. */
+int den_mkdir_p(const char *path, mode_t mode, struct den_err *err);
+
+/* True when path exists (any type). */
+int den_exists(const char *path);
+
+#endif

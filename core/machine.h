@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DEN_CORE_MACHINE_H
+#define DEN_CORE_MACHINE_H
+
+/*
+ * A machine at run time: its Envfile settings, where its state lives, and
+ * what state.json recorded. This is what providers and provisioners get.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/envfile.h"
+#include "core/err.h"
+
+enum machine_state {
+	MACHINE_NOT_CREATED, /* nothing in .den for it */
+	MACHINE_RUNNING,
+	MACHINE_STOPPED,   /* halted; disk and upper layer kept */
+	MACHINE_SUSPENDED, /* paused with its memory kept */
+	MACHINE_ABORTED,   /* its supervisor died without a halt */
+	MACHINE_UNKNOWN,   /* state.json names a provider this den cannot ask */
+};
+
+/* What state.json holds (DESIGN.md §4). Strings are malloc'd. */
+struct machine_record {
+	char *provider;    /* provider that created the machine */
+	char *id;          /* provider's id for it */
+	char *box;         /* box name and version it was made from */
+	char *box_version;
+	int ssh_port;      /* host port forwarded to the guest's sshd, 0 when none */
+	pid_t supervisor;  /* pid of `den vmm run` / `den container run` / qemu, 0 when none */
+	long long created; /* unix time of first up */
+};
+
+struct den_machine {
+	const struct machine *cfg; /* from the Envfile */
+	const char *root;          /* project root */
+	char *dir;                 /* PROJECT/.den/machines/NAME */
+	bool exists;               /* state.json was found */
+	struct machine_record rec; /* valid when exists */
+};
+
+/* "not created", "running", ... for people; "not_created" ... for --json. */
+const char *machine_state_name(enum machine_state s);
+const char *machine_state_id(enum machine_state s);
+
+/* Fills m for cfg; reads state.json when there is one. */
+int machine_open(const char *root, const struct machine *cfg, struct den_machine *m,
+		 struct den_err *err);
+
+/* Writes m->rec to state.json atomically (creating the machine folder). */
+int machine_save(struct den_machine *m, struct den_err *err);
+
+/* Frees what machine_open allocated. */
+void machine_close(struct den_machine *m);
+
+#endif

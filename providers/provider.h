@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DEN_PROVIDERS_PROVIDER_H
+#define DEN_PROVIDERS_PROVIDER_H
+
+/*
+ * A provider runs machines (DESIGN.md §7): den's VMM (kvm), QEMU (qemu)
+ * or den's container runtime (container). Each is one ops struct in its
+ * folder, listed in the `providers[]` array of providers/registry.c.
+ * Every function returns 0 or < 0 with err filled.
+ */
+
+#include <stdbool.h>
+#include "core/err.h"
+#include "core/machine.h"
+
+struct ssh_info {
+	char *host;        /* "127.0.0.1" */
+	int port;          /* forwarded SSH port */
+	char *user;        /* login user */
+	char *key_path;    /* private key den logs in with */
+	char *known_hosts; /* file holding the host key den gave the guest */
+};
+
+struct provider_ops {
+	/* Envfile name: "kvm", "qemu", "container". */
+	const char *name;
+	/* Can this host run it? When not, err says why and what to use instead. */
+	int (*probe)(struct den_err *err);
+	/* Creates the machine if needed and starts it; returns once its supervisor runs. */
+	int (*up)(struct den_machine *m, struct den_err *err);
+	/* Stops it: gracefully within graceful_halt_timeout, at once when force. */
+	int (*halt)(struct den_machine *m, bool force, struct den_err *err);
+	/* Stops it and removes everything it had in .den; no process or mount is left. */
+	int (*destroy)(struct den_machine *m, struct den_err *err);
+	/* Its live state, asked of the supervisor's control socket, not guessed from pids. */
+	int (*state)(struct den_machine *m, enum machine_state *out, struct den_err *err);
+	/* How to reach its sshd. */
+	int (*ssh_info)(struct den_machine *m, struct ssh_info *out, struct den_err *err);
+	/* Optional (NULL when unsupported): pause with memory kept, and back. */
+	int (*suspend)(struct den_machine *m, struct den_err *err);
+	int (*resume)(struct den_machine *m, struct den_err *err);
+	/* Optional: named snapshots of a machine's disk (and memory, where it can). */
+	int (*snapshot_save)(struct den_machine *m, const char *name, struct den_err *err);
+	int (*snapshot_restore)(struct den_machine *m, const char *name, struct den_err *err);
+};
+
+/* Every provider built in, NULL-terminated (providers/registry.c). */
+extern const struct provider_ops *const providers[];
+
+/* The provider called name, or NULL when this build has none by that name. */
+const struct provider_ops *provider_find(const char *name);
+
+void ssh_info_free(struct ssh_info *info);
+
+#endif

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs the Debian packages den needs that are missing, and says nothing
+# when none are. `make deps` runs it; `make test` and `make up` too.
+#   scripts/deps.sh          build and test dependencies
+#   scripts/deps.sh fuzz     also clang and libFuzzer, for `make fuzz`
+set -eu
+
+PKGS="gcc make cmake pkg-config libc6-dev
+libyaml-dev libjansson-dev libcurl4-openssl-dev libarchive-dev libssh-dev
+libslirp-dev libglib2.0-dev libcriterion-dev"
+[ "${1:-}" = fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev"
+
+installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' $PKGS 2>/dev/null |
+	awk '$2 == "installed" { print $1 }')
+missing=
+for p in $PKGS; do
+	echo "$installed" | grep -qx "$p" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "den: installing Debian packages:$missing"
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null; then
+		SUDO=sudo
+	else
+		echo "den: need root to install:$missing (run as root, or install them)" >&2
+		exit 1
+	fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
