@@ -16,6 +16,7 @@
 #define ENVFILE_MAX_VALUES 1000000 /* values visited, aliases counted each time */
 #define ENVFILE_MAX_DEPTH 64       /* nesting of free-form values (extra_vars) */
 #define ENVFILE_MAX_LIST 4096      /* items in one list or map */
+#define ENVFILE_MAX_FLOW_DEPTH 100 /* nested [ ] and { } before libyaml sees them */
 
 /* One bit per machine key, recording what the file gave (machine.set). */
 enum envfile_key {
@@ -111,8 +112,9 @@ int ectx_sequence(struct ectx *c, yaml_node_t *n, const char *what);
 struct ectx_iter {
 	yaml_node_t *map;
 	yaml_node_pair_t *pair;
+	const char *where; /* c->where when the walk started, for key errors */
 };
-#define ECTX_ITER(node) { (node), NULL }
+#define ECTX_ITER(node) { (node), NULL, NULL }
 const char *ectx_next(struct ectx *c, struct ectx_iter *it, yaml_node_t **key, yaml_node_t **val);
 
 /* "unknown key 'x' in WHERE; did you mean 'y'? (expected one of: ...)". Returns -1. */

@@ -100,18 +100,26 @@ static const char *yaml_hint(const yaml_parser_t *p, const char *data, size_t le
 
 static int yaml_error(struct ectx *c, const yaml_parser_t *p, const char *data, size_t len)
 {
-	struct envfile_pos pos;
+	struct envfile_pos pos, start = { (int)p->context_mark.line + 1,
+					  (int)p->context_mark.column + 1 };
 	const char *hint = yaml_hint(p, data, len);
+	const char *context = p->context ? p->context : "";
+	char where[96] = "";
 
 	if (p->error == YAML_READER_ERROR)
 		pos = offset_pos(data, len, p->problem_offset);
 	else
 		pos = (struct envfile_pos){ (int)p->problem_mark.line + 1,
 					    (int)p->problem_mark.column + 1 };
-	return ectx_error_at(c, pos, "invalid YAML: %s%s%s%s%s",
-			     p->problem ? p->problem : "cannot parse",
-			     p->context ? " " : "", p->context ? p->context : "",
-			     hint[0] ? "; " : "", hint);
+	/* An unclosed quote is reported at the end of the file: point at its start. */
+	if (strstr(context, "quoted scalar") != NULL && p->error == YAML_SCANNER_ERROR)
+		pos = start;
+	else if (strstr(context, "flow") != NULL || strstr(context, "block") != NULL)
+		snprintf(where, sizeof(where), " (it starts at line %d, column %d)", start.line,
+			 start.col);
+	return ectx_error_at(c, pos, "invalid YAML: %s%s%s%s%s%s",
+			     p->problem ? p->problem : "cannot parse", context[0] ? " " : "",
+			     context, where, hint[0] ? "; " : "", hint);
 }
 
 static bool valid_machine_name(const char *s)
@@ -270,12 +278,59 @@ static int read_top(struct ectx *c, yaml_node_t *root)
 	return rc;
 }
 
+/*
+ * libyaml checks every open [list] or {map} level for each token, which is
+ * quadratic in the nesting depth: 100000 '[' take minutes. Refuse deep
+ * flow nesting before parsing. Quoted strings and comments are skipped; an
+ * opener counts only where YAML can start a collection (after ':', '-',
+ * ',', '[', '{', '?' or at the start of a line), so `a[0]` in a plain
+ * value is not one.
+ */
+static int check_flow_depth(struct ectx *c, const char *data, size_t len)
+{
+	int depth = 0;
+	char prev = '\n'; /* last character that was not a space */
+
+	for (size_t i = 0; i < len; i++) {
+		char ch = data[i];
+
+		if (ch == '\'' || ch == '"') {
+			for (i++; i < len && data[i] != ch; i++)
+				if (ch == '"' && data[i] == '\\')
+					i++;
+			prev = ch;
+			continue;
+		}
+		if (ch == '#' && (i == 0 || data[i - 1] == ' ' || data[i - 1] == '\t' ||
+				  data[i - 1] == '\n')) {
+			while (i < len && data[i] != '\n')
+				i++;
+			prev = '\n';
+			continue;
+		}
+		if ((ch == '[' || ch == '{') && strchr(":-,[{?\n", prev) != NULL) {
+			if (++depth > ENVFILE_MAX_FLOW_DEPTH)
+				return ectx_error_at(c, offset_pos(data, len, i),
+						     "[lists] and {maps} nest deeper than %d levels "
+						     "here; an Envfile needs only a few",
+						     ENVFILE_MAX_FLOW_DEPTH);
+		} else if ((ch == ']' || ch == '}') && depth > 0) {
+			depth--;
+		}
+		if (ch != ' ' && ch != '\t' && ch != '\r')
+			prev = ch;
+	}
+	return 0;
+}
+
 static int parse_document(struct ectx *c, const char *data, size_t len)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc, extra;
 	int rc;
 
+	if (check_flow_depth(c, data, len) < 0)
+		return -1;
 	if (!yaml_parser_initialize(&parser))
 		return ectx_oom(c);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);

@@ -91,15 +91,17 @@ int ectx_oom(struct ectx *c)
 
 yaml_node_t *ectx_node(struct ectx *c, int index)
 {
+	yaml_node_t *n = yaml_document_get_node(c->doc, index);
+
 	if (++c->values > ENVFILE_MAX_VALUES) {
 		if (c->values == ENVFILE_MAX_VALUES + 1)
-			ectx_error(c, NULL,
-				   "the Envfile expands to more than %d values (aliases are counted "
-				   "each time they are used); simplify it",
+			ectx_error(c, n,
+				   "the Envfile expands to more than %d values here (aliases are "
+				   "counted each time they are used); simplify it",
 				   ENVFILE_MAX_VALUES);
 		return NULL;
 	}
-	return yaml_document_get_node(c->doc, index);
+	return n;
 }
 
 bool ectx_is_null(const yaml_node_t *n)
@@ -373,8 +375,10 @@ const char *ectx_next(struct ectx *c, struct ectx_iter *it, yaml_node_t **key, y
 	if (map == NULL || map->type != YAML_MAPPING_NODE)
 		return NULL;
 	for (;;) {
-		if (it->pair == NULL)
+		if (it->pair == NULL) {
 			it->pair = map->data.mapping.pairs.start;
+			it->where = c->where;
+		}
 		else
 			it->pair++;
 		if (it->pair >= map->data.mapping.pairs.top)
@@ -384,7 +388,7 @@ const char *ectx_next(struct ectx *c, struct ectx_iter *it, yaml_node_t **key, y
 		if (*key == NULL || *val == NULL)
 			return NULL;
 		if ((*key)->type != YAML_SCALAR_NODE || ectx_is_null(*key)) {
-			ectx_error(c, *key, "keys in %s must be names, got %s", c->where,
+			ectx_error(c, *key, "keys in %s must be names, got %s", it->where,
 				   ectx_type_name(*key));
 			continue;
 		}
@@ -397,7 +401,7 @@ const char *ectx_next(struct ectx *c, struct ectx_iter *it, yaml_node_t **key, y
 			if (pk != NULL && pk->type == YAML_SCALAR_NODE &&
 			    strcmp((const char *)pk->data.scalar.value, k) == 0) {
 				ectx_error(c, *key, "duplicate key '%s' in %s (first at line %d)",
-					   k, c->where, (int)pk->start_mark.line + 1);
+					   k, it->where, (int)pk->start_mark.line + 1);
 				dup = true;
 				break;
 			}
