@@ -8,6 +8,7 @@ PREFIX     ?= /usr/local
 DESTDIR    ?=
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DEN        := $(BUILD)/den
+MAKEFLAGS  += --no-print-directory
 
 .PHONY: all deps configure build test up install fuzz bench format clean
 

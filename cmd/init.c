@@ -84,7 +84,7 @@ int cmd_init(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 	int c;
 
 	cmd_getopt_reset();
-	while ((c = getopt_long(argc, argv, "+fb:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fb:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			force = true;

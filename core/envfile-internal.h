@@ -12,7 +12,7 @@
 
 #include "core/envfile.h"
 
-#define ENVFILE_MAX_ERRORS 20
+#define ENVFILE_MAX_ERRORS 10
 #define ENVFILE_MAX_VALUES 1000000 /* values visited, aliases counted each time */
 #define ENVFILE_MAX_DEPTH 64       /* nesting of free-form values (extra_vars) */
 #define ENVFILE_MAX_LIST 4096      /* items in one list or map */

@@ -418,6 +418,11 @@ int ectx_unknown_key(struct ectx *c, yaml_node_t *key, const char *const *known)
 	const char *near = suggest_nearest(k, known);
 	char buf[64];
 
+	if (strcmp(k, "<<") == 0)
+		return ectx_error(c, key,
+				  "YAML merge keys (<<) are not supported in %s; put shared "
+				  "settings in `defaults:`, or use an alias for a whole value",
+				  c->where);
 	if (near != NULL)
 		return ectx_error(c, key, "unknown key %s in %s; did you mean '%s'?",
 				  show(key, buf, sizeof(buf)), c->where, near);

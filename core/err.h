@@ -19,7 +19,7 @@ enum den_err_kind {
 	DEN_ERR_ENVFILE = 3 /* bad Envfile: exit 2, message lines are "FILE:LINE:COL: ..." */
 };
 
-#define DEN_ERR_MSG_MAX 4096
+#define DEN_ERR_MSG_MAX 16384
 
 struct den_err {
 	enum den_err_kind kind; /* what kind of failure; decides the exit code */

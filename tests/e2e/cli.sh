@@ -1,0 +1,99 @@
+#!/bin/bash
+# The command line: help, version, unknown commands, global options,
+# exit codes, --json, NO_COLOR, commands of later issues.
+. "$(dirname "$0")/lib/assert.sh"
+cd "$T_DIR"
+
+run --version
+expect_rc 0 "--version"
+expect_true '[[ "$OUT" =~ ^den\ [0-9]+\.[0-9]+\.[0-9]+$ ]]' "--version prints 'den X.Y.Z'"
+
+run version --json
+expect_rc 0 "version --json"
+expect_true 'printf "%s" "$OUT" | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"libraries\"][\"libyaml\"]"' "version --json has libraries"
+
+run -v version
+expect_out "libarchive" "-v version lists libraries"
+
+run help
+expect_rc 0 "help"
+for c in up halt reload destroy status global-status ssh ssh-config provision exec \
+	suspend resume snapshot port validate init box vmm version help; do
+	expect_out "   $c " "help lists $c"
+done
+
+run help init
+expect_rc 0 "help init"
+expect_out "usage: den init" "help init shows usage"
+run init --help
+expect_out "usage: den init" "init --help"
+run status -h
+expect_out "usage: den status" "status -h"
+run help nosuch
+expect_rc 2 "help of an unknown command"
+
+run stauts
+expect_rc 2 "unknown command"
+expect_err "'stauts' is not a den command; did you mean 'status'?" "suggests status"
+run frobnicate
+expect_rc 2 "unknown command without a near one"
+expect_err "see \`den help\`" "points at den help"
+
+run
+expect_rc 2 "no command"
+expect_err "usage: den" "no command shows usage"
+
+run --frob status
+expect_rc 2 "unknown global option"
+expect_err "unknown option '--frob'" "names the option"
+
+for c in up halt reload destroy suspend resume snapshot global-status port ssh ssh-config \
+	exec upload rsync provision box vmm container; do
+	run $c
+	expect_rc 1 "$c is not implemented yet"
+	expect_err "\`den $c\` is not implemented yet" "$c says so"
+done
+
+run init --json
+expect_rc 2 "--json on a command that does not report"
+expect_err "has no --json output" "explains --json"
+
+# -C changes folder before anything else.
+mkdir -p proj/sub
+printf 'den: 1\nmachines:\n  web: { box: den/debian-12 }\n' > proj/Envfile
+run -C proj/sub validate
+expect_rc 0 "-C DIR finds the Envfile above DIR"
+expect_out "valid: 1 machine (web)" "validate reports the machine"
+run -C nonexistent validate
+expect_rc 2 "-C to a missing folder"
+expect_err "cannot change to folder nonexistent" "names the folder"
+run -Cproj validate -q
+expect_rc 0 "-CDIR and -q"
+expect_true '[ -z "$OUT" ]' "-q prints nothing"
+
+# No Envfile anywhere up: usage error with a hint.
+mkdir -p empty
+run -C empty status
+expect_rc 2 "status without an Envfile"
+expect_err "run \`den init\`" "hints at den init"
+
+# Errors in --json mode are JSON on stdout as well.
+run -C empty status --json
+expect_rc 2 "status --json without an Envfile"
+expect_true 'printf "%s" "$OUT" | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"error\"][\"kind\"] == \"usage\""' "JSON error on stdout"
+
+# Colour: on a terminal by default, never with NO_COLOR or --no-color.
+if command -v script >/dev/null; then
+	colored=$(cd proj && script -qec "$DEN stauts" /dev/null 2>&1 || true)
+	expect_true 'printf "%s" "$colored" | grep -q $'"'"'\033\['"'"'' "colour on a terminal"
+	plain=$(cd proj && NO_COLOR=1 script -qec "$DEN stauts" /dev/null 2>&1 || true)
+	expect_true '! printf "%s" "$plain" | grep -q $'"'"'\033\['"'"'' "NO_COLOR turns colour off"
+	plain=$(cd proj && script -qec "$DEN --no-color stauts" /dev/null 2>&1 || true)
+	expect_true '! printf "%s" "$plain" | grep -q $'"'"'\033\['"'"'' "--no-color turns colour off"
+	table=$(cd proj && script -qec "$DEN status" /dev/null 2>&1 || true)
+	expect_true 'printf "%s" "$table" | grep -q $'"'"'\033\[1m'"'"'' "status header is bold on a terminal"
+fi
+run -C proj status
+expect_true '! printf "%s" "$OUT$ERR" | grep -q $'"'"'\033'"'"'' "no colour when not a terminal"
+
+t_done
