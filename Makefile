@@ -4,6 +4,7 @@
 BUILD      ?= build
 TEST_BUILD ?= build-test
 FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
@@ -45,7 +46,7 @@ fuzz:
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_envfile
 	@mkdir -p $(FUZZ_BUILD)/corpus
 	@cp tests/envfiles/good/*.yml templates/*.yml Envfile.example $(FUZZ_BUILD)/corpus/ 2>/dev/null; true
-	$(FUZZ_BUILD)/fuzz_envfile -max_total_time=60 -max_len=65536 \
+	$(FUZZ_BUILD)/fuzz_envfile -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 	  -dict=tests/fuzz/envfile.dict $(FUZZ_BUILD)/corpus
 
 bench: build
