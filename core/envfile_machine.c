@@ -8,6 +8,7 @@
  */
 #include "core/envfile-internal.h"
 #include "core/size.h"
+#include "core/version.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -34,17 +35,15 @@ STRING_KEY(k_box_url, box_url, KEY_BOX_URL, "box_url")
 
 static int k_box_version(struct ectx *c, yaml_node_t *v, struct machine *m)
 {
-	/* Accept a bare number (box_version: 1.2) as the string it looks like. */
+	struct den_constraints cons;
+	const char *why = NULL;
+
+	/* A bare number (box_version: 1.2) is read as the string it looks like. */
 	if (ectx_string(c, v, "box_version", &m->box_version) < 0)
 		return -1;
-	for (const char *p = m->box_version; *p != '\0'; p++) {
-		if (!strchr("0123456789.,<>=!~ \tabcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-+",
-			    *p))
-			return ectx_error(c, v,
-					  "box_version in %s: '%s' is not a version constraint; "
-					  "expected something like \"1.2.3\", \">= 1.0\" or \"~> 1.2\"",
-					  c->where, m->box_version);
-	}
+	if (den_constraints_parse(m->box_version, &cons, &why) < 0)
+		return ectx_error(c, v, "box_version '%s' in %s is not a version constraint: %s",
+				  m->box_version, c->where, why);
 	SET(m, KEY_BOX_VERSION);
 	return 0;
 }
