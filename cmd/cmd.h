@@ -28,19 +28,19 @@ enum cmd_flags {
 
 struct den_ctx {
 	const char *self;   /* path of the running den, for re-exec */
-	char *cwd;          /* working directory after -C */
-	bool json;          /* --json: machine-readable output on stdout */
-	bool color;         /* colour on stdout */
-	char *root;         /* project root (NEED_ENVFILE) */
+	char *cwd;	    /* working directory after -C */
+	bool json;	    /* --json: machine-readable output on stdout */
+	bool color;	    /* colour on stdout */
+	char *root;	    /* project root (NEED_ENVFILE) */
 	char *envfile_path; /* absolute path of the Envfile (NEED_ENVFILE) */
 	struct envfile *ef; /* the Envfile, read and checked (NEED_ENVFILE) */
-	int lock_fd;        /* held project lock (NEED_LOCK), else -1 */
+	int lock_fd;	    /* held project lock (NEED_LOCK), else -1 */
 };
 
 struct den_cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
-	unsigned flags;      /* enum cmd_flags */
+	unsigned flags;	     /* enum cmd_flags */
 	const char *summary; /* one line for `den help` */
 };
 

@@ -25,7 +25,8 @@ static const struct {
 		    "Halts and starts machines, picking up Envfile changes.\n" },
 	{ "destroy", "usage: den destroy [MACHINE...] [-f|--force]\n\n"
 		     "Stops machines and deletes everything den keeps for them in .den/.\n" },
-	{ "suspend", "usage: den suspend [MACHINE...]\n\nPauses machines with their memory kept.\n" },
+	{ "suspend",
+	  "usage: den suspend [MACHINE...]\n\nPauses machines with their memory kept.\n" },
 	{ "resume", "usage: den resume [MACHINE...]\n\nContinues suspended machines.\n" },
 	{ "snapshot", "usage: den snapshot save|restore|list|delete [MACHINE] [NAME]\n\n"
 		      "Named snapshots of a machine.\n" },
@@ -40,14 +41,17 @@ static const struct {
 		 "Logs in to a machine (the primary one by default) with OpenSSH, or runs CMD.\n" },
 	{ "ssh-config", "usage: den ssh-config [MACHINE...]\n\n"
 			"Prints Host blocks for `ssh -F`, scp and rsync.\n" },
-	{ "exec", "usage: den exec [MACHINE...|--all] -- CMD...\n\n"
-		  "Runs CMD on machines in parallel and prints a table of exit codes and times.\n" },
+	{ "exec",
+	  "usage: den exec [MACHINE...|--all] -- CMD...\n\n"
+	  "Runs CMD on machines in parallel and prints a table of exit codes and times.\n" },
 	{ "upload", "usage: den upload SRC [DST] [MACHINE]\n\nCopies SRC into a machine.\n" },
-	{ "rsync", "usage: den rsync [MACHINE...]\n\nSyncs folders of type rsync into machines.\n" },
+	{ "rsync",
+	  "usage: den rsync [MACHINE...]\n\nSyncs folders of type rsync into machines.\n" },
 	{ "provision", "usage: den provision [MACHINE...] [--provision-with NAME,...]\n\n"
 		       "Runs the provisioners of running machines.\n" },
-	{ "box", "usage: den box add|list|remove|outdated|update|prune|build|publish|package ...\n\n"
-		 "Manages boxes: the versioned OS images machines start from.\n" },
+	{ "box",
+	  "usage: den box add|list|remove|outdated|update|prune|build|publish|package ...\n\n"
+	  "Manages boxes: the versioned OS images machines start from.\n" },
 	{ "init", "usage: den init [TEMPLATE] [--box NAME] [--force] [--list]\n\n"
 		  "Writes an Envfile in the current folder from a template:\n"
 		  "  default   one machine with the project folder synced to /work\n"
@@ -96,8 +100,10 @@ int cmd_help(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 		const char *text = cmd_help_text(argv[1]);
 
 		if (c == NULL || text == NULL)
-			return den_err_usage(err, "no help for '%s': it is not a den command; see "
-					     "`den help`", argv[1]);
+			return den_err_usage(err,
+					     "no help for '%s': it is not a den command; see "
+					     "`den help`",
+					     argv[1]);
 		fputs(text, stdout);
 		if (c->flags & NOT_YET)
 			puts("\n(This command is not implemented in this version yet.)");

@@ -27,8 +27,10 @@ static const struct den_template *find_template(const char *name, struct den_err
 	names[n] = NULL;
 	const char *near = suggest_nearest(name, names);
 	if (near != NULL)
-		den_err_usage(err, "no template '%s'; did you mean '%s'? (`den init --list` shows "
-			      "them)", name, near);
+		den_err_usage(err,
+			      "no template '%s'; did you mean '%s'? (`den init --list` shows "
+			      "them)",
+			      name, near);
 	else
 		den_err_usage(err, "no template '%s'; `den init --list` shows the templates", name);
 	return NULL;
@@ -97,8 +99,10 @@ int cmd_init(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 				puts(t->name);
 			return 0;
 		default:
-			return den_err_usage(err, "unknown option '%s' for `den init`; see `den "
-					     "init --help`", argv[optind - 1]);
+			return den_err_usage(err,
+					     "unknown option '%s' for `den init`; see `den "
+					     "init --help`",
+					     argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -107,8 +111,8 @@ int cmd_init(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 		return den_err_usage(err, "`den init` takes one template, got '%s' too",
 				     argv[optind]);
 	if (!plain_box_name(box))
-		return den_err_usage(err, "'%s' is not a box name; expected ORG/NAME such as "
-				     DEFAULT_BOX, box);
+		return den_err_usage(
+			err, "'%s' is not a box name; expected ORG/NAME such as " DEFAULT_BOX, box);
 	const struct den_template *t = find_template(name, err);
 	if (t == NULL)
 		return -1;

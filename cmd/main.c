@@ -18,22 +18,29 @@
 
 const struct den_cmd den_commands[] = {
 	/* Machines */
-	{ "up", cmd_not_yet, NOT_YET | NEED_LOCK, "create and start machines, then provision them" },
+	{ "up", cmd_not_yet, NOT_YET | NEED_LOCK,
+	  "create and start machines, then provision them" },
 	{ "halt", cmd_not_yet, NOT_YET | NEED_LOCK, "stop machines" },
 	{ "reload", cmd_not_yet, NOT_YET | NEED_LOCK, "halt and start machines again" },
 	{ "destroy", cmd_not_yet, NOT_YET | NEED_LOCK, "stop machines and delete all their state" },
 	{ "suspend", cmd_not_yet, NOT_YET | NEED_LOCK, "pause machines, keeping their memory" },
 	{ "resume", cmd_not_yet, NOT_YET | NEED_LOCK, "continue suspended machines" },
-	{ "snapshot", cmd_not_yet, NOT_YET | NEED_LOCK, "save, restore, list and delete snapshots" },
-	{ "status", cmd_status, NEED_ENVFILE | REPORTS, "show the state of this project's machines" },
+	{ "snapshot", cmd_not_yet, NOT_YET | NEED_LOCK,
+	  "save, restore, list and delete snapshots" },
+	{ "status", cmd_status, NEED_ENVFILE | REPORTS,
+	  "show the state of this project's machines" },
 	{ "global-status", cmd_not_yet, NOT_YET | REPORTS, "show every machine of every project" },
-	{ "port", cmd_not_yet, NOT_YET | NEED_ENVFILE | REPORTS, "show a machine's forwarded ports" },
+	{ "port", cmd_not_yet, NOT_YET | NEED_ENVFILE | REPORTS,
+	  "show a machine's forwarded ports" },
 	/* Access */
-	{ "ssh", cmd_not_yet, NOT_YET | NEED_ENVFILE, "log in to a machine, or run a command there" },
-	{ "ssh-config", cmd_not_yet, NOT_YET | NEED_ENVFILE, "print OpenSSH settings for a machine" },
+	{ "ssh", cmd_not_yet, NOT_YET | NEED_ENVFILE,
+	  "log in to a machine, or run a command there" },
+	{ "ssh-config", cmd_not_yet, NOT_YET | NEED_ENVFILE,
+	  "print OpenSSH settings for a machine" },
 	{ "exec", cmd_not_yet, NOT_YET | NEED_ENVFILE | REPORTS,
 	  "run a command on machines in parallel, with a summary" },
-	{ "upload", cmd_not_yet, NOT_YET | NEED_ENVFILE, "copy files from the host into a machine" },
+	{ "upload", cmd_not_yet, NOT_YET | NEED_ENVFILE,
+	  "copy files from the host into a machine" },
 	{ "rsync", cmd_not_yet, NOT_YET | NEED_ENVFILE, "sync rsync-type folders into machines" },
 	{ "provision", cmd_not_yet, NOT_YET | NEED_LOCK, "run provisioners on running machines" },
 	/* Boxes */
@@ -41,7 +48,8 @@ const struct den_cmd den_commands[] = {
 	  "add, list, remove, update, prune, build, publish and package boxes" },
 	/* Project */
 	{ "init", cmd_init, 0, "write an Envfile from a template" },
-	{ "validate", cmd_validate, NEED_ENVFILE | REPORTS, "check the Envfile and show any mistakes" },
+	{ "validate", cmd_validate, NEED_ENVFILE | REPORTS,
+	  "check the Envfile and show any mistakes" },
 	{ "version", cmd_version, REPORTS, "print den's version" },
 	{ "help", cmd_help, 0, "show help for den or for a command" },
 	/* Plumbing */
@@ -111,7 +119,7 @@ static int take_common(const char *a, struct global_opts *g)
 		g->verbosity = g->verbosity < DEN_LOG_DEBUG ? g->verbosity + 1 : DEN_LOG_DEBUG;
 	else if (a[0] == '-' && a[1] == 'v' && strspn(a + 1, "v") == strlen(a + 1))
 		g->verbosity = (int)strlen(a + 1) + 1 > DEN_LOG_DEBUG ? DEN_LOG_DEBUG
-								       : (int)strlen(a + 1) + 1;
+								      : (int)strlen(a + 1) + 1;
 	else if (strcmp(a, "--no-color") == 0)
 		g->no_color = true;
 	else
@@ -176,7 +184,8 @@ static int strip_common(int *argc, char **argv, struct global_opts *g)
 			after_dashdash = true;
 		if (!after_dashdash && take_common(argv[i], g))
 			continue;
-		if (!after_dashdash && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0))
+		if (!after_dashdash &&
+		    (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0))
 			g->help = true;
 		argv[out++] = argv[i];
 	}

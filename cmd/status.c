@@ -92,10 +92,9 @@ int cmd_status(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 		table_init(&t, 4);
 		table_add(&t, (const char *const[]){ "MACHINE", "STATE", "PROVIDER", "BOX" });
 		for (size_t i = 0; i < n; i++) {
-			const char *box = rows[i].version
-						  ? table_addf(&t, "%s (%s)", rows[i].box,
-							       rows[i].version)
-						  : rows[i].box;
+			const char *box = rows[i].version ? table_addf(&t, "%s (%s)", rows[i].box,
+								       rows[i].version)
+							  : rows[i].box;
 			const char *state = rows[i].note
 						    ? table_addf(&t, "%s: %s",
 								 machine_state_name(rows[i].state),
@@ -117,7 +116,7 @@ int cmd_status(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 	free(sel);
 	if (list != NULL)
 		return cmd_print_json(json_pack("{s:s, s:s, s:o}", "project", ctx->root, "envfile",
-						 ctx->envfile_path, "machines", list),
-				       err);
+						ctx->envfile_path, "machines", list),
+				      err);
 	return ctx->json ? den_err_set(err, ENOMEM, "den status --json") : 0;
 }

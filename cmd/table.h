@@ -14,9 +14,9 @@ struct table {
 	size_t cols;
 	size_t rows, cap;
 	const char **cells; /* rows * cols, not owned */
-	char **owned;       /* cells table_addf() allocated */
+	char **owned;	    /* cells table_addf() allocated */
 	size_t n_owned, cap_owned;
-	bool failed;        /* out of memory on the way */
+	bool failed; /* out of memory on the way */
 };
 
 void table_init(struct table *t, size_t cols);

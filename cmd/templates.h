@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 struct den_template {
-	const char *name;          /* file name without .yml */
+	const char *name;	   /* file name without .yml */
 	const unsigned char *text; /* the file, with @BOX@ where the box goes */
 	size_t len;
 };

@@ -20,8 +20,8 @@ static const struct {
 	{ "jansson", JANSSON_VERSION },
 	{ "libcurl", LIBCURL_VERSION },
 	{ "libarchive", ARCHIVE_VERSION_ONLY_STRING },
-	{ "libssh", STR(LIBSSH_VERSION_MAJOR) "." STR(LIBSSH_VERSION_MINOR) "." STR(
-		      LIBSSH_VERSION_MICRO) },
+	{ "libssh",
+	  STR(LIBSSH_VERSION_MAJOR) "." STR(LIBSSH_VERSION_MINOR) "." STR(LIBSSH_VERSION_MICRO) },
 	{ "libslirp", SLIRP_VERSION_STRING },
 };
 

@@ -14,7 +14,7 @@ struct arena_chunk;
 
 struct arena {
 	struct arena_chunk *head; /* newest chunk first */
-	size_t used;              /* bytes handed out, for limits and tests */
+	size_t used;		  /* bytes handed out, for limits and tests */
 };
 
 /* Zeroed, 16-byte aligned storage for n bytes. */

@@ -14,8 +14,8 @@
 
 #define ENVFILE_MAX_ERRORS 10
 #define ENVFILE_MAX_VALUES 1000000 /* values visited, aliases counted each time */
-#define ENVFILE_MAX_DEPTH 64       /* nesting of free-form values (extra_vars) */
-#define ENVFILE_MAX_LIST 4096      /* items in one list or map */
+#define ENVFILE_MAX_DEPTH 64	   /* nesting of free-form values (extra_vars) */
+#define ENVFILE_MAX_LIST 4096	   /* items in one list or map */
 #define ENVFILE_MAX_FLOW_DEPTH 100 /* nested [ ] and { } before libyaml sees them */
 
 /* One bit per machine key, recording what the file gave (machine.set). */
@@ -49,7 +49,7 @@ struct ectx {
 	struct envfile *ef;
 	yaml_document_t *doc;
 	const char *where; /* "machine 'web'", "defaults": for messages */
-	char *errors;      /* accumulated "FILE:L:C: msg\n" lines */
+	char *errors;	   /* accumulated "FILE:L:C: msg\n" lines */
 	size_t errors_len, errors_cap;
 	unsigned n_errors;
 	unsigned long values; /* values visited, against alias bombs */
@@ -90,8 +90,7 @@ int ectx_size(struct ectx *c, yaml_node_t *n, const char *what, uint64_t bare_un
 	      uint64_t max, uint64_t *out);
 int ectx_port(struct ectx *c, yaml_node_t *n, const char *what, uint16_t *out);
 /* One of names (NULL-terminated); *out is the index. */
-int ectx_enum(struct ectx *c, yaml_node_t *n, const char *what, const char *const *names,
-	      int *out);
+int ectx_enum(struct ectx *c, yaml_node_t *n, const char *what, const char *const *names, int *out);
 /* A list of strings; a single string is a one-item list when allow_single. */
 int ectx_string_list(struct ectx *c, yaml_node_t *n, const char *what, bool allow_single,
 		     const char ***out, size_t *n_out);
@@ -114,7 +113,10 @@ struct ectx_iter {
 	yaml_node_pair_t *pair;
 	const char *where; /* c->where when the walk started, for key errors */
 };
-#define ECTX_ITER(node) { (node), NULL, NULL }
+#define ECTX_ITER(node)                                                                            \
+	{                                                                                          \
+		(node), NULL, NULL                                                                 \
+	}
 const char *ectx_next(struct ectx *c, struct ectx_iter *it, yaml_node_t **key, yaml_node_t **val);
 
 /* "unknown key 'x' in WHERE; did you mean 'y'? (expected one of: ...)". Returns -1. */

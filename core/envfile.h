@@ -32,7 +32,7 @@ struct forwarded_port {
 	enum fwd_proto protocol;
 	const char *host_ip; /* address to listen on; default 127.0.0.1 */
 	bool auto_correct;   /* pick a free host port when this one is taken */
-	const char *id;      /* optional name, as in Vagrant */
+	const char *id;	     /* optional name, as in Vagrant */
 	struct envfile_pos pos;
 };
 
@@ -43,7 +43,7 @@ struct synced_folder {
 	const char *host_path; /* absolute, resolved against the project root */
 	const char *guest;     /* absolute path inside the machine */
 	enum sync_type type;
-	bool disabled, create; /* create: make the host folder when missing */
+	bool disabled, create;	    /* create: make the host folder when missing */
 	const char *owner, *group;  /* NULL: the SSH user */
 	const char **mount_options; /* e.g. "ro" */
 	size_t n_mount_options;
@@ -53,7 +53,7 @@ struct synced_folder {
 };
 
 struct private_network {
-	const char *ip; /* IPv4 address of the machine */
+	const char *ip;	 /* IPv4 address of the machine */
 	unsigned prefix; /* netmask length, default 24 */
 	struct envfile_pos pos;
 };
@@ -67,16 +67,16 @@ struct env_var {
 
 struct prov_shell {
 	const char *inline_script; /* lines joined with '\n'; NULL when path is used */
-	const char *path;          /* host script, as written */
-	const char *path_abs;      /* resolved against the project root */
+	const char *path;	   /* host script, as written */
+	const char *path_abs;	   /* resolved against the project root */
 	const char **args;
 	size_t n_args;
 	struct env_var *env;
 	size_t n_env;
-	bool privileged; /* run with sudo; default true */
+	bool privileged;	 /* run with sudo; default true */
 	const char *upload_path; /* where the script goes in the guest */
-	bool reboot;     /* reboot and wait for SSH after the script */
-	bool keep_color; /* pass colour codes through */
+	bool reboot;		 /* reboot and wait for SSH after the script */
+	bool keep_color;	 /* pass colour codes through */
 };
 
 struct prov_file {
@@ -84,16 +84,16 @@ struct prov_file {
 };
 
 struct prov_ansible {
-	const char *playbook;     /* host path (ansible) or guest path (ansible_local) */
-	const char *playbook_abs; /* ansible only: resolved against the project root */
-	const char *extra_vars_json; /* JSON object text, or NULL */
-	const char *groups_json;     /* {"group": ["machine"...], "group:vars": {...}} or NULL */
-	const char *limit;           /* NULL: the machine itself */
+	const char *playbook;	      /* host path (ansible) or guest path (ansible_local) */
+	const char *playbook_abs;     /* ansible only: resolved against the project root */
+	const char *extra_vars_json;  /* JSON object text, or NULL */
+	const char *groups_json;      /* {"group": ["machine"...], "group:vars": {...}} or NULL */
+	const char *limit;	      /* NULL: the machine itself */
 	const char *tags, *skip_tags; /* comma-separated, or NULL */
 	bool become;
 	unsigned verbose; /* 0..4 (-v .. -vvvv) */
 	const char *galaxy_role_file, *inventory_path, *config_file;
-	bool install;                  /* ansible_local: install ansible when missing */
+	bool install;		       /* ansible_local: install ansible when missing */
 	const char *provisioning_path; /* ansible_local: working folder in the guest */
 };
 
@@ -112,9 +112,9 @@ enum net_mode { NET_USER, NET_HOST }; /* NET_USER: den's user-mode NAT */
 enum accel_mode { ACCEL_AUTO, ACCEL_KVM, ACCEL_TCG };
 
 struct ssh_settings {
-	const char *username;         /* NULL: what the box says */
+	const char *username;	      /* NULL: what the box says */
 	const char *private_key_path; /* Vagrant-style boxes: the key to log in first */
-	bool insert_key;              /* replace that key with den's own; default true */
+	bool insert_key;	      /* replace that key with den's own; default true */
 };
 
 struct machine {
@@ -140,7 +140,7 @@ struct machine {
 	struct prov_step *steps;
 	size_t n_steps;
 	struct envfile_pos pos; /* the machine's name in the file */
-	uint64_t set;           /* which keys the file gave (ENVFILE_KEY_* bits) */
+	uint64_t set;		/* which keys the file gave (ENVFILE_KEY_* bits) */
 };
 
 struct envfile {

@@ -22,8 +22,7 @@ static bool ports_clash(const struct forwarded_port *a, const struct forwarded_p
 		return false;
 	if (a->auto_correct && b->auto_correct)
 		return false; /* both give way: den picks free ports at up */
-	return strcmp(a->host_ip, b->host_ip) == 0 || any_addr(a->host_ip) ||
-	       any_addr(b->host_ip);
+	return strcmp(a->host_ip, b->host_ip) == 0 || any_addr(a->host_ip) || any_addr(b->host_ip);
 }
 
 static int check_ports(struct ectx *c, struct envfile *ef)
@@ -48,14 +47,15 @@ static int check_ports(struct ectx *c, struct envfile *ef)
 					done = true;
 					rc = ectx_error_at(
 						c, fp->pos,
-						"host port %u/%s of machine '%s' is already forwarded "
+						"host port %u/%s of machine '%s' is already "
+						"forwarded "
 						"by machine '%s' (line %d)%s",
 						fp->host, envfile_proto_name(fp->protocol), m->name,
 						o->name, o->ports[q].pos.line,
-						m->matrix_of != NULL
-							? "; a matrix makes several machines, so give "
-							  "the port auto_correct: true"
-							: "; pick another host port");
+						m->matrix_of != NULL ? "; a matrix makes several "
+								       "machines, so give "
+								       "the port auto_correct: true"
+								     : "; pick another host port");
 				}
 			}
 		}
@@ -72,7 +72,8 @@ static int check_names(struct ectx *c, struct envfile *ef)
 		struct machine *m = &ef->machines[i];
 
 		if (strlen(m->name) > 63)
-			rc = ectx_error_at(c, m->pos, "machine name '%s' is longer than 63 characters",
+			rc = ectx_error_at(c, m->pos,
+					   "machine name '%s' is longer than 63 characters",
 					   m->name);
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(ef->machines[j].name, m->name) == 0) {
@@ -85,9 +86,10 @@ static int check_names(struct ectx *c, struct envfile *ef)
 			}
 		}
 		if (m->primary && primary != NULL)
-			rc = ectx_error_at(c, m->pos,
-					   "machines '%s' and '%s' are both primary; only one can be",
-					   primary->name, m->name);
+			rc = ectx_error_at(
+				c, m->pos,
+				"machines '%s' and '%s' are both primary; only one can be",
+				primary->name, m->name);
 		else if (m->primary)
 			primary = m;
 	}
@@ -129,10 +131,11 @@ static int check_folders(struct ectx *c, struct machine *m)
 
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(m->folders[j].guest, f->guest) == 0)
-				rc = ectx_error_at(c, f->pos,
-						   "machine '%s' syncs two folders to %s (the other "
-						   "is at line %d)",
-						   m->name, f->guest, m->folders[j].pos.line);
+				rc = ectx_error_at(
+					c, f->pos,
+					"machine '%s' syncs two folders to %s (the other "
+					"is at line %d)",
+					m->name, f->guest, m->folders[j].pos.line);
 		if (f->disabled || f->create)
 			continue;
 		if (stat(f->host_path, &st) < 0)

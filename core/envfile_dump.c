@@ -55,14 +55,14 @@ static json_t *step_json(const struct prov_step *s)
 	case PROV_ANSIBLE:
 	case PROV_ANSIBLE_LOCAL: {
 		const struct prov_ansible *a = &s->ansible;
-		o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:i, s:o, s:o, s:o}", "playbook",
-			      a->playbook_abs ? a->playbook_abs : a->playbook, "extra_vars",
-			      raw_json(a->extra_vars_json), "groups", raw_json(a->groups_json),
-			      "limit", str_or_null(a->limit), "tags", str_or_null(a->tags),
-			      "skip_tags", str_or_null(a->skip_tags), "become", a->become, "verbose",
-			      (int)a->verbose, "galaxy_role_file", str_or_null(a->galaxy_role_file),
-			      "inventory_path", str_or_null(a->inventory_path), "config_file",
-			      str_or_null(a->config_file));
+		o = json_pack(
+			"{s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:i, s:o, s:o, s:o}", "playbook",
+			a->playbook_abs ? a->playbook_abs : a->playbook, "extra_vars",
+			raw_json(a->extra_vars_json), "groups", raw_json(a->groups_json), "limit",
+			str_or_null(a->limit), "tags", str_or_null(a->tags), "skip_tags",
+			str_or_null(a->skip_tags), "become", a->become, "verbose", (int)a->verbose,
+			"galaxy_role_file", str_or_null(a->galaxy_role_file), "inventory_path",
+			str_or_null(a->inventory_path), "config_file", str_or_null(a->config_file));
 		if (o != NULL && s->kind == PROV_ANSIBLE_LOCAL) {
 			json_object_set_new(o, "install", json_boolean(a->install));
 			json_object_set_new(o, "provisioning_path",

@@ -35,8 +35,8 @@ static json_t *scalar_to_json(const yaml_node_t *n)
 	/* Integers: optional sign, digits, or 0x hex. */
 	char *end = NULL;
 	errno = 0;
-	if ((v[0] >= '0' && v[0] <= '9') || ((v[0] == '-' || v[0] == '+') && v[1] >= '0' &&
-					      v[1] <= '9')) {
+	if ((v[0] >= '0' && v[0] <= '9') ||
+	    ((v[0] == '-' || v[0] == '+') && v[1] >= '0' && v[1] <= '9')) {
 		long long ll = strtoll(v, &end, 0);
 		if (*end == '\0' && errno == 0 && !(v[0] == '0' && v[1] >= '0' && v[1] <= '9'))
 			return json_integer(ll);

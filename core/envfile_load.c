@@ -100,8 +100,8 @@ static const char *yaml_hint(const yaml_parser_t *p, const char *data, size_t le
 
 static int yaml_error(struct ectx *c, const yaml_parser_t *p, const char *data, size_t len)
 {
-	struct envfile_pos pos, start = { (int)p->context_mark.line + 1,
-					  (int)p->context_mark.column + 1 };
+	struct envfile_pos pos,
+		start = { (int)p->context_mark.line + 1, (int)p->context_mark.column + 1 };
 	const char *hint = yaml_hint(p, data, len);
 	const char *context = p->context ? p->context : "";
 	char where[96] = "";
@@ -163,7 +163,8 @@ static int read_machines(struct ectx *c, yaml_node_t *map, const struct machine 
 	if (ectx_mapping(c, map, "machines", false) < 0)
 		return -1;
 	if (map->data.mapping.pairs.top == map->data.mapping.pairs.start)
-		return ectx_error(c, map, "machines is empty; add at least one machine, such as "
+		return ectx_error(c, map,
+				  "machines is empty; add at least one machine, such as "
 				  "`web: { box: den/debian-12 }`");
 	while ((key = ectx_next(c, &it, &k, &v)) != NULL) {
 		struct machine m = { 0 };
@@ -173,11 +174,12 @@ static int read_machines(struct ectx *c, yaml_node_t *map, const struct machine 
 
 		c->where = "machines";
 		if (!valid_machine_name(key)) {
-			rc = ectx_error(c, k,
-					"machine name '%.64s' is not allowed; use letters, digits, "
-					"'-', '_' and '.', starting with a letter or digit, at most "
-					"63 characters",
-					key);
+			rc = ectx_error(
+				c, k,
+				"machine name '%.64s' is not allowed; use letters, digits, "
+				"'-', '_' and '.', starting with a letter or digit, at most "
+				"63 characters",
+				key);
 			continue;
 		}
 		snprintf(where, sizeof(where), "machine '%s'", key);
@@ -191,7 +193,8 @@ static int read_machines(struct ectx *c, yaml_node_t *map, const struct machine 
 			continue;
 		}
 		if (matrix != NULL) {
-			if (envfile_expand_matrix(c, &m, matrix, &acc->list, &acc->n, &acc->cap) < 0) {
+			if (envfile_expand_matrix(c, &m, matrix, &acc->list, &acc->n, &acc->cap) <
+			    0) {
 				rc = -1;
 				continue;
 			}
@@ -239,10 +242,11 @@ static int read_top(struct ectx *c, yaml_node_t *root)
 				      &ver) < 0)
 				rc = -1;
 			else if (ver != 1)
-				rc = ectx_error(c, v,
-						"this Envfile is format %llu; this den reads format 1 "
-						"(upgrade den)",
-						(unsigned long long)ver);
+				rc = ectx_error(
+					c, v,
+					"this Envfile is format %llu; this den reads format 1 "
+					"(upgrade den)",
+					(unsigned long long)ver);
 		} else if (strcmp(key, "name") == 0) {
 			rc |= ectx_string(c, v, "name", &c->ef->name);
 		} else if (strcmp(key, "defaults") == 0) {
@@ -256,10 +260,12 @@ static int read_top(struct ectx *c, yaml_node_t *root)
 		}
 	}
 	if (!have_den)
-		rc = ectx_error(c, root, "the Envfile has no `den: 1` line (the format version); "
+		rc = ectx_error(c, root,
+				"the Envfile has no `den: 1` line (the format version); "
 				"add it at the top");
 	if (machines == NULL)
-		return ectx_error(c, root, "the Envfile has no `machines:`; add at least one "
+		return ectx_error(c, root,
+				  "the Envfile has no `machines:`; add at least one "
 				  "machine");
 	if (rc < 0)
 		return -1; /* defaults must be sound before they are merged */
@@ -301,8 +307,8 @@ static int check_flow_depth(struct ectx *c, const char *data, size_t len)
 			prev = ch;
 			continue;
 		}
-		if (ch == '#' && (i == 0 || data[i - 1] == ' ' || data[i - 1] == '\t' ||
-				  data[i - 1] == '\n')) {
+		if (ch == '#' &&
+		    (i == 0 || data[i - 1] == ' ' || data[i - 1] == '\t' || data[i - 1] == '\n')) {
 			while (i < len && data[i] != '\n')
 				i++;
 			prev = '\n';
@@ -310,10 +316,11 @@ static int check_flow_depth(struct ectx *c, const char *data, size_t len)
 		}
 		if ((ch == '[' || ch == '{') && strchr(":-,[{?\n", prev) != NULL) {
 			if (++depth > ENVFILE_MAX_FLOW_DEPTH)
-				return ectx_error_at(c, offset_pos(data, len, i),
-						     "[lists] and {maps} nest deeper than %d levels "
-						     "here; an Envfile needs only a few",
-						     ENVFILE_MAX_FLOW_DEPTH);
+				return ectx_error_at(
+					c, offset_pos(data, len, i),
+					"[lists] and {maps} nest deeper than %d levels "
+					"here; an Envfile needs only a few",
+					ENVFILE_MAX_FLOW_DEPTH);
 		} else if ((ch == ']' || ch == '}') && depth > 0) {
 			depth--;
 		}
@@ -342,7 +349,8 @@ static int parse_document(struct ectx *c, const char *data, size_t len)
 	c->doc = &doc;
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
 	if (root == NULL) {
-		rc = ectx_error(c, NULL, "the Envfile is empty; start with `den: 1` and a "
+		rc = ectx_error(c, NULL,
+				"the Envfile is empty; start with `den: 1` and a "
 				"`machines:` map (`den init` writes one)");
 	} else if (!yaml_parser_load(&parser, &extra)) {
 		rc = yaml_error(c, &parser, data, len);
@@ -385,17 +393,18 @@ int envfile_load_buffer(const char *data, size_t len, const char *shown, const c
 	}
 	if (len > ENVFILE_MAX_BYTES) {
 		envfile_free(ef);
-		return den_err_kind_set(err, DEN_ERR_ENVFILE,
-					"%s:1:1: the Envfile is %zu bytes; an Envfile may be at most "
-					"%u bytes (1 MiB)",
-					shown, len, ENVFILE_MAX_BYTES);
+		return den_err_kind_set(
+			err, DEN_ERR_ENVFILE,
+			"%s:1:1: the Envfile is %zu bytes; an Envfile may be at most "
+			"%u bytes (1 MiB)",
+			shown, len, ENVFILE_MAX_BYTES);
 	}
 	parse_document(&c, data, len);
 	if (c.n_errors > 0 || c.oom) {
 		if (c.n_errors > ENVFILE_MAX_ERRORS) {
 			char more[96];
-			int n = snprintf(more, sizeof(more), "%s: ... and %u more problems\n", shown,
-					 c.n_errors - ENVFILE_MAX_ERRORS);
+			int n = snprintf(more, sizeof(more), "%s: ... and %u more problems\n",
+					 shown, c.n_errors - ENVFILE_MAX_ERRORS);
 			char *p = realloc(c.errors, c.errors_len + (size_t)n + 1);
 			if (p != NULL) {
 				memcpy(p + c.errors_len, more, (size_t)n + 1);
@@ -458,8 +467,8 @@ static int unknown_machine(struct envfile *ef, const char *name, struct den_err 
 	if (near != NULL)
 		return den_err_usage(err, "no machine '%s' in %s; did you mean '%s'?", name,
 				     ef->path, near);
-	return den_err_usage(err, "no machine '%s' in %s (see `den status` for the machines)",
-			     name, ef->path);
+	return den_err_usage(err, "no machine '%s' in %s (see `den status` for the machines)", name,
+			     ef->path);
 }
 
 int envfile_select(struct envfile *ef, char **names, size_t n_names, struct machine ***out,

@@ -229,10 +229,11 @@ static int port_shorthand(struct ectx *c, yaml_node_t *v, struct forwarded_port 
 	if ((sscanf(s, "%5u:%5u%n", &host, &guest, &used) != 2) ||
 	    (s[used] != '\0' && sscanf(s + used, "/%3s", proto) != 1) || host < 1 || host > 65535 ||
 	    guest < 1 || guest > 65535 || (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0))
-		return ectx_error(c, v,
-				  "forwarded port '%s' in %s: expected HOST:GUEST such as "
-				  "\"8080:80\" (or \"8080:80/udp\"), or a map { guest: 80, host: 8080 }",
-				  s, c->where);
+		return ectx_error(
+			c, v,
+			"forwarded port '%s' in %s: expected HOST:GUEST such as "
+			"\"8080:80\" (or \"8080:80/udp\"), or a map { guest: 80, host: 8080 }",
+			s, c->where);
 	p->host = (uint16_t)host;
 	p->guest = (uint16_t)guest;
 	p->protocol = strcmp(proto, "udp") == 0 ? FWD_UDP : FWD_TCP;
@@ -241,8 +242,8 @@ static int port_shorthand(struct ectx *c, yaml_node_t *v, struct forwarded_port 
 
 static int parse_port(struct ectx *c, yaml_node_t *v, struct forwarded_port *p)
 {
-	static const char *const known[] = { "guest", "host", "protocol", "host_ip",
-					     "auto_correct", "id", NULL };
+	static const char *const known[] = { "guest",	     "host", "protocol", "host_ip",
+					     "auto_correct", "id",   NULL };
 	static const char *const protos[] = { "tcp", "udp", NULL };
 	struct ectx_iter it = ECTX_ITER(v);
 	yaml_node_t *k, *val;
@@ -295,9 +296,9 @@ static int parse_port(struct ectx *c, yaml_node_t *v, struct forwarded_port *p)
 
 static int parse_folder(struct ectx *c, yaml_node_t *v, struct synced_folder *f)
 {
-	static const char *const known[] = { "host", "guest", "type", "disabled", "create",
-					     "owner", "group", "mount_options", "rsync_exclude",
-					     NULL };
+	static const char *const known[] = { "host",	      "guest", "type",	"disabled",
+					     "create",	      "owner", "group", "mount_options",
+					     "rsync_exclude", NULL };
 	static const char *const types[] = { "native", "rsync", NULL };
 	struct ectx_iter it = ECTX_ITER(v);
 	yaml_node_t *k, *val, *guest_node = NULL;
@@ -348,9 +349,10 @@ static int parse_folder(struct ectx *c, yaml_node_t *v, struct synced_folder *f)
 		return ectx_error(c, v, "synced folder in %s has no 'guest' path; add guest: /PATH",
 				  c->where);
 	if (f->guest[0] != '/')
-		return ectx_error(c, guest_node,
-				  "synced folder guest path '%s' in %s must be absolute, such as /work",
-				  f->guest, c->where);
+		return ectx_error(
+			c, guest_node,
+			"synced folder guest path '%s' in %s must be absolute, such as /work",
+			f->guest, c->where);
 	return 0;
 }
 
@@ -378,8 +380,10 @@ static int parse_network(struct ectx *c, yaml_node_t *v, struct private_network 
 				uint32_t mask = ntohl(*(uint32_t *)buf);
 				n->prefix = (unsigned)__builtin_popcount(mask);
 				if (mask != (n->prefix ? ~0u << (32 - n->prefix) : 0))
-					rc = ectx_error(c, val, "netmask '%s' in %s is not a "
-							"contiguous mask", s, c->where);
+					rc = ectx_error(c, val,
+							"netmask '%s' in %s is not a "
+							"contiguous mask",
+							s, c->where);
 			} else if (ectx_uint(c, val, "netmask", 1, 30, &p) < 0) {
 				rc = -1;
 			} else {
@@ -432,8 +436,8 @@ static int parse_network(struct ectx *c, yaml_node_t *v, struct private_network 
 LIST_KEY(k_ports, struct forwarded_port, ports, n_ports, KEY_PORTS, "forwarded_ports", parse_port)
 LIST_KEY(k_folders, struct synced_folder, folders, n_folders, KEY_FOLDERS, "synced_folders",
 	 parse_folder)
-LIST_KEY(k_networks, struct private_network, networks, n_networks, KEY_NETWORKS,
-	 "private_networks", parse_network)
+LIST_KEY(k_networks, struct private_network, networks, n_networks, KEY_NETWORKS, "private_networks",
+	 parse_network)
 
 static int k_provision(struct ectx *c, yaml_node_t *v, struct machine *m)
 {
@@ -471,10 +475,26 @@ static const struct machine_key {
 };
 
 static const char *const machine_key_names[] = {
-	"box",	     "box_version",	      "box_url",	 "provider",	    "cpus",
-	"memory",    "disk_size",	      "hostname",	 "primary",	    "autostart",
-	"boot_timeout", "graceful_halt_timeout", "network",	 "accel",	    "ssh",
-	"forwarded_ports", "synced_folders",   "private_networks", "provision", "matrix",
+	"box",
+	"box_version",
+	"box_url",
+	"provider",
+	"cpus",
+	"memory",
+	"disk_size",
+	"hostname",
+	"primary",
+	"autostart",
+	"boot_timeout",
+	"graceful_halt_timeout",
+	"network",
+	"accel",
+	"ssh",
+	"forwarded_ports",
+	"synced_folders",
+	"private_networks",
+	"provision",
+	"matrix",
 	NULL,
 };
 

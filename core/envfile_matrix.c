@@ -16,8 +16,8 @@
 
 #define MATRIX_MAX 256
 
-static const char *const matrix_keys[] = { "box",  "box_version", "box_url", "provider", "cpus",
-					   "memory", "disk_size", "network", "accel", NULL };
+static const char *const matrix_keys[] = { "box",    "box_version", "box_url", "provider", "cpus",
+					   "memory", "disk_size",   "network", "accel",	   NULL };
 
 struct axis {
 	const char *key;
@@ -50,8 +50,8 @@ static void add_suffix(char *name, size_t size, const char *key, const char *val
 	if (len + 1 < size)
 		name[len++] = '-';
 	for (; *value != '\0' && len + 1 < size; value++)
-		name[len++] = isalnum((unsigned char)*value) || strchr("_.-", *value) ? *value
-										       : '-';
+		name[len++] =
+			isalnum((unsigned char)*value) || strchr("_.-", *value) ? *value : '-';
 	name[len] = '\0';
 }
 
@@ -93,9 +93,10 @@ static int read_axes(struct ectx *c, const struct machine *base, yaml_node_t *ma
 			if (a->values[i] == NULL)
 				return -1;
 			if (a->values[i]->type != YAML_SCALAR_NODE || ectx_is_null(a->values[i]))
-				rc = ectx_error(c, a->values[i],
-						"matrix '%s' in %s: expected a single value, got %s",
-						key, c->where, ectx_type_name(a->values[i]));
+				rc = ectx_error(
+					c, a->values[i],
+					"matrix '%s' in %s: expected a single value, got %s", key,
+					c->where, ectx_type_name(a->values[i]));
 			else if (envfile_apply_key(c, key, a->values[i], &probe) < 0)
 				rc = -1;
 		}
@@ -121,8 +122,10 @@ int envfile_expand_matrix(struct ectx *c, const struct machine *base, yaml_node_
 		return -1;
 	pairs = (size_t)(matrix->data.mapping.pairs.top - matrix->data.mapping.pairs.start);
 	if (pairs == 0)
-		return ectx_error(c, matrix, "matrix in %s is empty; give it a key with a list of "
-				  "values, such as box: [den/debian-11, den/debian-12]", c->where);
+		return ectx_error(c, matrix,
+				  "matrix in %s is empty; give it a key with a list of "
+				  "values, such as box: [den/debian-11, den/debian-12]",
+				  c->where);
 	if (pairs > 16)
 		return ectx_error(c, matrix, "matrix in %s has %zu keys; at most 16 are allowed",
 				  c->where, pairs);

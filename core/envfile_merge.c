@@ -64,8 +64,8 @@ int envfile_merge_defaults(struct ectx *c, struct machine *m, const struct machi
 	       m->n_steps);
 
 	/* Synced folders: the machine's entry replaces the default with its guest path. */
-	struct synced_folder *f = arena_calloc(&c->ef->arena, d->n_folders + m->n_folders + 1,
-					       sizeof(*f));
+	struct synced_folder *f =
+		arena_calloc(&c->ef->arena, d->n_folders + m->n_folders + 1, sizeof(*f));
 	size_t n = 0;
 	if (f == NULL)
 		return ectx_oom(c);

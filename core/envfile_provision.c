@@ -91,7 +91,8 @@ static int parse_env(struct ectx *c, yaml_node_t *v, struct prov_shell *sh)
 			rc = -1;
 			continue;
 		}
-		if (strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+		if (strspn(key,
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
 			    strlen(key) ||
 		    (key[0] >= '0' && key[0] <= '9')) {
 			rc = ectx_error(c, k,
@@ -113,9 +114,10 @@ static int parse_env(struct ectx *c, yaml_node_t *v, struct prov_shell *sh)
 
 static int parse_shell(struct ectx *c, yaml_node_t *v, struct prov_step *s)
 {
-	static const char *const known[] = { "inline", "path", "args", "env", "privileged",
-					     "upload_path", "reboot", "keep_color", "name", "run",
-					     "before", "after", NULL };
+	static const char *const known[] = { "inline",	   "path",	  "args",   "env",
+					     "privileged", "upload_path", "reboot", "keep_color",
+					     "name",	   "run",	  "before", "after",
+					     NULL };
 	struct prov_shell *sh = &s->shell;
 	struct ectx_iter it = ECTX_ITER(v);
 	yaml_node_t *k, *val;
@@ -152,18 +154,22 @@ static int parse_shell(struct ectx *c, yaml_node_t *v, struct prov_step *s)
 	if (rc < 0)
 		return -1;
 	if (sh->inline_script != NULL && sh->path != NULL)
-		return ectx_error(c, v, "shell provisioner in %s has both 'inline' and 'path'; "
-				  "keep one", c->where);
+		return ectx_error(c, v,
+				  "shell provisioner in %s has both 'inline' and 'path'; "
+				  "keep one",
+				  c->where);
 	if (sh->inline_script == NULL && sh->path == NULL)
-		return ectx_error(c, v, "shell provisioner in %s needs 'inline' (commands) or "
-				  "'path' (a script on the host)", c->where);
+		return ectx_error(c, v,
+				  "shell provisioner in %s needs 'inline' (commands) or "
+				  "'path' (a script on the host)",
+				  c->where);
 	return 0;
 }
 
 static int parse_file(struct ectx *c, yaml_node_t *v, struct prov_step *s)
 {
-	static const char *const known[] = { "source", "destination", "name", "run", "before",
-					     "after", NULL };
+	static const char *const known[] = { "source", "destination", "name", "run",
+					     "before", "after",	      NULL };
 	struct ectx_iter it = ECTX_ITER(v);
 	yaml_node_t *k, *val;
 	const char *key;
@@ -240,10 +246,24 @@ static int parse_groups(struct ectx *c, yaml_node_t *v, struct prov_ansible *a)
 static int parse_ansible(struct ectx *c, yaml_node_t *v, struct prov_step *s)
 {
 	static const char *const known[] = {
-		"playbook",	   "extra_vars",  "groups",	    "limit",	 "tags",
-		"skip_tags",	   "become",	  "verbose",	    "galaxy_role_file",
-		"inventory_path", "config_file", "install",	    "provisioning_path",
-		"name",		   "run",	  "before",	    "after",	 NULL,
+		"playbook",
+		"extra_vars",
+		"groups",
+		"limit",
+		"tags",
+		"skip_tags",
+		"become",
+		"verbose",
+		"galaxy_role_file",
+		"inventory_path",
+		"config_file",
+		"install",
+		"provisioning_path",
+		"name",
+		"run",
+		"before",
+		"after",
+		NULL,
 	};
 	bool local = s->kind == PROV_ANSIBLE_LOCAL;
 	struct prov_ansible *a = &s->ansible;
@@ -267,7 +287,8 @@ static int parse_ansible(struct ectx *c, yaml_node_t *v, struct prov_step *s)
 			playbook = val;
 		else if (strcmp(key, "extra_vars") == 0)
 			rc |= ectx_mapping(c, val, "extra_vars", false) < 0 ||
-				      ectx_to_json(c, val, "extra_vars", &a->extra_vars_json) < 0
+					      ectx_to_json(c, val, "extra_vars",
+							   &a->extra_vars_json) < 0
 				      ? -1
 				      : 0;
 		else if (strcmp(key, "groups") == 0)
@@ -296,8 +317,10 @@ static int parse_ansible(struct ectx *c, yaml_node_t *v, struct prov_step *s)
 		else if (local && strcmp(key, "provisioning_path") == 0)
 			rc |= ectx_string(c, val, "provisioning_path", &a->provisioning_path);
 		else if (strcmp(key, "install") == 0 || strcmp(key, "provisioning_path") == 0)
-			rc = ectx_error(c, k, "'%s' is a setting of ansible_local, which runs "
-					"inside the machine; ansible runs on the host", key);
+			rc = ectx_error(c, k,
+					"'%s' is a setting of ansible_local, which runs "
+					"inside the machine; ansible runs on the host",
+					key);
 		else
 			rc = ectx_unknown_key(c, k, known);
 	}
@@ -319,8 +342,8 @@ static int parse_step(struct ectx *c, yaml_node_t *item, struct prov_step *s)
 	int kind;
 
 	s->pos = ectx_pos(item);
-	if (item->type != YAML_MAPPING_NODE || item->data.mapping.pairs.top -
-						       item->data.mapping.pairs.start != 1) {
+	if (item->type != YAML_MAPPING_NODE ||
+	    item->data.mapping.pairs.top - item->data.mapping.pairs.start != 1) {
 		if (item->type == YAML_MAPPING_NODE)
 			return ectx_error(c, item,
 					  "a provisioner in %s is one kind with its settings "

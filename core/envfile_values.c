@@ -208,12 +208,13 @@ int ectx_uint(struct ectx *c, yaml_node_t *n, const char *what, uint64_t min, ui
 	if (want_scalar(c, n, what, "a whole number") < 0)
 		return -1;
 	if (!den_parse_u64((const char *)n->data.scalar.value, &v))
-		return ectx_error(c, n, "%s in %s: expected a whole number from %" PRIu64
-				  " to %" PRIu64 ", got %s",
+		return ectx_error(c, n,
+				  "%s in %s: expected a whole number from %" PRIu64 " to %" PRIu64
+				  ", got %s",
 				  what, c->where, min, max, show(n, buf, sizeof(buf)));
 	if (v < min || v > max)
-		return ectx_error(c, n, "%s in %s: %s is out of range; expected %" PRIu64
-				  " to %" PRIu64,
+		return ectx_error(c, n,
+				  "%s in %s: %s is out of range; expected %" PRIu64 " to %" PRIu64,
 				  what, c->where, show(n, buf, sizeof(buf)), min, max);
 	*out = v;
 	return 0;
@@ -346,8 +347,7 @@ int ectx_string_list(struct ectx *c, yaml_node_t *n, const char *what, bool allo
 	return rc;
 }
 
-int ectx_joined(struct ectx *c, yaml_node_t *n, const char *what, const char *sep,
-		const char **out)
+int ectx_joined(struct ectx *c, yaml_node_t *n, const char *what, const char *sep, const char **out)
 {
 	const char **items;
 	size_t count, len = 0;
@@ -378,8 +378,7 @@ const char *ectx_next(struct ectx *c, struct ectx_iter *it, yaml_node_t **key, y
 		if (it->pair == NULL) {
 			it->pair = map->data.mapping.pairs.start;
 			it->where = c->where;
-		}
-		else
+		} else
 			it->pair++;
 		if (it->pair >= map->data.mapping.pairs.top)
 			return NULL;

@@ -22,8 +22,8 @@ enum den_err_kind {
 #define DEN_ERR_MSG_MAX 16384
 
 struct den_err {
-	enum den_err_kind kind; /* what kind of failure; decides the exit code */
-	int errno_;             /* errno of the failing call, 0 when none */
+	enum den_err_kind kind;	   /* what kind of failure; decides the exit code */
+	int errno_;		   /* errno of the failing call, 0 when none */
 	char msg[DEN_ERR_MSG_MAX]; /* what failed, on what, what to do ("" when unset) */
 };
 

@@ -87,8 +87,9 @@ int den_read_file(const char *path, size_t max, char **out, size_t *len, struct 
 	for (;;) {
 		if (got == cap) {
 			if (cap > max)
-				return den_err_set(err, EFBIG, "cannot read %s (larger than %zu bytes)",
-						   path, max);
+				return den_err_set(err, EFBIG,
+						   "cannot read %s (larger than %zu bytes)", path,
+						   max);
 			cap = cap ? cap * 2 : 4096;
 			char *p = realloc(buf, cap + 1);
 			if (p == NULL)

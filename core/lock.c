@@ -74,8 +74,8 @@ int project_lock(const char *root, const char *what, int *out, struct den_err *e
 		den_info("waiting for %s, which is working on this project...", holder);
 		while (flock(fd, LOCK_EX) < 0) {
 			if (errno != EINTR)
-				return den_err_set(err, errno, "cannot lock %s/" DEN_DIR "/env.lock",
-						   root);
+				return den_err_set(err, errno,
+						   "cannot lock %s/" DEN_DIR "/env.lock", root);
 		}
 	}
 	record_holder(fd, what);

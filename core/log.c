@@ -53,8 +53,9 @@ DEFINE_LOG(den_debug, DEN_LOG_DEBUG, "debug: ", "\033[2m")
 
 void den_bug(const char *file, int line, const char *what)
 {
-	fprintf(stderr, "den: internal error at %s:%d: %s\n"
-			"This is a bug in den; please report it with the command you ran.\n",
+	fprintf(stderr,
+		"den: internal error at %s:%d: %s\n"
+		"This is a bug in den; please report it with the command you ran.\n",
 		file, line, what);
 	abort();
 }

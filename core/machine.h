@@ -25,20 +25,20 @@ enum machine_state {
 
 /* What state.json holds (DESIGN.md §4). Strings are malloc'd. */
 struct machine_record {
-	char *provider;    /* provider that created the machine */
-	char *id;          /* provider's id for it */
-	char *box;         /* box name and version it was made from */
+	char *provider; /* provider that created the machine */
+	char *id;	/* provider's id for it */
+	char *box;	/* box name and version it was made from */
 	char *box_version;
-	int ssh_port;      /* host port forwarded to the guest's sshd, 0 when none */
+	int ssh_port;	   /* host port forwarded to the guest's sshd, 0 when none */
 	pid_t supervisor;  /* pid of `den vmm run` / `den container run` / qemu, 0 when none */
 	long long created; /* unix time of first up */
 };
 
 struct den_machine {
 	const struct machine *cfg; /* from the Envfile */
-	const char *root;          /* project root */
-	char *dir;                 /* PROJECT/.den/machines/NAME */
-	bool exists;               /* state.json was found */
+	const char *root;	   /* project root */
+	char *dir;		   /* PROJECT/.den/machines/NAME */
+	bool exists;		   /* state.json was found */
 	struct machine_record rec; /* valid when exists */
 };
 

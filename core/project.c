@@ -83,7 +83,7 @@ int den_home(char **out, struct den_err *err)
 			home = pw->pw_dir;
 		if (home == NULL || home[0] != '/')
 			return den_err_usage(err, "cannot tell where den keeps its data: set "
-					     "DEN_HOME or HOME");
+						  "DEN_HOME or HOME");
 		if (asprintf(&p, "%s/.local/share/den", home) < 0)
 			p = NULL;
 	}
@@ -108,13 +108,14 @@ int project_state_init(const char *root, struct den_err *err)
 	struct stat st;
 
 	if (asprintf(&dir, "%s/" DEN_DIR, root) < 0 ||
-	    asprintf(&machines, "%s/machines", dir) < 0 || asprintf(&ignore, "%s/.gitignore", dir) < 0)
+	    asprintf(&machines, "%s/machines", dir) < 0 ||
+	    asprintf(&ignore, "%s/.gitignore", dir) < 0)
 		return den_err_set(err, ENOMEM, "cannot set up %s/" DEN_DIR, root);
 	if (den_mkdir_p(machines, 0755, err) < 0)
 		return -1;
 	if (stat(ignore, &st) < 0 &&
-	    den_write_file_atomic(ignore, "# den's machine state: never commit it\n*\n", 0644, err) <
-		    0)
+	    den_write_file_atomic(ignore, "# den's machine state: never commit it\n*\n", 0644,
+				  err) < 0)
 		return -1;
 	return 0;
 }

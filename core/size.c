@@ -29,9 +29,9 @@ static const struct {
 	const char *name;
 	uint64_t mult;
 } units[] = {
-	{ "b", 1 },	    { "k", DEN_KIB },	{ "kb", DEN_KIB }, { "kib", DEN_KIB },
+	{ "b", 1 },	    { "k", DEN_KIB },	{ "kb", DEN_KIB },  { "kib", DEN_KIB },
 	{ "m", DEN_MIB },   { "mb", DEN_MIB },	{ "mib", DEN_MIB }, { "g", DEN_GIB },
-	{ "gb", DEN_GIB },  { "gib", DEN_GIB }, { "t", DEN_TIB },  { "tb", DEN_TIB },
+	{ "gb", DEN_GIB },  { "gib", DEN_GIB }, { "t", DEN_TIB },   { "tb", DEN_TIB },
 	{ "tib", DEN_TIB },
 };
 
@@ -67,7 +67,8 @@ int den_size_parse(const char *s, uint64_t bare_unit, uint64_t *out, const char 
 			if (strcasecmp(p, units[i].name) == 0)
 				break;
 		if (i == sizeof(units) / sizeof(units[0])) {
-			*why = "unknown unit; use K, M, G or T (powers of 1024), such as 512M or 2G";
+			*why = "unknown unit; use K, M, G or T (powers of 1024), such as 512M or "
+			       "2G";
 			return -1;
 		}
 		mult = units[i].mult;

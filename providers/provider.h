@@ -14,10 +14,10 @@
 #include "core/machine.h"
 
 struct ssh_info {
-	char *host;        /* "127.0.0.1" */
-	int port;          /* forwarded SSH port */
-	char *user;        /* login user */
-	char *key_path;    /* private key den logs in with */
+	char *host;	   /* "127.0.0.1" */
+	int port;	   /* forwarded SSH port */
+	char *user;	   /* login user */
+	char *key_path;	   /* private key den logs in with */
 	char *known_hosts; /* file holding the host key den gave the guest */
 };
 

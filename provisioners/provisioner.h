@@ -16,9 +16,9 @@
 struct den_ssh; /* an open SSH session (core/ssh.h) */
 
 struct prov_ctx {
-	struct envfile *ef;           /* the whole Envfile (ansible's inventory needs it) */
-	struct den_machine *machine;  /* where the step runs */
-	struct den_ssh *ssh;          /* open session to it, reused across steps */
+	struct envfile *ef;	     /* the whole Envfile (ansible's inventory needs it) */
+	struct den_machine *machine; /* where the step runs */
+	struct den_ssh *ssh;	     /* open session to it, reused across steps */
 };
 
 struct provisioner_ops {

@@ -60,8 +60,7 @@ static bool has_line(const char *text, const char *prefix, const char *fragment)
 	return false;
 }
 
-static void expect_refused(const char *dir, const char *file, const char *pos,
-			   const char *fragment)
+static void expect_refused(const char *dir, const char *file, const char *pos, const char *fragment)
 {
 	char env[256], prefix[256], den_dir[1024];
 	struct den_run r;
@@ -69,7 +68,8 @@ static void expect_refused(const char *dir, const char *file, const char *pos,
 	snprintf(env, sizeof(env), "DEN_ENVFILE=%s", file);
 	snprintf(prefix, sizeof(prefix), "%s:%s: ", file, pos);
 	snprintf(den_dir, sizeof(den_dir), "%s/.den", dir);
-	run_den(&r, dir, (const char *const[]){ env, NULL }, (const char *const[]){ "validate", NULL });
+	run_den(&r, dir, (const char *const[]){ env, NULL },
+		(const char *const[]){ "validate", NULL });
 	cr_expect_eq(r.status, 2, "%s: exit %d, want 2 (stderr: %s)", file, r.status, r.err);
 	cr_expect(has_line(r.err, prefix, fragment),
 		  "%s: want a line starting '%s' with '%s'; got:\n%s", file, prefix, fragment,
@@ -203,8 +203,7 @@ Test(validate_bad, all_problems_are_reported_not_just_the_first)
 	cr_expect_eq(r.status, 2);
 	cr_expect(strstr(r.err, "Envfile:5:11: ") != NULL, "got: %s", r.err);
 	cr_expect(strstr(r.err, "Envfile:6:13: ") != NULL, "got: %s", r.err);
-	cr_expect(strstr(r.err, "Envfile:7:15: unknown provider 'kvmm'") != NULL, "got: %s",
-		  r.err);
+	cr_expect(strstr(r.err, "Envfile:7:15: unknown provider 'kvmm'") != NULL, "got: %s", r.err);
 	den_run_free(&r);
 	rm_rf(dir);
 	free(dir);

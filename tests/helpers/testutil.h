@@ -7,9 +7,9 @@
 #include <stddef.h>
 
 struct den_run {
-	int status;  /* exit code, or 128+signal */
-	char *out;   /* stdout, NUL-terminated */
-	char *err;   /* stderr, NUL-terminated */
+	int status; /* exit code, or 128+signal */
+	char *out;  /* stdout, NUL-terminated */
+	char *err;  /* stderr, NUL-terminated */
 };
 
 /*

@@ -132,13 +132,14 @@ Test(envfile, every_machine_key_is_read)
 
 Test(envfile, forwarded_ports_in_both_spellings)
 {
-	struct envfile *ef = load("den: 1\nmachines:\n  web:\n    box: b/x\n"
-				  "    forwarded_ports:\n"
-				  "      - { guest: 80, host: 8080 }\n"
-				  "      - { guest: 53, host: 1053, protocol: udp, host_ip: \"::1\", "
-				  "id: dns, auto_correct: true }\n"
-				  "      - \"9000:90\"\n"
-				  "      - \"9001:91/udp\"\n");
+	struct envfile *ef =
+		load("den: 1\nmachines:\n  web:\n    box: b/x\n"
+		     "    forwarded_ports:\n"
+		     "      - { guest: 80, host: 8080 }\n"
+		     "      - { guest: 53, host: 1053, protocol: udp, host_ip: \"::1\", "
+		     "id: dns, auto_correct: true }\n"
+		     "      - \"9000:90\"\n"
+		     "      - \"9001:91/udp\"\n");
 	struct machine *m = envfile_machine(ef, "web");
 
 	cr_assert_eq(m->n_ports, 4);
@@ -176,18 +177,19 @@ Test(envfile, the_same_host_port_twice_is_fine_when_both_give_way_or_protocols_d
 
 Test(envfile, synced_folders_resolve_against_the_project)
 {
-	struct envfile *ef = load("den: 1\nmachines:\n  web:\n    box: b/x\n"
-				  "    synced_folders:\n"
-				  "      - { host: ., guest: /work }\n"
-				  "      - host: src\n"
-				  "        guest: /src\n"
-				  "        type: rsync\n"
-				  "        owner: www-data\n"
-				  "        group: www-data\n"
-				  "        mount_options: [ro, noexec]\n"
-				  "        rsync_exclude: [.git, node_modules]\n"
-				  "      - { host: not-yet, guest: /new, create: true }\n"
-				  "      - { host: /nonexistent/elsewhere, guest: /off, disabled: true }\n");
+	struct envfile *ef =
+		load("den: 1\nmachines:\n  web:\n    box: b/x\n"
+		     "    synced_folders:\n"
+		     "      - { host: ., guest: /work }\n"
+		     "      - host: src\n"
+		     "        guest: /src\n"
+		     "        type: rsync\n"
+		     "        owner: www-data\n"
+		     "        group: www-data\n"
+		     "        mount_options: [ro, noexec]\n"
+		     "        rsync_exclude: [.git, node_modules]\n"
+		     "      - { host: not-yet, guest: /new, create: true }\n"
+		     "      - { host: /nonexistent/elsewhere, guest: /off, disabled: true }\n");
 	struct machine *m = envfile_machine(ef, "web");
 	char want[4096];
 
@@ -207,31 +209,32 @@ Test(envfile, synced_folders_resolve_against_the_project)
 
 Test(envfile, defaults_merge_into_machines_as_vagrant_does)
 {
-	struct envfile *ef = load("den: 1\n"
-				  "defaults:\n"
-				  "  box: den/debian-12\n"
-				  "  box_version: '>= 1.0'\n"
-				  "  provider: container\n"
-				  "  cpus: 1\n"
-				  "  memory: 512M\n"
-				  "  ssh: { username: den }\n"
-				  "  synced_folders:\n"
-				  "    - { host: ., guest: /work }\n"
-				  "    - { host: src, guest: /src }\n"
-				  "  forwarded_ports: [{ guest: 22, host: 2200, auto_correct: true }]\n"
-				  "  provision:\n"
-				  "    - shell: { inline: apt-get update, name: update }\n"
-				  "machines:\n"
-				  "  web:\n"
-				  "    cpus: 4\n"
-				  "    synced_folders:\n"
-				  "      - { host: ., guest: /work, disabled: true }\n"
-				  "    forwarded_ports: [{ guest: 80, host: 8080 }]\n"
-				  "    provision:\n"
-				  "      - shell: { inline: apt-get install -y nginx, name: nginx }\n"
-				  "  db:\n"
-				  "    box: den/debian-11\n"
-				  "    forwarded_ports: [{ guest: 22, host: 2200, auto_correct: true }]\n");
+	struct envfile *ef =
+		load("den: 1\n"
+		     "defaults:\n"
+		     "  box: den/debian-12\n"
+		     "  box_version: '>= 1.0'\n"
+		     "  provider: container\n"
+		     "  cpus: 1\n"
+		     "  memory: 512M\n"
+		     "  ssh: { username: den }\n"
+		     "  synced_folders:\n"
+		     "    - { host: ., guest: /work }\n"
+		     "    - { host: src, guest: /src }\n"
+		     "  forwarded_ports: [{ guest: 22, host: 2200, auto_correct: true }]\n"
+		     "  provision:\n"
+		     "    - shell: { inline: apt-get update, name: update }\n"
+		     "machines:\n"
+		     "  web:\n"
+		     "    cpus: 4\n"
+		     "    synced_folders:\n"
+		     "      - { host: ., guest: /work, disabled: true }\n"
+		     "    forwarded_ports: [{ guest: 80, host: 8080 }]\n"
+		     "    provision:\n"
+		     "      - shell: { inline: apt-get install -y nginx, name: nginx }\n"
+		     "  db:\n"
+		     "    box: den/debian-11\n"
+		     "    forwarded_ports: [{ guest: 22, host: 2200, auto_correct: true }]\n");
 	struct machine *web = envfile_machine(ef, "web"), *db = envfile_machine(ef, "db");
 
 	cr_assert(web && db);
@@ -334,21 +337,22 @@ Test(envfile, select_takes_names_matrix_names_and_patterns)
 
 Test(envfile, shell_provisioners_in_every_form)
 {
-	struct envfile *ef = load("den: 1\nmachines:\n  web:\n    box: b/x\n    provision:\n"
-				  "      - shell: apt-get update\n"
-				  "      - shell: [make, make install]\n"
-				  "      - shell:\n"
-				  "          path: scripts/setup.sh\n"
-				  "          args: [--dev, \"it's $(rm -rf /)\", \"a\\nb\", 'x y']\n"
-				  "          env: { MODE: dev, COUNT: 3, EMPTY: }\n"
-				  "          privileged: false\n"
-				  "          upload_path: /tmp/setup.sh\n"
-				  "          reboot: true\n"
-				  "          keep_color: true\n"
-				  "          run: always\n"
-				  "          name: setup\n"
-				  "          after: shell-1\n"
-				  "      - shell: { inline: echo, run: never, before: setup }\n");
+	struct envfile *ef =
+		load("den: 1\nmachines:\n  web:\n    box: b/x\n    provision:\n"
+		     "      - shell: apt-get update\n"
+		     "      - shell: [make, make install]\n"
+		     "      - shell:\n"
+		     "          path: scripts/setup.sh\n"
+		     "          args: [--dev, \"it's $(rm -rf /)\", \"a\\nb\", 'x y']\n"
+		     "          env: { MODE: dev, COUNT: 3, EMPTY: }\n"
+		     "          privileged: false\n"
+		     "          upload_path: /tmp/setup.sh\n"
+		     "          reboot: true\n"
+		     "          keep_color: true\n"
+		     "          run: always\n"
+		     "          name: setup\n"
+		     "          after: shell-1\n"
+		     "      - shell: { inline: echo, run: never, before: setup }\n");
 	struct machine *m = envfile_machine(ef, "web");
 
 	cr_assert_eq(m->n_steps, 4);
@@ -384,26 +388,27 @@ Test(envfile, shell_provisioners_in_every_form)
 
 Test(envfile, file_and_ansible_provisioners)
 {
-	struct envfile *ef = load("den: 1\nmachines:\n  web:\n    box: b/x\n    provision:\n"
-				  "      - file: { source: conf/app.conf, destination: ~/app.conf }\n"
-				  "      - ansible: ansible/site.yml\n"
-				  "      - ansible:\n"
-				  "          playbook: ansible/site.yml\n"
-				  "          extra_vars: { role: web, port: 80, debug: yes, ratio: 0.5, "
-				  "zip: '01234', none: ~, list: [1, two] }\n"
-				  "          groups: { webservers: [web], 'webservers:vars': { x: 1 } }\n"
-				  "          limit: [web, db]\n"
-				  "          tags: [setup, deploy]\n"
-				  "          skip_tags: slow\n"
-				  "          become: true\n"
-				  "          verbose: vvv\n"
-				  "          galaxy_role_file: ansible/requirements.yml\n"
-				  "          config_file: ansible/site.yml\n"
-				  "      - ansible_local:\n"
-				  "          playbook: /work/site.yml\n"
-				  "          install: false\n"
-				  "          provisioning_path: /work\n"
-				  "          verbose: true\n");
+	struct envfile *ef =
+		load("den: 1\nmachines:\n  web:\n    box: b/x\n    provision:\n"
+		     "      - file: { source: conf/app.conf, destination: ~/app.conf }\n"
+		     "      - ansible: ansible/site.yml\n"
+		     "      - ansible:\n"
+		     "          playbook: ansible/site.yml\n"
+		     "          extra_vars: { role: web, port: 80, debug: yes, ratio: 0.5, "
+		     "zip: '01234', none: ~, list: [1, two] }\n"
+		     "          groups: { webservers: [web], 'webservers:vars': { x: 1 } }\n"
+		     "          limit: [web, db]\n"
+		     "          tags: [setup, deploy]\n"
+		     "          skip_tags: slow\n"
+		     "          become: true\n"
+		     "          verbose: vvv\n"
+		     "          galaxy_role_file: ansible/requirements.yml\n"
+		     "          config_file: ansible/site.yml\n"
+		     "      - ansible_local:\n"
+		     "          playbook: /work/site.yml\n"
+		     "          install: false\n"
+		     "          provisioning_path: /work\n"
+		     "          verbose: true\n");
 	struct machine *m = envfile_machine(ef, "web");
 
 	cr_assert_eq(m->n_steps, 4);

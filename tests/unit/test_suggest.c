@@ -3,8 +3,8 @@
 
 #include "core/suggest.h"
 
-static const char *const keys[] = { "memory", "cpus", "box", "box_version", "provision",
-				    "provider", "hostname", NULL };
+static const char *const keys[] = { "memory",	 "cpus",     "box",	 "box_version",
+				    "provision", "provider", "hostname", NULL };
 
 Test(suggest, a_swap_is_one_edit)
 {
@@ -28,7 +28,9 @@ Test(suggest, unrelated_words_get_no_suggestion)
 {
 	cr_expect_null(suggest_nearest("virtualbox", keys));
 	cr_expect_null(suggest_nearest("x", keys));
-	cr_expect_null(suggest_nearest("zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
-				       keys),
-		       "overlong words are compared safely");
+	cr_expect_null(
+		suggest_nearest(
+			"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+			keys),
+		"overlong words are compared safely");
 }
