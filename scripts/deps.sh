@@ -5,7 +5,7 @@
 #   scripts/deps.sh fuzz     also clang and libFuzzer, for `make fuzz`
 set -eu
 
-PKGS="gcc make cmake pkg-config libc6-dev clang-format git
+PKGS="gcc make cmake pkg-config libc6-dev clang-format git python3
 libyaml-dev libjansson-dev libcurl4-openssl-dev libarchive-dev libssh-dev
 libslirp-dev libglib2.0-dev libcriterion-dev"
 [ "${1:-}" = fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev"
