@@ -32,7 +32,8 @@ test: deps
 
 # This issue's `up`: check Envfile.example and show its machines. Later
 # issues make it bring the machine up for real.
-up: deps build
+up: deps $(BUILD)/CMakeCache.txt
+	@cmake --build $(BUILD) -j $(JOBS) --target den
 	@DEN_ENVFILE=Envfile.example ./$(DEN) validate
 	@DEN_ENVFILE=Envfile.example ./$(DEN) status
 

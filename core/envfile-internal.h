@@ -125,7 +125,7 @@ int ectx_unknown_key(struct ectx *c, yaml_node_t *key, const char *const *known)
 /* A free-form value (extra_vars) as JSON text. */
 int ectx_to_json(struct ectx *c, yaml_node_t *n, const char *what, const char **out);
 
-/* Resolves a host path against the project root (arena string). */
+/* Resolves a host path against the project root, ~/ against $HOME (arena string). */
 const char *ectx_host_path(struct ectx *c, const char *p);
 
 /* Machine keys (envfile_machine.c). */
@@ -135,6 +135,11 @@ int envfile_merge_defaults(struct ectx *c, struct machine *m, const struct machi
 int envfile_finish_machine(struct ectx *c, struct machine *m);
 /* Applies one machine key; used for matrix values. */
 int envfile_apply_key(struct ectx *c, const char *key, yaml_node_t *val, struct machine *m);
+
+/* List items (envfile_items.c). */
+int envfile_parse_port(struct ectx *c, yaml_node_t *v, struct forwarded_port *p);
+int envfile_parse_folder(struct ectx *c, yaml_node_t *v, struct synced_folder *f);
+int envfile_parse_network(struct ectx *c, yaml_node_t *v, struct private_network *n);
 
 /* Provisioners (envfile_provision.c). */
 int envfile_parse_provision(struct ectx *c, yaml_node_t *seq, struct machine *m);

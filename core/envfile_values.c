@@ -437,8 +437,12 @@ const char *ectx_host_path(struct ectx *c, const char *p)
 {
 	const char *r;
 
+	const char *home = getenv("HOME");
+
 	if (p[0] == '/')
 		r = arena_strdup(&c->ef->arena, p);
+	else if (p[0] == '~' && (p[1] == '/' || p[1] == '\0') && home != NULL && home[0] == '/')
+		r = arena_printf(&c->ef->arena, "%s%s", home, p + 1);
 	else if (strcmp(p, ".") == 0)
 		r = arena_strdup(&c->ef->arena, c->ef->root);
 	else

@@ -487,3 +487,18 @@ Test(envfile, errors_are_capped_with_a_count_of_the_rest)
 	const char *msg = load_error(text);
 	cr_expect(strstr(msg, "and 20 more problems") != NULL, "%s", msg);
 }
+
+Test(envfile, host_paths_may_start_at_home)
+{
+	char *home = make_temp_dir(), want[4096];
+
+	setenv("HOME", home, 1);
+	write_file(home, "keys/id", "k");
+	struct envfile *ef = load("den: 1\nmachines:\n  web:\n    box: b/x\n"
+				  "    synced_folders: [{ host: ~/keys, guest: /keys }]\n");
+	snprintf(want, sizeof(want), "%s/keys", home);
+	cr_expect_str_eq(envfile_machine(ef, "web")->folders[0].host_path, want);
+	envfile_free(ef);
+	rm_rf(home);
+	free(home);
+}
