@@ -7,6 +7,7 @@
  */
 #include "core/envfile-internal.h"
 #include "core/cleanup.h"
+#include "core/fsutil.h"
 
 #include <ctype.h>
 #include <fcntl.h>
@@ -17,12 +18,9 @@
 static int read_envfile(const char *path, const char *shown, char **out, size_t *len,
 			struct den_err *err)
 {
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	struct stat st;
 
-	if (fd < 0)
-		return den_err_set(err, errno, "cannot read %s", shown);
-	if (fstat(fd, &st) < 0)
+	if (stat(path, &st) < 0)
 		return den_err_set(err, errno, "cannot read %s", shown);
 	if (!S_ISREG(st.st_mode))
 		return den_err_kind_set(err, DEN_ERR_ENVFILE, "%s:1:1: not a regular file", shown);
@@ -31,24 +29,7 @@ static int read_envfile(const char *path, const char *shown, char **out, size_t 
 					"%s:1:1: the Envfile is %lld bytes; an Envfile may be at "
 					"most %u bytes (1 MiB)",
 					shown, (long long)st.st_size, ENVFILE_MAX_BYTES);
-	cleanup_free char *buf = malloc((size_t)st.st_size + 1);
-	size_t got = 0;
-	if (buf == NULL)
-		return den_err_set(err, ENOMEM, "cannot read %s", shown);
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return den_err_set(err, errno, "cannot read %s", shown);
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	*out = steal_pointer(&buf);
-	*len = got;
-	return 0;
+	return den_read_file(path, ENVFILE_MAX_BYTES, out, len, err);
 }
 
 /* Line and column of a byte offset, for libyaml's reader errors. */

@@ -47,27 +47,40 @@ static int k_box_version(struct ectx *c, yaml_node_t *v, struct machine *m)
 	return 0;
 }
 
-static int k_provider(struct ectx *c, yaml_node_t *v, struct machine *m)
-{
-	int i;
+/* A whole-number key within [min, max]. */
+#define UINT_KEY(fn, field, key, what, min, max)                                                   \
+	static int fn(struct ectx *c, yaml_node_t *v, struct machine *m)                           \
+	{                                                                                          \
+		uint64_t n_;                                                                       \
+		if (ectx_uint(c, v, what, min, max, &n_) < 0)                                      \
+			return -1;                                                                 \
+		m->field = (unsigned)n_;                                                           \
+		SET(m, key);                                                                       \
+		return 0;                                                                          \
+	}
 
-	if (ectx_enum(c, v, "provider", envfile_provider_names, &i) < 0)
-		return -1;
-	m->provider = envfile_provider_names[i];
-	SET(m, KEY_PROVIDER);
-	return 0;
-}
+/* A key whose value is one of names; field gets the index, converted by conv. */
+#define ENUM_KEY(fn, field, key, what, names, conv)                                                \
+	static int fn(struct ectx *c, yaml_node_t *v, struct machine *m)                           \
+	{                                                                                          \
+		int i_;                                                                            \
+		if (ectx_enum(c, v, what, names, &i_) < 0)                                         \
+			return -1;                                                                 \
+		m->field = conv(i_);                                                               \
+		SET(m, key);                                                                       \
+		return 0;                                                                          \
+	}
 
-static int k_cpus(struct ectx *c, yaml_node_t *v, struct machine *m)
-{
-	uint64_t n;
+#define PROVIDER_NAME(i) envfile_provider_names[i]
+#define NET_MODE(i) ((enum net_mode)(i))
+#define ACCEL_MODE(i) ((enum accel_mode)(i))
 
-	if (ectx_uint(c, v, "cpus", 1, 255, &n) < 0)
-		return -1;
-	m->cpus = (unsigned)n;
-	SET(m, KEY_CPUS);
-	return 0;
-}
+UINT_KEY(k_cpus, cpus, KEY_CPUS, "cpus", 1, 255)
+UINT_KEY(k_boot_timeout, boot_timeout, KEY_BOOT_TIMEOUT, "boot_timeout", 1, 86400)
+UINT_KEY(k_halt_timeout, graceful_halt_timeout, KEY_HALT_TIMEOUT, "graceful_halt_timeout", 0, 86400)
+ENUM_KEY(k_provider, provider, KEY_PROVIDER, "provider", envfile_provider_names, PROVIDER_NAME)
+ENUM_KEY(k_network, network, KEY_NETWORK, "network", net_names, NET_MODE)
+ENUM_KEY(k_accel, accel, KEY_ACCEL, "accel", accel_names, ACCEL_MODE)
 
 static int k_memory(struct ectx *c, yaml_node_t *v, struct machine *m)
 {
@@ -133,50 +146,6 @@ static int k_hostname(struct ectx *c, yaml_node_t *v, struct machine *m)
 
 BOOL_KEY(k_primary, primary, KEY_PRIMARY, "primary")
 BOOL_KEY(k_autostart, autostart, KEY_AUTOSTART, "autostart")
-
-static int k_boot_timeout(struct ectx *c, yaml_node_t *v, struct machine *m)
-{
-	uint64_t n;
-
-	if (ectx_uint(c, v, "boot_timeout", 1, 86400, &n) < 0)
-		return -1;
-	m->boot_timeout = (unsigned)n;
-	SET(m, KEY_BOOT_TIMEOUT);
-	return 0;
-}
-
-static int k_halt_timeout(struct ectx *c, yaml_node_t *v, struct machine *m)
-{
-	uint64_t n;
-
-	if (ectx_uint(c, v, "graceful_halt_timeout", 0, 86400, &n) < 0)
-		return -1;
-	m->graceful_halt_timeout = (unsigned)n;
-	SET(m, KEY_HALT_TIMEOUT);
-	return 0;
-}
-
-static int k_network(struct ectx *c, yaml_node_t *v, struct machine *m)
-{
-	int i;
-
-	if (ectx_enum(c, v, "network", net_names, &i) < 0)
-		return -1;
-	m->network = (enum net_mode)i;
-	SET(m, KEY_NETWORK);
-	return 0;
-}
-
-static int k_accel(struct ectx *c, yaml_node_t *v, struct machine *m)
-{
-	int i;
-
-	if (ectx_enum(c, v, "accel", accel_names, &i) < 0)
-		return -1;
-	m->accel = (enum accel_mode)i;
-	SET(m, KEY_ACCEL);
-	return 0;
-}
 
 static int k_ssh(struct ectx *c, yaml_node_t *v, struct machine *m)
 {
