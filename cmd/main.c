@@ -197,7 +197,6 @@ static int strip_common(int *argc, char **argv, struct global_opts *g)
 static int setup_envfile(struct den_ctx *ctx, struct den_err *err)
 {
 	cleanup_free char *shown = NULL;
-
 	const char *name = project_envfile_name();
 
 	if (project_find_root(ctx->cwd, name, &ctx->root, err) < 0)
@@ -221,6 +220,7 @@ static int run(int argc, char **argv, struct den_ctx *ctx, struct global_opts *g
 
 	if (parse_global(argc, argv, g, &cmd_index, err) < 0)
 		return -1;
+	ctx->json = g->json;
 	if (g->version) {
 		char *v[] = { "version", NULL };
 		return cmd_version(1, v, ctx, err);
