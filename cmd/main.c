@@ -44,7 +44,7 @@ const struct den_cmd den_commands[] = {
 	{ "rsync", cmd_not_yet, NOT_YET | NEED_ENVFILE, "sync rsync-type folders into machines" },
 	{ "provision", cmd_not_yet, NOT_YET | NEED_LOCK, "run provisioners on running machines" },
 	/* Boxes */
-	{ "box", cmd_not_yet, NOT_YET | REPORTS,
+	{ "box", cmd_box, REPORTS,
 	  "add, list, remove, update, prune, build, publish and package boxes" },
 	/* Project */
 	{ "init", cmd_init, 0, "write an Envfile from a template" },

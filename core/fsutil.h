@@ -26,6 +26,9 @@ int den_read_file(const char *path, size_t max, char **out, size_t *len, struct 
 /* mkdir -p. */
 int den_mkdir_p(const char *path, mode_t mode, struct den_err *err);
 
+/* rm -rf: removes path and everything below it, never following links. */
+int den_rm_rf(const char *path, struct den_err *err);
+
 /* True when path exists (any type). */
 int den_exists(const char *path);
 

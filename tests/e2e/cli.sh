@@ -48,10 +48,22 @@ expect_rc 2 "unknown global option"
 expect_err "unknown option '--frob'" "names the option"
 
 for c in up halt reload destroy suspend resume snapshot global-status port ssh ssh-config \
-	exec upload rsync provision box vmm container; do
+	exec upload rsync provision vmm container; do
 	run $c
 	expect_rc 1 "$c is not implemented yet"
 	expect_err "\`den $c\` is not implemented yet" "$c says so"
+done
+
+run box
+expect_rc 2 "box without a sub-command"
+expect_err "usage: den box add|list|remove" "box shows its sub-commands"
+run box lst
+expect_rc 2 "unknown box sub-command"
+expect_err "did you mean 'list'?" "suggests list"
+for c in outdated update prune build publish package; do
+	run box $c
+	expect_rc 1 "box $c is not implemented yet"
+	expect_err "\`den box $c\` is not implemented yet" "box $c says so"
 done
 
 run init --json

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DEN_BOXES_STORE_H
+#define DEN_BOXES_STORE_H
+
+/*
+ * The box store: $DEN_HOME/boxes/ORG/NAME/VERSION/PROVIDER-ARCH/, each
+ * holding the box's files, its metadata.json and den's record of where it
+ * came from (box.json). A box enters the store only whole: it is unpacked
+ * into $DEN_HOME/tmp/ and renamed into place; $DEN_HOME/locks/ keeps
+ * two dens from adding the same box at once.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/err.h"
+
+struct box_id {
+	const char *name;     /* "den/debian-12" */
+	const char *version;  /* "1.0.0" */
+	const char *provider; /* "container" */
+	const char *arch;     /* "amd64" */
+};
+
+/* Where a box came from, recorded in box.json. */
+struct box_origin {
+	const char *url;      /* catalog's box URL, or the file's path */
+	const char *checksum; /* hex, or NULL */
+	const char *checksum_type;
+};
+
+struct store_entry {
+	char *name, *version, *provider, *arch, *dir;
+};
+
+/* "org/name" or "name": letters, digits, '.', '_', '-'. */
+bool box_name_valid(const char *name);
+
+/* The folder of a box in the store (malloc'd); it may not exist. */
+char *store_box_dir(const char *home, const struct box_id *id);
+
+/* Takes a lock on one box name+version (flock), so two adds do not race. */
+int store_lock(const char *home, const char *name, int *fd, struct den_err *err);
+
+/*
+ * Unpacks the box archive at path and moves it into the store. The box's
+ * metadata.json names its provider (which must match id->provider when
+ * that is set) and, when id->arch is NULL, its architecture. A box already
+ * there is replaced only with force; returns 1 when it was there and kept.
+ * *out gets the box as stored (free with store_entry_free).
+ */
+int store_install(const char *home, const struct box_id *id, const char *path,
+		  const struct box_origin *origin, bool force, struct store_entry *out,
+		  struct den_err *err);
+
+/* Every box in the store, sorted by name, then version newest first. */
+int store_list(const char *home, struct store_entry **out, size_t *n, struct den_err *err);
+void store_list_free(struct store_entry *e, size_t n);
+void store_entry_free(struct store_entry *e);
+
+/* Removes one box folder (and its empty parents). */
+int store_remove(const char *home, const struct store_entry *e, struct den_err *err);
+
+#endif

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+#include "boxes/unpack.h"
+#include "core/size.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BLOCK (1 << 16)
+
+int unpack_max_bytes(uint64_t *out, struct den_err *err)
+{
+	const char *v = getenv("DEN_BOX_MAX_SIZE"), *why = NULL;
+
+	*out = UNPACK_DEFAULT_MAX;
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	if (den_size_parse(v, DEN_MIB, out, &why) < 0)
+		return den_err_usage(err, "DEN_BOX_MAX_SIZE='%s': %s", v, why);
+	return 0;
+}
+
+/* A relative path with no "..", "." or empty parts. */
+static bool tame_path(const char *p)
+{
+	if (p == NULL || p[0] == '\0' || p[0] == '/')
+		return false;
+	for (const char *s = p; *s != '\0';) {
+		size_t n = strcspn(s, "/");
+		if ((n == 2 && s[0] == '.' && s[1] == '.'))
+			return false;
+		s += n;
+		while (*s == '/')
+			s++;
+	}
+	return true;
+}
+
+/* Does a symlink at `path` with `target` stay inside the folder? */
+static bool link_stays_inside(const char *path, const char *target)
+{
+	int depth = 0;
+
+	if (target == NULL || target[0] == '\0' || target[0] == '/')
+		return false;
+	/* Depth of the link's folder, then walk the target from there. */
+	for (const char *s = path; *s != '\0';) {
+		size_t n = strcspn(s, "/");
+		if (s[n] == '/' && !(n == 1 && s[0] == '.'))
+			depth++;
+		s += n;
+		while (*s == '/')
+			s++;
+	}
+	for (const char *s = target; *s != '\0';) {
+		size_t n = strcspn(s, "/");
+		if (n == 2 && s[0] == '.' && s[1] == '.')
+			depth--;
+		else if (n > 0 && !(n == 1 && s[0] == '.'))
+			depth++;
+		if (depth < 0)
+			return false;
+		s += n;
+		while (*s == '/')
+			s++;
+	}
+	return true;
+}
+
+/* Checks one entry. Returns 1 to extract, 0 to skip, -1 to refuse the archive. */
+static int check_entry(struct archive_entry *e, enum unpack_policy policy, struct den_err *err)
+{
+	const char *path = archive_entry_pathname(e);
+	const char *link = archive_entry_symlink(e);
+	const char *hard = archive_entry_hardlink(e);
+	mode_t type = archive_entry_filetype(e), mode = archive_entry_mode(e);
+	bool rootfs = policy == UNPACK_ROOTFS;
+
+	/* A rootfs tar may name members "./etc/...": that is fine, ".." is not. */
+	if (rootfs && path != NULL)
+		while (path[0] == '.' && path[1] == '/')
+			path += 2;
+	if (rootfs && path != NULL && (strcmp(path, ".") == 0 || path[0] == '\0'))
+		return 0;
+	if (!tame_path(path))
+		return den_err_set(err, 0, "refused: member '%s' has an absolute path or '..'",
+				   path ? path : "");
+	if (hard != NULL) {
+		while (rootfs && hard[0] == '.' && hard[1] == '/')
+			hard += 2;
+		if (!tame_path(hard))
+			return den_err_set(err, 0,
+					   "refused: hard link '%s' points outside (to '%s')", path,
+					   hard);
+	}
+	if (type == AE_IFLNK && !rootfs && !link_stays_inside(path, link))
+		return den_err_set(err, 0, "refused: symlink '%s' points outside the box (to '%s')",
+				   path, link ? link : "");
+	if (type == AE_IFCHR || type == AE_IFBLK || type == AE_IFIFO || type == AE_IFSOCK) {
+		if (rootfs)
+			return 0;
+		return den_err_set(err, 0, "refused: '%s' is a device node, FIFO or socket", path);
+	}
+	if (!rootfs && (mode & (S_ISUID | S_ISGID)))
+		return den_err_set(err, 0, "refused: '%s' is setuid or setgid", path);
+	if (rootfs && path != archive_entry_pathname(e))
+		archive_entry_copy_pathname(e, path);
+	if (rootfs && hard != NULL && hard != archive_entry_hardlink(e))
+		archive_entry_copy_hardlink(e, hard);
+	return 1;
+}
+
+static int copy_data(struct archive *in, struct archive *out, const char *name, uint64_t *total,
+		     uint64_t max, struct den_err *err)
+{
+	const void *buf;
+	size_t size;
+	la_int64_t offset;
+
+	for (;;) {
+		int r = archive_read_data_block(in, &buf, &size, &offset);
+		if (r == ARCHIVE_EOF)
+			return 0;
+		if (r < ARCHIVE_WARN)
+			return den_err_set(err, 0,
+					   "the archive is damaged or truncated at '%s': %s", name,
+					   archive_error_string(in));
+		/* Count what is really written: headers can lie about sizes. */
+		*total += size;
+		if (*total > max) {
+			char lim[32];
+			den_size_format(max, lim, sizeof(lim));
+			return den_err_set(err, 0,
+					   "refused: the archive unpacks to more than %s (set "
+					   "DEN_BOX_MAX_SIZE to allow more)",
+					   lim);
+		}
+		if (archive_write_data_block(out, buf, size, offset) < ARCHIVE_WARN)
+			return den_err_set(err, 0, "cannot write '%s': %s", name,
+					   archive_error_string(out));
+	}
+}
+
+int unpack_archive(const char *path, const char *dir, enum unpack_policy policy, uint64_t max_bytes,
+		   struct den_err *err)
+{
+	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
+	struct archive_entry *e;
+	uint64_t total = 0, entries = 0;
+	int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+		    ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+	int ret = 0, cwd = -1;
+
+	if (in == NULL || out == NULL) {
+		ret = den_err_set(err, ENOMEM, "cannot unpack %s", path);
+		goto out;
+	}
+	if (policy == UNPACK_ROOTFS)
+		flags |= ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_XATTR;
+	archive_read_support_filter_all(in);
+	archive_read_support_format_tar(in);
+	archive_read_support_format_gnutar(in);
+	archive_read_support_format_zip(in);
+	archive_write_disk_set_options(out, flags);
+	archive_write_disk_set_standard_lookup(out);
+	if (archive_read_open_filename(in, path, BLOCK) != ARCHIVE_OK) {
+		ret = den_err_set(err, 0, "cannot unpack %s: %s", path, archive_error_string(in));
+		goto out;
+	}
+	/* Extract relative to dir: member names are relative paths. */
+	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0 || chdir(dir) < 0) {
+		ret = den_err_set(err, errno, "cannot unpack into %s", dir);
+		goto out;
+	}
+	for (;;) {
+		int r = archive_read_next_header(in, &e);
+
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			ret = den_err_set(err, 0, "%s is not a box archive, or it is damaged: %s",
+					  path, archive_error_string(in));
+			goto out;
+		}
+		if (++entries > 10000000) {
+			ret = den_err_set(err, 0, "refused: more than 10 million members");
+			goto out;
+		}
+		r = check_entry(e, policy, err);
+		if (r < 0) {
+			ret = -1;
+			goto out;
+		}
+		if (r == 0)
+			continue;
+		if (archive_write_header(out, e) < ARCHIVE_WARN) {
+			ret = den_err_set(err, 0, "cannot unpack '%s': %s",
+					  archive_entry_pathname(e), archive_error_string(out));
+			goto out;
+		}
+		if (archive_entry_filetype(e) == AE_IFREG &&
+		    copy_data(in, out, archive_entry_pathname(e), &total, max_bytes, err) < 0) {
+			ret = -1;
+			goto out;
+		}
+		if (archive_write_finish_entry(out) < ARCHIVE_WARN) {
+			ret = den_err_set(err, 0, "cannot unpack '%s': %s",
+					  archive_entry_pathname(e), archive_error_string(out));
+			goto out;
+		}
+	}
+	if (entries == 0)
+		ret = den_err_set(err, 0, "%s is empty: not a box", path);
+out:
+	if (cwd >= 0) {
+		if (fchdir(cwd) < 0 && ret == 0)
+			ret = den_err_set(err, errno, "cannot return to the working folder");
+		close(cwd);
+	}
+	if (in != NULL)
+		archive_read_free(in);
+	if (out != NULL)
+		archive_write_free(out);
+	return ret;
+}

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `den box SUBCOMMAND`: the box store. Sub-commands have their own table,
+ * as `den` has for commands.
+ */
+#include "boxes/box.h"
+#include "cmd/cmd.h"
+#include "cmd/table.h"
+#include "core/cleanup.h"
+#include "core/project.h"
+#include "core/suggest.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int box_add_cmd(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
+{
+	static const struct option opts[] = {
+		{ "box-version", required_argument, NULL, 'V' },
+		{ "provider", required_argument, NULL, 'p' },
+		{ "architecture", required_argument, NULL, 'a' },
+		{ "checksum", required_argument, NULL, 'c' },
+		{ "checksum-type", required_argument, NULL, 't' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct box_add_opts o = { .server = getenv("DEN_BOX_SERVER"),
+				  .progress = isatty(STDERR_FILENO) &&
+					      den_log_level() >= DEN_LOG_INFO };
+	cleanup_free char *home = NULL;
+	struct store_entry e;
+	int c, r;
+
+	cmd_getopt_reset();
+	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
+		switch (c) {
+		case 'V':
+			o.version = optarg;
+			break;
+		case 'p':
+			o.provider = optarg;
+			break;
+		case 'a':
+			o.arch = optarg;
+			break;
+		case 'c':
+			o.checksum = optarg;
+			break;
+		case 't':
+			o.checksum_type = optarg;
+			break;
+		case 'n':
+			o.name = optarg;
+			break;
+		case 'f':
+			o.force = true;
+			break;
+		default:
+			return den_err_usage(err,
+					     "unknown option '%s' for `den box add`; see `den "
+					     "help box`",
+					     argv[optind - 1]);
+		}
+	}
+	if (optind + 1 != argc)
+		return den_err_usage(err, "usage: den box add NAME|URL|FILE [--box-version C] "
+					  "[--provider P] [--name NAME] ...");
+	o.source = argv[optind];
+	if (den_home(&home, err) < 0)
+		return -1;
+	r = box_add(home, &o, &e, err);
+	if (r < 0)
+		return -1;
+	if (ctx->json) {
+		r = cmd_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "name", e.name,
+					     "version", e.version, "provider", e.provider,
+					     "architecture", e.arch, "path", e.dir, "added",
+					     r == 0),
+				   err);
+	} else {
+		den_info("%s %s (%s, %s) %s", e.name, e.version, e.provider, e.arch,
+			 r == 0 ? "added" : "is already added (use --force to replace it)");
+		r = 0;
+	}
+	store_entry_free(&e);
+	return r;
+}
+
+static int box_list_cmd(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
+{
+	cleanup_free char *home = NULL;
+	struct store_entry *list = NULL;
+	size_t n = 0;
+	struct table t;
+
+	if (argc > 1)
+		return den_err_usage(err, "`den box list` takes no arguments, got '%s'", argv[1]);
+	if (den_home(&home, err) < 0 || store_list(home, &list, &n, err) < 0)
+		return -1;
+	if (ctx->json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; arr != NULL && i < n; i++)
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name",
+							     list[i].name, "version",
+							     list[i].version, "provider",
+							     list[i].provider, "architecture",
+							     list[i].arch, "path", list[i].dir));
+		store_list_free(list, n);
+		return cmd_print_json(arr, err);
+	}
+	if (n == 0) {
+		store_list_free(list, n);
+		if (den_log_level() >= DEN_LOG_INFO)
+			puts("No boxes yet. Add one with `den box add NAME|URL|FILE`, or build one "
+			     "with `den box build debian-12`.");
+		return 0;
+	}
+	table_init(&t, 4);
+	table_add(&t, (const char *const[]){ "BOX", "VERSION", "PROVIDER", "ARCH" });
+	for (size_t i = 0; i < n; i++)
+		table_add(&t, (const char *const[]){ list[i].name, list[i].version,
+						     list[i].provider, list[i].arch });
+	table_print(&t, stdout, ctx->color);
+	table_free(&t);
+	store_list_free(list, n);
+	return 0;
+}
+
+static int box_remove_cmd(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
+{
+	static const struct option opts[] = {
+		{ "box-version", required_argument, NULL, 'V' },
+		{ "provider", required_argument, NULL, 'p' },
+		{ "architecture", required_argument, NULL, 'a' },
+		{ "all", no_argument, NULL, 'A' },
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *version = NULL, *provider = NULL, *arch = NULL;
+	bool all = false;
+	cleanup_free char *home = NULL;
+	struct store_entry *list = NULL;
+	size_t n = 0, matched = 0, removed = 0;
+	int c, rc = 0;
+
+	(void)ctx;
+	cmd_getopt_reset();
+	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
+		switch (c) {
+		case 'V':
+			version = optarg;
+			break;
+		case 'p':
+			provider = optarg;
+			break;
+		case 'a':
+			arch = optarg;
+			break;
+		case 'A':
+			all = true;
+			break;
+		case 'f':
+			break; /* machines using a box are checked once the index exists */
+		default:
+			return den_err_usage(err, "unknown option '%s' for `den box remove`",
+					     argv[optind - 1]);
+		}
+	}
+	if (optind + 1 != argc)
+		return den_err_usage(err, "usage: den box remove NAME [--box-version V] "
+					  "[--provider P] [--all]");
+	const char *name = argv[optind];
+	if (den_home(&home, err) < 0 || store_list(home, &list, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct store_entry *e = &list[i];
+		if (strcmp(e->name, name) != 0 || (version && strcmp(e->version, version) != 0) ||
+		    (provider && strcmp(e->provider, provider) != 0) ||
+		    (arch && strcmp(e->arch, arch) != 0))
+			continue;
+		matched++;
+	}
+	if (matched == 0) {
+		store_list_free(list, n);
+		return den_err_set(err, 0, "no box %s%s%s in the store (see `den box list`)", name,
+				   version ? " " : "", version ? version : "");
+	}
+	if (matched > 1 && !all) {
+		store_list_free(list, n);
+		return den_err_usage(err,
+				     "%zu boxes match %s; pick one with --box-version and "
+				     "--provider, or remove them all with --all",
+				     matched, name);
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct store_entry *e = &list[i];
+		if (strcmp(e->name, name) != 0 || (version && strcmp(e->version, version) != 0) ||
+		    (provider && strcmp(e->provider, provider) != 0) ||
+		    (arch && strcmp(e->arch, arch) != 0))
+			continue;
+		rc = store_remove(home, e, err);
+		if (rc == 0) {
+			den_info("removed %s %s (%s, %s)", e->name, e->version, e->provider,
+				 e->arch);
+			removed++;
+		}
+	}
+	store_list_free(list, n);
+	return rc;
+}
+
+static const struct den_cmd box_commands[] = {
+	{ "add", box_add_cmd, REPORTS, "add a box from a catalog, URL or file" },
+	{ "list", box_list_cmd, REPORTS, "list the boxes in the store" },
+	{ "remove", box_remove_cmd, 0, "remove a box from the store" },
+	{ "outdated", cmd_not_yet, NOT_YET, "show boxes with newer versions" },
+	{ "update", cmd_not_yet, NOT_YET, "fetch newer versions and update Envfile.lock" },
+	{ "prune", cmd_not_yet, NOT_YET, "remove old versions of boxes" },
+	{ "build", cmd_not_yet, NOT_YET, "build a box from a recipe" },
+	{ "publish", cmd_not_yet, NOT_YET, "write a catalog for a folder of box files" },
+	{ "package", cmd_not_yet, NOT_YET, "make a box file from a machine" },
+	{ NULL, NULL, 0, NULL },
+};
+
+int cmd_box(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
+{
+	const char *names[16];
+	size_t n = 0;
+
+	if (argc < 2)
+		return den_err_usage(err, "usage: den box add|list|remove|outdated|update|prune|"
+					  "build|publish|package ...");
+	for (const struct den_cmd *c = box_commands; c->name != NULL; c++) {
+		if (strcmp(c->name, argv[1]) == 0) {
+			if (ctx->json && !(c->flags & REPORTS))
+				return den_err_usage(err, "`den box %s` has no --json output",
+						     c->name);
+			if (c->flags & NOT_YET) {
+				char *v[] = { "box", NULL };
+				(void)v;
+				return den_err_set(err, 0, "`den box %s` is not implemented yet",
+						   c->name);
+			}
+			return c->fn(argc - 1, argv + 1, ctx, err);
+		}
+		names[n++] = c->name;
+	}
+	names[n] = NULL;
+	const char *near = suggest_nearest(argv[1], names);
+	return den_err_usage(err, "'%s' is not a `den box` command%s%s%s", argv[1],
+			     near ? "; did you mean '" : "; see `den help box`", near ? near : "",
+			     near ? "'?" : "");
+}
