@@ -50,8 +50,20 @@ static const struct {
 	{ "provision", "usage: den provision [MACHINE...] [--provision-with NAME,...]\n\n"
 		       "Runs the provisioners of running machines.\n" },
 	{ "box",
-	  "usage: den box add|list|remove|outdated|update|prune|build|publish|package ...\n\n"
-	  "Manages boxes: the versioned OS images machines start from.\n" },
+	  "usage: den box SUBCOMMAND ...\n\n"
+	  "Manages boxes: the versioned OS images machines start from. They live in\n"
+	  "$DEN_HOME/boxes (default ~/.local/share/den/boxes).\n\n"
+	  "  den box add NAME|URL|FILE [--box-version C] [--provider P]\n"
+	  "              [--architecture A] [--checksum X --checksum-type T]\n"
+	  "              [--name NAME] [--force] [--json]\n"
+	  "      NAME (ORG/NAME) is looked up on $DEN_BOX_SERVER as SERVER/ORG/NAME, a\n"
+	  "      Vagrant Cloud-style catalog. A URL (http, https, file) or FILE may be a\n"
+	  "      catalog or a box file; a box file needs --name. Downloads resume after\n"
+	  "      an interruption and are checked against the catalog's checksum.\n"
+	  "  den box list [--json]\n"
+	  "  den box remove NAME [--box-version V] [--provider P] [--architecture A] [--all]\n"
+	  "  den box outdated | update | prune | build | publish | package  (not yet)\n\n"
+	  "DEN_BOX_MAX_SIZE caps what a box may unpack to (default 64G).\n" },
 	{ "init", "usage: den init [TEMPLATE] [--box NAME] [--force] [--list]\n\n"
 		  "Writes an Envfile in the current folder from a template:\n"
 		  "  default   one machine with the project folder synced to /work\n"
