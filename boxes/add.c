@@ -122,8 +122,6 @@ static int fetch_and_install(const char *home, const struct box_add_opts *o,
 		 id->provider ? id->provider : "?", url);
 	if (download_file(&d, err) < 0)
 		return den_err_wrap(err, "box %s", id->name);
-	if (d.resumed_from > 0)
-		den_verbose("resumed after %llu bytes", (unsigned long long)d.resumed_from);
 	if (verify(d.hex, checksum, digest_kind_name(d.kind), url, err) < 0) {
 		unlink(path);
 		return -1;

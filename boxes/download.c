@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "boxes/download.h"
 #include "core/cleanup.h"
+#include "core/log.h"
 
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -256,8 +257,15 @@ int download_file(struct download *d, struct den_err *err)
 
 		if (fd < 0)
 			return den_err_set(err, errno, "cannot write %s", d->path);
-		if (attempt(d, fd, &restart, err) < 0)
+		if (attempt(d, fd, &restart, err) < 0) {
+			/* Keep bytes worth resuming from; an error page or nothing is not. */
+			if (d->resumed_from == 0 && d->size == 0)
+				unlink(d->path);
 			return -1;
+		}
+		if (d->resumed_from > 0 && !restart)
+			den_verbose("%s: resumed after %llu bytes", d->url,
+				    (unsigned long long)d->resumed_from);
 		if (!restart)
 			return 0;
 		if (ftruncate(fd, 0) < 0)

@@ -170,7 +170,9 @@ int unpack_archive(const char *path, const char *dir, enum unpack_policy policy,
 	archive_write_disk_set_options(out, flags);
 	archive_write_disk_set_standard_lookup(out);
 	if (archive_read_open_filename(in, path, BLOCK) != ARCHIVE_OK) {
-		ret = den_err_set(err, 0, "cannot unpack %s: %s", path, archive_error_string(in));
+		ret = den_err_set(err, 0,
+				  "%s is not a box archive, or it is damaged or truncated: %s",
+				  path, archive_error_string(in));
 		goto out;
 	}
 	/* Extract relative to dir: member names are relative paths. */
@@ -185,8 +187,10 @@ int unpack_archive(const char *path, const char *dir, enum unpack_policy policy,
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			ret = den_err_set(err, 0, "%s is not a box archive, or it is damaged: %s",
-					  path, archive_error_string(in));
+			ret = den_err_set(
+				err, 0,
+				"%s is not a box archive, or it is damaged or truncated: %s", path,
+				archive_error_string(in));
 			goto out;
 		}
 		if (++entries > 10000000) {

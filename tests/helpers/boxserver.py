@@ -7,13 +7,16 @@ resume), and a few misbehaviours the tests ask for by path prefix:
   /cut/N/PATH       sends the first N bytes of PATH, then drops the connection
   /redirect/PATH    302 to /PATH
   /norange/PATH     ignores Range and sends the whole file
-Prints the port it listens on, then serves until killed.
+  /slow/PATH        sends 64 KiB every 50 ms (for killing mid-download)
+Usage: boxserver.py FOLDER [PORT]. Prints the port it listens on, then
+serves until killed.
 """
 import http.server
 import os
 import re
 import socketserver
 import sys
+import time
 
 ROOT = os.path.abspath(sys.argv[1])
 
@@ -22,7 +25,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def send_file(self, rel, cut=None, ranges=True):
+    def send_file(self, rel, cut=None, ranges=True, slow=False):
         path = os.path.realpath(os.path.join(ROOT, rel.lstrip("/")))
         if not path.startswith(ROOT + os.sep) or not os.path.isfile(path):
             self.send_error(404)
@@ -52,6 +55,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     break
                 self.wfile.write(chunk)
                 left -= len(chunk)
+                if slow:
+                    self.wfile.flush()
+                    time.sleep(0.05)
         if cut is not None:
             self.wfile.flush()
             self.close_connection = True
@@ -73,6 +79,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        if p.startswith("/slow/"):
+            self.send_file(p[len("/slow"):], slow=True)
+            return
         if p.startswith("/norange/"):
             self.send_file(p[len("/norange"):], ranges=False)
             return
@@ -84,6 +93,6 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     allow_reuse_address = True
 
 
-srv = Server(("127.0.0.1", 0), Handler)
+srv = Server(("127.0.0.1", int(sys.argv[2]) if len(sys.argv) > 2 else 0), Handler)
 print(srv.server_address[1], flush=True)
 srv.serve_forever()

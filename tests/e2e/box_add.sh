@@ -1,0 +1,276 @@
+#!/bin/bash
+# `den box add/list/remove` against a real HTTP server on 127.0.0.1:
+# catalogs, URLs, files, checksums, resumption, HTTP errors, hostile
+# archives. After every refusal the store is byte-for-byte as it was.
+. "$(dirname "$0")/lib/assert.sh"
+export DEN_HOME="$T_DIR/home"
+SRV="$T_DIR/srv"
+mkdir -p "$SRV/den" "$T_DIR/work"
+cd "$T_DIR/work"
+
+# --- boxes and catalogs -------------------------------------------------
+# make_box FILE PROVIDER: a small box of that provider.
+make_box() {
+	local d
+	d=$(mktemp -d "$T_DIR/b.XXXX")
+	echo "{\"provider\": \"$2\", \"architecture\": \"amd64\"}" > "$d/metadata.json"
+	if [ "$2" = container ]; then
+		mkdir -p "$d/rootfs/etc" "$d/rootfs/usr/bin"
+		echo den-test > "$d/rootfs/etc/hostname"
+		ln -s /usr/bin "$d/rootfs/bin"                # absolute: fine inside a rootfs
+		printf '#!/bin/sh\n' > "$d/rootfs/usr/bin/sudo"
+		chmod 4755 "$d/rootfs/usr/bin/sudo"           # setuid: fine inside a rootfs
+		tar -C "$d/rootfs" -cf "$d/rootfs.tar" .
+		rm -rf "$d/rootfs"
+	else
+		echo disk > "$d/disk.raw"
+	fi
+	tar -C "$d" -czf "$1" .
+	rm -rf "$d"
+}
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+# catalog NAME FILE VERSION... : a catalog offering FILE at each version.
+catalog() {
+	local name=$1 file=$2
+	shift 2
+	python3 - "$name" "$file" "$(sha "$SRV/$file")" "$@" <<'PY'
+import json, sys
+name, file, digest, *versions = sys.argv[1:]
+print(json.dumps({"name": name, "description": "test box", "versions": [
+    {"version": v, "providers": [{"name": "container", "url": file.split("/")[-1],
+     "checksum_type": "sha256", "checksum": digest, "architecture": "amd64",
+     "default_architecture": True}]} for v in versions]}))
+PY
+}
+
+make_box "$SRV/den/test-1.box" container
+catalog den/test den/test-1.box 1.0.0 1.1.0 2.0.0 > "$SRV/den/test"
+
+port_file="$T_DIR/port"
+python3 "$SRC/tests/helpers/boxserver.py" "$SRV" > "$port_file" &
+SERVER_PID=$!
+trap 'kill $SERVER_PID 2>/dev/null; rm -rf "$T_DIR"' EXIT
+for _ in $(seq 50); do [ -s "$port_file" ] && break; sleep 0.1; done
+PORT=$(cat "$port_file")
+URL="http://127.0.0.1:$PORT"
+export DEN_BOX_SERVER="$URL"
+
+store_snapshot() {
+	(cd "$DEN_HOME" 2>/dev/null && find boxes -printf '%p %s %m %l\n' 2>/dev/null | sort &&
+		find boxes -type f -exec sha256sum {} + 2>/dev/null | sort)
+}
+
+# --- by name, through the catalog ----------------------------------------
+run box add den/test --box-version "~> 1.0"
+expect_rc 0 "add by name"
+expect_err "den/test 1.1.0 (container, amd64) added" "the newest 1.x is chosen"
+B="$DEN_HOME/boxes/den/test/1.1.0/container-amd64"
+expect_true '[ "$(cat "$B/rootfs/etc/hostname")" = den-test ]' "the rootfs is unpacked"
+expect_true '[ -u "$B/rootfs/usr/bin/sudo" ]' "setuid survives inside a rootfs"
+expect_true '[ "$(readlink "$B/rootfs/bin")" = /usr/bin ]' "absolute symlinks survive inside a rootfs"
+expect_true '[ ! -e "$B/rootfs.tar" ]' "rootfs.tar is not kept"
+expect_true 'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"checksum\"] and d[\"url\"].endswith(\"test-1.box\")" "$B/box.json"' "box.json records the origin"
+expect_true '[ -z "$(ls -A "$DEN_HOME/cache")" ]' "the download is gone from the cache"
+
+run box add den/test --box-version "~> 1.0"
+expect_rc 0 "adding again"
+expect_err "is already added" "says it is there"
+
+run box add den/test
+expect_rc 0 "add the newest"
+expect_err "den/test 2.0.0" "2.0.0 is the newest"
+
+run box add den/test --box-version "> 5"
+expect_rc 1 "no matching version"
+expect_err "has no version matching '> 5'" "says so"
+run box add den/test --provider qemu
+expect_rc 1 "no matching provider"
+expect_err "for provider qemu" "names the provider"
+
+run box list
+expect_rc 0 "box list"
+expect_true '[ "$(printf "%s\n" "$OUT" | grep -c "den/test")" -eq 2 ]' "two versions listed"
+expect_true 'printf "%s\n" "$OUT" | sed -n 2p | grep -q "2.0.0"' "newest first"
+run box list --json
+expect_true 'printf "%s" "$OUT" | python3 -c "import json,sys; d=json.load(sys.stdin); assert [b[\"version\"] for b in d] == [\"2.0.0\", \"1.1.0\"]"' "box list --json"
+
+# --- by URL and by file ----------------------------------------------------
+run box add "$URL/redirect/den/test" --box-version 1.0.0
+expect_rc 0 "add from a catalog URL, through a redirect"
+expect_err "den/test 1.0.0" "1.0.0 from the URL"
+
+make_box "$SRV/den/raw.box" qemu
+expect_true '[ -z "$(ls -A "$DEN_HOME/cache")" ]' "the cache is empty after successful adds"
+run box add "$URL/den/raw.box"
+expect_rc 2 "a box file URL without --name"
+expect_err "give it a name with --name" "asks for --name"
+run box add "$URL/den/raw.box" --name acme/raw --box-version 3.1
+expect_rc 0 "a box file URL with --name"
+expect_true '[ -f "$DEN_HOME/boxes/acme/raw/3.1/qemu-amd64/disk.raw" ]' "stored under its provider"
+run box add "$SRV/den/raw.box" --name local --force
+expect_rc 0 "a local box file"
+expect_true '[ -f "$DEN_HOME/boxes/_/local/0/qemu-amd64/metadata.json" ]' "a name without org, version 0"
+run box add "file://$SRV/den/test" --box-version 1.0.0 --force
+expect_rc 0 "a file:// catalog, --force"
+run box add "$SRV/den/raw.box" --name acme/sum --checksum "$(sha "$SRV/den/raw.box")" --checksum-type sha256
+expect_rc 0 "a matching --checksum"
+
+# --- refusals leave the store as it was ------------------------------------
+before=$(store_snapshot)
+refused() { # WHAT EXIT FRAGMENT ARGS...
+	local what=$1 rc=$2 frag=$3
+	shift 3
+	run box add "$@"
+	expect_rc "$rc" "$what"
+	expect_err "$frag" "$what: message"
+	expect_true '[ "$(store_snapshot)" = "$before" ]' "$what: the store is unchanged"
+}
+
+refused "wrong --checksum" 1 "checksum mismatch" "$SRV/den/raw.box" --name acme/bad \
+	--checksum 0000 --checksum-type sha256
+python3 - "$SRV/den/test" "$SRV/den/badsum" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["name"] = "den/badsum"
+for v in d["versions"]:
+    for p in v["providers"]:
+        p["checksum"] = "ab" * 32
+json.dump(d, open(sys.argv[2], "w"))
+PY
+refused "a catalog checksum that does not match" 1 "checksum mismatch" den/badsum
+expect_true '[ -z "$(ls -A "$DEN_HOME/cache")" ]' "a bad download is not kept for resuming"
+refused "404" 1 "HTTP 404" den/nosuch
+refused "500" 1 "HTTP 500" "$URL/status/500/x" --name a/b
+refused "nothing listening" 1 "connection refused" "http://127.0.0.1:1/x.box" --name a/b
+refused "unknown checksum type" 2 "unknown checksum type" "$SRV/den/raw.box" --name a/b \
+	--checksum 00 --checksum-type crc32
+DEN_BOX_SERVER= run box add den/other
+expect_rc 1 "no box server"
+expect_err "DEN_BOX_SERVER" "says how to name one"
+
+head -c 200 "$SRV/den/test-1.box" > "$SRV/den/trunc.box"
+refused "truncated archive" 1 "damaged or truncated" "$SRV/den/trunc.box" --name a/trunc
+echo "not an archive at all" > "$SRV/den/junk.box"
+refused "not an archive" 1 "not a box archive" "$SRV/den/junk.box" --name a/junk
+(cd "$T_DIR" && mkdir -p nometa && echo x > nometa/disk.raw && tar -C nometa -czf "$SRV/den/nometa.box" .)
+refused "no metadata.json" 1 "no metadata.json" "$SRV/den/nometa.box" --name a/nometa
+
+# Hostile archives, made with Python's tarfile as an attacker would.
+python3 - "$SRV/den" <<'PY'
+import gzip, io, os, sys, tarfile
+out = sys.argv[1]
+meta = b'{"provider": "qemu"}'
+def box(name, members):
+    with tarfile.open(os.path.join(out, name), "w:gz") as t:
+        info = tarfile.TarInfo("metadata.json"); info.size = len(meta)
+        t.addfile(info, io.BytesIO(meta))
+        for m, data in members:
+            t.addfile(m, io.BytesIO(data) if data is not None else None)
+def reg(name, data=b"x", mode=0o644):
+    i = tarfile.TarInfo(name); i.size = len(data); i.mode = mode; return (i, data)
+def link(name, target, kind):
+    i = tarfile.TarInfo(name); i.type = kind; i.linkname = target; return (i, None)
+def dev(name):
+    i = tarfile.TarInfo(name); i.type = tarfile.CHRTYPE; i.devmajor = 1; i.devminor = 3; return (i, None)
+box("traversal.box", [reg("../../evil")])
+box("absolute.box", [reg("/tmp/den-evil-absolute")])
+box("symlink.box", [link("escape", "../../../etc", tarfile.SYMTYPE), reg("escape/passwd")])
+box("symlink-abs.box", [link("escape", "/etc/passwd", tarfile.SYMTYPE)])
+box("hardlink.box", [link("hard", "../outside", tarfile.LNKTYPE)])
+box("hardlink-abs.box", [link("hard", "/etc/shadow", tarfile.LNKTYPE)])
+box("device.box", [dev("null")])
+box("setuid.box", [reg("sh", b"#!/bin/sh\n", 0o4755)])
+# A zip bomb of sorts: 64 MiB of zeros, a few KiB gzipped.
+i = tarfile.TarInfo("zeros"); i.size = 64 << 20
+with tarfile.open(os.path.join(out, "bomb.box"), "w:gz") as t:
+    m = tarfile.TarInfo("metadata.json"); m.size = len(meta); t.addfile(m, io.BytesIO(meta))
+    t.addfile(i, io.BytesIO(bytes(64 << 20)))
+PY
+refused "path traversal" 1 "absolute path or '..'" "$SRV/den/traversal.box" --name a/x
+refused "absolute path" 1 "absolute path or '..'" "$SRV/den/absolute.box" --name a/x
+expect_true '[ ! -e /tmp/den-evil-absolute ]' "nothing written at the absolute path"
+refused "symlink escape" 1 "points outside the box" "$SRV/den/symlink.box" --name a/x
+refused "absolute symlink" 1 "points outside the box" "$SRV/den/symlink-abs.box" --name a/x
+refused "hardlink escape" 1 "hard link 'hard' points outside" "$SRV/den/hardlink.box" --name a/x
+refused "absolute hardlink" 1 "hard link 'hard' points outside" "$SRV/den/hardlink-abs.box" --name a/x
+refused "device node" 1 "is a device node" "$SRV/den/device.box" --name a/x
+refused "setuid file" 1 "is setuid or setgid" "$SRV/den/setuid.box" --name a/x
+DEN_BOX_MAX_SIZE=16M run box add "$SRV/den/bomb.box" --name a/bomb
+expect_rc 1 "an archive that unpacks past the cap"
+expect_err "unpacks to more than 16M" "names the cap"
+expect_true '[ "$(store_snapshot)" = "$before" ]' "bomb: the store is unchanged"
+expect_true '[ -z "$(ls -A "$DEN_HOME/tmp")" ]' "no half-unpacked box is left in tmp"
+
+# --- resuming -------------------------------------------------------------
+head -c $((4 << 20)) /dev/urandom > "$T_DIR/payload"
+(d=$(mktemp -d) && echo '{"provider": "qemu"}' > "$d/metadata.json" && cp "$T_DIR/payload" "$d/disk.raw" &&
+	tar -C "$d" -cf "$SRV/den/big.box" . && rm -rf "$d")
+# The connection drops after 1 MiB: den says how to go on, and keeps the bytes.
+run box add "$URL/cut/1048576/den/big.box" --name acme/big
+expect_rc 1 "a dropped connection"
+expect_err "run the command again to resume" "says it can resume"
+part=$(ls "$DEN_HOME"/cache/*.box)
+expect_true '[ "$(stat -c %s "$part")" -eq 1048576 ]' "the first MiB is kept in the cache"
+# Serve the rest at the same URL: a second server replaces the cutting one.
+cp "$part" "$T_DIR/part.keep"
+kill $SERVER_PID; wait $SERVER_PID 2>/dev/null
+python3 - "$SRV" "$PORT" "$SRC/tests/helpers/boxserver.py" > "$T_DIR/port2" <<'PY' &
+import os, sys, runpy
+# Same port, but /cut/N/ serves everything: the "fixed" server.
+src = open(sys.argv[3]).read().replace('m = re.match(r"/cut/(\\d+)(/.*)", p)', 'm = re.match(r"/cut/(\\d+)(/.*)", p)\n        if m:\n            self.send_file(m.group(2))\n            return')
+sys.argv = [sys.argv[3], sys.argv[1], sys.argv[2]]
+exec(compile(src, "boxserver", "exec"))
+PY
+SERVER_PID=$!
+for _ in $(seq 50); do [ -s "$T_DIR/port2" ] && break; sleep 0.1; done
+run -v box add "$URL/cut/1048576/den/big.box" --name acme/big
+expect_rc 0 "resumed download"
+expect_err "resumed after 1048576 bytes" "it resumed, not restarted"
+expect_true 'cmp -s "$DEN_HOME/boxes/acme/big/0/qemu-unknown/disk.raw" "$T_DIR/payload"' "the resumed box is whole"
+
+# A server that ignores Range: den starts over and still gets it right.
+cp "$T_DIR/part.keep" "$DEN_HOME/cache/$(basename "$part")"
+rm -rf "$DEN_HOME/boxes/acme/big"
+run -v box add "$URL/norange/den/big.box" --name acme/big2
+expect_rc 0 "a server without Range support"
+expect_true 'cmp -s "$DEN_HOME/boxes/acme/big2/0/qemu-unknown/disk.raw" "$T_DIR/payload"' "whole after a restart"
+
+# --- two dens at once -----------------------------------------------------
+catalog den/slow den/big.box 1.0.0 | sed 's#"url": "big.box"#"url": "/slow/den/big.box"#' > "$SRV/den/slow"
+python3 - "$SRV/den/slow" "$(sha "$SRV/den/big.box")" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for v in d["versions"]:
+    for p in v["providers"]:
+        p["name"] = "qemu"; p["checksum"] = sys.argv[2]
+json.dump(d, open(sys.argv[1], "w"))
+PY
+"$DEN" box add den/slow > "$T_DIR/a.out" 2>&1 &
+A=$!
+sleep 0.3
+"$DEN" box add den/slow > "$T_DIR/b.out" 2>&1 &
+B=$!
+wait $A; RA=$?
+wait $B; RB=$?
+OUT="$(cat "$T_DIR/a.out")" ERR="$(cat "$T_DIR/b.out")" RC=$RA
+expect_rc 0 "first of two concurrent adds"
+RC=$RB
+expect_rc 0 "second of two concurrent adds"
+expect_true 'grep -q "waiting for another den" "$T_DIR/b.out"' "the second waits"
+expect_true 'grep -q "is already added" "$T_DIR/b.out"' "and reuses the box"
+expect_true '[ "$(cat "$T_DIR/a.out" "$T_DIR/b.out" | grep -c downloading)" -eq 1 ]' "one download in all"
+
+# --- remove ----------------------------------------------------------------
+run box remove den/test
+expect_rc 2 "remove with several versions"
+expect_err "--all" "asks which"
+run box remove den/test --box-version 1.0.0
+expect_rc 0 "remove one version"
+expect_true '[ ! -e "$DEN_HOME/boxes/den/test/1.0.0" ]' "its folder is gone"
+run box remove den/test --all
+expect_rc 0 "remove all versions"
+expect_true '[ ! -e "$DEN_HOME/boxes/den/test" ]' "empty folders are gone too"
+run box remove den/nothing
+expect_rc 1 "remove a box that is not there"
+
+t_done
