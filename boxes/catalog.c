@@ -104,9 +104,10 @@ int catalog_parse(const char *text, size_t len, const char *where, struct catalo
 			return -1;
 		}
 		if (!json_is_array(provs)) {
-			catalog_free(out);
-			return den_err_set(err, 0, "catalog %s: version %s has no providers list",
-					   where, v->version);
+			den_err_set(err, 0, "catalog %s: version %s has no providers list", where,
+				    v->version);
+			catalog_free(out); /* after the message: v->version lives in the JSON */
+			return -1;
 		}
 		v->providers = calloc(json_array_size(provs) + 1, sizeof(*v->providers));
 		if (v->providers == NULL) {
