@@ -5,6 +5,7 @@ BUILD      ?= build
 TEST_BUILD ?= build-test
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
+FUZZ_TARGET ?= envfile
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
@@ -41,14 +42,17 @@ install: build
 	@DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX) >/dev/null
 	@echo "installed den to $(DESTDIR)$(PREFIX)/bin/den"
 
+# libFuzzer, 60 s by default: FUZZ_TARGET=envfile (default) or catalog.
 fuzz:
 	@scripts/deps.sh fuzz
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DDEN_FUZZ=ON -DDEN_TESTS=OFF >/dev/null
-	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_envfile
-	@mkdir -p $(FUZZ_BUILD)/corpus
-	@cp tests/envfiles/good/*.yml templates/*.yml Envfile.example $(FUZZ_BUILD)/corpus/ 2>/dev/null; true
-	$(FUZZ_BUILD)/fuzz_envfile -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
-	  -dict=tests/fuzz/envfile.dict $(FUZZ_BUILD)/corpus
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_$(FUZZ_TARGET)
+	@mkdir -p $(FUZZ_BUILD)/corpus-$(FUZZ_TARGET)
+	@if [ $(FUZZ_TARGET) = envfile ]; then \
+	  cp tests/envfiles/good/*.yml templates/*.yml Envfile.example $(FUZZ_BUILD)/corpus-envfile/; \
+	else cp tests/fixtures/catalogs/*.json $(FUZZ_BUILD)/corpus-$(FUZZ_TARGET)/ 2>/dev/null; true; fi
+	$(FUZZ_BUILD)/fuzz_$(FUZZ_TARGET) -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	  $(if $(filter envfile,$(FUZZ_TARGET)),-dict=tests/fuzz/envfile.dict) $(FUZZ_BUILD)/corpus-$(FUZZ_TARGET)
 
 bench: build
 	@bench/startup.sh $(DEN) $(BUILD)/bench_startup
