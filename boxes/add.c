@@ -3,6 +3,7 @@
 #include "boxes/catalog.h"
 #include "boxes/digest.h"
 #include "boxes/download.h"
+#include "boxes/identity.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 #include "core/log.h"
@@ -206,12 +207,26 @@ static int add_file(const char *home, const struct box_add_opts *o, const char *
 		    const char *url, struct store_entry *out, struct den_err *err)
 {
 	struct box_id id = { o->name, "0", o->provider, o->arch };
+	struct box_identity self = { 0 };
 	struct den_version v;
 	const char *why;
 	char hex[DIGEST_HEX_MAX];
 	enum digest_kind kind = DIGEST_SHA256;
 	cleanup_close int lock = -1;
 
+	/* Boxes den built name themselves; others need --name, as in Vagrant. */
+	if (o->name == NULL && box_identity_read(path, &self, err) == 0 && self.name != NULL &&
+	    box_name_valid(self.name)) {
+		struct box_add_opts named = *o;
+		named.name = self.name;
+		if (o->version == NULL)
+			named.version = self.version;
+		int r = add_file(home, &named, path, url, out, err);
+		box_identity_free(&self);
+		return r;
+	}
+	box_identity_free(&self);
+	den_err_clear(err);
 	if (o->name == NULL)
 		return den_err_usage(err,
 				     "%s is a box file, not a catalog: give it a name with "

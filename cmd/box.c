@@ -220,8 +220,8 @@ static const struct den_cmd box_commands[] = {
 	{ "outdated", cmd_not_yet, NOT_YET, "show boxes with newer versions" },
 	{ "update", cmd_not_yet, NOT_YET, "fetch newer versions and update Envfile.lock" },
 	{ "prune", cmd_not_yet, NOT_YET, "remove old versions of boxes" },
-	{ "build", cmd_not_yet, NOT_YET, "build a box from a recipe" },
-	{ "publish", cmd_not_yet, NOT_YET, "write a catalog for a folder of box files" },
+	{ "build", cmd_box_build, REPORTS, "build a box from a recipe" },
+	{ "publish", cmd_box_publish, REPORTS, "write a catalog for a folder of box files" },
 	{ "package", cmd_not_yet, NOT_YET, "make a box file from a machine" },
 	{ NULL, NULL, 0, NULL },
 };
@@ -239,12 +239,9 @@ int cmd_box(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 			if (ctx->json && !(c->flags & REPORTS))
 				return den_err_usage(err, "`den box %s` has no --json output",
 						     c->name);
-			if (c->flags & NOT_YET) {
-				char *v[] = { "box", NULL };
-				(void)v;
+			if (c->flags & NOT_YET)
 				return den_err_set(err, 0, "`den box %s` is not implemented yet",
 						   c->name);
-			}
 			return c->fn(argc - 1, argv + 1, ctx, err);
 		}
 		names[n++] = c->name;

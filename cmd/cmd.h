@@ -62,6 +62,8 @@ int cmd_version(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 int cmd_init(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_validate(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_status(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_box_build(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_box_publish(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_box(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_not_yet(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 

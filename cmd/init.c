@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* `den init [TEMPLATE]`: writes an Envfile in the current folder from a template. */
 #include "cmd/cmd.h"
-#include "cmd/templates.h"
+#include "core/embedded.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 #include "core/suggest.h"
@@ -13,12 +13,12 @@
 #define DEFAULT_BOX "den/debian-12"
 #define BOX_TOKEN "@BOX@"
 
-static const struct den_template *find_template(const char *name, struct den_err *err)
+static const struct den_embedded *find_template(const char *name, struct den_err *err)
 {
 	const char *names[32];
 	size_t n = 0;
 
-	for (const struct den_template *t = den_templates; t->name != NULL; t++) {
+	for (const struct den_embedded *t = den_templates; t->name != NULL; t++) {
 		if (strcmp(t->name, name) == 0)
 			return t;
 		if (n < 31)
@@ -45,7 +45,7 @@ static bool plain_box_name(const char *s)
 }
 
 /* The template with every @BOX@ replaced by box. */
-static char *render(const struct den_template *t, const char *box)
+static char *render(const struct den_embedded *t, const char *box)
 {
 	size_t cap = t->len * 2 + strlen(box) * 8 + 1, o = 0;
 	char *out = malloc(cap);
@@ -95,7 +95,7 @@ int cmd_init(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 			box = optarg;
 			break;
 		case 'l':
-			for (const struct den_template *t = den_templates; t->name != NULL; t++)
+			for (const struct den_embedded *t = den_templates; t->name != NULL; t++)
 				puts(t->name);
 			return 0;
 		default:
@@ -113,7 +113,7 @@ int cmd_init(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 	if (!plain_box_name(box))
 		return den_err_usage(
 			err, "'%s' is not a box name; expected ORG/NAME such as " DEFAULT_BOX, box);
-	const struct den_template *t = find_template(name, err);
+	const struct den_embedded *t = find_template(name, err);
 	if (t == NULL)
 		return -1;
 

@@ -81,6 +81,14 @@ int envfile_load_buffer(const char *data, size_t len, const char *shown, const c
 
 void envfile_free(struct envfile *ef);
 
+/*
+ * Another YAML file (a box recipe) read with the Envfile's checks and
+ * messages ("FILE:LINE:COL: ..."), as JSON with YAML 1.1 types.
+ */
+struct json_t;
+int yaml_load_json(const char *data, size_t len, const char *shown, struct json_t **out,
+		   struct den_err *err);
+
 /* The machine called name, or NULL. */
 struct machine *envfile_machine(struct envfile *ef, const char *name);
 

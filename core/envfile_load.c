@@ -10,6 +10,7 @@
 #include "core/fsutil.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,7 +310,15 @@ static int check_flow_depth(struct ectx *c, const char *data, size_t len)
 	return 0;
 }
 
-static int parse_document(struct ectx *c, const char *data, size_t len)
+typedef int (*walk_fn)(struct ectx *c, yaml_node_t *root, void *arg);
+
+static int walk_envfile(struct ectx *c, yaml_node_t *root, void *arg)
+{
+	(void)arg;
+	return read_top(c, root);
+}
+
+static int parse_document(struct ectx *c, const char *data, size_t len, walk_fn walk, void *arg)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc, extra;
@@ -329,8 +338,9 @@ static int parse_document(struct ectx *c, const char *data, size_t len)
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
 	if (root == NULL) {
 		rc = ectx_error(c, NULL,
-				"the Envfile is empty; start with `den: 1` and a "
-				"`machines:` map (`den init` writes one)");
+				"the %s is empty; start with `den: 1` and a "
+				"`machines:` map (`den init` writes one)",
+				walk == walk_envfile ? "Envfile" : "file");
 	} else if (!yaml_parser_load(&parser, &extra)) {
 		rc = yaml_error(c, &parser, data, len);
 	} else {
@@ -340,7 +350,7 @@ static int parse_document(struct ectx *c, const char *data, size_t len)
 					"a second YAML document starts here; an Envfile holds one "
 					"(remove the extra `---`)");
 		else
-			rc = read_top(c, root);
+			rc = walk(c, root, arg);
 		yaml_document_delete(&extra);
 	}
 	c->doc = NULL;
@@ -353,6 +363,58 @@ static const char *basename_of(const char *path)
 {
 	const char *s = strrchr(path, '/');
 	return s != NULL && s[1] != '\0' ? s + 1 : path;
+}
+
+/* Turns collected problems into err: one line each, then a count of the rest. */
+static int finish_errors(struct ectx *c, const char *shown, struct den_err *err)
+{
+	if (c->n_errors > ENVFILE_MAX_ERRORS) {
+		char more[96];
+		int n = snprintf(more, sizeof(more), "%s: ... and %u more problems\n", shown,
+				 c->n_errors - ENVFILE_MAX_ERRORS);
+		char *p = realloc(c->errors, c->errors_len + (size_t)n + 1);
+		if (p != NULL) {
+			memcpy(p + c->errors_len, more, (size_t)n + 1);
+			c->errors = p;
+			c->errors_len += (size_t)n;
+		}
+	}
+	if (c->errors_len > 0 && c->errors[c->errors_len - 1] == '\n')
+		c->errors[--c->errors_len] = '\0';
+	den_err_kind_set(err, DEN_ERR_ENVFILE, "%s", c->errors ? c->errors : "out of memory");
+	free(c->errors);
+	c->errors = NULL;
+	return -1;
+}
+
+static int walk_json(struct ectx *c, yaml_node_t *root, void *arg)
+{
+	const char *text = NULL;
+
+	c->where = "the file";
+	if (ectx_to_json(c, root, "the file", &text) < 0)
+		return -1;
+	*(json_t **)arg = json_loads(text, JSON_DECODE_ANY, NULL);
+	return *(json_t **)arg == NULL ? ectx_oom(c) : 0;
+}
+
+int yaml_load_json(const char *data, size_t len, const char *shown, json_t **out,
+		   struct den_err *err)
+{
+	struct envfile scratch = { .path = shown, .root = "/" };
+	struct ectx c = { .ef = &scratch };
+	json_t *j = NULL;
+
+	if (len > ENVFILE_MAX_BYTES)
+		return den_err_kind_set(err, DEN_ERR_ENVFILE, "%s:1:1: larger than 1 MiB", shown);
+	parse_document(&c, data, len, walk_json, &j);
+	arena_release(&scratch.arena);
+	if (c.n_errors > 0 || c.oom) {
+		json_decref(j);
+		return finish_errors(&c, shown, err);
+	}
+	*out = j;
+	return 0;
 }
 
 int envfile_load_buffer(const char *data, size_t len, const char *shown, const char *root,
@@ -378,23 +440,9 @@ int envfile_load_buffer(const char *data, size_t len, const char *shown, const c
 			"%u bytes (1 MiB)",
 			shown, len, ENVFILE_MAX_BYTES);
 	}
-	parse_document(&c, data, len);
+	parse_document(&c, data, len, walk_envfile, NULL);
 	if (c.n_errors > 0 || c.oom) {
-		if (c.n_errors > ENVFILE_MAX_ERRORS) {
-			char more[96];
-			int n = snprintf(more, sizeof(more), "%s: ... and %u more problems\n",
-					 shown, c.n_errors - ENVFILE_MAX_ERRORS);
-			char *p = realloc(c.errors, c.errors_len + (size_t)n + 1);
-			if (p != NULL) {
-				memcpy(p + c.errors_len, more, (size_t)n + 1);
-				c.errors = p;
-				c.errors_len += (size_t)n;
-			}
-		}
-		if (c.errors_len > 0 && c.errors[c.errors_len - 1] == '\n')
-			c.errors[--c.errors_len] = '\0';
-		den_err_kind_set(err, DEN_ERR_ENVFILE, "%s", c.errors ? c.errors : "out of memory");
-		free(c.errors);
+		finish_errors(&c, shown, err);
 		envfile_free(ef);
 		return -1;
 	}

@@ -157,7 +157,7 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 
 int den_rm_rf(const char *path, struct den_err *err)
 {
-	if (nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
+	if (nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
 		return den_err_set(err, errno, "cannot remove %s", path);
 	return 0;
 }

@@ -7,7 +7,7 @@ set -eu
 
 PKGS="gcc make cmake pkg-config libc6-dev clang-format git python3
 libyaml-dev libjansson-dev libcurl4-openssl-dev libarchive-dev libssh-dev
-libslirp-dev libglib2.0-dev libcriterion-dev libssl-dev"
+libslirp-dev libglib2.0-dev libcriterion-dev libssl-dev debootstrap"
 [ "${1:-}" = fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev"
 
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' $PKGS 2>/dev/null |

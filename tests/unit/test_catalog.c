@@ -24,20 +24,27 @@ static const char *refuse(const char *text)
 }
 
 #define P(name, arch, dflt)                                                                        \
-	"{\"name\": \"" name "\", \"url\": \"http://x/" name "-" arch ".box\", "                 \
-	"\"checksum_type\": \"sha256\", \"checksum\": \"ab\", \"architecture\": \"" arch "\", " \
+	"{\"name\": \"" name "\", \"url\": \"http://x/" name "-" arch ".box\", "                   \
+	"\"checksum_type\": \"sha256\", \"checksum\": \"ab\", \"architecture\": \"" arch "\", "    \
 	"\"default_architecture\": " dflt "}"
 
 static const char *const vagrant_cloud =
 	"{\"name\": \"den/debian-12\", \"description\": \"Debian 12\", \"versions\": ["
 	"{\"version\": \"1.2.0\", \"providers\": [" P("container", "amd64", "true") ", " P(
-		"qemu", "arm64", "true") "]},"
-	"{\"version\": \"1.10.0\", \"providers\": [" P("container", "arm64", "true") ", " P(
-		"container", "unknown", "false") "]},"
-	"{\"version\": \"2.0.0\", \"providers\": [" P("qemu", "amd64", "true") "]},"
-	"{\"version\": \"1.9.1\", \"providers\": [{\"name\": \"container\", \"url\": "
-	"\"c.box\"}]}"
-	"]}";
+		"qemu", "arm64",
+		"true") "]},"
+			"{\"version\": \"1.10.0\", \"providers\": [" P(
+				"container", "arm64",
+				"true") ", " P("container", "unknown",
+					       "false") "]},"
+							"{\"version\": \"2.0.0\", \"providers\": "
+							"[" P("qemu", "amd64",
+							      "true") "]},"
+								      "{\"version\": \"1.9.1\", "
+								      "\"providers\": [{\"name\": "
+								      "\"container\", \"url\": "
+								      "\"c.box\"}]}"
+								      "]}";
 
 Test(catalog, versions_are_sorted_newest_first)
 {

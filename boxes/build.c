@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+#include "boxes/build.h"
+#include "boxes/catalog.h"
+#include "boxes/pack.h"
+#include "boxes/recipe.h"
+#include "core/cleanup.h"
+#include "core/fsutil.h"
+#include "core/log.h"
+
+#include <fcntl.h>
+#include <glob.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+/* Runs argv with output to log; returns its exit status or -1. */
+static int run_logged(char *const argv[], const char *log, struct den_err *err)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return den_err_set(err, errno, "cannot run %s", argv[0]);
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return den_err_set(err, errno, "cannot wait for %s", argv[0]);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The last lines of a log, for an error message. */
+static void log_tail(const char *log, char *buf, size_t n)
+{
+	cleanup_free char *text = NULL;
+	struct den_err ignored;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	if (den_read_file(log, 64 << 20, &text, &len, &ignored) < 0)
+		return;
+	const char *p = text + len;
+	for (int lines = 0; p > text && lines < 6; p--)
+		if (p[-1] == '\n' && p != text + len)
+			lines++;
+	snprintf(buf, n, "%s", p);
+}
+
+static int step(char *const argv[], const char *log, const char *what, struct den_err *err)
+{
+	char tail[1024];
+	int rc = run_logged(argv, log, err);
+
+	if (rc < 0)
+		return -1;
+	if (rc != 0) {
+		log_tail(log, tail, sizeof(tail));
+		return den_err_set(err, 0, "%s failed (exit %d); the end of %s:\n%s", what, rc, log,
+				   tail);
+	}
+	return 0;
+}
+
+static int debootstrap(const struct recipe *r, const char *root, const char *log,
+		       struct den_err *err)
+{
+	char variant[64], include[4096] = "--include=";
+	size_t o = strlen(include);
+
+	snprintf(variant, sizeof(variant), "--variant=%s", r->variant);
+	for (size_t i = 0; i < r->n_packages; i++)
+		o += (size_t)snprintf(include + o, sizeof(include) - o, "%s%s", i ? "," : "",
+				      r->packages[i]);
+	if (o >= sizeof(include))
+		return den_err_set(err, 0, "recipe %s: too many packages", r->id);
+	char *argv[] = { "debootstrap", variant, r->n_packages ? include : "--include=",
+			 (char *)r->suite, (char *)root, (char *)r->mirror, NULL };
+	return step(argv, log, "debootstrap", err);
+}
+
+static int write_in(const char *root, const char *rel, const char *text, mode_t mode,
+		    struct den_err *err)
+{
+	cleanup_free char *path = NULL;
+
+	if (asprintf(&path, "%s/%s", root, rel) < 0)
+		return den_err_set(err, ENOMEM, "cannot configure the box");
+	return den_write_file_atomic(path, text, mode, err);
+}
+
+/* Users, sudo, host name; no host keys (den makes them per machine); no caches. */
+static int configure(const struct recipe *r, const char *root, const char *log,
+		     struct den_err *err)
+{
+	glob_t g;
+	char pattern[4096];
+
+	for (size_t i = 0; i < r->n_users; i++) {
+		const struct recipe_user *u = &r->users[i];
+		char *argv[] = { "chroot", (char *)root, "useradd", "-m", "-U", "-s",
+				 (char *)u->shell, (char *)u->name, NULL };
+		char rel[256], line[256];
+
+		if (step(argv, log, "useradd", err) < 0)
+			return -1;
+		if (!u->sudo)
+			continue;
+		snprintf(rel, sizeof(rel), "etc/sudoers.d/%s", u->name);
+		snprintf(line, sizeof(line), "%s ALL=(ALL) NOPASSWD:ALL\n", u->name);
+		if (write_in(root, rel, line, 0440, err) < 0)
+			return -1;
+	}
+	if (write_in(root, "etc/hostname", "den\n", 0644, err) < 0 ||
+	    write_in(root, "etc/hosts", "127.0.0.1 localhost\n127.0.1.1 den\n::1 localhost\n",
+		     0644, err) < 0 ||
+	    write_in(root, "etc/machine-id", "", 0444, err) < 0)
+		return -1;
+	snprintf(pattern, sizeof(pattern), "%s/etc/ssh/ssh_host_*", root);
+	if (glob(pattern, 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+		globfree(&g);
+	}
+	const char *caches[] = { "var/cache/apt/archives", "var/lib/apt/lists" };
+	for (size_t c = 0; c < 2; c++) {
+		snprintf(pattern, sizeof(pattern), "%s/%s/*", root, caches[c]);
+		if (glob(pattern, 0, NULL, &g) == 0) {
+			for (size_t i = 0; i < g.gl_pathc; i++) {
+				struct den_err ignored;
+				if (strstr(g.gl_pathv[i], "/partial") == NULL &&
+				    strstr(g.gl_pathv[i], "/lock") == NULL)
+					den_rm_rf(g.gl_pathv[i], &ignored);
+			}
+			globfree(&g);
+		}
+	}
+	return 0;
+}
+
+static int write_metadata(const struct recipe *r, const char *path, struct den_err *err)
+{
+	cleanup_free char *text = NULL;
+	json_t *j = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s?, s:s, s:s, s:s, s:s, s:I}}",
+			      "provider", "container", "format", "rootfs", "architecture",
+			      box_host_arch(), "den", "name", r->name, "version", r->version,
+			      "description", r->description, "ssh_user",
+			      r->n_users ? r->users[0].name : "root", "init", "den", "suite",
+			      r->suite, "recipe_hash", r->hash, "built", (json_int_t)time(NULL));
+
+	if (j == NULL || (text = json_dumps(j, JSON_INDENT(2))) == NULL) {
+		json_decref(j);
+		return den_err_set(err, ENOMEM, "cannot write %s", path);
+	}
+	json_decref(j);
+	return den_write_file_atomic(path, text, 0644, err);
+}
+
+/* Copies src to dst through a temporary name, so dst is whole or absent. */
+static int copy_file(const char *src, const char *dst, struct den_err *err)
+{
+	cleanup_free char *tmp = NULL;
+	cleanup_close int in = -1, out = -1;
+	char buf[1 << 16];
+	ssize_t n;
+
+	if (asprintf(&tmp, "%s.part", dst) < 0)
+		return den_err_set(err, ENOMEM, "cannot write %s", dst);
+	unlink(tmp);
+	/* On one file system a hard link does it without copying. */
+	if (link(src, tmp) < 0) {
+		in = open(src, O_RDONLY | O_CLOEXEC);
+		if (in < 0)
+			return den_err_set(err, errno, "cannot read %s", src);
+		out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (out < 0)
+			return den_err_set(err, errno, "cannot write %s", tmp);
+		while ((n = read(in, buf, sizeof(buf))) > 0) {
+			if (write(out, buf, (size_t)n) != n) {
+				unlink(tmp);
+				return den_err_set(err, errno, "cannot write %s", tmp);
+			}
+		}
+		if (n < 0 || fsync(out) < 0) {
+			unlink(tmp);
+			return den_err_set(err, errno, "cannot copy %s", src);
+		}
+	}
+	if (rename(tmp, dst) < 0) {
+		unlink(tmp);
+		return den_err_set(err, errno, "cannot write %s", dst);
+	}
+	return 0;
+}
+
+static int make_box(const struct recipe *r, const char *work, const char *out,
+		    struct den_err *err)
+{
+	cleanup_free char *root = NULL, *log = NULL, *tar = NULL, *meta = NULL, *tmp = NULL;
+	struct stat st;
+
+	if (asprintf(&root, "%s/rootfs", work) < 0 || asprintf(&log, "%s/build.log", work) < 0 ||
+	    asprintf(&tar, "%s/rootfs.tar", work) < 0 ||
+	    asprintf(&meta, "%s/metadata.json", work) < 0 || asprintf(&tmp, "%s.part", out) < 0)
+		return den_err_set(err, ENOMEM, "cannot build %s", r->name);
+	den_info("[1/4] debootstrap %s into a new root (a minute or two)", r->suite);
+	if (debootstrap(r, root, log, err) < 0)
+		return -1;
+	den_info("[2/4] configuring: users, sudo, sshd");
+	if (configure(r, root, log, err) < 0)
+		return -1;
+	den_info("[3/4] packing the root file system");
+	if (pack_tree(root, tar, err) < 0 || write_metadata(r, meta, err) < 0)
+		return -1;
+	if (stat(tar, &st) == 0)
+		den_verbose("rootfs.tar: %lld MiB", (long long)(st.st_size >> 20));
+	den_info("[4/4] writing the box file");
+	const char *files[] = { meta, tar }, *names[] = { "metadata.json", "rootfs.tar" };
+	if (pack_box(tmp, files, names, 2, PACK_ZSTD, err) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, out) < 0) {
+		unlink(tmp);
+		return den_err_set(err, errno, "cannot write %s", out);
+	}
+	return 0;
+}
+
+static char *make_work(const char *home, struct den_err *err)
+{
+	cleanup_free char *tmp = NULL;
+	char *p = NULL;
+
+	if (asprintf(&tmp, "%s/tmp", home) < 0 || den_mkdir_p(tmp, 0755, err) < 0 ||
+	    asprintf(&p, "%s/build-%d-XXXXXX", tmp, (int)getpid()) < 0) {
+		if (!den_err_is_set(err))
+			den_err_set(err, ENOMEM, "cannot build");
+		return NULL;
+	}
+	if (mkdtemp(p) == NULL) {
+		den_err_set(err, errno, "cannot create %s", p);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+int box_build(const char *home, const struct build_opts *o, char **path, struct den_err *err)
+{
+	struct recipe r;
+	cleanup_free char *file = NULL, *out = NULL, *cache_dir = NULL, *cached = NULL;
+	cleanup_free char *work = NULL;
+	struct den_err ignored;
+	int rc = -1;
+
+	if (recipe_load(o->recipe, &r, err) < 0)
+		return -1;
+	if (!r.out_container) {
+		den_err_set(err, 0, "recipe %s: only the container output can be built in this "
+			    "version (kvm and qemu boxes come with their providers)", r.id);
+		goto out;
+	}
+	if (asprintf(&file, "%s-%s-container-%s.box", r.name, r.version, box_host_arch()) < 0) {
+		den_err_set(err, ENOMEM, "cannot build %s", r.name);
+		goto out;
+	}
+	for (char *p = file; *p != '\0'; p++)
+		if (*p == '/')
+			*p = '-'; /* den/debian-12 -> den-debian-12-... */
+	if (asprintf(&out, "%s/%s", o->output, file) < 0 ||
+	    asprintf(&cache_dir, "%s/%.16s", o->cache, r.hash) < 0 ||
+	    asprintf(&cached, "%s/%s", cache_dir, file) < 0) {
+		den_err_set(err, ENOMEM, "cannot build %s", r.name);
+		goto out;
+	}
+	if (den_mkdir_p(o->output, 0755, err) < 0)
+		goto out;
+	if (!o->no_cache && den_exists(cached)) {
+		den_info("%s %s: the recipe is unchanged (hash %.12s); using the cached build",
+			 r.name, r.version, r.hash);
+		if (copy_file(cached, out, err) < 0)
+			goto out;
+		*path = steal_pointer(&out);
+		rc = 0;
+		goto out;
+	}
+	if (geteuid() != 0) {
+		den_err_set(err, 0, "building a box runs debootstrap, which needs root: run `sudo "
+			    "den box build %s`", o->recipe);
+		goto out;
+	}
+	work = make_work(home, err);
+	if (work == NULL)
+		goto out;
+	den_info("building %s %s from recipe %s", r.name, r.version, r.id);
+	if (make_box(&r, work, out, err) < 0)
+		goto out;
+	if (den_mkdir_p(cache_dir, 0755, err) < 0 || copy_file(out, cached, err) < 0)
+		goto out;
+	den_info("built %s", out);
+	*path = steal_pointer(&out);
+	rc = 0;
+out:
+	if (work != NULL)
+		den_rm_rf(work, &ignored);
+	recipe_free(&r);
+	return rc;
+}

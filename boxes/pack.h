@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DEN_BOXES_PACK_H
+#define DEN_BOXES_PACK_H
+
+/* Writing box archives with libarchive (`den box build`, later `den box package`). */
+
+#include <stddef.h>
+
+#include "core/err.h"
+
+enum pack_filter { PACK_NONE, PACK_GZIP, PACK_ZSTD };
+
+/*
+ * A tar of the tree at dir, members named "./...", owners, modes, links
+ * and device nodes kept, other mounted file systems not entered: a root
+ * file system as rootfs.tar.
+ */
+int pack_tree(const char *dir, const char *out, struct den_err *err);
+
+/* A box file at out holding files[i] (paths) under names[i], at the top. */
+int pack_box(const char *out, const char *const *files, const char *const *names, size_t n,
+	     enum pack_filter filter, struct den_err *err);
+
+#endif

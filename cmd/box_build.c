@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/* `den box build RECIPE` and `den box publish DIR`: making and sharing boxes. */
+#include "boxes/box.h"
+#include "boxes/build.h"
+#include "boxes/publish.h"
+#include "cmd/cmd.h"
+#include "cmd/table.h"
+#include "core/cleanup.h"
+#include "core/project.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int cmd_box_build(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "no-cache", no_argument, NULL, 'N' },
+		{ "add", no_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct build_opts o = { .output = "." };
+	cleanup_free char *home = NULL, *cache = NULL, *path = NULL;
+	bool add = false;
+	int c;
+
+	cmd_getopt_reset();
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o.output = optarg;
+			break;
+		case 'N':
+			o.no_cache = true;
+			break;
+		case 'a':
+			add = true;
+			break;
+		default:
+			return den_err_usage(err, "unknown option '%s' for `den box build`",
+					     argv[optind - 1]);
+		}
+	}
+	if (optind + 1 != argc)
+		return den_err_usage(err, "usage: den box build RECIPE [--output DIR] [--no-cache] "
+				     "[--add] (recipes: debian-11, debian-12, debian-13)");
+	o.recipe = argv[optind];
+	if (den_home(&home, err) < 0)
+		return -1;
+	const char *env = getenv("DEN_BUILD_CACHE");
+	if (env != NULL && env[0] != '\0')
+		cache = strdup(env);
+	else if (asprintf(&cache, "%s/build-cache", home) < 0)
+		cache = NULL;
+	if (cache == NULL)
+		return den_err_set(err, ENOMEM, "den box build");
+	o.cache = cache;
+	if (box_build(home, &o, &path, err) < 0)
+		return -1;
+	if (add) {
+		struct box_add_opts a = { .source = path };
+		struct store_entry e;
+		int r = box_add(home, &a, &e, err);
+		if (r < 0)
+			return -1;
+		den_info("%s %s (%s, %s) %s", e.name, e.version, e.provider, e.arch,
+			 r == 0 ? "added" : "is already added");
+		store_entry_free(&e);
+	}
+	if (ctx->json)
+		return cmd_print_json(json_pack("{s:s}", "path", path), err);
+	printf("%s\n", path);
+	return 0;
+}
+
+int cmd_box_publish(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
+{
+	static const struct option opts[] = {
+		{ "base-url", required_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *base = NULL;
+	struct published *p = NULL;
+	size_t n = 0;
+	struct table t;
+	int c;
+
+	cmd_getopt_reset();
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'b')
+			return den_err_usage(err, "unknown option '%s' for `den box publish`",
+					     argv[optind - 1]);
+		base = optarg;
+	}
+	if (optind + 1 != argc)
+		return den_err_usage(err, "usage: den box publish DIR [--base-url URL]");
+	if (box_publish(argv[optind], base, &p, &n, err) < 0) {
+		published_free(p, n);
+		return -1;
+	}
+	if (ctx->json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; arr && i < n; i++)
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name",
+							     p[i].name, "version", p[i].version,
+							     "provider", p[i].provider,
+							     "architecture", p[i].arch, "file",
+							     p[i].file));
+		published_free(p, n);
+		return cmd_print_json(arr, err);
+	}
+	table_init(&t, 5);
+	table_add(&t, (const char *const[]){ "BOX", "VERSION", "PROVIDER", "ARCH", "FILE" });
+	for (size_t i = 0; i < n; i++)
+		table_add(&t, (const char *const[]){ p[i].name, p[i].version, p[i].provider,
+						     p[i].arch, p[i].file });
+	table_print(&t, stdout, ctx->color);
+	table_free(&t);
+	if (n > 0 && den_log_level() >= DEN_LOG_INFO)
+		printf("\nServe %s with any web server and point DEN_BOX_SERVER at it.\n",
+		       argv[optind]);
+	published_free(p, n);
+	return 0;
+}
