@@ -83,8 +83,13 @@ static int debootstrap(const struct recipe *r, const char *root, const char *log
 				      r->packages[i]);
 	if (o >= sizeof(include))
 		return den_err_set(err, 0, "recipe %s: too many packages", r->id);
-	char *argv[] = { "debootstrap", variant, r->n_packages ? include : "--include=",
-			 (char *)r->suite, (char *)root, (char *)r->mirror, NULL };
+	char *argv[] = { "debootstrap",
+			 variant,
+			 r->n_packages ? include : "--include=",
+			 (char *)r->suite,
+			 (char *)root,
+			 (char *)r->mirror,
+			 NULL };
 	return step(argv, log, "debootstrap", err);
 }
 
@@ -99,16 +104,15 @@ static int write_in(const char *root, const char *rel, const char *text, mode_t 
 }
 
 /* Users, sudo, host name; no host keys (den makes them per machine); no caches. */
-static int configure(const struct recipe *r, const char *root, const char *log,
-		     struct den_err *err)
+static int configure(const struct recipe *r, const char *root, const char *log, struct den_err *err)
 {
 	glob_t g;
 	char pattern[4096];
 
 	for (size_t i = 0; i < r->n_users; i++) {
 		const struct recipe_user *u = &r->users[i];
-		char *argv[] = { "chroot", (char *)root, "useradd", "-m", "-U", "-s",
-				 (char *)u->shell, (char *)u->name, NULL };
+		char *argv[] = { "chroot", (char *)root,     "useradd",	      "-m", "-U",
+				 "-s",	   (char *)u->shell, (char *)u->name, NULL };
 		char rel[256], line[256];
 
 		if (step(argv, log, "useradd", err) < 0)
@@ -121,8 +125,8 @@ static int configure(const struct recipe *r, const char *root, const char *log,
 			return -1;
 	}
 	if (write_in(root, "etc/hostname", "den\n", 0644, err) < 0 ||
-	    write_in(root, "etc/hosts", "127.0.0.1 localhost\n127.0.1.1 den\n::1 localhost\n",
-		     0644, err) < 0 ||
+	    write_in(root, "etc/hosts", "127.0.0.1 localhost\n127.0.1.1 den\n::1 localhost\n", 0644,
+		     err) < 0 ||
 	    write_in(root, "etc/machine-id", "", 0444, err) < 0)
 		return -1;
 	snprintf(pattern, sizeof(pattern), "%s/etc/ssh/ssh_host_*", root);
@@ -202,8 +206,7 @@ static int copy_file(const char *src, const char *dst, struct den_err *err)
 	return 0;
 }
 
-static int make_box(const struct recipe *r, const char *work, const char *out,
-		    struct den_err *err)
+static int make_box(const struct recipe *r, const char *work, const char *out, struct den_err *err)
 {
 	cleanup_free char *root = NULL, *log = NULL, *tar = NULL, *meta = NULL, *tmp = NULL;
 	struct stat st;
@@ -266,8 +269,10 @@ int box_build(const char *home, const struct build_opts *o, char **path, struct 
 	if (recipe_load(o->recipe, &r, err) < 0)
 		return -1;
 	if (!r.out_container) {
-		den_err_set(err, 0, "recipe %s: only the container output can be built in this "
-			    "version (kvm and qemu boxes come with their providers)", r.id);
+		den_err_set(err, 0,
+			    "recipe %s: only the container output can be built in this "
+			    "version (kvm and qemu boxes come with their providers)",
+			    r.id);
 		goto out;
 	}
 	if (asprintf(&file, "%s-%s-container-%s.box", r.name, r.version, box_host_arch()) < 0) {
@@ -295,8 +300,10 @@ int box_build(const char *home, const struct build_opts *o, char **path, struct 
 		goto out;
 	}
 	if (geteuid() != 0) {
-		den_err_set(err, 0, "building a box runs debootstrap, which needs root: run `sudo "
-			    "den box build %s`", o->recipe);
+		den_err_set(err, 0,
+			    "building a box runs debootstrap, which needs root: run `sudo "
+			    "den box build %s`",
+			    o->recipe);
 		goto out;
 	}
 	work = make_work(home, err);

@@ -16,7 +16,7 @@ struct build_opts {
 	const char *recipe; /* built-in name or path */
 	const char *output; /* folder for the box file */
 	const char *cache;  /* cache folder ($DEN_BUILD_CACHE, else $DEN_HOME/build-cache) */
-	bool no_cache;      /* build even when the cache has it */
+	bool no_cache;	    /* build even when the cache has it */
 };
 
 /* Builds (or takes from the cache) the recipe's boxes; *path gets the box file. */

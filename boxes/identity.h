@@ -11,8 +11,8 @@
 #include "core/err.h"
 
 struct box_identity {
-	char *provider;      /* metadata "provider" */
-	char *arch;          /* metadata "architecture", or NULL */
+	char *provider;	      /* metadata "provider" */
+	char *arch;	      /* metadata "architecture", or NULL */
 	char *name, *version; /* metadata "den": { "name", "version" }, or NULL */
 };
 

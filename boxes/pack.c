@@ -94,8 +94,8 @@ int pack_tree(const char *dir, const char *out, struct den_err *err)
 		}
 		if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0 &&
 		    archive_entry_hardlink(e) == NULL) {
-			cleanup_close int fd =
-				open(archive_entry_sourcepath(e), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			cleanup_close int fd = open(archive_entry_sourcepath(e),
+						    O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 			if (fd < 0 || copy_fd(w, fd, archive_entry_pathname(e), err) < 0) {
 				ret = fd < 0 ? den_err_set(err, errno, "cannot read %s",
 							   archive_entry_pathname(e))

@@ -148,9 +148,9 @@ int box_publish(const char *dir, const char *base_url, struct published **out, s
 				if (p == NULL) {
 					json_decref(providers);
 					json_decref(versions);
-					return den_err_is_set(err) ? -1
-								   : den_err_set(err, ENOMEM,
-										 "cannot publish");
+					return den_err_is_set(err)
+						       ? -1
+						       : den_err_set(err, ENOMEM, "cannot publish");
 				}
 				json_array_append_new(providers, p);
 			}

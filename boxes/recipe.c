@@ -42,37 +42,43 @@ static int bad(const struct recipe *r, struct den_err *err, const char *what)
 
 static int read_lists(struct recipe *r, struct den_err *err)
 {
-	json_t *pk = json_object_get(r->root, "packages"), *users = json_object_get(r->root, "users");
+	json_t *pk = json_object_get(r->root, "packages"),
+	       *users = json_object_get(r->root, "users");
 	json_t *outs = json_object_get(r->root, "outputs"), *v;
 	size_t i;
 
 	if (pk != NULL && !json_is_array(pk))
 		return bad(r, err, "packages must be a list of Debian package names");
-	json_array_foreach(pk, i, v) {
+	json_array_foreach(pk, i, v)
+	{
 		const char *p = json_string_value(v);
 		if (p == NULL || p[0] == '\0' || p[0] == '-' ||
 		    strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789+-.") != strlen(p) ||
 		    r->n_packages == RECIPE_MAX_ITEMS)
-			return bad(r, err, "packages must be Debian package names (a-z, 0-9, + - .)");
+			return bad(r, err,
+				   "packages must be Debian package names (a-z, 0-9, + - .)");
 		r->packages[r->n_packages++] = p;
 	}
 	if (users != NULL && !json_is_array(users))
 		return bad(r, err, "users must be a list of { name, sudo, shell }");
-	json_array_foreach(users, i, v) {
+	json_array_foreach(users, i, v)
+	{
 		struct recipe_user *u = &r->users[r->n_users];
 		u->name = get_str(v, "name");
 		u->shell = get_str(v, "shell") ? get_str(v, "shell") : "/bin/bash";
 		u->sudo = json_is_true(json_object_get(v, "sudo"));
-		if (u->name == NULL || strspn(u->name, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
-					       strlen(u->name) ||
+		if (u->name == NULL ||
+		    strspn(u->name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(u->name) ||
 		    u->name[0] == '-' || u->shell[0] != '/' || r->n_users == 15)
-			return bad(r, err, "each user needs a name (a-z, 0-9, _ -) and an absolute "
+			return bad(r, err,
+				   "each user needs a name (a-z, 0-9, _ -) and an absolute "
 				   "shell");
 		r->n_users++;
 	}
 	if (!json_is_array(outs) || json_array_size(outs) == 0)
 		return bad(r, err, "outputs must list what to make: container, kvm, qemu");
-	json_array_foreach(outs, i, v) {
+	json_array_foreach(outs, i, v)
+	{
 		const char *o = json_string_value(v);
 		if (o != NULL && strcmp(o, "container") == 0)
 			r->out_container = true;
@@ -114,7 +120,8 @@ static int parse(struct recipe *r, const char *text, size_t len, struct den_err 
 	base = json_object_get(r->root, "base");
 	r->suite = get_str(base, "suite");
 	r->variant = get_str(base, "variant") ? get_str(base, "variant") : "minbase";
-	r->mirror = get_str(base, "mirror") ? get_str(base, "mirror") : "http://deb.debian.org/debian";
+	r->mirror =
+		get_str(base, "mirror") ? get_str(base, "mirror") : "http://deb.debian.org/debian";
 	bool known = false;
 	for (size_t i = 0; r->suite != NULL && suites[i] != NULL; i++)
 		known |= strcmp(r->suite, suites[i]) == 0;
@@ -153,7 +160,8 @@ int recipe_load(const char *name_or_path, struct recipe *r, struct den_err *err)
 		return parse(r, text, len, err);
 	}
 	const char *near = suggest_nearest(name_or_path, recipe_names());
-	return den_err_usage(err, "no recipe '%s'%s%s%s (recipes: debian-11, debian-12, "
+	return den_err_usage(err,
+			     "no recipe '%s'%s%s%s (recipes: debian-11, debian-12, "
 			     "debian-13, or a path to a .yml file)",
 			     name_or_path, near ? "; did you mean '" : "", near ? near : "",
 			     near ? "'?" : "");

@@ -31,9 +31,10 @@ struct recipe {
 	size_t n_users;
 	bool sshd;
 	bool out_container, out_kvm, out_qemu;
-	char hash[DIGEST_HEX_MAX]; /* sha256 of the recipe text and den's build steps: the cache key */
-	json_t *root;    /* owns the strings above */
-	char version_buf[32]; /* `version: 1` read as a number */
+	char hash
+		[DIGEST_HEX_MAX]; /* sha256 of the recipe text and den's build steps: the cache key */
+	json_t *root;		  /* owns the strings above */
+	char version_buf[32];	  /* `version: 1` read as a number */
 };
 
 /* A recipe by name (built in) or by path to a .yml file. */

@@ -280,6 +280,9 @@ int store_install(const char *home, const struct box_id *want, const char *path,
 	out->provider = strdup(id.provider);
 	out->arch = strdup(id.arch);
 	out->dir = steal_pointer(&final);
+	out->url = origin->url ? strdup(origin->url) : NULL;
+	out->checksum_type = origin->checksum_type ? strdup(origin->checksum_type) : NULL;
+	out->checksum = origin->checksum ? strdup(origin->checksum) : NULL;
 	return r;
 fail:
 	den_rm_rf(tmp, &ignored);

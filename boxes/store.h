@@ -31,6 +31,7 @@ struct box_origin {
 
 struct store_entry {
 	char *name, *version, *provider, *arch, *dir;
+	char *url, *checksum_type, *checksum; /* where it came from (box.json), or NULL */
 };
 
 /* "org/name" or "name": letters, digits, '.', '_', '-'. */

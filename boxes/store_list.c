@@ -49,6 +49,12 @@ static int add(struct list *l, const char *dir, struct den_err *err)
 		*dst[i] = strdup(v ? v : "?");
 	}
 	e->dir = strdup(dir);
+	const char *o[3] = { "url", "checksum_type", "checksum" };
+	char **od[3] = { &e->url, &e->checksum_type, &e->checksum };
+	for (int i = 0; i < 3; i++) {
+		const char *v = json_string_value(json_object_get(j, o[i]));
+		*od[i] = v ? strdup(v) : NULL;
+	}
 	json_decref(j);
 	return 0;
 }
@@ -140,6 +146,9 @@ void store_entry_free(struct store_entry *e)
 	free(e->provider);
 	free(e->arch);
 	free(e->dir);
+	free(e->url);
+	free(e->checksum_type);
+	free(e->checksum);
 	memset(e, 0, sizeof(*e));
 }
 

@@ -66,6 +66,8 @@ static int box_add_cmd(int argc, char **argv, struct den_ctx *ctx, struct den_er
 					     argv[optind - 1]);
 		}
 	}
+	if (optind == argc)
+		return box_add_project(ctx, err);
 	if (optind + 1 != argc)
 		return den_err_usage(err, "usage: den box add NAME|URL|FILE [--box-version C] "
 					  "[--provider P] [--name NAME] ...");
@@ -75,6 +77,10 @@ static int box_add_cmd(int argc, char **argv, struct den_ctx *ctx, struct den_er
 	r = box_add(home, &o, &e, err);
 	if (r < 0)
 		return -1;
+	if (box_record_in_project(ctx, &e, err) < 0) {
+		store_entry_free(&e);
+		return -1;
+	}
 	if (ctx->json) {
 		r = cmd_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "name", e.name,
 					     "version", e.version, "provider", e.provider,
@@ -217,9 +223,9 @@ static const struct den_cmd box_commands[] = {
 	{ "add", box_add_cmd, REPORTS, "add a box from a catalog, URL or file" },
 	{ "list", box_list_cmd, REPORTS, "list the boxes in the store" },
 	{ "remove", box_remove_cmd, 0, "remove a box from the store" },
-	{ "outdated", cmd_not_yet, NOT_YET, "show boxes with newer versions" },
-	{ "update", cmd_not_yet, NOT_YET, "fetch newer versions and update Envfile.lock" },
-	{ "prune", cmd_not_yet, NOT_YET, "remove old versions of boxes" },
+	{ "outdated", cmd_box_outdated, REPORTS, "show boxes with newer versions" },
+	{ "update", cmd_box_update, 0, "fetch newer versions and update Envfile.lock" },
+	{ "prune", cmd_box_prune, 0, "remove old versions of boxes" },
 	{ "build", cmd_box_build, REPORTS, "build a box from a recipe" },
 	{ "publish", cmd_box_publish, REPORTS, "write a catalog for a folder of box files" },
 	{ "package", cmd_not_yet, NOT_YET, "make a box file from a machine" },

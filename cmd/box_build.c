@@ -46,7 +46,7 @@ int cmd_box_build(int argc, char **argv, struct den_ctx *ctx, struct den_err *er
 	}
 	if (optind + 1 != argc)
 		return den_err_usage(err, "usage: den box build RECIPE [--output DIR] [--no-cache] "
-				     "[--add] (recipes: debian-11, debian-12, debian-13)");
+					  "[--add] (recipes: debian-11, debian-12, debian-13)");
 	o.recipe = argv[optind];
 	if (den_home(&home, err) < 0)
 		return -1;
@@ -104,11 +104,10 @@ int cmd_box_publish(int argc, char **argv, struct den_ctx *ctx, struct den_err *
 	if (ctx->json) {
 		json_t *arr = json_array();
 		for (size_t i = 0; arr && i < n; i++)
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name",
-							     p[i].name, "version", p[i].version,
-							     "provider", p[i].provider,
-							     "architecture", p[i].arch, "file",
-							     p[i].file));
+			json_array_append_new(
+				arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", p[i].name,
+					       "version", p[i].version, "provider", p[i].provider,
+					       "architecture", p[i].arch, "file", p[i].file));
 		published_free(p, n);
 		return cmd_print_json(arr, err);
 	}

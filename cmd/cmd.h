@@ -51,6 +51,9 @@ const struct den_cmd *cmd_find(const char *name);
 /* Full help of a command (cmd/help.c); NULL when it has none. */
 const char *cmd_help_text(const char *name);
 
+/* Finds and reads the Envfile into ctx (what NEED_ENVFILE does), for sub-commands. */
+int cmd_load_envfile(struct den_ctx *ctx, struct den_err *err);
+
 /* Prints j on stdout, indented, and drops the reference. */
 int cmd_print_json(json_t *j, struct den_err *err);
 
@@ -64,6 +67,14 @@ int cmd_validate(int argc, char **argv, struct den_ctx *ctx, struct den_err *err
 int cmd_status(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_box_build(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_box_publish(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_box_update(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_box_outdated(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_box_prune(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+struct store_entry;
+/* Records a box just added in the project's Envfile.lock, when a machine uses it. */
+int box_record_in_project(struct den_ctx *ctx, const struct store_entry *e, struct den_err *err);
+/* `den box add` with no box: every box the Envfile needs, as Envfile.lock says. */
+int box_add_project(struct den_ctx *ctx, struct den_err *err);
 int cmd_box(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_not_yet(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 

@@ -194,11 +194,13 @@ static int strip_common(int *argc, char **argv, struct global_opts *g)
 	return 0;
 }
 
-static int setup_envfile(struct den_ctx *ctx, struct den_err *err)
+int cmd_load_envfile(struct den_ctx *ctx, struct den_err *err)
 {
 	cleanup_free char *shown = NULL;
 	const char *name = project_envfile_name();
 
+	if (ctx->ef != NULL)
+		return 0;
 	if (project_find_root(ctx->cwd, name, &ctx->root, err) < 0)
 		return -1;
 	if (asprintf(&ctx->envfile_path, "%s/%s", strcmp(ctx->root, "/") == 0 ? "" : ctx->root,
@@ -259,7 +261,7 @@ static int run(int argc, char **argv, struct den_ctx *ctx, struct global_opts *g
 	ctx->cwd = strdup(cwd);
 	if (ctx->cwd == NULL)
 		return den_err_set(err, ENOMEM, "out of memory");
-	if ((cmd->flags & (NEED_ENVFILE | NEED_LOCK)) && setup_envfile(ctx, err) < 0)
+	if ((cmd->flags & (NEED_ENVFILE | NEED_LOCK)) && cmd_load_envfile(ctx, err) < 0)
 		return -1;
 	if ((cmd->flags & NEED_LOCK) && project_lock(ctx->root, cmd->name, &ctx->lock_fd, err) < 0)
 		return -1;

@@ -11,12 +11,12 @@
 #include <stddef.h>
 
 struct den_embedded {
-	const char *name;          /* file name without .yml */
+	const char *name;	   /* file name without .yml */
 	const unsigned char *text; /* the file's bytes, NUL-terminated */
 	size_t len;
 };
 
 extern const struct den_embedded den_templates[]; /* ends with a NULL name */
-extern const struct den_embedded den_recipes[];   /* ends with a NULL name */
+extern const struct den_embedded den_recipes[];	  /* ends with a NULL name */
 
 #endif
