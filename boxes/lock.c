@@ -92,10 +92,11 @@ static int cmp_entries(const void *a, const void *b)
 int boxlock_write(struct boxlock *l, struct den_err *err)
 {
 	cleanup_free char *text = NULL;
-	json_t *j, *arr = json_array();
+	json_t *j, *arr;
 
 	if (!l->changed)
 		return 0;
+	arr = json_array();
 	if (l->n > 0)
 		qsort(l->e, l->n, sizeof(*l->e), cmp_entries);
 	for (size_t i = 0; arr != NULL && i < l->n; i++) {
