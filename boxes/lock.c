@@ -9,8 +9,10 @@
 #include <string.h>
 
 #define FIELDS 8
-static const char *const keys[FIELDS] = { "name", "constraint",    "version",  "provider",
-					  "architecture", "url", "checksum_type", "checksum" };
+static const char *const keys[FIELDS] = {
+	"name",		"constraint", "version",       "provider",
+	"architecture", "url",	      "checksum_type", "checksum"
+};
 
 static char **field(struct lock_entry *e, int i)
 {
@@ -59,13 +61,15 @@ int boxlock_read(const char *root, struct boxlock *l, struct den_err *err)
 		json_decref(j);
 		return den_err_set(err, ENOMEM, "cannot read %s", l->path);
 	}
-	json_array_foreach(boxes, i, b) {
+	json_array_foreach(boxes, i, b)
+	{
 		struct lock_entry *e = &l->e[l->n];
 		for (int f = 0; f < FIELDS; f++) {
 			const char *v = json_string_value(json_object_get(b, keys[f]));
 			*field(e, f) = v ? strdup(v) : NULL;
 		}
-		if (e->name == NULL || e->version == NULL || e->provider == NULL || e->arch == NULL) {
+		if (e->name == NULL || e->version == NULL || e->provider == NULL ||
+		    e->arch == NULL) {
 			entry_free(e);
 			json_decref(j);
 			return den_err_set(err, 0,

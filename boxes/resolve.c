@@ -47,9 +47,10 @@ static bool newest_installed(const char *home, const struct box_want *w, const c
 static int record(struct boxlock *lock, const struct box_want *w, const struct store_entry *e,
 		  struct den_err *err)
 {
-	struct lock_entry le = { (char *)w->name,     (char *)w->constraint, e->version,
-				 e->provider,	      e->arch,		     e->url,
-				 e->checksum_type,    e->checksum };
+	struct lock_entry le = { (char *)w->name,  (char *)w->constraint,
+				 e->version,	   e->provider,
+				 e->arch,	   e->url,
+				 e->checksum_type, e->checksum };
 
 	return lock ? boxlock_set(lock, &le, err) : 0;
 }
@@ -77,10 +78,14 @@ static int from_lock(const struct resolve_opts *o, const struct box_want *w,
 	if (le->url == NULL)
 		return den_err_set(err, 0, "Envfile.lock names %s %s but no URL to fetch it from",
 				   w->name, le->version);
-	struct box_add_opts a = { .source = le->url,	     .name = w->name,
-				  .version = le->version,    .provider = w->provider,
-				  .arch = le->arch,	     .checksum = le->checksum,
-				  .checksum_type = le->checksum_type, .progress = o->progress };
+	struct box_add_opts a = { .source = le->url,
+				  .name = w->name,
+				  .version = le->version,
+				  .provider = w->provider,
+				  .arch = le->arch,
+				  .checksum = le->checksum,
+				  .checksum_type = le->checksum_type,
+				  .progress = o->progress };
 	den_info("fetching %s %s, as Envfile.lock says", w->name, le->version);
 	if (box_add(o->home, &a, out, err) < 0)
 		return den_err_wrap(err, "Envfile.lock");
@@ -90,8 +95,8 @@ static int from_lock(const struct resolve_opts *o, const struct box_want *w,
 int box_resolve(const struct resolve_opts *o, const struct box_want *w, struct boxlock *lock,
 		struct store_entry *out, struct den_err *err)
 {
-	struct lock_entry *le = lock ? boxlock_find(lock, w->name, w->provider, box_host_arch())
-				     : NULL;
+	struct lock_entry *le =
+		lock ? boxlock_find(lock, w->name, w->provider, box_host_arch()) : NULL;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -118,10 +123,12 @@ int box_resolve(const struct resolve_opts *o, const struct box_want *w, struct b
 		return den_err_set(err, 0,
 				   "no box %s%s%s for provider %s in the store; add it with `den "
 				   "box add %s` or build it with `den box build`",
-				   w->name, w->constraint ? " " : "", w->constraint ? w->constraint : "",
-				   w->provider, w->name);
-	struct box_add_opts a = { .source = w->name, .version = w->constraint,
-				  .provider = w->provider, .server = w->server,
+				   w->name, w->constraint ? " " : "",
+				   w->constraint ? w->constraint : "", w->provider, w->name);
+	struct box_add_opts a = { .source = w->name,
+				  .version = w->constraint,
+				  .provider = w->provider,
+				  .server = w->server,
 				  .progress = o->progress };
 	r = box_add(o->home, &a, out, err);
 	if (r < 0)

@@ -17,10 +17,10 @@
 #include "core/err.h"
 
 struct box_want {
-	const char *name;       /* "den/debian-12" */
+	const char *name;	/* "den/debian-12" */
 	const char *constraint; /* box_version, or NULL */
-	const char *provider;   /* box provider: "container", "kvm", "qemu" */
-	const char *server;     /* box_url or $DEN_BOX_SERVER, or NULL */
+	const char *provider;	/* box provider: "container", "kvm", "qemu" */
+	const char *server;	/* box_url or $DEN_BOX_SERVER, or NULL */
 };
 
 struct resolve_opts {

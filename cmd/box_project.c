@@ -83,9 +83,10 @@ int box_record_in_project(struct den_ctx *ctx, const struct store_entry *e, stru
 		    (den_constraints_parse(m->box_version, &c, &why) < 0 ||
 		     den_version_parse(e->version, &v, &why) < 0 || !den_constraints_match(&c, &v)))
 			continue;
-		struct lock_entry le = { e->name,  (char *)m->box_version, e->version,
-					 e->provider, e->arch, e->url, e->checksum_type,
-					 e->checksum };
+		struct lock_entry le = { e->name,	   (char *)m->box_version,
+					 e->version,	   e->provider,
+					 e->arch,	   e->url,
+					 e->checksum_type, e->checksum };
 		rc = boxlock_set(&lock, &le, err);
 	}
 	if (rc == 0 && lock.changed) {
@@ -101,15 +102,17 @@ int cmd_box_update(int argc, char **argv, struct den_ctx *ctx, struct den_err *e
 {
 	struct box_want *w = NULL;
 	struct boxlock lock;
-	struct resolve_opts o = { .update = true,
-				  .progress = isatty(STDERR_FILENO) &&
-					      den_log_level() >= DEN_LOG_INFO };
+	struct resolve_opts o = {
+		.update = true, .progress = isatty(STDERR_FILENO) && den_log_level() >= DEN_LOG_INFO
+	};
 	cleanup_free char *home = NULL;
 	int rc = 0;
 
 	if (argc > 1)
-		return den_err_usage(err, "`den box update` takes no arguments (got '%s'); it "
-				     "updates the boxes of the Envfile", argv[1]);
+		return den_err_usage(err,
+				     "`den box update` takes no arguments (got '%s'); it "
+				     "updates the boxes of the Envfile",
+				     argv[1]);
 	if (den_home(&home, err) < 0 || cmd_load_envfile(ctx, err) < 0 ||
 	    project_lock(ctx->root, "box update", &ctx->lock_fd, err) < 0 ||
 	    boxlock_read(ctx->root, &lock, err) < 0)
@@ -117,8 +120,8 @@ int cmd_box_update(int argc, char **argv, struct den_ctx *ctx, struct den_err *e
 	o.home = home;
 	size_t n = project_wants(ctx->ef, &w);
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct lock_entry *le = boxlock_find(&lock, w[i].name, w[i].provider,
-						     box_host_arch());
+		struct lock_entry *le =
+			boxlock_find(&lock, w[i].name, w[i].provider, box_host_arch());
 		cleanup_free char *before = le ? strdup(le->version) : NULL;
 		struct store_entry e;
 
@@ -201,8 +204,8 @@ int cmd_box_outdated(int argc, char **argv, struct den_ctx *ctx, struct den_err 
 		struct resolve_opts o = { .home = home, .offline = true };
 		struct store_entry e;
 		struct den_err ignored = { 0 };
-		cleanup_free char *allowed = latest(w[i].server, w[i].name, w[i].constraint,
-						    w[i].provider);
+		cleanup_free char *allowed =
+			latest(w[i].server, w[i].name, w[i].constraint, w[i].provider);
 		cleanup_free char *newest = latest(w[i].server, w[i].name, NULL, w[i].provider);
 		const char *current = "none";
 		char *cur = NULL;
