@@ -28,6 +28,15 @@ struct xfer {
 	double started;
 };
 
+/* Seconds without a byte before a download counts as stalled: $DEN_DOWNLOAD_STALL_SECONDS. */
+static long stall_seconds(void)
+{
+	const char *v = getenv("DEN_DOWNLOAD_STALL_SECONDS");
+	long n = v ? strtol(v, NULL, 10) : 0;
+
+	return n > 0 && n < 86400 ? n : STALL_SECONDS;
+}
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
 static void init_curl(void)
@@ -145,7 +154,7 @@ static void setup(CURL *c, const char *url)
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, STALL_SECONDS);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, stall_seconds());
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "den/" DEN_VERSION);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 }
@@ -172,7 +181,7 @@ static int fail(CURLcode rc, long http, const char *url, const struct download *
 				   url);
 	case CURLE_OPERATION_TIMEDOUT:
 		return den_err_set(err, 0, "cannot download %s: timed out (no data for %ld s)%s",
-				   url, STALL_SECONDS,
+				   url, stall_seconds(),
 				   d ? "; run the command again to resume" : "");
 	case CURLE_FILE_COULDNT_READ_FILE:
 		return den_err_set(err, 0, "cannot read %s: no such file", url);

@@ -4,6 +4,7 @@
  * as `den` has for commands.
  */
 #include "boxes/box.h"
+#include "boxes/users.h"
 #include "cmd/cmd.h"
 #include "cmd/table.h"
 #include "core/cleanup.h"
@@ -136,6 +137,48 @@ static int box_list_cmd(int argc, char **argv, struct den_ctx *ctx, struct den_e
 	return 0;
 }
 
+struct remove_filter {
+	const char *name, *version, *provider, *arch;
+};
+
+static bool matches(const struct store_entry *e, const struct remove_filter *f)
+{
+	return strcmp(e->name, f->name) == 0 && (!f->version || !strcmp(e->version, f->version)) &&
+	       (!f->provider || !strcmp(e->provider, f->provider)) &&
+	       (!f->arch || !strcmp(e->arch, f->arch));
+}
+
+/* Refuses when a machine of a known project uses one of the boxes to go. */
+static int check_users(struct den_ctx *ctx, const char *home, struct store_entry *list, size_t n,
+		       const struct remove_filter *f, struct den_err *err)
+{
+	const char *root = NULL;
+
+	if (cmd_load_envfile(ctx, err) == 0)
+		root = ctx->root;
+	den_err_clear(err);
+	for (size_t i = 0; i < n; i++) {
+		char **users = NULL;
+		size_t nu = 0;
+
+		if (!matches(&list[i], f))
+			continue;
+		if (box_users(home, root, &list[i], &users, &nu, err) < 0)
+			return -1;
+		if (nu > 0) {
+			den_err_set(err, 0,
+				    "box %s %s is used by %s%s; destroy %s first, or remove it "
+				    "anyway with --force",
+				    list[i].name, list[i].version, users[0],
+				    nu > 1 ? " and others" : "", nu > 1 ? "them" : "it");
+			box_users_free(users, nu);
+			return -1;
+		}
+		box_users_free(users, nu);
+	}
+	return 0;
+}
+
 static int box_remove_cmd(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 {
 	static const struct option opts[] = {
@@ -146,31 +189,31 @@ static int box_remove_cmd(int argc, char **argv, struct den_ctx *ctx, struct den
 		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *version = NULL, *provider = NULL, *arch = NULL;
-	bool all = false;
+	struct remove_filter f = { 0 };
+	bool all = false, force = false;
 	cleanup_free char *home = NULL;
 	struct store_entry *list = NULL;
-	size_t n = 0, matched = 0, removed = 0;
+	size_t n = 0, matched = 0;
 	int c, rc = 0;
 
-	(void)ctx;
 	cmd_getopt_reset();
 	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
 		switch (c) {
 		case 'V':
-			version = optarg;
+			f.version = optarg;
 			break;
 		case 'p':
-			provider = optarg;
+			f.provider = optarg;
 			break;
 		case 'a':
-			arch = optarg;
+			f.arch = optarg;
 			break;
 		case 'A':
 			all = true;
 			break;
 		case 'f':
-			break; /* machines using a box are checked once the index exists */
+			force = true;
+			break;
 		default:
 			return den_err_usage(err, "unknown option '%s' for `den box remove`",
 					     argv[optind - 1]);
@@ -178,42 +221,29 @@ static int box_remove_cmd(int argc, char **argv, struct den_ctx *ctx, struct den
 	}
 	if (optind + 1 != argc)
 		return den_err_usage(err, "usage: den box remove NAME [--box-version V] "
-					  "[--provider P] [--all]");
-	const char *name = argv[optind];
+					  "[--provider P] [--all] [--force]");
+	f.name = argv[optind];
 	if (den_home(&home, err) < 0 || store_list(home, &list, &n, err) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		struct store_entry *e = &list[i];
-		if (strcmp(e->name, name) != 0 || (version && strcmp(e->version, version) != 0) ||
-		    (provider && strcmp(e->provider, provider) != 0) ||
-		    (arch && strcmp(e->arch, arch) != 0))
-			continue;
-		matched++;
-	}
-	if (matched == 0) {
-		store_list_free(list, n);
-		return den_err_set(err, 0, "no box %s%s%s in the store (see `den box list`)", name,
-				   version ? " " : "", version ? version : "");
-	}
-	if (matched > 1 && !all) {
-		store_list_free(list, n);
-		return den_err_usage(err,
-				     "%zu boxes match %s; pick one with --box-version and "
-				     "--provider, or remove them all with --all",
-				     matched, name);
-	}
+	for (size_t i = 0; i < n; i++)
+		matched += matches(&list[i], &f);
+	if (matched == 0)
+		rc = den_err_set(err, 0, "no box %s%s%s in the store (see `den box list`)", f.name,
+				 f.version ? " " : "", f.version ? f.version : "");
+	else if (matched > 1 && !all)
+		rc = den_err_usage(err,
+				   "%zu boxes match %s; pick one with --box-version and "
+				   "--provider, or remove them all with --all",
+				   matched, f.name);
+	else if (!force)
+		rc = check_users(ctx, home, list, n, &f, err);
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct store_entry *e = &list[i];
-		if (strcmp(e->name, name) != 0 || (version && strcmp(e->version, version) != 0) ||
-		    (provider && strcmp(e->provider, provider) != 0) ||
-		    (arch && strcmp(e->arch, arch) != 0))
+		if (!matches(&list[i], &f))
 			continue;
-		rc = store_remove(home, e, err);
-		if (rc == 0) {
-			den_info("removed %s %s (%s, %s)", e->name, e->version, e->provider,
-				 e->arch);
-			removed++;
-		}
+		rc = store_remove(home, &list[i], err);
+		if (rc == 0)
+			den_info("removed %s %s (%s, %s)", list[i].name, list[i].version,
+				 list[i].provider, list[i].arch);
 	}
 	store_list_free(list, n);
 	return rc;

@@ -102,6 +102,10 @@ refused "a catalog checksum that does not match" 1 "checksum mismatch" den/badsu
 expect_true '[ -z "$(ls -A "$DEN_HOME/cache")" ]' "a bad download is not kept for resuming"
 refused "404" 1 "HTTP 404" den/nosuch
 refused "500" 1 "HTTP 500" "$URL/status/500/x" --name a/b
+DEN_DOWNLOAD_STALL_SECONDS=2 run box add "$URL/stall/x.box" --name a/b
+expect_rc 1 "a server that stops sending"
+expect_err "timed out (no data for 2 s); run the command again to resume" "says it timed out"
+rm -f "$DEN_HOME"/cache/*.box
 refused "nothing listening" 1 "connection refused" "http://127.0.0.1:1/x.box" --name a/b
 refused "unknown checksum type" 2 "unknown checksum type" "$SRV/den/raw.box" --name a/b \
 	--checksum 00 --checksum-type crc32
@@ -196,6 +200,15 @@ run -v box add "$URL/norange/den/big.box" --name acme/big2
 expect_rc 0 "a server without Range support"
 expect_true 'cmp -s "$DEN_HOME/boxes/acme/big2/0/qemu-unknown/disk.raw" "$T_DIR/payload"' "whole after a restart"
 
+# --- progress: a bar on a terminal, nothing otherwise -------------------------
+if command -v script >/dev/null; then
+	tty_out=$(DEN_HOME="$DEN_HOME" script -qec "$DEN box add $URL/slow/den/big.box --name acme/prog" /dev/null 2>&1)
+	expect_true 'printf "%s" "$tty_out" | grep -q "MiB of 4.0 MiB"' "a progress bar with bytes on a terminal"
+	expect_true 'printf "%s" "$tty_out" | grep -q "MiB/s"' "and the rate"
+fi
+run box add "$URL/slow/den/big.box" --name acme/noprog
+expect_true '! printf "%s" "$ERR" | grep -q $'"'"'\r'"'"'' "no progress bar when stderr is not a terminal"
+
 # --- two dens at once -----------------------------------------------------
 catalog den/slow den/big.box 1.0.0 | sed 's#"url": "big.box"#"url": "/slow/den/big.box"#' > "$SRV/den/slow"
 python3 - "$SRV/den/slow" "$(sha "$SRV/den/big.box")" <<'PY'
@@ -222,6 +235,18 @@ expect_true 'grep -q "is already added" "$T_DIR/b.out"' "and reuses the box"
 expect_true '[ "$(cat "$T_DIR/a.out" "$T_DIR/b.out" | grep -c downloading)" -eq 1 ]' "one download in all"
 
 # --- remove ----------------------------------------------------------------
+# A machine of a known project uses den/test 1.1.0: remove refuses, --force goes on.
+mkdir -p "$T_DIR/other/.den/machines/web"
+echo '{"version": 1, "provider": "container", "box": "den/test", "box_version": "1.1.0"}' \
+	> "$T_DIR/other/.den/machines/web/state.json"
+echo "{\"projects\": [{\"root\": \"$T_DIR/other\"}]}" > "$DEN_HOME/index.json"
+run box remove den/test --box-version 1.1.0
+expect_rc 1 "remove a box a machine uses"
+expect_err "is used by $T_DIR/other: machine web" "names the machine"
+expect_true '[ -d "$DEN_HOME/boxes/den/test/1.1.0" ]' "the box stays"
+run box remove den/test --box-version 1.1.0 --force
+expect_rc 0 "remove --force"
+
 run box remove den/test
 expect_rc 2 "remove with several versions"
 expect_err "--all" "asks which"

@@ -8,6 +8,7 @@ resume), and a few misbehaviours the tests ask for by path prefix:
   /redirect/PATH    302 to /PATH
   /norange/PATH     ignores Range and sends the whole file
   /slow/PATH        sends 64 KiB every 50 ms (for killing mid-download)
+  /stall/PATH       sends the headers and 1 KiB, then nothing for 30 s
 Usage: boxserver.py FOLDER [PORT]. Prints the port it listens on, then
 serves until killed.
 """
@@ -78,6 +79,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Location", p[len("/redirect"):])
             self.send_header("Content-Length", "0")
             self.end_headers()
+            return
+        if p.startswith("/stall/"):
+            self.send_response(200)
+            self.send_header("Content-Length", "1000000")
+            self.end_headers()
+            self.wfile.write(b"x" * 1024)
+            self.wfile.flush()
+            time.sleep(30)
             return
         if p.startswith("/slow/"):
             self.send_file(p[len("/slow"):], slow=True)

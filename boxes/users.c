@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+#include "boxes/users.h"
+#include "core/cleanup.h"
+#include "core/fsutil.h"
+
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct acc {
+	char **v;
+	size_t n;
+};
+
+static int push(struct acc *a, char *s, struct den_err *err)
+{
+	char **p = realloc(a->v, (a->n + 1) * sizeof(*p));
+
+	if (p == NULL || s == NULL) {
+		free(s);
+		return den_err_set(err, ENOMEM, "cannot list the users of a box");
+	}
+	a->v = p;
+	a->v[a->n++] = s;
+	return 0;
+}
+
+static int scan_project(const char *root, const struct store_entry *e, struct acc *a,
+			struct den_err *err)
+{
+	cleanup_free char *dir = NULL;
+	DIR *d;
+	struct dirent *de;
+	int rc = 0;
+
+	if (asprintf(&dir, "%s/.den/machines", root) < 0)
+		return den_err_set(err, ENOMEM, "cannot list the users of a box");
+	d = opendir(dir);
+	if (d == NULL)
+		return 0;
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		cleanup_free char *path = NULL, *text = NULL;
+		struct den_err ignored;
+		json_t *j;
+
+		if (de->d_name[0] == '.' || asprintf(&path, "%s/%s/state.json", dir, de->d_name) < 0)
+			continue;
+		if (den_read_file(path, 1 << 16, &text, NULL, &ignored) < 0)
+			continue;
+		j = json_loads(text, 0, NULL);
+		const char *box = json_string_value(json_object_get(j, "box"));
+		const char *ver = json_string_value(json_object_get(j, "box_version"));
+		if (box && ver && strcmp(box, e->name) == 0 && strcmp(ver, e->version) == 0) {
+			char *s = NULL;
+			rc = push(a, asprintf(&s, "%s: machine %s", root, de->d_name) < 0 ? NULL : s,
+				  err);
+		}
+		json_decref(j);
+	}
+	closedir(d);
+	return rc;
+}
+
+int box_users(const char *home, const char *extra_root, const struct store_entry *e,
+	      char ***users, size_t *n, struct den_err *err)
+{
+	cleanup_free char *index = NULL, *text = NULL;
+	struct acc a = { 0 };
+	struct den_err ignored;
+	json_t *j = NULL, *p;
+	size_t i;
+	int rc = 0;
+
+	if (asprintf(&index, "%s/index.json", home) < 0)
+		return den_err_set(err, ENOMEM, "cannot list the users of a box");
+	if (den_read_file(index, 16 << 20, &text, NULL, &ignored) == 0)
+		j = json_loads(text, 0, NULL);
+	json_array_foreach(json_object_get(j, "projects"), i, p) {
+		const char *root = json_string_value(json_object_get(p, "root"));
+		if (root == NULL || (extra_root != NULL && strcmp(root, extra_root) == 0))
+			continue;
+		if ((rc = scan_project(root, e, &a, err)) < 0)
+			break;
+	}
+	json_decref(j);
+	if (rc == 0 && extra_root != NULL)
+		rc = scan_project(extra_root, e, &a, err);
+	if (rc < 0) {
+		box_users_free(a.v, a.n);
+		return -1;
+	}
+	*users = a.v;
+	*n = a.n;
+	return 0;
+}
+
+void box_users_free(char **users, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(users[i]);
+	free(users);
+}
