@@ -54,8 +54,12 @@ fuzz:
 	$(FUZZ_BUILD)/fuzz_$(FUZZ_TARGET) -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 	  $(if $(filter envfile,$(FUZZ_TARGET)),-dict=tests/fuzz/envfile.dict) $(FUZZ_BUILD)/corpus-$(FUZZ_TARGET)
 
+# Figures, printed (never pass/fail): start-up, box download, box build.
 bench: build
+	@scripts/deps.sh bench
 	@bench/startup.sh $(DEN) $(BUILD)/bench_startup
+	@bench/box_add.sh $(DEN) 1024 3
+	@bench/box_build.sh $(DEN) debian-12
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

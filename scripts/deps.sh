@@ -3,12 +3,14 @@
 # when none are. `make deps` runs it; `make test` and `make up` too.
 #   scripts/deps.sh          build and test dependencies
 #   scripts/deps.sh fuzz     also clang and libFuzzer, for `make fuzz`
+#   scripts/deps.sh bench    also curl and bc, for `make bench`
 set -eu
 
 PKGS="gcc make cmake pkg-config libc6-dev clang-format git python3
 libyaml-dev libjansson-dev libcurl4-openssl-dev libarchive-dev libssh-dev
 libslirp-dev libglib2.0-dev libcriterion-dev libssl-dev debootstrap"
 [ "${1:-}" = fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev"
+[ "${1:-}" = bench ] && PKGS="$PKGS curl bc"
 
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' $PKGS 2>/dev/null |
 	awk '$2 == "installed" { print $1 }')
