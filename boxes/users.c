@@ -45,7 +45,8 @@ static int scan_project(const char *root, const struct store_entry *e, struct ac
 		struct den_err ignored;
 		json_t *j;
 
-		if (de->d_name[0] == '.' || asprintf(&path, "%s/%s/state.json", dir, de->d_name) < 0)
+		if (de->d_name[0] == '.' ||
+		    asprintf(&path, "%s/%s/state.json", dir, de->d_name) < 0)
 			continue;
 		if (den_read_file(path, 1 << 16, &text, NULL, &ignored) < 0)
 			continue;
@@ -54,7 +55,8 @@ static int scan_project(const char *root, const struct store_entry *e, struct ac
 		const char *ver = json_string_value(json_object_get(j, "box_version"));
 		if (box && ver && strcmp(box, e->name) == 0 && strcmp(ver, e->version) == 0) {
 			char *s = NULL;
-			rc = push(a, asprintf(&s, "%s: machine %s", root, de->d_name) < 0 ? NULL : s,
+			rc = push(a,
+				  asprintf(&s, "%s: machine %s", root, de->d_name) < 0 ? NULL : s,
 				  err);
 		}
 		json_decref(j);
@@ -63,8 +65,8 @@ static int scan_project(const char *root, const struct store_entry *e, struct ac
 	return rc;
 }
 
-int box_users(const char *home, const char *extra_root, const struct store_entry *e,
-	      char ***users, size_t *n, struct den_err *err)
+int box_users(const char *home, const char *extra_root, const struct store_entry *e, char ***users,
+	      size_t *n, struct den_err *err)
 {
 	cleanup_free char *index = NULL, *text = NULL;
 	struct acc a = { 0 };
@@ -77,7 +79,8 @@ int box_users(const char *home, const char *extra_root, const struct store_entry
 		return den_err_set(err, ENOMEM, "cannot list the users of a box");
 	if (den_read_file(index, 16 << 20, &text, NULL, &ignored) == 0)
 		j = json_loads(text, 0, NULL);
-	json_array_foreach(json_object_get(j, "projects"), i, p) {
+	json_array_foreach(json_object_get(j, "projects"), i, p)
+	{
 		const char *root = json_string_value(json_object_get(p, "root"));
 		if (root == NULL || (extra_root != NULL && strcmp(root, extra_root) == 0))
 			continue;

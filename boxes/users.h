@@ -19,8 +19,8 @@
  * "ROOT: machine NAME" for every machine using e, malloc'd; extra_root
  * (the current project, or NULL) is looked at too.
  */
-int box_users(const char *home, const char *extra_root, const struct store_entry *e,
-	      char ***users, size_t *n, struct den_err *err);
+int box_users(const char *home, const char *extra_root, const struct store_entry *e, char ***users,
+	      size_t *n, struct den_err *err);
 void box_users_free(char **users, size_t n);
 
 #endif

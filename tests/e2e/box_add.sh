@@ -76,6 +76,27 @@ expect_rc 0 "a file:// catalog, --force"
 run box add "$SRV/den/raw.box" --name acme/sum --checksum "$(sha "$SRV/den/raw.box")" --checksum-type sha256
 expect_rc 0 "a matching --checksum"
 
+# Every archive format libarchive reads: tar, tar.gz, tar.xz, tar.zst, zip.
+python3 - "$SRV/den" <<'PY'
+import io, os, sys, tarfile, zipfile
+out = sys.argv[1]
+meta = b'{"provider": "qemu", "architecture": "amd64"}'
+for mode, ext in (("w", "tar"), ("w:xz", "tar.xz")):
+    with tarfile.open(os.path.join(out, "fmt." + ext), mode) as t:
+        i = tarfile.TarInfo("metadata.json"); i.size = len(meta); t.addfile(i, io.BytesIO(meta))
+        i = tarfile.TarInfo("disk.raw"); i.size = 4; t.addfile(i, io.BytesIO(b"disk"))
+with zipfile.ZipFile(os.path.join(out, "fmt.zip"), "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("metadata.json", meta)
+    z.writestr("disk.raw", b"disk")
+PY
+(d=$(mktemp -d) && echo '{"provider": "qemu", "architecture": "amd64"}' > "$d/metadata.json" &&
+	echo -n disk > "$d/disk.raw" && tar -C "$d" --zstd -cf "$SRV/den/fmt.tar.zst" . && rm -rf "$d")
+for f in fmt.tar fmt.tar.xz fmt.tar.zst fmt.zip; do
+	run box add "$SRV/den/$f" --name "fmt/${f//./-}"
+	expect_rc 0 "a box as $f"
+	expect_true '[ "$(cat "$DEN_HOME/boxes/fmt/${f//./-}/0/qemu-amd64/disk.raw")" = disk ]' "$f unpacked"
+done
+
 # --- refusals leave the store as it was ------------------------------------
 before=$(store_snapshot)
 refused() { # WHAT EXIT FRAGMENT ARGS...
