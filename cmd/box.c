@@ -75,6 +75,14 @@ static int box_add_cmd(int argc, char **argv, struct den_ctx *ctx, struct den_er
 	o.source = argv[optind];
 	if (den_home(&home, err) < 0)
 		return -1;
+	/* Inside a project, a machine's box_url for this box is its server. */
+	if (cmd_load_envfile(ctx, err) == 0) {
+		for (size_t i = 0; i < ctx->ef->n_machines; i++)
+			if (strcmp(ctx->ef->machines[i].box, o.source) == 0 &&
+			    ctx->ef->machines[i].box_url != NULL)
+				o.server = ctx->ef->machines[i].box_url;
+	}
+	den_err_clear(err);
 	r = box_add(home, &o, &e, err);
 	if (r < 0)
 		return -1;

@@ -123,6 +123,14 @@ run box prune
 expect_rc 0 "box prune"
 expect_true '[ ! -e "$DEN_HOME/boxes/den/test/1.0.0" ] && [ -e "$DEN_HOME/boxes/den/test/1.1.0" ] && [ -e "$DEN_HOME/boxes/den/test/1.2.0" ]' "prune removed only 1.0.0"
 
+# box_url in the Envfile is the box server for that box.
+mkdir -p "$T_DIR/proj2" && cd "$T_DIR/proj2"
+printf 'den: 1\nmachines:\n  web: { box: den/test, box_url: "%s", provider: container }\n' "$URL" > Envfile
+DEN_BOX_SERVER= DEN_HOME="$T_DIR/home3" run box add den/test
+expect_rc 0 "box add NAME uses the Envfile's box_url"
+expect_true '[ -f Envfile.lock ]' "and locks it"
+cd "$T_DIR/proj"
+
 echo '{ "boxes": "no" }' > Envfile.lock
 run box update
 expect_rc 1 "a damaged lock"
