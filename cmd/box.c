@@ -29,9 +29,7 @@ static int box_add_cmd(int argc, char **argv, struct den_ctx *ctx, struct den_er
 		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct box_add_opts o = { .server = getenv("DEN_BOX_SERVER"),
-				  .progress = isatty(STDERR_FILENO) &&
-					      den_log_level() >= DEN_LOG_INFO };
+	struct box_add_opts o = { .server = getenv("DEN_BOX_SERVER"), .progress = cmd_progress() };
 	cleanup_free char *home = NULL;
 	struct store_entry e;
 	int c, r;

@@ -56,6 +56,16 @@ static size_t project_wants(const struct envfile *ef, struct box_want **out)
 	return n;
 }
 
+/* The project's Envfile read, its lock taken, its Envfile.lock read. */
+static int open_project(struct den_ctx *ctx, const char *what, char **home, struct boxlock *lock,
+			struct den_err *err)
+{
+	if (den_home(home, err) < 0 || cmd_load_envfile(ctx, err) < 0 ||
+	    project_lock(ctx->root, what, &ctx->lock_fd, err) < 0)
+		return -1;
+	return boxlock_read(ctx->root, lock, err);
+}
+
 int box_record_in_project(struct den_ctx *ctx, const struct store_entry *e, struct den_err *err)
 {
 	struct boxlock lock;
@@ -102,9 +112,7 @@ int cmd_box_update(int argc, char **argv, struct den_ctx *ctx, struct den_err *e
 {
 	struct box_want *w = NULL;
 	struct boxlock lock;
-	struct resolve_opts o = {
-		.update = true, .progress = isatty(STDERR_FILENO) && den_log_level() >= DEN_LOG_INFO
-	};
+	struct resolve_opts o = { .update = true, .progress = cmd_progress() };
 	cleanup_free char *home = NULL;
 	int rc = 0;
 
@@ -113,9 +121,7 @@ int cmd_box_update(int argc, char **argv, struct den_ctx *ctx, struct den_err *e
 				     "`den box update` takes no arguments (got '%s'); it "
 				     "updates the boxes of the Envfile",
 				     argv[1]);
-	if (den_home(&home, err) < 0 || cmd_load_envfile(ctx, err) < 0 ||
-	    project_lock(ctx->root, "box update", &ctx->lock_fd, err) < 0 ||
-	    boxlock_read(ctx->root, &lock, err) < 0)
+	if (open_project(ctx, "box update", &home, &lock, err) < 0)
 		return -1;
 	o.home = home;
 	size_t n = project_wants(ctx->ef, &w);
@@ -283,14 +289,11 @@ int box_add_project(struct den_ctx *ctx, struct den_err *err)
 {
 	struct box_want *w = NULL;
 	struct boxlock lock;
-	struct resolve_opts o = { .progress = isatty(STDERR_FILENO) &&
-					      den_log_level() >= DEN_LOG_INFO };
+	struct resolve_opts o = { .progress = cmd_progress() };
 	cleanup_free char *home = NULL;
 	int rc = 0;
 
-	if (den_home(&home, err) < 0 || cmd_load_envfile(ctx, err) < 0 ||
-	    project_lock(ctx->root, "box add", &ctx->lock_fd, err) < 0 ||
-	    boxlock_read(ctx->root, &lock, err) < 0)
+	if (open_project(ctx, "box add", &home, &lock, err) < 0)
 		return -1;
 	o.home = home;
 	size_t n = project_wants(ctx->ef, &w);

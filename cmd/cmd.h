@@ -54,6 +54,9 @@ const char *cmd_help_text(const char *name);
 /* Finds and reads the Envfile into ctx (what NEED_ENVFILE does), for sub-commands. */
 int cmd_load_envfile(struct den_ctx *ctx, struct den_err *err);
 
+/* True when progress bars may be drawn: stderr is a terminal and -q was not given. */
+bool cmd_progress(void);
+
 /* Prints j on stdout, indented, and drops the reference. */
 int cmd_print_json(json_t *j, struct den_err *err);
 

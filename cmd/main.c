@@ -90,6 +90,11 @@ int cmd_print_json(json_t *j, struct den_err *err)
 	return 0;
 }
 
+bool cmd_progress(void)
+{
+	return isatty(STDERR_FILENO) && den_log_level() >= DEN_LOG_INFO;
+}
+
 void cmd_getopt_reset(void)
 {
 	optind = 0; /* glibc: 0 re-initialises getopt, for a fresh argv */
