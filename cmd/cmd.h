@@ -79,6 +79,7 @@ int box_record_in_project(struct den_ctx *ctx, const struct store_entry *e, stru
 /* `den box add` with no box: every box the Envfile needs, as Envfile.lock says. */
 int box_add_project(struct den_ctx *ctx, struct den_err *err);
 int cmd_box(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_container(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_not_yet(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 
 #endif

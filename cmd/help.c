@@ -93,8 +93,14 @@ static const struct {
 	{ "help", "usage: den help [COMMAND]\n\nShows the commands, or one command's help.\n" },
 	{ "vmm", "usage: den vmm run --kernel BZIMAGE [--initrd FILE] [--cmdline STR] ...\n\n"
 		 "Boots a VM in the foreground with den's own VMM (plumbing).\n" },
-	{ "container", "usage: den container run ...\n\n"
-		       "Runs a machine's container in the foreground (plumbing).\n" },
+	{ "container",
+	  "usage: den container run --rootfs DIR --state DIR [--hostname NAME]\n"
+	  "                         [--bind HOST:GUEST[:ro]]... [--network host] -- CMD...\n\n"
+	  "Runs CMD in a container in the foreground (plumbing; the container provider's\n"
+	  "supervisor is built on it): new pid, mount, uts, ipc, net and cgroup\n"
+	  "namespaces; an overlayfs root with DIR as its read-only lower layer and\n"
+	  "STATE/upper for writes; /proc, read-only /sys, a small /dev; den-init as\n"
+	  "PID 1. Exits with CMD's status. Needs root.\n" },
 };
 
 const char *cmd_help_text(const char *name)

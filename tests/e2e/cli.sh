@@ -48,7 +48,7 @@ expect_rc 2 "unknown global option"
 expect_err "unknown option '--frob'" "names the option"
 
 for c in up halt reload destroy suspend resume snapshot global-status port ssh ssh-config \
-	exec upload rsync provision vmm container; do
+	exec upload rsync provision vmm; do
 	run $c
 	expect_rc 1 "$c is not implemented yet"
 	expect_err "\`den $c\` is not implemented yet" "$c says so"

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `den container run`: plumbing that runs a container in the foreground,
+ * the way the container provider's supervisor will.
+ *	den container run --rootfs DIR --state DIR [--hostname NAME]
+ *	                  [--bind HOST:GUEST[:ro]]... [--network host] -- CMD [ARGS...]
+ * Exit status: CMD's, 125 when the container could not start.
+ */
+#include "cmd/cmd.h"
+#include "providers/container/container.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int parse_bind(char *arg, struct ctr_bind *b, struct den_err *err)
+{
+	char *guest = strchr(arg, ':'), *mode;
+
+	if (guest == NULL || arg[0] != '/' || guest[1] != '/')
+		return den_err_usage(err, "--bind %s: expected HOST:GUEST[:ro] with absolute "
+				     "paths", arg);
+	*guest++ = '\0';
+	mode = strchr(guest, ':');
+	if (mode != NULL) {
+		*mode++ = '\0';
+		if (strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)
+			return den_err_usage(err, "--bind: the mode is ro or rw, not '%s'", mode);
+	}
+	b->host = arg;
+	b->guest = guest;
+	b->readonly = mode != NULL && strcmp(mode, "ro") == 0;
+	return 0;
+}
+
+static int container_run(int argc, char **argv, struct den_err *err)
+{
+	static const struct option opts[] = {
+		{ "rootfs", required_argument, NULL, 'r' },
+		{ "state", required_argument, NULL, 's' },
+		{ "hostname", required_argument, NULL, 'h' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "network", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctr_spec s = { .hostname = "den" };
+	int c, status = 0;
+
+	cmd_getopt_reset();
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			s.rootfs = optarg;
+			break;
+		case 's':
+			s.state = optarg;
+			break;
+		case 'h':
+			s.hostname = optarg;
+			break;
+		case 'b':
+			if (s.n_binds == CTR_MAX_BINDS)
+				return den_err_usage(err, "at most %d --bind", CTR_MAX_BINDS);
+			if (parse_bind(optarg, &s.binds[s.n_binds++], err) < 0)
+				return -1;
+			break;
+		case 'n':
+			if (strcmp(optarg, "host") != 0)
+				return den_err_usage(err, "--network takes 'host' (den's own network "
+						     "is the default)");
+			s.host_network = true;
+			break;
+		default:
+			return den_err_usage(err, "unknown option '%s' for `den container run`",
+					     argv[optind - 1]);
+		}
+	}
+	if (s.rootfs == NULL || s.state == NULL || s.rootfs[0] != '/' || s.state[0] != '/')
+		return den_err_usage(err, "`den container run` needs --rootfs DIR and --state DIR, "
+				     "absolute");
+	if (optind == argc)
+		return den_err_usage(err, "`den container run` needs a command after --");
+	s.argv = argv + optind;
+	if (ctr_run(&s, &status, err) < 0)
+		return -1;
+	fflush(stdout);
+	exit(status); /* the container's status is ours, as with `docker run` */
+}
+
+int cmd_container(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
+{
+	(void)ctx;
+	if (argc < 2 || strcmp(argv[1], "run") != 0)
+		return den_err_usage(err, "usage: den container run --rootfs DIR --state DIR "
+				     "[--hostname NAME] [--bind HOST:GUEST[:ro]] -- CMD...");
+	return container_run(argc - 1, argv + 1, err);
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DEN_PROVIDERS_CONTAINER_INTERNAL_H
+#define DEN_PROVIDERS_CONTAINER_INTERNAL_H
+
+/* The container runtime's own pieces, private to providers/container/. */
+
+#include "providers/container/container.h"
+
+/* In the new namespaces, as PID 1: builds the root and pivots into it (rootfs.c). */
+int ctr_setup_root(const struct ctr_spec *spec, struct den_err *err);
+
+/* den-init, PID 1 of the container: runs argv, reaps, forwards SIGTERM (init.c). */
+int ctr_init(char *const *argv);
+
+#endif

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DEN_PROVIDERS_CONTAINER_H
+#define DEN_PROVIDERS_CONTAINER_H
+
+/*
+ * den's container runtime (DESIGN.md §7), as `den container run` uses it:
+ * namespaces, an overlayfs root over the box's unpacked rootfs,
+ * pivot_root, /proc /sys /dev, and den-init as PID 1.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/err.h"
+
+#define CTR_MAX_BINDS 64
+
+struct ctr_bind {
+	const char *host;  /* absolute host path */
+	const char *guest; /* absolute path in the container */
+	bool readonly;
+};
+
+struct ctr_spec {
+	const char *rootfs;   /* the box's rootfs: overlay lower layer, never written */
+	const char *state;    /* machine folder: upper/, work/, merged/ live here */
+	const char *hostname; /* UTS name inside */
+	struct ctr_bind binds[CTR_MAX_BINDS];
+	size_t n_binds;
+	char *const *argv; /* what den-init runs as the container's main process */
+	bool host_network; /* share the host's network namespace */
+};
+
+/*
+ * Runs the container in the foreground: new pid, mount, uts, ipc, net
+ * (and cgroup) namespaces; returns once its main process has ended, with
+ * *status its exit code (128+N for signal N).
+ */
+int ctr_run(const struct ctr_spec *spec, int *status, struct den_err *err);
+
+#endif

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The container's root: overlayfs (lower: the box's rootfs, shared and
+ * never written; upper/work: the machine's folder), synced folders bound
+ * in, /proc, /sys read-only, a small /dev, then pivot_root. Everything is
+ * mounted inside the container's own mount namespace, so nothing is left
+ * mounted on the host whatever happens to den.
+ */
+#include "providers/container/container-internal.h"
+#include "core/cleanup.h"
+#include "core/fsutil.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+static int mnt(const char *src, const char *dst, const char *type, unsigned long flags,
+	       const char *data, struct den_err *err)
+{
+	if (mount(src, dst, type, flags, data) < 0)
+		return den_err_set(err, errno, "cannot mount %s on %s",
+				   type != NULL ? type : src != NULL ? src : "(remount)", dst);
+	return 0;
+}
+
+static char *in(const char *root, const char *rel)
+{
+	char *p = NULL;
+
+	if (asprintf(&p, "%s/%s", root, rel[0] == '/' ? rel + 1 : rel) < 0)
+		return NULL;
+	return p;
+}
+
+static int make_dev(const char *dev, struct den_err *err)
+{
+	static const struct {
+		const char *name;
+		unsigned major, minor;
+	} nodes[] = { { "null", 1, 3 },	   { "zero", 1, 5 },	{ "full", 1, 7 },
+		      { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 } };
+	static const struct {
+		const char *name, *target;
+	} links[] = { { "ptmx", "pts/ptmx" },	   { "fd", "/proc/self/fd" },
+		      { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
+		      { "stderr", "/proc/self/fd/2" } };
+	char path[4096];
+
+	if (mnt("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", err) <
+	    0)
+		return -1;
+	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dev, nodes[i].name);
+		if (mknod(path, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) < 0 ||
+		    chmod(path, 0666) < 0)
+			return den_err_set(err, errno, "cannot create %s", path);
+	}
+	/* No host console inside: /dev/console is /dev/null until den gives it a pty. */
+	snprintf(path, sizeof(path), "%s/console", dev);
+	if (mknod(path, S_IFCHR | 0600, makedev(1, 3)) < 0)
+		return den_err_set(err, errno, "cannot create %s", path);
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dev, links[i].name);
+		if (symlink(links[i].target, path) < 0)
+			return den_err_set(err, errno, "cannot create %s", path);
+	}
+	snprintf(path, sizeof(path), "%s/pts", dev);
+	if (mkdir(path, 0755) < 0 ||
+	    mnt("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC,
+		"newinstance,ptmxmode=0666,mode=0620,gid=5", err) < 0)
+		return den_err_is_set(err) ? -1 : den_err_set(err, errno, "cannot create %s", path);
+	snprintf(path, sizeof(path), "%s/shm", dev);
+	if (mkdir(path, 01777) < 0 ||
+	    mnt("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=65536k", err) < 0)
+		return den_err_is_set(err) ? -1 : den_err_set(err, errno, "cannot create %s", path);
+	return 0;
+}
+
+static int bind_folder(const char *root, const struct ctr_bind *b, struct den_err *err)
+{
+	cleanup_free char *dst = in(root, b->guest);
+	struct stat st;
+
+	if (dst == NULL)
+		return den_err_set(err, ENOMEM, "cannot bind %s", b->host);
+	if (stat(b->host, &st) < 0)
+		return den_err_set(err, errno, "cannot bind %s", b->host);
+	if (S_ISDIR(st.st_mode)) {
+		if (den_mkdir_p(dst, 0755, err) < 0)
+			return -1;
+	} else {
+		int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return den_err_set(err, errno, "cannot bind %s to %s", b->host, b->guest);
+		close(fd);
+	}
+	if (mnt(b->host, dst, NULL, MS_BIND | MS_REC, NULL, err) < 0)
+		return -1;
+	if (b->readonly &&
+	    mnt(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int overlay(const struct ctr_spec *s, const char *merged, struct den_err *err)
+{
+	cleanup_free char *upper = in(s->state, "upper"), *work = in(s->state, "work");
+	cleanup_free char *opts = NULL;
+
+	if (upper == NULL || work == NULL)
+		return den_err_set(err, ENOMEM, "cannot mount the root");
+	/* overlayfs options are comma- and colon-separated: paths cannot hold them. */
+	if (strpbrk(s->rootfs, ",:") || strpbrk(s->state, ",:"))
+		return den_err_set(err, 0, "cannot use %s or %s as a container root: the path "
+				   "contains ',' or ':'", s->rootfs, s->state);
+	if (asprintf(&opts, "lowerdir=%s,upperdir=%s,workdir=%s", s->rootfs, upper, work) < 0)
+		return den_err_set(err, ENOMEM, "cannot mount the root");
+	return mnt("overlay", merged, "overlay", 0, opts, err);
+}
+
+int ctr_setup_root(const struct ctr_spec *s, struct den_err *err)
+{
+	cleanup_free char *merged = in(s->state, "merged");
+	cleanup_free char *proc = NULL, *sys = NULL, *dev = NULL;
+
+	if (merged == NULL)
+		return den_err_set(err, ENOMEM, "cannot set up the root");
+	/* Nothing mounted here may reach the host's mount table. */
+	if (mnt(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL, err) < 0 || overlay(s, merged, err) < 0)
+		return -1;
+	for (size_t i = 0; i < s->n_binds; i++)
+		if (bind_folder(merged, &s->binds[i], err) < 0)
+			return -1;
+	proc = in(merged, "proc");
+	sys = in(merged, "sys");
+	dev = in(merged, "dev");
+	if (proc == NULL || sys == NULL || dev == NULL)
+		return den_err_set(err, ENOMEM, "cannot set up the root");
+	mkdir(proc, 0555);
+	mkdir(sys, 0555);
+	mkdir(dev, 0755);
+	if (mnt("proc", proc, "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL, err) < 0 ||
+	    mnt("sysfs", sys, "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL, err) <
+		    0 ||
+	    make_dev(dev, err) < 0)
+		return -1;
+	if (sethostname(s->hostname, strlen(s->hostname)) < 0)
+		return den_err_set(err, errno, "cannot set the host name %s", s->hostname);
+	/* pivot_root(".", "."): the old root ends up under the new, then goes. */
+	if (chdir(merged) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		return den_err_set(err, errno, "cannot switch to the container's root");
+	return 0;
+}

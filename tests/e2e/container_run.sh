@@ -1,0 +1,76 @@
+#!/bin/bash
+# `den container run`: den's own container runtime on a busybox root.
+# Namespaces, the overlay root, binds, /dev, /proc, /sys, den-init as PID 1,
+# exit codes, and no process or mount left on the host afterwards.
+. "$(dirname "$0")/lib/assert.sh"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "skipped: containers need root (namespaces, mounts)"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+ROOT="$T_DIR/rootfs"
+STATE="$T_DIR/state"
+mkdir -p "$ROOT/bin" "$ROOT/etc" "$STATE" "$T_DIR/share" "$T_DIR/ro"
+cp "$(command -v busybox)" "$ROOT/bin/"
+for c in sh cat ps hostname ls touch sleep grep wc echo; do ln -s busybox "$ROOT/bin/$c"; done
+echo from-the-box > "$ROOT/etc/motd"
+echo shared > "$T_DIR/share/f"
+echo readonly > "$T_DIR/ro/f"
+before=$(find "$ROOT" -printf '%p %s %m\n' | sort)
+
+crun() { run container run --rootfs "$ROOT" --state "$STATE" --hostname web \
+	--bind "$T_DIR/share:/work" --bind "$T_DIR/ro:/ro:ro" -- /bin/sh -c "$1"; }
+
+crun 'exit 7'
+expect_rc 7 "the command's exit status is den's"
+crun 'echo $$; hostname'
+expect_out "2" "the main process is PID 2 (den-init is 1)"
+expect_out "web" "the host name is set"
+crun 'ls /proc | grep "^[0-9]"'
+expect_true '[ "$(printf "%s\n" "$OUT" | sort -n | tail -1)" -le 10 ]' "only the container's processes are visible (pids: $(echo $OUT))"
+crun 'cat /proc/1/cmdline | grep -c den'
+expect_out "1" "PID 1 is den-init"
+crun 'cat /work/f && echo new > /work/g'
+expect_out "shared" "a bound folder is visible"
+expect_true '[ "$(cat "$T_DIR/share/g")" = new ]' "and writable both ways"
+crun 'echo x > /ro/f'
+expect_true '[ "$RC" -ne 0 ] && [ "$(cat "$T_DIR/ro/f")" = readonly ]' "a read-only bind stays read-only"
+crun 'echo changed > /etc/motd; echo made > /made'
+expect_true '[ "$(cat "$STATE/upper/etc/motd")" = changed ] && [ -f "$STATE/upper/made" ]' "writes land in the upper layer"
+expect_true '[ "$(find "$ROOT" -printf "%p %s %m\n" | sort)" = "$before" ]' "the box's rootfs is untouched"
+crun 'cat /etc/motd'
+expect_out "changed" "the upper layer is kept between runs"
+crun 'ls /dev'
+for d in null zero full random urandom tty console ptmx pts shm; do
+	expect_out "$d" "/dev/$d exists"
+done
+crun 'echo hi > /dev/null && touch /sys/x'
+expect_true '[ "$RC" -ne 0 ]' "/sys is read-only"
+crun 'cat /proc/net/dev | grep -c ":"'
+expect_out "1" "an own network namespace: only lo"
+crun 'sleep 1000 & exit 3'
+expect_rc 3 "den-init ends the orphans when the main process exits"
+expect_true '! pgrep -f "sleep 1000" >/dev/null' "no sleep is left running"
+expect_true '! grep -q "$STATE" /proc/self/mountinfo' "nothing is mounted on the host"
+
+# den killed: the whole container goes with it.
+"$DEN" container run --rootfs "$ROOT" --state "$STATE" -- /bin/sleep 1001 &
+DENPID=$!
+for _ in $(seq 50); do pgrep -f "sleep 1001" >/dev/null && break; sleep 0.1; done
+kill -9 $DENPID
+wait $DENPID 2>/dev/null || true
+for _ in $(seq 50); do pgrep -f "sleep 1001" >/dev/null || break; sleep 0.1; done
+RC=0 OUT= ERR=
+expect_true '! pgrep -f "sleep 1001" >/dev/null' "den killed with -9 leaves no container process"
+
+run container run --rootfs "$T_DIR/nope" --state "$STATE" -- /bin/true
+expect_rc 1 "a missing rootfs"
+expect_err "cannot mount overlay" "says what failed"
+run container run --rootfs relative --state "$STATE" -- /bin/true
+expect_rc 2 "relative paths"
+run container run --rootfs "$ROOT" --state "$STATE" -- /bin/nothing-here
+expect_rc 127 "a command that does not exist"
+expect_err "cannot run /bin/nothing-here" "says so"
+
+t_done
