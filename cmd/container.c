@@ -3,10 +3,12 @@
  * `den container run`: plumbing that runs a container in the foreground,
  * the way the container provider's supervisor will.
  *	den container run --rootfs DIR --state DIR [--hostname NAME]
- *	                  [--bind HOST:GUEST[:ro]]... [--network host] -- CMD [ARGS...]
+ *	                  [--bind HOST:GUEST[:ro]]... [--network host]
+ *	                  [--cpus N] [--memory SIZE] -- CMD [ARGS...]
  * Exit status: CMD's, 125 when the container could not start.
  */
 #include "cmd/cmd.h"
+#include "core/size.h"
 #include "providers/container/container.h"
 
 #include <getopt.h>
@@ -19,8 +21,10 @@ static int parse_bind(char *arg, struct ctr_bind *b, struct den_err *err)
 	char *guest = strchr(arg, ':'), *mode;
 
 	if (guest == NULL || arg[0] != '/' || guest[1] != '/')
-		return den_err_usage(err, "--bind %s: expected HOST:GUEST[:ro] with absolute "
-				     "paths", arg);
+		return den_err_usage(err,
+				     "--bind %s: expected HOST:GUEST[:ro] with absolute "
+				     "paths",
+				     arg);
 	*guest++ = '\0';
 	mode = strchr(guest, ':');
 	if (mode != NULL) {
@@ -42,6 +46,8 @@ static int container_run(int argc, char **argv, struct den_err *err)
 		{ "hostname", required_argument, NULL, 'h' },
 		{ "bind", required_argument, NULL, 'b' },
 		{ "network", required_argument, NULL, 'n' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "memory", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctr_spec s = { .hostname = "den" };
@@ -65,9 +71,26 @@ static int container_run(int argc, char **argv, struct den_err *err)
 			if (parse_bind(optarg, &s.binds[s.n_binds++], err) < 0)
 				return -1;
 			break;
+		case 'c': {
+			uint64_t n;
+			if (!den_parse_u64(optarg, &n) || n < 1 || n > 255)
+				return den_err_usage(err, "--cpus takes 1 to 255, not '%s'",
+						     optarg);
+			s.cpus = (unsigned)n;
+			break;
+		}
+		case 'm': {
+			const char *why;
+			if (den_size_parse(optarg, DEN_MIB, &s.memory, &why) < 0 ||
+			    s.memory < 4 * DEN_MIB)
+				return den_err_usage(err, "--memory %s: %s", optarg,
+						     s.memory ? "at least 4M" : why);
+			break;
+		}
 		case 'n':
 			if (strcmp(optarg, "host") != 0)
-				return den_err_usage(err, "--network takes 'host' (den's own network "
+				return den_err_usage(err,
+						     "--network takes 'host' (den's own network "
 						     "is the default)");
 			s.host_network = true;
 			break;
@@ -78,7 +101,7 @@ static int container_run(int argc, char **argv, struct den_err *err)
 	}
 	if (s.rootfs == NULL || s.state == NULL || s.rootfs[0] != '/' || s.state[0] != '/')
 		return den_err_usage(err, "`den container run` needs --rootfs DIR and --state DIR, "
-				     "absolute");
+					  "absolute");
 	if (optind == argc)
 		return den_err_usage(err, "`den container run` needs a command after --");
 	s.argv = argv + optind;
@@ -93,6 +116,6 @@ int cmd_container(int argc, char **argv, struct den_ctx *ctx, struct den_err *er
 	(void)ctx;
 	if (argc < 2 || strcmp(argv[1], "run") != 0)
 		return den_err_usage(err, "usage: den container run --rootfs DIR --state DIR "
-				     "[--hostname NAME] [--bind HOST:GUEST[:ro]] -- CMD...");
+					  "[--hostname NAME] [--bind HOST:GUEST[:ro]] -- CMD...");
 	return container_run(argc - 1, argv + 1, err);
 }

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/err.h"
 
@@ -27,8 +28,11 @@ struct ctr_spec {
 	const char *hostname; /* UTS name inside */
 	struct ctr_bind binds[CTR_MAX_BINDS];
 	size_t n_binds;
-	char *const *argv; /* what den-init runs as the container's main process */
-	bool host_network; /* share the host's network namespace */
+	char *const *argv;	 /* what den-init runs as the container's main process */
+	bool host_network;	 /* share the host's network namespace */
+	unsigned cpus;		 /* CPU limit, 0: none */
+	uint64_t memory;	 /* memory limit in bytes, 0: none */
+	const char *cgroup_root; /* NULL: /sys/fs/cgroup */
 };
 
 /*

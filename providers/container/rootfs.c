@@ -9,6 +9,9 @@
 #include "providers/container/container-internal.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
+#include "providers/container/cgroup.h"
+
+#include <dirent.h>
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,7 +27,10 @@ static int mnt(const char *src, const char *dst, const char *type, unsigned long
 {
 	if (mount(src, dst, type, flags, data) < 0)
 		return den_err_set(err, errno, "cannot mount %s on %s",
-				   type != NULL ? type : src != NULL ? src : "(remount)", dst);
+				   type != NULL	 ? type
+				   : src != NULL ? src
+						 : "(remount)",
+				   dst);
 	return 0;
 }
 
@@ -42,17 +48,18 @@ static int make_dev(const char *dev, struct den_err *err)
 	static const struct {
 		const char *name;
 		unsigned major, minor;
-	} nodes[] = { { "null", 1, 3 },	   { "zero", 1, 5 },	{ "full", 1, 7 },
+	} nodes[] = { { "null", 1, 3 },	  { "zero", 1, 5 },    { "full", 1, 7 },
 		      { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 } };
 	static const struct {
 		const char *name, *target;
-	} links[] = { { "ptmx", "pts/ptmx" },	   { "fd", "/proc/self/fd" },
-		      { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
+	} links[] = { { "ptmx", "pts/ptmx" },
+		      { "fd", "/proc/self/fd" },
+		      { "stdin", "/proc/self/fd/0" },
+		      { "stdout", "/proc/self/fd/1" },
 		      { "stderr", "/proc/self/fd/2" } };
 	char path[4096];
 
-	if (mnt("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", err) <
-	    0)
+	if (mnt("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dev, nodes[i].name);
@@ -70,9 +77,8 @@ static int make_dev(const char *dev, struct den_err *err)
 			return den_err_set(err, errno, "cannot create %s", path);
 	}
 	snprintf(path, sizeof(path), "%s/pts", dev);
-	if (mkdir(path, 0755) < 0 ||
-	    mnt("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC,
-		"newinstance,ptmxmode=0666,mode=0620,gid=5", err) < 0)
+	if (mkdir(path, 0755) < 0 || mnt("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC,
+					 "newinstance,ptmxmode=0666,mode=0620,gid=5", err) < 0)
 		return den_err_is_set(err) ? -1 : den_err_set(err, errno, "cannot create %s", path);
 	snprintf(path, sizeof(path), "%s/shm", dev);
 	if (mkdir(path, 01777) < 0 ||
@@ -116,11 +122,66 @@ static int overlay(const struct ctr_spec *s, const char *merged, struct den_err 
 		return den_err_set(err, ENOMEM, "cannot mount the root");
 	/* overlayfs options are comma- and colon-separated: paths cannot hold them. */
 	if (strpbrk(s->rootfs, ",:") || strpbrk(s->state, ",:"))
-		return den_err_set(err, 0, "cannot use %s or %s as a container root: the path "
-				   "contains ',' or ':'", s->rootfs, s->state);
+		return den_err_set(err, 0,
+				   "cannot use %s or %s as a container root: the path "
+				   "contains ',' or ':'",
+				   s->rootfs, s->state);
 	if (asprintf(&opts, "lowerdir=%s,upperdir=%s,workdir=%s", s->rootfs, upper, work) < 0)
 		return den_err_set(err, ENOMEM, "cannot mount the root");
 	return mnt("overlay", merged, "overlay", 0, opts, err);
+}
+
+/*
+ * /sys/fs/cgroup inside, read-only: with the cgroup namespace the
+ * container sees its own cgroup as the root, so its limits are readable
+ * where tools look (memory.limit_in_bytes, cpu.max...). Best effort: a
+ * host without cgroups still runs containers.
+ */
+static void mount_cgroups(const char *merged)
+{
+	char target[4096], path[4400];
+	struct den_err ignored;
+	enum cg_mode mode = cg_detect("/sys/fs/cgroup");
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(target, sizeof(target), "%s/sys/fs/cgroup", merged);
+	if (mode == CG_V2) {
+		mnt("cgroup2", target, "cgroup2", MS_RDONLY | MS_NOSUID | MS_NOEXEC | MS_NODEV,
+		    NULL, &ignored);
+		return;
+	}
+	if (mode == CG_NONE || mnt("tmpfs", target, "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV,
+				   "mode=755", &ignored) < 0)
+		return;
+	d = opendir("/sys/fs/cgroup");
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		struct stat st;
+		char host[300];
+
+		if (e->d_name[0] == '.' || strcmp(e->d_name, "unified") == 0 ||
+		    strcmp(e->d_name, "systemd") == 0)
+			continue;
+		snprintf(host, sizeof(host), "/sys/fs/cgroup/%s", e->d_name);
+		snprintf(path, sizeof(path), "%s/%s", target, e->d_name);
+		if (lstat(host, &st) < 0)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			char to[256];
+			ssize_t n = readlink(host, to, sizeof(to) - 1);
+			if (n > 0) {
+				to[n] = '\0';
+				(void)!symlink(to, path);
+			}
+		} else if (S_ISDIR(st.st_mode) && mkdir(path, 0755) == 0) {
+			mnt("cgroup", path, "cgroup", MS_RDONLY | MS_NOSUID | MS_NOEXEC | MS_NODEV,
+			    e->d_name, &ignored);
+		}
+	}
+	if (d != NULL)
+		closedir(d);
+	mnt(NULL, target, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC | MS_NODEV,
+	    "mode=755", &ignored);
 }
 
 int ctr_setup_root(const struct ctr_spec *s, struct den_err *err)
@@ -149,6 +210,7 @@ int ctr_setup_root(const struct ctr_spec *s, struct den_err *err)
 		    0 ||
 	    make_dev(dev, err) < 0)
 		return -1;
+	mount_cgroups(merged);
 	if (sethostname(s->hostname, strlen(s->hostname)) < 0)
 		return den_err_set(err, errno, "cannot set the host name %s", s->hostname);
 	/* pivot_root(".", "."): the old root ends up under the new, then goes. */

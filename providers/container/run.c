@@ -6,6 +6,7 @@
  * den-init starts travel back through a pipe as text.
  */
 #include "providers/container/container-internal.h"
+#include "providers/container/cgroup.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 
@@ -41,18 +42,24 @@ static __attribute__((noreturn)) void pid1(const struct ctr_spec *s, int errfd)
 }
 
 /* The child in the new namespaces, parent of PID 1; passes its status up. */
-static __attribute__((noreturn)) void middle(const struct ctr_spec *s, int errfd)
+static __attribute__((noreturn)) void middle(const struct ctr_spec *s, int errfd, int gofd)
 {
 	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP;
 	struct den_err err = { 0 };
 	int status;
 	pid_t pid;
+	char go;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Wait until den has put us in the cgroup: the cgroup namespace starts there. */
+	if (read(gofd, &go, 1) != 1)
+		_exit(125);
+	close(gofd);
 	if (!s->host_network)
 		flags |= CLONE_NEWNET;
 	if (unshare(flags) < 0) {
-		den_err_set(&err, errno, "cannot create the container's namespaces (den must run "
+		den_err_set(&err, errno,
+			    "cannot create the container's namespaces (den must run "
 			    "as root)");
 		report(errfd, &err);
 		_exit(125);
@@ -88,8 +95,9 @@ static int prepare_state(const struct ctr_spec *s, struct den_err *err)
 
 int ctr_run(const struct ctr_spec *s, int *status, struct den_err *err)
 {
-	int pipefd[2], st;
-	char msg[DEN_ERR_MSG_MAX];
+	int pipefd[2], gofd[2], st;
+	char msg[DEN_ERR_MSG_MAX], name[128];
+	struct ctr_cgroup cg = { 0 };
 	ssize_t n;
 	pid_t pid;
 
@@ -97,22 +105,51 @@ int ctr_run(const struct ctr_spec *s, int *status, struct den_err *err)
 		return -1;
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return den_err_set(err, errno, "cannot start the container");
-	pid = fork();
-	if (pid < 0) {
+	if (pipe2(gofd, O_CLOEXEC) < 0) {
 		close(pipefd[0]);
 		close(pipefd[1]);
 		return den_err_set(err, errno, "cannot start the container");
 	}
+	pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		close(gofd[0]);
+		close(gofd[1]);
+		return den_err_set(err, errno, "cannot start the container");
+	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		middle(s, pipefd[1]);
+		close(gofd[1]);
+		middle(s, pipefd[1], gofd[0]);
 	}
 	close(pipefd[1]);
+	close(gofd[0]);
+	snprintf(name, sizeof(name), "%s-%d", s->hostname, (int)pid);
+	if ((s->cpus > 0 || s->memory > 0) &&
+	    (cg_create(s->cgroup_root ? s->cgroup_root : "/sys/fs/cgroup", NULL, name,
+		       s->cpus ? s->cpus : 1024, s->memory ? s->memory : (uint64_t)1 << 60, &cg,
+		       err) < 0 ||
+	     cg_attach(&cg, pid, err) < 0)) {
+		kill(pid, SIGKILL);
+		close(gofd[1]);
+		close(pipefd[0]);
+		waitpid(pid, &st, 0);
+		cg_destroy(&cg);
+		return den_err_wrap(err, "container %s", s->hostname);
+	}
+	if (write(gofd[1], "g", 1) != 1) {
+		kill(pid, SIGKILL);
+	}
+	close(gofd[1]);
 	n = read(pipefd[0], msg, sizeof(msg) - 1);
 	close(pipefd[0]);
 	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
+		if (errno != EINTR) {
+			cg_destroy(&cg);
 			return den_err_set(err, errno, "cannot wait for the container");
+		}
+	cg_destroy(&cg);
 	if (n > 0) {
 		msg[n] = '\0';
 		return den_err_set(err, 0, "container %s: %s", s->hostname, msg);

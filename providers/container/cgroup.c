@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MIT */
+#include "providers/container/cgroup.h"
+#include "core/cleanup.h"
+#include "core/fsutil.h"
+
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PERIOD_US 100000
+
+static bool is_dir(const char *root, const char *rel)
+{
+	char p[4096];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool is_file(const char *root, const char *rel)
+{
+	char p[4096];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+enum cg_mode cg_detect(const char *root)
+{
+	if (is_file(root, "cgroup.controllers"))
+		return CG_V2;
+	if (is_dir(root, "memory") || is_dir(root, "cpu"))
+		return is_dir(root, "unified") ? CG_HYBRID : CG_V1;
+	return CG_NONE;
+}
+
+const char *cg_mode_name(enum cg_mode m)
+{
+	static const char *const names[] = { "none", "v1", "v2", "hybrid" };
+	return names[m];
+}
+
+static int put(const char *dir, const char *file, const char *value, struct den_err *err)
+{
+	char p[4096];
+	cleanup_close int fd = -1;
+	size_t len = strlen(value);
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	fd = open(p, O_WRONLY | O_CLOEXEC | O_CREAT, 0644);
+	if (fd < 0 || write(fd, value, len) != (ssize_t)len)
+		return den_err_set(err, errno, "cannot set %s to %s", p, value);
+	return 0;
+}
+
+static int get(const char *dir, const char *file, char *buf, size_t n)
+{
+	char p[4096];
+	cleanup_close int fd = -1;
+	ssize_t r;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (r = read(fd, buf, n - 1)) < 0)
+		return -1;
+	buf[r] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* den's own cgroup path for a v1 controller ("memory") or v2 (""), from /proc/self/cgroup. */
+static int own_path(const char *self, const char *controller, char *out, size_t n)
+{
+	for (const char *l = self; l != NULL && *l != '\0';) {
+		const char *end = strchr(l, '\n');
+		size_t len = end ? (size_t)(end - l) : strlen(l);
+		char line[1024], *ctrls, *path;
+
+		snprintf(line, sizeof(line), "%.*s", (int)len, l);
+		ctrls = strchr(line, ':');
+		path = ctrls ? strchr(ctrls + 1, ':') : NULL;
+		if (path != NULL) {
+			*path++ = '\0';
+			ctrls++;
+			bool match = controller[0] == '\0' ? ctrls[0] == '\0' : false;
+			for (char *c = strtok(ctrls, ","); c && !match; c = strtok(NULL, ","))
+				match = strcmp(c, controller) == 0;
+			if (match) {
+				snprintf(out, n, "%s", path);
+				return 0;
+			}
+		}
+		l = end ? end + 1 : NULL;
+	}
+	snprintf(out, n, "/");
+	return -1;
+}
+
+static int add_dir(struct ctr_cgroup *cg, const char *root, const char *ctrl, const char *self,
+		   const char *name, char **out, struct den_err *err)
+{
+	char own[1024], base[4096];
+	char *dir = NULL;
+
+	own_path(self, ctrl[0] ? ctrl : "", own, sizeof(own));
+	snprintf(base, sizeof(base), "%s%s%s%s/den", root, ctrl[0] ? "/" : "", ctrl,
+		 strcmp(own, "/") == 0 ? "" : own);
+	if (asprintf(&dir, "%s/%s", base, name) < 0)
+		return den_err_set(err, ENOMEM, "cannot make a cgroup");
+	if (den_mkdir_p(dir, 0755, err) < 0) {
+		free(dir);
+		return den_err_wrap(err, "cgroup for %s", name);
+	}
+	cg->dirs[cg->n++] = dir;
+	*out = dir;
+	return 0;
+}
+
+/* "0-1" style list of the first `want` CPUs of parent's list, or "" when not enough. */
+static void first_cpus(const char *list, unsigned want, char *out, size_t n)
+{
+	unsigned got = 0;
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (const char *p = list; *p != '\0' && got < want;) {
+		unsigned a, b;
+		int used = 0;
+
+		if (sscanf(p, "%u-%u%n", &a, &b, &used) != 2 && sscanf(p, "%u%n", &a, &used) == 1)
+			b = a;
+		else if (used == 0)
+			break;
+		for (unsigned c = a; c <= b && got < want; c++, got++)
+			o += (size_t)snprintf(out + o, n - o, "%s%u", o ? "," : "", c);
+		p += used;
+		if (*p == ',')
+			p++;
+	}
+	if (got < want)
+		out[0] = '\0';
+}
+
+static int setup_v1(const char *root, const char *self, const char *name, unsigned cpus,
+		    uint64_t memory, struct ctr_cgroup *cg, struct den_err *err)
+{
+	char val[64], cpulist[256], mems[64], *dir;
+
+	snprintf(val, sizeof(val), "%llu", (unsigned long long)memory);
+	if (add_dir(cg, root, "memory", self, name, &dir, err) < 0 ||
+	    put(dir, "memory.limit_in_bytes", val, err) < 0)
+		return -1;
+	snprintf(val, sizeof(val), "%u", PERIOD_US);
+	if (add_dir(cg, root, "cpu", self, name, &dir, err) < 0 ||
+	    put(dir, "cpu.cfs_period_us", val, err) < 0)
+		return -1;
+	snprintf(val, sizeof(val), "%llu", (unsigned long long)cpus * PERIOD_US);
+	if (put(dir, "cpu.cfs_quota_us", val, err) < 0)
+		return -1;
+	if (is_dir(root, "pids") && (add_dir(cg, root, "pids", self, name, &dir, err) < 0 ||
+				     put(dir, "pids.max", "16384", err) < 0))
+		return -1;
+	/* cpuset: `nproc` inside says cpus. Each level needs cpus and mems set. */
+	if (is_dir(root, "cpuset")) {
+		char top[4096], all[256] = "";
+		if (add_dir(cg, root, "cpuset", self, name, &dir, err) < 0)
+			return -1;
+		snprintf(top, sizeof(top), "%.*s", (int)(strrchr(dir, '/') - dir), dir);
+		char parent[4096];
+		snprintf(parent, sizeof(parent), "%.*s", (int)(strrchr(top, '/') - top), top);
+		if (get(parent, "cpuset.cpus", all, sizeof(all)) < 0 ||
+		    get(parent, "cpuset.mems", mems, sizeof(mems)) < 0)
+			return 0; /* no cpuset to narrow: the quota still holds */
+		first_cpus(all, cpus, cpulist, sizeof(cpulist));
+		if (put(top, "cpuset.cpus", all, err) < 0 || put(top, "cpuset.mems", mems, err) < 0 ||
+		    put(dir, "cpuset.cpus", cpulist[0] ? cpulist : all, err) < 0 ||
+		    put(dir, "cpuset.mems", mems, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int setup_v2(const char *root, const char *self, const char *name, unsigned cpus,
+		    uint64_t memory, struct ctr_cgroup *cg, struct den_err *err)
+{
+	char val[64], *dir, base[4096];
+
+	if (add_dir(cg, root, "", self, name, &dir, err) < 0)
+		return -1;
+	/* Controllers must be enabled on the way down: den/ and the container's parent. */
+	snprintf(base, sizeof(base), "%.*s", (int)(strrchr(dir, '/') - dir), dir);
+	if (put(base, "cgroup.subtree_control", "+cpu +memory +pids", err) < 0)
+		return den_err_wrap(err, "cannot enable the cpu and memory controllers (cgroup v2 "
+				    "needs them delegated to den's cgroup)");
+	snprintf(val, sizeof(val), "%llu", (unsigned long long)memory);
+	if (put(dir, "memory.max", val, err) < 0)
+		return -1;
+	snprintf(val, sizeof(val), "%llu %u", (unsigned long long)cpus * PERIOD_US, PERIOD_US);
+	if (put(dir, "cpu.max", val, err) < 0 || put(dir, "pids.max", "16384", err) < 0)
+		return -1;
+	return 0;
+}
+
+int cg_create(const char *root, const char *self_cgroup, const char *name, unsigned cpus,
+	      uint64_t memory, struct ctr_cgroup *cg, struct den_err *err)
+{
+	cleanup_free char *self = NULL;
+	int rc;
+
+	memset(cg, 0, sizeof(*cg));
+	cg->mode = cg_detect(root);
+	if (self_cgroup == NULL) {
+		if (den_read_file("/proc/self/cgroup", 1 << 16, &self, NULL, err) < 0)
+			return -1;
+		self_cgroup = self;
+	}
+	switch (cg->mode) {
+	case CG_V1:
+	case CG_HYBRID:
+		rc = setup_v1(root, self_cgroup, name, cpus, memory, cg, err);
+		break;
+	case CG_V2:
+		rc = setup_v2(root, self_cgroup, name, cpus, memory, cg, err);
+		break;
+	default:
+		return den_err_set(err, 0, "no cgroups at %s: cannot limit cpus and memory", root);
+	}
+	if (rc < 0)
+		cg_destroy(cg);
+	return rc;
+}
+
+int cg_attach(const struct ctr_cgroup *cg, pid_t pid, struct den_err *err)
+{
+	char val[32];
+
+	snprintf(val, sizeof(val), "%d", (int)pid);
+	for (size_t i = 0; i < cg->n; i++)
+		if (put(cg->dirs[i], "cgroup.procs", val, err) < 0)
+			return -1;
+	return 0;
+}
+
+void cg_destroy(struct ctr_cgroup *cg)
+{
+	for (size_t i = 0; i < cg->n; i++) {
+		/* The kernel lets a cgroup go once its last process has; wait a little. */
+		for (int tries = 0; tries < 50 && rmdir(cg->dirs[i]) < 0 && errno == EBUSY; tries++)
+			usleep(10000);
+		free(cg->dirs[i]);
+	}
+	cg->n = 0;
+}

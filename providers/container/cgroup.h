@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DEN_PROVIDERS_CONTAINER_CGROUP_H
+#define DEN_PROVIDERS_CONTAINER_CGROUP_H
+
+/*
+ * cpus and memory for a container, through cgroups: v1 (a hierarchy per
+ * controller), v2 (one unified hierarchy) and hybrid (v1 controllers with
+ * cgroup2 mounted at unified/, as on these machines: den uses the v1
+ * controllers then). A container's cgroup sits below den's own:
+ * .../<den's cgroup>/den/<name>, so it counts against whatever limits
+ * den itself runs under. `root` is /sys/fs/cgroup except in tests.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/err.h"
+
+enum cg_mode { CG_NONE, CG_V1, CG_V2, CG_HYBRID };
+
+#define CG_MAX_DIRS 8
+
+struct ctr_cgroup {
+	enum cg_mode mode;
+	char *dirs[CG_MAX_DIRS]; /* the cgroup folders made, one per v1 controller */
+	size_t n;
+};
+
+/* Which cgroup layout the machine has. */
+enum cg_mode cg_detect(const char *root);
+const char *cg_mode_name(enum cg_mode m);
+
+/*
+ * Makes the cgroup `name` with cpus (CPU quota, and a cpuset of that many
+ * CPUs when there are enough) and memory (bytes) limits. self_cgroup is
+ * the text of /proc/self/cgroup (NULL: read it).
+ */
+int cg_create(const char *root, const char *self_cgroup, const char *name, unsigned cpus,
+	      uint64_t memory, struct ctr_cgroup *cg, struct den_err *err);
+
+/* Moves pid into the cgroup (children follow). */
+int cg_attach(const struct ctr_cgroup *cg, pid_t pid, struct den_err *err);
+
+/* Removes the cgroup folders (empty once the container's processes are gone). */
+void cg_destroy(struct ctr_cgroup *cg);
+
+#endif
