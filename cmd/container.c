@@ -48,6 +48,7 @@ static int container_run(int argc, char **argv, struct den_err *err)
 		{ "network", required_argument, NULL, 'n' },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "memory", required_argument, NULL, 'm' },
+		{ "no-new-privs", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctr_spec s = { .hostname = "den" };
@@ -87,6 +88,9 @@ static int container_run(int argc, char **argv, struct den_err *err)
 						     s.memory ? "at least 4M" : why);
 			break;
 		}
+		case 'P':
+			s.no_new_privs = true;
+			break;
 		case 'n':
 			if (strcmp(optarg, "host") != 0)
 				return den_err_usage(err,

@@ -178,7 +178,8 @@ static int setup_v1(const char *root, const char *self, const char *name, unsign
 		    get(parent, "cpuset.mems", mems, sizeof(mems)) < 0)
 			return 0; /* no cpuset to narrow: the quota still holds */
 		first_cpus(all, cpus, cpulist, sizeof(cpulist));
-		if (put(top, "cpuset.cpus", all, err) < 0 || put(top, "cpuset.mems", mems, err) < 0 ||
+		if (put(top, "cpuset.cpus", all, err) < 0 ||
+		    put(top, "cpuset.mems", mems, err) < 0 ||
 		    put(dir, "cpuset.cpus", cpulist[0] ? cpulist : all, err) < 0 ||
 		    put(dir, "cpuset.mems", mems, err) < 0)
 			return -1;
@@ -197,7 +198,7 @@ static int setup_v2(const char *root, const char *self, const char *name, unsign
 	snprintf(base, sizeof(base), "%.*s", (int)(strrchr(dir, '/') - dir), dir);
 	if (put(base, "cgroup.subtree_control", "+cpu +memory +pids", err) < 0)
 		return den_err_wrap(err, "cannot enable the cpu and memory controllers (cgroup v2 "
-				    "needs them delegated to den's cgroup)");
+					 "needs them delegated to den's cgroup)");
 	snprintf(val, sizeof(val), "%llu", (unsigned long long)memory);
 	if (put(dir, "memory.max", val, err) < 0)
 		return -1;

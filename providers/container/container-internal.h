@@ -9,6 +9,9 @@
 /* In the new namespaces, as PID 1: builds the root and pivots into it (rootfs.c). */
 int ctr_setup_root(const struct ctr_spec *spec, struct den_err *err);
 
+/* Capabilities, seccomp, no_new_privs: the last step before den-init (harden.c). */
+int ctr_harden(const struct ctr_spec *spec, struct den_err *err);
+
 /* den-init, PID 1 of the container: runs argv, reaps, forwards SIGTERM (init.c). */
 int ctr_init(char *const *argv);
 

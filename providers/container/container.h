@@ -33,6 +33,7 @@ struct ctr_spec {
 	unsigned cpus;		 /* CPU limit, 0: none */
 	uint64_t memory;	 /* memory limit in bytes, 0: none */
 	const char *cgroup_root; /* NULL: /sys/fs/cgroup */
+	bool no_new_privs;	 /* set PR_SET_NO_NEW_PRIVS (breaks sudo inside) */
 };
 
 /*

@@ -184,6 +184,41 @@ static void mount_cgroups(const char *merged)
 	    "mode=755", &ignored);
 }
 
+/*
+ * Parts of /proc and /sys that reach the host kernel: masked (/dev/null or
+ * an empty read-only tmpfs over them) or read-only, as Docker does.
+ */
+static int mask_kernel_files(const char *merged, struct den_err *err)
+{
+	static const char *const masked[] = { "proc/kcore",	    "proc/keys",
+					      "proc/timer_list",    "proc/sched_debug",
+					      "proc/latency_stats", "proc/acpi",
+					      "proc/scsi",	    "sys/firmware" };
+	static const char *const readonly[] = { "proc/sys", "proc/sysrq-trigger", "proc/irq",
+						"proc/bus", "proc/fs" };
+	char path[4400], null[4400];
+	struct stat st;
+
+	snprintf(null, sizeof(null), "%s/dev/null", merged);
+	for (size_t i = 0; i < sizeof(masked) / sizeof(masked[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", merged, masked[i]);
+		if (stat(path, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode) ? mnt("tmpfs", path, "tmpfs", MS_RDONLY, "size=0", err)
+					: mnt(null, path, NULL, MS_BIND, NULL, err))
+			return -1;
+	}
+	for (size_t i = 0; i < sizeof(readonly) / sizeof(readonly[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", merged, readonly[i]);
+		if (stat(path, &st) < 0)
+			continue;
+		if (mnt(path, path, NULL, MS_BIND | MS_REC, NULL, err) < 0 ||
+		    mnt(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int ctr_setup_root(const struct ctr_spec *s, struct den_err *err)
 {
 	cleanup_free char *merged = in(s->state, "merged");
@@ -211,6 +246,8 @@ int ctr_setup_root(const struct ctr_spec *s, struct den_err *err)
 	    make_dev(dev, err) < 0)
 		return -1;
 	mount_cgroups(merged);
+	if (mask_kernel_files(merged, err) < 0)
+		return -1;
 	if (sethostname(s->hostname, strlen(s->hostname)) < 0)
 		return den_err_set(err, errno, "cannot set the host name %s", s->hostname);
 	/* pivot_root(".", "."): the old root ends up under the new, then goes. */

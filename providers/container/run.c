@@ -33,7 +33,7 @@ static __attribute__((noreturn)) void pid1(const struct ctr_spec *s, int errfd)
 	struct den_err err = { 0 };
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (ctr_setup_root(s, &err) < 0) {
+	if (ctr_setup_root(s, &err) < 0 || ctr_harden(s, &err) < 0) {
 		report(errfd, &err);
 		_exit(125);
 	}

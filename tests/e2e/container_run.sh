@@ -65,6 +65,22 @@ expect_true '[ "$(printf "%s\n" "$OUT" | sed -n 2p)" = 268435456 ]' "the memory 
 own=$(sed -n 's/^[0-9]*:memory:\(.*\)/\1/p' /proc/self/cgroup)
 expect_true '[ -z "$(find "/sys/fs/cgroup/memory$own/den" -mindepth 1 -maxdepth 1 -type d 2>/dev/null)" ]' "no cgroup is left behind"
 
+# Escapes: no mounts, no kernel modules, no sysrq, no sysctl writes.
+for c in mount mkdir insmod; do ln -sf busybox "$ROOT/bin/$c"; done
+crun 'mkdir -p /mnt && mount -t tmpfs x /mnt'
+expect_true '[ "$RC" -ne 0 ]' "mount inside fails"
+crun 'mount /dev/vda /mnt 2>&1 || mount -t ext4 /dev/null /mnt'
+expect_true '[ "$RC" -ne 0 ]' "mounting a host disk fails"
+crun 'echo b > /proc/sysrq-trigger'
+expect_true '[ "$RC" -ne 0 ]' "writing /proc/sysrq-trigger fails"
+crun 'echo 1 > /proc/sys/kernel/panic'
+expect_true '[ "$RC" -ne 0 ]' "writing /proc/sys fails"
+crun 'insmod /bin/busybox'
+expect_true '[ "$RC" -ne 0 ]' "loading a kernel module fails"
+expect_err "not permitted" "with EPERM"
+crun 'grep CapBnd /proc/self/status'
+expect_out "00000000a80425fb" "the bounding set is the documented default"
+
 # den killed: the whole container goes with it.
 "$DEN" container run --rootfs "$ROOT" --state "$STATE" -- /bin/sleep 1001 &
 DENPID=$!
@@ -83,5 +99,19 @@ expect_rc 2 "relative paths"
 run container run --rootfs "$ROOT" --state "$STATE" -- /bin/nothing-here
 expect_rc 127 "a command that does not exist"
 expect_err "cannot run /bin/nothing-here" "says so"
+
+# A real Debian userland: the box den builds, with sudo working for den.
+export DEN_HOME="$T_DIR/home"
+export DEN_BUILD_CACHE=${DEN_BUILD_CACHE:-/var/cache/den-test}
+"$DEN" -q box build debian-12 --output "$T_DIR/boxes" --add >/dev/null
+DEB="$DEN_HOME/boxes/den/debian-12/1.0.0/container-amd64/rootfs"
+run container run --rootfs "$DEB" --state "$T_DIR/deb" --hostname deb -- /bin/sh -c \
+	'. /etc/os-release; echo $VERSION_CODENAME; su den -c "sudo -n id -u"; /usr/sbin/sshd -t -f /etc/ssh/sshd_config 2>&1 | head -1; python3 -c "print(6*7)"'
+expect_rc 0 "debian-12 runs in a container"
+expect_out "bookworm" "it is bookworm"
+expect_true 'printf "%s\n" "$OUT" | grep -qx 0' "sudo works for the den user (no_new_privs is off)"
+expect_out "42" "python3 runs"
+run container run --rootfs "$DEB" --state "$T_DIR/deb" --no-new-privs -- /bin/su den -c "sudo -n id -u"
+expect_true '[ "$RC" -ne 0 ]' "with --no-new-privs, sudo cannot gain root"
 
 t_done
