@@ -4,7 +4,8 @@
  * the way the container provider's supervisor will.
  *	den container run --rootfs DIR --state DIR [--hostname NAME]
  *	                  [--bind HOST:GUEST[:ro]]... [--network host]
- *	                  [--cpus N] [--memory SIZE] -- CMD [ARGS...]
+ *	                  [--cpus N] [--memory SIZE] [--no-new-privs]
+ *	                  [--forward [tcp:|udp:][IP:]HOSTPORT:GUESTPORT]... -- CMD [ARGS...]
  * Exit status: CMD's, 125 when the container could not start.
  */
 #include "cmd/cmd.h"
@@ -49,9 +50,11 @@ static int container_run(int argc, char **argv, struct den_err *err)
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "memory", required_argument, NULL, 'm' },
 		{ "no-new-privs", no_argument, NULL, 'P' },
+		{ "forward", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ctr_spec s = { .hostname = "den" };
+	static struct usernet_fwd fwds[64];
+	struct ctr_spec s = { .hostname = "den", .fwds = fwds };
 	int c, status = 0;
 
 	cmd_getopt_reset();
@@ -88,6 +91,13 @@ static int container_run(int argc, char **argv, struct den_err *err)
 						     s.memory ? "at least 4M" : why);
 			break;
 		}
+		case 'f':
+			if (s.n_fwds == sizeof(fwds) / sizeof(fwds[0]))
+				return den_err_usage(err, "at most 64 --forward");
+			if (usernet_parse_fwd(optarg, &fwds[s.n_fwds], err) < 0)
+				return -1;
+			s.n_fwds++;
+			break;
 		case 'P':
 			s.no_new_privs = true;
 			break;

@@ -12,6 +12,12 @@ int ctr_setup_root(const struct ctr_spec *spec, struct den_err *err);
 /* Capabilities, seccomp, no_new_privs: the last step before den-init (harden.c). */
 int ctr_harden(const struct ctr_spec *spec, struct den_err *err);
 
+/* In the container's network namespace: tap0 up with the guest address (net.c). */
+int ctr_net_make_tap(int *tap, struct den_err *err);
+/* Passing the tap descriptor from the container to den over a unix socket. */
+int ctr_send_fd(int sock, int fd, struct den_err *err);
+int ctr_recv_fd(int sock, int *fd, struct den_err *err);
+
 /* den-init, PID 1 of the container: runs argv, reaps, forwards SIGTERM (init.c). */
 int ctr_init(char *const *argv);
 

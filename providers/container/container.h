@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/usernet.h"
 
 #define CTR_MAX_BINDS 64
 
@@ -28,12 +29,14 @@ struct ctr_spec {
 	const char *hostname; /* UTS name inside */
 	struct ctr_bind binds[CTR_MAX_BINDS];
 	size_t n_binds;
-	char *const *argv;	 /* what den-init runs as the container's main process */
-	bool host_network;	 /* share the host's network namespace */
-	unsigned cpus;		 /* CPU limit, 0: none */
-	uint64_t memory;	 /* memory limit in bytes, 0: none */
-	const char *cgroup_root; /* NULL: /sys/fs/cgroup */
-	bool no_new_privs;	 /* set PR_SET_NO_NEW_PRIVS (breaks sudo inside) */
+	char *const *argv;		/* what den-init runs as the container's main process */
+	bool host_network;		/* share the host's network namespace */
+	unsigned cpus;			/* CPU limit, 0: none */
+	uint64_t memory;		/* memory limit in bytes, 0: none */
+	const char *cgroup_root;	/* NULL: /sys/fs/cgroup */
+	bool no_new_privs;		/* set PR_SET_NO_NEW_PRIVS (breaks sudo inside) */
+	const struct usernet_fwd *fwds; /* ports forwarded from the host (own network only) */
+	size_t n_fwds;
 };
 
 /*

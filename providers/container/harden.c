@@ -23,21 +23,21 @@
 #include <unistd.h>
 
 static const int keep_caps[] = {
-	CAP_CHOWN,	  CAP_DAC_OVERRIDE, CAP_FOWNER,	 CAP_FSETID,	CAP_KILL,
-	CAP_SETGID,	  CAP_SETUID,	    CAP_SETPCAP, CAP_NET_BIND_SERVICE,
-	CAP_NET_RAW,	  CAP_SYS_CHROOT,   CAP_MKNOD,	 CAP_AUDIT_WRITE, CAP_SETFCAP,
+	CAP_CHOWN,	CAP_DAC_OVERRIDE, CAP_FOWNER,	   CAP_FSETID,		 CAP_KILL,
+	CAP_SETGID,	CAP_SETUID,	  CAP_SETPCAP,	   CAP_NET_BIND_SERVICE, CAP_NET_RAW,
+	CAP_SYS_CHROOT, CAP_MKNOD,	  CAP_AUDIT_WRITE, CAP_SETFCAP,
 };
 
 static const char *const denied[] = {
-	"init_module",	   "finit_module",   "delete_module", "kexec_load", "kexec_file_load",
-	"reboot",	   "keyctl",	     "add_key",	      "request_key", "mount",
-	"umount2",	   "pivot_root",     "move_mount",    "open_tree",  "fsopen",
-	"fsconfig",	   "fsmount",	     "fspick",	      "mount_setattr", "setns",
-	"unshare",	   "swapon",	     "swapoff",	      "syslog",	    "acct",
-	"settimeofday",	   "clock_settime",  "clock_adjtime", "adjtimex",   "iopl",
-	"ioperm",	   "bpf",	     "perf_event_open", "userfaultfd", "open_by_handle_at",
-	"lookup_dcookie",  "nfsservctl",     "uselib",	      "quotactl",   "vm86",
-	"vm86old",	   "create_module",  "get_kernel_syms", "query_module",
+	"init_module",	  "finit_module",  "delete_module",   "kexec_load",    "kexec_file_load",
+	"reboot",	  "keyctl",	   "add_key",	      "request_key",   "mount",
+	"umount2",	  "pivot_root",	   "move_mount",      "open_tree",     "fsopen",
+	"fsconfig",	  "fsmount",	   "fspick",	      "mount_setattr", "setns",
+	"unshare",	  "swapon",	   "swapoff",	      "syslog",	       "acct",
+	"settimeofday",	  "clock_settime", "clock_adjtime",   "adjtimex",      "iopl",
+	"ioperm",	  "bpf",	   "perf_event_open", "userfaultfd",   "open_by_handle_at",
+	"lookup_dcookie", "nfsservctl",	   "uselib",	      "quotactl",      "vm86",
+	"vm86old",	  "create_module", "get_kernel_syms", "query_module",
 };
 
 static bool kept(int cap)

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Starting a container: den forks a child that unshares the mount, uts,
- * ipc, net, cgroup and pid namespaces, then forks PID 1 of the new pid
- * namespace, which builds the root and becomes den-init. Errors before
- * den-init starts travel back through a pipe as text.
+ * Starting a container: den forks a child ("middle") that waits until den
+ * has put it in the container's cgroup, unshares the mount, uts, ipc, net,
+ * cgroup and pid namespaces, makes the tap device and hands it to den,
+ * then forks PID 1 of the new pid namespace, which builds the root,
+ * hardens itself and becomes den-init. Errors before den-init starts
+ * travel back through a pipe as text. Meanwhile den runs the container's
+ * user-mode network until the container ends.
  */
 #include "providers/container/container-internal.h"
 #include "providers/container/cgroup.h"
@@ -11,20 +14,33 @@
 #include "core/fsutil.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+struct channels {
+	int err[2];  /* text of a setup error, child to den */
+	int go[2];   /* den to middle: you are in the cgroup */
+	int sock[2]; /* middle to den: the tap descriptor */
+};
+
 static void report(int fd, const struct den_err *err)
 {
-	size_t len = strlen(err->msg);
-
-	if (write(fd, err->msg, len) < 0)
+	if (write(fd, err->msg, strlen(err->msg)) < 0)
 		_exit(125);
+}
+
+static __attribute__((noreturn)) void fail(int errfd, const struct den_err *err)
+{
+	report(errfd, err);
+	_exit(125);
 }
 
 /* PID 1 of the container. */
@@ -33,42 +49,49 @@ static __attribute__((noreturn)) void pid1(const struct ctr_spec *s, int errfd)
 	struct den_err err = { 0 };
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (ctr_setup_root(s, &err) < 0 || ctr_harden(s, &err) < 0) {
-		report(errfd, &err);
-		_exit(125);
-	}
+	if (ctr_setup_root(s, &err) < 0 || ctr_harden(s, &err) < 0)
+		fail(errfd, &err);
 	close(errfd); /* the root is up: no more errors to report this way */
+	/* Nothing of den's (listening sockets, pipes) may reach the container. */
+	syscall(SYS_close_range, 3, ~0U, 0);
 	_exit(ctr_init(s->argv));
 }
 
 /* The child in the new namespaces, parent of PID 1; passes its status up. */
-static __attribute__((noreturn)) void middle(const struct ctr_spec *s, int errfd, int gofd)
+static __attribute__((noreturn)) void middle(const struct ctr_spec *s, struct channels *ch)
 {
 	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP;
+	int errfd = ch->err[1], status, tap = -1;
 	struct den_err err = { 0 };
-	int status;
 	pid_t pid;
 	char go;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	close(ch->err[0]);
+	close(ch->go[1]);
+	close(ch->sock[0]);
 	/* Wait until den has put us in the cgroup: the cgroup namespace starts there. */
-	if (read(gofd, &go, 1) != 1)
+	if (read(ch->go[0], &go, 1) != 1)
 		_exit(125);
-	close(gofd);
+	close(ch->go[0]);
 	if (!s->host_network)
 		flags |= CLONE_NEWNET;
 	if (unshare(flags) < 0) {
 		den_err_set(&err, errno,
 			    "cannot create the container's namespaces (den must run "
 			    "as root)");
-		report(errfd, &err);
-		_exit(125);
+		fail(errfd, &err);
 	}
+	if (!s->host_network) {
+		if (ctr_net_make_tap(&tap, &err) < 0 || ctr_send_fd(ch->sock[1], tap, &err) < 0)
+			fail(errfd, &err);
+		close(tap);
+	}
+	close(ch->sock[1]);
 	pid = fork();
 	if (pid < 0) {
 		den_err_set(&err, errno, "cannot start the container");
-		report(errfd, &err);
-		_exit(125);
+		fail(errfd, &err);
 	}
 	if (pid == 0)
 		pid1(s, errfd);
@@ -81,50 +104,104 @@ static __attribute__((noreturn)) void middle(const struct ctr_spec *s, int errfd
 
 static int prepare_state(const struct ctr_spec *s, struct den_err *err)
 {
-	static const char *const dirs[] = { "upper", "work", "merged" };
+	static const char *const dirs[] = { "upper", "work", "merged", "upper/etc" };
 
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		cleanup_free char *p = NULL;
 		if (asprintf(&p, "%s/%s", s->state, dirs[i]) < 0)
 			return den_err_set(err, ENOMEM, "cannot prepare %s", s->state);
 		if (den_mkdir_p(p, 0755, err) < 0)
 			return -1;
 	}
+	if (!s->host_network) {
+		/* The user-mode network's DNS; written into the upper layer, over the box's. */
+		cleanup_free char *p = NULL;
+		if (asprintf(&p, "%s/upper/etc/resolv.conf", s->state) < 0)
+			return den_err_set(err, ENOMEM, "cannot prepare %s", s->state);
+		unlink(p);
+		if (den_write_file_atomic(p, "nameserver " USERNET_DNS "\n", 0644, err) < 0)
+			return -1;
+	}
 	return 0;
+}
+
+static ssize_t to_tap(const void *buf, size_t len, void *arg)
+{
+	return write(*(int *)arg, buf, len);
+}
+
+/* Carries frames between the tap and the user-mode network until pid ends. */
+static void run_network(struct usernet *u, int tap, pid_t pid)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	static unsigned char frame[65536];
+	struct pollfd fds[USERNET_MAX_FDS];
+
+	for (;;) {
+		size_t n = 2;
+		int timeout = -1, r;
+
+		fds[0] = (struct pollfd){ tap, POLLIN, 0 };
+		fds[1] = (struct pollfd){ pidfd, POLLIN, 0 };
+		usernet_fill(u, fds, USERNET_MAX_FDS, &n, &timeout);
+		if (pidfd < 0 && (timeout < 0 || timeout > 200))
+			timeout = 200; /* no pidfd: look at the child now and then */
+		r = poll(fds, n, timeout);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r > 0 && (fds[0].revents & POLLIN)) {
+			ssize_t len;
+			while ((len = read(tap, frame, sizeof(frame))) > 0)
+				usernet_input(u, frame, (size_t)len);
+		}
+		if ((r > 0 && (fds[1].revents & POLLIN)) ||
+		    (pidfd < 0 && waitpid(pid, NULL, WNOHANG | __WNOTHREAD) != 0 && errno != EINTR))
+			break;
+		usernet_dispatch(u, fds, n, r < 0);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
+static void close_all(struct channels *ch)
+{
+	int *fds = &ch->err[0];
+
+	for (size_t i = 0; i < 6; i++)
+		if (fds[i] >= 0)
+			close(fds[i]), fds[i] = -1;
 }
 
 int ctr_run(const struct ctr_spec *s, int *status, struct den_err *err)
 {
-	int pipefd[2], gofd[2], st;
+	struct channels ch = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
 	char msg[DEN_ERR_MSG_MAX], name[128];
 	struct ctr_cgroup cg = { 0 };
+	struct usernet *net = NULL;
+	int st, tap = -1, rc = 0;
 	ssize_t n;
 	pid_t pid;
 
 	if (prepare_state(s, err) < 0)
 		return -1;
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return den_err_set(err, errno, "cannot start the container");
-	if (pipe2(gofd, O_CLOEXEC) < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return den_err_set(err, errno, "cannot start the container");
+	/* Forwarded ports first: a port in use is an error before anything starts. */
+	if (!s->host_network && usernet_new(s->fwds, s->n_fwds, to_tap, &tap, &net, err) < 0)
+		return den_err_wrap(err, "container %s", s->hostname);
+	if (pipe2(ch.err, O_CLOEXEC) < 0 || pipe2(ch.go, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch.sock) < 0) {
+		rc = den_err_set(err, errno, "cannot start the container");
+		goto out;
 	}
 	pid = fork();
 	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		close(gofd[0]);
-		close(gofd[1]);
-		return den_err_set(err, errno, "cannot start the container");
+		rc = den_err_set(err, errno, "cannot start the container");
+		goto out;
 	}
-	if (pid == 0) {
-		close(pipefd[0]);
-		close(gofd[1]);
-		middle(s, pipefd[1], gofd[0]);
-	}
-	close(pipefd[1]);
-	close(gofd[0]);
+	if (pid == 0)
+		middle(s, &ch);
+	close(ch.err[1]), ch.err[1] = -1;
+	close(ch.go[0]), ch.go[0] = -1;
+	close(ch.sock[1]), ch.sock[1] = -1;
 	snprintf(name, sizeof(name), "%s-%d", s->hostname, (int)pid);
 	if ((s->cpus > 0 || s->memory > 0) &&
 	    (cg_create(s->cgroup_root ? s->cgroup_root : "/sys/fs/cgroup", NULL, name,
@@ -132,28 +209,40 @@ int ctr_run(const struct ctr_spec *s, int *status, struct den_err *err)
 		       err) < 0 ||
 	     cg_attach(&cg, pid, err) < 0)) {
 		kill(pid, SIGKILL);
-		close(gofd[1]);
-		close(pipefd[0]);
 		waitpid(pid, &st, 0);
-		cg_destroy(&cg);
-		return den_err_wrap(err, "container %s", s->hostname);
+		rc = den_err_wrap(err, "container %s", s->hostname);
+		goto out;
 	}
-	if (write(gofd[1], "g", 1) != 1) {
+	if (write(ch.go[1], "g", 1) != 1)
 		kill(pid, SIGKILL);
+	close(ch.go[1]), ch.go[1] = -1;
+	if (!s->host_network) {
+		struct den_err tap_err = { 0 };
+		if (ctr_recv_fd(ch.sock[0], &tap, &tap_err) < 0)
+			tap = -1; /* the setup error, if any, comes through the pipe */
 	}
-	close(gofd[1]);
-	n = read(pipefd[0], msg, sizeof(msg) - 1);
-	close(pipefd[0]);
+	n = read(ch.err[0], msg, sizeof(msg) - 1);
+	if (n <= 0 && tap >= 0)
+		run_network(net, tap, pid);
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR) {
-			cg_destroy(&cg);
-			return den_err_set(err, errno, "cannot wait for the container");
+			rc = den_err_set(err, errno, "cannot wait for the container");
+			goto out;
 		}
-	cg_destroy(&cg);
 	if (n > 0) {
 		msg[n] = '\0';
-		return den_err_set(err, 0, "container %s: %s", s->hostname, msg);
+		rc = den_err_set(err, 0, "container %s: %s", s->hostname, msg);
+	} else if (!s->host_network && tap < 0) {
+		rc = den_err_set(err, 0, "container %s: its network device never arrived",
+				 s->hostname);
+	} else {
+		*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	}
-	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	return 0;
+out:
+	cg_destroy(&cg);
+	close_all(&ch);
+	if (tap >= 0)
+		close(tap);
+	usernet_free(net);
+	return rc;
 }

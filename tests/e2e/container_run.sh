@@ -47,8 +47,8 @@ for d in null zero full random urandom tty console ptmx pts shm; do
 done
 crun 'echo hi > /dev/null && touch /sys/x'
 expect_true '[ "$RC" -ne 0 ]' "/sys is read-only"
-crun 'cat /proc/net/dev | grep -c ":"'
-expect_out "1" "an own network namespace: only lo"
+crun 'cat /proc/net/dev | grep ":" | cut -d: -f1 | tr -d " " | sort | tr "\n" " "'
+expect_true '[ "$OUT" = "lo tap0 " ]' "an own network namespace: lo and tap0 only (got: $OUT)"
 crun 'sleep 1000 & exit 3'
 expect_rc 3 "den-init ends the orphans when the main process exits"
 expect_true '! pgrep -f "sleep 1000" >/dev/null' "no sleep is left running"
@@ -80,6 +80,37 @@ expect_true '[ "$RC" -ne 0 ]' "loading a kernel module fails"
 expect_err "not permitted" "with EPERM"
 crun 'grep CapBnd /proc/self/status'
 expect_out "00000000a80425fb" "the bounding set is the documented default"
+
+# The network: tap0 in an own namespace, den's user-mode network outside.
+for c in httpd wget ifconfig route; do ln -sf busybox "$ROOT/bin/$c"; done
+mkdir -p "$T_DIR/www" "$ROOT/www"
+echo "from the host" > "$T_DIR/www/index.html"
+echo "from the container" > "$ROOT/www/index.html"
+python3 "$SRC/tests/helpers/boxserver.py" "$T_DIR/www" > "$T_DIR/port" &
+SERVER_PID=$!
+trap 'kill $SERVER_PID 2>/dev/null; rm -rf "$T_DIR"' EXIT
+for _ in $(seq 50); do [ -s "$T_DIR/port" ] && break; sleep 0.1; done
+HPORT=$(cat "$T_DIR/port")
+crun "ifconfig tap0; route -n; cat /etc/resolv.conf; wget -qO- http://10.0.2.2:$HPORT/index.html"
+expect_rc 0 "a container on den's network"
+expect_out "inet addr:10.0.2.15" "the guest is 10.0.2.15"
+expect_true 'printf "%s\n" "$OUT" | grep -qE "^0\.0\.0\.0 +10\.0\.2\.2 "' "the default route is 10.0.2.2"
+expect_out "nameserver 10.0.2.3" "DNS is 10.0.2.3"
+expect_out "from the host" "10.0.2.2 reaches the host's loopback"
+FPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$DEN" container run --rootfs "$ROOT" --state "$STATE" --forward "tcp:127.0.0.1:$FPORT:80" -- \
+	/bin/sh -c 'httpd -f -p 80 -h /www & sleep 4; kill %1' > "$T_DIR/fwd.out" 2>&1 &
+FWD=$!
+got=
+for _ in $(seq 40); do got=$(curl -s --max-time 1 "http://127.0.0.1:$FPORT/index.html") && [ -n "$got" ] && break; sleep 0.1; done
+RC=0 OUT="$got" ERR=$(cat "$T_DIR/fwd.out")
+expect_out "from the container" "a forwarded port on 127.0.0.1 reaches the container"
+wait $FWD || true
+run container run --rootfs "$ROOT" --state "$STATE" --forward "tcp:127.0.0.1:$HPORT:80" -- /bin/true
+expect_rc 1 "forwarding a host port that is taken"
+expect_err "the host port is in use" "says so, before starting anything"
+run container run --rootfs "$ROOT" --state "$STATE" --network host -- /bin/sh -c 'cat /proc/net/dev | grep -c ":"'
+expect_true '[ "$OUT" -gt 1 ]' "--network host shares the host's interfaces"
 
 # den killed: the whole container goes with it.
 "$DEN" container run --rootfs "$ROOT" --state "$STATE" -- /bin/sleep 1001 &
