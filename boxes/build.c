@@ -117,6 +117,16 @@ static int configure(const struct recipe *r, const char *root, const char *log, 
 
 		if (step(argv, log, "useradd", err) < 0)
 			return -1;
+		/*
+		 * No password, but not "locked" either: sshd without PAM (as in a
+		 * container, where pam_loginuid cannot work) refuses locked accounts
+		 * even for key logins.
+		 */
+		char *pw[] = {
+			"chroot", (char *)root, "usermod", "-p", "*", (char *)u->name, NULL
+		};
+		if (step(pw, log, "usermod", err) < 0)
+			return -1;
 		if (!u->sudo)
 			continue;
 		snprintf(rel, sizeof(rel), "etc/sudoers.d/%s", u->name);

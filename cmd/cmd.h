@@ -80,6 +80,11 @@ int box_record_in_project(struct den_ctx *ctx, const struct store_entry *e, stru
 int box_add_project(struct den_ctx *ctx, struct den_err *err);
 int cmd_box(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_container(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_up(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_halt(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_destroy(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_ssh(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_ssh_config(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_not_yet(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 
 #endif

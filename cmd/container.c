@@ -51,6 +51,7 @@ static int container_run(int argc, char **argv, struct den_err *err)
 		{ "memory", required_argument, NULL, 'm' },
 		{ "no-new-privs", no_argument, NULL, 'P' },
 		{ "forward", required_argument, NULL, 'f' },
+		{ "control", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct usernet_fwd fwds[64];
@@ -97,6 +98,9 @@ static int container_run(int argc, char **argv, struct den_err *err)
 			if (usernet_parse_fwd(optarg, &fwds[s.n_fwds], err) < 0)
 				return -1;
 			s.n_fwds++;
+			break;
+		case 'C':
+			s.control = optarg;
 			break;
 		case 'P':
 			s.no_new_privs = true;

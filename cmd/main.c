@@ -18,11 +18,10 @@
 
 const struct den_cmd den_commands[] = {
 	/* Machines */
-	{ "up", cmd_not_yet, NOT_YET | NEED_LOCK,
-	  "create and start machines, then provision them" },
-	{ "halt", cmd_not_yet, NOT_YET | NEED_LOCK, "stop machines" },
+	{ "up", cmd_up, NEED_LOCK, "create and start machines, then provision them" },
+	{ "halt", cmd_halt, NEED_LOCK, "stop machines" },
 	{ "reload", cmd_not_yet, NOT_YET | NEED_LOCK, "halt and start machines again" },
-	{ "destroy", cmd_not_yet, NOT_YET | NEED_LOCK, "stop machines and delete all their state" },
+	{ "destroy", cmd_destroy, NEED_LOCK, "stop machines and delete all their state" },
 	{ "suspend", cmd_not_yet, NOT_YET | NEED_LOCK, "pause machines, keeping their memory" },
 	{ "resume", cmd_not_yet, NOT_YET | NEED_LOCK, "continue suspended machines" },
 	{ "snapshot", cmd_not_yet, NOT_YET | NEED_LOCK,
@@ -33,10 +32,8 @@ const struct den_cmd den_commands[] = {
 	{ "port", cmd_not_yet, NOT_YET | NEED_ENVFILE | REPORTS,
 	  "show a machine's forwarded ports" },
 	/* Access */
-	{ "ssh", cmd_not_yet, NOT_YET | NEED_ENVFILE,
-	  "log in to a machine, or run a command there" },
-	{ "ssh-config", cmd_not_yet, NOT_YET | NEED_ENVFILE,
-	  "print OpenSSH settings for a machine" },
+	{ "ssh", cmd_ssh, NEED_ENVFILE, "log in to a machine, or run a command there" },
+	{ "ssh-config", cmd_ssh_config, NEED_ENVFILE, "print OpenSSH settings for a machine" },
 	{ "exec", cmd_not_yet, NOT_YET | NEED_ENVFILE | REPORTS,
 	  "run a command on machines in parallel, with a summary" },
 	{ "upload", cmd_not_yet, NOT_YET | NEED_ENVFILE,

@@ -59,6 +59,8 @@ static int parse_record(const char *path, const char *text, struct machine_recor
 	r->ssh_port = (int)json_integer_value(json_object_get(j, "ssh_port"));
 	r->supervisor = (pid_t)json_integer_value(json_object_get(j, "supervisor_pid"));
 	r->created = json_integer_value(json_object_get(j, "created"));
+	r->ssh_user = dup_string(j, "ssh_user");
+	r->running = json_is_true(json_object_get(j, "running"));
 	json_decref(j);
 	return 0;
 }
@@ -96,10 +98,12 @@ int machine_save(struct den_machine *m, struct den_err *err)
 		return -1;
 	if (asprintf(&path, "%s/" STATE_FILE, m->dir) < 0)
 		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
-	j = json_pack("{s:i, s:s?, s:s?, s:s?, s:s?, s:i, s:i, s:I}", "version", 1, "provider",
-		      m->rec.provider, "id", m->rec.id, "box", m->rec.box, "box_version",
-		      m->rec.box_version, "ssh_port", m->rec.ssh_port, "supervisor_pid",
-		      (int)m->rec.supervisor, "created", (json_int_t)m->rec.created);
+	j = json_pack("{s:i, s:s?, s:s?, s:s?, s:s?, s:i, s:i, s:I, s:s?, s:b}", "version", 1,
+		      "provider", m->rec.provider, "id", m->rec.id, "box", m->rec.box,
+		      "box_version", m->rec.box_version, "ssh_port", m->rec.ssh_port,
+		      "supervisor_pid", (int)m->rec.supervisor, "created",
+		      (json_int_t)m->rec.created, "ssh_user", m->rec.ssh_user, "running",
+		      m->rec.running);
 	if (j == NULL)
 		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
 	text = json_dumps(j, JSON_INDENT(2));
@@ -119,5 +123,6 @@ void machine_close(struct den_machine *m)
 	free(m->rec.id);
 	free(m->rec.box);
 	free(m->rec.box_version);
+	free(m->rec.ssh_user);
 	memset(m, 0, sizeof(*m));
 }

@@ -32,6 +32,8 @@ struct machine_record {
 	int ssh_port;	   /* host port forwarded to the guest's sshd, 0 when none */
 	pid_t supervisor;  /* pid of `den vmm run` / `den container run` / qemu, 0 when none */
 	long long created; /* unix time of first up */
+	char *ssh_user;	   /* login user inside */
+	bool running;	   /* up, and not halted since: a dead supervisor then means "aborted" */
 };
 
 struct den_machine {
@@ -40,6 +42,8 @@ struct den_machine {
 	char *dir;		   /* PROJECT/.den/machines/NAME */
 	bool exists;		   /* state.json was found */
 	struct machine_record rec; /* valid when exists */
+	const char *box_dir;	   /* the box in the store, for up (set by the caller) */
+	const char *ssh_user;	   /* login user, for up (set by the caller) */
 };
 
 /* "not created", "running", ... for people; "not_created" ... for --json. */

@@ -112,8 +112,9 @@ int usernet_new(const struct usernet_fwd *fwds, size_t n, usernet_send_fn send, 
 		struct usernet **out, struct den_err *err)
 {
 	struct usernet *u = calloc(1, sizeof(*u));
-	SlirpConfig cfg = { .version = 1, .in_enabled = true, .vhostname = "den",
-			    .if_mtu = 1500, .if_mru = 1500 };
+	SlirpConfig cfg = {
+		.version = 1, .in_enabled = true, .vhostname = "den", .if_mtu = 1500, .if_mru = 1500
+	};
 	struct in_addr guest;
 
 	if (u == NULL)
@@ -137,11 +138,12 @@ int usernet_new(const struct usernet_fwd *fwds, size_t n, usernet_send_fn send, 
 			char ip[INET_ADDRSTRLEN];
 			inet_ntop(AF_INET, &fwds[i].host_ip, ip, sizeof(ip));
 			usernet_free(u);
-			return den_err_set(err, 0,
-					   "cannot forward %s:%u/%s to the guest's port %u: the "
-					   "host port is in use (pick another, or auto_correct: true)",
-					   ip, fwds[i].host_port, fwds[i].udp ? "udp" : "tcp",
-					   fwds[i].guest_port);
+			return den_err_set(
+				err, 0,
+				"cannot forward %s:%u/%s to the guest's port %u: the "
+				"host port is in use (pick another, or auto_correct: true)",
+				ip, fwds[i].host_port, fwds[i].udp ? "udp" : "tcp",
+				fwds[i].guest_port);
 		}
 	}
 	*out = u;
@@ -254,9 +256,10 @@ int usernet_parse_fwd(const char *s, struct usernet_fwd *f, struct den_err *err)
 		p += 4;
 	}
 	if (sscanf(p, "%63[0-9.]:%u:%u", ip, &hp, &gp) != 3 && sscanf(p, "%u:%u", &hp, &gp) != 2)
-		return den_err_usage(err, "forward '%s': expected [tcp:|udp:][IP:]HOSTPORT:GUESTPORT",
-				     s);
-	if (hp < 1 || hp > 65535 || gp < 1 || gp > 65535 || inet_pton(AF_INET, ip, &f->host_ip) != 1)
+		return den_err_usage(
+			err, "forward '%s': expected [tcp:|udp:][IP:]HOSTPORT:GUESTPORT", s);
+	if (hp < 1 || hp > 65535 || gp < 1 || gp > 65535 ||
+	    inet_pton(AF_INET, ip, &f->host_ip) != 1)
 		return den_err_usage(err, "forward '%s': ports are 1 to 65535, IP an IPv4 address",
 				     s);
 	f->host_port = (uint16_t)hp;

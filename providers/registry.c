@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+extern const struct provider_ops provider_container;
+
 const struct provider_ops *const providers[] = {
+	&provider_container,
 	NULL,
 };
 

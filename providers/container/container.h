@@ -37,6 +37,7 @@ struct ctr_spec {
 	bool no_new_privs;		/* set PR_SET_NO_NEW_PRIVS (breaks sudo inside) */
 	const struct usernet_fwd *fwds; /* ports forwarded from the host (own network only) */
 	size_t n_fwds;
+	const char *control; /* control socket to serve (status, halt, kill), or NULL */
 };
 
 /*

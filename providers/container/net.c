@@ -69,7 +69,8 @@ int ctr_net_make_tap(int *out, struct den_err *err)
 	struct ifreq ifr = { 0 };
 
 	if (tap < 0)
-		return den_err_set(err, errno, "cannot open /dev/net/tun (the container network "
+		return den_err_set(err, errno,
+				   "cannot open /dev/net/tun (the container network "
 				   "needs it; or use network: host)");
 	if (sock < 0)
 		return den_err_set(err, errno, "cannot configure the container network");
@@ -90,8 +91,9 @@ int ctr_send_fd(int sock, int fd, struct den_err *err)
 {
 	char byte = 't', buf[CMSG_SPACE(sizeof(int))] = { 0 };
 	struct iovec iov = { &byte, 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf,
-			    .msg_controllen = sizeof(buf) };
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf)
+	};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
 
 	c->cmsg_level = SOL_SOCKET;
@@ -107,8 +109,9 @@ int ctr_recv_fd(int sock, int *fd, struct den_err *err)
 {
 	char byte, buf[CMSG_SPACE(sizeof(int))] = { 0 };
 	struct iovec iov = { &byte, 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf,
-			    .msg_controllen = sizeof(buf) };
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf)
+	};
 	struct cmsghdr *c;
 	ssize_t n;
 
@@ -117,7 +120,8 @@ int ctr_recv_fd(int sock, int *fd, struct den_err *err)
 	while (n < 0 && errno == EINTR);
 	c = n > 0 ? CMSG_FIRSTHDR(&m) : NULL;
 	if (c == NULL || c->cmsg_type != SCM_RIGHTS)
-		return den_err_set(err, n < 0 ? errno : 0, "the container did not send its network "
+		return den_err_set(err, n < 0 ? errno : 0,
+				   "the container did not send its network "
 				   "device");
 	memcpy(fd, CMSG_DATA(c), sizeof(int));
 	return 0;

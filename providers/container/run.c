@@ -11,7 +11,11 @@
 #include "providers/container/container-internal.h"
 #include "providers/container/cgroup.h"
 #include "core/cleanup.h"
+#include "core/control.h"
 #include "core/fsutil.h"
+
+#include <jansson.h>
+#include <stdlib.h>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -57,6 +61,13 @@ static __attribute__((noreturn)) void pid1(const struct ctr_spec *s, int errfd)
 	_exit(ctr_init(s->argv));
 }
 
+static pid_t pid1_pid;
+
+static void forward_term(int sig)
+{
+	kill(pid1_pid, sig);
+}
+
 /* The child in the new namespaces, parent of PID 1; passes its status up. */
 static __attribute__((noreturn)) void middle(const struct ctr_spec *s, struct channels *ch)
 {
@@ -96,6 +107,9 @@ static __attribute__((noreturn)) void middle(const struct ctr_spec *s, struct ch
 	if (pid == 0)
 		pid1(s, errfd);
 	close(errfd);
+	/* A halt reaches den-init: middle passes SIGTERM on to PID 1. */
+	pid1_pid = pid;
+	signal(SIGTERM, forward_term);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			_exit(125);
@@ -130,34 +144,66 @@ static ssize_t to_tap(const void *buf, size_t len, void *arg)
 	return write(*(int *)arg, buf, len);
 }
 
-/* Carries frames between the tap and the user-mode network until pid ends. */
-static void run_network(struct usernet *u, int tap, pid_t pid)
+/* Answers one control connection; may ask the container to stop. */
+static void serve_control(int lfd, pid_t pid)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	char *cmd;
+
+	if (fd < 0)
+		return;
+	cmd = control_read_cmd(fd);
+	if (cmd != NULL && strcmp(cmd, "status") == 0) {
+		control_reply(fd, json_pack("{s:b, s:s, s:i}", "ok", 1, "state", "running", "pid",
+					    (int)pid));
+	} else if (cmd != NULL && (strcmp(cmd, "halt") == 0 || strcmp(cmd, "kill") == 0)) {
+		control_reply(fd, json_pack("{s:b}", "ok", 1));
+		kill(pid, strcmp(cmd, "halt") == 0 ? SIGTERM : SIGKILL);
+	} else {
+		control_reply(fd, json_pack("{s:b, s:s}", "ok", 0, "error",
+					    "unknown command; try status, halt or kill"));
+	}
+	free(cmd);
+	close(fd);
+}
+
+/*
+ * The supervisor's loop until the container ends: frames between the tap
+ * and the user-mode network (u may be NULL with the host's network), and
+ * the control socket (ctl may be -1).
+ */
+static void supervise(struct usernet *u, int tap, pid_t pid, int ctl)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	static unsigned char frame[65536];
 	struct pollfd fds[USERNET_MAX_FDS];
 
 	for (;;) {
-		size_t n = 2;
+		size_t n = 3;
 		int timeout = -1, r;
 
 		fds[0] = (struct pollfd){ tap, POLLIN, 0 };
 		fds[1] = (struct pollfd){ pidfd, POLLIN, 0 };
-		usernet_fill(u, fds, USERNET_MAX_FDS, &n, &timeout);
+		fds[2] = (struct pollfd){ ctl, POLLIN, 0 };
+		if (u != NULL)
+			usernet_fill(u, fds, USERNET_MAX_FDS, &n, &timeout);
 		if (pidfd < 0 && (timeout < 0 || timeout > 200))
 			timeout = 200; /* no pidfd: look at the child now and then */
 		r = poll(fds, n, timeout);
 		if (r < 0 && errno != EINTR)
 			break;
-		if (r > 0 && (fds[0].revents & POLLIN)) {
+		if (r > 0 && tap >= 0 && (fds[0].revents & POLLIN)) {
 			ssize_t len;
 			while ((len = read(tap, frame, sizeof(frame))) > 0)
 				usernet_input(u, frame, (size_t)len);
 		}
+		if (r > 0 && ctl >= 0 && (fds[2].revents & POLLIN))
+			serve_control(ctl, pid);
 		if ((r > 0 && (fds[1].revents & POLLIN)) ||
 		    (pidfd < 0 && waitpid(pid, NULL, WNOHANG | __WNOTHREAD) != 0 && errno != EINTR))
 			break;
-		usernet_dispatch(u, fds, n, r < 0);
+		if (u != NULL)
+			usernet_dispatch(u, fds, n, r < 0);
 	}
 	if (pidfd >= 0)
 		close(pidfd);
@@ -178,7 +224,7 @@ int ctr_run(const struct ctr_spec *s, int *status, struct den_err *err)
 	char msg[DEN_ERR_MSG_MAX], name[128];
 	struct ctr_cgroup cg = { 0 };
 	struct usernet *net = NULL;
-	int st, tap = -1, rc = 0;
+	int st, tap = -1, rc = 0, ctl = -1;
 	ssize_t n;
 	pid_t pid;
 
@@ -187,6 +233,10 @@ int ctr_run(const struct ctr_spec *s, int *status, struct den_err *err)
 	/* Forwarded ports first: a port in use is an error before anything starts. */
 	if (!s->host_network && usernet_new(s->fwds, s->n_fwds, to_tap, &tap, &net, err) < 0)
 		return den_err_wrap(err, "container %s", s->hostname);
+	if (s->control != NULL && (ctl = control_listen(s->control, err)) < 0) {
+		usernet_free(net);
+		return -1;
+	}
 	if (pipe2(ch.err, O_CLOEXEC) < 0 || pipe2(ch.go, O_CLOEXEC) < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch.sock) < 0) {
 		rc = den_err_set(err, errno, "cannot start the container");
@@ -222,8 +272,8 @@ int ctr_run(const struct ctr_spec *s, int *status, struct den_err *err)
 			tap = -1; /* the setup error, if any, comes through the pipe */
 	}
 	n = read(ch.err[0], msg, sizeof(msg) - 1);
-	if (n <= 0 && tap >= 0)
-		run_network(net, tap, pid);
+	if (n <= 0 && (tap >= 0 || s->host_network))
+		supervise(net, tap, pid, ctl);
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR) {
 			rc = den_err_set(err, errno, "cannot wait for the container");
@@ -244,5 +294,9 @@ out:
 	if (tap >= 0)
 		close(tap);
 	usernet_free(net);
+	if (ctl >= 0) {
+		close(ctl);
+		unlink(s->control);
+	}
 	return rc;
 }

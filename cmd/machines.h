@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DEN_CMD_MACHINES_H
+#define DEN_CMD_MACHINES_H
+
+/* What the machine commands (up, halt, destroy, ssh...) share (cmd/machines.c). */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cmd/cmd.h"
+#include "core/machine.h"
+
+/*
+ * The machines named on the command line (all when none; with
+ * autostart_only, machines with autostart: false only when named).
+ */
+int cmd_select(struct den_ctx *ctx, char **names, size_t n_names, bool autostart_only,
+	       struct machine ***out, size_t *n, struct den_err *err);
+
+/* The provider a machine runs with: its provider:, else container (for now). */
+const char *cmd_machine_provider(const struct machine *m);
+
+/* The one machine `den ssh` means: named, else the primary, else the only one. */
+int cmd_one_machine(struct den_ctx *ctx, const char *name, const struct machine **out,
+		    struct den_err *err);
+
+/* Adds the project to $DEN_HOME/index.json (for global-status and box remove). */
+int cmd_index_project(const char *home, const char *root, struct den_err *err);
+
+#endif

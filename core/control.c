@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+#include "core/control.h"
+#include "core/cleanup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define LINE_MAX_BYTES 4096
+#define TIMEOUT_MS 3000
+
+static int fill_addr(struct sockaddr_un *a, const char *path)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(a->sun_path))
+		return -1;
+	memcpy(a->sun_path, path, strlen(path) + 1);
+	return 0;
+}
+
+/* Reads up to a newline (or EOF) within the timeout. */
+static ssize_t read_line(int fd, char *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got + 1 < n) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		if (poll(&p, 1, TIMEOUT_MS) <= 0)
+			return -1;
+		ssize_t r = read(fd, buf + got, n - 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		if (memchr(buf, '\n', got) != NULL)
+			break;
+	}
+	buf[got] = '\0';
+	return (ssize_t)got;
+}
+
+int control_request(const char *path, const char *cmd, json_t **reply, struct den_err *err)
+{
+	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un a;
+	char line[LINE_MAX_BYTES];
+	json_error_t jerr;
+
+	if (fd < 0 || fill_addr(&a, path) < 0)
+		return den_err_set(err, fd < 0 ? errno : ENAMETOOLONG, "cannot reach %s", path);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return den_err_set(err, errno, "cannot reach the supervisor at %s", path);
+	int n = snprintf(line, sizeof(line), "{\"cmd\": \"%s\"}\n", cmd);
+	if (write(fd, line, (size_t)n) != n)
+		return den_err_set(err, errno, "cannot talk to the supervisor at %s", path);
+	if (read_line(fd, line, sizeof(line)) <= 0)
+		return den_err_set(err, ETIMEDOUT, "the supervisor at %s did not answer", path);
+	*reply = json_loads(line, 0, &jerr);
+	if (*reply == NULL)
+		return den_err_set(err, 0, "the supervisor at %s answered nonsense", path);
+	return 0;
+}
+
+int control_listen(const char *path, struct den_err *err)
+{
+	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	struct sockaddr_un a;
+
+	if (fd < 0 || fill_addr(&a, path) < 0)
+		return den_err_set(err, fd < 0 ? errno : ENAMETOOLONG, "cannot listen at %s", path);
+	unlink(path); /* a socket left by a killed supervisor */
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 8) < 0)
+		return den_err_set(err, errno, "cannot listen at %s", path);
+	return steal_fd(&fd);
+}
+
+char *control_read_cmd(int fd)
+{
+	char line[LINE_MAX_BYTES];
+	json_t *j;
+	char *cmd = NULL;
+
+	if (read_line(fd, line, sizeof(line)) <= 0)
+		return NULL;
+	j = json_loads(line, JSON_DISABLE_EOF_CHECK, NULL);
+	const char *c = json_string_value(json_object_get(j, "cmd"));
+	if (c != NULL)
+		cmd = strdup(c);
+	json_decref(j);
+	return cmd;
+}
+
+void control_reply(int fd, json_t *j)
+{
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	if (text != NULL) {
+		size_t len = strlen(text);
+		if (write(fd, text, len) == (ssize_t)len)
+			(void)!write(fd, "\n", 1);
+		free(text);
+	}
+	json_decref(j);
+}

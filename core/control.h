@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DEN_CORE_CONTROL_H
+#define DEN_CORE_CONTROL_H
+
+/*
+ * The control socket of a machine's supervisor (DESIGN.md §3):
+ * .den/machines/NAME/control.sock, one JSON object per line. A client
+ * connects, sends {"cmd": "status"|"halt"|"kill"}, reads one reply line
+ * ({"ok": true, ...} or {"ok": false, "error": "..."}), and hangs up.
+ */
+
+#include <jansson.h>
+
+#include "core/err.h"
+
+/* Sends cmd and returns the reply (a new reference). A missing or dead socket fails with ECONNREFUSED or ENOENT in err->errno_. */
+int control_request(const char *path, const char *cmd, json_t **reply, struct den_err *err);
+
+/* Server side: a listening socket at path (replacing a stale one), nonblocking. */
+int control_listen(const char *path, struct den_err *err);
+
+/*
+ * Reads one request from a connected client (with a short timeout) and
+ * returns its "cmd" (malloc'd), or NULL for a bad request.
+ */
+char *control_read_cmd(int fd);
+
+/* Writes one reply line: j is consumed. */
+void control_reply(int fd, json_t *j);
+
+#endif

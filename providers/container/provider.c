@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The container provider: `den up` starts `den container run` (den
+ * re-executed) as the machine's supervisor, detached, with sshd as the
+ * container's main process and the machine's SSH port forwarded from
+ * 127.0.0.1. State is asked of the supervisor's control socket.
+ */
+#include "providers/container/container-internal.h"
+#include "providers/provider.h"
+#include "core/cleanup.h"
+#include "core/control.h"
+#include "core/fsutil.h"
+#include "core/keys.h"
+#include "core/log.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_ARGS 512
+#define SSHD "mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -o UsePAM=no " \
+	     "-o HostKey=/etc/ssh/ssh_host_ed25519_key -o PermitRootLogin=prohibit-password"
+
+static char *path_in(const char *dir, const char *name)
+{
+	char *p = NULL;
+	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
+}
+
+static int probe(struct den_err *err)
+{
+	if (geteuid() != 0)
+		return den_err_set(err, 0, "the container provider needs root (namespaces, mounts, "
+				   "cgroups): run den as root");
+	if (access("/dev/net/tun", R_OK | W_OK) < 0)
+		return den_err_set(err, errno, "the container provider needs /dev/net/tun for the "
+				   "machine's network (or set network: host)");
+	return 0;
+}
+
+/* A free TCP port on 127.0.0.1, for the machine's SSH. */
+static int free_port(struct den_err *err)
+{
+	cleanup_close int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+	socklen_t len = sizeof(a);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		return den_err_set(err, errno, "cannot find a free port for SSH");
+	return ntohs(a.sin_port);
+}
+
+struct argv_builder {
+	char *v[MAX_ARGS];
+	size_t n;
+	bool oom;
+};
+
+static void add(struct argv_builder *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct argv_builder *a, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (s == NULL || a->n + 1 >= MAX_ARGS) {
+		free(s);
+		a->oom = true;
+		return;
+	}
+	a->v[a->n++] = s;
+}
+
+/* The supervisor's command line: `den container run ...` for this machine. */
+static void build_argv(const struct den_machine *m, int port, struct argv_builder *a)
+{
+	const struct machine *c = m->cfg;
+	char ip[INET6_ADDRSTRLEN];
+
+	add(a, "den");
+	add(a, "container");
+	add(a, "run");
+	add(a, "--rootfs=%s/rootfs", m->box_dir);
+	add(a, "--state=%s", m->dir);
+	add(a, "--hostname=%s", c->hostname);
+	add(a, "--control=%s/control.sock", m->dir);
+	add(a, "--cpus=%u", c->cpus);
+	add(a, "--memory=%lluB", (unsigned long long)c->memory);
+	if (c->network == NET_HOST) {
+		add(a, "--network=host");
+	} else {
+		add(a, "--forward=tcp:127.0.0.1:%d:22", port);
+		for (size_t i = 0; i < c->n_ports; i++) {
+			snprintf(ip, sizeof(ip), "%s", c->ports[i].host_ip);
+			add(a, "--forward=%s:%s:%u:%u", c->ports[i].protocol == FWD_UDP ? "udp" : "tcp",
+			    ip, c->ports[i].host, c->ports[i].guest);
+		}
+	}
+	for (size_t i = 0; i < c->n_folders; i++) {
+		const struct synced_folder *f = &c->folders[i];
+		bool ro = false;
+		if (f->disabled || f->type != SYNC_NATIVE)
+			continue;
+		for (size_t j = 0; j < f->n_mount_options; j++)
+			ro |= strcmp(f->mount_options[j], "ro") == 0;
+		add(a, "--bind=%s:%s%s", f->host_path, f->guest, ro ? ":ro" : "");
+	}
+	add(a, "--");
+	add(a, "/bin/sh");
+	add(a, "-c");
+	if (c->network == NET_HOST)
+		add(a, SSHD " -p %d -o ListenAddress=127.0.0.1", port);
+	else
+		add(a, SSHD " -p 22");
+}
+
+/* The last lines of console.log, for errors. */
+static void console_tail(const char *dir, char *buf, size_t n)
+{
+	cleanup_free char *path = path_in(dir, "console.log"), *text = NULL;
+	struct den_err ignored;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	if (path == NULL || den_read_file(path, 16 << 20, &text, &len, &ignored) < 0)
+		return;
+	const char *p = text + len;
+	for (int lines = 0; p > text && lines < 8; p--)
+		if (p[-1] == '\n' && p != text + len)
+			lines++;
+	snprintf(buf, n, "%s", p);
+}
+
+static int start_supervisor(struct den_machine *m, int port, pid_t *out, struct den_err *err)
+{
+	struct argv_builder a = { 0 };
+	cleanup_free char *log = path_in(m->dir, "console.log");
+	pid_t pid;
+
+	build_argv(m, port, &a);
+	if (a.oom || log == NULL) {
+		for (size_t i = 0; i < a.n; i++)
+			free(a.v[i]);
+		return den_err_set(err, ENOMEM, "cannot start machine %s", m->cfg->name);
+	}
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		setsid();
+		if (fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		execv("/proc/self/exe", a.v);
+		_exit(127);
+	}
+	for (size_t i = 0; i < a.n; i++)
+		free(a.v[i]);
+	if (pid < 0)
+		return den_err_set(err, errno, "cannot start machine %s", m->cfg->name);
+	*out = pid;
+	return 0;
+}
+
+/* Waits until the supervisor's control socket answers, or it dies. */
+static int wait_supervisor(struct den_machine *m, pid_t pid, struct den_err *err)
+{
+	cleanup_free char *sock = path_in(m->dir, "control.sock");
+	char tail[2048];
+
+	for (int i = 0; i < 300; i++) {
+		json_t *reply = NULL;
+		int st;
+		if (control_request(sock, "status", &reply, err) == 0) {
+			json_decref(reply);
+			return 0;
+		}
+		den_err_clear(err);
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			console_tail(m->dir, tail, sizeof(tail));
+			return den_err_set(err, 0, "machine %s did not start; the end of %s/console.log:\n%s",
+					   m->cfg->name, m->dir, tail);
+		}
+		usleep(20000);
+	}
+	kill(pid, SIGKILL);
+	return den_err_set(err, 0, "machine %s: its supervisor did not come up", m->cfg->name);
+}
+
+static int up(struct den_machine *m, struct den_err *err)
+{
+	cleanup_free char *rootfs = NULL;
+	pid_t pid = -1;
+	int port;
+
+	if (m->box_dir == NULL || asprintf(&rootfs, "%s/rootfs", m->box_dir) < 0)
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	if (!den_exists(rootfs))
+		return den_err_set(err, 0, "box %s has no rootfs/ folder: it is not a container box",
+				   m->box_dir);
+	/* Synced folders that may be created are created now. */
+	for (size_t i = 0; i < m->cfg->n_folders; i++)
+		if (m->cfg->folders[i].create && !m->cfg->folders[i].disabled &&
+		    den_mkdir_p(m->cfg->folders[i].host_path, 0755, err) < 0)
+			return -1;
+	cleanup_free char *upper = path_in(m->dir, "upper");
+	if (upper == NULL || den_mkdir_p(upper, 0755, err) < 0)
+		return -1;
+	if (keys_ensure(m->dir, err) < 0 ||
+	    ctr_install_credentials(rootfs, m->dir, m->ssh_user, m->dir, err) < 0)
+		return den_err_wrap(err, "machine %s", m->cfg->name);
+	/* The machine's name resolves inside (sudo asks), and /etc/hostname says it. */
+	char hosts[512], hostname[300];
+	cleanup_free char *hosts_path = path_in(upper, "etc/hosts");
+	cleanup_free char *name_path = path_in(upper, "etc/hostname");
+	snprintf(hosts, sizeof(hosts), "127.0.0.1 localhost\n127.0.1.1 %s\n::1 localhost\n",
+		 m->cfg->hostname);
+	snprintf(hostname, sizeof(hostname), "%s\n", m->cfg->hostname);
+	if (hosts_path == NULL || name_path == NULL ||
+	    den_write_file_atomic(hosts_path, hosts, 0644, err) < 0 ||
+	    den_write_file_atomic(name_path, hostname, 0644, err) < 0)
+		return -1;
+	port = free_port(err);
+	if (port < 0 || keys_write_known_hosts(m->dir, port, err) < 0)
+		return -1;
+	if (start_supervisor(m, port, &pid, err) < 0 || wait_supervisor(m, pid, err) < 0)
+		return -1;
+	free(m->rec.provider);
+	free(m->rec.ssh_user);
+	m->rec.provider = strdup("container");
+	m->rec.ssh_user = strdup(m->ssh_user);
+	m->rec.ssh_port = port;
+	m->rec.supervisor = pid;
+	m->rec.running = true;
+	if (m->rec.created == 0)
+		m->rec.created = time(NULL);
+	return machine_save(m, err);
+}
+
+static int state(struct den_machine *m, enum machine_state *out, struct den_err *err)
+{
+	cleanup_free char *sock = path_in(m->dir, "control.sock");
+	json_t *reply = NULL;
+
+	(void)err;
+	if (sock != NULL && control_request(sock, "status", &reply, err) == 0) {
+		json_decref(reply);
+		*out = MACHINE_RUNNING;
+		return 0;
+	}
+	den_err_clear(err);
+	*out = m->rec.running ? MACHINE_ABORTED : MACHINE_STOPPED;
+	return 0;
+}
+
+/* Is pid still a supervisor of this machine (not a recycled pid)? */
+static bool is_our_supervisor(pid_t pid, const char *dir)
+{
+	char path[64], buf[8192];
+	ssize_t n;
+	cleanup_close int fd = -1;
+
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+		return false;
+	buf[n] = '\0';
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	return strstr(buf, "container run") != NULL && strstr(buf, dir) != NULL;
+}
+
+static int halt(struct den_machine *m, bool force, struct den_err *err)
+{
+	cleanup_free char *sock = path_in(m->dir, "control.sock");
+	json_t *reply = NULL;
+	pid_t pid = m->rec.supervisor;
+	unsigned wait_ms = force ? 2000 : (m->cfg->graceful_halt_timeout + 1) * 1000;
+
+	if (control_request(sock, force ? "kill" : "halt", &reply, err) == 0)
+		json_decref(reply);
+	den_err_clear(err);
+	for (unsigned t = 0; t < wait_ms && is_our_supervisor(pid, m->dir); t += 20)
+		usleep(20000);
+	if (is_our_supervisor(pid, m->dir)) {
+		den_warn("machine %s did not stop within %u s; killing it", m->cfg->name,
+			 m->cfg->graceful_halt_timeout);
+		kill(pid, SIGKILL);
+		for (int t = 0; t < 100 && is_our_supervisor(pid, m->dir); t++)
+			usleep(20000);
+	}
+	unlink(sock);
+	m->rec.running = false;
+	m->rec.supervisor = 0;
+	return machine_save(m, err);
+}
+
+static int destroy(struct den_machine *m, struct den_err *err)
+{
+	if (m->exists && halt(m, true, err) < 0)
+		den_err_clear(err);
+	if (den_rm_rf(m->dir, err) < 0)
+		return den_err_wrap(err, "machine %s", m->cfg->name);
+	m->exists = false;
+	return 0;
+}
+
+static int ssh_info(struct den_machine *m, struct ssh_info *out, struct den_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->host = strdup("127.0.0.1");
+	out->port = m->rec.ssh_port;
+	out->user = strdup(m->rec.ssh_user ? m->rec.ssh_user : "den");
+	out->key_path = path_in(m->dir, KEYS_CLIENT);
+	out->known_hosts = path_in(m->dir, "known_hosts");
+	if (!out->host || !out->user || !out->key_path || !out->known_hosts) {
+		ssh_info_free(out);
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	}
+	return 0;
+}
+
+const struct provider_ops provider_container = {
+	.name = "container",
+	.probe = probe,
+	.up = up,
+	.halt = halt,
+	.destroy = destroy,
+	.state = state,
+	.ssh_info = ssh_info,
+};

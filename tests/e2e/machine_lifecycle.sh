@@ -1,0 +1,106 @@
+#!/bin/bash
+# The first real `den up`: a debian-12 container box built here, two
+# machines, SSH with den's keys and host keys, synced folder, forwarded
+# port, limits, halt, up again, a killed supervisor, destroy.
+. "$(dirname "$0")/lib/assert.sh"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "skipped: the container provider needs root"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+export DEN_HOME="$T_DIR/home"
+export DEN_BUILD_CACHE=${DEN_BUILD_CACHE:-/var/cache/den-test}
+"$DEN" -q box build debian-12 --output "$T_DIR/boxes" --add >/dev/null
+
+P="$T_DIR/project"
+mkdir -p "$P/src"
+echo "from the host" > "$P/src/hello.txt"
+FPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$P/Envfile" <<EOF2
+den: 1
+defaults:
+  box: den/debian-12
+  provider: container
+  cpus: 1
+  memory: 512M
+  synced_folders:
+    - { host: ./src, guest: /work }
+machines:
+  web:
+    primary: true
+    forwarded_ports:
+      - { guest: 8000, host: $FPORT }
+  db:
+    memory: 256M
+EOF2
+cd "$P"
+cleanup() {
+	"$DEN" -C "$P" destroy >/dev/null 2>&1
+	rm -rf "$T_DIR"
+}
+trap cleanup EXIT
+
+run up
+expect_rc 0 "den up"
+expect_err "web is up" "web answers on SSH"
+expect_err "db is up" "db answers on SSH"
+expect_true '[ -f Envfile.lock ]' "the box is locked"
+run status
+expect_true 'printf "%s\n" "$OUT" | grep -qE "^web +running +container"' "status: web running"
+expect_true 'printf "%s\n" "$OUT" | grep -qE "^db +running +container"' "status: db running"
+run status --json
+expect_true 'printf "%s" "$OUT" | python3 -c "import json,sys; assert all(m[\"state\"] == \"running\" for m in json.load(sys.stdin)[\"machines\"])"' "status --json"
+
+run ssh -c 'cat /etc/os-release'
+expect_out "bookworm" "den ssh runs a command in the primary machine"
+run ssh db -c 'exit 7'
+expect_rc 7 "den ssh passes the exit code through"
+run ssh web -c 'id -un; sudo -n id -u; hostname; nproc; cat /sys/fs/cgroup/memory/memory.limit_in_bytes'
+expect_true '[ "$(printf "%s\n" "$OUT" | tr "\n" " ")" = "den 0 web 1 536870912 " ]' "user den, sudo, hostname, cpus and memory limits (got: $(echo $OUT))"
+# The bind keeps the host's ownership (root here): den writes with sudo.
+run ssh web -c 'cat /work/hello.txt && echo "from the guest" | sudo tee /work/back.txt >/dev/null'
+expect_out "from the host" "the synced folder is visible inside"
+expect_true '[ "$(cat src/back.txt)" = "from the guest" ]' "and writes come back to the host"
+run ssh -c 'cd /work && (setsid python3 -m http.server 8000 >/dev/null 2>&1 &) ; sleep 0.5'
+got=
+for _ in $(seq 50); do got=$(curl -s --max-time 1 "http://127.0.0.1:$FPORT/hello.txt") && [ -n "$got" ] && break; sleep 0.1; done
+expect_true '[ "$got" = "from the host" ]' "a forwarded port reaches a server inside"
+
+run ssh-config
+expect_out "Host web" "ssh-config prints a Host block"
+printf '%s\n' "$OUT" > "$T_DIR/ssh_config"
+OUT=$(ssh -F "$T_DIR/ssh_config" db hostname 2>&1) && RC=0 || RC=$?
+expect_true '[ "$OUT" = db ]' "ssh -F with den ssh-config works"
+
+run ssh web -c 'echo kept > /home/den/state.txt'
+run halt web
+expect_rc 0 "den halt web"
+run status web
+expect_out "stopped" "web is stopped"
+expect_true '! pgrep -f "container run.*machines/web" >/dev/null' "web's supervisor is gone"
+run up web
+expect_rc 0 "den up web again"
+run ssh web -c 'cat /home/den/state.txt'
+expect_out "kept" "the machine's files survive a halt"
+
+# The supervisor killed: status says so, up recovers.
+sup=$(python3 -c 'import json; print(json.load(open(".den/machines/db/state.json"))["supervisor_pid"])')
+kill -9 "$sup"
+for _ in $(seq 50); do pgrep -f "container run.*machines/db" >/dev/null || break; sleep 0.1; done
+run status db
+expect_out "aborted" "a killed supervisor shows as aborted"
+run up db
+expect_rc 0 "up after a killed supervisor"
+run ssh db -c true
+expect_rc 0 "db answers again"
+
+run destroy
+expect_rc 0 "den destroy"
+expect_true '[ ! -e .den/machines/web ] && [ ! -e .den/machines/db ]' "nothing is left in .den"
+expect_true '! pgrep -f "container run.*$P" >/dev/null' "no supervisor is left"
+expect_true '! grep -q "$P" /proc/self/mountinfo' "no mount is left"
+run status
+expect_true '[ "$(printf "%s\n" "$OUT" | grep -c "not created")" -eq 2 ]' "both not created"
+
+t_done
