@@ -57,13 +57,13 @@ expect_true '! grep -q "$STATE" /proc/self/mountinfo' "nothing is mounted on the
 # cpus and memory through cgroups, visible inside, gone afterwards.
 ln -s busybox "$ROOT/bin/nproc"
 before=$(find "$ROOT" -printf '%p %s %m\n' | sort)
-run container run --rootfs "$ROOT" --state "$STATE" --cpus 1 --memory 256M -- /bin/sh -c \
+run container run --rootfs "$ROOT" --state "$STATE" --hostname "limits-$$" --cpus 1 --memory 256M -- /bin/sh -c \
 	'nproc; cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'
 expect_rc 0 "a container with limits"
 expect_true '[ "$(printf "%s\n" "$OUT" | sed -n 1p)" = 1 ]' "nproc inside is the cpus limit"
 expect_true '[ "$(printf "%s\n" "$OUT" | sed -n 2p)" = 268435456 ]' "the memory limit is visible inside"
 own=$(sed -n 's/^[0-9]*:memory:\(.*\)/\1/p' /proc/self/cgroup)
-expect_true '[ -z "$(find "/sys/fs/cgroup/memory$own/den" -mindepth 1 -maxdepth 1 -type d 2>/dev/null)" ]' "no cgroup is left behind"
+expect_true '[ -z "$(find "/sys/fs/cgroup/memory$own/den" -mindepth 1 -maxdepth 1 -type d -name "limits-$$-*" 2>/dev/null)" ]' "no cgroup is left behind"
 
 # Escapes: no mounts, no kernel modules, no sysrq, no sysctl writes.
 for c in mount mkdir insmod; do ln -sf busybox "$ROOT/bin/$c"; done
