@@ -93,7 +93,8 @@ int cmd_index_project(const char *home, const char *root, struct den_err *err)
 		projects = json_array();
 		json_object_set_new(j, "projects", projects);
 	}
-	json_array_foreach(projects, i, p) {
+	json_array_foreach(projects, i, p)
+	{
 		const char *r = json_string_value(json_object_get(p, "root"));
 		if (r != NULL && strcmp(r, root) == 0) {
 			json_decref(j);

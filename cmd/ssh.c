@@ -25,7 +25,8 @@ static int info_for(struct den_ctx *ctx, const struct machine *m, struct den_mac
 		return -1;
 	ops = provider_find(dm->rec.provider ? dm->rec.provider : cmd_machine_provider(m));
 	if (!dm->exists || ops == NULL)
-		return den_err_set(err, 0, "%s is not created; `den up %s` first", m->name, m->name);
+		return den_err_set(err, 0, "%s is not created; `den up %s` first", m->name,
+				   m->name);
 	if (ops->state(dm, &st, err) < 0)
 		return -1;
 	if (st != MACHINE_RUNNING)
@@ -57,13 +58,17 @@ int cmd_ssh(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 		} else if (strncmp(a, "--command=", 10) == 0) {
 			command = a + 10;
 		} else if (a[0] == '-') {
-			return den_err_usage(err, "unknown option '%s' for `den ssh` (ssh's own "
-					     "options go after --)", a);
+			return den_err_usage(err,
+					     "unknown option '%s' for `den ssh` (ssh's own "
+					     "options go after --)",
+					     a);
 		} else if (name == NULL) {
 			name = a;
 		} else {
-			return den_err_usage(err, "`den ssh` logs in to one machine; got '%s' and "
-					     "'%s'", name, a);
+			return den_err_usage(err,
+					     "`den ssh` logs in to one machine; got '%s' and "
+					     "'%s'",
+					     name, a);
 		}
 	}
 	if (cmd_one_machine(ctx, name, &m, err) < 0 || info_for(ctx, m, &dm, &info, err) < 0)
@@ -119,7 +124,8 @@ int cmd_ssh_config(int argc, char **argv, struct den_ctx *ctx, struct den_err *e
 			break;
 		}
 		printf("Host %s\n  HostName %s\n  Port %d\n  User %s\n  IdentityFile %s\n"
-		       "  IdentitiesOnly yes\n  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n"
+		       "  IdentitiesOnly yes\n  UserKnownHostsFile %s\n  StrictHostKeyChecking "
+		       "yes\n"
 		       "  PasswordAuthentication no\n  LogLevel ERROR\n\n",
 		       sel[i]->name, info.host, info.port, info.user, info.key_path,
 		       info.known_hosts);

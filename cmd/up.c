@@ -36,8 +36,8 @@ static char *box_user(const struct machine *m, const char *box_dir)
 	if (asprintf(&path, "%s/metadata.json", box_dir) >= 0 &&
 	    den_read_file(path, 1 << 20, &text, NULL, &ignored) == 0) {
 		json_t *j = json_loads(text, 0, NULL);
-		const char *u = json_string_value(json_object_get(json_object_get(j, "den"),
-								  "ssh_user"));
+		const char *u =
+			json_string_value(json_object_get(json_object_get(j, "den"), "ssh_user"));
 		user = u ? strdup(u) : NULL;
 		json_decref(j);
 	}
@@ -52,7 +52,8 @@ static int wait_ssh(struct den_machine *dm, const struct provider_ops *ops, stru
 	time_t deadline = time(NULL) + (time_t)dm->cfg->boot_timeout;
 	char last[512] = "";
 
-	if (ops->ssh_info(dm, &info, err) < 0 || keys_public(dm->dir, KEYS_HOST, &host_pub, err) < 0)
+	if (ops->ssh_info(dm, &info, err) < 0 ||
+	    keys_public(dm->dir, KEYS_HOST, &host_pub, err) < 0)
 		return -1;
 	struct den_ssh_target t = { info.host, info.port, info.user, info.key_path, host_pub, 5 };
 	int rc = -1;
@@ -70,7 +71,8 @@ static int wait_ssh(struct den_machine *dm, const struct provider_ops *ops, stru
 		den_err_clear(err);
 		enum machine_state st;
 		if (ops->state(dm, &st, err) == 0 && st != MACHINE_RUNNING) {
-			den_err_set(err, 0, "machine %s stopped while booting (%s); see %s/console.log",
+			den_err_set(err, 0,
+				    "machine %s stopped while booting (%s); see %s/console.log",
 				    dm->cfg->name, last, dm->dir);
 			break;
 		}
@@ -78,7 +80,8 @@ static int wait_ssh(struct den_machine *dm, const struct provider_ops *ops, stru
 		usleep(50000);
 	}
 	if (rc < 0 && !den_err_is_set(err))
-		den_err_set(err, 0, "machine %s did not answer on SSH within %u s (%s); see "
+		den_err_set(err, 0,
+			    "machine %s did not answer on SSH within %u s (%s); see "
 			    "%s/console.log, or raise boot_timeout",
 			    dm->cfg->name, dm->cfg->boot_timeout, last, dm->dir);
 	ssh_info_free(&info);
@@ -96,8 +99,10 @@ static int up_one(struct den_ctx *ctx, const struct machine *m, const char *prov
 	int rc = -1;
 
 	if (ops == NULL)
-		return den_err_set(err, 0, "machine %s: provider %s is not in this version of den "
-				   "yet; use provider: container", m->name, provider);
+		return den_err_set(err, 0,
+				   "machine %s: provider %s is not in this version of den "
+				   "yet; use provider: container",
+				   m->name, provider);
 	if (ops->probe(err) < 0)
 		return den_err_wrap(err, "machine %s", m->name);
 	if (machine_open(ctx->root, m, &dm, err) < 0)
@@ -153,7 +158,8 @@ int cmd_up(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 		if (c == 'p')
 			provider = optarg;
 		else if (c != 'n')
-			return den_err_usage(err, "unknown option '%s' for `den up`", argv[optind - 1]);
+			return den_err_usage(err, "unknown option '%s' for `den up`",
+					     argv[optind - 1]);
 	}
 	if (provider != NULL && provider_find(provider) == NULL)
 		return den_err_usage(err, "no provider '%s' in this den (container is)", provider);

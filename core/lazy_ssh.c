@@ -11,16 +11,15 @@ static struct lazylib ssh = { "libssh.so.4", "libssh-4", NULL };
 #define S ssh_session
 #define C ssh_channel
 
-LAZYLIB_STUB(ssh, int, ssh_pki_generate, (enum ssh_keytypes_e t, int p, K * k), (t, p, k))
+LAZYLIB_STUB(ssh, int, ssh_pki_generate, (enum ssh_keytypes_e t, int p, K *k), (t, p, k))
 LAZYLIB_STUB(ssh, int, ssh_pki_export_privkey_file,
 	     (const K k, const char *p, ssh_auth_callback cb, void *d, const char *f),
 	     (k, p, cb, d, f))
 LAZYLIB_STUB(ssh, int, ssh_pki_export_pubkey_base64, (const K k, char **b), (k, b))
-LAZYLIB_STUB(ssh, int, ssh_pki_import_pubkey_base64,
-	     (const char *b, enum ssh_keytypes_e t, K *k), (b, t, k))
+LAZYLIB_STUB(ssh, int, ssh_pki_import_pubkey_base64, (const char *b, enum ssh_keytypes_e t, K *k),
+	     (b, t, k))
 LAZYLIB_STUB(ssh, int, ssh_pki_import_privkey_file,
-	     (const char *f, const char *p, ssh_auth_callback cb, void *d, K *k),
-	     (f, p, cb, d, k))
+	     (const char *f, const char *p, ssh_auth_callback cb, void *d, K *k), (f, p, cb, d, k))
 LAZYLIB_STUB_VOID(ssh, ssh_key_free, (K k), (k))
 LAZYLIB_STUB(ssh, int, ssh_key_cmp, (const K a, const K b, enum ssh_keycmp_e w), (a, b, w))
 LAZYLIB_STUB_VOID(ssh, ssh_string_free_char, (char *s), (s))

@@ -80,8 +80,8 @@ fail:
 	return -1;
 }
 
-int den_ssh_exec(struct den_ssh *s, const char *cmd, den_ssh_output_fn out, void *arg,
-		 int *status, struct den_err *err)
+int den_ssh_exec(struct den_ssh *s, const char *cmd, den_ssh_output_fn out, void *arg, int *status,
+		 struct den_err *err)
 {
 	ssh_channel ch = ssh_channel_new(s->session);
 	char buf[16384];

@@ -15,12 +15,12 @@
 struct den_ssh;
 
 struct den_ssh_target {
-	const char *host;     /* "127.0.0.1" */
+	const char *host; /* "127.0.0.1" */
 	int port;
 	const char *user;
 	const char *key_path; /* den's private key for the machine */
 	const char *host_pub; /* "ssh-ed25519 AAAA...": the only host key accepted */
-	int timeout_s;        /* connect timeout */
+	int timeout_s;	      /* connect timeout */
 };
 
 /* Connects and logs in. */
@@ -31,8 +31,8 @@ int den_ssh_open(const struct den_ssh_target *t, struct den_ssh **out, struct de
  * (out may be NULL). *status is its exit status.
  */
 typedef void (*den_ssh_output_fn)(const char *buf, size_t len, int is_stderr, void *arg);
-int den_ssh_exec(struct den_ssh *s, const char *cmd, den_ssh_output_fn out, void *arg,
-		 int *status, struct den_err *err);
+int den_ssh_exec(struct den_ssh *s, const char *cmd, den_ssh_output_fn out, void *arg, int *status,
+		 struct den_err *err);
 
 void den_ssh_close(struct den_ssh *s);
 

@@ -103,7 +103,8 @@ int ctr_install_credentials(const char *rootfs, const char *state, const char *u
 	uid_t uid = 0;
 	gid_t gid = 0;
 
-	if (asprintf(&upper, "%s/upper", state) < 0 || asprintf(&priv_path, "%s/" KEYS_HOST, keys) < 0)
+	if (asprintf(&upper, "%s/upper", state) < 0 ||
+	    asprintf(&priv_path, "%s/" KEYS_HOST, keys) < 0)
 		return den_err_set(err, ENOMEM, "cannot install SSH credentials");
 	if (find_user(rootfs, state, user, &uid, &gid, home, sizeof(home), err) < 0 ||
 	    den_read_file(priv_path, 65536, &host_priv, NULL, err) < 0 ||

@@ -28,8 +28,9 @@
 #include <unistd.h>
 
 #define MAX_ARGS 512
-#define SSHD "mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -o UsePAM=no " \
-	     "-o HostKey=/etc/ssh/ssh_host_ed25519_key -o PermitRootLogin=prohibit-password"
+#define SSHD                                                                                       \
+	"mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -o UsePAM=no "                            \
+	"-o HostKey=/etc/ssh/ssh_host_ed25519_key -o PermitRootLogin=prohibit-password"
 
 static char *path_in(const char *dir, const char *name)
 {
@@ -40,10 +41,12 @@ static char *path_in(const char *dir, const char *name)
 static int probe(struct den_err *err)
 {
 	if (geteuid() != 0)
-		return den_err_set(err, 0, "the container provider needs root (namespaces, mounts, "
+		return den_err_set(err, 0,
+				   "the container provider needs root (namespaces, mounts, "
 				   "cgroups): run den as root");
 	if (access("/dev/net/tun", R_OK | W_OK) < 0)
-		return den_err_set(err, errno, "the container provider needs /dev/net/tun for the "
+		return den_err_set(err, errno,
+				   "the container provider needs /dev/net/tun for the "
 				   "machine's network (or set network: host)");
 	return 0;
 }
@@ -107,8 +110,9 @@ static void build_argv(const struct den_machine *m, int port, struct argv_builde
 		add(a, "--forward=tcp:127.0.0.1:%d:22", port);
 		for (size_t i = 0; i < c->n_ports; i++) {
 			snprintf(ip, sizeof(ip), "%s", c->ports[i].host_ip);
-			add(a, "--forward=%s:%s:%u:%u", c->ports[i].protocol == FWD_UDP ? "udp" : "tcp",
-			    ip, c->ports[i].host, c->ports[i].guest);
+			add(a, "--forward=%s:%s:%u:%u",
+			    c->ports[i].protocol == FWD_UDP ? "udp" : "tcp", ip, c->ports[i].host,
+			    c->ports[i].guest);
 		}
 	}
 	for (size_t i = 0; i < c->n_folders; i++) {
@@ -192,8 +196,9 @@ static int wait_supervisor(struct den_machine *m, pid_t pid, struct den_err *err
 		den_err_clear(err);
 		if (waitpid(pid, &st, WNOHANG) == pid) {
 			console_tail(m->dir, tail, sizeof(tail));
-			return den_err_set(err, 0, "machine %s did not start; the end of %s/console.log:\n%s",
-					   m->cfg->name, m->dir, tail);
+			return den_err_set(
+				err, 0, "machine %s did not start; the end of %s/console.log:\n%s",
+				m->cfg->name, m->dir, tail);
 		}
 		usleep(20000);
 	}
@@ -210,7 +215,8 @@ static int up(struct den_machine *m, struct den_err *err)
 	if (m->box_dir == NULL || asprintf(&rootfs, "%s/rootfs", m->box_dir) < 0)
 		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
 	if (!den_exists(rootfs))
-		return den_err_set(err, 0, "box %s has no rootfs/ folder: it is not a container box",
+		return den_err_set(err, 0,
+				   "box %s has no rootfs/ folder: it is not a container box",
 				   m->box_dir);
 	/* Synced folders that may be created are created now. */
 	for (size_t i = 0; i < m->cfg->n_folders; i++)
