@@ -31,12 +31,16 @@ test: deps
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 	@cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# This issue's `up`: check Envfile.example and show its machines. Later
-# issues make it bring the machine up for real.
+# Builds den and the debian-12 box (cached by recipe hash), then brings up
+# Envfile.example's machine with the container provider. Needs root.
 up: deps $(BUILD)/CMakeCache.txt
 	@cmake --build $(BUILD) -j $(JOBS) --target den
-	@DEN_ENVFILE=Envfile.example ./$(DEN) validate
+	@./$(DEN) box build debian-12 --output $(BUILD)/boxes --add >/dev/null
+	@DEN_ENVFILE=Envfile.example ./$(DEN) up
 	@DEN_ENVFILE=Envfile.example ./$(DEN) status
+	@echo
+	@echo "Log in:   DEN_ENVFILE=Envfile.example ./$(DEN) ssh"
+	@echo "Stop it:  DEN_ENVFILE=Envfile.example ./$(DEN) halt   (or destroy)"
 
 install: build
 	@DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX) >/dev/null
