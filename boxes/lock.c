@@ -28,7 +28,7 @@ static void entry_free(struct lock_entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
-int boxlock_read(const char *root, struct boxlock *l, struct den_err *err)
+int boxlock_read(const char *envfile, struct boxlock *l, struct den_err *err)
 {
 	cleanup_free char *text = NULL;
 	json_error_t jerr;
@@ -36,7 +36,7 @@ int boxlock_read(const char *root, struct boxlock *l, struct den_err *err)
 	size_t i;
 
 	memset(l, 0, sizeof(*l));
-	if (asprintf(&l->path, "%s/" LOCK_FILE, root) < 0) {
+	if (asprintf(&l->path, "%s.lock", envfile) < 0) {
 		l->path = NULL;
 		return den_err_set(err, ENOMEM, "cannot read " LOCK_FILE);
 	}

@@ -28,8 +28,8 @@ struct boxlock {
 	bool changed;
 };
 
-/* Reads root/Envfile.lock; a missing file is an empty lock. */
-int boxlock_read(const char *root, struct boxlock *l, struct den_err *err);
+/* Reads ENVFILE.lock (Envfile.lock beside the Envfile); a missing file is an empty lock. */
+int boxlock_read(const char *envfile, struct boxlock *l, struct den_err *err);
 
 /* Writes it back when changed. */
 int boxlock_write(struct boxlock *l, struct den_err *err);

@@ -63,7 +63,7 @@ static int open_project(struct den_ctx *ctx, const char *what, char **home, stru
 	if (den_home(home, err) < 0 || cmd_load_envfile(ctx, err) < 0 ||
 	    project_lock(ctx->root, what, &ctx->lock_fd, err) < 0)
 		return -1;
-	return boxlock_read(ctx->root, lock, err);
+	return boxlock_read(ctx->envfile_path, lock, err);
 }
 
 int box_record_in_project(struct den_ctx *ctx, const struct store_entry *e, struct den_err *err)
@@ -80,7 +80,7 @@ int box_record_in_project(struct den_ctx *ctx, const struct store_entry *e, stru
 		return 0;
 	}
 	if (project_lock(ctx->root, "box add", &ctx->lock_fd, err) < 0 ||
-	    boxlock_read(ctx->root, &lock, err) < 0)
+	    boxlock_read(ctx->envfile_path, &lock, err) < 0)
 		return -1;
 	for (size_t i = 0; i < ctx->ef->n_machines && rc == 0; i++) {
 		const struct machine *m = &ctx->ef->machines[i];
@@ -200,7 +200,8 @@ int cmd_box_outdated(int argc, char **argv, struct den_ctx *ctx, struct den_err 
 						    getenv("DEN_BOX_SERVER") };
 		}
 	} else {
-		if (cmd_load_envfile(ctx, err) < 0 || boxlock_read(ctx->root, &lock, err) < 0)
+		if (cmd_load_envfile(ctx, err) < 0 ||
+		    boxlock_read(ctx->envfile_path, &lock, err) < 0)
 			return -1;
 		n = project_wants(ctx->ef, &w);
 	}
@@ -256,7 +257,7 @@ int cmd_box_prune(int argc, char **argv, struct den_ctx *ctx, struct den_err *er
 	if (den_home(&home, err) < 0 || store_list(home, &list, &n, err) < 0)
 		return -1;
 	/* Inside a project, what its Envfile.lock names stays. */
-	if (cmd_load_envfile(ctx, err) < 0 || boxlock_read(ctx->root, &lock, err) < 0)
+	if (cmd_load_envfile(ctx, err) < 0 || boxlock_read(ctx->envfile_path, &lock, err) < 0)
 		den_err_clear(err);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct store_entry *e = &list[i];

@@ -166,7 +166,7 @@ int cmd_up(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 	if (den_home(&home, err) < 0 ||
 	    cmd_select(ctx, argv + optind, (size_t)(argc - optind), true, &sel, &n, err) < 0)
 		return -1;
-	if (boxlock_read(ctx->root, &lock, err) < 0) {
+	if (boxlock_read(ctx->envfile_path, &lock, err) < 0) {
 		free(sel);
 		return -1;
 	}
