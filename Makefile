@@ -64,6 +64,7 @@ bench: build
 	@bench/startup.sh $(DEN) $(BUILD)/bench_startup
 	@bench/box_add.sh $(DEN) 1024 3
 	@bench/box_build.sh $(DEN) debian-12
+	@bench/container_up.sh $(DEN) 10
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

@@ -77,7 +77,7 @@ static int wait_ssh(struct den_machine *dm, const struct provider_ops *ops, stru
 			break;
 		}
 		den_err_clear(err);
-		usleep(50000);
+		usleep(10000); /* sshd starts within tens of ms: look often */
 	}
 	if (rc < 0 && !den_err_is_set(err))
 		den_err_set(err, 0,

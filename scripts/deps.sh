@@ -10,7 +10,7 @@ PKGS="gcc make cmake pkg-config libc6-dev clang-format git python3
 libyaml-dev libjansson-dev libcurl4-openssl-dev libarchive-dev libssh-dev
 libslirp-dev libglib2.0-dev libcriterion-dev libssl-dev libseccomp-dev debootstrap zstd xz-utils busybox-static curl"
 [ "${1:-}" = fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev"
-[ "${1:-}" = bench ] && PKGS="$PKGS curl bc"
+[ "${1:-}" = bench ] && PKGS="$PKGS curl bc crun"
 
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' $PKGS 2>/dev/null |
 	awk '$2 == "installed" { print $1 }')

@@ -186,7 +186,7 @@ static int wait_supervisor(struct den_machine *m, pid_t pid, struct den_err *err
 	cleanup_free char *sock = path_in(m->dir, "control.sock");
 	char tail[2048];
 
-	for (int i = 0; i < 300; i++) {
+	for (int i = 0; i < 1200; i++) {
 		json_t *reply = NULL;
 		int st;
 		if (control_request(sock, "status", &reply, err) == 0) {
@@ -200,7 +200,7 @@ static int wait_supervisor(struct den_machine *m, pid_t pid, struct den_err *err
 				err, 0, "machine %s did not start; the end of %s/console.log:\n%s",
 				m->cfg->name, m->dir, tail);
 		}
-		usleep(20000);
+		usleep(5000);
 	}
 	kill(pid, SIGKILL);
 	return den_err_set(err, 0, "machine %s: its supervisor did not come up", m->cfg->name);
