@@ -85,6 +85,9 @@ int cmd_halt(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_destroy(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_ssh(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_ssh_config(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_port(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_reload(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_global_status(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_not_yet(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 
 #endif

@@ -64,7 +64,7 @@ int cmd_one_machine(struct den_ctx *ctx, const char *name, const struct machine 
 			     ef->n_machines);
 }
 
-int cmd_index_project(const char *home, const char *root, struct den_err *err)
+int cmd_index_project(const char *home, const char *root, const char *envfile, struct den_err *err)
 {
 	cleanup_free char *path = NULL, *lockpath = NULL, *text = NULL, *out = NULL;
 	cleanup_close int lock = -1;
@@ -101,7 +101,7 @@ int cmd_index_project(const char *home, const char *root, struct den_err *err)
 			return 0;
 		}
 	}
-	json_array_append_new(projects, json_pack("{s:s}", "root", root));
+	json_array_append_new(projects, json_pack("{s:s, s:s}", "root", root, "envfile", envfile));
 	out = json_dumps(j, JSON_INDENT(2));
 	json_decref(j);
 	if (out == NULL)

@@ -25,6 +25,6 @@ int cmd_one_machine(struct den_ctx *ctx, const char *name, const struct machine 
 		    struct den_err *err);
 
 /* Adds the project to $DEN_HOME/index.json (for global-status and box remove). */
-int cmd_index_project(const char *home, const char *root, struct den_err *err);
+int cmd_index_project(const char *home, const char *root, const char *envfile, struct den_err *err);
 
 #endif

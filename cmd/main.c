@@ -20,7 +20,7 @@ const struct den_cmd den_commands[] = {
 	/* Machines */
 	{ "up", cmd_up, NEED_LOCK, "create and start machines, then provision them" },
 	{ "halt", cmd_halt, NEED_LOCK, "stop machines" },
-	{ "reload", cmd_not_yet, NOT_YET | NEED_LOCK, "halt and start machines again" },
+	{ "reload", cmd_reload, NEED_LOCK, "halt and start machines again" },
 	{ "destroy", cmd_destroy, NEED_LOCK, "stop machines and delete all their state" },
 	{ "suspend", cmd_not_yet, NOT_YET | NEED_LOCK, "pause machines, keeping their memory" },
 	{ "resume", cmd_not_yet, NOT_YET | NEED_LOCK, "continue suspended machines" },
@@ -28,9 +28,8 @@ const struct den_cmd den_commands[] = {
 	  "save, restore, list and delete snapshots" },
 	{ "status", cmd_status, NEED_ENVFILE | REPORTS,
 	  "show the state of this project's machines" },
-	{ "global-status", cmd_not_yet, NOT_YET | REPORTS, "show every machine of every project" },
-	{ "port", cmd_not_yet, NOT_YET | NEED_ENVFILE | REPORTS,
-	  "show a machine's forwarded ports" },
+	{ "global-status", cmd_global_status, REPORTS, "show every machine of every project" },
+	{ "port", cmd_port, NEED_ENVFILE | REPORTS, "show a machine's forwarded ports" },
 	/* Access */
 	{ "ssh", cmd_ssh, NEED_ENVFILE, "log in to a machine, or run a command there" },
 	{ "ssh-config", cmd_ssh_config, NEED_ENVFILE, "print OpenSSH settings for a machine" },

@@ -128,7 +128,8 @@ static int up_one(struct den_ctx *ctx, const struct machine *m, const char *prov
 	dm.rec.box = strdup(box.name);
 	dm.rec.box_version = strdup(box.version);
 	den_info("%s: starting (%s %s, %s)", m->name, box.name, box.version, provider);
-	if (ops->up(&dm, err) == 0 && cmd_index_project(home, ctx->root, err) == 0 &&
+	if (ops->up(&dm, err) == 0 &&
+	    cmd_index_project(home, ctx->root, ctx->envfile_path, err) == 0 &&
 	    wait_ssh(&dm, ops, err) == 0) {
 		den_info("%s is up: `den ssh %s` logs in (127.0.0.1:%d)", m->name, m->name,
 			 dm.rec.ssh_port);

@@ -47,7 +47,7 @@ run --frob status
 expect_rc 2 "unknown global option"
 expect_err "unknown option '--frob'" "names the option"
 
-for c in reload suspend resume snapshot global-status port \
+for c in suspend resume snapshot \
 	exec upload rsync provision vmm; do
 	run $c
 	expect_rc 1 "$c is not implemented yet"

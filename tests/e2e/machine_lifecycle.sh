@@ -73,6 +73,14 @@ printf '%s\n' "$OUT" > "$T_DIR/ssh_config"
 OUT=$(ssh -F "$T_DIR/ssh_config" db hostname 2>&1) && RC=0 || RC=$?
 expect_true '[ "$OUT" = db ]' "ssh -F with den ssh-config works"
 
+run port web
+expect_true 'printf "%s\n" "$OUT" | grep -qE "^22 +127\.0\.0\.1:[0-9]+ +tcp +ssh"' "den port shows SSH's port"
+expect_true 'printf "%s\n" "$OUT" | grep -qE "^8000 +127\.0\.0\.1:$FPORT +tcp"' "and the Envfile's"
+run global-status
+expect_true 'printf "%s\n" "$OUT" | grep -qE "^web +running +container +$P"' "global-status finds the project's machines"
+run global-status --json
+expect_true 'printf "%s" "$OUT" | python3 -c "import json,sys; assert len([m for m in json.load(sys.stdin) if m[\"state\"] == \"running\"]) == 2"' "global-status --json"
+
 run ssh web -c 'echo kept > /home/den/state.txt'
 run halt web
 expect_rc 0 "den halt web"
@@ -95,6 +103,11 @@ expect_rc 0 "up after a killed supervisor"
 run ssh db -c true
 expect_rc 0 "db answers again"
 
+run reload db
+expect_rc 0 "den reload db"
+expect_err "db halted" "it halts"
+expect_err "db is up" "and comes back"
+
 run destroy
 expect_rc 0 "den destroy"
 expect_true '[ ! -e .den/machines/web ] && [ ! -e .den/machines/db ]' "nothing is left in .den"
@@ -102,5 +115,7 @@ expect_true '! pgrep -f "container run.*$P" >/dev/null' "no supervisor is left"
 expect_true '! grep -q "$P" /proc/self/mountinfo' "no mount is left"
 run status
 expect_true '[ "$(printf "%s\n" "$OUT" | grep -c "not created")" -eq 2 ]' "both not created"
+run global-status --prune
+expect_true '! grep -q "$P" "$DEN_HOME/index.json"' "global-status --prune forgets a project with no machines"
 
 t_done
