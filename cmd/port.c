@@ -38,20 +38,19 @@ int cmd_port(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 		if (arr)
 			json_array_append_new(arr, json_pack("{s:i, s:s, s:i, s:s, s:s}", "guest",
 							     22, "host_ip", "127.0.0.1", "host",
-							     dm.rec.ssh_port, "protocol", "tcp", "id",
-							     "ssh"));
-		table_add(&t, (const char *const[]){ "22", table_addf(&t, "127.0.0.1:%d",
-									dm.rec.ssh_port),
-						     "tcp", "ssh" });
+							     dm.rec.ssh_port, "protocol", "tcp",
+							     "id", "ssh"));
+		table_add(&t, (const char *const[]){
+				      "22", table_addf(&t, "127.0.0.1:%d", dm.rec.ssh_port), "tcp",
+				      "ssh" });
 	}
 	for (size_t i = 0; i < m->n_ports; i++) {
 		const struct forwarded_port *p = &m->ports[i];
 		if (arr)
-			json_array_append_new(arr, json_pack("{s:i, s:s, s:i, s:s, s:s?}", "guest",
-							     p->guest, "host_ip", p->host_ip, "host",
-							     p->host, "protocol",
-							     envfile_proto_name(p->protocol), "id",
-							     p->id));
+			json_array_append_new(
+				arr, json_pack("{s:i, s:s, s:i, s:s, s:s?}", "guest", p->guest,
+					       "host_ip", p->host_ip, "host", p->host, "protocol",
+					       envfile_proto_name(p->protocol), "id", p->id));
 		table_add(&t, (const char *const[]){ table_addf(&t, "%u", p->guest),
 						     table_addf(&t, "%s:%u", p->host_ip, p->host),
 						     envfile_proto_name(p->protocol),
@@ -71,8 +70,10 @@ int cmd_reload(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 
 	for (int i = 1; i < argc && n < 60; i++)
 		if (argv[i][0] == '-')
-			return den_err_usage(err, "unknown option '%s' for `den reload` (provisioners "
-					     "come with their issue)", argv[i]);
+			return den_err_usage(err,
+					     "unknown option '%s' for `den reload` (provisioners "
+					     "come with their issue)",
+					     argv[i]);
 	args[n++] = "halt";
 	for (int i = 1; i < argc && n < 60; i++)
 		args[n++] = argv[i];
@@ -118,17 +119,18 @@ static int project_rows(const char *root, const char *envfile, struct table *t, 
 			if (ops != NULL && ops->state(&dm, &st, &err) < 0)
 				den_err_clear(&err);
 			if (arr != NULL)
-				json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "project",
-								     root, "name", dm.cfg->name,
-								     "state", machine_state_id(st),
-								     "provider",
-								     dm.rec.provider ? dm.rec.provider
-										     : "?"));
+				json_array_append_new(
+					arr, json_pack("{s:s, s:s, s:s, s:s}", "project", root,
+						       "name", dm.cfg->name, "state",
+						       machine_state_id(st), "provider",
+						       dm.rec.provider ? dm.rec.provider : "?"));
 			else
 				table_add(t, (const char *const[]){
 						     table_addf(t, "%s", dm.cfg->name),
 						     machine_state_name(st),
-						     table_addf(t, "%s", dm.rec.provider ? dm.rec.provider : "?"),
+						     table_addf(t, "%s",
+								dm.rec.provider ? dm.rec.provider
+										: "?"),
 						     table_addf(t, "%s", root) });
 		}
 		machine_close(&dm);
@@ -156,12 +158,14 @@ int cmd_global_status(int argc, char **argv, struct den_ctx *ctx, struct den_err
 	projects = json_object_get(index, "projects");
 	table_init(&t, 4);
 	table_add(&t, (const char *const[]){ "MACHINE", "STATE", "PROVIDER", "PROJECT" });
-	json_array_foreach(projects, i, p) {
+	json_array_foreach(projects, i, p)
+	{
 		const char *root = json_string_value(json_object_get(p, "root"));
 		bool alive = false;
 		if (root == NULL)
 			continue;
-		project_rows(root, json_string_value(json_object_get(p, "envfile")), &t, arr, &alive);
+		project_rows(root, json_string_value(json_object_get(p, "envfile")), &t, arr,
+			     &alive);
 		if (alive)
 			json_array_append(keep, p);
 	}
