@@ -4,7 +4,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 
 static enum den_log_level level = DEN_LOG_INFO;
 static bool use_color;
@@ -58,4 +60,12 @@ void den_bug(const char *file, int line, const char *what)
 		"This is a bug in den; please report it with the command you ran.\n",
 		file, line, what);
 	abort();
+}
+
+void den_crash_point(const char *name)
+{
+	const char *at = getenv("DEN_CRASH_AT");
+
+	if (at != NULL && strcmp(at, name) == 0)
+		raise(SIGKILL);
 }

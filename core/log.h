@@ -34,4 +34,10 @@ void den_debug(const char *fmt, ...) DEN_PRINTF(1, 2);
 /* Something the user should know that is not a failure; shown unless -q. */
 void den_warn(const char *fmt, ...) DEN_PRINTF(1, 2);
 
+/*
+ * For robustness tests: when $DEN_CRASH_AT names this point, den kills
+ * itself with SIGKILL here, as a power cut or `kill -9` would.
+ */
+void den_crash_point(const char *name);
+
 #endif

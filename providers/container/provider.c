@@ -206,6 +206,22 @@ static int wait_supervisor(struct den_machine *m, pid_t pid, struct den_err *err
 	return den_err_set(err, 0, "machine %s: its supervisor did not come up", m->cfg->name);
 }
 
+/* Ends a supervisor still serving this machine's control socket. */
+static void stop_leftover(struct den_machine *m)
+{
+	cleanup_free char *sock = path_in(m->dir, "control.sock");
+	struct den_err ignored = { 0 };
+	json_t *reply = NULL;
+
+	if (sock == NULL || control_request(sock, "kill", &reply, &ignored) < 0)
+		return;
+	json_decref(reply);
+	for (int i = 0; i < 200 && control_request(sock, "status", &reply, &ignored) == 0; i++) {
+		json_decref(reply);
+		usleep(10000);
+	}
+}
+
 static int up(struct den_machine *m, struct den_err *err)
 {
 	cleanup_free char *rootfs = NULL;
@@ -226,6 +242,8 @@ static int up(struct den_machine *m, struct den_err *err)
 	cleanup_free char *upper = path_in(m->dir, "upper");
 	if (upper == NULL || den_mkdir_p(upper, 0755, err) < 0)
 		return -1;
+	/* A supervisor left by a den killed mid-up would share the upper layer: end it. */
+	stop_leftover(m);
 	if (keys_ensure(m->dir, err) < 0 ||
 	    ctr_install_credentials(rootfs, m->dir, m->ssh_user, m->dir, err) < 0)
 		return den_err_wrap(err, "machine %s", m->cfg->name);
@@ -243,17 +261,29 @@ static int up(struct den_machine *m, struct den_err *err)
 	port = free_port(err);
 	if (port < 0 || keys_write_known_hosts(m->dir, port, err) < 0)
 		return -1;
-	if (start_supervisor(m, port, &pid, err) < 0 || wait_supervisor(m, pid, err) < 0)
-		return -1;
+	/*
+	 * state.json says "running" before the supervisor starts: a den killed
+	 * from here on leaves a record that status reads as running (the socket
+	 * answers) or aborted (it does not), and up and destroy clean up after.
+	 */
 	free(m->rec.provider);
 	free(m->rec.ssh_user);
 	m->rec.provider = strdup("container");
 	m->rec.ssh_user = strdup(m->ssh_user);
 	m->rec.ssh_port = port;
-	m->rec.supervisor = pid;
+	m->rec.supervisor = 0;
 	m->rec.running = true;
 	if (m->rec.created == 0)
 		m->rec.created = time(NULL);
+	if (machine_save(m, err) < 0)
+		return -1;
+	den_crash_point("up:before-supervisor");
+	if (start_supervisor(m, port, &pid, err) < 0)
+		return -1;
+	den_crash_point("up:after-supervisor");
+	if (wait_supervisor(m, pid, err) < 0)
+		return -1;
+	m->rec.supervisor = pid;
 	return machine_save(m, err);
 }
 
@@ -300,8 +330,16 @@ static int halt(struct den_machine *m, bool force, struct den_err *err)
 	pid_t pid = m->rec.supervisor;
 	unsigned wait_ms = force ? 2000 : (m->cfg->graceful_halt_timeout + 1) * 1000;
 
-	if (control_request(sock, force ? "kill" : "halt", &reply, err) == 0)
+	if (control_request(sock, force ? "kill" : "halt", &reply, err) == 0) {
 		json_decref(reply);
+		/* No pid recorded (den killed mid-up): wait for the socket to go quiet. */
+		for (unsigned t = 0; pid <= 0 && t < wait_ms; t += 20) {
+			if (control_request(sock, "status", &reply, err) < 0)
+				break;
+			json_decref(reply);
+			usleep(20000);
+		}
+	}
 	den_err_clear(err);
 	for (unsigned t = 0; t < wait_ms && is_our_supervisor(pid, m->dir); t += 20)
 		usleep(20000);
@@ -320,8 +358,10 @@ static int halt(struct den_machine *m, bool force, struct den_err *err)
 
 static int destroy(struct den_machine *m, struct den_err *err)
 {
+	stop_leftover(m);
 	if (m->exists && halt(m, true, err) < 0)
 		den_err_clear(err);
+	den_crash_point("destroy:after-halt");
 	if (den_rm_rf(m->dir, err) < 0)
 		return den_err_wrap(err, "machine %s", m->cfg->name);
 	m->exists = false;

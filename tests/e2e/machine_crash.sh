@@ -1,0 +1,64 @@
+#!/bin/bash
+# den killed with SIGKILL at several points of up and destroy
+# ($DEN_CRASH_AT): the next status, up and destroy repair the state, and
+# nothing is left: no process, mount or cgroup.
+. "$(dirname "$0")/lib/assert.sh"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "skipped: the container provider needs root"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+export DEN_HOME="$T_DIR/home"
+export DEN_BUILD_CACHE=${DEN_BUILD_CACHE:-/var/cache/den-test}
+"$DEN" -q box build debian-12 --output "$T_DIR/boxes" --add >/dev/null
+P="$T_DIR/project"
+mkdir -p "$P"
+H="crash$$"
+printf 'den: 1\nmachines:\n  %s: { box: den/debian-12, provider: container, memory: 256M }\n' "$H" > "$P/Envfile"
+cd "$P"
+trap '"$DEN" -C "$P" destroy >/dev/null 2>&1; rm -rf "$T_DIR"' EXIT
+own=$(sed -n 's/^[0-9]*:memory:\(.*\)/\1/p' /proc/self/cgroup)
+
+nothing_left() {
+	expect_true '! pgrep -f "container run.*$P" >/dev/null' "$1: no supervisor is left"
+	expect_true '! grep -q "$P" /proc/self/mountinfo' "$1: no mount is left"
+	expect_true '[ -z "$(find "/sys/fs/cgroup/memory$own/den" -maxdepth 1 -name "$H-*" 2>/dev/null)" ]' "$1: no cgroup is left"
+	expect_true '[ ! -e ".den/machines/$H" ]' "$1: nothing is left in .den"
+}
+
+for point in up:before-supervisor up:after-supervisor; do
+	DEN_CRASH_AT=$point run up
+	expect_rc 137 "den killed at $point"
+	run status
+	expect_rc 0 "status after a kill at $point"
+	run up
+	expect_rc 0 "up after a kill at $point"
+	run ssh -c true
+	expect_rc 0 "the machine answers after a kill at $point"
+	# One container: its supervisor, the namespace parent and den-init share a command line.
+	expect_true '[ "$(pgrep -fc "container run.*$P")" -eq 3 ]' "one container after a kill at $point"
+	run destroy
+	expect_rc 0 "destroy after a kill at $point"
+	nothing_left "$point"
+done
+
+# Killed at the same points, then destroyed straight away.
+for point in up:before-supervisor up:after-supervisor; do
+	DEN_CRASH_AT=$point run up
+	run destroy
+	expect_rc 0 "destroy right after a kill at $point"
+	nothing_left "destroy after $point"
+done
+
+# Killed in the middle of destroy.
+run up
+DEN_CRASH_AT=destroy:after-halt run destroy
+expect_rc 137 "den killed in the middle of destroy"
+run status
+expect_rc 0 "status after a kill mid-destroy"
+run destroy
+expect_rc 0 "destroy again"
+nothing_left "mid-destroy"
+
+t_done
