@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -249,6 +250,24 @@ static int make_box(const struct recipe *r, const char *work, const char *out, s
 	return 0;
 }
 
+static int lock_cache(const char *dir, const struct recipe *r, int *fd, struct den_err *err)
+{
+	cleanup_free char *path = NULL;
+
+	if (asprintf(&path, "%s/.lock", dir) < 0)
+		return den_err_set(err, ENOMEM, "cannot build %s", r->name);
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (*fd < 0)
+		return den_err_set(err, errno, "cannot open %s", path);
+	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	den_info("waiting for another den building %s %s...", r->name, r->version);
+	while (flock(*fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return den_err_set(err, errno, "cannot lock %s", path);
+	return 0;
+}
+
 static char *make_work(const char *home, struct den_err *err)
 {
 	cleanup_free char *tmp = NULL;
@@ -273,6 +292,7 @@ int box_build(const char *home, const struct build_opts *o, char **path, struct 
 	struct recipe r;
 	cleanup_free char *file = NULL, *out = NULL, *cache_dir = NULL, *cached = NULL;
 	cleanup_free char *work = NULL;
+	cleanup_close int lock = -1;
 	struct den_err ignored;
 	int rc = -1;
 
@@ -298,7 +318,10 @@ int box_build(const char *home, const struct build_opts *o, char **path, struct 
 		den_err_set(err, ENOMEM, "cannot build %s", r.name);
 		goto out;
 	}
-	if (den_mkdir_p(o->output, 0755, err) < 0)
+	if (den_mkdir_p(o->output, 0755, err) < 0 || den_mkdir_p(cache_dir, 0755, err) < 0)
+		goto out;
+	/* One build per recipe at a time: a second den waits, then takes the cache. */
+	if (lock_cache(cache_dir, &r, &lock, err) < 0)
 		goto out;
 	if (!o->no_cache && den_exists(cached)) {
 		den_info("%s %s: the recipe is unchanged (hash %.12s); using the cached build",
