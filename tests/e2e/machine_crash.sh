@@ -4,14 +4,9 @@
 # nothing is left: no process, mount or cgroup.
 . "$(dirname "$0")/lib/assert.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "skipped: the container provider needs root"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
-export DEN_HOME="$T_DIR/home"
-export DEN_BUILD_CACHE=${DEN_BUILD_CACHE:-/var/cache/den-test}
-"$DEN" -q box build debian-12 --output "$T_DIR/boxes" --add >/dev/null
+. "$(dirname "$0")/lib/machines.sh"
+require_root "the container provider"
+add_debian_box
 P="$T_DIR/project"
 mkdir -p "$P"
 H="crash$$"

@@ -4,14 +4,9 @@
 # port, limits, halt, up again, a killed supervisor, destroy.
 . "$(dirname "$0")/lib/assert.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "skipped: the container provider needs root"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
-export DEN_HOME="$T_DIR/home"
-export DEN_BUILD_CACHE=${DEN_BUILD_CACHE:-/var/cache/den-test}
-"$DEN" -q box build debian-12 --output "$T_DIR/boxes" --add >/dev/null
+. "$(dirname "$0")/lib/machines.sh"
+require_root "the container provider"
+add_debian_box
 
 P="$T_DIR/project"
 mkdir -p "$P/src"
@@ -102,6 +97,23 @@ run up db
 expect_rc 0 "up after a killed supervisor"
 run ssh db -c true
 expect_rc 0 "db answers again"
+
+# A second den on the project waits for the first, and says so.
+"$DEN" up db >/dev/null 2>&1 &
+first=$!
+sleep 0.05
+run halt db
+wait $first || true
+expect_rc 0 "a den that had to wait"
+flock .den/env.lock sleep 1 &
+holder=$!
+sleep 0.2
+run status db
+expect_rc 0 "status needs no lock"
+run up db
+expect_err "waiting for" "a mutating den waits on the lock, with a message"
+expect_rc 0 "and goes on once it is free"
+wait $holder || true
 
 run reload db
 expect_rc 0 "den reload db"

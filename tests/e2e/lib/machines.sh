@@ -1,0 +1,17 @@
+# For e2e tests that start machines: root or skip, and the debian-12
+# container box built (cached in $DEN_BUILD_CACHE, outside the clone) and
+# added to a store of the test's own ($DEN_HOME).
+
+require_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "skipped: $1 needs root"
+		echo "0 passed, 0 failed, 1 skipped"
+		exit 0
+	fi
+}
+
+add_debian_box() {
+	export DEN_HOME="$T_DIR/home"
+	export DEN_BUILD_CACHE=${DEN_BUILD_CACHE:-/var/cache/den-test}
+	"$DEN" -q box build debian-12 --output "$T_DIR/boxes" --add >/dev/null
+}
