@@ -44,7 +44,27 @@ int cmd_port(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 				      "22", table_addf(&t, "127.0.0.1:%d", dm.rec.ssh_port), "tcp",
 				      "ssh" });
 	}
-	for (size_t i = 0; i < m->n_ports; i++) {
+	/* As started (auto_correct may have moved some), else as the Envfile says. */
+	json_t *started =
+		dm.exists && dm.rec.ports_json ? json_loads(dm.rec.ports_json, 0, NULL) : NULL;
+	json_t *sp;
+	size_t k;
+	json_array_foreach(started, k, sp)
+	{
+		const char *id = json_string_value(json_object_get(sp, "id"));
+		const char *ip = json_string_value(json_object_get(sp, "host_ip"));
+		const char *proto = json_string_value(json_object_get(sp, "protocol"));
+		if (arr)
+			json_array_append(arr, sp);
+		table_add(&t, (const char *const[]){
+				      table_addf(&t, "%lld",
+						 json_integer_value(json_object_get(sp, "guest"))),
+				      table_addf(&t, "%s:%lld", ip ? ip : "?",
+						 json_integer_value(json_object_get(sp, "host"))),
+				      table_addf(&t, "%s", proto ? proto : "tcp"),
+				      table_addf(&t, "%s", id ? id : "") });
+	}
+	for (size_t i = 0; started == NULL && i < m->n_ports; i++) {
 		const struct forwarded_port *p = &m->ports[i];
 		if (arr)
 			json_array_append_new(
@@ -56,6 +76,7 @@ int cmd_port(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 						     envfile_proto_name(p->protocol),
 						     p->id ? p->id : "" });
 	}
+	json_decref(started);
 	machine_close(&dm);
 	if (arr == NULL)
 		table_print(&t, stdout, ctx->color);

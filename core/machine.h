@@ -34,6 +34,7 @@ struct machine_record {
 	long long created; /* unix time of first up */
 	char *ssh_user;	   /* login user inside */
 	bool running;	   /* up, and not halted since: a dead supervisor then means "aborted" */
+	char *ports_json;  /* the forwarded ports as started (auto_correct may move them), JSON */
 };
 
 struct den_machine {

@@ -89,8 +89,56 @@ static void add(struct argv_builder *a, const char *fmt, ...)
 	a->v[a->n++] = s;
 }
 
+/* Can den listen on ip:port (tcp or udp) right now? */
+static bool port_free(const char *ip, int port, bool udp)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	cleanup_close int fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || inet_pton(AF_INET, ip, &a.sin_addr) != 1)
+		return true; /* not IPv4: let the supervisor say what is wrong */
+	return bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+}
+
+/*
+ * The Envfile's forwarded ports as they will be: a taken host port with
+ * auto_correct: true moves to a free one (as Vagrant does). Recorded in
+ * state.json for `den port`.
+ */
+static int plan_ports(struct den_machine *m, int *hosts, struct den_err *err)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < m->cfg->n_ports; i++) {
+		const struct forwarded_port *p = &m->cfg->ports[i];
+		bool udp = p->protocol == FWD_UDP;
+
+		hosts[i] = p->host;
+		if (p->auto_correct && !port_free(p->host_ip, p->host, udp)) {
+			int moved = free_port(err);
+			if (moved < 0) {
+				json_decref(arr);
+				return -1;
+			}
+			den_info(
+				"%s: host port %u is taken; forwarding %d to guest port %u instead",
+				m->cfg->name, p->host, moved, p->guest);
+			hosts[i] = moved;
+		}
+		json_array_append_new(arr,
+				      json_pack("{s:i, s:s, s:i, s:s, s:s?}", "guest", p->guest,
+						"host_ip", p->host_ip, "host", hosts[i], "protocol",
+						udp ? "udp" : "tcp", "id", p->id));
+	}
+	free(m->rec.ports_json);
+	m->rec.ports_json = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return 0;
+}
+
 /* The supervisor's command line: `den container run ...` for this machine. */
-static void build_argv(const struct den_machine *m, int port, struct argv_builder *a)
+static void build_argv(const struct den_machine *m, int port, const int *hosts,
+		       struct argv_builder *a)
 {
 	const struct machine *c = m->cfg;
 	char ip[INET6_ADDRSTRLEN];
@@ -110,8 +158,8 @@ static void build_argv(const struct den_machine *m, int port, struct argv_builde
 		add(a, "--forward=tcp:127.0.0.1:%d:22", port);
 		for (size_t i = 0; i < c->n_ports; i++) {
 			snprintf(ip, sizeof(ip), "%s", c->ports[i].host_ip);
-			add(a, "--forward=%s:%s:%u:%u",
-			    c->ports[i].protocol == FWD_UDP ? "udp" : "tcp", ip, c->ports[i].host,
+			add(a, "--forward=%s:%s:%d:%u",
+			    c->ports[i].protocol == FWD_UDP ? "udp" : "tcp", ip, hosts[i],
 			    c->ports[i].guest);
 		}
 	}
@@ -150,13 +198,14 @@ static void console_tail(const char *dir, char *buf, size_t n)
 	snprintf(buf, n, "%s", p);
 }
 
-static int start_supervisor(struct den_machine *m, int port, pid_t *out, struct den_err *err)
+static int start_supervisor(struct den_machine *m, int port, const int *hosts, pid_t *out,
+			    struct den_err *err)
 {
 	struct argv_builder a = { 0 };
 	cleanup_free char *log = path_in(m->dir, "console.log");
 	pid_t pid;
 
-	build_argv(m, port, &a);
+	build_argv(m, port, hosts, &a);
 	if (a.oom || log == NULL) {
 		for (size_t i = 0; i < a.n; i++)
 			free(a.v[i]);
@@ -261,6 +310,11 @@ static int up(struct den_machine *m, struct den_err *err)
 	port = free_port(err);
 	if (port < 0 || keys_write_known_hosts(m->dir, port, err) < 0)
 		return -1;
+	cleanup_free int *fwd_hosts = calloc(m->cfg->n_ports + 1, sizeof(*fwd_hosts));
+	if (fwd_hosts == NULL)
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	if (plan_ports(m, fwd_hosts, err) < 0)
+		return -1;
 	/*
 	 * state.json says "running" before the supervisor starts: a den killed
 	 * from here on leaves a record that status reads as running (the socket
@@ -278,7 +332,7 @@ static int up(struct den_machine *m, struct den_err *err)
 	if (machine_save(m, err) < 0)
 		return -1;
 	den_crash_point("up:before-supervisor");
-	if (start_supervisor(m, port, &pid, err) < 0)
+	if (start_supervisor(m, port, fwd_hosts, &pid, err) < 0)
 		return -1;
 	den_crash_point("up:after-supervisor");
 	if (wait_supervisor(m, pid, err) < 0)

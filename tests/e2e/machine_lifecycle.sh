@@ -12,6 +12,11 @@ P="$T_DIR/project"
 mkdir -p "$P/src"
 echo "from the host" > "$P/src/hello.txt"
 FPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# A host port that is taken, for auto_correct: a listener of the test's own.
+python3 -c 'import socket, time; s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(120)' > "$T_DIR/taken" &
+TAKER=$!
+for _ in $(seq 50); do [ -s "$T_DIR/taken" ] && break; sleep 0.1; done
+TAKEN=$(cat "$T_DIR/taken")
 cat > "$P/Envfile" <<EOF2
 den: 1
 defaults:
@@ -28,10 +33,13 @@ machines:
       - { guest: 8000, host: $FPORT }
   db:
     memory: 256M
+    forwarded_ports:
+      - { guest: 9000, host: $TAKEN, auto_correct: true }
 EOF2
 cd "$P"
 cleanup() {
 	"$DEN" -C "$P" destroy >/dev/null 2>&1
+	kill $TAKER 2>/dev/null
 	rm -rf "$T_DIR"
 }
 trap cleanup EXIT
@@ -71,6 +79,8 @@ expect_true '[ "$OUT" = db ]' "ssh -F with den ssh-config works"
 run port web
 expect_true 'printf "%s\n" "$OUT" | grep -qE "^22 +127\.0\.0\.1:[0-9]+ +tcp +ssh"' "den port shows SSH's port"
 expect_true 'printf "%s\n" "$OUT" | grep -qE "^8000 +127\.0\.0\.1:$FPORT +tcp"' "and the Envfile's"
+run port db
+expect_true 'printf "%s\n" "$OUT" | grep -E "^9000 " | grep -qv ":$TAKEN "' "auto_correct moved db's taken port"
 run global-status
 expect_true 'printf "%s\n" "$OUT" | grep -qE "^web +running +container +$P"' "global-status finds the project's machines"
 run global-status --json
