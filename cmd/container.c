@@ -9,6 +9,7 @@
  * Exit status: CMD's, 125 when the container could not start.
  */
 #include "cmd/cmd.h"
+#include "core/fsutil.h"
 #include "core/size.h"
 #include "providers/container/container.h"
 
@@ -39,6 +40,28 @@ static int parse_bind(char *arg, struct ctr_bind *b, struct den_err *err)
 	return 0;
 }
 
+/* GUEST:MODE:OWNER:HOSTFILE (OWNER may be empty: root) -> a file to put in. */
+static int parse_file(char *arg, struct ctr_file *f, struct den_err *err)
+{
+	char *mode = strchr(arg, ':'), *owner = mode ? strchr(mode + 1, ':') : NULL;
+	char *src = owner ? strchr(owner + 1, ':') : NULL;
+	char *text = NULL;
+	unsigned long m;
+
+	if (src == NULL || (arg[0] != '/' && strncmp(arg, "~/", 2) != 0))
+		return den_err_usage(err, "--file %s: expected GUEST:MODE:OWNER:HOSTFILE", arg);
+	*mode++ = '\0';
+	*owner++ = '\0';
+	*src++ = '\0';
+	m = strtoul(mode, NULL, 8);
+	if (m > 07777 || (arg[0] == '~' && owner[0] == '\0'))
+		return den_err_usage(err, "--file %s: bad mode, or ~ without an owner", arg);
+	if (den_read_file(src, 1 << 20, &text, NULL, err) < 0)
+		return -1;
+	*f = (struct ctr_file){ arg, text, (mode_t)m, owner[0] ? owner : NULL };
+	return 0;
+}
+
 static int container_run(int argc, char **argv, struct den_err *err)
 {
 	static const struct option opts[] = {
@@ -52,6 +75,7 @@ static int container_run(int argc, char **argv, struct den_err *err)
 		{ "no-new-privs", no_argument, NULL, 'P' },
 		{ "forward", required_argument, NULL, 'f' },
 		{ "control", required_argument, NULL, 'C' },
+		{ "file", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct usernet_fwd fwds[64];
@@ -98,6 +122,13 @@ static int container_run(int argc, char **argv, struct den_err *err)
 			if (usernet_parse_fwd(optarg, &fwds[s.n_fwds], err) < 0)
 				return -1;
 			s.n_fwds++;
+			break;
+		case 'F':
+			if (s.n_files + 3 >= CTR_MAX_FILES)
+				return den_err_usage(err, "at most %d --file", CTR_MAX_FILES - 3);
+			if (parse_file(optarg, &s.files[s.n_files], err) < 0)
+				return -1;
+			s.n_files++;
 			break;
 		case 'C':
 			s.control = optarg;

@@ -255,7 +255,8 @@ int usernet_parse_fwd(const char *s, struct usernet_fwd *f, struct den_err *err)
 		f->udp = true;
 		p += 4;
 	}
-	if (sscanf(p, "%63[0-9.]:%u:%u", ip, &hp, &gp) != 3 && sscanf(p, "%u:%u", &hp, &gp) != 2)
+	if (sscanf(p, "%63[0-9.]:%u:%u", ip, &hp, &gp) != 3 &&
+	    (snprintf(ip, sizeof(ip), "127.0.0.1"), sscanf(p, "%u:%u", &hp, &gp) != 2))
 		return den_err_usage(
 			err, "forward '%s': expected [tcp:|udp:][IP:]HOSTPORT:GUESTPORT", s);
 	if (hp < 1 || hp > 65535 || gp < 1 || gp > 65535 ||

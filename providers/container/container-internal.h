@@ -18,12 +18,10 @@ int ctr_net_make_tap(int *tap, struct den_err *err);
 int ctr_send_fd(int sock, int fd, struct den_err *err);
 int ctr_recv_fd(int sock, int *fd, struct den_err *err);
 
-/*
- * den's keys (core/keys.h, in keys) into the upper layer: the guest's host
- * key, and user's authorized_keys (creds.c).
- */
-int ctr_install_credentials(const char *rootfs, const char *state, const char *user,
-			    const char *keys, struct den_err *err);
+/* Before pivot_root: O_PATH descriptors of the binds' host folders (inside.c). */
+int ctr_open_binds(const struct ctr_spec *spec, int *fds, struct den_err *err);
+/* After pivot_root: the binds and the files, resolved inside the new root (inside.c). */
+int ctr_fill_inside(const struct ctr_spec *spec, const int *bind_fds, struct den_err *err);
 
 /* den-init, PID 1 of the container: runs argv, reaps, forwards SIGTERM (init.c). */
 int ctr_init(char *const *argv);

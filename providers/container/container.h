@@ -11,11 +11,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/err.h"
 #include "core/usernet.h"
 
 #define CTR_MAX_BINDS 64
+#define CTR_MAX_FILES 16
+
+/* A file den writes into the container before it starts (from inside: see inside.c). */
+struct ctr_file {
+	const char *guest; /* absolute, or "~/..." in the owner's home */
+	const char *text;  /* its content */
+	mode_t mode;
+	const char *owner; /* user inside that owns it, or NULL for root */
+};
 
 struct ctr_bind {
 	const char *host;  /* absolute host path */
@@ -38,6 +48,8 @@ struct ctr_spec {
 	const struct usernet_fwd *fwds; /* ports forwarded from the host (own network only) */
 	size_t n_fwds;
 	const char *control; /* control socket to serve (status, halt, kill), or NULL */
+	struct ctr_file files[CTR_MAX_FILES];
+	size_t n_files;
 };
 
 /*

@@ -2,8 +2,9 @@
 /*
  * What a container may not do, applied by PID 1 before den-init starts
  * anything (docs/container.md lists it all):
- * - capabilities: Docker's default set, every other one dropped from the
- *   bounding set, so not even root inside can regain them;
+ * - capabilities: Docker's default set less CAP_MKNOD (den has no device
+ *   cgroup), every other one dropped from the bounding set, so not even
+ *   root inside can regain them;
  * - a seccomp filter refusing (EPERM) module loading, kexec, reboot,
  *   mount and namespace calls, keyrings, clock and swap changes, bpf,
  *   perf, open_by_handle_at and similar;
@@ -18,26 +19,65 @@
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 static const int keep_caps[] = {
-	CAP_CHOWN,	CAP_DAC_OVERRIDE, CAP_FOWNER,	   CAP_FSETID,		 CAP_KILL,
-	CAP_SETGID,	CAP_SETUID,	  CAP_SETPCAP,	   CAP_NET_BIND_SERVICE, CAP_NET_RAW,
-	CAP_SYS_CHROOT, CAP_MKNOD,	  CAP_AUDIT_WRITE, CAP_SETFCAP,
+	CAP_CHOWN,	CAP_DAC_OVERRIDE, CAP_FOWNER,  CAP_FSETID,	     CAP_KILL,
+	CAP_SETGID,	CAP_SETUID,	  CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_NET_RAW,
+	CAP_SYS_CHROOT, CAP_AUDIT_WRITE,  CAP_SETFCAP,
 };
 
 static const char *const denied[] = {
-	"init_module",	  "finit_module",  "delete_module",   "kexec_load",    "kexec_file_load",
-	"reboot",	  "keyctl",	   "add_key",	      "request_key",   "mount",
-	"umount2",	  "pivot_root",	   "move_mount",      "open_tree",     "fsopen",
-	"fsconfig",	  "fsmount",	   "fspick",	      "mount_setattr", "setns",
-	"unshare",	  "swapon",	   "swapoff",	      "syslog",	       "acct",
-	"settimeofday",	  "clock_settime", "clock_adjtime",   "adjtimex",      "iopl",
-	"ioperm",	  "bpf",	   "perf_event_open", "userfaultfd",   "open_by_handle_at",
-	"lookup_dcookie", "nfsservctl",	   "uselib",	      "quotactl",      "vm86",
-	"vm86old",	  "create_module", "get_kernel_syms", "query_module",
+	"init_module",
+	"finit_module",
+	"delete_module",
+	"kexec_load",
+	"kexec_file_load",
+	"reboot",
+	"keyctl",
+	"add_key",
+	"request_key",
+	"mount",
+	"umount2",
+	"pivot_root",
+	"move_mount",
+	"open_tree",
+	"fsopen",
+	"fsconfig",
+	"fsmount",
+	"fspick",
+	"mount_setattr",
+	"setns",
+	"unshare",
+	"swapon",
+	"swapoff",
+	"syslog",
+	"acct",
+	"settimeofday",
+	"clock_settime",
+	"clock_adjtime",
+	"adjtimex",
+	"iopl",
+	"ioperm",
+	"bpf",
+	"perf_event_open",
+	"userfaultfd",
+	"open_by_handle_at",
+	"lookup_dcookie",
+	"nfsservctl",
+	"uselib",
+	"quotactl",
+	"vm86",
+	"vm86old",
+	"create_module",
+	"get_kernel_syms",
+	"query_module",
+	"io_uring_setup",
+	"io_uring_enter",
+	"io_uring_register",
 };
 
 static bool kept(int cap)
@@ -97,6 +137,19 @@ static int load_seccomp(bool nnp, struct den_err *err)
 		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0)) < 0) {
 			seccomp_release(ctx);
 			return den_err_set(err, -rc, "cannot filter %s", denied[i]);
+		}
+	}
+	/* No device nodes: without a device cgroup, one would open the host's disks. */
+	for (int t = 0; t < 2; t++) {
+		unsigned type = t == 0 ? S_IFCHR : S_IFBLK;
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(mknod), 1,
+				      SCMP_A1(SCMP_CMP_MASKED_EQ, S_IFMT, type));
+		if (rc == 0)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(mknodat), 1,
+					      SCMP_A2(SCMP_CMP_MASKED_EQ, S_IFMT, type));
+		if (rc < 0) {
+			seccomp_release(ctx);
+			return den_err_set(err, -rc, "cannot filter mknod");
 		}
 	}
 	/* New user namespaces are the usual way around everything above. */

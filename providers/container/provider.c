@@ -172,6 +172,10 @@ static void build_argv(const struct den_machine *m, int port, const int *hosts,
 			ro |= strcmp(f->mount_options[j], "ro") == 0;
 		add(a, "--bind=%s:%s%s", f->host_path, f->guest, ro ? ":ro" : "");
 	}
+	/* den's credentials go in from inside the container (see inside.c). */
+	add(a, "--file=/etc/ssh/ssh_host_ed25519_key:0600::%s/" KEYS_HOST, m->dir);
+	add(a, "--file=/etc/ssh/ssh_host_ed25519_key.pub:0644::%s/" KEYS_HOST ".pub", m->dir);
+	add(a, "--file=~/.ssh/authorized_keys:0600:%s:%s/" KEYS_CLIENT ".pub", m->ssh_user, m->dir);
 	add(a, "--");
 	add(a, "/bin/sh");
 	add(a, "-c");
@@ -293,20 +297,10 @@ static int up(struct den_machine *m, struct den_err *err)
 		return -1;
 	/* A supervisor left by a den killed mid-up would share the upper layer: end it. */
 	stop_leftover(m);
-	if (keys_ensure(m->dir, err) < 0 ||
-	    ctr_install_credentials(rootfs, m->dir, m->ssh_user, m->dir, err) < 0)
-		return den_err_wrap(err, "machine %s", m->cfg->name);
-	/* The machine's name resolves inside (sudo asks), and /etc/hostname says it. */
-	char hosts[512], hostname[300];
-	cleanup_free char *hosts_path = path_in(upper, "etc/hosts");
-	cleanup_free char *name_path = path_in(upper, "etc/hostname");
-	snprintf(hosts, sizeof(hosts), "127.0.0.1 localhost\n127.0.1.1 %s\n::1 localhost\n",
-		 m->cfg->hostname);
-	snprintf(hostname, sizeof(hostname), "%s\n", m->cfg->hostname);
-	if (hosts_path == NULL || name_path == NULL ||
-	    den_write_file_atomic(hosts_path, hosts, 0644, err) < 0 ||
-	    den_write_file_atomic(name_path, hostname, 0644, err) < 0)
-		return -1;
+	/* Only root may look in: the upper layer holds the container's setuid files. */
+	if (keys_ensure(m->dir, err) < 0 || chmod(m->dir, 0700) < 0)
+		return den_err_is_set(err) ? den_err_wrap(err, "machine %s", m->cfg->name)
+					   : den_err_set(err, errno, "cannot protect %s", m->dir);
 	port = free_port(err);
 	if (port < 0 || keys_write_known_hosts(m->dir, port, err) < 0)
 		return -1;

@@ -87,32 +87,6 @@ static int make_dev(const char *dev, struct den_err *err)
 	return 0;
 }
 
-static int bind_folder(const char *root, const struct ctr_bind *b, struct den_err *err)
-{
-	cleanup_free char *dst = in(root, b->guest);
-	struct stat st;
-
-	if (dst == NULL)
-		return den_err_set(err, ENOMEM, "cannot bind %s", b->host);
-	if (stat(b->host, &st) < 0)
-		return den_err_set(err, errno, "cannot bind %s", b->host);
-	if (S_ISDIR(st.st_mode)) {
-		if (den_mkdir_p(dst, 0755, err) < 0)
-			return -1;
-	} else {
-		int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-		if (fd < 0)
-			return den_err_set(err, errno, "cannot bind %s to %s", b->host, b->guest);
-		close(fd);
-	}
-	if (mnt(b->host, dst, NULL, MS_BIND | MS_REC, NULL, err) < 0)
-		return -1;
-	if (b->readonly &&
-	    mnt(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL, err) < 0)
-		return -1;
-	return 0;
-}
-
 static int overlay(const struct ctr_spec *s, const char *merged, struct den_err *err)
 {
 	cleanup_free char *upper = in(s->state, "upper"), *work = in(s->state, "work");
@@ -128,7 +102,8 @@ static int overlay(const struct ctr_spec *s, const char *merged, struct den_err 
 				   s->rootfs, s->state);
 	if (asprintf(&opts, "lowerdir=%s,upperdir=%s,workdir=%s", s->rootfs, upper, work) < 0)
 		return den_err_set(err, ENOMEM, "cannot mount the root");
-	return mnt("overlay", merged, "overlay", 0, opts, err);
+	/* nodev: a device node made inside (or shipped in the box) opens nothing. */
+	return mnt("overlay", merged, "overlay", MS_NODEV, opts, err);
 }
 
 /*
@@ -190,10 +165,13 @@ static void mount_cgroups(const char *merged)
  */
 static int mask_kernel_files(const char *merged, struct den_err *err)
 {
-	static const char *const masked[] = { "proc/kcore",	    "proc/keys",
-					      "proc/timer_list",    "proc/sched_debug",
-					      "proc/latency_stats", "proc/acpi",
-					      "proc/scsi",	    "sys/firmware" };
+	static const char *const masked[] = {
+		"proc/kcore",	      "proc/keys",
+		"proc/timer_list",    "proc/sched_debug",
+		"proc/latency_stats", "proc/acpi",
+		"proc/scsi",	      "sys/firmware",
+		"proc/asound",	      "sys/devices/virtual/powercap"
+	};
 	static const char *const readonly[] = { "proc/sys", "proc/sysrq-trigger", "proc/irq",
 						"proc/bus", "proc/fs" };
 	char path[4400], null[4400];
@@ -229,9 +207,9 @@ int ctr_setup_root(const struct ctr_spec *s, struct den_err *err)
 	/* Nothing mounted here may reach the host's mount table. */
 	if (mnt(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL, err) < 0 || overlay(s, merged, err) < 0)
 		return -1;
-	for (size_t i = 0; i < s->n_binds; i++)
-		if (bind_folder(merged, &s->binds[i], err) < 0)
-			return -1;
+	int bind_fds[CTR_MAX_BINDS];
+	if (ctr_open_binds(s, bind_fds, err) < 0)
+		return -1;
 	proc = in(merged, "proc");
 	sys = in(merged, "sys");
 	dev = in(merged, "dev");
@@ -254,5 +232,5 @@ int ctr_setup_root(const struct ctr_spec *s, struct den_err *err)
 	if (chdir(merged) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
 	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
 		return den_err_set(err, errno, "cannot switch to the container's root");
-	return 0;
+	return ctr_fill_inside(s, bind_fds, err);
 }

@@ -48,16 +48,26 @@ static __attribute__((noreturn)) void fail(int errfd, const struct den_err *err)
 }
 
 /* PID 1 of the container. */
-static __attribute__((noreturn)) void pid1(const struct ctr_spec *s, int errfd)
+static __attribute__((noreturn)) void pid1(const struct ctr_spec *s, int errfd, int alive)
 {
 	struct den_err err = { 0 };
+	struct pollfd p = { alive, POLLIN, 0 };
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Middle may have died before PDEATHSIG was set: then its pipe is closed. */
+	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLIN)))
+		_exit(125);
+	close(alive);
 	if (ctr_setup_root(s, &err) < 0 || ctr_harden(s, &err) < 0)
 		fail(errfd, &err);
 	close(errfd); /* the root is up: no more errors to report this way */
-	/* Nothing of den's (listening sockets, pipes) may reach the container. */
-	syscall(SYS_close_range, 3, ~0U, 0);
+	/* Nothing of den's (listening sockets, pipes, environment) may reach the container. */
+	if (syscall(SYS_close_range, 3, ~0U, 0) < 0)
+		for (int fd = 3; fd < 65536; fd++)
+			close(fd);
+	clearenv();
+	/* Not ptrace-able or readable through /proc/1 by the container's root. */
+	prctl(PR_SET_DUMPABLE, 0);
 	_exit(ctr_init(s->argv));
 }
 
@@ -99,13 +109,21 @@ static __attribute__((noreturn)) void middle(const struct ctr_spec *s, struct ch
 		close(tap);
 	}
 	close(ch->sock[1]);
+	int alive[2];
+	if (pipe2(alive, O_CLOEXEC) < 0) {
+		den_err_set(&err, errno, "cannot start the container");
+		fail(errfd, &err);
+	}
 	pid = fork();
 	if (pid < 0) {
 		den_err_set(&err, errno, "cannot start the container");
 		fail(errfd, &err);
 	}
-	if (pid == 0)
-		pid1(s, errfd);
+	if (pid == 0) {
+		close(alive[1]);
+		pid1(s, errfd, alive[0]);
+	}
+	close(alive[0]); /* alive[1] stays open for as long as middle lives */
 	close(errfd);
 	/* A halt reaches den-init: middle passes SIGTERM on to PID 1. */
 	pid1_pid = pid;
@@ -125,15 +143,6 @@ static int prepare_state(const struct ctr_spec *s, struct den_err *err)
 		if (asprintf(&p, "%s/%s", s->state, dirs[i]) < 0)
 			return den_err_set(err, ENOMEM, "cannot prepare %s", s->state);
 		if (den_mkdir_p(p, 0755, err) < 0)
-			return -1;
-	}
-	if (!s->host_network) {
-		/* The user-mode network's DNS; written into the upper layer, over the box's. */
-		cleanup_free char *p = NULL;
-		if (asprintf(&p, "%s/upper/etc/resolv.conf", s->state) < 0)
-			return den_err_set(err, ENOMEM, "cannot prepare %s", s->state);
-		unlink(p);
-		if (den_write_file_atomic(p, "nameserver " USERNET_DNS "\n", 0644, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -218,8 +227,29 @@ static void close_all(struct channels *ch)
 			close(fds[i]), fds[i] = -1;
 }
 
-int ctr_run(const struct ctr_spec *s, int *status, struct den_err *err)
+/* /etc/hostname, /etc/hosts and (with den's network) /etc/resolv.conf, for every container. */
+static int add_system_files(struct ctr_spec *s, struct den_err *err)
 {
+	static char hosts[512], hostname[300];
+
+	if (s->n_files + 3 > CTR_MAX_FILES)
+		return den_err_usage(err, "at most %d files", CTR_MAX_FILES - 3);
+	snprintf(hostname, sizeof(hostname), "%s\n", s->hostname);
+	snprintf(hosts, sizeof(hosts), "127.0.0.1 localhost\n127.0.1.1 %s\n::1 localhost\n",
+		 s->hostname);
+	s->files[s->n_files++] = (struct ctr_file){ "/etc/hostname", hostname, 0644, NULL };
+	s->files[s->n_files++] = (struct ctr_file){ "/etc/hosts", hosts, 0644, NULL };
+	if (!s->host_network)
+		s->files[s->n_files++] =
+			(struct ctr_file){ "/etc/resolv.conf", "nameserver " USERNET_DNS "\n", 0644,
+					   NULL };
+	return 0;
+}
+
+int ctr_run(const struct ctr_spec *spec_in, int *status, struct den_err *err)
+{
+	struct ctr_spec spec = *spec_in;
+	const struct ctr_spec *s = &spec;
 	struct channels ch = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
 	char msg[DEN_ERR_MSG_MAX], name[128];
 	struct ctr_cgroup cg = { 0 };
@@ -228,7 +258,7 @@ int ctr_run(const struct ctr_spec *s, int *status, struct den_err *err)
 	ssize_t n;
 	pid_t pid;
 
-	if (prepare_state(s, err) < 0)
+	if (prepare_state(s, err) < 0 || add_system_files(&spec, err) < 0)
 		return -1;
 	/* Forwarded ports first: a port in use is an error before anything starts. */
 	if (!s->host_network && usernet_new(s->fwds, s->n_fwds, to_tap, &tap, &net, err) < 0)
@@ -272,6 +302,8 @@ int ctr_run(const struct ctr_spec *s, int *status, struct den_err *err)
 			tap = -1; /* the setup error, if any, comes through the pipe */
 	}
 	n = read(ch.err[0], msg, sizeof(msg) - 1);
+	if (n <= 0 && tap < 0 && !s->host_network)
+		kill(pid, SIGKILL); /* no network device and no word why: do not hang */
 	if (n <= 0 && (tap >= 0 || s->host_network))
 		supervise(net, tap, pid, ctl);
 	while (waitpid(pid, &st, 0) < 0)

@@ -78,8 +78,17 @@ expect_true '[ "$RC" -ne 0 ]' "writing /proc/sys fails"
 crun 'insmod /bin/busybox'
 expect_true '[ "$RC" -ne 0 ]' "loading a kernel module fails"
 expect_err "not permitted" "with EPERM"
+ln -sf busybox "$ROOT/bin/mknod"
+crun 'mknod /disk b 254 0'
+expect_true '[ "$RC" -ne 0 ]' "making a block device fails"
+crun 'mknod /tty c 4 1'
+expect_true '[ "$RC" -ne 0 ]' "making a character device fails"
+crun 'mknod /fifo p && echo fifo-ok'
+expect_out "fifo-ok" "a FIFO is still fine"
+crun 'cat /proc/1/environ | tr "\0" "\n" | grep -c DEN_'
+expect_true '[ "$OUT" = 0 ] || [ -z "$OUT" ]' "den-init shows none of den's environment"
 crun 'grep CapBnd /proc/self/status'
-expect_out "00000000a80425fb" "the bounding set is the documented default"
+expect_out "00000000a00425fb" "the bounding set is the documented default (no CAP_MKNOD)"
 
 # The network: tap0 in an own namespace, den's user-mode network outside.
 for c in httpd wget ifconfig route; do ln -sf busybox "$ROOT/bin/$c"; done
