@@ -187,6 +187,12 @@ static int add_from_catalog(const char *home, const struct box_add_opts *o, cons
 		den_err_set(err, ENOMEM, "box %s", c.name);
 		goto fail;
 	}
+	/* Only a catalog on this machine may point at files on it. */
+	if (strncmp(url, "file://", 7) == 0 && strncmp(catalog_url, "file://", 7) != 0) {
+		den_err_set(err, 0, "refused: catalog %s points at a local file (%s)", catalog_url,
+			    url);
+		goto fail;
+	}
 	if (store_lock(home, c.name, &lock, err) < 0)
 		goto fail;
 	if (!o->force && in_store(home, &id, out)) {

@@ -79,11 +79,12 @@ static int debootstrap(const struct recipe *r, const char *root, const char *log
 	size_t o = strlen(include);
 
 	snprintf(variant, sizeof(variant), "--variant=%s", r->variant);
-	for (size_t i = 0; i < r->n_packages; i++)
+	for (size_t i = 0; i < r->n_packages; i++) {
 		o += (size_t)snprintf(include + o, sizeof(include) - o, "%s%s", i ? "," : "",
 				      r->packages[i]);
-	if (o >= sizeof(include))
-		return den_err_set(err, 0, "recipe %s: too many packages", r->id);
+		if (o >= sizeof(include))
+			return den_err_set(err, 0, "recipe %s: too many packages", r->id);
+	}
 	char *argv[] = { "debootstrap",
 			 variant,
 			 r->n_packages ? include : "--include=",

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 #include "boxes/catalog.h"
+#include "boxes/store.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+
+#define CATALOG_MAX_VERSIONS 10000
+#define CATALOG_MAX_PROVIDERS 64
 
 const char *box_host_arch(void)
 {
@@ -43,6 +47,12 @@ static int parse_provider(json_t *j, const char *where, const char *version,
 	p->checksum_type = str(j, "checksum_type");
 	p->checksum = str(j, "checksum");
 	p->arch = str(j, "architecture") ? str(j, "architecture") : "unknown";
+	/* Both become folder names in the store: a hostile catalog must not steer them. */
+	if (!box_part_valid(p->name) || !box_part_valid(p->arch))
+		return den_err_set(err, 0,
+				   "catalog %s: version %s has a provider or architecture that is "
+				   "not a plain name",
+				   where, version);
 	p->default_arch = json_is_true(json_object_get(j, "default_architecture"));
 	if (p->url == NULL)
 		return den_err_set(err, 0, "catalog %s: provider %s of version %s has no url",
@@ -85,6 +95,11 @@ int catalog_parse(const char *text, size_t len, const char *where, struct catalo
 		catalog_free(out);
 		return den_err_set(err, 0, "catalog %s has no \"versions\" list", where);
 	}
+	if (json_array_size(versions) > CATALOG_MAX_VERSIONS) {
+		catalog_free(out);
+		return den_err_set(err, 0, "catalog %s has more than %d versions", where,
+				   CATALOG_MAX_VERSIONS);
+	}
 	out->versions = calloc(json_array_size(versions) + 1, sizeof(*out->versions));
 	if (out->versions == NULL) {
 		catalog_free(out);
@@ -107,6 +122,12 @@ int catalog_parse(const char *text, size_t len, const char *where, struct catalo
 			den_err_set(err, 0, "catalog %s: version %s has no providers list", where,
 				    v->version);
 			catalog_free(out); /* after the message: v->version lives in the JSON */
+			return -1;
+		}
+		if (json_array_size(provs) > CATALOG_MAX_PROVIDERS) {
+			den_err_set(err, 0, "catalog %s: version %s has more than %d providers",
+				    where, v->version, CATALOG_MAX_PROVIDERS);
+			catalog_free(out);
 			return -1;
 		}
 		v->providers = calloc(json_array_size(provs) + 1, sizeof(*v->providers));

@@ -240,7 +240,8 @@ static int attempt(struct download *d, int fd, bool *restart, struct den_err *er
 		fprintf(stderr, "\r\033[K");
 	if (!x.checked_status)
 		curl_easy_getinfo(x.curl, CURLINFO_RESPONSE_CODE, &x.http_code);
-	if (x.restart || (x.http_code == 416 && d->resumed_from > 0)) {
+	/* A server that ignores Range: libcurl stops with a range error, or we saw a 200. */
+	if (x.restart || (d->resumed_from > 0 && (x.http_code == 416 || rc == CURLE_RANGE_ERROR))) {
 		*restart = true; /* whole file again, from zero */
 	} else if (x.write_errno != 0) {
 		ret = den_err_set(err, x.write_errno, "cannot write %s", d->path);

@@ -62,3 +62,5 @@ LAZYLIB_STUB_VOID(la, archive_entry_set_filetype, (E * e, unsigned int t), (e, t
 LAZYLIB_STUB_VOID(la, archive_entry_set_perm, (E * e, __LA_MODE_T m), (e, m))
 LAZYLIB_STUB_VOID(la, archive_entry_set_size, (E * e, la_int64_t s), (e, s))
 LAZYLIB_STUB_VOID(la, archive_entry_set_mtime, (E * e, time_t t, long ns), (e, t, ns))
+LAZYLIB_STUB(la, int, archive_entry_sparse_count, (E * e), (e))
+LAZYLIB_STUB(la, int, archive_entry_size_is_set, (E * e), (e))

@@ -30,6 +30,11 @@ static bool name_part(const char *s, size_t n)
 	return true;
 }
 
+bool box_part_valid(const char *s)
+{
+	return s != NULL && name_part(s, strlen(s));
+}
+
 bool box_name_valid(const char *name)
 {
 	const char *slash = strchr(name, '/');
@@ -54,7 +59,9 @@ char *store_box_dir(const char *home, const struct box_id *id)
 	cleanup_free char *base = name_dir(home, id->name);
 	char *p = NULL;
 
-	if (base == NULL ||
+	/* Each part becomes one folder name: none may hold a '/' or start with '.'. */
+	if (base == NULL || !box_part_valid(id->version) || !box_part_valid(id->provider) ||
+	    !box_part_valid(id->arch) ||
 	    asprintf(&p, "%s/%s/%s-%s", base, id->version, id->provider, id->arch) < 0)
 		return NULL;
 	return p;
@@ -184,12 +191,12 @@ static int unpack_rootfs(const char *dir, uint64_t max, struct den_err *err)
 	if (asprintf(&tar, "%s/rootfs.tar", dir) < 0 || asprintf(&root, "%s/rootfs", dir) < 0)
 		return den_err_set(err, ENOMEM, "cannot unpack the root file system");
 	if (stat(tar, &st) < 0)
-		return stat(root, &st) == 0 && S_ISDIR(st.st_mode)
+		return lstat(root, &st) == 0 && S_ISDIR(st.st_mode)
 			       ? 0
 			       : den_err_set(err, 0,
 					     "not a container box: it has neither "
 					     "rootfs.tar nor a rootfs/ folder");
-	if (mkdir(root, 0755) < 0 || unpack_archive(tar, root, UNPACK_ROOTFS, max, err) < 0)
+	if (mkdir(root, 0755) < 0 || unpack_archive(tar, root, UNPACK_ROOTFS, max, NULL, err) < 0)
 		return den_err_wrap(err, "rootfs.tar");
 	if (unlink(tar) < 0)
 		return den_err_set(err, errno, "cannot remove %s", tar);
@@ -235,8 +242,13 @@ static int move_into_place(const char *home, const char *tmp, const char *final,
 	cleanup_free char *old = make_tmp(home, "old", err);
 	if (old == NULL)
 		return -1;
-	if (rmdir(old) < 0 || rename(final, old) < 0 || rename(tmp, final) < 0)
+	if (rmdir(old) < 0 || rename(final, old) < 0)
 		return den_err_set(err, errno, "cannot replace the box in %s", final);
+	if (rename(tmp, final) < 0) {
+		int e = errno;
+		rename(old, final); /* put the old box back */
+		return den_err_set(err, e, "cannot replace the box in %s", final);
+	}
 	return den_rm_rf(old, err);
 }
 
@@ -247,7 +259,7 @@ int store_install(const char *home, const struct box_id *want, const char *path,
 	cleanup_free char *tmp = NULL, *provider = NULL, *arch = NULL, *final = NULL;
 	struct box_id id = *want;
 	struct den_err ignored;
-	uint64_t max;
+	uint64_t max, used = 0;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -256,18 +268,22 @@ int store_install(const char *home, const struct box_id *want, const char *path,
 	tmp = make_tmp(home, "add", err);
 	if (tmp == NULL)
 		return -1;
-	if (unpack_archive(path, tmp, UNPACK_BOX, max, err) < 0 ||
+	if (unpack_archive(path, tmp, UNPACK_BOX, max, &used, err) < 0 ||
 	    read_metadata(tmp, &id, &provider, &arch, err) < 0)
 		goto fail;
 	id.provider = provider;
 	if (id.arch == NULL)
 		id.arch = arch[0] ? arch : "unknown";
-	if ((strcmp(id.provider, "container") == 0 && unpack_rootfs(tmp, max, err) < 0) ||
+	/* The rootfs counts against what is left of the cap, not a fresh one. */
+	if ((strcmp(id.provider, "container") == 0 && unpack_rootfs(tmp, max - used, err) < 0) ||
 	    write_record(tmp, &id, origin, err) < 0)
 		goto fail;
 	final = store_box_dir(home, &id);
 	if (final == NULL) {
-		den_err_set(err, ENOMEM, "box %s", id.name);
+		den_err_set(err, 0,
+			    "refused: version '%s', provider '%s' or architecture '%s' of box "
+			    "%s is not a plain name",
+			    id.version, id.provider, id.arch, id.name);
 		goto fail;
 	}
 	r = move_into_place(home, tmp, final, force, err);

@@ -37,6 +37,9 @@ struct store_entry {
 /* "org/name" or "name": letters, digits, '.', '_', '-'. */
 bool box_name_valid(const char *name);
 
+/* One plain part (a version, provider or architecture): no '/', not starting with '.'. */
+bool box_part_valid(const char *s);
+
 /* The folder of a box in the store (malloc'd); it may not exist. */
 char *store_box_dir(const char *home, const struct box_id *id);
 

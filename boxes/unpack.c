@@ -6,6 +6,9 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,7 +101,14 @@ static int check_entry(struct archive_entry *e, enum unpack_policy policy, struc
 			return den_err_set(err, 0,
 					   "refused: hard link '%s' points outside (to '%s')", path,
 					   hard);
+		/* A hard link to a symlink copies its target to another depth. */
+		struct stat st;
+		if (!rootfs && lstat(hard, &st) == 0 && S_ISLNK(st.st_mode))
+			return den_err_set(err, 0, "refused: hard link '%s' is to a symlink", path);
 	}
+	if (archive_entry_sparse_count(e) > 0)
+		return den_err_set(
+			err, 0, "refused: '%s' is a sparse file (its real size is hidden)", path);
 	if (type == AE_IFLNK && !rootfs && !link_stays_inside(path, link))
 		return den_err_set(err, 0, "refused: symlink '%s' points outside the box (to '%s')",
 				   path, link ? link : "");
@@ -147,8 +157,52 @@ static int copy_data(struct archive *in, struct archive *out, const char *name, 
 	}
 }
 
+/*
+ * Every symlink in the unpacked tree must resolve inside it, followed link
+ * by link (chains like c -> . and up -> c/c/../.. fool a textual check).
+ * Returns true (and err) when one escapes.
+ */
+static int escape_found;
+static int root_fd = -1;
+static struct den_err *walk_err;
+
+static int check_link(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+	(void)st;
+	(void)ftw;
+	if (flag != FTW_SL && flag != FTW_SLN)
+		return 0;
+	if (p[0] == '.' && p[1] == '/')
+		p += 2;
+	int fd = (int)syscall(SYS_openat2, root_fd, p, &how, sizeof(how));
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+		return 0; /* dangling or looping: nothing is reached through it */
+	escape_found = 1;
+	den_err_set(walk_err, 0, "refused: symlink '%s' leads outside the box", p);
+	return 1;
+}
+
+static bool links_escape(const char *dir, struct den_err *err)
+{
+	escape_found = 0;
+	walk_err = err;
+	root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return false;
+	nftw(dir, check_link, 32, FTW_PHYS);
+	close(root_fd);
+	root_fd = -1;
+	return escape_found != 0;
+}
+
 int unpack_archive(const char *path, const char *dir, enum unpack_policy policy, uint64_t max_bytes,
-		   struct den_err *err)
+		   uint64_t *used, struct den_err *err)
 {
 	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
 	struct archive_entry *e;
@@ -197,6 +251,16 @@ int unpack_archive(const char *path, const char *dir, enum unpack_policy policy,
 			ret = den_err_set(err, 0, "refused: more than 10 million members");
 			goto out;
 		}
+		if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0 &&
+		    (uint64_t)archive_entry_size(e) > max_bytes - total) {
+			char lim[32];
+			den_size_format(max_bytes, lim, sizeof(lim));
+			ret = den_err_set(err, 0,
+					  "refused: the archive unpacks to more than %s (set "
+					  "DEN_BOX_MAX_SIZE to allow more)",
+					  lim);
+			goto out;
+		}
 		r = check_entry(e, policy, err);
 		if (r < 0) {
 			ret = -1;
@@ -222,6 +286,10 @@ int unpack_archive(const char *path, const char *dir, enum unpack_policy policy,
 	}
 	if (entries == 0)
 		ret = den_err_set(err, 0, "%s is empty: not a box", path);
+	else if (policy == UNPACK_BOX && links_escape(".", err))
+		ret = -1;
+	if (used != NULL)
+		*used = total;
 out:
 	if (cwd >= 0) {
 		if (fchdir(cwd) < 0 && ret == 0)

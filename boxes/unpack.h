@@ -32,11 +32,12 @@ enum unpack_policy {
 
 /*
  * Unpacks the archive at path into dir (which exists and is empty),
- * stopping with an error when the contents pass max_bytes. On failure dir
- * may hold part of the contents: the caller removes it.
+ * stopping with an error when the contents pass max_bytes; *used (may be
+ * NULL) gets the bytes written. On failure dir may hold part of the
+ * contents: the caller removes it.
  */
 int unpack_archive(const char *path, const char *dir, enum unpack_policy policy, uint64_t max_bytes,
-		   struct den_err *err);
+		   uint64_t *used, struct den_err *err);
 
 /* The size cap: $DEN_BOX_MAX_SIZE (a size such as 10G) or 64 GiB. */
 int unpack_max_bytes(uint64_t *out, struct den_err *err);

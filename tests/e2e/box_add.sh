@@ -166,6 +166,10 @@ box("hardlink.box", [link("hard", "../outside", tarfile.LNKTYPE)])
 box("hardlink-abs.box", [link("hard", "/etc/shadow", tarfile.LNKTYPE)])
 box("device.box", [dev("null")])
 box("setuid.box", [reg("sh", b"#!/bin/sh\n", 0o4755)])
+# Symlinks that each look tame, but chain out of the box.
+box("chain.box", [link("c", ".", tarfile.SYMTYPE), link("up", "c/c/c/../../..", tarfile.SYMTYPE)])
+# A tame deep symlink, then a hard link to it at the top: its target climbs out.
+box("hardsym.box", [link("a/b/c/l", "../../../x", tarfile.SYMTYPE), link("l2", "a/b/c/l", tarfile.LNKTYPE)])
 # A zip bomb of sorts: 64 MiB of zeros, a few KiB gzipped.
 i = tarfile.TarInfo("zeros"); i.size = 64 << 20
 with tarfile.open(os.path.join(out, "bomb.box"), "w:gz") as t:
@@ -181,6 +185,25 @@ refused "hardlink escape" 1 "hard link 'hard' points outside" "$SRV/den/hardlink
 refused "absolute hardlink" 1 "hard link 'hard' points outside" "$SRV/den/hardlink-abs.box" --name a/x
 refused "device node" 1 "is a device node" "$SRV/den/device.box" --name a/x
 refused "setuid file" 1 "is setuid or setgid" "$SRV/den/setuid.box" --name a/x
+refused "a chain of symlinks" 1 "leads outside the box" "$SRV/den/chain.box" --name a/x
+refused "a hard link to a symlink" 1 "is to a symlink" "$SRV/den/hardsym.box" --name a/x
+(d=$(mktemp -d) && cd "$d" && echo '{"provider": "qemu"}' > metadata.json && truncate -s 64M hole &&
+	tar -S -cf "$SRV/den/sparse.box" metadata.json hole && cd / && rm -rf "$d")
+refused "a sparse member" 1 "is a sparse file" "$SRV/den/sparse.box" --name a/x
+# A catalog that steers the store path, and one that points at local files.
+python3 - "$SRV/den" "$(sha "$SRV/den/test-1.box")" <<'PY'
+import json, sys
+out, digest = sys.argv[1:]
+def cat(name, url, arch):
+    return {"name": name, "versions": [{"version": "1.0.0", "providers": [{"name": "container",
+        "url": url, "checksum_type": "sha256", "checksum": digest, "architecture": arch,
+        "default_architecture": True}]}]}
+json.dump(cat("den/steer", "test-1.box", "x/../../../../../../../../tmp/den-escaped"), open(out + "/steer", "w"))
+json.dump(cat("den/local", "file:///etc/hostname", "amd64"), open(out + "/local", "w"))
+PY
+refused "an architecture that is a path" 1 "not a plain name" den/steer
+expect_true '[ ! -e /tmp/den-escaped ]' "nothing was written outside the store"
+refused "a remote catalog pointing at a local file" 1 "points at a local file" den/local
 DEN_BOX_MAX_SIZE=16M run box add "$SRV/den/bomb.box" --name a/bomb
 expect_rc 1 "an archive that unpacks past the cap"
 expect_err "unpacks to more than 16M" "names the cap"
@@ -215,10 +238,11 @@ expect_err "resumed after 1048576 bytes" "it resumed, not restarted"
 expect_true 'cmp -s "$DEN_HOME/boxes/acme/big/0/qemu-unknown/disk.raw" "$T_DIR/payload"' "the resumed box is whole"
 
 # A server that ignores Range: den starts over and still gets it right.
-cp "$T_DIR/part.keep" "$DEN_HOME/cache/$(basename "$part")"
+cp "$T_DIR/part.keep" "$DEN_HOME/cache/$(printf %s "$URL/norange/den/big.box" | sha256sum | cut -c1-32).box"
 rm -rf "$DEN_HOME/boxes/acme/big"
 run -v box add "$URL/norange/den/big.box" --name acme/big2
 expect_rc 0 "a server without Range support"
+expect_no_err "resumed after" "it started over instead of resuming"
 expect_true 'cmp -s "$DEN_HOME/boxes/acme/big2/0/qemu-unknown/disk.raw" "$T_DIR/payload"' "whole after a restart"
 
 # --- progress: a bar on a terminal, nothing otherwise -------------------------
