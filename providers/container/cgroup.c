@@ -3,6 +3,7 @@
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -102,6 +103,29 @@ static int own_path(const char *self, const char *controller, char *out, size_t 
 	return -1;
 }
 
+/*
+ * Cgroups of earlier runs of the same machine ("web-<pid>") whose
+ * supervisor was killed: empty now, so rmdir takes them; busy ones stay.
+ */
+static void sweep_stale(const char *base, const char *name)
+{
+	const char *dash = strrchr(name, '-');
+	size_t prefix = dash ? (size_t)(dash - name) + 1 : 0;
+	DIR *d = prefix ? opendir(base) : NULL;
+	struct dirent *e;
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		char p[4400];
+		if (e->d_type != DT_DIR || strncmp(e->d_name, name, prefix) != 0 ||
+		    strcmp(e->d_name, name) == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", base, e->d_name);
+		rmdir(p);
+	}
+	if (d != NULL)
+		closedir(d);
+}
+
 static int add_dir(struct ctr_cgroup *cg, const char *root, const char *ctrl, const char *self,
 		   const char *name, char **out, struct den_err *err)
 {
@@ -111,6 +135,7 @@ static int add_dir(struct ctr_cgroup *cg, const char *root, const char *ctrl, co
 	own_path(self, ctrl[0] ? ctrl : "", own, sizeof(own));
 	snprintf(base, sizeof(base), "%s%s%s%s/den", root, ctrl[0] ? "/" : "", ctrl,
 		 strcmp(own, "/") == 0 ? "" : own);
+	sweep_stale(base, name);
 	if (asprintf(&dir, "%s/%s", base, name) < 0)
 		return den_err_set(err, ENOMEM, "cannot make a cgroup");
 	if (den_mkdir_p(dir, 0755, err) < 0) {

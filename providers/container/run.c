@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -267,6 +268,9 @@ int ctr_run(const struct ctr_spec *spec_in, int *status, struct den_err *err)
 		usernet_free(net);
 		return -1;
 	}
+	struct stat ctl_st = { 0 };
+	if (ctl >= 0)
+		stat(s->control, &ctl_st);
 	if (pipe2(ch.err, O_CLOEXEC) < 0 || pipe2(ch.go, O_CLOEXEC) < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch.sock) < 0) {
 		rc = den_err_set(err, errno, "cannot start the container");
@@ -327,8 +331,12 @@ out:
 		close(tap);
 	usernet_free(net);
 	if (ctl >= 0) {
+		struct stat now;
 		close(ctl);
-		unlink(s->control);
+		/* Only our own socket: a newer supervisor may have taken the path since. */
+		if (stat(s->control, &now) == 0 && now.st_ino == ctl_st.st_ino &&
+		    now.st_dev == ctl_st.st_dev)
+			unlink(s->control);
 	}
 	return rc;
 }
