@@ -13,18 +13,25 @@ static const struct {
 	const char *name;
 	const char *text;
 } help_texts[] = {
-	{ "up", "usage: den up [MACHINE...] [--provider P] [--no-provision]\n"
-		"                [--provision-with NAME,...]\n\n"
-		"Creates the machines of the Envfile (all of them, or those named; a matrix name\n"
-		"selects the whole matrix), starts them, waits for SSH and runs their\n"
-		"provisioners. Boxes are downloaded first when missing.\n" },
-	{ "halt", "usage: den halt [MACHINE...] [-f|--force]\n\n"
+	{ "up", "usage: den up [MACHINE...] [--provider P]\n"
+		"\n"
+		"Creates the machines of the Envfile (all with autostart, or those named; a\n"
+		"matrix name selects the whole matrix) and starts them: the box is taken as\n"
+		"Envfile.lock says (downloaded when missing, and locked when new), the\n"
+		"provider starts the machine, and den waits until SSH answers with the host\n"
+		"key it gave the machine, within boot_timeout. Provisioners come with their\n"
+		"issue; --no-provision is accepted already.\n" },
+	{ "halt", "usage: den halt [MACHINE...] [-f|--force]\n"
+		  "\n"
 		  "Stops machines gracefully, within graceful_halt_timeout; --force stops them\n"
-		  "at once. Their disks are kept: `den up` starts them again.\n" },
-	{ "reload", "usage: den reload [MACHINE...] [--provision]\n\n"
-		    "Halts and starts machines, picking up Envfile changes.\n" },
-	{ "destroy", "usage: den destroy [MACHINE...] [-f|--force]\n\n"
-		     "Stops machines and deletes everything den keeps for them in .den/.\n" },
+		  "at once. Their files are kept: `den up` starts them again.\n" },
+	{ "reload", "usage: den reload [MACHINE...]\n"
+		    "\n"
+		    "Halts and starts machines again, picking up Envfile changes.\n" },
+	{ "destroy", "usage: den destroy [MACHINE...] [-f|--force]\n"
+		     "\n"
+		     "Stops machines and deletes everything den keeps for them in .den/: no\n"
+		     "process, mount or cgroup is left.\n" },
 	{ "suspend",
 	  "usage: den suspend [MACHINE...]\n\nPauses machines with their memory kept.\n" },
 	{ "resume", "usage: den resume [MACHINE...]\n\nContinues suspended machines.\n" },
@@ -34,13 +41,25 @@ static const struct {
 		    "Shows each machine of the Envfile with its state, provider and box.\n"
 		    "MACHINE may be a name, a matrix name or a pattern such as 'web*'.\n\n"
 		    "  --json    print the same as JSON on stdout\n" },
-	{ "global-status", "usage: den global-status [--prune] [--json]\n\n"
-			   "Shows every machine den knows of, in every project.\n" },
-	{ "port", "usage: den port [MACHINE] [--json]\n\nShows a machine's forwarded ports.\n" },
-	{ "ssh", "usage: den ssh [MACHINE] [-c CMD] [-- SSH-ARGS...]\n\n"
-		 "Logs in to a machine (the primary one by default) with OpenSSH, or runs CMD.\n" },
-	{ "ssh-config", "usage: den ssh-config [MACHINE...]\n\n"
-			"Prints Host blocks for `ssh -F`, scp and rsync.\n" },
+	{ "global-status",
+	  "usage: den global-status [--prune] [--json]\n"
+	  "\n"
+	  "Shows every machine den knows of, in every project (from $DEN_HOME/index.json),\n"
+	  "with its live state. --prune forgets projects that have no machine left.\n" },
+	{ "port", "usage: den port [MACHINE] [--json]\n"
+		  "\n"
+		  "Shows a machine's forwarded ports as started (SSH first; auto_correct may have\n"
+		  "moved some), else as the Envfile gives them.\n" },
+	{ "ssh", "usage: den ssh [MACHINE] [-c CMD] [-- SSH-ARGS...]\n"
+		 "\n"
+		 "Logs in to a machine (the primary one, or the only one, by default) with\n"
+		 "OpenSSH, checking the host key den gave it; with -c runs CMD and exits with\n"
+		 "its status.\n" },
+	{ "ssh-config",
+	  "usage: den ssh-config [MACHINE...]\n"
+	  "\n"
+	  "Prints Host blocks for `ssh -F`, scp and rsync: port, user, den's key and the\n"
+	  "machine's known_hosts file.\n" },
 	{ "exec",
 	  "usage: den exec [MACHINE...|--all] -- CMD...\n\n"
 	  "Runs CMD on machines in parallel and prints a table of exit codes and times.\n" },
