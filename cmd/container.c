@@ -23,20 +23,34 @@ static int parse_bind(char *arg, struct ctr_bind *b, struct den_err *err)
 	char *guest = strchr(arg, ':'), *mode;
 
 	if (guest == NULL || arg[0] != '/' || guest[1] != '/')
-		return den_err_usage(err,
-				     "--bind %s: expected HOST:GUEST[:ro] with absolute "
-				     "paths",
-				     arg);
+		return den_err_usage(
+			err,
+			"--bind %s: expected HOST:GUEST[:ro,owner=U,group=G] with absolute "
+			"paths",
+			arg);
 	*guest++ = '\0';
 	mode = strchr(guest, ':');
-	if (mode != NULL) {
-		*mode++ = '\0';
-		if (strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)
-			return den_err_usage(err, "--bind: the mode is ro or rw, not '%s'", mode);
-	}
 	b->host = arg;
 	b->guest = guest;
-	b->readonly = mode != NULL && strcmp(mode, "ro") == 0;
+	if (mode == NULL)
+		return 0;
+	*mode++ = '\0';
+	/* Options, comma-separated: ro, rw, owner=USER, group=GROUP. */
+	for (char *o = strtok(mode, ","); o != NULL; o = strtok(NULL, ",")) {
+		if (strcmp(o, "ro") == 0)
+			b->readonly = true;
+		else if (strcmp(o, "rw") == 0)
+			b->readonly = false;
+		else if (strncmp(o, "owner=", 6) == 0 && o[6] != '\0')
+			b->owner = o + 6;
+		else if (strncmp(o, "group=", 6) == 0 && o[6] != '\0')
+			b->group = o + 6;
+		else
+			return den_err_usage(err,
+					     "--bind: unknown option '%s' (ro, rw, owner=USER, "
+					     "group=GROUP)",
+					     o);
+	}
 	return 0;
 }
 

@@ -31,6 +31,8 @@ struct ctr_bind {
 	const char *host;  /* absolute host path */
 	const char *guest; /* absolute path in the container */
 	bool readonly;
+	const char *owner; /* user inside who appears to own the folder's files, or NULL */
+	const char *group; /* group inside, or NULL: the owner's */
 };
 
 struct ctr_spec {

@@ -20,6 +20,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sched.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef SYS_mount_setattr
@@ -60,6 +62,123 @@ static int restrict_bind(const char *path, bool readonly, struct den_err *err)
 	return 0;
 }
 
+/* Writes text to a /proc file in one write (maps must be written at once). */
+static int write_proc(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : write(fd, text, strlen(text));
+
+	if (fd >= 0)
+		close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+static int user_of(const char *name, uid_t *uid, gid_t *gid, char *home, size_t n,
+		   struct den_err *err);
+
+/* The gid of a group, from the container's own /etc/group. */
+static int group_of(const char *name, gid_t *gid, struct den_err *err)
+{
+	char line[1024];
+	FILE *f = fopen("/etc/group", "re");
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (c2 == NULL)
+			continue;
+		*c1 = '\0';
+		if (strcmp(line, name) == 0) {
+			*gid = (gid_t)strtoul(c2 + 1, NULL, 10);
+			fclose(f);
+			return 0;
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+	return den_err_set(err, 0, "the box has no group '%s'", name);
+}
+
+/* A user namespace mapping the host ids (hu, hg) to the guest's (gu, gg): for an idmapped mount. */
+static int idmap_userns(uid_t hu, gid_t hg, uid_t gu, gid_t gg, struct den_err *err)
+{
+	int sync[2], fd = -1;
+	char path[64], map[64];
+	pid_t pid;
+
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		return den_err_set(err, errno, "cannot map the folder's owner");
+	pid = fork();
+	if (pid == 0) {
+		char c;
+		close(sync[1]);
+		if (unshare(CLONE_NEWUSER) < 0)
+			_exit(1);
+		(void)!read(sync[0], &c, 1); /* held until the parent has the namespace */
+		_exit(0);
+	}
+	close(sync[0]);
+	if (pid < 0) {
+		close(sync[1]);
+		return den_err_set(err, errno, "cannot map the folder's owner");
+	}
+	usleep(0);
+	/* Wait for the child to be in its namespace before writing the maps. */
+	for (int i = 0; i < 1000; i++) {
+		char self[64], child[64];
+		ssize_t a, b;
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+		a = readlink("/proc/self/ns/user", self, sizeof(self));
+		b = readlink(path, child, sizeof(child));
+		if (a > 0 && b > 0 && (a != b || memcmp(self, child, (size_t)a) != 0))
+			break;
+		usleep(1000);
+	}
+	/*
+	 * An idmapped mount reads an on-disk id as an id inside the namespace
+	 * and shows what that maps to: so ns id = the host owner, mapped to the
+	 * guest's id.
+	 */
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)hu, (unsigned)gu);
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+	int ok = write_proc(path, map);
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)hg, (unsigned)gg);
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+	ok = ok == 0 ? write_proc(path, map) : ok;
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	if (ok == 0)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	close(sync[1]);
+	waitpid(pid, NULL, 0);
+	if (fd < 0)
+		return den_err_set(err, errno, "cannot map the folder's owner (user namespace)");
+	return fd;
+}
+
+/* Files of the host folder's owner appear owned by owner:group inside (idmapped mount). */
+static int map_owner(const struct ctr_bind *b, int tree, const struct stat *st, struct den_err *err)
+{
+	char home[1024];
+	uid_t uid;
+	gid_t gid;
+
+	if (user_of(b->owner, &uid, &gid, home, sizeof(home), err) < 0 ||
+	    (b->group != NULL && group_of(b->group, &gid, err) < 0))
+		return -1;
+	int ns = idmap_userns(st->st_uid, st->st_gid, uid, gid, err);
+	if (ns < 0)
+		return -1;
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (__u64)ns };
+	int rc = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+			      sizeof(attr));
+	close(ns);
+	if (rc < 0)
+		return den_err_set(err, errno,
+				   "cannot show %s as owned by %s (the file system may not "
+				   "support idmapped mounts; drop owner:)",
+				   b->host, b->owner);
+	return 0;
+}
+
 static int bind_inside(const struct ctr_bind *b, int fd, struct den_err *err)
 {
 	struct stat st;
@@ -75,6 +194,8 @@ static int bind_inside(const struct ctr_bind *b, int fd, struct den_err *err)
 			return den_err_set(err, errno, "cannot bind %s to %s", b->host, b->guest);
 		close(t);
 	}
+	if (b->owner != NULL && map_owner(b, fd, &st, err) < 0)
+		return -1;
 	if (syscall(SYS_move_mount, fd, "", AT_FDCWD, b->guest, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return den_err_set(err, errno, "cannot bind %s to %s", b->host, b->guest);
 	return restrict_bind(b->guest, b->readonly, err);

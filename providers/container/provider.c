@@ -170,7 +170,9 @@ static void build_argv(const struct den_machine *m, int port, const int *hosts,
 			continue;
 		for (size_t j = 0; j < f->n_mount_options; j++)
 			ro |= strcmp(f->mount_options[j], "ro") == 0;
-		add(a, "--bind=%s:%s%s", f->host_path, f->guest, ro ? ":ro" : "");
+		add(a, "--bind=%s:%s:%s%s%s%s%s", f->host_path, f->guest, ro ? "ro" : "rw",
+		    f->owner ? ",owner=" : "", f->owner ? f->owner : "", f->group ? ",group=" : "",
+		    f->group ? f->group : "");
 	}
 	/* den's credentials go in from inside the container (see inside.c). */
 	add(a, "--file=/etc/ssh/ssh_host_ed25519_key:0600::%s/" KEYS_HOST, m->dir);

@@ -54,6 +54,18 @@ expect_rc 3 "den-init ends the orphans when the main process exits"
 expect_true '! pgrep -f "sleep 1000" >/dev/null' "no sleep is left running"
 expect_true '! grep -q "$STATE" /proc/self/mountinfo' "nothing is mounted on the host"
 
+# owner=: the host folder's files appear owned by a user inside (idmapped mount).
+printf 'root:x:0:0::/root:/bin/sh\nden:x:1000:1000::/home/den:/bin/sh\n' > "$ROOT/etc/passwd"
+printf 'root:x:0:\nden:x:1000:\n' > "$ROOT/etc/group"
+for c in su stat; do ln -sf busybox "$ROOT/bin/$c"; done
+mkdir -p "$T_DIR/owned" && echo mine > "$T_DIR/owned/f"
+run container run --rootfs "$ROOT" --state "$STATE" --bind "$T_DIR/owned:/work:rw,owner=den" -- \
+	/bin/sh -c 'stat -c "%u:%g" /work/f; su den -c "echo new > /work/g" && echo den-wrote'
+expect_rc 0 "a bind with owner=den"
+expect_out "1000:1000" "the host folder's files appear owned by den"
+expect_out "den-wrote" "den can write there without sudo"
+expect_true '[ "$(stat -c %u "$T_DIR/owned/g")" = "$(stat -c %u "$T_DIR/owned")" ]' "and the file belongs to the folder's owner on the host"
+
 # cpus and memory through cgroups, visible inside, gone afterwards.
 ln -s busybox "$ROOT/bin/nproc"
 before=$(find "$ROOT" -printf '%p %s %m\n' | sort)
