@@ -275,8 +275,8 @@ OUT="$(cat "$T_DIR/a.out")" ERR="$(cat "$T_DIR/b.out")" RC=$RA
 expect_rc 0 "first of two concurrent adds"
 RC=$RB
 expect_rc 0 "second of two concurrent adds"
-expect_true 'grep -q "waiting for another den" "$T_DIR/b.out"' "the second waits"
-expect_true 'grep -q "is already added" "$T_DIR/b.out"' "and reuses the box"
+expect_true 'cat "$T_DIR/a.out" "$T_DIR/b.out" | grep -q "waiting for another den"' "one of them waits"
+expect_true 'cat "$T_DIR/a.out" "$T_DIR/b.out" | grep -q "is already added"' "and reuses the box"
 expect_true '[ "$(cat "$T_DIR/a.out" "$T_DIR/b.out" | grep -c downloading)" -eq 1 ]' "one download in all"
 
 # --- remove ----------------------------------------------------------------
