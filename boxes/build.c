@@ -3,6 +3,7 @@
 #include "boxes/catalog.h"
 #include "boxes/pack.h"
 #include "boxes/recipe.h"
+#include "boxes/store.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 #include "core/log.h"
@@ -40,23 +41,6 @@ static int run_logged(char *const argv[], const char *log, struct den_err *err)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* The last lines of a log, for an error message. */
-static void log_tail(const char *log, char *buf, size_t n)
-{
-	cleanup_free char *text = NULL;
-	struct den_err ignored;
-	size_t len = 0;
-
-	buf[0] = '\0';
-	if (den_read_file(log, 64 << 20, &text, &len, &ignored) < 0)
-		return;
-	const char *p = text + len;
-	for (int lines = 0; p > text && lines < 6; p--)
-		if (p[-1] == '\n' && p != text + len)
-			lines++;
-	snprintf(buf, n, "%s", p);
-}
-
 static int step(char *const argv[], const char *log, const char *what, struct den_err *err)
 {
 	char tail[1024];
@@ -65,7 +49,7 @@ static int step(char *const argv[], const char *log, const char *what, struct de
 	if (rc < 0)
 		return -1;
 	if (rc != 0) {
-		log_tail(log, tail, sizeof(tail));
+		den_read_tail(log, 6, tail, sizeof(tail));
 		return den_err_set(err, 0, "%s failed (exit %d); the end of %s:\n%s", what, rc, log,
 				   tail);
 	}
@@ -269,25 +253,6 @@ static int lock_cache(const char *dir, const struct recipe *r, int *fd, struct d
 	return 0;
 }
 
-static char *make_work(const char *home, struct den_err *err)
-{
-	cleanup_free char *tmp = NULL;
-	char *p = NULL;
-
-	if (asprintf(&tmp, "%s/tmp", home) < 0 || den_mkdir_p(tmp, 0755, err) < 0 ||
-	    asprintf(&p, "%s/build-%d-XXXXXX", tmp, (int)getpid()) < 0) {
-		if (!den_err_is_set(err))
-			den_err_set(err, ENOMEM, "cannot build");
-		return NULL;
-	}
-	if (mkdtemp(p) == NULL) {
-		den_err_set(err, errno, "cannot create %s", p);
-		free(p);
-		return NULL;
-	}
-	return p;
-}
-
 int box_build(const char *home, const struct build_opts *o, char **path, struct den_err *err)
 {
 	struct recipe r;
@@ -340,7 +305,7 @@ int box_build(const char *home, const struct build_opts *o, char **path, struct 
 			    o->recipe);
 		goto out;
 	}
-	work = make_work(home, err);
+	work = store_tmp_dir(home, "build", err);
 	if (work == NULL)
 		goto out;
 	den_info("building %s %s from recipe %s", r.name, r.version, r.id);

@@ -119,7 +119,7 @@ static void sweep_tmp(const char *tmp)
 	closedir(d);
 }
 
-static char *make_tmp(const char *home, const char *what, struct den_err *err)
+char *store_tmp_dir(const char *home, const char *what, struct den_err *err)
 {
 	cleanup_free char *tmp = NULL;
 	char *p = NULL;
@@ -239,7 +239,7 @@ static int move_into_place(const char *home, const char *tmp, const char *final,
 		return den_err_set(err, errno, "cannot move the box into %s", final);
 	if (!force)
 		return 1;
-	cleanup_free char *old = make_tmp(home, "old", err);
+	cleanup_free char *old = store_tmp_dir(home, "old", err);
 	if (old == NULL)
 		return -1;
 	if (rmdir(old) < 0 || rename(final, old) < 0)
@@ -265,7 +265,7 @@ int store_install(const char *home, const struct box_id *want, const char *path,
 	memset(out, 0, sizeof(*out));
 	if (unpack_max_bytes(&max, err) < 0)
 		return -1;
-	tmp = make_tmp(home, "add", err);
+	tmp = store_tmp_dir(home, "add", err);
 	if (tmp == NULL)
 		return -1;
 	if (unpack_archive(path, tmp, UNPACK_BOX, max, &used, err) < 0 ||

@@ -43,6 +43,12 @@ bool box_part_valid(const char *s);
 /* The folder of a box in the store (malloc'd); it may not exist. */
 char *store_box_dir(const char *home, const struct box_id *id);
 
+/*
+ * A new folder $DEN_HOME/tmp/WHAT-PID-XXXXXX (malloc'd), for work that
+ * must not be seen half done; what killed dens left there is swept first.
+ */
+char *store_tmp_dir(const char *home, const char *what, struct den_err *err);
+
 /* Takes a lock on one box name+version (flock), so two adds do not race. */
 int store_lock(const char *home, const char *name, int *fd, struct den_err *err);
 

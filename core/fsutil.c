@@ -161,3 +161,19 @@ int den_rm_rf(const char *path, struct den_err *err)
 		return den_err_set(err, errno, "cannot remove %s", path);
 	return 0;
 }
+
+void den_read_tail(const char *path, int lines, char *buf, size_t n)
+{
+	cleanup_free char *text = NULL;
+	struct den_err ignored;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	if (den_read_file(path, 64 << 20, &text, &len, &ignored) < 0)
+		return;
+	const char *p = text + len;
+	for (int seen = 0; p > text && seen < lines; p--)
+		if (p[-1] == '\n' && p != text + len)
+			seen++;
+	snprintf(buf, n, "%s", p);
+}

@@ -23,6 +23,9 @@ int den_write_file_atomic(const char *path, const char *text, mode_t mode, struc
 /* Reads a whole file (at most max bytes) into a malloc'd, NUL-terminated buffer. */
 int den_read_file(const char *path, size_t max, char **out, size_t *len, struct den_err *err);
 
+/* The last `lines` lines of a file (a log), for an error message; "" when unreadable. */
+void den_read_tail(const char *path, int lines, char *buf, size_t n);
+
 /* mkdir -p. */
 int den_mkdir_p(const char *path, mode_t mode, struct den_err *err);
 

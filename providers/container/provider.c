@@ -187,23 +187,6 @@ static void build_argv(const struct den_machine *m, int port, const int *hosts,
 		add(a, SSHD " -p 22");
 }
 
-/* The last lines of console.log, for errors. */
-static void console_tail(const char *dir, char *buf, size_t n)
-{
-	cleanup_free char *path = path_in(dir, "console.log"), *text = NULL;
-	struct den_err ignored;
-	size_t len = 0;
-
-	buf[0] = '\0';
-	if (path == NULL || den_read_file(path, 16 << 20, &text, &len, &ignored) < 0)
-		return;
-	const char *p = text + len;
-	for (int lines = 0; p > text && lines < 8; p--)
-		if (p[-1] == '\n' && p != text + len)
-			lines++;
-	snprintf(buf, n, "%s", p);
-}
-
 static int start_supervisor(struct den_machine *m, int port, const int *hosts, pid_t *out,
 			    struct den_err *err)
 {
@@ -250,7 +233,11 @@ static int wait_supervisor(struct den_machine *m, pid_t pid, struct den_err *err
 		}
 		den_err_clear(err);
 		if (waitpid(pid, &st, WNOHANG) == pid) {
-			console_tail(m->dir, tail, sizeof(tail));
+			cleanup_free char *log = path_in(m->dir, "console.log");
+			if (log != NULL)
+				den_read_tail(log, 8, tail, sizeof(tail));
+			else
+				tail[0] = '\0';
 			return den_err_set(
 				err, 0, "machine %s did not start; the end of %s/console.log:\n%s",
 				m->cfg->name, m->dir, tail);
