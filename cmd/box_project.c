@@ -108,20 +108,19 @@ int box_record_in_project(struct den_ctx *ctx, const struct store_entry *e, stru
 	return rc;
 }
 
-int cmd_box_update(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
+/*
+ * Every box the Envfile needs, resolved (update: to the newest allowed,
+ * ignoring the lock) and written back to Envfile.lock; says what each is.
+ */
+static int resolve_project(struct den_ctx *ctx, const char *what, bool update, struct den_err *err)
 {
 	struct box_want *w = NULL;
 	struct boxlock lock;
-	struct resolve_opts o = { .update = true, .progress = cmd_progress() };
+	struct resolve_opts o = { .update = update, .progress = cmd_progress() };
 	cleanup_free char *home = NULL;
 	int rc = 0;
 
-	if (argc > 1)
-		return den_err_usage(err,
-				     "`den box update` takes no arguments (got '%s'); it "
-				     "updates the boxes of the Envfile",
-				     argv[1]);
-	if (open_project(ctx, "box update", &home, &lock, err) < 0)
+	if (open_project(ctx, what, &home, &lock, err) < 0)
 		return -1;
 	o.home = home;
 	size_t n = project_wants(ctx->ef, &w);
@@ -134,7 +133,9 @@ int cmd_box_update(int argc, char **argv, struct den_ctx *ctx, struct den_err *e
 		rc = box_resolve(&o, &w[i], &lock, &e, err);
 		if (rc < 0)
 			break;
-		if (before == NULL || strcmp(before, e.version) != 0)
+		if (!update)
+			den_info("%s %s (%s, %s) is ready", e.name, e.version, e.provider, e.arch);
+		else if (before == NULL || strcmp(before, e.version) != 0)
 			den_info("%s (%s): %s -> %s", e.name, e.provider, before ? before : "none",
 				 e.version);
 		else
@@ -147,6 +148,16 @@ int cmd_box_update(int argc, char **argv, struct den_ctx *ctx, struct den_err *e
 	boxlock_free(&lock);
 	free(w);
 	return rc;
+}
+
+int cmd_box_update(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
+{
+	if (argc > 1)
+		return den_err_usage(err,
+				     "`den box update` takes no arguments (got '%s'); it "
+				     "updates the boxes of the Envfile",
+				     argv[1]);
+	return resolve_project(ctx, "box update", true, err);
 }
 
 /* Newest version in the catalog allowed by constraint (NULL: any), or "?" when unknown. */
@@ -288,28 +299,5 @@ int cmd_box_prune(int argc, char **argv, struct den_ctx *ctx, struct den_err *er
 
 int box_add_project(struct den_ctx *ctx, struct den_err *err)
 {
-	struct box_want *w = NULL;
-	struct boxlock lock;
-	struct resolve_opts o = { .progress = cmd_progress() };
-	cleanup_free char *home = NULL;
-	int rc = 0;
-
-	if (open_project(ctx, "box add", &home, &lock, err) < 0)
-		return -1;
-	o.home = home;
-	size_t n = project_wants(ctx->ef, &w);
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct store_entry e;
-
-		rc = box_resolve(&o, &w[i], &lock, &e, err);
-		if (rc == 0) {
-			den_info("%s %s (%s, %s) is ready", e.name, e.version, e.provider, e.arch);
-			store_entry_free(&e);
-		}
-	}
-	if (rc == 0)
-		rc = boxlock_write(&lock, err);
-	boxlock_free(&lock);
-	free(w);
-	return rc;
+	return resolve_project(ctx, "box add", false, err);
 }
