@@ -31,8 +31,7 @@ static int parse(int argc, char **argv, const char *cmd, bool *force, struct den
 /* The provider that made the machine, from its state.json. */
 static const struct provider_ops *made_by(const struct den_machine *dm, struct den_err *err)
 {
-	const struct provider_ops *ops =
-		provider_find(dm->rec.provider ? dm->rec.provider : cmd_machine_provider(dm->cfg));
+	const struct provider_ops *ops = cmd_machine_ops(dm);
 
 	if (ops == NULL)
 		den_err_set(err, 0, "machine %s was made by provider %s, which this den lacks",

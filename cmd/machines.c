@@ -2,6 +2,7 @@
 #include "cmd/machines.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
+#include "providers/provider.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -29,6 +30,11 @@ int cmd_select(struct den_ctx *ctx, char **names, size_t n_names, bool autostart
 const char *cmd_machine_provider(const struct machine *m)
 {
 	return m->provider ? m->provider : "container";
+}
+
+const struct provider_ops *cmd_machine_ops(const struct den_machine *dm)
+{
+	return provider_find(dm->rec.provider ? dm->rec.provider : cmd_machine_provider(dm->cfg));
 }
 
 int cmd_one_machine(struct den_ctx *ctx, const char *name, const struct machine **out,

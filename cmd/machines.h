@@ -20,6 +20,10 @@ int cmd_select(struct den_ctx *ctx, char **names, size_t n_names, bool autostart
 /* The provider a machine runs with: its provider:, else container (for now). */
 const char *cmd_machine_provider(const struct machine *m);
 
+struct provider_ops;
+/* The provider that made the machine (state.json), else the one it would run with; NULL if absent. */
+const struct provider_ops *cmd_machine_ops(const struct den_machine *dm);
+
 /* The one machine `den ssh` means: named, else the primary, else the only one. */
 int cmd_one_machine(struct den_ctx *ctx, const char *name, const struct machine **out,
 		    struct den_err *err);

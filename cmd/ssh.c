@@ -23,7 +23,7 @@ static int info_for(struct den_ctx *ctx, const struct machine *m, struct den_mac
 
 	if (machine_open(ctx->root, m, dm, err) < 0)
 		return -1;
-	ops = provider_find(dm->rec.provider ? dm->rec.provider : cmd_machine_provider(m));
+	ops = cmd_machine_ops(dm);
 	if (!dm->exists || ops == NULL)
 		return den_err_set(err, 0, "%s is not created; `den up %s` first", m->name,
 				   m->name);

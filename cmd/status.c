@@ -39,17 +39,8 @@ static void probe(const char *root, const struct machine *cfg, struct row *r, st
 		machine_close(&m);
 		return;
 	}
-	if (!m.exists) {
-		/* A den killed before state.json was written may have left one running. */
-		const struct provider_ops *dflt = provider_find(r->provider);
-		if (dflt != NULL && dflt->state(&m, &r->state, err) == 0 &&
-		    r->state == MACHINE_RUNNING)
-			r->note = strdup("its state was not recorded (den was stopped mid-up); "
-					 "`den destroy` or `den up` cleans up");
-		else
-			r->state = MACHINE_NOT_CREATED;
-		den_err_clear(err);
-	} else {
+	/* `den up` writes state.json before it starts a supervisor: no file, no machine. */
+	if (m.exists) {
 		r->state = MACHINE_UNKNOWN;
 		if (m.rec.provider != NULL && (r->provider_owned = strdup(m.rec.provider)) != NULL)
 			r->provider = r->provider_owned;
