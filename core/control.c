@@ -99,13 +99,12 @@ char *control_read_cmd(int fd)
 
 void control_reply(int fd, json_t *j)
 {
-	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL, *line = NULL;
 
-	if (text != NULL) {
-		size_t len = strlen(text);
-		if (write(fd, text, len) == (ssize_t)len)
-			(void)!write(fd, "\n", 1);
-		free(text);
-	}
+	/* One send, and no SIGPIPE: a client that has gone must not end the supervisor. */
+	if (text != NULL && asprintf(&line, "%s\n", text) >= 0)
+		(void)!send(fd, line, strlen(line), MSG_NOSIGNAL);
+	free(line);
+	free(text);
 	json_decref(j);
 }
