@@ -154,7 +154,7 @@ static int write_metadata(const struct recipe *r, const char *path, struct den_e
 			      "provider", "container", "format", "rootfs", "architecture",
 			      box_host_arch(), "den", "name", r->name, "version", r->version,
 			      "description", r->description, "ssh_user",
-			      r->n_users ? r->users[0].name : "root", "init", "den", "suite",
+			      r->n_users ? r->users[0].name : "root", "init", r->init, "suite",
 			      r->suite, "recipe_hash", r->hash, "built", (json_int_t)time(NULL));
 
 	if (j == NULL || (text = json_dumps(j, JSON_INDENT(2))) == NULL) {

@@ -113,6 +113,11 @@ static int parse(struct recipe *r, const char *text, size_t len, struct den_err 
 	}
 	r->description = get_str(r->root, "description");
 	r->sshd = !json_is_false(json_object_get(r->root, "sshd"));
+	r->init = get_str(r->root, "init") ? get_str(r->root, "init") : "den";
+	if (strcmp(r->init, "den") != 0 && strcmp(r->init, "system") != 0)
+		return bad(r, err,
+			   "init must be den (den starts sshd) or system (the box's own "
+			   "/sbin/init, e.g. systemd)");
 	if (r->name == NULL || !box_name_valid(r->name))
 		return bad(r, err, "name must be a box name such as den/debian-12");
 	if (r->version == NULL || den_version_parse(r->version, &v, &why) < 0)
@@ -162,7 +167,7 @@ int recipe_load(const char *name_or_path, struct recipe *r, struct den_err *err)
 	const char *near = suggest_nearest(name_or_path, recipe_names());
 	return den_err_usage(err,
 			     "no recipe '%s'%s%s%s (recipes: debian-11, debian-12, "
-			     "debian-13, or a path to a .yml file)",
+			     "debian-12-systemd, debian-13, or a path to a .yml file)",
 			     name_or_path, near ? "; did you mean '" : "", near ? near : "",
 			     near ? "'?" : "");
 }

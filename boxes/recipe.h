@@ -30,6 +30,7 @@ struct recipe {
 	struct recipe_user users[16];
 	size_t n_users;
 	bool sshd;
+	const char *init; /* "den" (den-init starts sshd) or "system" (the box's /sbin/init) */
 	bool out_container, out_kvm, out_qemu;
 	char hash
 		[DIGEST_HEX_MAX]; /* sha256 of the recipe text and den's build steps: the cache key */

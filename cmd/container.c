@@ -4,7 +4,7 @@
  * the way the container provider's supervisor will.
  *	den container run --rootfs DIR --state DIR [--hostname NAME]
  *	                  [--bind HOST:GUEST[:ro]]... [--network host]
- *	                  [--cpus N] [--memory SIZE] [--no-new-privs]
+ *	                  [--cpus N] [--memory SIZE] [--no-new-privs] [--init den|system]
  *	                  [--forward [tcp:|udp:][IP:]HOSTPORT:GUESTPORT]... -- CMD [ARGS...]
  * Exit status: CMD's, 125 when the container could not start.
  */
@@ -72,7 +72,7 @@ static int parse_file(char *arg, struct ctr_file *f, struct den_err *err)
 		return den_err_usage(err, "--file %s: bad mode, or ~ without an owner", arg);
 	if (den_read_file(src, 1 << 20, &text, NULL, err) < 0)
 		return -1;
-	*f = (struct ctr_file){ arg, text, (mode_t)m, owner[0] ? owner : NULL };
+	*f = (struct ctr_file){ arg, text, (mode_t)m, owner[0] ? owner : NULL, false };
 	return 0;
 }
 
@@ -90,6 +90,7 @@ static int container_run(int argc, char **argv, struct den_err *err)
 		{ "forward", required_argument, NULL, 'f' },
 		{ "control", required_argument, NULL, 'C' },
 		{ "file", required_argument, NULL, 'F' },
+		{ "init", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct usernet_fwd fwds[64];
@@ -138,8 +139,9 @@ static int container_run(int argc, char **argv, struct den_err *err)
 			s.n_fwds++;
 			break;
 		case 'F':
-			if (s.n_files + 3 >= CTR_MAX_FILES)
-				return den_err_usage(err, "at most %d --file", CTR_MAX_FILES - 3);
+			if (s.n_files + CTR_SYSTEM_FILES >= CTR_MAX_FILES)
+				return den_err_usage(err, "at most %d --file",
+						     CTR_MAX_FILES - CTR_SYSTEM_FILES);
 			if (parse_file(optarg, &s.files[s.n_files], err) < 0)
 				return -1;
 			s.n_files++;
@@ -149,6 +151,13 @@ static int container_run(int argc, char **argv, struct den_err *err)
 			break;
 		case 'P':
 			s.no_new_privs = true;
+			break;
+		case 'i':
+			if (strcmp(optarg, "den") != 0 && strcmp(optarg, "system") != 0)
+				return den_err_usage(
+					err, "--init takes den (den-init runs CMD) or system "
+					     "(CMD is the box's own init, such as /sbin/init)");
+			s.system_init = strcmp(optarg, "system") == 0;
 			break;
 		case 'n':
 			if (strcmp(optarg, "host") != 0)

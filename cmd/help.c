@@ -89,8 +89,9 @@ static const struct {
 	  "  den box update   newest versions the Envfile allows; rewrites Envfile.lock\n"
 	  "  den box prune [--dry-run]   keeps the newest of each box and what the lock names\n"
 	  "  den box build RECIPE [--output DIR] [--no-cache] [--add]\n"
-	  "      debian-11, debian-12, debian-13 (debootstrap, as root) or a recipe file;\n"
-	  "      cached by recipe hash in $DEN_BUILD_CACHE (default $DEN_HOME/build-cache)\n"
+	  "      debian-11, debian-12, debian-12-systemd, debian-13 (debootstrap, as root)\n"
+	  "      or a recipe file; cached by recipe hash in $DEN_BUILD_CACHE\n"
+	  "      (default $DEN_HOME/build-cache)\n"
 	  "  den box publish DIR [--base-url URL]   catalogs for a folder of box files\n"
 	  "  den box package MACHINE   (not yet)\n\n"
 	  "DEN_BOX_MAX_SIZE caps what a box may unpack to (default 64G).\n" },

@@ -4,7 +4,9 @@
 #include "core/fsutil.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +106,29 @@ static int own_path(const char *self, const char *controller, char *out, size_t 
 }
 
 /*
+ * rmdir of a cgroup and, first, of the cgroups below it (a container's
+ * systemd makes its own). The kernel lets a cgroup go once its last
+ * process has: a busy one is given half a second.
+ */
+static void remove_tree(const char *dir, int depth, bool wait)
+{
+	DIR *d = depth < 32 ? opendir(dir) : NULL;
+	struct dirent *e;
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		char sub[4096];
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+		remove_tree(sub, depth + 1, wait);
+	}
+	if (d != NULL)
+		closedir(d);
+	for (int tries = 0; tries < (wait ? 50 : 1) && rmdir(dir) < 0 && errno == EBUSY; tries++)
+		usleep(10000);
+}
+
+/*
  * Cgroups of earlier runs of the same machine ("web-<pid>") whose
  * supervisor was killed: empty now, so rmdir takes them; busy ones stay.
  */
@@ -119,8 +144,13 @@ static void sweep_stale(const char *base, const char *name)
 		if (e->d_type != DT_DIR || strncmp(e->d_name, name, prefix) != 0 ||
 		    strcmp(e->d_name, name) == 0)
 			continue;
+		/* Only a supervisor that is gone: a live one's init owns its tree. */
+		char *end;
+		long pid = strtol(e->d_name + prefix, &end, 10);
+		if (pid <= 0 || *end != '\0' || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
 		snprintf(p, sizeof(p), "%s/%s", base, e->d_name);
-		rmdir(p);
+		remove_tree(p, 0, false);
 	}
 	if (d != NULL)
 		closedir(d);
@@ -132,7 +162,8 @@ static int add_dir(struct ctr_cgroup *cg, const char *root, const char *ctrl, co
 	char own[1024], base[4096];
 	char *dir = NULL;
 
-	own_path(self, ctrl[0] ? ctrl : "", own, sizeof(own));
+	/* cgroup2 (at the root, or at unified/ on hybrid) is the "0::" line. */
+	own_path(self, strcmp(ctrl, "unified") == 0 ? "" : ctrl, own, sizeof(own));
 	snprintf(base, sizeof(base), "%s%s%s%s/den", root, ctrl[0] ? "/" : "", ctrl,
 		 strcmp(own, "/") == 0 ? "" : own);
 	sweep_stale(base, name);
@@ -262,24 +293,58 @@ int cg_create(const char *root, const char *self_cgroup, const char *name, unsig
 	return rc;
 }
 
+int cg_delegate(const char *root, const char *self_cgroup, const char *name, struct ctr_cgroup *cg,
+		struct den_err *err)
+{
+	cleanup_free char *self = NULL;
+	char *dir;
+
+	if (cg->n == CG_MAX_DIRS)
+		return den_err_set(err, 0, "too many cgroups for %s", name);
+	if (cg->mode == CG_V2) {
+		/* The limited cgroup is dirs[0]: its child "payload" is the container's. */
+		if (asprintf(&dir, "%s/payload", cg->dirs[0]) < 0)
+			return den_err_set(err, ENOMEM, "cannot make a cgroup");
+		if (den_mkdir_p(dir, 0755, err) < 0) {
+			free(dir);
+			return den_err_wrap(err, "cgroup for %s", name);
+		}
+		cg->holds_limits[0] = true;
+		cg->dirs[cg->n++] = dir;
+		return 0;
+	}
+	if (cg->mode != CG_HYBRID)
+		return den_err_set(
+			err, 0,
+			"this machine's cgroups are v1 only: a box whose own init "
+			"(systemd) runs as PID 1 needs cgroup2 (boot with "
+			"systemd.unified_cgroup_hierarchy=1, or use a box with init: den)");
+	if (self_cgroup == NULL) {
+		if (den_read_file("/proc/self/cgroup", 1 << 16, &self, NULL, err) < 0)
+			return -1;
+		self_cgroup = self;
+	}
+	return add_dir(cg, root, "unified", self_cgroup, name, &dir, err);
+}
+
 int cg_attach(const struct ctr_cgroup *cg, pid_t pid, struct den_err *err)
 {
 	char val[32];
 
 	snprintf(val, sizeof(val), "%d", (int)pid);
 	for (size_t i = 0; i < cg->n; i++)
-		if (put(cg->dirs[i], "cgroup.procs", val, err) < 0)
+		if (!cg->holds_limits[i] && put(cg->dirs[i], "cgroup.procs", val, err) < 0)
 			return -1;
 	return 0;
 }
 
 void cg_destroy(struct ctr_cgroup *cg)
 {
-	for (size_t i = 0; i < cg->n; i++) {
-		/* The kernel lets a cgroup go once its last process has; wait a little. */
-		for (int tries = 0; tries < 50 && rmdir(cg->dirs[i]) < 0 && errno == EBUSY; tries++)
-			usleep(10000);
-		free(cg->dirs[i]);
+	/* Children before parents: a delegated leaf comes after its parent. */
+	while (cg->n > 0) {
+		cg->n--;
+		remove_tree(cg->dirs[cg->n], 0, true);
+		free(cg->dirs[cg->n]);
+		cg->holds_limits[cg->n] = false;
 	}
-	cg->n = 0;
 }

@@ -11,6 +11,7 @@
  * den itself runs under. `root` is /sys/fs/cgroup except in tests.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -23,7 +24,8 @@ enum cg_mode { CG_NONE, CG_V1, CG_V2, CG_HYBRID };
 
 struct ctr_cgroup {
 	enum cg_mode mode;
-	char *dirs[CG_MAX_DIRS]; /* the cgroup folders made, one per v1 controller */
+	char *dirs[CG_MAX_DIRS];	/* the cgroup folders made, one per v1 controller */
+	bool holds_limits[CG_MAX_DIRS]; /* a v2 parent of a delegated leaf: no processes */
 	size_t n;
 };
 
@@ -39,10 +41,23 @@ const char *cg_mode_name(enum cg_mode m);
 int cg_create(const char *root, const char *self_cgroup, const char *name, unsigned cpus,
 	      uint64_t memory, struct ctr_cgroup *cg, struct den_err *err);
 
+/*
+ * After cg_create: a cgroup2 folder the container's own init (systemd)
+ * may manage, mounted writable at its /sys/fs/cgroup. On v2 it is a child
+ * of the limited cgroup, so the limits stay out of the container's reach;
+ * on hybrid it is the container's folder in unified/ (no controllers
+ * there: the v1 ones hold the limits). v1 alone has no cgroup2: an error.
+ */
+int cg_delegate(const char *root, const char *self_cgroup, const char *name, struct ctr_cgroup *cg,
+		struct den_err *err);
+
 /* Moves pid into the cgroup (children follow). */
 int cg_attach(const struct ctr_cgroup *cg, pid_t pid, struct den_err *err);
 
-/* Removes the cgroup folders (empty once the container's processes are gone). */
+/*
+ * Removes the cgroup folders, with whatever the container's init made
+ * below them (empty once the container's processes are gone).
+ */
 void cg_destroy(struct ctr_cgroup *cg);
 
 #endif

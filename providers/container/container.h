@@ -5,7 +5,9 @@
 /*
  * den's container runtime (DESIGN.md §7), as `den container run` uses it:
  * namespaces, an overlayfs root over the box's unpacked rootfs,
- * pivot_root, /proc /sys /dev, and den-init as PID 1.
+ * pivot_root, /proc /sys /dev, and den-init as PID 1 (or, with
+ * system_init, the box's own init: /run tmpfs, a writable cgroup2 tree,
+ * SIGRTMIN+3 to halt, as systemd expects of a container).
  */
 
 #include <stdbool.h>
@@ -18,6 +20,7 @@
 
 #define CTR_MAX_BINDS 64
 #define CTR_MAX_FILES 16
+#define CTR_SYSTEM_FILES 5 /* of them, den's own: /etc/hosts, /etc/hostname... (run.c) */
 
 /* A file den writes into the container before it starts (from inside: see inside.c). */
 struct ctr_file {
@@ -25,6 +28,7 @@ struct ctr_file {
 	const char *text;  /* its content */
 	mode_t mode;
 	const char *owner; /* user inside that owns it, or NULL for root */
+	bool if_empty;	   /* written only where the container has none, or an empty one */
 };
 
 struct ctr_bind {
@@ -42,6 +46,7 @@ struct ctr_spec {
 	struct ctr_bind binds[CTR_MAX_BINDS];
 	size_t n_binds;
 	char *const *argv;		/* what den-init runs as the container's main process */
+	bool system_init;		/* argv is the box's own init (systemd): PID 1 itself */
 	bool host_network;		/* share the host's network namespace */
 	unsigned cpus;			/* CPU limit, 0: none */
 	uint64_t memory;		/* memory limit in bytes, 0: none */

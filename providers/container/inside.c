@@ -264,6 +264,8 @@ static int put_file(const struct ctr_file *f, struct den_err *err)
 	const char *guest = f->guest;
 	struct stat st;
 
+	if (f->if_empty && stat(guest, &st) == 0 && st.st_size > 0)
+		return 0;
 	if (f->owner != NULL && user_of(f->owner, &uid, &gid, home, sizeof(home), err) < 0)
 		return -1;
 	/* "~/.ssh/authorized_keys" is in the owner's home. */

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <net/if_arp.h>
 #include <net/if.h>
 #include <net/route.h>
 #include <string.h>
@@ -30,6 +31,24 @@ static int set_addr(int sock, const char *ifname, unsigned long req, const char 
 	inet_pton(AF_INET, ip, &sin->sin_addr);
 	if (ioctl(sock, req, &ifr) < 0)
 		return den_err_set(err, errno, "cannot set %s on %s", ip, ifname);
+	return 0;
+}
+
+/*
+ * The same MAC at every boot (QEMU's user-network default): the user-mode
+ * network remembers the guest's address, and a rebooted container must
+ * still answer to it.
+ */
+static int set_mac(int sock, struct den_err *err)
+{
+	static const unsigned char mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+	struct ifreq ifr = { 0 };
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "tap0");
+	ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+	memcpy(ifr.ifr_hwaddr.sa_data, mac, sizeof(mac));
+	if (ioctl(sock, SIOCSIFHWADDR, &ifr) < 0)
+		return den_err_set(err, errno, "cannot set the MAC address of tap0");
 	return 0;
 }
 
@@ -78,7 +97,7 @@ int ctr_net_make_tap(int *out, struct den_err *err)
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
 	if (ioctl(tap, TUNSETIFF, &ifr) < 0)
 		return den_err_set(err, errno, "cannot create tap0");
-	if (link_up(sock, "lo", err) < 0 ||
+	if (link_up(sock, "lo", err) < 0 || set_mac(sock, err) < 0 ||
 	    set_addr(sock, "tap0", SIOCSIFADDR, USERNET_GUEST, err) < 0 ||
 	    set_addr(sock, "tap0", SIOCSIFNETMASK, "255.255.255.0", err) < 0 ||
 	    link_up(sock, "tap0", err) < 0 || default_route(sock, err) < 0)

@@ -15,6 +15,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -136,8 +137,48 @@ static int plan_ports(struct den_machine *m, int *hosts, struct den_err *err)
 	return 0;
 }
 
+/* Does the box's metadata say its own init (systemd) is PID 1 ("init": "system")? */
+static bool box_boots_init(const char *box_dir)
+{
+	cleanup_free char *path = path_in(box_dir, "metadata.json"), *text = NULL;
+	struct den_err ignored = { 0 };
+	bool system = false;
+
+	if (path != NULL && den_read_file(path, 1 << 20, &text, NULL, &ignored) == 0) {
+		json_t *j = json_loads(text, 0, NULL);
+		const char *init =
+			json_string_value(json_object_get(json_object_get(j, "den"), "init"));
+		system = init != NULL && strcmp(init, "system") == 0;
+		json_decref(j);
+	}
+	return system;
+}
+
+/*
+ * sshd's settings when the box's init starts it (ssh.service): den's host
+ * key, no PAM (pam_loginuid cannot work in a container), and with the
+ * host's network den's port on 127.0.0.1. Debian's sshd_config reads
+ * sshd_config.d/ first, and the first value of a setting wins.
+ */
+static int write_sshd_config(const struct den_machine *m, int port, struct den_err *err)
+{
+	cleanup_free char *path = path_in(m->dir, "sshd_config"), *text = NULL;
+	char listen[96] = "";
+
+	if (m->cfg->network == NET_HOST)
+		snprintf(listen, sizeof(listen), "Port %d\nListenAddress 127.0.0.1\n", port);
+	if (path == NULL ||
+	    asprintf(&text,
+		     "# Written by den at each up: the machine's SSH as den reaches it.\n"
+		     "%sHostKey /etc/ssh/ssh_host_ed25519_key\nUsePAM no\n"
+		     "PermitRootLogin prohibit-password\n",
+		     listen) < 0)
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	return den_write_file_atomic(path, text, 0644, err);
+}
+
 /* The supervisor's command line: `den container run ...` for this machine. */
-static void build_argv(const struct den_machine *m, int port, const int *hosts,
+static void build_argv(const struct den_machine *m, int port, const int *hosts, bool boots_init,
 		       struct argv_builder *a)
 {
 	const struct machine *c = m->cfg;
@@ -178,6 +219,13 @@ static void build_argv(const struct den_machine *m, int port, const int *hosts,
 	add(a, "--file=/etc/ssh/ssh_host_ed25519_key:0600::%s/" KEYS_HOST, m->dir);
 	add(a, "--file=/etc/ssh/ssh_host_ed25519_key.pub:0644::%s/" KEYS_HOST ".pub", m->dir);
 	add(a, "--file=~/.ssh/authorized_keys:0600:%s:%s/" KEYS_CLIENT ".pub", m->ssh_user, m->dir);
+	if (boots_init) {
+		add(a, "--file=/etc/ssh/sshd_config.d/den.conf:0644::%s/sshd_config", m->dir);
+		add(a, "--init=system");
+		add(a, "--");
+		add(a, "/sbin/init");
+		return;
+	}
 	add(a, "--");
 	add(a, "/bin/sh");
 	add(a, "-c");
@@ -192,9 +240,12 @@ static int start_supervisor(struct den_machine *m, int port, const int *hosts, p
 {
 	struct argv_builder a = { 0 };
 	cleanup_free char *log = path_in(m->dir, "console.log");
+	bool boots_init = box_boots_init(m->box_dir);
 	pid_t pid;
 
-	build_argv(m, port, hosts, &a);
+	if (boots_init && write_sshd_config(m, port, err) < 0)
+		return -1;
+	build_argv(m, port, hosts, boots_init, &a);
 	if (a.oom || log == NULL) {
 		for (size_t i = 0; i < a.n; i++)
 			free(a.v[i]);

@@ -197,6 +197,28 @@ static int mask_kernel_files(const char *merged, struct den_err *err)
 	return 0;
 }
 
+/*
+ * What systemd as PID 1 expects of a container (it cannot mount them
+ * itself without CAP_SYS_ADMIN): /run and /run/lock as tmpfs, and a
+ * writable cgroup2 tree at /sys/fs/cgroup whose root is the container's
+ * delegated cgroup (cg_delegate), so it can make its slices and scopes.
+ */
+static int mount_for_system_init(const char *merged, struct den_err *err)
+{
+	char path[4400];
+
+	snprintf(path, sizeof(path), "%s/run", merged);
+	mkdir(path, 0755);
+	if (mnt("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=20%", err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/run/lock", merged);
+	if (mkdir(path, 01777) < 0 || mnt("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+					  "mode=1777,size=5120k", err) < 0)
+		return den_err_is_set(err) ? -1 : den_err_set(err, errno, "cannot create %s", path);
+	snprintf(path, sizeof(path), "%s/sys/fs/cgroup", merged);
+	return mnt("cgroup2", path, "cgroup2", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL, err);
+}
+
 int ctr_setup_root(const struct ctr_spec *s, struct den_err *err)
 {
 	cleanup_free char *merged = in(s->state, "merged");
@@ -223,7 +245,10 @@ int ctr_setup_root(const struct ctr_spec *s, struct den_err *err)
 		    0 ||
 	    make_dev(dev, err) < 0)
 		return -1;
-	mount_cgroups(merged);
+	if (!s->system_init)
+		mount_cgroups(merged);
+	else if (mount_for_system_init(merged, err) < 0)
+		return -1;
 	if (mask_kernel_files(merged, err) < 0)
 		return -1;
 	if (sethostname(s->hostname, strlen(s->hostname)) < 0)

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -67,16 +68,26 @@ static __attribute__((noreturn)) void pid1(const struct ctr_spec *s, int errfd, 
 		for (int fd = 3; fd < 65536; fd++)
 			close(fd);
 	clearenv();
+	if (s->system_init) {
+		/* systemd knows it is in a container by $container. */
+		static char *const env[] = { "container=den", "TERM=linux", NULL };
+		execve(s->argv[0], s->argv, env);
+		fprintf(stderr, "den: cannot run the box's init %s: %s\n", s->argv[0],
+			strerror(errno));
+		_exit(127);
+	}
 	/* Not ptrace-able or readable through /proc/1 by the container's root. */
 	prctl(PR_SET_DUMPABLE, 0);
 	_exit(ctr_init(s->argv));
 }
 
 static pid_t pid1_pid;
+static int halt_signal = SIGTERM;
 
+/* SIGTERM from den means halt: den-init's SIGTERM, or systemd's SIGRTMIN+3. */
 static void forward_term(int sig)
 {
-	kill(pid1_pid, sig);
+	kill(pid1_pid, sig == SIGTERM ? halt_signal : sig);
 }
 
 /* The child in the new namespaces, parent of PID 1; passes its status up. */
@@ -128,6 +139,8 @@ static __attribute__((noreturn)) void middle(const struct ctr_spec *s, struct ch
 	close(errfd);
 	/* A halt reaches den-init: middle passes SIGTERM on to PID 1. */
 	pid1_pid = pid;
+	if (s->system_init)
+		halt_signal = SIGRTMIN + 3;
 	signal(SIGTERM, forward_term);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
@@ -154,6 +167,8 @@ static ssize_t to_tap(const void *buf, size_t len, void *arg)
 	return write(*(int *)arg, buf, len);
 }
 
+static bool halt_asked; /* den asked the container to stop: a reboot is not followed */
+
 /* Answers one control connection; may ask the container to stop. */
 static void serve_control(int lfd, pid_t pid)
 {
@@ -167,6 +182,7 @@ static void serve_control(int lfd, pid_t pid)
 		control_reply(fd, json_pack("{s:b, s:s, s:i}", "ok", 1, "state", "running", "pid",
 					    (int)pid));
 	} else if (cmd != NULL && (strcmp(cmd, "halt") == 0 || strcmp(cmd, "kill") == 0)) {
+		halt_asked = true;
 		control_reply(fd, json_pack("{s:b}", "ok", 1));
 		kill(pid, strcmp(cmd, "halt") == 0 ? SIGTERM : SIGKILL);
 	} else {
@@ -228,36 +244,142 @@ static void close_all(struct channels *ch)
 			close(fds[i]), fds[i] = -1;
 }
 
+/*
+ * For a box's own init: a machine-id made once (systemd wants one, and
+ * boxes ship it empty), and no getty on /dev/console, which is /dev/null
+ * in a container.
+ */
+static int add_system_init_files(struct ctr_spec *s, struct den_err *err)
+{
+	static char machine_id[40];
+	unsigned char raw[16];
+
+	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
+		return den_err_set(err, errno, "cannot make a machine-id");
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(machine_id + 2 * i, 3, "%02x", raw[i]);
+	machine_id[32] = '\n';
+	s->files[s->n_files++] =
+		(struct ctr_file){ "/etc/machine-id", machine_id, 0444, NULL, true };
+	s->files[s->n_files++] = (struct ctr_file){
+		"/run/systemd/system/console-getty.service.d/den.conf",
+		"# den: a container's /dev/console is /dev/null; log in with `den ssh`.\n"
+		"[Unit]\nConditionVirtualization=!container\n",
+		0644, NULL, false
+	};
+	return 0;
+}
+
 /* /etc/hostname, /etc/hosts and (with den's network) /etc/resolv.conf, for every container. */
 static int add_system_files(struct ctr_spec *s, struct den_err *err)
 {
 	static char hosts[512], hostname[300];
 
-	if (s->n_files + 3 > CTR_MAX_FILES)
-		return den_err_usage(err, "at most %d files", CTR_MAX_FILES - 3);
+	if (s->n_files + CTR_SYSTEM_FILES > CTR_MAX_FILES)
+		return den_err_usage(err, "at most %d files", CTR_MAX_FILES - CTR_SYSTEM_FILES);
+	if (s->system_init && add_system_init_files(s, err) < 0)
+		return -1;
 	snprintf(hostname, sizeof(hostname), "%s\n", s->hostname);
 	snprintf(hosts, sizeof(hosts), "127.0.0.1 localhost\n127.0.1.1 %s\n::1 localhost\n",
 		 s->hostname);
-	s->files[s->n_files++] = (struct ctr_file){ "/etc/hostname", hostname, 0644, NULL };
-	s->files[s->n_files++] = (struct ctr_file){ "/etc/hosts", hosts, 0644, NULL };
+	s->files[s->n_files++] = (struct ctr_file){ "/etc/hostname", hostname, 0644, NULL, false };
+	s->files[s->n_files++] = (struct ctr_file){ "/etc/hosts", hosts, 0644, NULL, false };
 	if (!s->host_network)
 		s->files[s->n_files++] =
 			(struct ctr_file){ "/etc/resolv.conf", "nameserver " USERNET_DNS "\n", 0644,
-					   NULL };
+					   NULL, false };
 	return 0;
+}
+
+/*
+ * One boot of the container: middle forked into its cgroup, the tap
+ * received, the network and control socket served until PID 1 ends.
+ * Returns -1 when it could not start; else *status is PID 1's.
+ */
+static int boot(const struct ctr_spec *s, struct usernet *net, int *tap, int ctl, int *status,
+		struct den_err *err)
+{
+	struct channels ch = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	char msg[DEN_ERR_MSG_MAX], name[128];
+	struct ctr_cgroup cg = { 0 };
+	int st, rc = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(ch.err, O_CLOEXEC) < 0 || pipe2(ch.go, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch.sock) < 0) {
+		rc = den_err_set(err, errno, "cannot start the container");
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = den_err_set(err, errno, "cannot start the container");
+		goto out;
+	}
+	if (pid == 0)
+		middle(s, &ch);
+	/*
+	 * The supervisor writes to sockets whose other end may have gone
+	 * (forwarded connections, control clients): EPIPE, never SIGPIPE.
+	 * Set after the fork, so the container does not inherit it.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	close(ch.err[1]), ch.err[1] = -1;
+	close(ch.go[0]), ch.go[0] = -1;
+	close(ch.sock[1]), ch.sock[1] = -1;
+	snprintf(name, sizeof(name), "%s-%d", s->hostname, (int)pid);
+	const char *cg_root = s->cgroup_root ? s->cgroup_root : "/sys/fs/cgroup";
+	if ((s->cpus > 0 || s->memory > 0 || s->system_init) &&
+	    (cg_create(cg_root, NULL, name, s->cpus ? s->cpus : 1024,
+		       s->memory ? s->memory : (uint64_t)1 << 60, &cg, err) < 0 ||
+	     (s->system_init && cg_delegate(cg_root, NULL, name, &cg, err) < 0) ||
+	     cg_attach(&cg, pid, err) < 0)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		rc = den_err_wrap(err, "container %s", s->hostname);
+		goto out;
+	}
+	if (write(ch.go[1], "g", 1) != 1)
+		kill(pid, SIGKILL);
+	close(ch.go[1]), ch.go[1] = -1;
+	if (!s->host_network) {
+		struct den_err tap_err = { 0 };
+		if (ctr_recv_fd(ch.sock[0], tap, &tap_err) < 0)
+			*tap = -1; /* the setup error, if any, comes through the pipe */
+	}
+	n = read(ch.err[0], msg, sizeof(msg) - 1);
+	if (n <= 0 && *tap < 0 && !s->host_network)
+		kill(pid, SIGKILL); /* no network device and no word why: do not hang */
+	if (n <= 0 && (*tap >= 0 || s->host_network))
+		supervise(net, *tap, pid, ctl);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR) {
+			rc = den_err_set(err, errno, "cannot wait for the container");
+			goto out;
+		}
+	if (n > 0) {
+		msg[n] = '\0';
+		rc = den_err_set(err, 0, "container %s: %s", s->hostname, msg);
+	} else if (!s->host_network && *tap < 0) {
+		rc = den_err_set(err, 0, "container %s: its network device never arrived",
+				 s->hostname);
+	} else {
+		*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	}
+out:
+	cg_destroy(&cg);
+	close_all(&ch);
+	if (*tap >= 0)
+		close(*tap), *tap = -1;
+	return rc;
 }
 
 int ctr_run(const struct ctr_spec *spec_in, int *status, struct den_err *err)
 {
 	struct ctr_spec spec = *spec_in;
 	const struct ctr_spec *s = &spec;
-	struct channels ch = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
-	char msg[DEN_ERR_MSG_MAX], name[128];
-	struct ctr_cgroup cg = { 0 };
 	struct usernet *net = NULL;
-	int st, tap = -1, rc = 0, ctl = -1;
-	ssize_t n;
-	pid_t pid;
+	int tap = -1, rc = 0, ctl = -1;
 
 	if (prepare_state(s, err) < 0 || add_system_files(&spec, err) < 0)
 		return -1;
@@ -271,64 +393,16 @@ int ctr_run(const struct ctr_spec *spec_in, int *status, struct den_err *err)
 	struct stat ctl_st = { 0 };
 	if (ctl >= 0)
 		stat(s->control, &ctl_st);
-	if (pipe2(ch.err, O_CLOEXEC) < 0 || pipe2(ch.go, O_CLOEXEC) < 0 ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch.sock) < 0) {
-		rc = den_err_set(err, errno, "cannot start the container");
-		goto out;
+	/*
+	 * A box's own init that reboots (reboot(2) ends the pid namespace
+	 * with SIGHUP) is booted again, as a VM would be, unless den asked
+	 * for a halt meanwhile.
+	 */
+	while ((rc = boot(s, net, &tap, ctl, status, err)) == 0 && s->system_init &&
+	       *status == 128 + SIGHUP && !halt_asked) {
+		fprintf(stderr, "den: %s rebooted; starting it again\n", s->hostname);
+		fflush(stderr);
 	}
-	pid = fork();
-	if (pid < 0) {
-		rc = den_err_set(err, errno, "cannot start the container");
-		goto out;
-	}
-	if (pid == 0)
-		middle(s, &ch);
-	close(ch.err[1]), ch.err[1] = -1;
-	close(ch.go[0]), ch.go[0] = -1;
-	close(ch.sock[1]), ch.sock[1] = -1;
-	snprintf(name, sizeof(name), "%s-%d", s->hostname, (int)pid);
-	if ((s->cpus > 0 || s->memory > 0) &&
-	    (cg_create(s->cgroup_root ? s->cgroup_root : "/sys/fs/cgroup", NULL, name,
-		       s->cpus ? s->cpus : 1024, s->memory ? s->memory : (uint64_t)1 << 60, &cg,
-		       err) < 0 ||
-	     cg_attach(&cg, pid, err) < 0)) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
-		rc = den_err_wrap(err, "container %s", s->hostname);
-		goto out;
-	}
-	if (write(ch.go[1], "g", 1) != 1)
-		kill(pid, SIGKILL);
-	close(ch.go[1]), ch.go[1] = -1;
-	if (!s->host_network) {
-		struct den_err tap_err = { 0 };
-		if (ctr_recv_fd(ch.sock[0], &tap, &tap_err) < 0)
-			tap = -1; /* the setup error, if any, comes through the pipe */
-	}
-	n = read(ch.err[0], msg, sizeof(msg) - 1);
-	if (n <= 0 && tap < 0 && !s->host_network)
-		kill(pid, SIGKILL); /* no network device and no word why: do not hang */
-	if (n <= 0 && (tap >= 0 || s->host_network))
-		supervise(net, tap, pid, ctl);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR) {
-			rc = den_err_set(err, errno, "cannot wait for the container");
-			goto out;
-		}
-	if (n > 0) {
-		msg[n] = '\0';
-		rc = den_err_set(err, 0, "container %s: %s", s->hostname, msg);
-	} else if (!s->host_network && tap < 0) {
-		rc = den_err_set(err, 0, "container %s: its network device never arrived",
-				 s->hostname);
-	} else {
-		*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	}
-out:
-	cg_destroy(&cg);
-	close_all(&ch);
-	if (tap >= 0)
-		close(tap);
 	usernet_free(net);
 	if (ctl >= 0) {
 		struct stat now;

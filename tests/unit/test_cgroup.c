@@ -124,3 +124,66 @@ Test(cgroup, no_cgroups_is_an_error_that_says_so)
 	cr_expect(strstr(err.msg, "cannot limit cpus and memory") != NULL, "%s", err.msg);
 	rm_rf(root);
 }
+
+static bool exists(const char *dir, const char *file)
+{
+	char path[8192];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return stat(path, &st) == 0;
+}
+
+Test(cgroup, v2_delegates_a_child_of_the_limited_cgroup)
+{
+	char *root = make_temp_dir(), dir[4096];
+	struct ctr_cgroup cg;
+	struct den_err err = { 0 };
+
+	write_file(root, "cgroup.controllers", "cpu memory pids\n");
+	cr_assert(cg_create(root, "0::/den.scope\n", "db-7", 1, DEN_GIB, &cg, &err) == 0, "%s",
+		  err.msg);
+	cr_assert(cg_delegate(root, "0::/den.scope\n", "db-7", &cg, &err) == 0, "%s", err.msg);
+	cr_assert(cg_attach(&cg, 4242, &err) == 0, "%s", err.msg);
+	snprintf(dir, sizeof(dir), "%s/den.scope/den/db-7", root);
+	cr_expect_str_eq(slurp(dir, "payload/cgroup.procs"), "4242",
+			 "the container goes in the delegated child");
+	cr_expect(!exists(dir, "cgroup.procs"), "the limited cgroup holds no process");
+	cr_expect_str_eq(slurp(dir, "memory.max"), "1073741824");
+	cg_destroy(&cg);
+	rm_rf(root);
+}
+
+Test(cgroup, hybrid_delegates_the_containers_folder_in_unified)
+{
+	char *root = make_temp_dir(), dir[4096];
+	const char *self = "4:memory:/sandbox/a\n3:cpuset:/\n2:cpu,cpuacct:/\n1:pids:/\n"
+			   "0::/user.slice/den.scope\n";
+	struct ctr_cgroup cg;
+	struct den_err err = { 0 };
+
+	fake_v1(root, true);
+	cr_assert(cg_create(root, self, "web-9", 1, DEN_GIB, &cg, &err) == 0, "%s", err.msg);
+	cr_assert(cg_delegate(root, self, "web-9", &cg, &err) == 0, "%s", err.msg);
+	cr_assert(cg_attach(&cg, 4242, &err) == 0, "%s", err.msg);
+	snprintf(dir, sizeof(dir), "%s/unified/user.slice/den.scope/den/web-9", root);
+	cr_expect_str_eq(slurp(dir, "cgroup.procs"), "4242", "below den's own cgroup2 folder");
+	snprintf(dir, sizeof(dir), "%s/memory/sandbox/a/den/web-9", root);
+	cr_expect_str_eq(slurp(dir, "cgroup.procs"), "4242", "and in the v1 controllers");
+	cg_destroy(&cg);
+	rm_rf(root);
+}
+
+Test(cgroup, v1_alone_cannot_delegate_and_says_why)
+{
+	char *root = make_temp_dir();
+	struct ctr_cgroup cg;
+	struct den_err err = { 0 };
+
+	fake_v1(root, false);
+	cr_assert(cg_create(root, self_v1, "x-1", 1, DEN_GIB, &cg, &err) == 0, "%s", err.msg);
+	cr_expect(cg_delegate(root, self_v1, "x-1", &cg, &err) < 0);
+	cr_expect(strstr(err.msg, "needs cgroup2") != NULL, "%s", err.msg);
+	cg_destroy(&cg);
+	rm_rf(root);
+}

@@ -1,5 +1,5 @@
-# For e2e tests that start machines: root or skip, and the debian-12
-# container box built (cached in $DEN_BUILD_CACHE, outside the clone) and
+# For e2e tests that start machines: root or skip, and a container box
+# (debian-12 unless told) built, cached in $DEN_BUILD_CACHE outside the clone, and
 # added to a store of the test's own ($DEN_HOME).
 
 require_root() {
@@ -10,8 +10,11 @@ require_root() {
 	fi
 }
 
-add_debian_box() {
+# add_box RECIPE: den/RECIPE built (or taken from the cache) and added.
+add_box() {
 	export DEN_HOME="$T_DIR/home"
 	export DEN_BUILD_CACHE=${DEN_BUILD_CACHE:-/var/cache/den-test}
-	"$DEN" -q box build debian-12 --output "$T_DIR/boxes" --add >/dev/null
+	"$DEN" -q box build "$1" --output "$T_DIR/boxes" --add >/dev/null
 }
+
+add_debian_box() { add_box debian-12; }
