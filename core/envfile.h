@@ -43,6 +43,7 @@ struct machine {
 	bool primary, autostart;
 	unsigned boot_timeout, graceful_halt_timeout; /* seconds */
 	enum net_mode network;
+	bool no_new_privs; /* containers: PR_SET_NO_NEW_PRIVS (setuid programs, sudo, stop working) */
 	enum accel_mode accel;
 	struct ssh_settings ssh;
 	struct forwarded_port *ports;

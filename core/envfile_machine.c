@@ -146,6 +146,7 @@ static int k_hostname(struct ectx *c, yaml_node_t *v, struct machine *m)
 
 BOOL_KEY(k_primary, primary, KEY_PRIMARY, "primary")
 BOOL_KEY(k_autostart, autostart, KEY_AUTOSTART, "autostart")
+BOOL_KEY(k_no_new_privs, no_new_privs, KEY_NO_NEW_PRIVS, "no_new_privs")
 
 static int k_ssh(struct ectx *c, yaml_node_t *v, struct machine *m)
 {
@@ -239,6 +240,7 @@ static const struct machine_key {
 	{ "boot_timeout", k_boot_timeout, false },
 	{ "graceful_halt_timeout", k_halt_timeout, false },
 	{ "network", k_network, false },
+	{ "no_new_privs", k_no_new_privs, false },
 	{ "accel", k_accel, false },
 	{ "ssh", k_ssh, false },
 	{ "forwarded_ports", k_ports, false },
@@ -262,6 +264,7 @@ static const char *const machine_key_names[] = {
 	"boot_timeout",
 	"graceful_halt_timeout",
 	"network",
+	"no_new_privs",
 	"accel",
 	"ssh",
 	"forwarded_ports",

@@ -193,6 +193,8 @@ static void build_argv(const struct den_machine *m, int port, const int *hosts, 
 	add(a, "--control=%s/control.sock", m->dir);
 	add(a, "--cpus=%u", c->cpus);
 	add(a, "--memory=%lluB", (unsigned long long)c->memory);
+	if (c->no_new_privs)
+		add(a, "--no-new-privs");
 	if (c->network == NET_HOST) {
 		add(a, "--network=host");
 	} else {

@@ -33,6 +33,7 @@ machines:
       - { guest: 8000, host: $FPORT }
   db:
     memory: 256M
+    no_new_privs: true
     forwarded_ports:
       - { guest: 9000, host: $TAKEN, auto_correct: true }
 EOF2
@@ -59,6 +60,11 @@ run ssh -c 'cat /etc/os-release'
 expect_out "bookworm" "den ssh runs a command in the primary machine"
 run ssh db -c 'exit 7'
 expect_rc 7 "den ssh passes the exit code through"
+run ssh db -c 'grep NoNewPrivs /proc/self/status; sudo -n true && echo sudo-worked'
+expect_true 'printf "%s\n" "$OUT" | grep -qE "^NoNewPrivs:\s+1$"' "no_new_privs: true reaches the machine's processes"
+expect_no_out "sudo-worked" "and sudo (setuid) no longer raises privileges"
+run ssh web -c 'grep NoNewPrivs /proc/self/status'
+expect_true 'printf "%s\n" "$OUT" | grep -qE "^NoNewPrivs:\s+0$"' "no_new_privs is off by default"
 run ssh web -c 'id -un; sudo -n id -u; hostname; nproc; cat /sys/fs/cgroup/memory/memory.limit_in_bytes'
 expect_true '[ "$(printf "%s\n" "$OUT" | tr "\n" " ")" = "den 0 web 1 536870912 " ]' "user den, sudo, hostname, cpus and memory limits (got: $(echo $OUT))"
 # The bind keeps the host's ownership (root here): den writes with sudo.
