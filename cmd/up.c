@@ -44,6 +44,21 @@ static char *box_user(const struct machine *m, const char *box_dir)
 	return user ? user : strdup("den");
 }
 
+/* What the machine printed last, for an error about its boot. */
+static void add_console_tail(const struct den_machine *dm, struct den_err *err)
+{
+	cleanup_free char *log = NULL;
+	char tail[1024] = "", why[DEN_ERR_MSG_MAX];
+
+	snprintf(why, sizeof(why), "%s", err->msg);
+	if (asprintf(&log, "%s/console.log", dm->dir) >= 0)
+		den_read_tail(log, 6, tail, sizeof(tail));
+	for (size_t n = strlen(tail); n > 0 && tail[n - 1] == '\n'; n--)
+		tail[n - 1] = '\0';
+	den_err_set(err, 0, "%s; the end of %s:\n%s", why, log ? log : "console.log",
+		    tail[0] ? tail : "(empty)");
+}
+
 /* Tries SSH until it answers or boot_timeout passes. */
 static int wait_ssh(struct den_machine *dm, const struct provider_ops *ops, struct den_err *err)
 {
@@ -71,9 +86,8 @@ static int wait_ssh(struct den_machine *dm, const struct provider_ops *ops, stru
 		den_err_clear(err);
 		enum machine_state st;
 		if (ops->state(dm, &st, err) == 0 && st != MACHINE_RUNNING) {
-			den_err_set(err, 0,
-				    "machine %s stopped while booting (%s); see %s/console.log",
-				    dm->cfg->name, last, dm->dir);
+			den_err_set(err, 0, "machine %s stopped while booting (%s)", dm->cfg->name,
+				    last);
 			break;
 		}
 		den_err_clear(err);
@@ -81,10 +95,12 @@ static int wait_ssh(struct den_machine *dm, const struct provider_ops *ops, stru
 	}
 	if (rc < 0 && !den_err_is_set(err))
 		den_err_set(err, 0,
-			    "machine %s did not answer on SSH within %u s (%s); see "
-			    "%s/console.log, or raise boot_timeout",
-			    dm->cfg->name, dm->cfg->boot_timeout, last, dm->dir);
+			    "machine %s did not answer on SSH within %u s (%s); raise "
+			    "boot_timeout if it is just slow",
+			    dm->cfg->name, dm->cfg->boot_timeout, last);
 	ssh_info_free(&info);
+	if (rc < 0)
+		add_console_tail(dm, err);
 	return rc;
 }
 

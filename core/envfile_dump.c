@@ -122,11 +122,12 @@ static json_t *machine_json(const struct machine *m)
 			 "disk_size", m->disk_size ? json_string(disk) : json_null(), "hostname",
 			 m->hostname, "primary", m->primary, "autostart", m->autostart,
 			 "boot_timeout", (int)m->boot_timeout, "graceful_halt_timeout",
-			 (int)m->graceful_halt_timeout, "network", nets[m->network], "no_new_privs", m->no_new_privs, "accel",
-			 accels[m->accel], "ssh", "username", str_or_null(m->ssh.username),
-			 "private_key_path", str_or_null(m->ssh.private_key_path), "insert_key",
-			 m->ssh.insert_key, "forwarded_ports", ports, "synced_folders", folders,
-			 "private_networks", networks, "provision", steps);
+			 (int)m->graceful_halt_timeout, "network", nets[m->network], "no_new_privs",
+			 m->no_new_privs, "accel", accels[m->accel], "ssh", "username",
+			 str_or_null(m->ssh.username), "private_key_path",
+			 str_or_null(m->ssh.private_key_path), "insert_key", m->ssh.insert_key,
+			 "forwarded_ports", ports, "synced_folders", folders, "private_networks",
+			 networks, "provision", steps);
 }
 
 json_t *envfile_to_json(const struct envfile *ef)

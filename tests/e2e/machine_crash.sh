@@ -56,4 +56,24 @@ run destroy
 expect_rc 0 "destroy again"
 nothing_left "mid-destroy"
 
+# A machine whose sshd never answers: boot_timeout ends up, with the console's last lines.
+printf '#!/bin/sh\necho "fake sshd: not today"\nexec sleep 600\n' > "$T_DIR/fake-sshd"
+chmod 755 "$T_DIR/fake-sshd"
+cat > Envfile <<EOF2
+den: 1
+machines:
+  $H:
+    box: den/debian-12
+    provider: container
+    boot_timeout: 2
+    synced_folders:
+      - { host: $T_DIR/fake-sshd, guest: /usr/sbin/sshd, mount_options: [ro] }
+EOF2
+run up
+expect_rc 1 "up of a machine that never answers on SSH"
+expect_err "did not answer on SSH within 2 s" "the error names boot_timeout"
+expect_err "fake sshd: not today" "and ends with what the console said"
+run destroy
+nothing_left "a boot that timed out"
+
 t_done
