@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "boxes/box.h"
 #include "boxes/catalog.h"
-#include "boxes/digest.h"
+#include "core/digest.h"
 #include "boxes/download.h"
 #include "boxes/identity.h"
 #include "core/cleanup.h"

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "boxes/digest.h"
+#include "core/digest.h"
 #include "core/err.h"
 
 struct download {

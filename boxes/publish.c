@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "boxes/publish.h"
-#include "boxes/digest.h"
+#include "core/digest.h"
 #include "boxes/identity.h"
 #include "boxes/store.h"
 #include "core/cleanup.h"

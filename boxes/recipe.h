@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "boxes/digest.h"
+#include "core/digest.h"
 #include "core/err.h"
 
 #define RECIPE_MAX_ITEMS 256

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* libssh, loaded on first use (core/lazylib.h). */
 #include <libssh/libssh.h>
+#include <libssh/sftp.h>
 #include <stddef.h>
 
 #include "core/lazylib.h"
@@ -43,3 +44,17 @@ LAZYLIB_STUB(ssh, int, ssh_channel_send_eof, (C c), (c))
 LAZYLIB_STUB(ssh, int, ssh_channel_get_exit_status, (C c), (c))
 LAZYLIB_STUB(ssh, int, ssh_channel_close, (C c), (c))
 LAZYLIB_STUB_VOID(ssh, ssh_channel_free, (C c), (c))
+
+#define F sftp_session
+LAZYLIB_STUB(ssh, F, sftp_new, (S s), (s))
+LAZYLIB_STUB(ssh, int, sftp_init, (F f), (f))
+LAZYLIB_STUB_VOID(ssh, sftp_free, (F f), (f))
+LAZYLIB_STUB(ssh, int, sftp_get_error, (F f), (f))
+LAZYLIB_STUB(ssh, char *, sftp_canonicalize_path, (F f, const char *p), (f, p))
+LAZYLIB_STUB(ssh, sftp_attributes, sftp_stat, (F f, const char *p), (f, p))
+LAZYLIB_STUB_VOID(ssh, sftp_attributes_free, (sftp_attributes a), (a))
+LAZYLIB_STUB(ssh, int, sftp_mkdir, (F f, const char *p, mode_t m), (f, p, m))
+LAZYLIB_STUB(ssh, sftp_file, sftp_open, (F f, const char *p, int a, mode_t m), (f, p, a, m))
+LAZYLIB_STUB(ssh, ssize_t, sftp_write, (sftp_file f, const void *b, size_t n), (f, b, n))
+LAZYLIB_STUB(ssh, int, sftp_close, (sftp_file f), (f))
+LAZYLIB_STUB(ssh, int, sftp_chmod, (F f, const char *p, mode_t m), (f, p, m))

@@ -6,7 +6,7 @@
  * Heavy libraries (libcurl, libarchive, libcrypto, later libssh and
  * libslirp) are loaded on first use, not at start-up: linked normally they
  * cost den ~5 ms on every run (docs/decisions.md), while `den status` has
- * a 5 ms budget in all. Each library gets a stub file (boxes/lazy_*.c)
+ * a 5 ms budget in all. Each library gets a stub file (boxes/ or core/lazy_*.c)
  * that defines the library's functions under their own names; the first
  * call loads the library with dlopen and jumps to the real function.
  * Callers write plain libcurl/libarchive code.

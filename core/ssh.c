@@ -1,15 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-#include "core/ssh.h"
+#include "core/ssh-internal.h"
 
-#include <libssh/libssh.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct den_ssh {
-	ssh_session session;
-};
 
 /* The server's key must be ours: compared in full, not by fingerprint text. */
 static int check_host_key(ssh_session s, const struct den_ssh_target *t, struct den_err *err)
@@ -123,6 +118,9 @@ void den_ssh_close(struct den_ssh *s)
 {
 	if (s == NULL)
 		return;
+	if (s->sftp != NULL)
+		sftp_free(s->sftp);
+	free(s->home);
 	if (s->session != NULL) {
 		ssh_disconnect(s->session);
 		ssh_free(s->session);

@@ -9,6 +9,7 @@
  */
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "core/err.h"
 
@@ -33,6 +34,27 @@ int den_ssh_open(const struct den_ssh_target *t, struct den_ssh **out, struct de
 typedef void (*den_ssh_output_fn)(const char *buf, size_t len, int is_stderr, void *arg);
 int den_ssh_exec(struct den_ssh *s, const char *cmd, den_ssh_output_fn out, void *arg, int *status,
 		 struct den_err *err);
+
+/*
+ * SFTP, on a channel opened with the first call and kept. Guest paths are
+ * absolute or relative to the login user's home; "~/x" means the same.
+ */
+/* The login user's home ("/home/den"); the string lives with the session. */
+int den_ssh_home(struct den_ssh *s, const char **home, struct den_err *err);
+/* mkdir -p in the guest; new folders get mode. */
+int den_ssh_mkdir_p(struct den_ssh *s, const char *path, mode_t mode, struct den_err *err);
+/* A host file to path in the guest (parents created), with mode. */
+int den_ssh_put_file(struct den_ssh *s, const char *local, const char *remote, mode_t mode,
+		     struct den_err *err);
+/* Text to path in the guest (parents created), with mode. */
+int den_ssh_put_text(struct den_ssh *s, const char *text, size_t len, const char *remote,
+		     mode_t mode, struct den_err *err);
+/*
+ * A host file or folder (recursively: files, folders, their modes;
+ * symlinks are followed, other special files skipped) to remote. A
+ * folder's contents go into remote, created as needed.
+ */
+int den_ssh_put_tree(struct den_ssh *s, const char *local, const char *remote, struct den_err *err);
 
 void den_ssh_close(struct den_ssh *s);
 

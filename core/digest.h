@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef DEN_BOXES_DIGEST_H
-#define DEN_BOXES_DIGEST_H
+#ifndef DEN_CORE_DIGEST_H
+#define DEN_CORE_DIGEST_H
 
-/* Checksums of box files, computed while they stream in (libcrypto's EVP). */
+/* Checksums (libcrypto's EVP): of box files while they stream in, of provisioners' inputs. */
 
 #include <stddef.h>
 #include "core/err.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "boxes/digest.h"
+#include "core/digest.h"
 #include "core/cleanup.h"
 
 #include <fcntl.h>

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/* Uploads over SFTP (libssh), for provisioners and `den upload`. */
+#include "core/ssh-internal.h"
+#include "core/cleanup.h"
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_DEPTH 64
+
+static int sftp_fail(struct den_ssh *s, const char *what, const char *path, struct den_err *err)
+{
+	const char *why = ssh_get_error(s->session);
+	int code = s->sftp ? sftp_get_error(s->sftp) : 0;
+
+	if (code == SSH_FX_PERMISSION_DENIED)
+		why = "permission denied (the SSH user cannot write there)";
+	else if (code == SSH_FX_NO_SUCH_FILE)
+		why = "no such file or folder";
+	return den_err_set(err, 0, "cannot %s %s in the machine: %s", what, path,
+			   why && why[0] ? why : "SFTP error");
+}
+
+static int open_sftp(struct den_ssh *s, struct den_err *err)
+{
+	if (s->sftp != NULL)
+		return 0;
+	s->sftp = sftp_new(s->session);
+	if (s->sftp == NULL || sftp_init(s->sftp) != SSH_OK) {
+		den_err_set(err, 0, "cannot start SFTP in the machine: %s",
+			    ssh_get_error(s->session));
+		if (s->sftp != NULL)
+			sftp_free(s->sftp);
+		s->sftp = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int den_ssh_home(struct den_ssh *s, const char **home, struct den_err *err)
+{
+	if (s->home == NULL) {
+		if (open_sftp(s, err) < 0)
+			return -1;
+		char *h = sftp_canonicalize_path(s->sftp, ".");
+		if (h == NULL)
+			return sftp_fail(s, "find", "the home folder", err);
+		s->home = strdup(h);
+		ssh_string_free_char(h);
+		if (s->home == NULL)
+			return den_err_set(err, ENOMEM, "cannot find the home folder");
+	}
+	*home = s->home;
+	return 0;
+}
+
+/* "~/x" -> "x" (SFTP paths are relative to the home already). */
+static const char *guest_path(const char *p)
+{
+	if (strcmp(p, "~") == 0)
+		return ".";
+	return strncmp(p, "~/", 2) == 0 ? p + 2 : p;
+}
+
+int den_ssh_mkdir_p(struct den_ssh *s, const char *path, mode_t mode, struct den_err *err)
+{
+	char part[4096];
+	const char *p = guest_path(path);
+	size_t len = strlen(p);
+
+	if (open_sftp(s, err) < 0)
+		return -1;
+	if (len >= sizeof(part))
+		return den_err_set(err, ENAMETOOLONG, "cannot create %s", path);
+	for (size_t i = 1; i <= len; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		snprintf(part, sizeof(part), "%.*s", (int)i, p);
+		sftp_attributes a = sftp_stat(s->sftp, part);
+		if (a != NULL) {
+			bool dir = a->type == SSH_FILEXFER_TYPE_DIRECTORY;
+			sftp_attributes_free(a);
+			if (!dir)
+				return den_err_set(err, 0,
+						   "cannot create %s in the machine: %s is a file",
+						   path, part);
+			continue;
+		}
+		if (sftp_mkdir(s->sftp, part, mode) < 0 &&
+		    sftp_get_error(s->sftp) != SSH_FX_FILE_ALREADY_EXISTS)
+			return sftp_fail(s, "create", part, err);
+	}
+	return 0;
+}
+
+static int parent_of(struct den_ssh *s, const char *remote, struct den_err *err)
+{
+	char dir[4096];
+	const char *p = guest_path(remote), *slash = strrchr(p, '/');
+
+	if (slash == NULL || slash == p)
+		return 0;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - p), p);
+	return den_ssh_mkdir_p(s, dir, 0755, err);
+}
+
+/* Writes from fd (or text when fd < 0) to remote, replacing it. */
+static int put(struct den_ssh *s, int fd, const char *text, size_t len, const char *remote,
+	       mode_t mode, struct den_err *err)
+{
+	static char buf[1 << 16];
+	const char *p = guest_path(remote);
+	sftp_file f;
+	int rc = 0;
+
+	if (open_sftp(s, err) < 0 || parent_of(s, remote, err) < 0)
+		return -1;
+	f = sftp_open(s->sftp, p, O_WRONLY | O_CREAT | O_TRUNC, mode & 07777);
+	if (f == NULL)
+		return sftp_fail(s, "write", remote, err);
+	if (fd < 0) {
+		for (size_t off = 0; off < len && rc == 0;) {
+			ssize_t n = sftp_write(f, text + off, len - off);
+			if (n <= 0)
+				rc = sftp_fail(s, "write", remote, err);
+			else
+				off += (size_t)n;
+		}
+	} else {
+		ssize_t n;
+		while (rc == 0 && (n = read(fd, buf, sizeof(buf))) != 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				rc = den_err_set(err, errno, "cannot read the file for %s", remote);
+			for (ssize_t off = 0; rc == 0 && off < n;) {
+				ssize_t w = sftp_write(f, buf + off, (size_t)(n - off));
+				if (w <= 0)
+					rc = sftp_fail(s, "write", remote, err);
+				else
+					off += w;
+			}
+		}
+	}
+	if (sftp_close(f) < 0 && rc == 0)
+		rc = sftp_fail(s, "write", remote, err);
+	/* The umask on the other side may have narrowed it. */
+	if (rc == 0 && sftp_chmod(s->sftp, p, mode & 07777) < 0)
+		rc = sftp_fail(s, "set the mode of", remote, err);
+	return rc;
+}
+
+int den_ssh_put_text(struct den_ssh *s, const char *text, size_t len, const char *remote,
+		     mode_t mode, struct den_err *err)
+{
+	return put(s, -1, text, len, remote, mode, err);
+}
+
+int den_ssh_put_file(struct den_ssh *s, const char *local, const char *remote, mode_t mode,
+		     struct den_err *err)
+{
+	cleanup_close int fd = open(local, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return den_err_set(err, errno, "cannot read %s", local);
+	return put(s, fd, NULL, 0, remote, mode, err);
+}
+
+static int put_tree(struct den_ssh *s, const char *local, const char *remote, int depth,
+		    struct den_err *err)
+{
+	struct stat st;
+
+	if (stat(local, &st) < 0)
+		return den_err_set(err, errno, "cannot read %s", local);
+	if (S_ISREG(st.st_mode))
+		return den_ssh_put_file(s, local, remote, st.st_mode & 0777, err);
+	if (!S_ISDIR(st.st_mode))
+		return 0; /* sockets, fifos, devices: nothing to copy */
+	if (depth > MAX_DEPTH)
+		return den_err_set(err, ELOOP, "%s is nested too deep (or loops)", local);
+	if (den_ssh_mkdir_p(s, remote, st.st_mode & 0777, err) < 0)
+		return -1;
+	DIR *d = opendir(local);
+	struct dirent *e;
+	int rc = 0;
+
+	if (d == NULL)
+		return den_err_set(err, errno, "cannot read %s", local);
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		cleanup_free char *from = NULL, *to = NULL;
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (asprintf(&from, "%s/%s", local, e->d_name) < 0 ||
+		    asprintf(&to, "%s/%s", remote, e->d_name) < 0)
+			rc = den_err_set(err, ENOMEM, "cannot upload %s", local);
+		else
+			rc = put_tree(s, from, to, depth + 1, err);
+	}
+	closedir(d);
+	return rc;
+}
+
+int den_ssh_put_tree(struct den_ssh *s, const char *local, const char *remote, struct den_err *err)
+{
+	return put_tree(s, local, remote, 0, err);
+}
