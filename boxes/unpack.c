@@ -284,6 +284,14 @@ int unpack_archive(const char *path, const char *dir, enum unpack_policy policy,
 			goto out;
 		}
 	}
+	/*
+	 * Close while still in dir: libarchive sets folders' modes and times
+	 * (1777 of /tmp, for one) at close, by the members' relative names.
+	 */
+	if (archive_write_close(out) != ARCHIVE_OK) {
+		ret = den_err_set(err, 0, "cannot unpack %s: %s", path, archive_error_string(out));
+		goto out;
+	}
 	if (entries == 0)
 		ret = den_err_set(err, 0, "%s is empty: not a box", path);
 	else if (policy == UNPACK_BOX && links_escape(".", err))
@@ -291,6 +299,9 @@ int unpack_archive(const char *path, const char *dir, enum unpack_policy policy,
 	if (used != NULL)
 		*used = total;
 out:
+	/* On an error too: whatever close does must happen inside dir. */
+	if (out != NULL && cwd >= 0)
+		archive_write_close(out);
 	if (cwd >= 0) {
 		if (fchdir(cwd) < 0 && ret == 0)
 			ret = den_err_set(err, errno, "cannot return to the working folder");
