@@ -13,21 +13,24 @@ static const struct {
 	const char *name;
 	const char *text;
 } help_texts[] = {
-	{ "up", "usage: den up [MACHINE...] [--provider P]\n"
+	{ "up", "usage: den up [MACHINE...] [--provider P] [--no-provision]\n"
+		"              [--provision-with NAME,...]\n"
 		"\n"
 		"Creates the machines of the Envfile (all with autostart, or those named; a\n"
 		"matrix name selects the whole matrix) and starts them: the box is taken as\n"
 		"Envfile.lock says (downloaded when missing, and locked when new), the\n"
 		"provider starts the machine, and den waits until SSH answers with the host\n"
-		"key it gave the machine, within boot_timeout. Provisioners come with their\n"
-		"issue; --no-provision is accepted already.\n" },
+		"key it gave the machine, within boot_timeout. Then the machines are\n"
+		"provisioned: run: always steps, and run: once steps that have not yet\n"
+		"succeeded on the machine (.den/machines/NAME/provisioned.json).\n" },
 	{ "halt", "usage: den halt [MACHINE...] [-f|--force]\n"
 		  "\n"
 		  "Stops machines gracefully, within graceful_halt_timeout; --force stops them\n"
 		  "at once. Their files are kept: `den up` starts them again.\n" },
-	{ "reload", "usage: den reload [MACHINE...]\n"
+	{ "reload", "usage: den reload [MACHINE...] [--provision] [--provision-with NAME,...]\n"
 		    "\n"
-		    "Halts and starts machines again, picking up Envfile changes.\n" },
+		    "Halts and starts machines again, picking up Envfile changes; --provision\n"
+		    "runs every provisioner after (not only run: always ones).\n" },
 	{ "destroy", "usage: den destroy [MACHINE...] [-f|--force]\n"
 		     "\n"
 		     "Stops machines and deletes everything den keeps for them in .den/: no\n"
@@ -60,14 +63,23 @@ static const struct {
 	  "\n"
 	  "Prints Host blocks for `ssh -F`, scp and rsync: port, user, den's key and the\n"
 	  "machine's known_hosts file.\n" },
-	{ "exec",
-	  "usage: den exec [MACHINE...|--all] -- CMD...\n\n"
-	  "Runs CMD on machines in parallel and prints a table of exit codes and times.\n" },
-	{ "upload", "usage: den upload SRC [DST] [MACHINE]\n\nCopies SRC into a machine.\n" },
+	{ "exec", "usage: den exec [MACHINE...|--all] [--quiet] -- CMD...\n\n"
+		  "Runs CMD (through the login shell) on running machines in parallel, each\n"
+		  "output line prefixed with the machine's name, then prints a table: machine,\n"
+		  "box, exit code, time. With a matrix it tests a project across OS versions.\n"
+		  "No machine named: all of them. --quiet prints only the table. Exits 1 when\n"
+		  "any failed or was not running.\n" },
+	{ "upload", "usage: den upload SRC [DST] [MACHINE]\n\n"
+		    "Copies the host file or folder SRC into a machine (SFTP, as its SSH\n"
+		    "user): to DST, by default the user's home with SRC's name; `~` is that\n"
+		    "home. Folders are copied whole.\n" },
 	{ "rsync",
 	  "usage: den rsync [MACHINE...]\n\nSyncs folders of type rsync into machines.\n" },
 	{ "provision", "usage: den provision [MACHINE...] [--provision-with NAME,...]\n\n"
-		       "Runs the provisioners of running machines.\n" },
+		       "Runs the provisioners of running machines: every step but run: never\n"
+		       "ones, or exactly the steps named. Output is streamed, each line\n"
+		       "prefixed with the machine's name; a failed step stops that machine's\n"
+		       "provisioning and den exits 1.\n" },
 	{ "box",
 	  "usage: den box SUBCOMMAND ...\n\n"
 	  "Manages boxes: the versioned OS images machines start from. They live in\n"

@@ -31,4 +31,21 @@ int cmd_one_machine(struct den_ctx *ctx, const char *name, const struct machine 
 /* Adds the project to $DEN_HOME/index.json (for global-status and box remove). */
 int cmd_index_project(const char *home, const char *root, const char *envfile, struct den_err *err);
 
+struct boxlock;
+/*
+ * Resolves the machine's box (lock may be NULL: Envfile.lock is read and
+ * written here) and has the provider start it; does not wait for SSH.
+ */
+int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *provider,
+		      struct boxlock *lock, struct den_err *err);
+
+struct prov_target;
+enum prov_when;
+/*
+ * Provisions running machines (den up, den provision, den reload
+ * --provision); with is --provision-with's "NAME,..." or NULL (cmd/provision.c).
+ */
+int cmd_provision_targets(struct den_ctx *ctx, struct prov_target *t, size_t n, enum prov_when when,
+			  const char *with, struct den_err *err);
+
 #endif

@@ -33,12 +33,11 @@ const struct den_cmd den_commands[] = {
 	/* Access */
 	{ "ssh", cmd_ssh, NEED_ENVFILE, "log in to a machine, or run a command there" },
 	{ "ssh-config", cmd_ssh_config, NEED_ENVFILE, "print OpenSSH settings for a machine" },
-	{ "exec", cmd_not_yet, NOT_YET | NEED_ENVFILE | REPORTS,
+	{ "exec", cmd_exec, NEED_ENVFILE | REPORTS,
 	  "run a command on machines in parallel, with a summary" },
-	{ "upload", cmd_not_yet, NOT_YET | NEED_ENVFILE,
-	  "copy files from the host into a machine" },
+	{ "upload", cmd_upload, NEED_ENVFILE, "copy files from the host into a machine" },
 	{ "rsync", cmd_not_yet, NOT_YET | NEED_ENVFILE, "sync rsync-type folders into machines" },
-	{ "provision", cmd_not_yet, NOT_YET | NEED_LOCK, "run provisioners on running machines" },
+	{ "provision", cmd_provision, NEED_LOCK, "run provisioners on running machines" },
 	/* Boxes */
 	{ "box", cmd_box, REPORTS,
 	  "add, list, remove, update, prune, build, publish and package boxes" },

@@ -89,20 +89,29 @@ int cmd_reload(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 	char *args[64];
 	int n = 0;
 
-	for (int i = 1; i < argc && n < 60; i++)
-		if (argv[i][0] == '-')
-			return den_err_usage(err,
-					     "unknown option '%s' for `den reload` (provisioners "
-					     "come with their issue)",
-					     argv[i]);
+	char *up_args[64];
+	int n_up = 0;
+
 	args[n++] = "halt";
-	for (int i = 1; i < argc && n < 60; i++)
-		args[n++] = argv[i];
+	up_args[n_up++] = "up";
+	for (int i = 1; i < argc && n < 60; i++) {
+		if (strcmp(argv[i], "--provision") == 0 ||
+		    strncmp(argv[i], "--provision-with", 16) == 0) {
+			up_args[n_up++] = argv[i];
+			if (strcmp(argv[i], "--provision-with") == 0 && i + 1 < argc)
+				up_args[n_up++] = argv[++i];
+		} else if (argv[i][0] == '-') {
+			return den_err_usage(err, "unknown option '%s' for `den reload`", argv[i]);
+		} else {
+			args[n++] = argv[i];
+			up_args[n_up++] = argv[i];
+		}
+	}
 	args[n] = NULL;
+	up_args[n_up] = NULL;
 	if (cmd_halt(n, args, ctx, err) < 0)
 		return -1;
-	args[0] = "up";
-	return cmd_up(n, args, ctx, err);
+	return cmd_up(n_up, up_args, ctx, err);
 }
 
 /* One project of the index: its machines and their live states. */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `den up [MACHINE...] [--provider P]`: for each machine, the box (as
- * Envfile.lock says, fetched when missing), then the provider starts it,
- * then den waits until SSH answers with the host key it gave the machine
- * and runs `true` there. Provisioning comes with the provisioners.
+ * `den up [MACHINE...] [--provider P] [--no-provision] [--provision-with
+ * NAME,...]`: for each machine, the box (as Envfile.lock says, fetched
+ * when missing), then the provider starts it, then den waits until SSH
+ * answers with the host key it gave the machine and runs `true` there.
+ * Once every machine is up, they are provisioned (cmd/provision.c).
  */
 #include "boxes/lock.h"
 #include "boxes/resolve.h"
@@ -15,6 +16,7 @@
 #include "core/project.h"
 #include "core/ssh.h"
 #include "providers/provider.h"
+#include "provisioners/engine.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -59,101 +61,81 @@ static void add_console_tail(const struct den_machine *dm, struct den_err *err)
 		    tail[0] ? tail : "(empty)");
 }
 
-/* Tries SSH until it answers or boot_timeout passes. */
-static int wait_ssh(struct den_machine *dm, const struct provider_ops *ops, struct den_err *err)
-{
-	struct ssh_info info;
-	cleanup_free char *host_pub = NULL;
-	time_t deadline = time(NULL) + (time_t)dm->cfg->boot_timeout;
-	char last[512] = "";
-
-	if (ops->ssh_info(dm, &info, err) < 0 ||
-	    keys_public(dm->dir, KEYS_HOST, &host_pub, err) < 0)
-		return -1;
-	struct den_ssh_target t = { info.host, info.port, info.user, info.key_path, host_pub, 5 };
-	int rc = -1;
-	while (time(NULL) <= deadline) {
-		struct den_ssh *s = NULL;
-		int status = -1;
-		if (den_ssh_open(&t, &s, err) == 0) {
-			rc = den_ssh_exec(s, "true", NULL, NULL, &status, err);
-			den_ssh_close(s);
-			if (rc == 0 && status == 0)
-				break;
-			rc = -1;
-		}
-		snprintf(last, sizeof(last), "%.500s", err->msg);
-		den_err_clear(err);
-		enum machine_state st;
-		if (ops->state(dm, &st, err) == 0 && st != MACHINE_RUNNING) {
-			den_err_set(err, 0, "machine %s stopped while booting (%s)", dm->cfg->name,
-				    last);
-			break;
-		}
-		den_err_clear(err);
-		usleep(10000); /* sshd starts within tens of ms: look often */
-	}
-	if (rc < 0 && !den_err_is_set(err))
-		den_err_set(err, 0,
-			    "machine %s did not answer on SSH within %u s (%s); raise "
-			    "boot_timeout if it is just slow",
-			    dm->cfg->name, dm->cfg->boot_timeout, last);
-	ssh_info_free(&info);
-	if (rc < 0)
-		add_console_tail(dm, err);
-	return rc;
-}
-
-static int up_one(struct den_ctx *ctx, const struct machine *m, const char *provider,
-		  const char *home, struct boxlock *lock, struct den_err *err)
+int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *provider,
+		      struct boxlock *lock, struct den_err *err)
 {
 	const struct provider_ops *ops = provider_find(provider);
-	struct den_machine dm;
+	const struct machine *m = dm->cfg;
+	cleanup_free char *home = NULL, *user = NULL;
+	struct boxlock own;
 	struct store_entry box;
-	enum machine_state st = MACHINE_NOT_CREATED;
-	cleanup_free char *user = NULL;
-	int rc = -1;
+	int rc;
 
 	if (ops == NULL)
 		return den_err_set(err, 0,
 				   "machine %s: provider %s is not in this version of den "
 				   "yet; use provider: container",
 				   m->name, provider);
-	if (ops->probe(err) < 0)
-		return den_err_wrap(err, "machine %s", m->name);
-	if (machine_open(ctx->root, m, &dm, err) < 0)
+	if (den_home(&home, err) < 0)
 		return -1;
-	if (dm.exists && ops->state(&dm, &st, err) == 0 && st == MACHINE_RUNNING) {
-		den_info("%s is already running", m->name);
-		machine_close(&dm);
-		return 0;
+	if (lock == NULL) {
+		if (boxlock_read(ctx->envfile_path, &own, err) < 0)
+			return -1;
+		lock = &own;
 	}
-	den_err_clear(err);
 	struct resolve_opts ro = { .home = home, .progress = cmd_progress() };
 	struct box_want w = { m->box, m->box_version, provider,
 			      m->box_url ? m->box_url : getenv("DEN_BOX_SERVER") };
-	if (box_resolve(&ro, &w, lock, &box, err) < 0) {
-		machine_close(&dm);
+	rc = box_resolve(&ro, &w, lock, &box, err);
+	if (lock == &own) {
+		if (rc == 0 && boxlock_write(lock, err) < 0)
+			rc = -1;
+		boxlock_free(lock);
+	}
+	if (rc < 0)
 		return den_err_wrap(err, "machine %s", m->name);
-	}
 	user = box_user(m, box.dir);
-	dm.box_dir = box.dir;
-	dm.ssh_user = user;
-	free(dm.rec.box);
-	free(dm.rec.box_version);
-	dm.rec.box = strdup(box.name);
-	dm.rec.box_version = strdup(box.version);
+	dm->box_dir = box.dir;
+	dm->ssh_user = user;
+	free(dm->rec.box);
+	free(dm->rec.box_version);
+	dm->rec.box = strdup(box.name);
+	dm->rec.box_version = strdup(box.version);
 	den_info("%s: starting (%s %s, %s)", m->name, box.name, box.version, provider);
-	if (ops->up(&dm, err) == 0 &&
-	    cmd_index_project(home, ctx->root, ctx->envfile_path, err) == 0 &&
-	    wait_ssh(&dm, ops, err) == 0) {
-		den_info("%s is up: `den ssh %s` logs in (127.0.0.1:%d)", m->name, m->name,
-			 dm.rec.ssh_port);
-		rc = 0;
-	}
+	rc = ops->up(dm, err);
+	if (rc == 0)
+		rc = cmd_index_project(home, ctx->root, ctx->envfile_path, err);
+	dm->box_dir = NULL;
+	dm->ssh_user = NULL;
 	store_entry_free(&box);
-	machine_close(&dm);
 	return rc;
+}
+
+/* One machine up and answering SSH; *ssh is the session that proved it. */
+static int up_one(struct den_ctx *ctx, struct prov_target *t, const char *provider,
+		  struct boxlock *lock, struct den_err *err)
+{
+	struct den_machine *dm = t->dm;
+	enum machine_state st = MACHINE_NOT_CREATED;
+
+	t->ops = provider_find(provider);
+	if (t->ops != NULL && t->ops->probe(err) < 0)
+		return den_err_wrap(err, "machine %s", dm->cfg->name);
+	if (t->ops != NULL && dm->exists && t->ops->state(dm, &st, err) == 0 &&
+	    st == MACHINE_RUNNING) {
+		den_info("%s is already running", dm->cfg->name);
+		return 0;
+	}
+	den_err_clear(err);
+	if (cmd_start_machine(ctx, dm, provider, lock, err) < 0)
+		return -1;
+	if (provider_ssh_wait(t->ops, dm, &t->ssh, err) < 0) {
+		add_console_tail(dm, err);
+		return -1;
+	}
+	den_info("%s is up: `den ssh %s` logs in (127.0.0.1:%d)", dm->cfg->name, dm->cfg->name,
+		 dm->rec.ssh_port);
+	return 0;
 }
 
 int cmd_up(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
@@ -161,38 +143,62 @@ int cmd_up(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 	static const struct option opts[] = {
 		{ "provider", required_argument, NULL, 'p' },
 		{ "no-provision", no_argument, NULL, 'n' },
+		{ "provision-with", required_argument, NULL, 'w' },
+		{ "provision", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *provider = NULL;
-	cleanup_free char *home = NULL;
+	const char *provider = NULL, *with = NULL;
 	struct machine **sel = NULL;
 	struct boxlock lock;
-	size_t n = 0;
+	bool provision = true, all_steps = false;
+	size_t n = 0, started = 0;
 	int c, rc = 0;
 
 	cmd_getopt_reset();
 	while ((c = getopt_long(argc, argv, "p:", opts, NULL)) != -1) {
 		if (c == 'p')
 			provider = optarg;
-		else if (c != 'n')
+		else if (c == 'n')
+			provision = false;
+		else if (c == 'w')
+			with = optarg;
+		else if (c == 'P')
+			all_steps = true; /* den reload --provision */
+		else
 			return den_err_usage(err, "unknown option '%s' for `den up`",
 					     argv[optind - 1]);
 	}
 	if (provider != NULL && provider_find(provider) == NULL)
 		return den_err_usage(err, "no provider '%s' in this den (container is)", provider);
-	if (den_home(&home, err) < 0 ||
-	    cmd_select(ctx, argv + optind, (size_t)(argc - optind), true, &sel, &n, err) < 0)
+	if (!provision && with != NULL)
+		return den_err_usage(err, "--no-provision and --provision-with do not go together");
+	if (cmd_select(ctx, argv + optind, (size_t)(argc - optind), true, &sel, &n, err) < 0)
 		return -1;
-	if (boxlock_read(ctx->envfile_path, &lock, err) < 0) {
-		free(sel);
-		return -1;
+	struct den_machine *dms = calloc(n + 1, sizeof(*dms));
+	struct prov_target *t = calloc(n + 1, sizeof(*t));
+	if (dms == NULL || t == NULL || boxlock_read(ctx->envfile_path, &lock, err) < 0) {
+		free(dms), free(t), free(sel);
+		return den_err_is_set(err) ? -1 : den_err_set(err, ENOMEM, "den up");
 	}
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = up_one(ctx, sel[i], provider ? provider : cmd_machine_provider(sel[i]), home,
-			    &lock, err);
+	for (size_t i = 0; i < n && rc == 0; i++, started++) {
+		t[i].dm = &dms[i];
+		rc = machine_open(ctx->root, sel[i], &dms[i], err);
+		if (rc == 0)
+			rc = up_one(ctx, &t[i], provider ? provider : cmd_machine_provider(sel[i]),
+				    &lock, err);
+	}
 	if (boxlock_write(&lock, err) < 0)
 		rc = -1;
 	boxlock_free(&lock);
+	if (rc == 0 && provision)
+		rc = cmd_provision_targets(ctx, t, n, all_steps ? PROV_WHEN_ASKED : PROV_WHEN_UP,
+					   with, err);
+	for (size_t i = 0; i < started; i++) {
+		den_ssh_close(t[i].ssh);
+		machine_close(&dms[i]);
+	}
+	free(t);
+	free(dms);
 	free(sel);
 	return rc;
 }

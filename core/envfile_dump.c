@@ -25,7 +25,7 @@ static json_t *raw_json(const char *text)
 	return text != NULL ? json_loads(text, JSON_DECODE_ANY, NULL) : json_null();
 }
 
-static json_t *step_json(const struct prov_step *s)
+json_t *envfile_step_to_json(const struct prov_step *s)
 {
 	json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:o}", "type", envfile_prov_kind_name(s->kind),
 			      "name", s->name, "run", envfile_run_name(s->run), "before",
@@ -111,7 +111,7 @@ static json_t *machine_json(const struct machine *m)
 		json_array_append_new(networks, json_pack("{s:s, s:i}", "ip", m->networks[i].ip,
 							  "prefix", m->networks[i].prefix));
 	for (size_t i = 0; i < m->n_steps; i++)
-		json_array_append_new(steps, step_json(&m->steps[i]));
+		json_array_append_new(steps, envfile_step_to_json(&m->steps[i]));
 
 	return json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:i, s:s, s:I, s:o, s:s, s:b, s:b, s:i, "
 			 "s:i, s:s, s:b, s:s, s:{s:o, s:o, s:b}, s:o, s:o, s:o, s:o}",

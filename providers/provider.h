@@ -52,4 +52,18 @@ const struct provider_ops *provider_find(const char *name);
 
 void ssh_info_free(struct ssh_info *info);
 
+struct den_ssh;
+/*
+ * Logs in to the machine with den's key, checking the host key den gave
+ * it (providers/connect.c); timeout_s bounds one attempt.
+ */
+int provider_ssh_open(const struct provider_ops *ops, struct den_machine *m, int timeout_s,
+		      struct den_ssh **out, struct den_err *err);
+/*
+ * Tries provider_ssh_open (and `true`) until it answers or the machine's
+ * boot_timeout passes; stops early when the machine stops.
+ */
+int provider_ssh_wait(const struct provider_ops *ops, struct den_machine *m, struct den_ssh **out,
+		      struct den_err *err);
+
 #endif

@@ -6,12 +6,16 @@
  * A provisioner runs one `provision:` step of the Envfile on a running
  * machine, over SSH (DESIGN.md §9): shell, file, ansible, ansible_local.
  * Each is one ops struct, listed in provisioners[] of
- * provisioners/registry.c.
+ * provisioners/registry.c. provisioners/engine.c decides which steps run,
+ * in which order, and records what ran.
  */
+
+#include <stddef.h>
 
 #include "core/envfile.h"
 #include "core/err.h"
 #include "core/machine.h"
+#include "provisioners/output.h"
 
 struct den_ssh; /* an open SSH session (core/ssh.h) */
 
@@ -19,6 +23,17 @@ struct prov_ctx {
 	struct envfile *ef;	     /* the whole Envfile (ansible's inventory needs it) */
 	struct den_machine *machine; /* where the step runs */
 	struct den_ssh *ssh;	     /* open session to it, reused across steps */
+	struct prov_output *out;     /* where its output goes */
+	/*
+	 * ansible: every machine this one run covers (machines of this `den
+	 * up` sharing the step), the machine's own name first.
+	 */
+	const char *const *limit;
+	size_t n_limit;
+	/* Reboots the machine and reconnects ssh (the engine's; shell `reboot: true`). */
+	int (*reboot)(struct prov_ctx *ctx, struct den_err *err);
+	void *engine;  /* the engine's, for reboot */
+	int exit_code; /* set by run: the step's exit code, for provisioned.json */
 };
 
 struct provisioner_ops {
@@ -37,5 +52,9 @@ extern const struct provisioner_ops *const provisioners[];
 
 /* The provisioner for a kind, or NULL when this build has none. */
 const struct provisioner_ops *provisioner_find(enum prov_kind kind);
+
+/* The error for a step that ran and failed: its name, kind, exit code and last lines. */
+int prov_step_failed(struct prov_ctx *ctx, const struct prov_step *step, int exit_code,
+		     struct den_err *err);
 
 #endif

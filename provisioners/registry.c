@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* The provisioners built into den; the provisioners issue adds them here. */
+/* The provisioners built into den. */
 #include "provisioners/provisioner.h"
 
-#include <stddef.h>
+#include <errno.h>
+#include <stdio.h>
+
+extern const struct provisioner_ops prov_shell, prov_file, prov_ansible, prov_ansible_local;
 
 const struct provisioner_ops *const provisioners[] = {
-	NULL,
+	&prov_shell, &prov_file, &prov_ansible, &prov_ansible_local, NULL,
 };
 
 const struct provisioner_ops *provisioner_find(enum prov_kind kind)
@@ -14,4 +17,18 @@ const struct provisioner_ops *provisioner_find(enum prov_kind kind)
 		if (provisioners[i]->kind == kind)
 			return provisioners[i];
 	return NULL;
+}
+
+int prov_step_failed(struct prov_ctx *ctx, const struct prov_step *step, int exit_code,
+		     struct den_err *err)
+{
+	char tail[2048];
+
+	prov_output_flush(ctx->out);
+	prov_output_tail(ctx->out, tail, sizeof(tail));
+	ctx->exit_code = exit_code;
+	return den_err_set(err, 0, "machine %s: step '%s' (%s) failed with exit code %d%s%s",
+			   ctx->machine->cfg->name, step->name, envfile_prov_kind_name(step->kind),
+			   exit_code, tail[0] ? "; its last lines:\n" : " and printed nothing",
+			   tail);
 }

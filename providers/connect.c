@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/* SSH to a machine: one login, and waiting for a booting machine to answer. */
+#include "providers/provider.h"
+#include "core/cleanup.h"
+#include "core/keys.h"
+#include "core/ssh.h"
+
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+int provider_ssh_open(const struct provider_ops *ops, struct den_machine *m, int timeout_s,
+		      struct den_ssh **out, struct den_err *err)
+{
+	struct ssh_info info;
+	cleanup_free char *host_pub = NULL;
+	int rc;
+
+	if (ops->ssh_info(m, &info, err) < 0)
+		return -1;
+	if (keys_public(m->dir, KEYS_HOST, &host_pub, err) < 0) {
+		ssh_info_free(&info);
+		return -1;
+	}
+	struct den_ssh_target t = { info.host,	   info.port, info.user,
+				    info.key_path, host_pub,  timeout_s };
+	rc = den_ssh_open(&t, out, err);
+	ssh_info_free(&info);
+	return rc;
+}
+
+int provider_ssh_wait(const struct provider_ops *ops, struct den_machine *m, struct den_ssh **out,
+		      struct den_err *err)
+{
+	time_t deadline = time(NULL) + (time_t)m->cfg->boot_timeout;
+	char last[512] = "";
+
+	while (time(NULL) <= deadline) {
+		struct den_ssh *s = NULL;
+		int status = -1;
+		if (provider_ssh_open(ops, m, 5, &s, err) == 0) {
+			if (den_ssh_exec(s, "true", NULL, NULL, &status, err) == 0 && status == 0) {
+				*out = s;
+				return 0;
+			}
+			den_ssh_close(s);
+		}
+		snprintf(last, sizeof(last), "%.500s", err->msg);
+		den_err_clear(err);
+		enum machine_state st;
+		if (ops->state(m, &st, err) == 0 && st != MACHINE_RUNNING)
+			return den_err_set(err, 0, "machine %s stopped while booting (%s)",
+					   m->cfg->name, last);
+		den_err_clear(err);
+		usleep(10000); /* sshd starts within tens of ms: look often */
+	}
+	return den_err_set(err, 0,
+			   "machine %s did not answer on SSH within %u s (%s); raise "
+			   "boot_timeout if it is just slow",
+			   m->cfg->name, m->cfg->boot_timeout, last);
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The file provisioner: a host file or folder (recursively) to a path in
+ * the machine, folders created as needed; `~` is the SSH user's home.
+ * Where the SSH user may write, it goes there directly by SFTP; elsewhere
+ * (/etc, /opt...) it goes to a staging folder in /tmp and is copied into
+ * place with sudo, owned by root.
+ */
+#include "provisioners/provisioner.h"
+#include "core/cleanup.h"
+#include "core/shquote.h"
+#include "core/ssh.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Copies the staged upload into place as root; the staging folder goes. */
+static int install_with_sudo(struct prov_ctx *ctx, const struct prov_step *step, const char *stage,
+			     const char *dest, bool dir, struct den_err *err)
+{
+	cleanup_free char *qs = shell_quote(stage), *qd = shell_quote(dest), *cmd = NULL;
+	int status = -1;
+
+	if (qs == NULL || qd == NULL)
+		return den_err_set(err, ENOMEM, "step '%s'", step->name);
+	if (dir ? asprintf(&cmd,
+			   "sudo -n mkdir -p %s && sudo -n cp -R %s/. %s; rc=$?; rm -rf %s; "
+			   "exit $rc",
+			   qd, qs, qd, qs) < 0
+		: asprintf(&cmd,
+			   "sudo -n mkdir -p \"$(dirname %s)\" && sudo -n cp %s/f %s; rc=$?; "
+			   "rm -rf %s; exit $rc",
+			   qd, qs, qd, qs) < 0)
+		return den_err_set(err, ENOMEM, "step '%s'", step->name);
+	if (den_ssh_exec(ctx->ssh, cmd, prov_output_feed, ctx->out, &status, err) < 0)
+		return den_err_wrap(err, "machine %s: step '%s'", ctx->machine->cfg->name,
+				    step->name);
+	if (status != 0)
+		return prov_step_failed(ctx, step, status, err);
+	return 0;
+}
+
+static int run(struct prov_ctx *ctx, const struct prov_step *step, struct den_err *err)
+{
+	const struct prov_file *f = &step->file;
+	cleanup_free char *dest = NULL, *stage = NULL, *target = NULL;
+	const char *home;
+	struct stat st;
+
+	if (stat(f->source_abs, &st) < 0)
+		return den_err_set(err, errno, "machine %s: step '%s': cannot read %s",
+				   ctx->machine->cfg->name, step->name, f->source);
+	if (den_ssh_home(ctx->ssh, &home, err) < 0)
+		return -1;
+	if (f->destination[0] != '~')
+		dest = strdup(f->destination);
+	else if (asprintf(&dest, "%s%s", home, f->destination + 1) < 0)
+		dest = NULL;
+	if (dest == NULL)
+		return den_err_set(err, ENOMEM, "step '%s'", step->name);
+	struct den_err direct = { 0 };
+	if (den_ssh_put_tree(ctx->ssh, f->source_abs, dest, &direct) == 0)
+		return 0;
+	/* Not the SSH user's to write: stage in /tmp, then sudo. */
+	static unsigned uploads;
+	if (asprintf(&stage, "/tmp/den-file-%d-%u", (int)getpid(), uploads++) < 0 ||
+	    asprintf(&target, "%s%s", stage, S_ISDIR(st.st_mode) ? "" : "/f") < 0)
+		return den_err_set(err, ENOMEM, "step '%s'", step->name);
+	if (den_ssh_put_tree(ctx->ssh, f->source_abs, target, err) < 0)
+		return den_err_wrap(err, "machine %s: step '%s' (%s; then staging in /tmp)",
+				    ctx->machine->cfg->name, step->name, direct.msg);
+	return install_with_sudo(ctx, step, stage, dest, S_ISDIR(st.st_mode), err);
+}
+
+const struct provisioner_ops prov_file = {
+	.name = "file",
+	.kind = PROV_FILE,
+	.run = run,
+};
