@@ -12,6 +12,8 @@
 #include "core/envfile-internal.h"
 
 #include <string.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 static const char *const kind_names[] = { "shell", "file", "ansible", "ansible_local", NULL };
@@ -46,6 +48,20 @@ static int host_file(struct ectx *c, yaml_node_t *v, const char *what, const cha
 	if (stat(*abs, &st) < 0)
 		return ectx_error(c, v, "%s '%s' in %s does not exist (looked for %s)", what,
 				  *written, c->where, *abs);
+	/*
+	 * Provisioners send these files into machines: only the project's own
+	 * (symlinks resolved), so a shared Envfile cannot reach ~/.ssh.
+	 */
+	char real[PATH_MAX], root[PATH_MAX];
+	size_t n;
+	bool inside = realpath(*abs, real) != NULL && realpath(c->ef->root, root) != NULL &&
+		      (strcmp(root, "/") == 0 || (strncmp(real, root, (n = strlen(root))) == 0 &&
+						  (real[n] == '/' || real[n] == '\0')));
+	if (!inside)
+		return ectx_error(c, v,
+				  "%s '%s' in %s is outside the project (%s): provisioners "
+				  "read only the project's files; copy it into the project",
+				  what, *written, c->where, c->ef->root);
 	return 0;
 }
 
