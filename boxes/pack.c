@@ -71,7 +71,9 @@ int pack_tree(const char *dir, const char *out, struct den_err *err)
 		goto out;
 	}
 	archive_read_disk_set_standard_lookup(disk);
-	archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
+	/* Dense members only: den's unpack refuses sparse ones (they hide their real size). */
+	archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS |
+						     ARCHIVE_READDISK_NO_SPARSE);
 	if (archive_read_disk_open(disk, ".") != ARCHIVE_OK) {
 		ret = den_err_set(err, 0, "cannot pack %s: %s", dir, archive_error_string(disk));
 		goto out;

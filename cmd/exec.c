@@ -85,13 +85,14 @@ static void report(struct den_ctx *ctx, struct job *jobs, size_t n)
 						     j->running ? table_addf(&t, "%.2fs", j->secs)
 								: "-" });
 		if (arr != NULL)
-			json_array_append_new(
-				arr,
-				json_pack("{s:s, s:s, s:b, s:o, s:f, s:s?}", "machine",
-					  j->dm.cfg->name, "box", box, "running", j->running,
-					  j->running && j->status >= 0 ? json_integer(j->status)
-								       : json_null(),
-					  "seconds", j->secs, "error", j->why[0] ? j->why : NULL));
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:b, s:o, s:f, s:s?}",
+							     "machine", j->dm.cfg->name, "box", box,
+							     "running", j->running, "exit_code",
+							     j->running && j->status >= 0
+								     ? json_integer(j->status)
+								     : json_null(),
+							     "seconds", j->secs, "error",
+							     j->why[0] ? j->why : NULL));
 	}
 	if (arr != NULL) {
 		struct den_err ignored;

@@ -48,6 +48,9 @@ int den_ssh_open(const struct den_ssh_target *t, struct den_ssh **out, struct de
 	ssh_options_set(d->session, SSH_OPTIONS_USER, t->user);
 	ssh_options_set(d->session, SSH_OPTIONS_TIMEOUT, &timeout);
 	ssh_options_set(d->session, SSH_OPTIONS_HOSTKEYS, "ssh-ed25519");
+	/* Small packets back and forth (one per step): Nagle would hold each ~40 ms. */
+	int one = 1;
+	ssh_options_set(d->session, SSH_OPTIONS_NODELAY, &one);
 	/* Only what the caller gives: no ~/.ssh/config, no agent, no known_hosts files. */
 	ssh_options_set(d->session, SSH_OPTIONS_PROCESS_CONFIG, &no);
 	if (ssh_connect(d->session) != SSH_OK) {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "boxes/pack.h"
 #include "boxes/unpack.h"
 #include "core/size.h"
 #include "tests/helpers/testutil.h"
@@ -64,5 +65,31 @@ Test(unpack, folder_modes_land_in_the_target_not_the_working_folder)
 	cr_expect_eq(st.st_mode & 07777, 0700, "the working folder's tmp is untouched (got %o)",
 		     st.st_mode & 07777);
 	rm_rf(work);
+	rm_rf(into);
+}
+
+/* den's own boxes must unpack: a sparse file (debian-11's faillog) is packed dense. */
+Test(unpack, a_packed_sparse_file_unpacks)
+{
+	char *tree = make_temp_dir(), *into = make_temp_dir(), path[4096], tar[4096];
+	struct den_err err = { 0 };
+	struct stat st;
+	uint64_t used = 0;
+
+	snprintf(path, sizeof(path), "%s/faillog", tree);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputc('x', f);
+	cr_assert(ftruncate(fileno(f), 8 << 20) == 0);
+	fclose(f);
+	snprintf(tar, sizeof(tar), "%s.tar", into);
+	cr_assert(pack_tree(tree, tar, &err) == 0, "%s", err.msg);
+	cr_assert(unpack_archive(tar, into, UNPACK_ROOTFS, DEN_GIB, &used, &err) == 0, "%s",
+		  err.msg);
+	snprintf(path, sizeof(path), "%s/faillog", into);
+	cr_assert(stat(path, &st) == 0);
+	cr_expect_eq(st.st_size, 8 << 20);
+	unlink(tar);
+	rm_rf(tree);
 	rm_rf(into);
 }
