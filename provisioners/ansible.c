@@ -12,6 +12,8 @@
 #include "provisioners/inventory.h"
 
 #include <errno.h>
+#include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,15 @@ static int check(const struct prov_step *step, struct den_err *err)
 				   "ansible-playbook is not installed on this host (apt-get "
 				   "install ansible-core, or pip install ansible-core)");
 	return 0;
+}
+
+/* Step names become file names: anything but [A-Za-z0-9._-] becomes '_'. */
+static char *safe_name(char *s)
+{
+	for (char *c = s; *c != '\0'; c++)
+		if (!isalnum((unsigned char)*c) && *c != '.' && *c != '_' && *c != '-')
+			*c = '_';
+	return s;
 }
 
 /* "a,b,c" for --limit: the step's own limit, else the machines of this run. */
@@ -92,7 +103,9 @@ static int run(struct prov_ctx *ctx, const struct prov_step *step, struct den_er
 	argv[n++] = "--limit";
 	argv[n++] = limit;
 	if (a->extra_vars_json != NULL) {
-		if (asprintf(&vars, "%s/extra-vars-%s.json", dir, step->name) < 0 ||
+		cleanup_free char *file = strdup(step->name);
+		if (file == NULL ||
+		    asprintf(&vars, "%s/extra-vars-%s.json", dir, safe_name(file)) < 0 ||
 		    den_write_file_atomic(vars, a->extra_vars_json, 0600, err) < 0 ||
 		    asprintf(&vars_arg, "@%s", vars) < 0)
 			return den_err_is_set(err) ? -1 : den_err_set(err, ENOMEM, "step");

@@ -32,6 +32,21 @@ cat > ansible/site.yml <<'EOF2'
     - name: template a file
       template: { src: templates/motd.j2, dest: /etc/den-motd, mode: "0644" }
 EOF2
+# A role from a galaxy role file (a local tarball: no network), and tags.
+mkdir -p rolesrc/myrole/tasks rolesrc/myrole/meta
+echo '- copy: { content: "role ran\n", dest: /tmp/den-role }' > rolesrc/myrole/tasks/main.yml
+printf 'galaxy_info: { author: den, description: t, license: MIT, min_ansible_version: "2.9" }\n' > rolesrc/myrole/meta/main.yml
+tar -czf ansible/myrole.tar.gz -C rolesrc myrole
+printf -- '- src: ./ansible/myrole.tar.gz\n  name: myrole\n' > ansible/requirements.yml
+cat > ansible/roles.yml <<'EOF3'
+- hosts: all
+  roles: [myrole]
+  tasks:
+    - { copy: { content: "tagged\n", dest: /tmp/den-tagged }, tags: [t1] }
+    - { copy: { content: "skipped\n", dest: /tmp/den-skipped }, tags: [t2] }
+    - copy: { content: "gathering={{ lookup('config', 'DEFAULT_GATHERING') }}\n", dest: /tmp/den-cfg }
+EOF3
+printf '[defaults]\ngathering = explicit\n' > ansible/ansible.cfg
 echo 'Hello from {{ inventory_hostname }}, role {{ role }}, in {{ group_names | join(",") }} ({{ tier | default("-") }})' > ansible/templates/motd.j2
 cat > ansible/local.yml <<'EOF2'
 - hosts: all
@@ -61,7 +76,14 @@ defaults:
     - shell: { name: every, inline: "date +%s%N >> /root/every", run: always }
     - shell: { name: later, inline: "echo later > /root/later", run: never }
 machines:
-  web: {}
+  web:
+    provision:
+      - ansible:
+          name: roles
+          playbook: ansible/roles.yml
+          galaxy_role_file: ansible/requirements.yml
+          config_file: ansible/ansible.cfg
+          skip_tags: t2
   db:
     provision:
       - shell: { name: reboot, inline: "touch /dev/shm/before", reboot: true }
@@ -77,13 +99,18 @@ for a in "<two words>" "<it's>" '<$(id -u)>' '<back\slash>' "<line1" "line2>" '<
 done
 expect_out "MODE=dev QUOTE=a'b\"c \$HOME user=den" "env values arrive verbatim; privileged: false runs as the SSH user"
 expect_out "web: no shebang: 5" "a script without #! runs with bash"
-expect_true '[ "$(printf "%s\n" "$ERR" | grep -c "running ansible")" = 1 ]' "one ansible run for both machines"
+expect_true '[ "$(printf "%s\n" "$ERR" | grep -c "running ansible .ansible-")" = 1 ]' "one run of the shared ansible step for both machines"
 expect_err "also for db" "and it says so"
 run ssh web -c 'cat /etc/app/app.conf /etc/app/sub/n.txt ~/deep/app.conf; stat -c %U /etc/app/app.conf; cat /etc/den-motd'
 expect_out "nested" "a folder is copied recursively"
 expect_true '[ "$(printf "%s\n" "$OUT" | grep -c "hello conf")" = 2 ]' "file to /etc (through sudo) and to ~ (created folders)"
 expect_out "root" "files placed outside the home belong to root"
 expect_out "Hello from web, role dev, in servers (backend)" "ansible templated a file with extra_vars and group vars"
+run ssh web -c 'cat /tmp/den-role /tmp/den-tagged /tmp/den-cfg; test ! -e /tmp/den-skipped && echo not-skipped-file'
+expect_out "role ran" "a role from galaxy_role_file ran"
+expect_out "tagged" "tagged tasks run"
+expect_out "not-skipped-file" "skip_tags skips"
+expect_out "gathering=explicit" "config_file is the run's ansible.cfg"
 run ssh db -c 'cat /etc/den-motd'
 expect_out "Hello from db" "ansible ran on db in the same run"
 expect_true '[ -f .den/machines/web/provisioned.json ]' "provisioned.json is written"
