@@ -11,10 +11,14 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <jansson.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,6 +36,13 @@ static int run_logged(char *const argv[], const char *log, struct den_err *err)
 		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 			_exit(126);
+		/*
+		 * debootstrap mounts /proc and /sys in the new root: in a mount
+		 * namespace of its own they go with it, even when den is killed.
+		 */
+		if (unshare(CLONE_NEWNS) == 0)
+			mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execvp(argv[0], argv);
 		_exit(127);
 	}

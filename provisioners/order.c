@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The order steps run in: the Envfile's, except that `before: X` puts a
- * step before X and `after: X` after it. A stable topological sort: of
- * the steps free to run, the one listed first goes first.
+ * The order steps run in: the Envfile's, except that a step with
+ * `before: X` goes just before X and one with `after: X` just after X
+ * (after the steps already put after X), as in Vagrant. Steps are placed
+ * in list order; a step whose X is not placed yet waits for it; steps
+ * that can never be placed make a cycle.
  */
 #include "provisioners/engine.h"
 
@@ -18,59 +20,66 @@ static long find(const struct machine *m, const char *name)
 	return -1;
 }
 
+static size_t position(const size_t *placed, size_t n, size_t step)
+{
+	for (size_t i = 0; i < n; i++)
+		if (placed[i] == step)
+			return i;
+	return n;
+}
+
 int prov_order(const struct machine *m, const struct prov_step **out, struct den_err *err)
 {
-	size_t n = m->n_steps;
-	/* before[i][j]: step i must run before step j. */
-	unsigned char *before = calloc(n * n + 1, 1);
-	bool *done = calloc(n + 1, sizeof(bool));
+	size_t n = m->n_steps, n_placed = 0;
+	size_t *placed = calloc(n + 1, sizeof(size_t)),
+	       *after_count = calloc(n + 1, sizeof(size_t));
+	long *target = calloc(n + 1, sizeof(long));
+	int rc = 0;
 
-	if (before == NULL || done == NULL) {
-		free(before);
-		free(done);
-		return den_err_set(err, ENOMEM, "machine %s", m->name);
+	if (placed == NULL || after_count == NULL || target == NULL) {
+		rc = den_err_set(err, ENOMEM, "machine %s", m->name);
+		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct prov_step *s = &m->steps[i];
-		const char *names[2] = { s->before, s->after };
-		for (int k = 0; k < 2; k++) {
-			if (names[k] == NULL)
+		const char *t = s->before ? s->before : s->after;
+		target[i] = t ? find(m, t) : -1;
+		if (t != NULL && target[i] < 0) {
+			rc = den_err_set(err, 0,
+					 "machine %s: step '%s' is %s '%s', which it does not have",
+					 m->name, s->name, s->before ? "before" : "after", t);
+			goto out;
+		}
+		if (t == NULL)
+			placed[n_placed++] = i;
+	}
+	for (bool progress = true; n_placed < n && progress;) {
+		progress = false;
+		for (size_t i = 0; i < n; i++) {
+			if (target[i] < 0 || position(placed, n_placed, i) < n_placed)
 				continue;
-			long j = find(m, names[k]);
-			if (j < 0) {
-				free(before);
-				free(done);
-				return den_err_set(
-					err, 0,
-					"machine %s: step '%s' is %s '%s', which it does not have",
-					m->name, s->name, k ? "after" : "before", names[k]);
-			}
-			if (k == 0)
-				before[i * n + (size_t)j] = 1;
-			else
-				before[(size_t)j * n + i] = 1;
+			size_t at = position(placed, n_placed, (size_t)target[i]);
+			if (at == n_placed)
+				continue; /* its anchor is not placed yet */
+			if (m->steps[i].after != NULL)
+				at += 1 + after_count[target[i]]++;
+			memmove(placed + at + 1, placed + at, (n_placed - at) * sizeof(size_t));
+			placed[at] = i;
+			n_placed++;
+			progress = true;
 		}
 	}
-	for (size_t placed = 0; placed < n; placed++) {
-		size_t pick = n;
-		for (size_t j = 0; j < n && pick == n; j++) {
-			bool free_to_run = !done[j];
-			for (size_t i = 0; i < n && free_to_run; i++)
-				free_to_run = done[i] || !before[i * n + j];
-			if (free_to_run)
-				pick = j;
-		}
-		if (pick == n) {
-			free(before);
-			free(done);
-			return den_err_set(
-				err, 0, "machine %s: the steps' before/after settings make a cycle",
-				m->name);
-		}
-		done[pick] = true;
-		out[placed] = &m->steps[pick];
+	if (n_placed < n) {
+		rc = den_err_set(err, 0,
+				 "machine %s: the steps' before/after settings make a cycle",
+				 m->name);
+		goto out;
 	}
-	free(before);
-	free(done);
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		out[i] = &m->steps[placed[i]];
+out:
+	free(placed);
+	free(after_count);
+	free(target);
+	return rc;
 }

@@ -23,12 +23,20 @@ EOF2
 printf 'echo "no shebang: ${BASH_VERSION%%%%.*}"\n' > scripts/plain.sh
 echo "hello conf" > conf/app.conf
 echo "nested" > conf/sub/n.txt
+# A package to install: a .deb made here (installing from Debian's archive
+# would send the guest's traffic off this machine).
+mkdir -p "$T_DIR/pkg/DEBIAN" "$T_DIR/pkg/usr/share/den-hello"
+printf 'Package: den-hello\nVersion: 1.0\nArchitecture: all\nMaintainer: den <den@localhost>\nDescription: den test package\n' > "$T_DIR/pkg/DEBIAN/control"
+echo "hello package" > "$T_DIR/pkg/usr/share/den-hello/hello"
+dpkg-deb --build "$T_DIR/pkg" ansible/den-hello.deb >/dev/null
 cat > ansible/site.yml <<'EOF2'
 - hosts: all
   become: true
   tasks:
-    - name: a package from the box's own dpkg database (no network)
-      package: { name: procps, state: present }
+    - name: copy a package in
+      copy: { src: den-hello.deb, dest: /tmp/den-hello.deb }
+    - name: install it with the apt module
+      apt: { deb: /tmp/den-hello.deb }
     - name: template a file
       template: { src: templates/motd.j2, dest: /etc/den-motd, mode: "0644" }
 EOF2
@@ -111,8 +119,10 @@ expect_out "role ran" "a role from galaxy_role_file ran"
 expect_out "tagged" "tagged tasks run"
 expect_out "not-skipped-file" "skip_tags skips"
 expect_out "gathering=explicit" "config_file is the run's ansible.cfg"
-run ssh db -c 'cat /etc/den-motd'
+run ssh db -c 'cat /etc/den-motd; dpkg-query -W -f="\${Status}\n" den-hello; cat /usr/share/den-hello/hello'
 expect_out "Hello from db" "ansible ran on db in the same run"
+expect_out "install ok installed" "the playbook installed a package"
+expect_out "hello package" "its files are there"
 expect_true '[ -f .den/machines/web/provisioned.json ]' "provisioned.json is written"
 expect_true 'python3 -c "import json; s = json.load(open(\".den/machines/web/provisioned.json\"))[\"steps\"]; assert s[\"args\"][\"result\"] == \"ok\" and len(s[\"args\"][\"checksum\"]) == 64 and \"later\" not in s"' "it records each step's result and checksum, and not run: never"
 run ssh db -c 'test ! -e /dev/shm/before && echo rebooted'
@@ -131,6 +141,9 @@ expect_out "later" "it ran"
 run provision web
 expect_out "web: inline as root" "den provision runs once steps again"
 expect_no_out "db:" "only on the machine named"
+run reload web --provision
+expect_rc 0 "den reload --provision"
+expect_out "web: inline as root" "runs every step after the restart"
 run provision --provision-with nosuch
 expect_rc 2 "an unknown step name is a usage error"
 expect_err "no machine here has a step of that name" "that says so"
