@@ -169,11 +169,13 @@ int cmd_exec(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 		report(ctx, jobs, n);
 		for (size_t i = 0; i < n; i++)
 			bad += !jobs[i].running || jobs[i].status != 0;
-		if (bad > 0)
+		if (bad > 0) {
 			rc = den_err_set(err, 0,
 					 "the command failed or could not run on %zu of %zu "
 					 "machines",
 					 bad, n);
+			err->in_report = ctx->json; /* one JSON document on stdout */
+		}
 	}
 	for (size_t i = 0; i < n; i++)
 		if (jobs[i].opened)

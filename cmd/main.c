@@ -273,7 +273,7 @@ static void print_error(const struct den_err *err, bool color, bool json)
 	static const char *const kinds[] = { "", "failed", "usage", "envfile" };
 	const char *red = color ? "\033[1;31m" : "", *off = color ? "\033[0m" : "";
 
-	if (json) {
+	if (json && !err->in_report) {
 		json_t *j = json_pack("{s:{s:s,s:s}}", "error", "kind", kinds[err->kind], "message",
 				      err->msg);
 		if (j != NULL) {

@@ -12,6 +12,7 @@ static int vset(struct den_err *err, enum den_err_kind kind, int errno_, const c
 
 	err->kind = kind;
 	err->errno_ = errno_;
+	err->in_report = false;
 	if (errno_ != 0 && n >= 0 && (size_t)n < sizeof(err->msg))
 		snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, ": %s", strerror(errno_));
 	return -1;
@@ -76,5 +77,6 @@ void den_err_clear(struct den_err *err)
 {
 	err->kind = 0;
 	err->errno_ = 0;
+	err->in_report = false;
 	err->msg[0] = '\0';
 }

@@ -11,6 +11,7 @@
  *		return den_err_set(err, errno, "cannot open %s", path);
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum den_err_kind {
@@ -25,6 +26,7 @@ struct den_err {
 	enum den_err_kind kind;	   /* what kind of failure; decides the exit code */
 	int errno_;		   /* errno of the failing call, 0 when none */
 	char msg[DEN_ERR_MSG_MAX]; /* what failed, on what, what to do ("" when unset) */
+	bool in_report;		   /* --json: the command's report on stdout already says it */
 };
 
 #define DEN_PRINTF(a, b) __attribute__((format(printf, a, b)))

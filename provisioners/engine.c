@@ -247,6 +247,21 @@ static int check_names(const struct engine *e, const struct prov_request *req, s
 	return 0;
 }
 
+int provision_check(struct machine *const *machines, size_t n, struct den_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t s = 0; s < machines[i]->n_steps; s++) {
+			const struct prov_step *step = &machines[i]->steps[s];
+			const struct provisioner_ops *ops = provisioner_find(step->kind);
+			if (step->run != RUN_NEVER && ops != NULL && ops->check != NULL &&
+			    ops->check(step, err) < 0)
+				return den_err_wrap(err, "machine %s: step '%s'", machines[i]->name,
+						    step->name);
+		}
+	}
+	return 0;
+}
+
 int provision_machines(struct envfile *ef, struct prov_target *t, size_t n,
 		       const struct prov_request *req, struct den_err *err)
 {
