@@ -145,11 +145,11 @@ int cmd_exec(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 		enum machine_state st = MACHINE_NOT_CREATED;
 		j->cmd = cmd;
 		j->status = -1;
+		j->opened = true; /* closed at the end even when the open fails half-way */
 		if (machine_open(ctx->root, sel[i], &j->dm, err) < 0) {
 			rc = -1;
 			break;
 		}
-		j->opened = true;
 		prov_output_init(&j->out, sel[i]->name, (int)i, ctx->color);
 		j->out.quiet = quiet;
 		const struct provider_ops *ops = j->dm.exists ? cmd_machine_ops(&j->dm) : NULL;

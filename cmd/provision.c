@@ -80,6 +80,7 @@ int cmd_provision(int argc, char **argv, struct den_ctx *ctx, struct den_err *er
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		enum machine_state st = MACHINE_NOT_CREATED;
 		if (machine_open(ctx->root, sel[i], &dms[k], err) < 0) {
+			machine_close(&dms[k]);
 			rc = -1;
 			break;
 		}

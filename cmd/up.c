@@ -174,10 +174,6 @@ int cmd_up(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 		return den_err_usage(err, "--no-provision and --provision-with do not go together");
 	if (cmd_select(ctx, argv + optind, (size_t)(argc - optind), true, &sel, &n, err) < 0)
 		return -1;
-	if (provision && provision_check(sel, n, err) < 0) {
-		free(sel);
-		return -1;
-	}
 	struct den_machine *dms = calloc(n + 1, sizeof(*dms));
 	struct prov_target *t = calloc(n + 1, sizeof(*t));
 	if (dms == NULL || t == NULL || boxlock_read(ctx->envfile_path, &lock, err) < 0) {

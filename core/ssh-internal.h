@@ -5,6 +5,7 @@
 /* The session behind struct den_ssh, shared by core/ssh.c and core/ssh_sftp.c. */
 
 #include <libssh/libssh.h>
+#include <stdbool.h>
 #include <libssh/sftp.h>
 
 #include "core/ssh.h"
@@ -12,6 +13,7 @@
 struct den_ssh {
 	ssh_session session;
 	sftp_session sftp; /* opened on the first upload */
+	bool sftp_broken;  /* it failed in a way that may have broken it: open anew */
 	char *home;	   /* the login user's home, once asked */
 };
 

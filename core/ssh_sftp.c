@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #define MAX_DEPTH 64
+/* One SFTP write: libssh 0.10 sends a write as one packet, and sftp-server drops any over 256K. */
+#define CHUNK (32 * 1024)
 
 static int sftp_fail(struct den_ssh *s, const char *what, const char *path, struct den_err *err)
 {
@@ -24,12 +26,22 @@ static int sftp_fail(struct den_ssh *s, const char *what, const char *path, stru
 		why = "permission denied (the SSH user cannot write there)";
 	else if (code == SSH_FX_NO_SUCH_FILE)
 		why = "no such file or folder";
-	return den_err_set(err, 0, "cannot %s %s in the machine: %s", what, path,
-			   why && why[0] ? why : "SFTP error");
+	den_err_set(err, 0, "cannot %s %s in the machine: %s", what, path,
+		    why && why[0] ? why : "SFTP error");
+	/* A broken SFTP channel is not reused: the next upload opens a new one. */
+	if (code != SSH_FX_PERMISSION_DENIED && code != SSH_FX_NO_SUCH_FILE &&
+	    code != SSH_FX_FILE_ALREADY_EXISTS && code != SSH_FX_FAILURE)
+		s->sftp_broken = true;
+	return -1;
 }
 
 static int open_sftp(struct den_ssh *s, struct den_err *err)
 {
+	if (s->sftp != NULL && s->sftp_broken) {
+		sftp_free(s->sftp);
+		s->sftp = NULL;
+	}
+	s->sftp_broken = false;
 	if (s->sftp != NULL)
 		return 0;
 	s->sftp = sftp_new(s->session);
@@ -115,7 +127,7 @@ static int parent_of(struct den_ssh *s, const char *remote, struct den_err *err)
 static int put(struct den_ssh *s, int fd, const char *text, size_t len, const char *remote,
 	       mode_t mode, struct den_err *err)
 {
-	static char buf[1 << 16];
+	char buf[CHUNK];
 	const char *p = guest_path(remote);
 	sftp_file f;
 	int rc = 0;
@@ -127,7 +139,8 @@ static int put(struct den_ssh *s, int fd, const char *text, size_t len, const ch
 		return sftp_fail(s, "write", remote, err);
 	if (fd < 0) {
 		for (size_t off = 0; off < len && rc == 0;) {
-			ssize_t n = sftp_write(f, text + off, len - off);
+			size_t want = len - off < CHUNK ? len - off : CHUNK;
+			ssize_t n = sftp_write(f, text + off, want);
 			if (n <= 0)
 				rc = sftp_fail(s, "write", remote, err);
 			else
@@ -173,7 +186,14 @@ int den_ssh_put_file(struct den_ssh *s, const char *local, const char *remote, m
 	return put(s, fd, NULL, 0, remote, mode, err);
 }
 
-static int put_tree(struct den_ssh *s, const char *local, const char *remote, int depth,
+/* The folders being copied, outermost first: a symlink back to one of them is a loop. */
+struct tree_path {
+	dev_t dev[MAX_DEPTH + 1];
+	ino_t ino[MAX_DEPTH + 1];
+	int depth;
+};
+
+static int put_tree(struct den_ssh *s, const char *local, const char *remote, struct tree_path *tp,
 		    struct den_err *err)
 {
 	struct stat st;
@@ -184,9 +204,16 @@ static int put_tree(struct den_ssh *s, const char *local, const char *remote, in
 		return den_ssh_put_file(s, local, remote, st.st_mode & 0777, err);
 	if (!S_ISDIR(st.st_mode))
 		return 0; /* sockets, fifos, devices: nothing to copy */
-	if (depth > MAX_DEPTH)
-		return den_err_set(err, ELOOP, "%s is nested too deep (or loops)", local);
-	if (den_ssh_mkdir_p(s, remote, st.st_mode & 0777, err) < 0)
+	for (int i = 0; i < tp->depth; i++)
+		if (tp->dev[i] == st.st_dev && tp->ino[i] == st.st_ino)
+			return den_err_set(err, ELOOP, "cannot upload %s: a symlink loops back",
+					   local);
+	if (tp->depth == MAX_DEPTH)
+		return den_err_set(err, ELOOP, "cannot upload %s: nested too deep", local);
+	tp->dev[tp->depth] = st.st_dev;
+	tp->ino[tp->depth++] = st.st_ino;
+	/* Writable while it fills (a 0555 source folder too); its own mode after. */
+	if (den_ssh_mkdir_p(s, remote, 0755, err) < 0)
 		return -1;
 	DIR *d = opendir(local);
 	struct dirent *e;
@@ -202,13 +229,18 @@ static int put_tree(struct den_ssh *s, const char *local, const char *remote, in
 		    asprintf(&to, "%s/%s", remote, e->d_name) < 0)
 			rc = den_err_set(err, ENOMEM, "cannot upload %s", local);
 		else
-			rc = put_tree(s, from, to, depth + 1, err);
+			rc = put_tree(s, from, to, tp, err);
 	}
 	closedir(d);
+	tp->depth--;
+	if (rc == 0 && sftp_chmod(s->sftp, guest_path(remote), st.st_mode & 0777) < 0)
+		rc = sftp_fail(s, "set the mode of", remote, err);
 	return rc;
 }
 
 int den_ssh_put_tree(struct den_ssh *s, const char *local, const char *remote, struct den_err *err)
 {
-	return put_tree(s, local, remote, 0, err);
+	struct tree_path tp = { .depth = 0 };
+
+	return put_tree(s, local, remote, &tp, err);
 }

@@ -73,7 +73,16 @@ static char *script_for(const struct prov_ctx *ctx, const struct prov_ansible *a
 	}
 	fputs("set -e\n", f);
 	fputs(a->install ? install_script : missing_script, f);
-	fprintf(f, "cd %s\n", a->provisioning_path ? dir : "\"$HOME\"");
+	if (a->provisioning_path == NULL || strcmp(a->provisioning_path, "~") == 0) {
+		fputs("cd \"$HOME\"\n", f);
+	} else if (a->provisioning_path[0] != '/') {
+		/* "~/x" and relative paths are in the SSH user's home. */
+		const char *rel = a->provisioning_path;
+		cleanup_free char *q = shell_quote(strncmp(rel, "~/", 2) == 0 ? rel + 2 : rel);
+		fprintf(f, "cd \"$HOME\"/%s\n", q ? q : "");
+	} else {
+		fprintf(f, "cd %s\n", dir);
+	}
 	fprintf(f, "export ANSIBLE_%s=1 ANSIBLE_RETRY_FILES_ENABLED=False PYTHONUNBUFFERED=1\n",
 		ctx->out->color ? "FORCE_COLOR" : "NOCOLOR");
 	if (a->config_file != NULL) {

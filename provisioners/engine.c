@@ -77,36 +77,27 @@ static char *batch_key(const struct prov_step *s)
 static int plan(struct engine *e, struct pm *p, size_t index, struct den_err *err)
 {
 	const struct machine *m = p->t->dm->cfg;
-	const struct prov_step **all = calloc(m->n_steps + 1, sizeof(*all));
+	cleanup_free const struct prov_step **all = calloc(m->n_steps + 1, sizeof(*all));
 
 	p->steps = calloc(m->n_steps + 1, sizeof(*p->steps));
 	p->keys = calloc(m->n_steps + 1, sizeof(*p->keys));
-	if (all == NULL || p->steps == NULL || p->keys == NULL) {
-		free(all);
+	if (all == NULL || p->steps == NULL || p->keys == NULL)
 		return den_err_set(err, ENOMEM, "machine %s", m->name);
-	}
 	prov_output_init(&p->out, m->name, (int)index, e->req->color);
-	if (prov_record_load(p->t->dm->dir, &p->rec, err) < 0 || prov_order(m, all, err) < 0) {
-		free(all);
+	if (prov_record_load(p->t->dm->dir, &p->rec, err) < 0 || prov_order(m, all, err) < 0)
 		return -1;
-	}
 	for (size_t i = 0; i < m->n_steps; i++) {
 		if (!wanted(e->req, p->rec, all[i]))
 			continue;
 		const struct provisioner_ops *ops = provisioner_find(all[i]->kind);
-		if (ops == NULL) {
-			free(all);
+		if (ops == NULL)
 			return den_err_set(err, 0, "machine %s: this den has no %s provisioner",
 					   m->name, envfile_prov_kind_name(all[i]->kind));
-		}
-		if (ops->check != NULL && ops->check(all[i], err) < 0) {
-			free(all);
+		if (ops->check != NULL && ops->check(all[i], err) < 0)
 			return den_err_wrap(err, "machine %s: step '%s'", m->name, all[i]->name);
-		}
 		p->keys[p->n] = batch_key(all[i]);
 		p->steps[p->n++] = all[i];
 	}
-	free(all);
 	return 0;
 }
 
@@ -118,15 +109,17 @@ static void run_step(struct engine *e, struct pm *p, const struct prov_step *ste
 {
 	struct den_machine *dm = p->t->dm;
 	struct den_err err = { 0 };
-	const char *limit[64];
+	const char *limit[65]; /* the machine and up to 64 sharing the run */
 	size_t n_limit = 0;
 	char hex[DIGEST_HEX_MAX] = "";
 	struct timespec t0, t1;
 
 	limit[n_limit++] = dm->cfg->name;
-	for (size_t i = 0; i < n_with && n_limit < 64; i++)
+	for (size_t i = 0; i < n_with && n_limit < 65; i++)
 		limit[n_limit++] = with[i]->t->dm->cfg->name;
-	if (p->t->ssh == NULL && provider_ssh_open(p->t->ops, dm, 10, &p->t->ssh, &err) < 0) {
+	/* ansible runs on the host with its own SSH: a session only for the others. */
+	if (p->t->ssh == NULL && step->kind != PROV_ANSIBLE &&
+	    provider_ssh_open(p->t->ops, dm, 10, &p->t->ssh, &err) < 0) {
 		den_err_wrap(&err, "machine %s", dm->cfg->name);
 		goto failed;
 	}
@@ -243,21 +236,6 @@ static int check_names(const struct engine *e, const struct prov_request *req, s
 					     "--provision-with %s: no machine here has a step of "
 					     "that name (`den validate --json` lists them)",
 					     req->with[k]);
-	}
-	return 0;
-}
-
-int provision_check(struct machine *const *machines, size_t n, struct den_err *err)
-{
-	for (size_t i = 0; i < n; i++) {
-		for (size_t s = 0; s < machines[i]->n_steps; s++) {
-			const struct prov_step *step = &machines[i]->steps[s];
-			const struct provisioner_ops *ops = provisioner_find(step->kind);
-			if (step->run != RUN_NEVER && ops != NULL && ops->check != NULL &&
-			    ops->check(step, err) < 0)
-				return den_err_wrap(err, "machine %s: step '%s'", machines[i]->name,
-						    step->name);
-		}
 	}
 	return 0;
 }

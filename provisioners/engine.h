@@ -52,12 +52,6 @@ int provision_machines(struct envfile *ef, struct prov_target *t, size_t n,
 		       const struct prov_request *req, struct den_err *err);
 
 /*
- * Host-side checks of every step of the machines (ansible-playbook
- * installed...), before any machine starts.
- */
-int provision_check(struct machine *const *machines, size_t n, struct den_err *err);
-
-/*
  * The steps of m in the order they run (before/after applied), into out
  * (room for m->n_steps). A cycle or an unknown name is an error.
  */

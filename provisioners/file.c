@@ -20,21 +20,22 @@
 
 /* Copies the staged upload into place as root; the staging folder goes. */
 static int install_with_sudo(struct prov_ctx *ctx, const struct prov_step *step, const char *stage,
-			     const char *dest, bool dir, struct den_err *err)
+			     const char *staged, const char *dest, bool dir, struct den_err *err)
 {
-	cleanup_free char *qs = shell_quote(stage), *qd = shell_quote(dest), *cmd = NULL;
+	cleanup_free char *qs = shell_quote(stage), *qf = shell_quote(staged),
+			  *qd = shell_quote(dest), *cmd = NULL;
 	int status = -1;
 
-	if (qs == NULL || qd == NULL)
+	if (qs == NULL || qf == NULL || qd == NULL)
 		return den_err_set(err, ENOMEM, "step '%s'", step->name);
 	if (dir ? asprintf(&cmd,
-			   "sudo -n mkdir -p %s && sudo -n cp -R %s/. %s; rc=$?; rm -rf %s; "
-			   "exit $rc",
-			   qd, qs, qd, qs) < 0
+			   "sudo -n mkdir -p -- %s && sudo -n cp -R -- %s/. %s; rc=$?; "
+			   "rm -rf -- %s; exit $rc",
+			   qd, qf, qd, qs) < 0
 		: asprintf(&cmd,
-			   "sudo -n mkdir -p \"$(dirname %s)\" && sudo -n cp %s/f %s; rc=$?; "
-			   "rm -rf %s; exit $rc",
-			   qd, qs, qd, qs) < 0)
+			   "sudo -n mkdir -p -- \"$(dirname -- %s)\" && sudo -n cp -- %s %s; "
+			   "rc=$?; rm -rf -- %s; exit $rc",
+			   qd, qf, qd, qs) < 0)
 		return den_err_set(err, ENOMEM, "step '%s'", step->name);
 	if (den_ssh_exec(ctx->ssh, cmd, prov_output_feed, ctx->out, &status, err) < 0)
 		return den_err_wrap(err, "machine %s: step '%s'", ctx->machine->cfg->name,
@@ -56,6 +57,12 @@ static int run(struct prov_ctx *ctx, const struct prov_step *step, struct den_er
 				   ctx->machine->cfg->name, step->name, f->source);
 	if (den_ssh_home(ctx->ssh, &home, err) < 0)
 		return -1;
+	if (f->destination[0] == '~' && f->destination[1] != '/' && f->destination[1] != '\0')
+		return den_err_set(
+			err, 0,
+			"machine %s: step '%s': destination %s: only ~ and ~/... (the SSH "
+			"user's home) are understood",
+			ctx->machine->cfg->name, step->name, f->destination);
 	if (f->destination[0] != '~')
 		dest = strdup(f->destination);
 	else if (asprintf(&dest, "%s%s", home, f->destination + 1) < 0)
@@ -67,13 +74,15 @@ static int run(struct prov_ctx *ctx, const struct prov_step *step, struct den_er
 		return 0;
 	/* Not the SSH user's to write: stage in /tmp, then sudo. */
 	static unsigned uploads;
+	const char *base = strrchr(f->source_abs, '/');
+	base = base && base[1] ? base + 1 : "file";
 	if (asprintf(&stage, "/tmp/den-file-%d-%u", (int)getpid(), uploads++) < 0 ||
-	    asprintf(&target, "%s%s", stage, S_ISDIR(st.st_mode) ? "" : "/f") < 0)
+	    asprintf(&target, "%s/%s", stage, base) < 0)
 		return den_err_set(err, ENOMEM, "step '%s'", step->name);
 	if (den_ssh_put_tree(ctx->ssh, f->source_abs, target, err) < 0)
 		return den_err_wrap(err, "machine %s: step '%s' (%s; then staging in /tmp)",
 				    ctx->machine->cfg->name, step->name, direct.msg);
-	return install_with_sudo(ctx, step, stage, dest, S_ISDIR(st.st_mode), err);
+	return install_with_sudo(ctx, step, stage, target, dest, S_ISDIR(st.st_mode), err);
 }
 
 const struct provisioner_ops prov_file = {

@@ -12,21 +12,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * One host: Ansible splits the line like a shell, and the ssh arguments a
+ * second time, so paths are quoted for both (a project folder may hold
+ * spaces or quotes).
+ */
 static void host_line(FILE *f, const struct den_machine *dm)
 {
-	cleanup_free char *args = NULL, *qargs = NULL;
+	cleanup_free char *kh = NULL, *qkh = NULL, *args = NULL, *qargs = NULL, *key = NULL,
+			  *qkey = NULL;
 
-	if (asprintf(&args,
-		     "-o UserKnownHostsFile=%s/known_hosts -o StrictHostKeyChecking=yes "
-		     "-o IdentitiesOnly=yes",
-		     dm->dir) < 0 ||
-	    (qargs = shell_quote(args)) == NULL)
+	if (asprintf(&kh, "%s/known_hosts", dm->dir) < 0 || (qkh = shell_quote(kh)) == NULL ||
+	    asprintf(&args,
+		     "-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes",
+		     qkh) < 0 ||
+	    (qargs = shell_quote(args)) == NULL || asprintf(&key, "%s/" KEYS_CLIENT, dm->dir) < 0 ||
+	    (qkey = shell_quote(key)) == NULL)
 		return;
 	fprintf(f,
 		"%s ansible_host=127.0.0.1 ansible_port=%d ansible_user=%s "
-		"ansible_ssh_private_key_file=%s/" KEYS_CLIENT " ansible_ssh_common_args=%s\n",
-		dm->cfg->name, dm->rec.ssh_port, dm->rec.ssh_user ? dm->rec.ssh_user : "den",
-		dm->dir, qargs);
+		"ansible_ssh_private_key_file=%s ansible_ssh_common_args=%s\n",
+		dm->cfg->name, dm->rec.ssh_port, dm->rec.ssh_user ? dm->rec.ssh_user : "den", qkey,
+		qargs);
 }
 
 /* An INI value: strings as they are, anything else as JSON. */

@@ -2,13 +2,14 @@
 /*
  * The order steps run in: the Envfile's, except that a step with
  * `before: X` goes just before X and one with `after: X` just after X
- * (after the steps already put after X), as in Vagrant. Steps are placed
+ * and the steps already placed around X's followers, as in Vagrant. Steps are placed
  * in list order; a step whose X is not placed yet waits for it; steps
  * that can never be placed make a cycle.
  */
 #include "provisioners/engine.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,17 @@ static long find(const struct machine *m, const char *name)
 		if (strcmp(m->steps[i].name, name) == 0)
 			return (long)i;
 	return -1;
+}
+
+/* Is step i anchored, through any chain of before/after, to step x? */
+static bool anchored_to(const long *target, size_t n, size_t i, size_t x)
+{
+	for (size_t hops = 0; hops < n && target[i] >= 0; hops++) {
+		i = (size_t)target[i];
+		if (i == x)
+			return true;
+	}
+	return false;
 }
 
 static size_t position(const size_t *placed, size_t n, size_t step)
@@ -31,18 +43,24 @@ static size_t position(const size_t *placed, size_t n, size_t step)
 int prov_order(const struct machine *m, const struct prov_step **out, struct den_err *err)
 {
 	size_t n = m->n_steps, n_placed = 0;
-	size_t *placed = calloc(n + 1, sizeof(size_t)),
-	       *after_count = calloc(n + 1, sizeof(size_t));
+	size_t *placed = calloc(n + 1, sizeof(size_t));
 	long *target = calloc(n + 1, sizeof(long));
 	int rc = 0;
 
-	if (placed == NULL || after_count == NULL || target == NULL) {
+	if (placed == NULL || target == NULL) {
 		rc = den_err_set(err, ENOMEM, "machine %s", m->name);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct prov_step *s = &m->steps[i];
 		const char *t = s->before ? s->before : s->after;
+		if (s->before != NULL && s->after != NULL) {
+			rc = den_err_set(err, 0,
+					 "machine %s: step '%s' has both before and after; give it "
+					 "one",
+					 m->name, s->name);
+			goto out;
+		}
 		target[i] = t ? find(m, t) : -1;
 		if (t != NULL && target[i] < 0) {
 			rc = den_err_set(err, 0,
@@ -61,8 +79,12 @@ int prov_order(const struct machine *m, const struct prov_step **out, struct den
 			size_t at = position(placed, n_placed, (size_t)target[i]);
 			if (at == n_placed)
 				continue; /* its anchor is not placed yet */
+			/* After its anchor and whatever is already placed around the anchor's followers. */
 			if (m->steps[i].after != NULL)
-				at += 1 + after_count[target[i]]++;
+				for (at++; at < n_placed &&
+					   anchored_to(target, n, placed[at], (size_t)target[i]);
+				     at++)
+					;
 			memmove(placed + at + 1, placed + at, (n_placed - at) * sizeof(size_t));
 			placed[at] = i;
 			n_placed++;
@@ -79,7 +101,6 @@ int prov_order(const struct machine *m, const struct prov_step **out, struct den
 		out[i] = &m->steps[placed[i]];
 out:
 	free(placed);
-	free(after_count);
 	free(target);
 	return rc;
 }

@@ -77,12 +77,14 @@ void prov_output_feed(const char *buf, size_t len, int is_stderr, void *arg)
 
 	for (size_t i = 0; i < len; i++) {
 		char c = buf[i];
+		/* A progress line redrawn with \r: keep only its last state; \r\n is a newline. */
+		if (o->cr[s] && c != '\n')
+			o->len[s] = 0;
+		o->cr[s] = c == '\r';
 		if (c == '\n') {
 			emit(o, s);
 		} else if (c == '\r') {
-			/* A progress line redrawn with \r: keep only its last state. */
-			if (i + 1 < len && buf[i + 1] != '\n')
-				o->len[s] = 0;
+			continue;
 		} else {
 			if (o->len[s] == sizeof(o->line[0]))
 				emit(o, s); /* a very long line: printed in pieces */

@@ -24,6 +24,7 @@ struct prov_output {
 	bool quiet;	    /* keep the tail, print nothing (den exec --summary-only) */
 	char line[2][4096]; /* partial lines: stdout, stderr */
 	size_t len[2];
+	bool cr[2]; /* a \r ended the last chunk: the line is redrawn unless \n follows */
 	char tail[PROV_TAIL_LINES][256];
 	size_t n_tail; /* lines seen; the last PROV_TAIL_LINES are kept */
 };

@@ -72,8 +72,17 @@ void prov_record_set(json_t *rec, const struct prov_step *step, const char *chec
 				      ok ? "ok" : "failed", "exit_code", exit_code));
 }
 
+#define MAX_DEPTH 64
+
+/* The folders being read, outermost first: a symlink back to one of them is a loop. */
+struct tree_path {
+	dev_t dev[MAX_DEPTH];
+	ino_t ino[MAX_DEPTH];
+};
+
 /* A file's or folder's names, modes and contents, in a stable order. */
-static int hash_tree(struct digest *d, const char *path, int depth, struct den_err *err)
+static int hash_tree(struct digest *d, const char *path, struct tree_path *tp, int depth,
+		     struct den_err *err)
 {
 	struct stat st;
 	char hex[DIGEST_HEX_MAX];
@@ -87,8 +96,15 @@ static int hash_tree(struct digest *d, const char *path, int depth, struct den_e
 		digest_update(d, hex, strlen(hex));
 		return 0;
 	}
-	if (!S_ISDIR(st.st_mode) || depth > 64)
+	if (!S_ISDIR(st.st_mode))
 		return 0;
+	for (int i = 0; i < depth; i++)
+		if (tp->dev[i] == st.st_dev && tp->ino[i] == st.st_ino)
+			return den_err_set(err, ELOOP, "%s: a symlink loops back", path);
+	if (depth == MAX_DEPTH)
+		return den_err_set(err, ELOOP, "%s: nested too deep", path);
+	tp->dev[depth] = st.st_dev;
+	tp->ino[depth] = st.st_ino;
 	struct dirent **names;
 	int n = scandir(path, &names, NULL, alphasort), rc = 0;
 	if (n < 0)
@@ -100,7 +116,7 @@ static int hash_tree(struct digest *d, const char *path, int depth, struct den_e
 			digest_update(d, nm, strlen(nm) + 1);
 			rc = asprintf(&sub, "%s/%s", path, nm) < 0
 				     ? den_err_set(err, ENOMEM, "cannot read %s", path)
-				     : hash_tree(d, sub, depth + 1, err);
+				     : hash_tree(d, sub, tp, depth + 1, err);
 		}
 		free(names[i]);
 	}
@@ -128,8 +144,9 @@ int prov_step_checksum(const struct prov_step *step, char hex[DIGEST_HEX_MAX], s
 		file = step->file.source_abs;
 	else if (step->kind == PROV_ANSIBLE)
 		file = step->ansible.playbook_abs;
+	struct tree_path tp;
 	if (file != NULL)
-		rc = hash_tree(d, file, 0, err);
+		rc = hash_tree(d, file, &tp, 0, err);
 	digest_final_hex(d, hex);
 	digest_free(d);
 	return rc;

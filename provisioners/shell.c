@@ -89,7 +89,18 @@ static int run(struct prov_ctx *ctx, const struct prov_step *step, struct den_er
 	} else if (den_read_file(sh->path_abs, MAX_SCRIPT, &script, &len, err) < 0) {
 		return den_err_wrap(err, "step '%s'", step->name);
 	}
-	upload = sh->upload_path ? strdup(sh->upload_path) : default_upload_path(step->name);
+	/* "~/x" and relative paths are the SSH user's home's: made absolute for the command. */
+	const char *home = NULL, *want = sh->upload_path;
+	if (want != NULL && want[0] != '/' && den_ssh_home(ctx->ssh, &home, err) < 0)
+		return den_err_wrap(err, "machine %s: step '%s'", ctx->machine->cfg->name,
+				    step->name);
+	if (want == NULL)
+		upload = default_upload_path(step->name);
+	else if (home == NULL)
+		upload = strdup(want);
+	else if (asprintf(&upload, "%s/%s", home, strncmp(want, "~/", 2) == 0 ? want + 2 : want) <
+		 0)
+		upload = NULL;
 	if (upload == NULL)
 		return den_err_set(err, ENOMEM, "step '%s'", step->name);
 	if (den_ssh_put_text(ctx->ssh, script, len, upload, 0755, err) < 0)

@@ -70,3 +70,18 @@ Test(prov_order, a_cycle_is_an_error_that_says_so)
 	cr_expect(strstr(err.msg, "cycle") != NULL, "%s", err.msg);
 	envfile_free(ef);
 }
+
+Test(prov_order, chains_stay_next_to_their_anchor)
+{
+	expect_order("      - shell: { name: x, inline: x }\n"
+		     "      - shell: { name: a, inline: x, after: x }\n"
+		     "      - shell: { name: b, inline: x, after: a }\n"
+		     "      - shell: { name: c, inline: x, after: x }\n"
+		     "      - shell: { name: y, inline: x }\n",
+		     "x a b c y");
+	expect_order("      - shell: { name: x, inline: x }\n"
+		     "      - shell: { name: a, inline: x, after: x }\n"
+		     "      - shell: { name: p, inline: x, before: a }\n"
+		     "      - shell: { name: c, inline: x, after: x }\n",
+		     "x p a c");
+}
