@@ -14,6 +14,7 @@
 #include "core/log.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <netinet/in.h>
@@ -301,20 +302,72 @@ static int wait_supervisor(struct den_machine *m, pid_t pid, struct den_err *err
 	return den_err_set(err, 0, "machine %s: its supervisor did not come up", m->cfg->name);
 }
 
-/* Ends a supervisor still serving this machine's control socket. */
+/* Is pid still a supervisor of this machine (not a recycled pid)? */
+static bool is_our_supervisor(pid_t pid, const char *dir)
+{
+	char path[64], buf[8192], state[4200];
+	ssize_t n;
+	cleanup_close int fd = -1;
+
+	if (pid <= 0)
+		return false;
+	/* The whole argument: machines/web must not match machines/web2. */
+	snprintf(state, sizeof(state), " --state=%s ", dir);
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+		return false;
+	buf[n] = '\0';
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	return strstr(buf, "den container run ") == buf && strstr(buf, state) != NULL;
+}
+
+/*
+ * Supervisors of this machine by their command line, for one started by a
+ * den killed before it recorded the pid (and maybe before the supervisor
+ * had its control socket): SIGKILL to each; their containers follow.
+ */
+static void kill_unrecorded(const char *dir)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found[64];
+	size_t n = 0;
+
+	while (d != NULL && (e = readdir(d)) != NULL && n < 64) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		if (*end == '\0' && pid > 1 && pid != getpid() &&
+		    is_our_supervisor((pid_t)pid, dir))
+			found[n++] = (pid_t)pid;
+	}
+	if (d != NULL)
+		closedir(d);
+	for (size_t i = 0; i < n; i++)
+		kill(found[i], SIGKILL);
+	for (size_t i = 0; i < n; i++)
+		for (int t = 0; t < 100 && is_our_supervisor(found[i], dir); t++)
+			usleep(10000);
+}
+
+/* Ends a supervisor still serving this machine (asked on its control socket, else killed). */
 static void stop_leftover(struct den_machine *m)
 {
 	cleanup_free char *sock = path_in(m->dir, "control.sock");
 	struct den_err ignored = { 0 };
 	json_t *reply = NULL;
 
-	if (sock == NULL || control_request(sock, "kill", &reply, &ignored) < 0)
-		return;
-	json_decref(reply);
-	for (int i = 0; i < 200 && control_request(sock, "status", &reply, &ignored) == 0; i++) {
+	if (sock != NULL && control_request(sock, "kill", &reply, &ignored) == 0) {
 		json_decref(reply);
-		usleep(10000);
+		for (int i = 0; i < 200 && control_request(sock, "status", &reply, &ignored) == 0;
+		     i++) {
+			json_decref(reply);
+			usleep(10000);
+		}
 	}
+	kill_unrecorded(m->dir);
 }
 
 static int up(struct den_machine *m, struct den_err *err)
@@ -391,26 +444,6 @@ static int state(struct den_machine *m, enum machine_state *out, struct den_err 
 	den_err_clear(err);
 	*out = m->rec.running ? MACHINE_ABORTED : MACHINE_STOPPED;
 	return 0;
-}
-
-/* Is pid still a supervisor of this machine (not a recycled pid)? */
-static bool is_our_supervisor(pid_t pid, const char *dir)
-{
-	char path[64], buf[8192];
-	ssize_t n;
-	cleanup_close int fd = -1;
-
-	if (pid <= 0)
-		return false;
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
-		return false;
-	buf[n] = '\0';
-	for (ssize_t i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	return strstr(buf, "container run") != NULL && strstr(buf, dir) != NULL;
 }
 
 static int halt(struct den_machine *m, bool force, struct den_err *err)

@@ -97,7 +97,7 @@ run halt web
 expect_rc 0 "den halt web"
 run status web
 expect_out "stopped" "web is stopped"
-expect_true '! pgrep -f "container run.*machines/web" >/dev/null' "web's supervisor is gone"
+expect_true '! pgrep -f "container run.*--state=$P/.den/machines/web " >/dev/null' "web's supervisor is gone"
 run up web
 expect_rc 0 "den up web again"
 run ssh web -c 'cat /home/den/state.txt'
@@ -106,7 +106,7 @@ expect_out "kept" "the machine's files survive a halt"
 # The supervisor killed: status says so, up recovers.
 sup=$(python3 -c 'import json; print(json.load(open(".den/machines/db/state.json"))["supervisor_pid"])')
 kill -9 "$sup"
-for _ in $(seq 50); do pgrep -f "container run.*machines/db" >/dev/null || break; sleep 0.1; done
+for _ in $(seq 50); do pgrep -f "container run.*--state=$P/.den/machines/db " >/dev/null || break; sleep 0.1; done
 run status db
 expect_out "aborted" "a killed supervisor shows as aborted"
 run up db
