@@ -27,6 +27,7 @@ build: $(BUILD)/CMakeCache.txt
 
 # Tests run against a sanitized build (ASan + UBSan) of den itself.
 test: deps
+	@scripts/test-debs.sh
 	@cmake -S . -B $(TEST_BUILD) -DDEN_SANITIZE=ON >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 	@cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -186,6 +186,40 @@ expect_rc 1 "ansible_local without Ansible in the machine"
 expect_err "set install: true" "says how to get it"
 run destroy -f local noansible
 
+# install: true, from a local apt repository of ansible-core and its
+# dependencies (scripts/test-debs.sh) that the machine reaches through
+# den's network at 10.0.2.2: no traffic leaves this machine.
+python3 "$SRC/tests/helpers/aptrepo.py" /var/cache/den-test/debs "$T_DIR/repo"
+RPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+(cd "$T_DIR/repo" && exec python3 -m http.server --bind 127.0.0.1 "$RPORT" >/dev/null 2>&1) &
+REPO_PID=$!
+trap 'kill $REPO_PID 2>/dev/null; "$DEN" -C "$P" destroy -f >/dev/null 2>&1; rm -rf "$T_DIR"' EXIT
+cat >> Envfile <<EOF2
+  inst:
+    synced_folders:
+      - { host: ./ansible, guest: /work/ansible }
+    provision:
+      - shell:
+          name: local-apt
+          inline: |
+            rm -f /etc/apt/sources.list.d/*
+            echo "deb [trusted=yes] http://10.0.2.2:$RPORT/ ./" > /etc/apt/sources.list
+      - ansible_local:
+          name: install-ansible
+          playbook: local.yml
+          provisioning_path: /work/ansible
+          install: true
+          extra_vars: { x: 7 }
+EOF2
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$RPORT/Release" >/dev/null && break; sleep 0.1; done
+run up inst --provision-with local-apt,install-ansible
+expect_rc 0 "ansible_local with install: true installs Ansible in the machine"
+expect_out "inst: installing Ansible in the machine" "and says so"
+run ssh inst -c 'cat /tmp/den-local; command -v ansible-playbook'
+expect_out "local inst 7" "then runs the playbook with it"
+run destroy -f inst
+kill $REPO_PID 2>/dev/null
+
 echo "uploaded" > "$T_DIR/up.txt"
 run upload "$T_DIR/up.txt" "~/in/up.txt" web
 expect_rc 0 "den upload SRC DST MACHINE"
