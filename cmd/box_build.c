@@ -3,16 +3,41 @@
 #include "boxes/box.h"
 #include "boxes/build.h"
 #include "boxes/publish.h"
+#include "boxes/recipe.h"
 #include "cmd/cmd.h"
 #include "cmd/table.h"
 #include "core/cleanup.h"
+#include "core/fsutil.h"
+#include "core/log.h"
 #include "core/project.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Was the box in the store at dir built from this recipe as it is now? */
+static bool same_recipe(const char *dir, const char *recipe_name)
+{
+	cleanup_free char *path = NULL, *text = NULL;
+	struct den_err ignored = { 0 };
+	struct recipe r;
+	bool same = false;
+
+	if (asprintf(&path, "%s/metadata.json", dir) < 0 ||
+	    den_read_file(path, 1 << 20, &text, NULL, &ignored) < 0 ||
+	    recipe_load(recipe_name, &r, &ignored) < 0)
+		return true; /* cannot tell: leave the store alone */
+	json_t *j = json_loads(text, 0, NULL);
+	const char *hash =
+		json_string_value(json_object_get(json_object_get(j, "den"), "recipe_hash"));
+	same = hash != NULL && strcmp(hash, r.hash) == 0;
+	json_decref(j);
+	recipe_free(&r);
+	return same;
+}
 
 int cmd_box_build(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 {
@@ -66,6 +91,15 @@ int cmd_box_build(int argc, char **argv, struct den_ctx *ctx, struct den_err *er
 		int r = box_add(home, &a, &e, err);
 		if (r < 0)
 			return -1;
+		/* The same name and version from another recipe (or den's build steps): this one wins. */
+		if (r == 1 && !same_recipe(e.dir, o.recipe)) {
+			den_info("%s %s in the store was built from another recipe; replacing it",
+				 e.name, e.version);
+			store_entry_free(&e);
+			a.force = true;
+			if ((r = box_add(home, &a, &e, err)) < 0)
+				return -1;
+		}
 		den_info("%s %s (%s, %s) %s", e.name, e.version, e.provider, e.arch,
 			 r == 0 ? "added" : "is already added");
 		store_entry_free(&e);

@@ -38,6 +38,16 @@ expect_true 'grep -q "^den:x:1000:" "$R/etc/passwd"' "the den user exists"
 expect_true 'grep -q "^den ALL=(ALL) NOPASSWD:ALL" "$R/etc/sudoers.d/den"' "den has passwordless sudo"
 expect_true '[ -z "$(ls "$R/etc/ssh" | grep ssh_host_)" ]' "no host keys baked in"
 expect_true 'grep -q "VERSION_CODENAME=bookworm" "$R/etc/os-release"' "it is bookworm"
+expect_true '[ "$(stat -c %a "$R/tmp")" = 1777 ]' "/tmp keeps its mode (1777)"
+expect_true '[ -d "$R/usr/lib/python3/dist-packages/apt" ]' "python3-apt is installed (Ansible's apt module)"
+
+# A box of the same name and version in the store, from another recipe: --add replaces it.
+M="$DEN_HOME/boxes/den/debian-12/1.0.0/container-amd64/metadata.json"
+sed -i 's/"recipe_hash": "[0-9a-f]*"/"recipe_hash": "0000"/' "$M"
+run box build debian-12 --output "$T_DIR/out" --add
+expect_rc 0 "build --add over a box from another recipe"
+expect_err "built from another recipe; replacing it" "says it replaces it"
+expect_true '! grep -q "\"recipe_hash\": \"0000\"" "$M"' "the store now has the new build"
 M="$DEN_HOME/boxes/den/debian-12/1.0.0/container-amd64/metadata.json"
 expect_true 'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"den\"][\"ssh_user\"] == \"den\" and d[\"provider\"] == \"container\"" "$M"' "metadata says provider and ssh user"
 
