@@ -82,6 +82,7 @@ int cmd_box(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_container(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_up(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_provision(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_vmm(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_exec(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_upload(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_halt(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);

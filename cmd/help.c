@@ -123,8 +123,13 @@ static const struct {
 	{ "version", "usage: den version [--json]\n\n"
 		     "Prints den's version; with -v or --json also the libraries it uses.\n" },
 	{ "help", "usage: den help [COMMAND]\n\nShows the commands, or one command's help.\n" },
-	{ "vmm", "usage: den vmm run --kernel BZIMAGE [--initrd FILE] [--cmdline STR] ...\n\n"
-		 "Boots a VM in the foreground with den's own VMM (plumbing).\n" },
+	{ "vmm", "usage: den vmm run --kernel BZIMAGE [--initrd FILE] [--cmdline STR]\n"
+		 "                   [--cpus N] [--memory SIZE] [--console stdio|FILE]\n"
+		 "                   [--quiet-timeout SECONDS]\n\n"
+		 "Boots a Linux bzImage in the foreground with den's own VMM on /dev/kvm\n"
+		 "(plumbing; docs/vmm.md). The serial console is on stdio or in FILE. Exit\n"
+		 "status: 0 when the guest reboots or powers off, 1 on a VMM error, 2 on bad\n"
+		 "arguments. Default command line: console=ttyS0 reboot=k panic=1.\n" },
 	{ "container",
 	  "usage: den container run --rootfs DIR --state DIR [--hostname NAME]\n"
 	  "                         [--bind HOST:GUEST[:ro]]... [--network host] -- CMD...\n\n"

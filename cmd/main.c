@@ -48,7 +48,7 @@ const struct den_cmd den_commands[] = {
 	{ "version", cmd_version, REPORTS, "print den's version" },
 	{ "help", cmd_help, 0, "show help for den or for a command" },
 	/* Plumbing */
-	{ "vmm", cmd_not_yet, NOT_YET | PLUMBING, "run a VM in the foreground (den's own VMM)" },
+	{ "vmm", cmd_vmm, PLUMBING, "run a VM in the foreground (den's own VMM)" },
 	{ "container", cmd_container, PLUMBING,
 	  "run a container in the foreground (den's own runtime)" },
 	{ NULL, NULL, 0, NULL },

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `den vmm run --kernel BZIMAGE [--initrd FILE] [--cmdline STR] [--cpus N]
+ * [--memory SIZE] [--console stdio|FILE] [--quiet-timeout S]`: den's own
+ * VMM in the foreground, the guest's serial console on stdio or in a
+ * file. Exit status: 0 when the guest resets or powers off, 1 on a VMM
+ * error, 2 on bad arguments.
+ */
+#include "cmd/cmd.h"
+#include "core/size.h"
+#include "providers/kvm/vmm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=1 i8042.noaux i8042.nomux i8042.nopnp"
+
+static int vmm_run_cmd(int argc, char **argv, struct den_err *err)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "cpus", required_argument, NULL, 'p' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "console", required_argument, NULL, 'o' },
+		{ "quiet-timeout", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct vmm_spec s = { .cmdline = DEFAULT_CMDLINE,
+			      .cpus = 1,
+			      .memory = 512ULL << 20,
+			      .console_out = STDOUT_FILENO,
+			      .console_in = -1 };
+	const char *console = "stdio", *why;
+	uint64_t n;
+	int c, status = 0;
+
+	cmd_getopt_reset();
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			s.kernel = optarg;
+			break;
+		case 'i':
+			s.initrd = optarg;
+			break;
+		case 'c':
+			s.cmdline = optarg;
+			break;
+		case 'p':
+			if (!den_parse_u64(optarg, &n) || n < 1 || n > 255)
+				return den_err_usage(err, "--cpus takes 1 to 255, not '%s'",
+						     optarg);
+			s.cpus = (unsigned)n;
+			break;
+		case 'm':
+			if (den_size_parse(optarg, DEN_MIB, &s.memory, &why) < 0 ||
+			    s.memory < 16 * DEN_MIB)
+				return den_err_usage(err, "--memory %s: %s", optarg,
+						     s.memory ? "at least 16M" : why);
+			s.memory &= ~(uint64_t)0xfffff; /* whole MiB */
+			break;
+		case 'o':
+			console = optarg;
+			break;
+		case 't':
+			if (!den_parse_u64(optarg, &n) || n > 86400)
+				return den_err_usage(err, "--quiet-timeout takes seconds, not '%s'",
+						     optarg);
+			s.quiet_timeout = (unsigned)n;
+			break;
+		default:
+			return den_err_usage(err, "unknown option '%s' for `den vmm run`",
+					     argv[optind - 1]);
+		}
+	}
+	if (s.kernel == NULL || optind != argc)
+		return den_err_usage(err, "usage: den vmm run --kernel BZIMAGE [--initrd FILE] "
+					  "[--cmdline STR] [--cpus N] [--memory SIZE] "
+					  "[--console stdio|FILE]");
+	if (vmm_probe(err) < 0)
+		return -1;
+	if (strcmp(console, "stdio") == 0) {
+		s.console_in = STDIN_FILENO;
+	} else {
+		s.console_out = open(console, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (s.console_out < 0)
+			return den_err_set(err, errno, "cannot write the console to %s", console);
+	}
+	int rc = vmm_run(&s, &status, err);
+	if (s.console_out != STDOUT_FILENO)
+		close(s.console_out);
+	return rc;
+}
+
+int cmd_vmm(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
+{
+	(void)ctx;
+	if (argc < 2 || strcmp(argv[1], "run") != 0)
+		return den_err_usage(err,
+				     "usage: den vmm run --kernel BZIMAGE [--initrd FILE] ...");
+	return vmm_run_cmd(argc - 1, argv + 1, err);
+}

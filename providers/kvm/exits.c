@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a vCPU thread does: KVM_RUN, then the exit: port I/O to the UART
+ * and the i8042 (whose reset command ends the VM), MMIO nobody answers,
+ * shutdown (a triple fault, which is how some reboots end), and KVM's own
+ * failures. Unknown ports read as all ones, as on a bus with nothing on it.
+ */
+#include "providers/kvm/vm-internal.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#define I8042_DATA 0x60
+#define I8042_STATUS 0x64
+#define I8042_RESET 0xfe
+
+void vm_end(struct vm *vm, enum vm_end how, const char *why)
+{
+	int running = VM_RUNNING;
+
+	if (!atomic_compare_exchange_strong(&vm->end, &running, (int)how))
+		return;
+	if (why != NULL)
+		snprintf(vm->why, sizeof(vm->why), "%s", why);
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (v->run != NULL)
+			v->run->immediate_exit = 1;
+		if (v->started)
+			pthread_kill(v->thread, SIGUSR1);
+	}
+}
+
+static void port_in(struct vm *vm, uint16_t port, uint8_t *data, unsigned size)
+{
+	memset(data, 0xff, size);
+	if (port >= SERIAL_BASE && port < SERIAL_BASE + 8 && size == 1) {
+		pthread_mutex_lock(&vm->lock);
+		data[0] = serial_read(&vm->serial, port - SERIAL_BASE);
+		pthread_mutex_unlock(&vm->lock);
+	} else if (port == I8042_STATUS) {
+		data[0] = 0; /* nothing to read, ready for commands */
+	}
+}
+
+static void port_out(struct vm *vm, uint16_t port, const uint8_t *data, unsigned size)
+{
+	if (port >= SERIAL_BASE && port < SERIAL_BASE + 8 && size == 1) {
+		pthread_mutex_lock(&vm->lock);
+		serial_write(&vm->serial, port - SERIAL_BASE, data[0]);
+		pthread_mutex_unlock(&vm->lock);
+	} else if (port == I8042_STATUS && data[0] == I8042_RESET) {
+		vm_end(vm, VM_RESET, NULL);
+	}
+}
+
+static bool handle_exit(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	struct kvm_run *r = v->run;
+	char why[256];
+
+	switch (r->exit_reason) {
+	case KVM_EXIT_IO: {
+		uint8_t *data = (uint8_t *)r + r->io.data_offset;
+		for (uint32_t i = 0; i < r->io.count; i++, data += r->io.size) {
+			if (r->io.direction == KVM_EXIT_IO_IN)
+				port_in(vm, r->io.port, data, r->io.size);
+			else
+				port_out(vm, r->io.port, data, r->io.size);
+		}
+		return true;
+	}
+	case KVM_EXIT_MMIO:
+		if (!r->mmio.is_write)
+			memset(r->mmio.data, 0xff, sizeof(r->mmio.data));
+		return true;
+	case KVM_EXIT_HLT:
+	case KVM_EXIT_INTR:
+		return true;
+	case KVM_EXIT_SHUTDOWN:
+		vm_end(vm, VM_RESET, NULL); /* a triple fault: the machine resets */
+		return false;
+	case KVM_EXIT_SYSTEM_EVENT:
+		vm_end(vm,
+		       r->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN ? VM_POWEROFF : VM_RESET,
+		       NULL);
+		return false;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(why, sizeof(why),
+			 "vCPU %u could not enter the guest (hardware reason 0x%llx)", v->id,
+			 (unsigned long long)r->fail_entry.hardware_entry_failure_reason);
+		vm_end(vm, VM_FAILED, why);
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		snprintf(why, sizeof(why), "KVM internal error %u on vCPU %u", r->internal.suberror,
+			 v->id);
+		vm_end(vm, VM_FAILED, why);
+		return false;
+	default:
+		snprintf(why, sizeof(why),
+			 "vCPU %u stopped with KVM exit %u, which den does not handle", v->id,
+			 r->exit_reason);
+		vm_end(vm, VM_FAILED, why);
+		return false;
+	}
+}
+
+void *vcpu_loop(void *arg)
+{
+	struct vcpu *v = arg;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	while (atomic_load(&v->vm->end) == VM_RUNNING) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			char why[128];
+			snprintf(why, sizeof(why), "KVM_RUN failed on vCPU %u: %s", v->id,
+				 strerror(errno));
+			vm_end(v->vm, VM_FAILED, why);
+			break;
+		}
+		if (!handle_exit(v))
+			break;
+	}
+	return NULL;
+}

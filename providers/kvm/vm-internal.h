@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DEN_PROVIDERS_KVM_VM_INTERNAL_H
+#define DEN_PROVIDERS_KVM_VM_INTERNAL_H
+
+/* The VMM's own pieces, private to providers/kvm/. */
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "core/err.h"
+#include "providers/kvm/boot.h"
+#include "providers/kvm/serial.h"
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+};
+
+enum vm_end { VM_RUNNING, VM_RESET, VM_POWEROFF, VM_FAILED };
+
+struct vm {
+	int kvm, fd;
+	uint8_t *mem;
+	struct guest_layout layout;
+	struct kvm_cpuid2 *cpuid;
+	size_t run_size;
+	unsigned ncpus;
+	struct vcpu *vcpus;
+	pthread_mutex_t lock; /* the devices below */
+	struct serial serial;
+	int out_fd;
+	atomic_int end;		  /* enum vm_end */
+	char why[512];		  /* VM_FAILED: what went wrong */
+	atomic_llong last_output; /* time of the console's last byte */
+};
+
+/* Creates vCPU id; the boot vCPU (0) starts at entry in long mode (vcpu.c). */
+int vcpu_create(struct vm *vm, unsigned id, uint64_t entry, struct den_err *err);
+
+/* A vCPU thread: KVM_RUN and its exits until the VM ends (exits.c). */
+void *vcpu_loop(void *arg);
+
+/* Ends the VM (the first reason wins) and kicks every vCPU out of KVM_RUN (exits.c). */
+void vm_end(struct vm *vm, enum vm_end how, const char *why);
+
+#endif

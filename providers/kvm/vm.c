@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A VM from start to end: /dev/kvm, the VM with its TSS and identity-map
+ * pages, the in-kernel IOAPIC/PIC/LAPICs and PIT, guest RAM (one mapping,
+ * transparent huge pages asked for; the part past 3 GiB placed above the
+ * 32-bit MMIO gap), the kernel loaded by the boot protocol, vCPU threads,
+ * and this thread feeding console input until the guest resets or powers
+ * off.
+ */
+#include "providers/kvm/vmm.h"
+#include "providers/kvm/vm-internal.h"
+#include "core/cleanup.h"
+#include "core/fsutil.h"
+
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TSS_ADDR 0xfffbd000
+#define IDENTITY_MAP_ADDR 0xfffbc000ULL
+#define MAX_IMAGE (512ULL << 20)
+
+int vmm_probe(struct den_err *err)
+{
+	struct stat st;
+
+	if (stat("/sys/module/kvm_pvm", &st) == 0)
+		return den_err_set(err, 0,
+				   "this host's /dev/kvm is KVM's PVM backend, which cannot boot "
+				   "a stock Linux kernel (it hangs entering 64-bit mode); use "
+				   "provider: container or qemu here, or a host with kvm_intel or "
+				   "kvm_amd");
+	if (access("/dev/kvm", R_OK | W_OK) < 0)
+		return den_err_set(err, errno,
+				   "cannot use /dev/kvm (load kvm_intel or kvm_amd, and run den as "
+				   "a user in the kvm group); or use provider: container or qemu");
+	return 0;
+}
+
+static void console_out(const uint8_t *buf, size_t len, void *arg)
+{
+	struct vm *vm = arg;
+
+	atomic_store(&vm->last_output, (long long)time(NULL));
+	while (len > 0) {
+		ssize_t n = write(vm->out_fd, buf, len);
+		if (n <= 0)
+			return; /* a closed console drops output; the guest goes on */
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+static void serial_irq(bool level, void *arg)
+{
+	struct vm *vm = arg;
+	struct kvm_irq_level irq = { .irq = SERIAL_IRQ, .level = level ? 1 : 0 };
+
+	ioctl(vm->fd, KVM_IRQ_LINE, &irq);
+}
+
+static int create_vm(struct vm *vm, const struct vmm_spec *s, struct den_err *err)
+{
+	uint64_t identity = IDENTITY_MAP_ADDR;
+	struct kvm_pit_config pit = { .flags = 0 };
+
+	vm->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm < 0)
+		return den_err_set(err, errno, "cannot open /dev/kvm");
+	if (ioctl(vm->kvm, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
+		return den_err_set(err, 0, "/dev/kvm speaks another KVM API version");
+	vm->fd = ioctl(vm->kvm, KVM_CREATE_VM, 0);
+	if (vm->fd < 0)
+		return den_err_set(err, errno, "cannot create a VM");
+	if (ioctl(vm->fd, KVM_SET_TSS_ADDR, TSS_ADDR) < 0 ||
+	    ioctl(vm->fd, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0 ||
+	    ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0 || ioctl(vm->fd, KVM_CREATE_PIT2, &pit) < 0)
+		return den_err_set(err, errno, "cannot set up the VM's interrupt controllers");
+	boot_layout(s->memory, &vm->layout);
+	vm->mem = mmap(NULL, s->memory, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->mem == MAP_FAILED) {
+		vm->mem = NULL;
+		return den_err_set(err, errno, "cannot allocate %llu MiB of guest memory",
+				   (unsigned long long)(s->memory >> 20));
+	}
+	madvise(vm->mem, s->memory, MADV_HUGEPAGE); /* best effort */
+	struct kvm_userspace_memory_region low = { 0, 0, 0, vm->layout.low,
+						   (uint64_t)(uintptr_t)vm->mem };
+	struct kvm_userspace_memory_region high = {
+		1, 0, MMIO_GAP_END, vm->layout.high, (uint64_t)(uintptr_t)(vm->mem + vm->layout.low)
+	};
+	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &low) < 0 ||
+	    (vm->layout.high > 0 && ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &high) < 0))
+		return den_err_set(err, errno, "cannot give the VM its memory");
+	int run_size = ioctl(vm->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (run_size <= 0)
+		return den_err_set(err, errno, "cannot size the vCPU run area");
+	vm->run_size = (size_t)run_size;
+	vm->cpuid = calloc(1, sizeof(*vm->cpuid) + 256 * sizeof(struct kvm_cpuid_entry2));
+	if (vm->cpuid == NULL)
+		return den_err_set(err, ENOMEM, "cannot create the VM");
+	vm->cpuid->nent = 256;
+	if (ioctl(vm->kvm, KVM_GET_SUPPORTED_CPUID, vm->cpuid) < 0)
+		return den_err_set(err, errno, "cannot read the CPUID KVM supports");
+	return 0;
+}
+
+static int load(struct vm *vm, const struct vmm_spec *s, uint64_t *entry, struct den_err *err)
+{
+	cleanup_free char *kernel = NULL, *initrd = NULL;
+	size_t klen = 0, ilen = 0;
+	struct boot_kernel k;
+
+	if (den_read_file(s->kernel, MAX_IMAGE, &kernel, &klen, err) < 0 ||
+	    (s->initrd != NULL && den_read_file(s->initrd, MAX_IMAGE, &initrd, &ilen, err) < 0))
+		return -1;
+	if (boot_load(vm->mem, &vm->layout, (const uint8_t *)kernel, klen, (const uint8_t *)initrd,
+		      ilen, s->cmdline ? s->cmdline : "", &k, err) < 0)
+		return den_err_wrap(err, "%s", s->kernel);
+	boot_page_tables(vm->mem);
+	boot_gdt(vm->mem);
+	boot_mptable(vm->mem, vm->ncpus, (uint8_t)vm->ncpus);
+	*entry = k.entry;
+	return 0;
+}
+
+/* This thread, while the vCPUs run: console input, and the quiet timeout. */
+static void watch(struct vm *vm, const struct vmm_spec *s)
+{
+	uint8_t buf[256];
+	struct pollfd p = { s->console_in, POLLIN, 0 };
+
+	while (atomic_load(&vm->end) == VM_RUNNING) {
+		int r = poll(&p, s->console_in >= 0 ? 1 : 0, 200);
+		if (r > 0 && (p.revents & POLLIN)) {
+			ssize_t n = read(s->console_in, buf, sizeof(buf));
+			if (n > 0) {
+				pthread_mutex_lock(&vm->lock);
+				serial_receive(&vm->serial, buf, (size_t)n);
+				pthread_mutex_unlock(&vm->lock);
+			} else {
+				p.fd = -1; /* end of input: the guest keeps running */
+			}
+		}
+		if (s->quiet_timeout > 0 &&
+		    time(NULL) - atomic_load(&vm->last_output) > (long long)s->quiet_timeout) {
+			char why[160];
+			snprintf(why, sizeof(why),
+				 "the guest printed nothing on its console for %u s: it is stuck "
+				 "(or its console is not ttyS0)",
+				 s->quiet_timeout);
+			vm_end(vm, VM_FAILED, why);
+		}
+	}
+}
+
+static void kick(int sig)
+{
+	(void)sig; /* only to make KVM_RUN return */
+}
+
+int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
+{
+	struct vm vm = {
+		.kvm = -1, .fd = -1, .ncpus = s->cpus ? s->cpus : 1, .out_fd = s->console_out
+	};
+	uint64_t entry = 0;
+	int rc = 0;
+	sigset_t block, old;
+
+	if (vm.ncpus > 255)
+		return den_err_usage(err, "at most 255 vCPUs");
+	pthread_mutex_init(&vm.lock, NULL);
+	serial_init(&vm.serial, console_out, serial_irq, &vm);
+	atomic_store(&vm.last_output, (long long)time(NULL));
+	vm.vcpus = calloc(vm.ncpus, sizeof(*vm.vcpus));
+	if (vm.vcpus == NULL)
+		return den_err_set(err, ENOMEM, "cannot create the VM");
+	signal(SIGUSR1, kick);
+	/* vCPU threads unblock SIGUSR1 for themselves; everyone else keeps it blocked. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	if (create_vm(&vm, s, err) < 0 || load(&vm, s, &entry, err) < 0) {
+		rc = -1;
+		goto out;
+	}
+	for (unsigned i = 0; i < vm.ncpus && rc == 0; i++)
+		rc = vcpu_create(&vm, i, entry, err);
+	for (unsigned i = 0; i < vm.ncpus && rc == 0; i++) {
+		if (pthread_create(&vm.vcpus[i].thread, NULL, vcpu_loop, &vm.vcpus[i]) != 0)
+			rc = den_err_set(err, errno, "cannot start vCPU %u", i);
+		else
+			vm.vcpus[i].started = true;
+	}
+	if (rc == 0)
+		watch(&vm, s);
+	else
+		vm_end(&vm, VM_FAILED, err->msg);
+	for (unsigned i = 0; i < vm.ncpus; i++)
+		if (vm.vcpus[i].started)
+			pthread_join(vm.vcpus[i].thread, NULL);
+	if (rc == 0 && atomic_load(&vm.end) == VM_FAILED)
+		rc = den_err_set(err, 0, "%s", vm.why);
+	*status = 0;
+out:
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (unsigned i = 0; i < vm.ncpus; i++) {
+		if (vm.vcpus[i].run != NULL)
+			munmap(vm.vcpus[i].run, vm.run_size);
+		if (vm.vcpus[i].fd > 0)
+			close(vm.vcpus[i].fd);
+	}
+	free(vm.vcpus);
+	free(vm.cpuid);
+	if (vm.mem != NULL)
+		munmap(vm.mem, s->memory);
+	if (vm.fd >= 0)
+		close(vm.fd);
+	if (vm.kvm >= 0)
+		close(vm.kvm);
+	pthread_mutex_destroy(&vm.lock);
+	return rc;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DEN_PROVIDERS_KVM_VMM_H
+#define DEN_PROVIDERS_KVM_VMM_H
+
+/*
+ * den's virtual machine monitor on /dev/kvm (DESIGN.md §7), as `den vmm
+ * run` uses it: a VM with guest RAM (and the 32-bit MMIO gap), the
+ * in-kernel interrupt controllers and PIT, a bzImage booted through the
+ * 64-bit boot protocol, one thread per vCPU, an 8250 console and an i8042
+ * whose reset ends the VM.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+struct vmm_spec {
+	const char *kernel;  /* bzImage */
+	const char *initrd;  /* or NULL */
+	const char *cmdline; /* "console=ttyS0 ..." */
+	unsigned cpus;
+	uint64_t memory; /* bytes */
+	int console_out; /* fd the serial console writes to */
+	int console_in;	 /* fd read into the serial console, or -1 */
+	unsigned
+		quiet_timeout; /* seconds with no console output before the VMM gives up; 0: none */
+};
+
+/*
+ * Refuses hosts whose /dev/kvm cannot boot a stock kernel (the PVM
+ * backend), saying what to use instead; checks /dev/kvm is there.
+ */
+int vmm_probe(struct den_err *err);
+
+/* Boots the kernel and runs until the guest resets or powers off (*status 0). */
+int vmm_run(const struct vmm_spec *spec, int *status, struct den_err *err);
+
+#endif

@@ -1,0 +1,60 @@
+#!/bin/bash
+# Runs a command where /dev/kvm is real kvm_amd: inside a QEMU TCG guest
+# (L1) with an emulated EPYC CPU with SVM and nested paging, whose root is
+# this host's root (9p, read-only, with a tmpfs overlay), as
+# ../shared/TESTING-KVM.md describes. L1 has no network card.
+#   tests/harness/kvm-in-tcg.sh SCRIPT [TIMEOUT_SECONDS]
+# SCRIPT (a path on this host) runs in L1 as root with /dev/kvm; its
+# output and exit status come back: the harness exits with SCRIPT's status
+# (124 on timeout, 125 when L1 could not start it).
+set -eu
+SCRIPT=$(realpath "$1")
+TIMEOUT=${2:-600}
+KVER=$(ls /boot/vmlinuz-* 2>/dev/null | sed 's|/boot/vmlinuz-||' | sort -V | tail -1)
+if [ -z "$KVER" ] || ! command -v qemu-system-x86_64 >/dev/null || ! command -v busybox >/dev/null; then
+	echo "skipped: the KVM-in-TCG harness needs qemu-system-x86, linux-image-amd64 and busybox-static (make deps)"
+	exit 77
+fi
+work=$(mktemp -d "${TMPDIR:-/tmp}/den-harness-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+root="$work/initramfs"
+mkdir -p "$root/bin" "$root/mods" "$root/proc" "$root/sys" "$root/dev" "$root/host" "$root/new" "$root/rw"
+cp "$(command -v busybox)" "$root/bin/busybox"
+mods="irqbypass ccp kvm kvm-amd virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p overlay"
+for m in $mods; do
+	f=$(modinfo -n -k "$KVER" "$m" 2>/dev/null) || continue
+	case "$f" in
+	*.ko.xz) xz -dc "$f" > "$root/mods/$m.ko" ;;
+	*.ko.zst) zstd -qdc "$f" > "$root/mods/$m.ko" ;;
+	*.ko) cp "$f" "$root/mods/$m.ko" ;;
+	*) continue ;;
+	esac
+	echo "$m" >> "$root/mods/order"
+done
+cat > "$root/init" <<EOF2
+#!/bin/busybox sh
+B=/bin/busybox
+\$B mount -t proc proc /proc
+\$B mount -t devtmpfs dev /dev
+for m in \$(\$B cat /mods/order); do \$B insmod /mods/\$m.ko 2>/dev/null; done
+\$B mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000 hostroot /host || { echo "harness: no host root"; \$B poweroff -f; }
+\$B mount -t tmpfs tmpfs /rw
+\$B mkdir -p /rw/upper /rw/work
+\$B mount -t overlay overlay -o lowerdir=/host,upperdir=/rw/upper,workdir=/rw/work /new
+\$B mount --move /dev /new/dev
+\$B umount /proc
+exec \$B switch_root /new /bin/sh -c 'mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t tmpfs tmpfs /run; echo "harness: L1 up, kvm: \$(ls /dev/kvm 2>&1)"; cd /; bash "$SCRIPT"; echo "harness: exit \$?"; echo o > /proc/sysrq-trigger; sleep 5'
+EOF2
+chmod 755 "$root/init"
+(cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$work/l1.cpio.gz"
+timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu EPYC,+svm,+npt -m 2048 -smp 2 \
+	-nographic -no-reboot -nic none -kernel "/boot/vmlinuz-$KVER" -initrd "$work/l1.cpio.gz" \
+	-append "console=ttyS0 quiet panic=-1 loglevel=3" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	</dev/null 2>&1 | grep --line-buffered -v "TCG doesn't support" | tee "$work/console" | grep -v "^harness: exit" || true
+status=$(sed -n 's/^harness: exit \([0-9]*\).*/\1/p' "$work/console" | tail -1 | tr -d '\r')
+if [ -z "$status" ]; then
+	grep -q "harness: L1 up" "$work/console" && exit 124
+	exit 125
+fi
+exit "$status"

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/* The VMM's boot protocol pieces and UART, without KVM. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/size.h"
+#include "providers/kvm/boot.h"
+#include "providers/kvm/serial.h"
+
+#define MEM (64u << 20)
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* A minimal bzImage: boot sector signature, HdrS header 2.15, 64-bit capable. */
+static uint8_t *fake_bzimage(size_t *len, uint16_t version, uint8_t xload)
+{
+	size_t n = 5 * 512 + 4096;
+	uint8_t *k = calloc(1, n);
+
+	k[0x1f1] = 4; /* setup sectors */
+	k[0x1fe] = 0x55;
+	k[0x1ff] = 0xaa;
+	k[0x200] = 0xeb;
+	k[0x201] = 0x66; /* jump over the header */
+	memcpy(k + 0x202, "HdrS", 4);
+	k[0x206] = (uint8_t)version;
+	k[0x207] = (uint8_t)(version >> 8);
+	k[0x211] = 0x01;						    /* loaded high */
+	k[0x22c] = 0xff, k[0x22d] = 0xff, k[0x22e] = 0xff, k[0x22f] = 0x37; /* initrd_addr_max */
+	k[0x236] = xload;
+	k[0x238] = 0xff, k[0x239] = 0x07; /* cmdline_size 2047 */
+	memset(k + 5 * 512, 0x90, 4096);  /* the "kernel" */
+	*len = n;
+	return k;
+}
+
+Test(vmm_boot, layout_splits_ram_around_the_mmio_gap)
+{
+	struct guest_layout l;
+	struct e820_entry map[E820_MAX];
+
+	boot_layout(512 * DEN_MIB, &l);
+	cr_expect_eq(l.low, 512 * DEN_MIB);
+	cr_expect_eq(l.high, 0);
+	cr_expect_eq(boot_e820(&l, map, E820_MAX), 4, "no RAM above 4 GiB");
+	boot_layout(5 * DEN_GIB, &l);
+	cr_expect_eq(l.low, 3 * DEN_GIB);
+	cr_expect_eq(l.high, 2 * DEN_GIB);
+	size_t n = boot_e820(&l, map, E820_MAX);
+	cr_assert_eq(n, 5);
+	cr_expect_eq(map[3].addr, BOOT_KERNEL_ADDR);
+	cr_expect_eq(map[3].addr + map[3].size, 3 * DEN_GIB, "low RAM ends at the gap");
+	cr_expect_eq(map[4].addr, 4 * DEN_GIB, "the rest starts at 4 GiB");
+	cr_expect_eq(map[4].size, 2 * DEN_GIB);
+	cr_expect_eq(map[1].type, E820_RESERVED, "the MP table's KiB is reserved");
+}
+
+Test(vmm_boot, boot_params_carry_the_header_cmdline_initrd_and_e820)
+{
+	uint8_t *mem = calloc(1, MEM), initrd[8192];
+	size_t len;
+	uint8_t *k = fake_bzimage(&len, 0x020f, 1);
+	struct guest_layout l;
+	struct boot_kernel bk;
+	struct den_err err = { 0 };
+
+	memset(initrd, 0xab, sizeof(initrd));
+	boot_layout(MEM, &l);
+	cr_assert(boot_load(mem, &l, k, len, initrd, sizeof(initrd), "console=ttyS0", &bk, &err) ==
+			  0,
+		  "%s", err.msg);
+	const uint8_t *bp = mem + BOOT_PARAMS_ADDR;
+	cr_expect_eq(bk.entry, BOOT_KERNEL_ADDR + 0x200, "the 64-bit entry point");
+	cr_expect_eq(memcmp(mem + BOOT_KERNEL_ADDR, k + 5 * 512, 4096), 0, "the kernel at 1 MiB");
+	cr_expect_eq(memcmp(bp + 0x202, "HdrS", 4), 0, "the setup header is copied");
+	cr_expect_eq(bp[0x210], 0xff, "type_of_loader");
+	cr_expect_eq(get32(bp + 0x228), BOOT_CMDLINE_ADDR);
+	cr_expect_str_eq((const char *)mem + BOOT_CMDLINE_ADDR, "console=ttyS0");
+	uint32_t at = get32(bp + 0x218);
+	cr_expect_eq(get32(bp + 0x21c), sizeof(initrd));
+	cr_expect_eq(at % 4096, 0, "the initrd is page-aligned");
+	cr_expect_leq(at + sizeof(initrd), MEM, "and inside RAM");
+	cr_expect_eq(memcmp(mem + at, initrd, sizeof(initrd)), 0);
+	cr_expect_eq(bp[0x1e8], 4, "four e820 entries");
+	free(mem);
+	free(k);
+}
+
+Test(vmm_boot, non_kernels_and_old_protocols_are_refused_clearly)
+{
+	uint8_t *mem = calloc(1, MEM);
+	size_t len;
+	uint8_t *k = fake_bzimage(&len, 0x020a, 1);
+	struct guest_layout l;
+	struct boot_kernel bk;
+	struct den_err err = { 0 };
+
+	boot_layout(MEM, &l);
+	cr_expect(boot_load(mem, &l, k, len, NULL, 0, "", &bk, &err) < 0);
+	cr_expect(strstr(err.msg, "has no 64-bit entry point") != NULL, "%s", err.msg);
+	k[0x1fe] = 0;
+	cr_expect(boot_load(mem, &l, k, len, NULL, 0, "", &bk, &err) < 0);
+	cr_expect(strstr(err.msg, "not a Linux bzImage") != NULL, "%s", err.msg);
+	cr_expect(boot_load(mem, &l, (const uint8_t *)"tiny", 4, NULL, 0, "", &bk, &err) < 0);
+	free(k);
+	k = fake_bzimage(&len, 0x020f, 1);
+	char longline[3000];
+	memset(longline, 'x', sizeof(longline) - 1);
+	longline[sizeof(longline) - 1] = '\0';
+	cr_expect(boot_load(mem, &l, k, len, NULL, 0, longline, &bk, &err) < 0, "cmdline too long");
+	uint8_t huge[1];
+	cr_expect(boot_load(mem, &l, k, len, huge, MEM, "", &bk, &err) < 0, "an initrd too big");
+	cr_expect(strstr(err.msg, "does not fit") != NULL, "%s", err.msg);
+	free(mem);
+	free(k);
+}
+
+Test(vmm_boot, page_tables_identity_map_4_gib_with_2_mib_pages)
+{
+	uint8_t *mem = calloc(1, MEM);
+
+	boot_page_tables(mem);
+	const uint8_t *pml4 = mem + BOOT_PML4_ADDR;
+	cr_expect_eq(get32(pml4) & ~0xfffu, BOOT_PML4_ADDR + 0x1000);
+	for (uint64_t g = 0; g < 4; g++) {
+		uint64_t pd = get32(mem + BOOT_PML4_ADDR + 0x1000 + g * 8) & ~0xfffu;
+		const uint8_t *last = mem + pd + 511 * 8;
+		uint64_t addr = (uint64_t)get32(last) | (uint64_t)get32(last + 4) << 32;
+		cr_expect_eq(addr & ~0xfffULL, (g << 30) + (511ULL << 21), "GiB %lu maps to itself",
+			     (unsigned long)g);
+		cr_expect_eq(addr & 0x83, 0x83, "present, writable, 2 MiB");
+	}
+	free(mem);
+}
+
+static uint8_t sum(const uint8_t *p, size_t n)
+{
+	uint8_t s = 0;
+	for (size_t i = 0; i < n; i++)
+		s = (uint8_t)(s + p[i]);
+	return s;
+}
+
+Test(vmm_boot, the_mp_table_lists_every_cpu_and_checks_out)
+{
+	uint8_t *mem = calloc(1, MEM);
+
+	boot_mptable(mem, 3, 3);
+	const uint8_t *fp = mem + BOOT_MPTABLE_ADDR, *ct = fp + 16;
+	cr_expect_eq(memcmp(fp, "_MP_", 4), 0);
+	cr_expect_eq(sum(fp, 16), 0, "the floating pointer's checksum");
+	cr_expect_eq(memcmp(ct, "PCMP", 4), 0);
+	size_t len = (size_t)(ct[4] | ct[5] << 8);
+	cr_expect_eq(sum(ct, len), 0, "the configuration table's checksum");
+	int cpus = 0;
+	for (const uint8_t *e = ct + 44; e < ct + len; e += e[0] == 0 ? 20 : 8)
+		cpus += e[0] == 0;
+	cr_expect_eq(cpus, 3);
+	cr_expect_eq(ct[44 + 3], 3, "the first is the enabled boot processor");
+	free(mem);
+}
+
+struct sink {
+	char out[64];
+	size_t n;
+	bool irq;
+};
+
+static void out(const uint8_t *b, size_t n, void *arg)
+{
+	struct sink *s = arg;
+	memcpy(s->out + s->n, b, n);
+	s->n += n;
+}
+
+static void irq(bool level, void *arg)
+{
+	((struct sink *)arg)->irq = level;
+}
+
+Test(vmm_boot, the_uart_sends_receives_and_interrupts_as_a_16550)
+{
+	struct serial u;
+	struct sink s = { 0 };
+
+	serial_init(&u, out, irq, &s);
+	serial_write(&u, 0, 'h');
+	serial_write(&u, 0, 'i');
+	cr_expect_eq(s.n, 2);
+	cr_expect_eq(memcmp(s.out, "hi", 2), 0);
+	cr_expect_eq(serial_read(&u, 5) & 0x60, 0x60, "THR empty");
+	cr_expect(!s.irq, "no interrupt while none is enabled");
+	serial_write(&u, 1, 0x02); /* THR-empty interrupt on */
+	cr_expect(s.irq, "enabling it with THR empty raises it");
+	cr_expect_eq(serial_read(&u, 2) & 0x0f, 0x02, "IIR says THR empty");
+	cr_expect(!s.irq, "reading IIR acknowledges it");
+	serial_write(&u, 1, 0x01); /* received-data interrupt */
+	cr_expect_eq(serial_receive(&u, (const uint8_t *)"ok", 2), 2);
+	cr_expect(s.irq);
+	cr_expect_eq(serial_read(&u, 5) & 1, 1, "data ready");
+	cr_expect_eq(serial_read(&u, 0), 'o');
+	cr_expect_eq(serial_read(&u, 0), 'k');
+	cr_expect(!s.irq, "drained");
+	serial_write(&u, 3, 0x80); /* DLAB: the divisor, not data */
+	serial_write(&u, 0, 1);
+	cr_expect_eq(s.n, 2, "divisor writes are not output");
+	cr_expect_eq(serial_read(&u, 0), 1);
+	uint8_t lots[100];
+	memset(lots, 'x', sizeof(lots));
+	cr_expect_eq(serial_receive(&u, lots, sizeof(lots)), SERIAL_FIFO, "the FIFO holds 64");
+}
