@@ -124,7 +124,8 @@ static const struct {
 		     "Prints den's version; with -v or --json also the libraries it uses.\n" },
 	{ "help", "usage: den help [COMMAND]\n\nShows the commands, or one command's help.\n" },
 	{ "vmm", "usage: den vmm run --kernel BZIMAGE [--initrd FILE] [--cmdline STR]\n"
-		 "                   [--cpus N] [--memory SIZE] [--console stdio|FILE]\n"
+		 "                   [--cpus N] [--memory SIZE] [--disk FILE[,ro]]...\n"
+		 "                   [--console stdio|FILE]\n"
 		 "                   [--quiet-timeout SECONDS]\n\n"
 		 "Boots a Linux bzImage in the foreground with den's own VMM on /dev/kvm\n"
 		 "(plumbing; docs/vmm.md). The serial console is on stdio or in FILE. Exit\n"

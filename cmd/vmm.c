@@ -29,6 +29,7 @@ static int vmm_run_cmd(int argc, char **argv, struct den_err *err)
 		{ "memory", required_argument, NULL, 'm' },
 		{ "console", required_argument, NULL, 'o' },
 		{ "quiet-timeout", required_argument, NULL, 't' },
+		{ "disk", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vmm_spec s = { .cmdline = DEFAULT_CMDLINE,
@@ -74,6 +75,18 @@ static int vmm_run_cmd(int argc, char **argv, struct den_err *err)
 						     optarg);
 			s.quiet_timeout = (unsigned)n;
 			break;
+		case 'd': {
+			if (s.n_disks == VMM_MAX_DISKS)
+				return den_err_usage(err, "at most %d --disk", VMM_MAX_DISKS);
+			char *comma = strchr(optarg, ',');
+			if (comma != NULL && strcmp(comma, ",ro") != 0)
+				return den_err_usage(err, "--disk FILE[,ro], not '%s'", optarg);
+			s.disk_ro[s.n_disks] = comma != NULL;
+			if (comma != NULL)
+				*comma = '\0';
+			s.disks[s.n_disks++] = optarg;
+			break;
+		}
 		default:
 			return den_err_usage(err, "unknown option '%s' for `den vmm run`",
 					     argv[optind - 1]);

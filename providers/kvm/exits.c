@@ -75,10 +75,23 @@ static bool handle_exit(struct vcpu *v)
 		}
 		return true;
 	}
-	case KVM_EXIT_MMIO:
+	case KVM_EXIT_MMIO: {
+		uint64_t a = r->mmio.phys_addr;
+		unsigned len = r->mmio.len > 8 ? 8 : r->mmio.len;
+		for (unsigned i = 0; i < vm->ndevs; i++) {
+			struct virtio_dev *d = &vm->devs[i];
+			if (a < d->base || a >= d->base + VIRTIO_MMIO_SIZE)
+				continue;
+			if (r->mmio.is_write)
+				virtio_mmio_write(d, a - d->base, r->mmio.data, len);
+			else
+				virtio_mmio_read(d, a - d->base, r->mmio.data, len);
+			return true;
+		}
 		if (!r->mmio.is_write)
 			memset(r->mmio.data, 0xff, sizeof(r->mmio.data));
 		return true;
+	}
 	case KVM_EXIT_HLT:
 	case KVM_EXIT_INTR:
 		return true;

@@ -14,6 +14,9 @@
 #include "core/err.h"
 #include "providers/kvm/boot.h"
 #include "providers/kvm/serial.h"
+#include "providers/kvm/virtio.h"
+
+#define VM_MAX_DEVICES 8
 
 struct vm;
 
@@ -42,6 +45,9 @@ struct vm {
 	atomic_int end;		  /* enum vm_end */
 	char why[512];		  /* VM_FAILED: what went wrong */
 	atomic_llong last_output; /* time of the console's last byte */
+	struct guest_mem gm;	  /* guest RAM, for the devices */
+	struct virtio_dev devs[VM_MAX_DEVICES];
+	unsigned ndevs;
 };
 
 /* Creates vCPU id; the boot vCPU (0) starts at entry in long mode (vcpu.c). */

@@ -113,17 +113,75 @@ static int create_vm(struct vm *vm, const struct vmm_spec *s, struct den_err *er
 	return 0;
 }
 
+/* Level-triggered in spirit, delivered as an edge per batch of used buffers (as kvmtool does). */
+static void virtio_irq(struct virtio_dev *d)
+{
+	struct vm *vm = d->vm;
+	struct kvm_irq_level irq = { .irq = d->irq, .level = 1 };
+
+	ioctl(vm->fd, KVM_IRQ_LINE, &irq);
+	irq.level = 0;
+	ioctl(vm->fd, KVM_IRQ_LINE, &irq);
+}
+
+/* The disks (vda, vdb... in order), then the entropy source. */
+static int add_devices(struct vm *vm, const struct vmm_spec *s, struct den_err *err)
+{
+	static const unsigned irqs[VM_MAX_DEVICES] = { 5, 6, 7, 9, 10, 11, 12, 14 };
+
+	vm->gm = (struct guest_mem){ vm->mem, vm->layout };
+	for (unsigned i = 0; i <= s->n_disks && i < VM_MAX_DEVICES; i++) {
+		struct virtio_dev *d = &vm->devs[i];
+		*d = (struct virtio_dev){ .base = VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_SIZE,
+					  .irq = irqs[i],
+					  .mem = &vm->gm,
+					  .interrupt = virtio_irq,
+					  .vm = vm };
+		pthread_mutex_init(&d->lock, NULL);
+		vm->ndevs++;
+		if (i < s->n_disks) {
+			d->name = s->disks[i];
+			if (virtio_blk_init(d, s->disks[i], s->disk_ro[i], err) < 0)
+				return -1;
+		} else {
+			d->name = "virtio-rng";
+			if (virtio_rng_init(d, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* The user's command line, and the devices for the guest's virtio_mmio driver. */
+static char *full_cmdline(const struct vm *vm, const char *base)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (f == NULL)
+		return NULL;
+	fputs(base ? base : "", f);
+	for (unsigned i = 0; i < vm->ndevs; i++)
+		fprintf(f, " virtio_mmio.device=4K@0x%llx:%u", (unsigned long long)vm->devs[i].base,
+			vm->devs[i].irq);
+	fclose(f);
+	return out;
+}
+
 static int load(struct vm *vm, const struct vmm_spec *s, uint64_t *entry, struct den_err *err)
 {
-	cleanup_free char *kernel = NULL, *initrd = NULL;
+	cleanup_free char *kernel = NULL, *initrd = NULL, *cmdline = full_cmdline(vm, s->cmdline);
 	size_t klen = 0, ilen = 0;
 	struct boot_kernel k;
 
 	if (den_read_file(s->kernel, MAX_IMAGE, &kernel, &klen, err) < 0 ||
 	    (s->initrd != NULL && den_read_file(s->initrd, MAX_IMAGE, &initrd, &ilen, err) < 0))
 		return -1;
+	if (cmdline == NULL)
+		return den_err_set(err, ENOMEM, "cannot boot the VM");
 	if (boot_load(vm->mem, &vm->layout, (const uint8_t *)kernel, klen, (const uint8_t *)initrd,
-		      ilen, s->cmdline ? s->cmdline : "", &k, err) < 0)
+		      ilen, cmdline, &k, err) < 0)
 		return den_err_wrap(err, "%s", s->kernel);
 	boot_page_tables(vm->mem);
 	boot_gdt(vm->mem);
@@ -189,7 +247,8 @@ int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	if (create_vm(&vm, s, err) < 0 || load(&vm, s, &entry, err) < 0) {
+	if (create_vm(&vm, s, err) < 0 || add_devices(&vm, s, err) < 0 ||
+	    load(&vm, s, &entry, err) < 0) {
 		rc = -1;
 		goto out;
 	}
@@ -221,6 +280,11 @@ out:
 	}
 	free(vm.vcpus);
 	free(vm.cpuid);
+	for (unsigned i = 0; i < vm.ndevs; i++) {
+		if (vm.devs[i].device_id == VIRTIO_ID_BLOCK)
+			virtio_blk_free(&vm.devs[i]);
+		pthread_mutex_destroy(&vm.devs[i].lock);
+	}
 	if (vm.mem != NULL)
 		munmap(vm.mem, s->memory);
 	if (vm.fd >= 0)

@@ -15,6 +15,8 @@
 
 #include "core/err.h"
 
+#define VMM_MAX_DISKS 4
+
 struct vmm_spec {
 	const char *kernel;  /* bzImage */
 	const char *initrd;  /* or NULL */
@@ -23,8 +25,12 @@ struct vmm_spec {
 	uint64_t memory; /* bytes */
 	int console_out; /* fd the serial console writes to */
 	int console_in;	 /* fd read into the serial console, or -1 */
-	unsigned
-		quiet_timeout; /* seconds with no console output before the VMM gives up; 0: none */
+	/* Seconds with no console output before the VMM gives up; 0: never. */
+	unsigned quiet_timeout;
+	/* Raw images, as virtio-blk devices vda, vdb... */
+	const char *disks[VMM_MAX_DISKS];
+	bool disk_ro[VMM_MAX_DISKS];
+	unsigned n_disks;
 };
 
 /*

@@ -47,7 +47,7 @@ run --frob status
 expect_rc 2 "unknown global option"
 expect_err "unknown option '--frob'" "names the option"
 
-for c in suspend resume snapshot rsync vmm; do
+for c in suspend resume snapshot rsync; do
 	run $c
 	expect_rc 1 "$c is not implemented yet"
 	expect_err "\`den $c\` is not implemented yet" "$c says so"

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DEN_PROVIDERS_KVM_VIRTIO_H
+#define DEN_PROVIDERS_KVM_VIRTIO_H
+
+/*
+ * virtio-mmio (virtio 1.x, MMIO version 2) devices: the transport
+ * (registers, feature negotiation, queues, interrupts) in virtio_mmio.c,
+ * and each device's own work in virtio_blk.c and virtio_rng.c. Devices
+ * sit 4 KiB apart from VIRTIO_MMIO_BASE, and the guest learns of them from
+ * `virtio_mmio.device=4K@ADDR:IRQ` on its command line.
+ */
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "providers/kvm/virtqueue.h"
+
+#define VIRTIO_MMIO_BASE 0xd0000000ULL
+#define VIRTIO_MMIO_SIZE 0x1000
+#define VIRTIO_MAX_QUEUES 2
+#define VIRTIO_F_VERSION_1 (1ULL << 32)
+
+#define VIRTIO_ID_BLOCK 2
+#define VIRTIO_ID_RNG 4
+
+struct virtio_dev {
+	const char *name; /* for messages: "virtio-blk /path" */
+	uint32_t device_id;
+	uint64_t features; /* offered, VIRTIO_F_VERSION_1 included */
+	uint64_t base;	   /* guest-physical address of the registers */
+	unsigned irq;
+	unsigned nqueues;
+	struct virtqueue q[VIRTIO_MAX_QUEUES];
+	const struct guest_mem *mem;
+	/* Transport state. */
+	uint32_t status, dev_features_sel, drv_features_sel, queue_sel, int_status;
+	uint64_t driver_features;
+	bool broken_reported;
+	/* The device: a queue was notified; its configuration space read. */
+	void (*notify)(struct virtio_dev *d, unsigned queue);
+	uint64_t (*config)(struct virtio_dev *d, unsigned offset, unsigned size);
+	void (*interrupt)(struct virtio_dev *d); /* raises the device's IRQ (the VM's) */
+	void *vm;				 /* for interrupt() */
+	void *priv;				 /* the device's own state */
+	pthread_mutex_t lock;
+};
+
+void virtio_mmio_read(struct virtio_dev *d, uint64_t offset, uint8_t *data, unsigned size);
+void virtio_mmio_write(struct virtio_dev *d, uint64_t offset, const uint8_t *data, unsigned size);
+
+/* Marks used buffers for the driver: the interrupt status bit, then the IRQ. */
+void virtio_signal(struct virtio_dev *d);
+
+/* A virtio-blk device over the raw image path (read-only when ro). */
+int virtio_blk_init(struct virtio_dev *d, const char *path, bool ro, struct den_err *err);
+void virtio_blk_free(struct virtio_dev *d);
+
+/* A virtio-rng device (the host's getrandom). */
+int virtio_rng_init(struct virtio_dev *d, struct den_err *err);
+
+#endif

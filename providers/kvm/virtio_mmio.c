@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/* The virtio-mmio transport: registers of the virtio 1.x spec, §4.2.2. */
+#include "providers/kvm/virtio.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define REG_MAGIC 0x000
+#define REG_VERSION 0x004
+#define REG_DEVICE_ID 0x008
+#define REG_VENDOR_ID 0x00c
+#define REG_DEVICE_FEATURES 0x010
+#define REG_DEVICE_FEATURES_SEL 0x014
+#define REG_DRIVER_FEATURES 0x020
+#define REG_DRIVER_FEATURES_SEL 0x024
+#define REG_QUEUE_SEL 0x030
+#define REG_QUEUE_NUM_MAX 0x034
+#define REG_QUEUE_NUM 0x038
+#define REG_QUEUE_READY 0x044
+#define REG_QUEUE_NOTIFY 0x050
+#define REG_INTERRUPT_STATUS 0x060
+#define REG_INTERRUPT_ACK 0x064
+#define REG_STATUS 0x070
+#define REG_QUEUE_DESC_LOW 0x080
+#define REG_QUEUE_DESC_HIGH 0x084
+#define REG_QUEUE_DRIVER_LOW 0x090
+#define REG_QUEUE_DRIVER_HIGH 0x094
+#define REG_QUEUE_DEVICE_LOW 0x0a0
+#define REG_QUEUE_DEVICE_HIGH 0x0a4
+#define REG_CONFIG_GENERATION 0x0fc
+#define REG_CONFIG 0x100
+
+#define STATUS_NEEDS_RESET 0x40
+
+static struct virtqueue *selected(struct virtio_dev *d)
+{
+	return d->queue_sel < d->nqueues ? &d->q[d->queue_sel] : NULL;
+}
+
+static void reset(struct virtio_dev *d)
+{
+	d->status = 0;
+	d->int_status = 0;
+	d->driver_features = 0;
+	d->queue_sel = 0;
+	memset(d->q, 0, sizeof(d->q));
+	d->broken_reported = false;
+}
+
+void virtio_mmio_read(struct virtio_dev *d, uint64_t offset, uint8_t *data, unsigned size)
+{
+	uint64_t v = 0;
+	struct virtqueue *q;
+
+	pthread_mutex_lock(&d->lock);
+	if (offset >= REG_CONFIG) {
+		v = d->config ? d->config(d, (unsigned)(offset - REG_CONFIG), size) : 0;
+		goto out;
+	}
+	if (size != 4)
+		goto out; /* the common registers are 32-bit */
+	q = selected(d);
+	switch (offset) {
+	case REG_MAGIC:
+		v = 0x74726976; /* "virt" */
+		break;
+	case REG_VERSION:
+		v = 2;
+		break;
+	case REG_DEVICE_ID:
+		v = d->device_id;
+		break;
+	case REG_VENDOR_ID:
+		v = 0x4e4544; /* "DEN" */
+		break;
+	case REG_DEVICE_FEATURES:
+		v = d->dev_features_sel == 0   ? (uint32_t)d->features
+		    : d->dev_features_sel == 1 ? (uint32_t)(d->features >> 32)
+					       : 0;
+		break;
+	case REG_QUEUE_NUM_MAX:
+		v = q ? VQ_MAX_SIZE : 0;
+		break;
+	case REG_QUEUE_READY:
+		v = q && q->ready;
+		break;
+	case REG_INTERRUPT_STATUS:
+		v = d->int_status;
+		break;
+	case REG_STATUS:
+		v = d->status;
+		break;
+	case REG_CONFIG_GENERATION:
+		v = 0;
+		break;
+	default:
+		break;
+	}
+out:
+	pthread_mutex_unlock(&d->lock);
+	for (unsigned i = 0; i < size && i < 8; i++)
+		data[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void set_half(uint64_t *field, bool high, uint32_t v)
+{
+	*field =
+		high ? (*field & 0xffffffffULL) | (uint64_t)v << 32 : (*field & ~0xffffffffULL) | v;
+}
+
+void virtio_mmio_write(struct virtio_dev *d, uint64_t offset, const uint8_t *data, unsigned size)
+{
+	uint32_t v = 0;
+	struct virtqueue *q;
+	unsigned notify = ~0u;
+
+	if (size != 4 || offset >= REG_CONFIG)
+		return; /* config space is read-only here; the rest is 32-bit */
+	for (unsigned i = 0; i < 4; i++)
+		v |= (uint32_t)data[i] << (8 * i);
+	pthread_mutex_lock(&d->lock);
+	q = selected(d);
+	switch (offset) {
+	case REG_DEVICE_FEATURES_SEL:
+		d->dev_features_sel = v;
+		break;
+	case REG_DRIVER_FEATURES:
+		if (d->drv_features_sel < 2)
+			set_half(&d->driver_features, d->drv_features_sel == 1,
+				 v & (uint32_t)(d->features >> (32 * d->drv_features_sel)));
+		break;
+	case REG_DRIVER_FEATURES_SEL:
+		d->drv_features_sel = v;
+		break;
+	case REG_QUEUE_SEL:
+		d->queue_sel = v;
+		break;
+	case REG_QUEUE_NUM:
+		if (q && !q->ready)
+			q->num = v <= VQ_MAX_SIZE ? (uint16_t)v : 0;
+		break;
+	case REG_QUEUE_READY:
+		if (q)
+			q->ready = v == 1;
+		break;
+	case REG_QUEUE_NOTIFY:
+		if (v < d->nqueues && (d->status & 4)) /* DRIVER_OK */
+			notify = v;
+		break;
+	case REG_INTERRUPT_ACK:
+		d->int_status &= ~v;
+		break;
+	case REG_STATUS:
+		if (v == 0)
+			reset(d);
+		else
+			d->status = v;
+		break;
+	case REG_QUEUE_DESC_LOW:
+	case REG_QUEUE_DESC_HIGH:
+		if (q && !q->ready)
+			set_half(&q->desc, offset == REG_QUEUE_DESC_HIGH, v);
+		break;
+	case REG_QUEUE_DRIVER_LOW:
+	case REG_QUEUE_DRIVER_HIGH:
+		if (q && !q->ready)
+			set_half(&q->avail, offset == REG_QUEUE_DRIVER_HIGH, v);
+		break;
+	case REG_QUEUE_DEVICE_LOW:
+	case REG_QUEUE_DEVICE_HIGH:
+		if (q && !q->ready)
+			set_half(&q->used, offset == REG_QUEUE_DEVICE_HIGH, v);
+		break;
+	default:
+		break;
+	}
+	if (notify != ~0u) {
+		d->notify(d, notify);
+		/* A guest that broke a queue gets the device marked for reset, once, and a word. */
+		if (d->q[notify].broken && !d->broken_reported) {
+			d->broken_reported = true;
+			d->status |= STATUS_NEEDS_RESET;
+			fprintf(stderr,
+				"den: %s: the guest wrote an invalid queue %u; the device "
+				"stops until the guest resets it\n",
+				d->name, notify);
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+void virtio_signal(struct virtio_dev *d)
+{
+	d->int_status |= 1; /* used buffer notification */
+	d->interrupt(d);
+}
