@@ -71,7 +71,7 @@ size_t boot_e820(const struct guest_layout *l, struct e820_entry *out, size_t ma
 	struct e820_entry all[] = {
 		{ 0, BOOT_EBDA_START, E820_RAM },
 		{ BOOT_EBDA_START, 0xa0000 - BOOT_EBDA_START, E820_RESERVED },
-		{ 0xf0000, 0x10000, E820_RESERVED },
+		{ 0xe0000, 0x20000, E820_RESERVED }, /* ACPI tables and the BIOS area */
 		{ BOOT_KERNEL_ADDR, l->low - BOOT_KERNEL_ADDR, E820_RAM },
 		{ MMIO_GAP_END, l->high, E820_RAM },
 	};

@@ -6,6 +6,7 @@
  * failures. Unknown ports read as all ones, as on a bus with nothing on it.
  */
 #include "providers/kvm/vm-internal.h"
+#include "providers/kvm/acpi.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -17,6 +18,8 @@
 #define I8042_DATA 0x60
 #define I8042_STATUS 0x64
 #define I8042_RESET 0xfe
+#define PCI_RESET_CONTROL 0xcf9
+#define FAST_A20 0x92
 
 void vm_end(struct vm *vm, enum vm_end how, const char *why)
 {
@@ -44,6 +47,8 @@ static void port_in(struct vm *vm, uint16_t port, uint8_t *data, unsigned size)
 		pthread_mutex_unlock(&vm->lock);
 	} else if (port == I8042_STATUS) {
 		data[0] = 0; /* nothing to read, ready for commands */
+	} else if (port == ACPI_SLEEP_STATUS_PORT) {
+		data[0] = 0;
 	}
 }
 
@@ -55,6 +60,13 @@ static void port_out(struct vm *vm, uint16_t port, const uint8_t *data, unsigned
 		pthread_mutex_unlock(&vm->lock);
 	} else if (port == I8042_STATUS && data[0] == I8042_RESET) {
 		vm_end(vm, VM_RESET, NULL);
+	} else if (port == ACPI_RESET_PORT && data[0] == ACPI_RESET_VALUE) {
+		vm_end(vm, VM_RESET, NULL);
+	} else if ((port == PCI_RESET_CONTROL && (data[0] & 0x04)) ||
+		   (port == FAST_A20 && (data[0] & 0x01))) {
+		vm_end(vm, VM_RESET, NULL); /* the other ways Linux's reboot tries */
+	} else if (port == ACPI_SLEEP_CONTROL_PORT && (data[0] & ACPI_SLEEP_ENABLE)) {
+		vm_end(vm, VM_POWEROFF, NULL); /* S5: the guest powered off */
 	}
 }
 

@@ -9,6 +9,7 @@
  */
 #include "providers/kvm/vmm.h"
 #include "providers/kvm/vm-internal.h"
+#include "providers/kvm/acpi.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 
@@ -152,40 +153,37 @@ static int add_devices(struct vm *vm, const struct vmm_spec *s, struct den_err *
 	return 0;
 }
 
-/* The user's command line, and the devices for the guest's virtio_mmio driver. */
-static char *full_cmdline(const struct vm *vm, const char *base)
+/* ACPI tables (devices, poweroff, MADT), and boot_params pointing at them. */
+static void write_acpi(struct vm *vm)
 {
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
+	struct acpi_mmio_dev devs[VM_MAX_DEVICES];
 
-	if (f == NULL)
-		return NULL;
-	fputs(base ? base : "", f);
 	for (unsigned i = 0; i < vm->ndevs; i++)
-		fprintf(f, " virtio_mmio.device=4K@0x%llx:%u", (unsigned long long)vm->devs[i].base,
-			vm->devs[i].irq);
-	fclose(f);
-	return out;
+		devs[i] = (struct acpi_mmio_dev){ vm->devs[i].base, VIRTIO_MMIO_SIZE,
+						  vm->devs[i].irq };
+	uint64_t rsdp = acpi_write(vm->mem, vm->ncpus, (uint8_t)vm->ncpus, devs, vm->ndevs);
+	uint8_t *p = vm->mem + BOOT_PARAMS_ADDR + 0x070; /* acpi_rsdp_addr (protocol 2.14) */
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(rsdp >> (8 * i));
 }
 
 static int load(struct vm *vm, const struct vmm_spec *s, uint64_t *entry, struct den_err *err)
 {
-	cleanup_free char *kernel = NULL, *initrd = NULL, *cmdline = full_cmdline(vm, s->cmdline);
+	cleanup_free char *kernel = NULL, *initrd = NULL;
+	const char *cmdline = s->cmdline ? s->cmdline : "";
 	size_t klen = 0, ilen = 0;
 	struct boot_kernel k;
 
 	if (den_read_file(s->kernel, MAX_IMAGE, &kernel, &klen, err) < 0 ||
 	    (s->initrd != NULL && den_read_file(s->initrd, MAX_IMAGE, &initrd, &ilen, err) < 0))
 		return -1;
-	if (cmdline == NULL)
-		return den_err_set(err, ENOMEM, "cannot boot the VM");
 	if (boot_load(vm->mem, &vm->layout, (const uint8_t *)kernel, klen, (const uint8_t *)initrd,
 		      ilen, cmdline, &k, err) < 0)
 		return den_err_wrap(err, "%s", s->kernel);
 	boot_page_tables(vm->mem);
 	boot_gdt(vm->mem);
 	boot_mptable(vm->mem, vm->ncpus, (uint8_t)vm->ncpus);
+	write_acpi(vm);
 	*entry = k.entry;
 	return 0;
 }

@@ -18,23 +18,43 @@ if [ -d /sys/module/kvm_pvm ]; then
 	expect_err "provider: container or qemu" "and what to use instead"
 fi
 
-# The L2 guest: busybox as init, one line with its CPU count, then a reboot.
-mkdir -p "$T_DIR/l2/bin" "$T_DIR/l2/proc"
+# The L2 guest: busybox as init with the virtio modules; it reports its
+# CPUs, writes to its disk, reads the entropy device, then powers off or
+# reboots as the kernel command line says.
+KVER=${KERNEL#/boot/vmlinuz-}
+mkdir -p "$T_DIR/l2/bin" "$T_DIR/l2/proc" "$T_DIR/l2/sys" "$T_DIR/l2/dev" "$T_DIR/l2/mods"
 cp "$(command -v busybox)" "$T_DIR/l2/bin/busybox"
+for m in virtio_ring virtio virtio_mmio virtio_blk virtio_rng; do
+	f=$(modinfo -n -k "$KVER" "$m")
+	case "$f" in
+	*.xz) xz -dc "$f" > "$T_DIR/l2/mods/$m.ko" ;;
+	*) cp "$f" "$T_DIR/l2/mods/$m.ko" ;;
+	esac
+done
 cat > "$T_DIR/l2/init" <<'EOF2'
 #!/bin/busybox sh
-/bin/busybox mount -t proc proc /proc
-echo "den-guest: up, cpus $(/bin/busybox nproc)"
-/bin/busybox reboot -f
+B=/bin/busybox
+$B mount -t proc proc /proc
+$B mount -t sysfs sys /sys
+$B mount -t devtmpfs dev /dev
+for m in virtio_ring virtio virtio_mmio virtio_blk virtio_rng; do $B insmod /mods/$m.ko; done
+echo "den-guest: up, cpus $($B nproc)"
+echo "den-disk-ok" | $B dd of=/dev/vda 2>/dev/null && $B sync
+echo "den-guest: rng $($B dd if=/dev/hwrng bs=16 count=1 2>/dev/null | $B wc -c) bytes"
+if $B grep -q den.reboot /proc/cmdline; then $B reboot -f; else $B poweroff -f; fi
 EOF2
 chmod 755 "$T_DIR/l2/init"
 (cd "$T_DIR/l2" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$T_DIR/l2.cpio.gz"
 cat > "$T_DIR/inside.sh" <<EOF2
 "$DEN" vmm run --kernel /nonexistent 2>&1; echo "vmm missing kernel: \$?"
 "$DEN" vmm run --kernel "$T_DIR/junk" 2>&1; echo "vmm junk kernel: \$?"
+truncate -s 8M /tmp/den-disk.img
 "$DEN" vmm run --kernel "$KERNEL" --initrd "$T_DIR/l2.cpio.gz" --cpus 2 --memory 256M \
-	--cmdline "console=ttyS0 reboot=k panic=1 quiet" --quiet-timeout 120
-echo "vmm exit: \$?"
+	--disk /tmp/den-disk.img --cmdline "console=ttyS0 panic=1 quiet" --quiet-timeout 120
+echo "vmm poweroff exit: \$? disk: \$(head -c 11 /tmp/den-disk.img)"
+"$DEN" vmm run --kernel "$KERNEL" --initrd "$T_DIR/l2.cpio.gz" --memory 256M \
+	--disk /tmp/den-disk.img,ro --cmdline "console=ttyS0 panic=1 quiet reboot=k den.reboot" --quiet-timeout 120
+echo "vmm reboot exit: \$?"
 EOF2
 OUT=$(bash "$SRC/tests/harness/kvm-in-tcg.sh" "$T_DIR/inside.sh" 900 2>&1) && RC=0 || RC=$?
 ERR=
@@ -47,6 +67,9 @@ expect_rc 0 "the harness ran den inside L1"
 expect_out "harness: L1 up, kvm: /dev/kvm" "L1 has a real /dev/kvm"
 expect_out "vmm missing kernel: 1" "a missing kernel file fails"
 expect_out "not a Linux bzImage" "a file that is not a kernel is refused with a clear message"
-expect_out "den-guest: up, cpus 2" "the stock kernel boots to userspace and sees both vCPUs"
-expect_out "vmm exit: 0" "a reboot in the guest ends the VM with status 0"
+expect_out "den-guest: up, cpus 2" "the stock kernel boots to userspace and sees both vCPUs (ACPI MADT)"
+expect_out "den-guest: rng 16 bytes" "virtio-rng gives entropy"
+expect_out "vmm poweroff exit: 0 disk: den-disk-ok" "poweroff (ACPI S5) ends the VM with 0; the guest's write is on the disk image"
+expect_out "vmm reboot exit: 0" "a reboot ends the VM with 0"
+expect_true '[ "$(printf "%s\n" "$OUT" | grep -c "den-guest: up")" = 2 ]' "both boots reached userspace (a read-only disk too)"
 t_done

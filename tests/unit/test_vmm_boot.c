@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/size.h"
+#include "providers/kvm/acpi.h"
 #include "providers/kvm/boot.h"
 #include "providers/kvm/serial.h"
 
@@ -212,4 +213,54 @@ Test(vmm_boot, the_uart_sends_receives_and_interrupts_as_a_16550)
 	uint8_t lots[100];
 	memset(lots, 'x', sizeof(lots));
 	cr_expect_eq(serial_receive(&u, lots, sizeof(lots)), SERIAL_FIFO, "the FIFO holds 64");
+}
+
+static const uint8_t *find_table(const uint8_t *mem, const char *sig)
+{
+	const uint8_t *rsdp = mem + ACPI_RSDP_ADDR;
+	uint64_t xsdt = 0;
+
+	memcpy(&xsdt, rsdp + 24, 8);
+	const uint8_t *x = mem + xsdt;
+	uint32_t len = get32(x + 4);
+	for (uint32_t off = 36; off + 8 <= len; off += 8) {
+		uint64_t a = 0;
+		memcpy(&a, x + off, 8);
+		if (memcmp(mem + a, sig, 4) == 0)
+			return mem + a;
+	}
+	return NULL;
+}
+
+Test(vmm_boot, acpi_tables_check_out_and_name_the_devices)
+{
+	uint8_t *mem = calloc(1, MEM);
+	struct acpi_mmio_dev devs[2] = { { 0xd0000000, 0x1000, 5 }, { 0xd0001000, 0x1000, 6 } };
+
+	cr_expect_eq(acpi_write(mem, 2, 2, devs, 2), ACPI_RSDP_ADDR);
+	const uint8_t *rsdp = mem + ACPI_RSDP_ADDR;
+	cr_expect_eq(memcmp(rsdp, "RSD PTR ", 8), 0);
+	cr_expect_eq(sum(rsdp, 20), 0, "RSDP checksum");
+	cr_expect_eq(sum(rsdp, 36), 0, "RSDP extended checksum");
+	const uint8_t *fadt = find_table(mem, "FACP"), *madt = find_table(mem, "APIC");
+	cr_assert_not_null(fadt);
+	cr_assert_not_null(madt);
+	cr_expect_eq(sum(fadt, get32(fadt + 4)), 0, "FADT checksum");
+	cr_expect_eq(get32(fadt + 4), 276);
+	cr_expect(get32(fadt + 112) & (1u << 20), "hardware-reduced");
+	cr_expect_eq(fadt[244], 1, "the sleep control register is an I/O port");
+	cr_expect_eq(sum(madt, get32(madt + 4)), 0, "MADT checksum");
+	int lapics = 0;
+	for (uint32_t off = 44; off < get32(madt + 4); off += madt[off + 1])
+		lapics += madt[off] == 0;
+	cr_expect_eq(lapics, 2, "a local APIC per vCPU");
+	const uint8_t *dsdt = mem + get32(fadt + 40);
+	uint32_t dlen = get32(dsdt + 4);
+	cr_expect_eq(memcmp(dsdt, "DSDT", 4), 0);
+	cr_expect_eq(sum(dsdt, dlen), 0, "DSDT checksum");
+	cr_expect_not_null(memmem(dsdt, dlen, "LNRO0005", 8), "virtio-mmio devices are named");
+	cr_expect_not_null(memmem(dsdt, dlen, "VR01", 4), "both of them");
+	cr_expect_not_null(memmem(dsdt, dlen, "_S5_", 4), "poweroff is described");
+	cr_expect_not_null(memmem(dsdt, dlen, "COM1", 4), "and the UART with its IRQ");
+	free(mem);
 }

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: MIT */
+#include "providers/kvm/acpi.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define FADT_SIZE 276
+#define FADT_HW_REDUCED (1u << 20)
+#define FADT_RESET_REG_SUP (1u << 10)
+#define IAPC_VGA_NOT_PRESENT (1u << 2)
+
+/* A byte buffer with room enough for den's tables. */
+struct aml {
+	uint8_t b[8192];
+	size_t n;
+};
+
+static void put8(uint8_t *p, uint8_t v)
+{
+	p[0] = v;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint8_t checksum(const uint8_t *p, size_t n)
+{
+	uint8_t s = 0;
+
+	for (size_t i = 0; i < n; i++)
+		s = (uint8_t)(s + p[i]);
+	return (uint8_t)-s;
+}
+
+/* The common 36-byte header; the checksum is set by finish(). */
+static void header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
+{
+	memcpy(t, sig, 4);
+	put32(t + 4, len);
+	t[8] = rev;
+	memcpy(t + 10, "DEN   ", 6);
+	memcpy(t + 16, "DENVMM  ", 8);
+	put32(t + 24, 1);
+	memcpy(t + 28, "DEN ", 4);
+	put32(t + 32, 1);
+}
+
+static void finish(uint8_t *t, uint32_t len)
+{
+	t[9] = 0;
+	t[9] = checksum(t, len);
+}
+
+/* A Generic Address Structure for an 8-bit I/O port. */
+static void gas_io(uint8_t *p, uint16_t port)
+{
+	p[0] = 1; /* system I/O */
+	p[1] = 8; /* bit width */
+	p[2] = 0;
+	p[3] = 1; /* byte access */
+	put64(p + 4, port);
+}
+
+/* AML: bytes, and packages whose PkgLength is known once their contents are. */
+static void emit(struct aml *a, const void *p, size_t n)
+{
+	if (a->n + n <= sizeof(a->b)) {
+		memcpy(a->b + a->n, p, n);
+		a->n += n;
+	}
+}
+
+static void emit8(struct aml *a, uint8_t v)
+{
+	emit(a, &v, 1);
+}
+
+/* op (1 or 2 bytes), PkgLength, then body. */
+static void package(struct aml *a, const uint8_t *op, size_t op_len, const struct aml *body)
+{
+	size_t n = body->n;
+	uint8_t len[4];
+	size_t ll;
+
+	if (n + 1 < 64) {
+		len[0] = (uint8_t)(n + 1);
+		ll = 1;
+	} else if (n + 2 < (1u << 12)) {
+		size_t t = n + 2;
+		len[0] = (uint8_t)(1u << 6 | (t & 0xf));
+		len[1] = (uint8_t)(t >> 4);
+		ll = 2;
+	} else {
+		size_t t = n + 3;
+		len[0] = (uint8_t)(2u << 6 | (t & 0xf));
+		len[1] = (uint8_t)(t >> 4);
+		len[2] = (uint8_t)(t >> 12);
+		ll = 3;
+	}
+	emit(a, op, op_len);
+	emit(a, len, ll);
+	emit(a, body->b, body->n);
+}
+
+static void name_string(struct aml *a, const char *name, const uint8_t *value, size_t n)
+{
+	emit8(a, 0x08); /* NameOp */
+	emit(a, name, 4);
+	emit(a, value, n);
+}
+
+static void dword(struct aml *a, uint32_t v)
+{
+	uint8_t b[5] = { 0x0c };
+	put32(b + 1, v);
+	emit(a, b, 5);
+}
+
+/* Device(VRnn) { _HID "LNRO0005", _UID n, _CRS { Memory32Fixed, Interrupt } } */
+static void mmio_device(struct aml *scope, unsigned i, const struct acpi_mmio_dev *d)
+{
+	struct aml dev = { .n = 0 }, crs = { .n = 0 }, buf = { .n = 0 };
+	char name[8];
+	static const uint8_t hid[] = { 0x0d, 'L', 'N', 'R', 'O', '0', '0', '0', '5', 0 };
+	static const uint8_t device_op[] = { 0x5b, 0x82 }, buffer_op[] = { 0x11 };
+
+	snprintf(name, sizeof(name), "VR%02X", i & 0xff);
+	emit(&dev, name, 4);
+	name_string(&dev, "_HID", hid, sizeof(hid));
+	emit8(&dev, 0x08);
+	emit(&dev, "_UID", 4);
+	dword(&dev, i);
+	/* ResourceTemplate: Memory32Fixed(ReadWrite, base, size), Interrupt(Consumer, Edge, High) */
+	uint8_t res[12 + 9 + 2] = { 0x86, 9, 0, 1 };
+	put32(res + 4, (uint32_t)d->base);
+	put32(res + 8, d->size);
+	res[12] = 0x89;
+	put16(res + 13, 6);
+	res[15] = 0x03; /* consumer, edge-triggered, active high, exclusive */
+	res[16] = 1;
+	put32(res + 17, d->irq);
+	res[21] = 0x79; /* end tag */
+	res[22] = 0;
+	emit8(&buf, 0x0a); /* BufferSize as a byte */
+	emit8(&buf, (uint8_t)sizeof(res));
+	emit(&buf, res, sizeof(res));
+	emit8(&crs, 0x08);
+	emit(&crs, "_CRS", 4);
+	package(&crs, buffer_op, 1, &buf);
+	emit(&dev, crs.b, crs.n);
+	package(scope, device_op, 2, &dev);
+}
+
+/*
+ * Device(COM1) { _HID PNP0501, _UID 1, _CRS { IO 0x3f8-0x3ff, IRQ 4 } }: in a
+ * hardware-reduced system ISA interrupts are not set up by themselves, so
+ * the UART's IRQ comes from here (the console would stall without it).
+ */
+static void uart_device(struct aml *scope)
+{
+	struct aml dev = { .n = 0 }, buf = { .n = 0 };
+	static const uint8_t hid[] = { 0x0c, 0x41, 0xd0, 0x05, 0x01 }; /* EISAID("PNP0501") */
+	static const uint8_t res[] = { 0x47, 1,	   0xf8, 0x03, 0xf8, 0x03, 0, 8, /* IO, decode16 */
+				       0x22, 0x10, 0x00,			 /* IRQ 4 */
+				       0x79, 0 };
+	static const uint8_t device_op[] = { 0x5b, 0x82 }, buffer_op[] = { 0x11 };
+
+	emit(&dev, "COM1", 4);
+	name_string(&dev, "_HID", hid, sizeof(hid));
+	emit8(&dev, 0x08);
+	emit(&dev, "_UID", 4);
+	emit8(&dev, 0x01);
+	emit8(&buf, 0x0a);
+	emit8(&buf, (uint8_t)sizeof(res));
+	emit(&buf, res, sizeof(res));
+	emit8(&dev, 0x08);
+	emit(&dev, "_CRS", 4);
+	package(&dev, buffer_op, 1, &buf);
+	package(scope, device_op, 2, &dev);
+}
+
+static size_t dsdt(uint8_t *t, const struct acpi_mmio_dev *devs, size_t n)
+{
+	struct aml body = { .n = 0 }, sb = { .n = 0 }, s5 = { .n = 0 };
+	static const uint8_t scope_op[] = { 0x10 }, package_op[] = { 0x12 };
+
+	emit(&sb, "\\_SB_", 5);
+	uart_device(&sb);
+	for (size_t i = 0; i < n; i++)
+		mmio_device(&sb, (unsigned)i, &devs[i]);
+	package(&body, scope_op, 1, &sb);
+	/* Name(\_S5, Package() { 5, 0 }): the sleep type den's sleep register gets for poweroff. */
+	emit8(&s5, 2);
+	emit8(&s5, 0x0a);
+	emit8(&s5, 5);
+	emit8(&s5, 0x00);
+	emit8(&body, 0x08);
+	emit(&body, "\\_S5_", 5);
+	package(&body, package_op, 1, &s5);
+	header(t, "DSDT", (uint32_t)(36 + body.n), 2);
+	memcpy(t + 36, body.b, body.n);
+	finish(t, (uint32_t)(36 + body.n));
+	return 36 + body.n;
+}
+
+static size_t fadt(uint8_t *t, uint64_t dsdt_addr)
+{
+	header(t, "FACP", FADT_SIZE, 6);
+	put32(t + 40, (uint32_t)dsdt_addr);
+	put16(t + 109, IAPC_VGA_NOT_PRESENT); /* no 8042 flag: nothing to probe there */
+	put32(t + 112, FADT_HW_REDUCED | FADT_RESET_REG_SUP);
+	gas_io(t + 116, ACPI_RESET_PORT);
+	t[128] = ACPI_RESET_VALUE;
+	t[131] = 0; /* FADT minor version: 6.0 */
+	put64(t + 140, dsdt_addr);
+	gas_io(t + 244, ACPI_SLEEP_CONTROL_PORT);
+	gas_io(t + 256, ACPI_SLEEP_STATUS_PORT);
+	memcpy(t + 268, "DENVMM  ", 8); /* hypervisor vendor identity */
+	finish(t, FADT_SIZE);
+	return FADT_SIZE;
+}
+
+static size_t madt(uint8_t *t, unsigned cpus, uint8_t ioapic_id)
+{
+	uint8_t *e = t + 44;
+
+	for (unsigned c = 0; c < cpus; c++, e += 8) {
+		e[0] = 0; /* processor local APIC */
+		e[1] = 8;
+		e[2] = (uint8_t)c; /* processor UID */
+		e[3] = (uint8_t)c; /* APIC id */
+		put32(e + 4, 1);   /* enabled */
+	}
+	e[0] = 1; /* I/O APIC */
+	e[1] = 12;
+	e[2] = ioapic_id;
+	e[3] = 0;
+	put32(e + 4, 0xfec00000);
+	put32(e + 8, 0); /* GSI base */
+	e += 12;
+	e[0] = 4; /* local APIC NMI on LINT1 of every processor */
+	e[1] = 6;
+	put8(e + 2, 0xff);
+	put16(e + 3, 0);
+	e[5] = 1;
+	e += 6;
+	uint32_t len = (uint32_t)(e - t);
+	header(t, "APIC", len, 4);
+	put32(t + 36, 0xfee00000);
+	put32(t + 40, 1); /* PCAT_COMPAT: there are 8259s, to be masked */
+	finish(t, len);
+	return len;
+}
+
+uint64_t acpi_write(uint8_t *mem, unsigned cpus, uint8_t ioapic_id,
+		    const struct acpi_mmio_dev *devs, size_t n_devs)
+{
+	uint8_t *base = mem + ACPI_BASE;
+	uint64_t rsdp = ACPI_BASE, xsdt = ACPI_BASE + 0x40, fadt_a = ACPI_BASE + 0x100;
+	uint64_t madt_a = ACPI_BASE + 0x300, dsdt_a = ACPI_BASE + 0x1000;
+
+	memset(base, 0, ACPI_SIZE);
+	dsdt(mem + dsdt_a, devs, n_devs);
+	fadt(mem + fadt_a, dsdt_a);
+	madt(mem + madt_a, cpus, ioapic_id);
+	header(mem + xsdt, "XSDT", 36 + 16, 1);
+	put64(mem + xsdt + 36, fadt_a);
+	put64(mem + xsdt + 44, madt_a);
+	finish(mem + xsdt, 36 + 16);
+	uint8_t *r = mem + rsdp;
+	memcpy(r, "RSD PTR ", 8);
+	memcpy(r + 9, "DEN   ", 6);
+	r[15] = 2; /* ACPI 2.0+: the XSDT */
+	put32(r + 20, 36);
+	put64(r + 24, xsdt);
+	r[8] = checksum(r, 20);
+	r[32] = checksum(r, 36);
+	return rsdp;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DEN_PROVIDERS_KVM_ACPI_H
+#define DEN_PROVIDERS_KVM_ACPI_H
+
+/*
+ * ACPI tables for the guest, hardware-reduced (as Firecracker and QEMU's
+ * microvm do): RSDP, XSDT, FADT (reset register, sleep control and status
+ * registers), MADT (one local APIC per vCPU, the IOAPIC) and a DSDT naming
+ * each virtio-mmio device (LNRO0005, its registers and IRQ) and \_S5 for
+ * poweroff. Written at ACPI_BASE (below 1 MiB, reserved in e820).
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ACPI_BASE 0xe0000
+#define ACPI_SIZE 0x10000
+#define ACPI_RSDP_ADDR ACPI_BASE
+
+/* I/O ports the FADT names; exits.c acts on them. */
+#define ACPI_SLEEP_CONTROL_PORT 0x600
+#define ACPI_SLEEP_STATUS_PORT 0x601
+#define ACPI_RESET_PORT 0x604
+#define ACPI_RESET_VALUE 0x01
+#define ACPI_SLEEP_ENABLE 0x20
+
+struct acpi_mmio_dev {
+	uint64_t base;
+	uint32_t size;
+	unsigned irq;
+};
+
+/* Writes the tables into guest memory mem; returns the RSDP's address. */
+uint64_t acpi_write(uint8_t *mem, unsigned cpus, uint8_t ioapic_id,
+		    const struct acpi_mmio_dev *devs, size_t n_devs);
+
+#endif
