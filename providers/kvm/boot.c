@@ -191,6 +191,18 @@ void boot_gdt(uint8_t *mem)
 		put64(mem + BOOT_GDT_ADDR + i * 8, gdt[i]);
 }
 
+void boot_reset_vector(uint8_t *mem)
+{
+	static const uint8_t code[] = {
+		0xb0, 0xfe, /* mov al, 0xfe */
+		0xe6, 0x64, /* out 0x64, al: i8042 pulse reset */
+		0xf4,	    /* hlt */
+		0xeb, 0xfd, /* jmp back to hlt */
+	};
+
+	memcpy(mem + 0xffff0, code, sizeof(code));
+}
+
 static uint8_t checksum(const uint8_t *p, size_t n)
 {
 	uint8_t sum = 0;

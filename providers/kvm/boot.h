@@ -78,6 +78,13 @@ int boot_load(uint8_t *mem, const struct guest_layout *l, const uint8_t *image, 
 void boot_page_tables(uint8_t *mem);
 void boot_gdt(uint8_t *mem);
 
+/*
+ * At the reset vector (0xffff0, where a real-mode restart jumps: Linux's
+ * BIOS reboot, its fallback on hardware-reduced ACPI): a few bytes that
+ * ask the i8042 for a reset, so that path ends the VM too.
+ */
+void boot_reset_vector(uint8_t *mem);
+
 /* An Intel MP table for cpus processors at BOOT_MPTABLE_ADDR (IOAPIC at 0xfec00000). */
 void boot_mptable(uint8_t *mem, unsigned cpus, uint8_t ioapic_id);
 

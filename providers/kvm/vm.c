@@ -182,6 +182,7 @@ static int load(struct vm *vm, const struct vmm_spec *s, uint64_t *entry, struct
 		return den_err_wrap(err, "%s", s->kernel);
 	boot_page_tables(vm->mem);
 	boot_gdt(vm->mem);
+	boot_reset_vector(vm->mem);
 	boot_mptable(vm->mem, vm->ncpus, (uint8_t)vm->ncpus);
 	write_acpi(vm);
 	*entry = k.entry;

@@ -53,7 +53,7 @@ truncate -s 8M /tmp/den-disk.img
 	--disk /tmp/den-disk.img --cmdline "console=ttyS0 panic=1 quiet" --quiet-timeout 120
 echo "vmm poweroff exit: \$? disk: \$(head -c 11 /tmp/den-disk.img)"
 "$DEN" vmm run --kernel "$KERNEL" --initrd "$T_DIR/l2.cpio.gz" --memory 256M \
-	--disk /tmp/den-disk.img,ro --cmdline "console=ttyS0 panic=1 quiet reboot=k den.reboot" --quiet-timeout 120
+	--disk /tmp/den-disk.img,ro --cmdline "console=ttyS0 panic=1 quiet den.reboot" --quiet-timeout 120
 echo "vmm reboot exit: \$?"
 EOF2
 OUT=$(bash "$SRC/tests/harness/kvm-in-tcg.sh" "$T_DIR/inside.sh" 900 2>&1) && RC=0 || RC=$?
