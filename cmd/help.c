@@ -125,7 +125,7 @@ static const struct {
 	{ "help", "usage: den help [COMMAND]\n\nShows the commands, or one command's help.\n" },
 	{ "vmm", "usage: den vmm run --kernel BZIMAGE [--initrd FILE] [--cmdline STR]\n"
 		 "                   [--cpus N] [--memory SIZE] [--disk FILE[,ro]]...\n"
-		 "                   [--console stdio|FILE]\n"
+		 "                   [--console stdio|FILE] [--api SOCKET]\n"
 		 "                   [--quiet-timeout SECONDS]\n\n"
 		 "Boots a Linux bzImage in the foreground with den's own VMM on /dev/kvm\n"
 		 "(plumbing; docs/vmm.md). The serial console is on stdio or in FILE. Exit\n"

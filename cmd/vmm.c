@@ -30,6 +30,7 @@ static int vmm_run_cmd(int argc, char **argv, struct den_err *err)
 		{ "console", required_argument, NULL, 'o' },
 		{ "quiet-timeout", required_argument, NULL, 't' },
 		{ "disk", required_argument, NULL, 'd' },
+		{ "api", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vmm_spec s = { .cmdline = DEFAULT_CMDLINE,
@@ -74,6 +75,9 @@ static int vmm_run_cmd(int argc, char **argv, struct den_err *err)
 				return den_err_usage(err, "--quiet-timeout takes seconds, not '%s'",
 						     optarg);
 			s.quiet_timeout = (unsigned)n;
+			break;
+		case 'a':
+			s.api = optarg;
 			break;
 		case 'd': {
 			if (s.n_disks == VMM_MAX_DISKS)

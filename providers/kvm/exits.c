@@ -29,13 +29,40 @@ void vm_end(struct vm *vm, enum vm_end how, const char *why)
 		return;
 	if (why != NULL)
 		snprintf(vm->why, sizeof(vm->why), "%s", why);
+	vm_kick(vm);
+	/* Paused vCPUs must see the end too. */
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->paused = false;
+	pthread_cond_broadcast(&vm->resumed);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vm_kick(struct vm *vm)
+{
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		if (v->run != NULL)
-			v->run->immediate_exit = 1;
+			__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
 		if (v->started)
 			pthread_kill(v->thread, SIGUSR1);
 	}
+}
+
+/* A paused VM: this vCPU waits, counted, until resume or the end. */
+static void park(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	if (vm->paused) {
+		vm->parked++;
+		pthread_cond_broadcast(&vm->resumed);
+		while (vm->paused)
+			pthread_cond_wait(&vm->resumed, &vm->pause_lock);
+		vm->parked--;
+	}
+	v->run->immediate_exit = 0;
+	pthread_mutex_unlock(&vm->pause_lock);
 }
 
 static void port_in(struct vm *vm, uint16_t port, uint8_t *data, unsigned size)
@@ -145,8 +172,10 @@ void *vcpu_loop(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	while (atomic_load(&v->vm->end) == VM_RUNNING) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				park(v);
 				continue;
+			}
 			char why[128];
 			snprintf(why, sizeof(why), "KVM_RUN failed on vCPU %u: %s", v->id,
 				 strerror(errno));

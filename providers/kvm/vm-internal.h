@@ -46,6 +46,11 @@ struct vm {
 	char why[512];		  /* VM_FAILED: what went wrong */
 	atomic_llong last_output; /* time of the console's last byte */
 	struct guest_mem gm;	  /* guest RAM, for the devices */
+	/* --api pause: vCPUs wait on `resumed` while paused is set. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t resumed;
+	bool paused;
+	unsigned parked; /* vCPUs waiting now */
 	struct virtio_dev devs[VM_MAX_DEVICES];
 	unsigned ndevs;
 };
@@ -58,5 +63,15 @@ void *vcpu_loop(void *arg);
 
 /* Ends the VM (the first reason wins) and kicks every vCPU out of KVM_RUN (exits.c). */
 void vm_end(struct vm *vm, enum vm_end how, const char *why);
+
+/* Kicks every vCPU out of KVM_RUN (exits.c). */
+void vm_kick(struct vm *vm);
+
+/* Pauses the vCPUs (returns once all are parked) or lets them go on (control.c). */
+void vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+
+/* Answers one client of the --api socket (control.c). */
+void vm_serve_api(struct vm *vm, int listen_fd);
 
 #endif

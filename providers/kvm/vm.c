@@ -11,6 +11,7 @@
 #include "providers/kvm/vm-internal.h"
 #include "providers/kvm/acpi.h"
 #include "core/cleanup.h"
+#include "core/control.h"
 #include "core/fsutil.h"
 
 #include <fcntl.h>
@@ -189,24 +190,29 @@ static int load(struct vm *vm, const struct vmm_spec *s, uint64_t *entry, struct
 	return 0;
 }
 
-/* This thread, while the vCPUs run: console input, and the quiet timeout. */
-static void watch(struct vm *vm, const struct vmm_spec *s)
+/* This thread, while the vCPUs run: console input, the control socket, the quiet timeout. */
+static void watch(struct vm *vm, const struct vmm_spec *s, int api)
 {
 	uint8_t buf[256];
-	struct pollfd p = { s->console_in, POLLIN, 0 };
+	struct pollfd p[2] = { { s->console_in, POLLIN, 0 }, { api, POLLIN, 0 } };
 
 	while (atomic_load(&vm->end) == VM_RUNNING) {
-		int r = poll(&p, s->console_in >= 0 ? 1 : 0, 200);
-		if (r > 0 && (p.revents & POLLIN)) {
+		int r = poll(p, 2, 200);
+		if (r > 0 && (p[0].revents & POLLIN)) {
 			ssize_t n = read(s->console_in, buf, sizeof(buf));
 			if (n > 0) {
 				pthread_mutex_lock(&vm->lock);
 				serial_receive(&vm->serial, buf, (size_t)n);
 				pthread_mutex_unlock(&vm->lock);
 			} else {
-				p.fd = -1; /* end of input: the guest keeps running */
+				p[0].fd = -1; /* end of input: the guest keeps running */
 			}
 		}
+		if (r > 0 && (p[1].revents & POLLIN))
+			vm_serve_api(vm, api);
+		/* A paused guest prints nothing, and is not stuck. */
+		if (vm->paused)
+			atomic_store(&vm->last_output, (long long)time(NULL));
 		if (s->quiet_timeout > 0 &&
 		    time(NULL) - atomic_load(&vm->last_output) > (long long)s->quiet_timeout) {
 			char why[160];
@@ -236,6 +242,8 @@ int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
 	if (vm.ncpus > 255)
 		return den_err_usage(err, "at most 255 vCPUs");
 	pthread_mutex_init(&vm.lock, NULL);
+	pthread_mutex_init(&vm.pause_lock, NULL);
+	pthread_cond_init(&vm.resumed, NULL);
 	serial_init(&vm.serial, console_out, serial_irq, &vm);
 	atomic_store(&vm.last_output, (long long)time(NULL));
 	vm.vcpus = calloc(vm.ncpus, sizeof(*vm.vcpus));
@@ -259,8 +267,11 @@ int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
 		else
 			vm.vcpus[i].started = true;
 	}
+	int api = -1;
+	if (rc == 0 && s->api != NULL && (api = control_listen(s->api, err)) < 0)
+		rc = -1;
 	if (rc == 0)
-		watch(&vm, s);
+		watch(&vm, s, api);
 	else
 		vm_end(&vm, VM_FAILED, err->msg);
 	for (unsigned i = 0; i < vm.ncpus; i++)
@@ -269,6 +280,10 @@ int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
 	if (rc == 0 && atomic_load(&vm.end) == VM_FAILED)
 		rc = den_err_set(err, 0, "%s", vm.why);
 	*status = 0;
+	if (api >= 0) {
+		close(api);
+		unlink(s->api);
+	}
 out:
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	for (unsigned i = 0; i < vm.ncpus; i++) {
@@ -291,5 +306,7 @@ out:
 	if (vm.kvm >= 0)
 		close(vm.kvm);
 	pthread_mutex_destroy(&vm.lock);
+	pthread_mutex_destroy(&vm.pause_lock);
+	pthread_cond_destroy(&vm.resumed);
 	return rc;
 }

@@ -31,6 +31,8 @@ struct vmm_spec {
 	const char *disks[VMM_MAX_DISKS];
 	bool disk_ro[VMM_MAX_DISKS];
 	unsigned n_disks;
+	/* Control socket (JSON lines: status, pause, resume, stop), or NULL. */
+	const char *api;
 };
 
 /*

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The VMM's control socket (--api): JSON lines as core/control.h, with
+ * the commands status, pause, resume and stop. Pausing kicks every vCPU
+ * out of KVM_RUN and parks it until resume; stop ends the VM as a
+ * poweroff would.
+ */
+#include "providers/kvm/vm-internal.h"
+#include "core/control.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+void vm_pause(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->paused = true;
+	pthread_mutex_unlock(&vm->pause_lock);
+	vm_kick(vm);
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->parked < vm->ncpus && vm->paused && atomic_load(&vm->end) == VM_RUNNING)
+		pthread_cond_wait(&vm->resumed, &vm->pause_lock);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->paused = false;
+	pthread_cond_broadcast(&vm->resumed);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vm_serve_api(struct vm *vm, int listen_fd)
+{
+	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	char *cmd;
+
+	if (fd < 0)
+		return;
+	cmd = control_read_cmd(fd);
+	if (cmd != NULL && strcmp(cmd, "status") == 0) {
+		control_reply(fd, json_pack("{s:b, s:s, s:i, s:I}", "ok", 1, "state",
+					    vm->paused ? "paused" : "running", "cpus",
+					    (int)vm->ncpus, "memory", (json_int_t)vm->layout.ram));
+	} else if (cmd != NULL && strcmp(cmd, "pause") == 0) {
+		vm_pause(vm);
+		control_reply(fd, json_pack("{s:b, s:s}", "ok", 1, "state", "paused"));
+	} else if (cmd != NULL && strcmp(cmd, "resume") == 0) {
+		vm_resume(vm);
+		control_reply(fd, json_pack("{s:b, s:s}", "ok", 1, "state", "running"));
+	} else if (cmd != NULL && strcmp(cmd, "stop") == 0) {
+		control_reply(fd, json_pack("{s:b}", "ok", 1));
+		vm_end(vm, VM_POWEROFF, NULL);
+	} else {
+		control_reply(fd, json_pack("{s:b, s:s}", "ok", 0, "error",
+					    "unknown command; try status, pause, resume or stop"));
+	}
+	free(cmd);
+	close(fd);
+}
