@@ -55,9 +55,9 @@ static int vmm_run_cmd(int argc, char **argv, struct den_err *err)
 			s.cmdline = optarg;
 			break;
 		case 'p':
-			if (!den_parse_u64(optarg, &n) || n < 1 || n > 255)
-				return den_err_usage(err, "--cpus takes 1 to 255, not '%s'",
-						     optarg);
+			if (!den_parse_u64(optarg, &n) || n < 1 || n > VMM_MAX_CPUS)
+				return den_err_usage(err, "--cpus takes 1 to %d, not '%s'",
+						     VMM_MAX_CPUS, optarg);
 			s.cpus = (unsigned)n;
 			break;
 		case 'm':

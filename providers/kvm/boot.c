@@ -19,6 +19,8 @@
 #define HDR_INITRD_ADDR_MAX 0x22c
 #define HDR_XLOADFLAGS 0x236
 #define HDR_CMDLINE_SIZE 0x238
+#define HDR_KERNEL_ALIGNMENT 0x230
+#define HDR_PREF_ADDRESS 0x258
 #define HDR_INIT_SIZE 0x260
 #define HDR_END 0x268
 #define BP_EXT_RAMDISK_IMAGE 0x0c0
@@ -110,8 +112,21 @@ int boot_load(uint8_t *mem, const struct guest_layout *l, const uint8_t *image, 
 	if (out->setup_bytes >= len)
 		return den_err_set(err, 0, "the kernel image is truncated (setup past its end)");
 	size_t kernel_len = len - out->setup_bytes;
-	uint32_t init_size = get32(image + HDR_INIT_SIZE);
-	uint64_t need = BOOT_KERNEL_ADDR + (init_size > kernel_len ? init_size : kernel_len);
+	/*
+	 * A 64-bit kernel decompresses itself at its preferred address (16 MiB
+	 * usually) aligned to kernel_alignment, not where it was loaded: that
+	 * is where init_size bytes must be free, below the initrd.
+	 */
+	uint32_t init_size = get32(image + HDR_INIT_SIZE),
+		 align = get32(image + HDR_KERNEL_ALIGNMENT);
+	uint64_t pref = (uint64_t)get32(image + HDR_PREF_ADDRESS) |
+			(uint64_t)get32(image + HDR_PREF_ADDRESS + 4) << 32;
+	uint64_t base = BOOT_KERNEL_ADDR;
+	if (align > 1 && (align & (align - 1)) == 0)
+		base = (base + align - 1) & ~((uint64_t)align - 1);
+	if (pref > base && pref < l->low)
+		base = pref;
+	uint64_t need = base + (init_size > kernel_len ? init_size : kernel_len);
 	if (need > l->low)
 		return den_err_set(
 			err, 0,

@@ -25,6 +25,14 @@ void vm_pause(struct vm *vm)
 	pthread_mutex_unlock(&vm->pause_lock);
 }
 
+bool vm_is_paused(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	bool paused = vm->paused;
+	pthread_mutex_unlock(&vm->pause_lock);
+	return paused;
+}
+
 void vm_resume(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->pause_lock);
@@ -43,7 +51,7 @@ void vm_serve_api(struct vm *vm, int listen_fd)
 	cmd = control_read_cmd(fd);
 	if (cmd != NULL && strcmp(cmd, "status") == 0) {
 		control_reply(fd, json_pack("{s:b, s:s, s:i, s:I}", "ok", 1, "state",
-					    vm->paused ? "paused" : "running", "cpus",
+					    vm_is_paused(vm) ? "paused" : "running", "cpus",
 					    (int)vm->ncpus, "memory", (json_int_t)vm->layout.ram));
 	} else if (cmd != NULL && strcmp(cmd, "pause") == 0) {
 		vm_pause(vm);

@@ -43,7 +43,7 @@ void vm_kick(struct vm *vm)
 		struct vcpu *v = &vm->vcpus[i];
 		if (v->run != NULL)
 			__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
-		if (v->started)
+		if (atomic_load_explicit(&v->started, memory_order_acquire))
 			pthread_kill(v->thread, SIGUSR1);
 	}
 }
@@ -82,9 +82,16 @@ static void port_in(struct vm *vm, uint16_t port, uint8_t *data, unsigned size)
 static void port_out(struct vm *vm, uint16_t port, const uint8_t *data, unsigned size)
 {
 	if (port >= SERIAL_BASE && port < SERIAL_BASE + 8 && size == 1) {
+		uint8_t tx[sizeof(vm->tx)];
+		size_t n;
 		pthread_mutex_lock(&vm->lock);
 		serial_write(&vm->serial, port - SERIAL_BASE, data[0]);
+		n = vm->tx_len;
+		memcpy(tx, vm->tx, n);
+		vm->tx_len = 0;
 		pthread_mutex_unlock(&vm->lock);
+		if (n > 0)
+			vm_console_write(vm, tx, n);
 	} else if (port == I8042_STATUS && data[0] == I8042_RESET) {
 		vm_end(vm, VM_RESET, NULL);
 	} else if (port == ACPI_RESET_PORT && data[0] == ACPI_RESET_VALUE) {

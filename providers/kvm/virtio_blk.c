@@ -117,7 +117,9 @@ int virtio_blk_init(struct virtio_dev *d, const char *path, bool ro, struct den_
 		free(b);
 		return -1;
 	}
-	b->sectors = (uint64_t)st.st_size / SECTOR;
+	/* A block device's size is not in st_size: ask where its end is. */
+	off_t end = S_ISBLK(st.st_mode) ? lseek(b->fd, 0, SEEK_END) : st.st_size;
+	b->sectors = end > 0 ? (uint64_t)end / SECTOR : 0;
 	d->device_id = VIRTIO_ID_BLOCK;
 	d->features = VIRTIO_F_VERSION_1 | BLK_F_FLUSH | (ro ? BLK_F_RO : 0);
 	d->nqueues = 1;

@@ -83,9 +83,8 @@ void vq_push(struct virtqueue *q, const struct guest_mem *m, uint16_t head, uint
 		q->broken = true;
 		return;
 	}
-	uint16_t idx;
-	memcpy(&idx, used + 2, 2);
 	uint32_t elem[2] = { head, written };
-	memcpy(used + 4 + 8 * (idx % q->num), elem, 8);
-	__atomic_store_n((uint16_t *)(used + 2), (uint16_t)(idx + 1), __ATOMIC_RELEASE);
+	memcpy(used + 4 + 8 * (q->used_idx % q->num), elem, 8);
+	q->used_idx++;
+	__atomic_store_n((uint16_t *)(used + 2), q->used_idx, __ATOMIC_RELEASE);
 }

@@ -30,7 +30,8 @@ struct virtqueue {
 	bool ready;
 	uint64_t desc, avail, used; /* guest-physical ring addresses */
 	uint16_t last_avail;	    /* next avail ring entry to take */
-	bool broken;		    /* the guest broke the rules: nothing more is taken */
+	uint16_t used_idx; /* den's own count of used entries, never read back from the guest */
+	bool broken;	   /* the guest broke the rules: nothing more is taken */
 };
 
 struct vq_seg {

@@ -26,7 +26,7 @@ struct vcpu {
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
-	bool started;
+	atomic_bool started; /* thread is valid (set after pthread_create) */
 };
 
 enum vm_end { VM_RUNNING, VM_RESET, VM_POWEROFF, VM_FAILED };
@@ -45,7 +45,9 @@ struct vm {
 	atomic_int end;		  /* enum vm_end */
 	char why[512];		  /* VM_FAILED: what went wrong */
 	atomic_llong last_output; /* time of the console's last byte */
-	struct guest_mem gm;	  /* guest RAM, for the devices */
+	uint8_t tx[16]; /* console bytes the UART sent, written out after vm->lock is let go */
+	size_t tx_len;
+	struct guest_mem gm; /* guest RAM, for the devices */
 	/* --api pause: vCPUs wait on `resumed` while paused is set. */
 	pthread_mutex_t pause_lock;
 	pthread_cond_t resumed;
@@ -64,12 +66,16 @@ void *vcpu_loop(void *arg);
 /* Ends the VM (the first reason wins) and kicks every vCPU out of KVM_RUN (exits.c). */
 void vm_end(struct vm *vm, enum vm_end how, const char *why);
 
+/* Writes console output (never under vm->lock: a stalled reader must not stall the VM) (vm.c). */
+void vm_console_write(struct vm *vm, const uint8_t *buf, size_t len);
+
 /* Kicks every vCPU out of KVM_RUN (exits.c). */
 void vm_kick(struct vm *vm);
 
 /* Pauses the vCPUs (returns once all are parked) or lets them go on (control.c). */
 void vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
+bool vm_is_paused(struct vm *vm);
 
 /* Answers one client of the --api socket (control.c). */
 void vm_serve_api(struct vm *vm, int listen_fd);

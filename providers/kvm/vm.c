@@ -46,15 +46,24 @@ int vmm_probe(struct den_err *err)
 	return 0;
 }
 
+/* The UART's output, under vm->lock: kept for vm_console_write. */
 static void console_out(const uint8_t *buf, size_t len, void *arg)
 {
 	struct vm *vm = arg;
 
+	for (size_t i = 0; i < len && vm->tx_len < sizeof(vm->tx); i++)
+		vm->tx[vm->tx_len++] = buf[i];
+}
+
+void vm_console_write(struct vm *vm, const uint8_t *buf, size_t len)
+{
 	atomic_store(&vm->last_output, (long long)time(NULL));
 	while (len > 0) {
 		ssize_t n = write(vm->out_fd, buf, len);
+		if (n < 0 && errno == EINTR && atomic_load(&vm->end) == VM_RUNNING)
+			continue;
 		if (n <= 0)
-			return; /* a closed console drops output; the guest goes on */
+			return; /* a closed console, or the VM ending: the output is dropped */
 		buf += n;
 		len -= (size_t)n;
 	}
@@ -197,9 +206,15 @@ static void watch(struct vm *vm, const struct vmm_spec *s, int api)
 	struct pollfd p[2] = { { s->console_in, POLLIN, 0 }, { api, POLLIN, 0 } };
 
 	while (atomic_load(&vm->end) == VM_RUNNING) {
-		int r = poll(p, 2, 200);
+		/* Input only as fast as the guest drains the UART's FIFO: nothing is dropped. */
+		pthread_mutex_lock(&vm->lock);
+		size_t room = SERIAL_FIFO - vm->serial.rx_len;
+		pthread_mutex_unlock(&vm->lock);
+		p[0].events = room > 0 ? POLLIN : 0;
+		int r = poll(p, 2, room > 0 ? 200 : 10);
 		if (r > 0 && (p[0].revents & POLLIN)) {
-			ssize_t n = read(s->console_in, buf, sizeof(buf));
+			ssize_t n =
+				read(s->console_in, buf, room < sizeof(buf) ? room : sizeof(buf));
 			if (n > 0) {
 				pthread_mutex_lock(&vm->lock);
 				serial_receive(&vm->serial, buf, (size_t)n);
@@ -211,7 +226,7 @@ static void watch(struct vm *vm, const struct vmm_spec *s, int api)
 		if (r > 0 && (p[1].revents & POLLIN))
 			vm_serve_api(vm, api);
 		/* A paused guest prints nothing, and is not stuck. */
-		if (vm->paused)
+		if (vm_is_paused(vm))
 			atomic_store(&vm->last_output, (long long)time(NULL));
 		if (s->quiet_timeout > 0 &&
 		    time(NULL) - atomic_load(&vm->last_output) > (long long)s->quiet_timeout) {
@@ -239,8 +254,8 @@ int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
 	int rc = 0;
 	sigset_t block, old;
 
-	if (vm.ncpus > 255)
-		return den_err_usage(err, "at most 255 vCPUs");
+	if (vm.ncpus > VMM_MAX_CPUS)
+		return den_err_usage(err, "at most %d vCPUs", VMM_MAX_CPUS);
 	pthread_mutex_init(&vm.lock, NULL);
 	pthread_mutex_init(&vm.pause_lock, NULL);
 	pthread_cond_init(&vm.resumed, NULL);
@@ -249,7 +264,10 @@ int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
 	vm.vcpus = calloc(vm.ncpus, sizeof(*vm.vcpus));
 	if (vm.vcpus == NULL)
 		return den_err_set(err, ENOMEM, "cannot create the VM");
-	signal(SIGUSR1, kick);
+	/* No SA_RESTART: a kick must interrupt a vCPU's blocking write too. */
+	struct sigaction sa = { .sa_handler = kick };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
 	/* vCPU threads unblock SIGUSR1 for themselves; everyone else keeps it blocked. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
@@ -262,10 +280,11 @@ int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
 	for (unsigned i = 0; i < vm.ncpus && rc == 0; i++)
 		rc = vcpu_create(&vm, i, entry, err);
 	for (unsigned i = 0; i < vm.ncpus && rc == 0; i++) {
-		if (pthread_create(&vm.vcpus[i].thread, NULL, vcpu_loop, &vm.vcpus[i]) != 0)
-			rc = den_err_set(err, errno, "cannot start vCPU %u", i);
+		int e = pthread_create(&vm.vcpus[i].thread, NULL, vcpu_loop, &vm.vcpus[i]);
+		if (e != 0)
+			rc = den_err_set(err, e, "cannot start vCPU %u", i);
 		else
-			vm.vcpus[i].started = true;
+			atomic_store_explicit(&vm.vcpus[i].started, true, memory_order_release);
 	}
 	int api = -1;
 	if (rc == 0 && s->api != NULL && (api = control_listen(s->api, err)) < 0)

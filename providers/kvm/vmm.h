@@ -16,6 +16,8 @@
 #include "core/err.h"
 
 #define VMM_MAX_DISKS 4
+/* The MP table's KiB and the IOAPIC's 4-bit id (it takes the id after the last vCPU). */
+#define VMM_MAX_CPUS 15
 
 struct vmm_spec {
 	const char *kernel;  /* bzImage */

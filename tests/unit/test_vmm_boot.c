@@ -264,3 +264,28 @@ Test(vmm_boot, acpi_tables_check_out_and_name_the_devices)
 	cr_expect_not_null(memmem(dsdt, dlen, "COM1", 4), "and the UART with its IRQ");
 	free(mem);
 }
+
+/* The kernel unpacks at its preferred address (16 MiB), not at 1 MiB: that is what must fit. */
+Test(vmm_boot, the_kernels_unpacking_room_counts_from_its_preferred_address)
+{
+	uint8_t *mem = calloc(1, MEM), initrd[4096];
+	size_t len;
+	uint8_t *k = fake_bzimage(&len, 0x020f, 1);
+	struct guest_layout l;
+	struct boot_kernel bk;
+	struct den_err err = { 0 };
+
+	k[0x25a] = 0x00, k[0x25b] = 0x01; /* pref_address 0x1000000 */
+	k[0x262] = 0x10, k[0x263] = 0x03; /* init_size 49 MiB: 16 + 49 > the 64 MiB of RAM */
+	boot_layout(MEM, &l);
+	cr_expect(boot_load(mem, &l, k, len, NULL, 0, "", &bk, &err) < 0,
+		  "16 MiB + 48 MiB does not fit beside the low memory den uses");
+	cr_expect(strstr(err.msg, "more memory") != NULL, "%s", err.msg);
+	k[0x262] = 0, k[0x263] = 0x02; /* 32 MiB: fits; the initrd must go above 48 MiB */
+	cr_assert(boot_load(mem, &l, k, len, initrd, sizeof(initrd), "", &bk, &err) == 0, "%s",
+		  err.msg);
+	cr_expect_geq(get32(mem + BOOT_PARAMS_ADDR + 0x218), 48u << 20,
+		      "the initrd is above the kernel's unpacking room");
+	free(mem);
+	free(k);
+}
