@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "providers/kvm/acpi.h"
+#include "providers/kvm/le.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -15,29 +16,6 @@ struct aml {
 	size_t n;
 };
 
-static void put8(uint8_t *p, uint8_t v)
-{
-	p[0] = v;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static uint8_t checksum(const uint8_t *p, size_t n)
 {
 	uint8_t s = 0;
@@ -51,13 +29,13 @@ static uint8_t checksum(const uint8_t *p, size_t n)
 static void header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 {
 	memcpy(t, sig, 4);
-	put32(t + 4, len);
+	le_put32(t + 4, len);
 	t[8] = rev;
 	memcpy(t + 10, "DEN   ", 6);
 	memcpy(t + 16, "DENVMM  ", 8);
-	put32(t + 24, 1);
+	le_put32(t + 24, 1);
 	memcpy(t + 28, "DEN ", 4);
-	put32(t + 32, 1);
+	le_put32(t + 32, 1);
 }
 
 static void finish(uint8_t *t, uint32_t len)
@@ -73,7 +51,7 @@ static void gas_io(uint8_t *p, uint16_t port)
 	p[1] = 8; /* bit width */
 	p[2] = 0;
 	p[3] = 1; /* byte access */
-	put64(p + 4, port);
+	le_put64(p + 4, port);
 }
 
 /* AML: bytes, and packages whose PkgLength is known once their contents are. */
@@ -127,7 +105,7 @@ static void name_string(struct aml *a, const char *name, const uint8_t *value, s
 static void dword(struct aml *a, uint32_t v)
 {
 	uint8_t b[5] = { 0x0c };
-	put32(b + 1, v);
+	le_put32(b + 1, v);
 	emit(a, b, 5);
 }
 
@@ -147,13 +125,13 @@ static void mmio_device(struct aml *scope, unsigned i, const struct acpi_mmio_de
 	dword(&dev, i);
 	/* ResourceTemplate: Memory32Fixed(ReadWrite, base, size), Interrupt(Consumer, Edge, High) */
 	uint8_t res[12 + 9 + 2] = { 0x86, 9, 0, 1 };
-	put32(res + 4, (uint32_t)d->base);
-	put32(res + 8, d->size);
+	le_put32(res + 4, (uint32_t)d->base);
+	le_put32(res + 8, d->size);
 	res[12] = 0x89;
-	put16(res + 13, 6);
+	le_put16(res + 13, 6);
 	res[15] = 0x03; /* consumer, edge-triggered, active high, exclusive */
 	res[16] = 1;
-	put32(res + 17, d->irq);
+	le_put32(res + 17, d->irq);
 	res[21] = 0x79; /* end tag */
 	res[22] = 0;
 	emit8(&buf, 0x0a); /* BufferSize as a byte */
@@ -221,13 +199,13 @@ static size_t dsdt(uint8_t *t, const struct acpi_mmio_dev *devs, size_t n)
 static size_t fadt(uint8_t *t, uint64_t dsdt_addr)
 {
 	header(t, "FACP", FADT_SIZE, 6);
-	put32(t + 40, (uint32_t)dsdt_addr);
-	put16(t + 109, IAPC_VGA_NOT_PRESENT); /* no 8042 flag: nothing to probe there */
-	put32(t + 112, FADT_HW_REDUCED | FADT_RESET_REG_SUP);
+	le_put32(t + 40, (uint32_t)dsdt_addr);
+	le_put16(t + 109, IAPC_VGA_NOT_PRESENT); /* no 8042 flag: nothing to probe there */
+	le_put32(t + 112, FADT_HW_REDUCED | FADT_RESET_REG_SUP);
 	gas_io(t + 116, ACPI_RESET_PORT);
 	t[128] = ACPI_RESET_VALUE;
 	t[131] = 0; /* FADT minor version: 6.0 */
-	put64(t + 140, dsdt_addr);
+	le_put64(t + 140, dsdt_addr);
 	gas_io(t + 244, ACPI_SLEEP_CONTROL_PORT);
 	gas_io(t + 256, ACPI_SLEEP_STATUS_PORT);
 	memcpy(t + 268, "DENVMM  ", 8); /* hypervisor vendor identity */
@@ -242,27 +220,27 @@ static size_t madt(uint8_t *t, unsigned cpus, uint8_t ioapic_id)
 	for (unsigned c = 0; c < cpus; c++, e += 8) {
 		e[0] = 0; /* processor local APIC */
 		e[1] = 8;
-		e[2] = (uint8_t)c; /* processor UID */
-		e[3] = (uint8_t)c; /* APIC id */
-		put32(e + 4, 1);   /* enabled */
+		e[2] = (uint8_t)c;  /* processor UID */
+		e[3] = (uint8_t)c;  /* APIC id */
+		le_put32(e + 4, 1); /* enabled */
 	}
 	e[0] = 1; /* I/O APIC */
 	e[1] = 12;
 	e[2] = ioapic_id;
 	e[3] = 0;
-	put32(e + 4, 0xfec00000);
-	put32(e + 8, 0); /* GSI base */
+	le_put32(e + 4, 0xfec00000);
+	le_put32(e + 8, 0); /* GSI base */
 	e += 12;
 	e[0] = 4; /* local APIC NMI on LINT1 of every processor */
 	e[1] = 6;
-	put8(e + 2, 0xff);
-	put16(e + 3, 0);
+	e[2] = 0xff;
+	le_put16(e + 3, 0);
 	e[5] = 1;
 	e += 6;
 	uint32_t len = (uint32_t)(e - t);
 	header(t, "APIC", len, 4);
-	put32(t + 36, 0xfee00000);
-	put32(t + 40, 1); /* PCAT_COMPAT: there are 8259s, to be masked */
+	le_put32(t + 36, 0xfee00000);
+	le_put32(t + 40, 1); /* PCAT_COMPAT: there are 8259s, to be masked */
 	finish(t, len);
 	return len;
 }
@@ -279,15 +257,15 @@ uint64_t acpi_write(uint8_t *mem, unsigned cpus, uint8_t ioapic_id,
 	fadt(mem + fadt_a, dsdt_a);
 	madt(mem + madt_a, cpus, ioapic_id);
 	header(mem + xsdt, "XSDT", 36 + 16, 1);
-	put64(mem + xsdt + 36, fadt_a);
-	put64(mem + xsdt + 44, madt_a);
+	le_put64(mem + xsdt + 36, fadt_a);
+	le_put64(mem + xsdt + 44, madt_a);
 	finish(mem + xsdt, 36 + 16);
 	uint8_t *r = mem + rsdp;
 	memcpy(r, "RSD PTR ", 8);
 	memcpy(r + 9, "DEN   ", 6);
 	r[15] = 2; /* ACPI 2.0+: the XSDT */
-	put32(r + 20, 36);
-	put64(r + 24, xsdt);
+	le_put32(r + 20, 36);
+	le_put64(r + 24, xsdt);
 	r[8] = checksum(r, 20);
 	r[32] = checksum(r, 36);
 	return rsdp;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "providers/kvm/boot.h"
+#include "providers/kvm/le.h"
 
 #include <string.h>
 
@@ -33,34 +34,6 @@
 #define LOADFLAGS_CAN_USE_HEAP 0x80
 #define XLF_KERNEL_64 0x01
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 void boot_layout(uint64_t ram, struct guest_layout *out)
 {
 	out->ram = ram;
@@ -92,12 +65,12 @@ int boot_load(uint8_t *mem, const struct guest_layout *l, const uint8_t *image, 
 	uint8_t *bp = mem + BOOT_PARAMS_ADDR;
 	struct e820_entry map[E820_MAX];
 
-	if (len < HDR_END || get16(image + HDR_BOOT_FLAG) != 0xaa55 ||
+	if (len < HDR_END || le_get16(image + HDR_BOOT_FLAG) != 0xaa55 ||
 	    memcmp(image + HDR_MAGIC, "HdrS", 4) != 0)
 		return den_err_set(err, 0,
 				   "not a Linux bzImage (no boot sector signature or no HdrS "
 				   "setup header): give --kernel a vmlinuz");
-	out->version = get16(image + HDR_VERSION);
+	out->version = le_get16(image + HDR_VERSION);
 	if (out->version < 0x020c || !(image[HDR_XLOADFLAGS] & XLF_KERNEL_64))
 		return den_err_set(err, 0,
 				   "the kernel's boot protocol %u.%u has no 64-bit entry point "
@@ -117,10 +90,10 @@ int boot_load(uint8_t *mem, const struct guest_layout *l, const uint8_t *image, 
 	 * usually) aligned to kernel_alignment, not where it was loaded: that
 	 * is where init_size bytes must be free, below the initrd.
 	 */
-	uint32_t init_size = get32(image + HDR_INIT_SIZE),
-		 align = get32(image + HDR_KERNEL_ALIGNMENT);
-	uint64_t pref = (uint64_t)get32(image + HDR_PREF_ADDRESS) |
-			(uint64_t)get32(image + HDR_PREF_ADDRESS + 4) << 32;
+	uint32_t init_size = le_get32(image + HDR_INIT_SIZE),
+		 align = le_get32(image + HDR_KERNEL_ALIGNMENT);
+	uint64_t pref = (uint64_t)le_get32(image + HDR_PREF_ADDRESS) |
+			(uint64_t)le_get32(image + HDR_PREF_ADDRESS + 4) << 32;
 	uint64_t base = BOOT_KERNEL_ADDR;
 	if (align > 1 && (align & (align - 1)) == 0)
 		base = (base + align - 1) & ~((uint64_t)align - 1);
@@ -133,8 +106,8 @@ int boot_load(uint8_t *mem, const struct guest_layout *l, const uint8_t *image, 
 			"the kernel needs %llu MiB of memory to unpack; give the machine "
 			"more memory",
 			(unsigned long long)(need >> 20) + 1);
-	out->initrd_max = get32(image + HDR_INITRD_ADDR_MAX);
-	out->cmdline_max = get32(image + HDR_CMDLINE_SIZE);
+	out->initrd_max = le_get32(image + HDR_INITRD_ADDR_MAX);
+	out->cmdline_max = le_get32(image + HDR_CMDLINE_SIZE);
 	if (out->cmdline_max == 0 || out->cmdline_max > BOOT_CMDLINE_MAX - 1)
 		out->cmdline_max = BOOT_CMDLINE_MAX - 1;
 	if (strlen(cmdline) > out->cmdline_max)
@@ -149,14 +122,14 @@ int boot_load(uint8_t *mem, const struct guest_layout *l, const uint8_t *image, 
 	if (hdr_end > HDR_END + 0x100 || hdr_end > len)
 		hdr_end = HDR_END;
 	memcpy(bp + HDR_SETUP_SECTS, image + HDR_SETUP_SECTS, hdr_end - HDR_SETUP_SECTS);
-	put16(bp + HDR_VID_MODE, 0xffff);
+	le_put16(bp + HDR_VID_MODE, 0xffff);
 	bp[HDR_TYPE_OF_LOADER] = 0xff;
 	bp[HDR_LOADFLAGS] |= LOADFLAGS_CAN_USE_HEAP;
-	put16(bp + HDR_HEAP_END_PTR, 0xfe00);
+	le_put16(bp + HDR_HEAP_END_PTR, 0xfe00);
 	memset(mem + BOOT_CMDLINE_ADDR, 0, BOOT_CMDLINE_MAX);
 	memcpy(mem + BOOT_CMDLINE_ADDR, cmdline, strlen(cmdline));
-	put32(bp + HDR_CMD_LINE_PTR, BOOT_CMDLINE_ADDR);
-	put32(bp + BP_EXT_CMD_LINE_PTR, 0);
+	le_put32(bp + HDR_CMD_LINE_PTR, BOOT_CMDLINE_ADDR);
+	le_put32(bp + BP_EXT_CMD_LINE_PTR, 0);
 	if (initrd != NULL && initrd_len > 0) {
 		uint64_t top = l->low;
 		if (out->initrd_max != 0 && (uint64_t)out->initrd_max + 1 < top)
@@ -168,10 +141,10 @@ int boot_load(uint8_t *mem, const struct guest_layout *l, const uint8_t *image, 
 					   initrd_len >> 20, (unsigned long long)(top >> 20));
 		uint64_t at = (top - initrd_len) & ~0xfffULL;
 		memcpy(mem + at, initrd, initrd_len);
-		put32(bp + HDR_RAMDISK_IMAGE, (uint32_t)at);
-		put32(bp + HDR_RAMDISK_SIZE, (uint32_t)initrd_len);
-		put32(bp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(at >> 32));
-		put32(bp + BP_EXT_RAMDISK_SIZE, (uint32_t)((uint64_t)initrd_len >> 32));
+		le_put32(bp + HDR_RAMDISK_IMAGE, (uint32_t)at);
+		le_put32(bp + HDR_RAMDISK_SIZE, (uint32_t)initrd_len);
+		le_put32(bp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(at >> 32));
+		le_put32(bp + BP_EXT_RAMDISK_SIZE, (uint32_t)((uint64_t)initrd_len >> 32));
 	}
 	size_t n = boot_e820(l, map, E820_MAX);
 	bp[BP_E820_ENTRIES] = (uint8_t)n;
@@ -184,12 +157,12 @@ void boot_page_tables(uint8_t *mem)
 	uint8_t *pml4 = mem + BOOT_PML4_ADDR, *pdpt = pml4 + 0x1000;
 
 	memset(pml4, 0, 6 * 0x1000);
-	put64(pml4, (BOOT_PML4_ADDR + 0x1000) | 0x3); /* present, writable */
+	le_put64(pml4, (BOOT_PML4_ADDR + 0x1000) | 0x3); /* present, writable */
 	for (uint64_t g = 0; g < 4; g++) {
 		uint64_t pd = BOOT_PML4_ADDR + 0x2000 + g * 0x1000;
-		put64(pdpt + g * 8, pd | 0x3);
+		le_put64(pdpt + g * 8, pd | 0x3);
 		for (uint64_t i = 0; i < 512; i++)
-			put64(mem + pd + i * 8, ((g << 30) + (i << 21)) | 0x83); /* 2 MiB page */
+			le_put64(mem + pd + i * 8, ((g << 30) + (i << 21)) | 0x83); /* 2 MiB page */
 	}
 }
 
@@ -203,7 +176,7 @@ void boot_gdt(uint8_t *mem)
 	};
 
 	for (size_t i = 0; i < sizeof(gdt) / sizeof(gdt[0]); i++)
-		put64(mem + BOOT_GDT_ADDR + i * 8, gdt[i]);
+		le_put64(mem + BOOT_GDT_ADDR + i * 8, gdt[i]);
 }
 
 void boot_reset_vector(uint8_t *mem)
@@ -234,12 +207,12 @@ void boot_mptable(uint8_t *mem, unsigned cpus, uint8_t ioapic_id)
 
 	memset(fp, 0, 0x400);
 	for (unsigned c = 0; c < cpus; c++, e += 20, count++) {
-		e[0] = 0;	       /* processor */
-		e[1] = (uint8_t)c;     /* local APIC id */
-		e[2] = 0x14;	       /* local APIC version */
-		e[3] = c == 0 ? 3 : 1; /* enabled; the first is the boot processor */
-		put32(e + 4, 0x600);   /* family 6 */
-		put32(e + 8, 0x201);   /* FPU, APIC */
+		e[0] = 0;		/* processor */
+		e[1] = (uint8_t)c;	/* local APIC id */
+		e[2] = 0x14;		/* local APIC version */
+		e[3] = c == 0 ? 3 : 1;	/* enabled; the first is the boot processor */
+		le_put32(e + 4, 0x600); /* family 6 */
+		le_put32(e + 8, 0x201); /* FPU, APIC */
 	}
 	e[0] = 1; /* bus 0: ISA */
 	memcpy(e + 2, "ISA   ", 6);
@@ -248,7 +221,7 @@ void boot_mptable(uint8_t *mem, unsigned cpus, uint8_t ioapic_id)
 	e[1] = ioapic_id;
 	e[2] = 0x11;
 	e[3] = 1;
-	put32(e + 4, 0xfec00000);
+	le_put32(e + 4, 0xfec00000);
 	e += 8, count++;
 	for (uint8_t irq = 0; irq < 16; irq++, e += 8, count++) {
 		e[0] = 3; /* I/O interrupt: ISA IRQ n on IOAPIC pin n */
@@ -268,15 +241,15 @@ void boot_mptable(uint8_t *mem, unsigned cpus, uint8_t ioapic_id)
 	e[7] = 1;
 	e += 8, count++;
 	memcpy(ct, "PCMP", 4);
-	put16(ct + 4, (uint16_t)(e - ct));
+	le_put16(ct + 4, (uint16_t)(e - ct));
 	ct[6] = 4;
 	memcpy(ct + 8, "DEN     ", 8);
 	memcpy(ct + 16, "DEN VMM     ", 12);
-	put16(ct + 34, count);
-	put32(ct + 36, 0xfee00000);
+	le_put16(ct + 34, count);
+	le_put32(ct + 36, 0xfee00000);
 	ct[7] = checksum(ct, (size_t)(e - ct));
 	memcpy(fp, "_MP_", 4);
-	put32(fp + 4, BOOT_MPTABLE_ADDR + 16);
+	le_put32(fp + 4, BOOT_MPTABLE_ADDR + 16);
 	fp[8] = 1;
 	fp[9] = 4;
 	fp[10] = checksum(fp, 16);
