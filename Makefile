@@ -66,6 +66,8 @@ bench: build
 	@bench/box_add.sh $(DEN) 1024 3
 	@bench/box_build.sh $(DEN) debian-12
 	@bench/container_up.sh $(DEN) 10
+	@bench/provision.sh $(DEN) 50
+	@bench/vmm_boot.sh $(DEN)
 
 format:
 	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
