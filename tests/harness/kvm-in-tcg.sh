@@ -16,7 +16,9 @@ if [ -z "$KVER" ] || ! command -v qemu-system-x86_64 >/dev/null || ! command -v 
 	exit 77
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/den-harness-XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# QEMU goes with the harness, however it ends (a test killed on timeout included).
+trap 'pkill -f "$work/l1.cpio.gz" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'exit 143' TERM INT
 root="$work/initramfs"
 mkdir -p "$root/bin" "$root/mods" "$root/proc" "$root/sys" "$root/dev" "$root/host" "$root/new" "$root/rw"
 cp "$(command -v busybox)" "$root/bin/busybox"
