@@ -254,10 +254,18 @@ static int start_supervisor(struct den_machine *m, int port, const int *hosts, p
 			free(a.v[i]);
 		return den_err_set(err, ENOMEM, "cannot start machine %s", m->cfg->name);
 	}
+	/* Closed on exec: the parent learns the supervisor has its own command line. */
+	int execd[2];
+	if (pipe2(execd, O_CLOEXEC) < 0) {
+		for (size_t i = 0; i < a.n; i++)
+			free(a.v[i]);
+		return den_err_set(err, errno, "cannot start machine %s", m->cfg->name);
+	}
 	pid = fork();
 	if (pid == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		close(execd[0]);
 		setsid();
 		if (fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 			_exit(126);
@@ -266,6 +274,15 @@ static int start_supervisor(struct den_machine *m, int port, const int *hosts, p
 	}
 	for (size_t i = 0; i < a.n; i++)
 		free(a.v[i]);
+	close(execd[1]);
+	/*
+	 * Until exec, the child shows den up's command line: a den killed now
+	 * would leave a supervisor the next den cannot recognise. Wait for it.
+	 */
+	char c;
+	while (pid > 0 && read(execd[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(execd[0]);
 	if (pid < 0)
 		return den_err_set(err, errno, "cannot start machine %s", m->cfg->name);
 	*out = pid;

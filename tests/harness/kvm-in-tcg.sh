@@ -16,9 +16,7 @@ if [ -z "$KVER" ] || ! command -v qemu-system-x86_64 >/dev/null || ! command -v 
 	exit 77
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/den-harness-XXXXXX")
-# QEMU goes with the harness, however it ends (a test killed on timeout included).
-trap 'pkill -f "$work/l1.cpio.gz" 2>/dev/null; rm -rf "$work"' EXIT
-trap 'exit 143' TERM INT
+trap 'rm -rf "$work"' EXIT
 root="$work/initramfs"
 mkdir -p "$root/bin" "$root/mods" "$root/proc" "$root/sys" "$root/dev" "$root/host" "$root/new" "$root/rw"
 cp "$(command -v busybox)" "$root/bin/busybox"
@@ -53,7 +51,14 @@ timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu EPYC,+svm,+npt -m 2048 -sm
 	-nographic -no-reboot -nic none -kernel "/boot/vmlinuz-$KVER" -initrd "$work/l1.cpio.gz" \
 	-append "console=ttyS0 quiet panic=-1 loglevel=3" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-	</dev/null 2>&1 | grep --line-buffered -v "TCG doesn't support" | tee "$work/console" | grep -v "^harness: exit" || true
+	</dev/null >"$work/raw" 2>&1 &
+qemu=$!
+# QEMU goes with the harness, however it ends (a test killed on timeout included).
+trap 'kill $qemu 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'exit 143' TERM INT
+tail --pid=$qemu -n +1 -f "$work/raw" | grep --line-buffered -v "TCG doesn't support" |
+	tee "$work/console" | grep -v "^harness: exit" || true
+wait $qemu || true
 status=$(sed -n 's/^harness: exit \([0-9]*\).*/\1/p' "$work/console" | tail -1 | tr -d '\r')
 if [ -z "$status" ]; then
 	grep -q "harness: L1 up" "$work/console" && exit 124
