@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "boxes/identity.h"
+#include "core/cleanup.h"
+#include "core/fsutil.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,4 +78,20 @@ void box_identity_free(struct box_identity *id)
 	free(id->name);
 	free(id->version);
 	memset(id, 0, sizeof(*id));
+}
+
+char *box_dir_meta(const char *box_dir, const char *key)
+{
+	cleanup_free char *path = NULL, *text = NULL;
+	struct den_err ignored = { 0 };
+	char *value = NULL;
+
+	if (asprintf(&path, "%s/metadata.json", box_dir) < 0 ||
+	    den_read_file(path, 1 << 20, &text, NULL, &ignored) < 0)
+		return NULL;
+	json_t *j = json_loads(text, 0, NULL);
+	const char *v = json_string_value(json_object_get(json_object_get(j, "den"), key));
+	value = v ? strdup(v) : NULL;
+	json_decref(j);
+	return value;
 }

@@ -17,6 +17,9 @@ struct box_identity {
 };
 
 int box_identity_read(const char *path, struct box_identity *id, struct den_err *err);
+
+/* A field of "den" in the metadata.json of a box unpacked at box_dir (malloc'd), or NULL. */
+char *box_dir_meta(const char *box_dir, const char *key);
 void box_identity_free(struct box_identity *id);
 
 #endif

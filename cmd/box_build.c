@@ -2,6 +2,7 @@
 /* `den box build RECIPE` and `den box publish DIR`: making and sharing boxes. */
 #include "boxes/box.h"
 #include "boxes/build.h"
+#include "boxes/identity.h"
 #include "boxes/publish.h"
 #include "boxes/recipe.h"
 #include "cmd/cmd.h"
@@ -21,20 +22,15 @@
 /* Was the box in the store at dir built from this recipe as it is now? */
 static bool same_recipe(const char *dir, const char *recipe_name)
 {
-	cleanup_free char *path = NULL, *text = NULL;
+	cleanup_free char *hash = box_dir_meta(dir, "recipe_hash"), *meta = NULL;
 	struct den_err ignored = { 0 };
 	struct recipe r;
-	bool same = false;
 
-	if (asprintf(&path, "%s/metadata.json", dir) < 0 ||
-	    den_read_file(path, 1 << 20, &text, NULL, &ignored) < 0 ||
+	/* No metadata, or no recipe to compare with: cannot tell, leave the store alone. */
+	if (asprintf(&meta, "%s/metadata.json", dir) < 0 || !den_exists(meta) ||
 	    recipe_load(recipe_name, &r, &ignored) < 0)
-		return true; /* cannot tell: leave the store alone */
-	json_t *j = json_loads(text, 0, NULL);
-	const char *hash =
-		json_string_value(json_object_get(json_object_get(j, "den"), "recipe_hash"));
-	same = hash != NULL && strcmp(hash, r.hash) == 0;
-	json_decref(j);
+		return true;
+	bool same = hash != NULL && strcmp(hash, r.hash) == 0;
 	recipe_free(&r);
 	return same;
 }

@@ -6,6 +6,7 @@
  * answers with the host key it gave the machine and runs `true` there.
  * Once every machine is up, they are provisioned (cmd/provision.c).
  */
+#include "boxes/identity.h"
 #include "boxes/lock.h"
 #include "boxes/resolve.h"
 #include "cmd/cmd.h"
@@ -19,7 +20,6 @@
 #include "provisioners/engine.h"
 
 #include <getopt.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,20 +29,11 @@
 /* The login user: the Envfile's ssh.username, else what the box says, else "den". */
 static char *box_user(const struct machine *m, const char *box_dir)
 {
-	cleanup_free char *path = NULL, *text = NULL;
-	struct den_err ignored;
-	char *user = NULL;
+	char *user;
 
 	if (m->ssh.username != NULL)
 		return strdup(m->ssh.username);
-	if (asprintf(&path, "%s/metadata.json", box_dir) >= 0 &&
-	    den_read_file(path, 1 << 20, &text, NULL, &ignored) == 0) {
-		json_t *j = json_loads(text, 0, NULL);
-		const char *u =
-			json_string_value(json_object_get(json_object_get(j, "den"), "ssh_user"));
-		user = u ? strdup(u) : NULL;
-		json_decref(j);
-	}
+	user = box_dir_meta(box_dir, "ssh_user");
 	return user ? user : strdup("den");
 }
 
@@ -95,8 +86,10 @@ int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *p
 	if (rc < 0)
 		return den_err_wrap(err, "machine %s", m->name);
 	user = box_user(m, box.dir);
+	cleanup_free char *init = box_dir_meta(box.dir, "init");
 	dm->box_dir = box.dir;
 	dm->ssh_user = user;
+	dm->box_system_init = init != NULL && strcmp(init, "system") == 0;
 	free(dm->rec.box);
 	free(dm->rec.box_version);
 	dm->rec.box = strdup(box.name);

@@ -45,6 +45,7 @@ struct den_machine {
 	struct machine_record rec; /* valid when exists */
 	const char *box_dir;	   /* the box in the store, for up (set by the caller) */
 	const char *ssh_user;	   /* login user, for up (set by the caller) */
+	bool box_system_init;	   /* the box boots its own init ("init": "system"), for up */
 };
 
 /* "not created", "running", ... for people; "not_created" ... for --json. */

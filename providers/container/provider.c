@@ -138,23 +138,6 @@ static int plan_ports(struct den_machine *m, int *hosts, struct den_err *err)
 	return 0;
 }
 
-/* Does the box's metadata say its own init (systemd) is PID 1 ("init": "system")? */
-static bool box_boots_init(const char *box_dir)
-{
-	cleanup_free char *path = path_in(box_dir, "metadata.json"), *text = NULL;
-	struct den_err ignored = { 0 };
-	bool system = false;
-
-	if (path != NULL && den_read_file(path, 1 << 20, &text, NULL, &ignored) == 0) {
-		json_t *j = json_loads(text, 0, NULL);
-		const char *init =
-			json_string_value(json_object_get(json_object_get(j, "den"), "init"));
-		system = init != NULL && strcmp(init, "system") == 0;
-		json_decref(j);
-	}
-	return system;
-}
-
 /*
  * sshd's settings when the box's init starts it (ssh.service): den's host
  * key, no PAM (pam_loginuid cannot work in a container), and with the
@@ -243,7 +226,7 @@ static int start_supervisor(struct den_machine *m, int port, const int *hosts, p
 {
 	struct argv_builder a = { 0 };
 	cleanup_free char *log = path_in(m->dir, "console.log");
-	bool boots_init = box_boots_init(m->box_dir);
+	bool boots_init = m->box_system_init;
 	pid_t pid;
 
 	if (boots_init && write_sshd_config(m, port, err) < 0)
