@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `den vmm run --kernel BZIMAGE [--initrd FILE] [--cmdline STR] [--cpus N]
- * [--memory SIZE] [--console stdio|FILE] [--quiet-timeout S]`: den's own
- * VMM in the foreground, the guest's serial console on stdio or in a
- * file. Exit status: 0 when the guest resets or powers off, 1 on a VMM
- * error, 2 on bad arguments.
+ * [--memory SIZE] [--disk FILE[,ro]]... [--net user[,hostfwd=...]...]
+ * [--console stdio|FILE] [--api SOCKET] [--quiet-timeout S]`: den's own
+ * VMM in the foreground, the guest's serial console on stdio (a terminal
+ * in raw mode, Ctrl-A x to quit) or in a file. Exit status: 0 when the
+ * guest resets or powers off, 1 on a VMM error, 2 on bad arguments.
  */
 #include "cmd/cmd.h"
 #include "core/size.h"
@@ -15,9 +16,55 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=1 i8042.noaux i8042.nomux i8042.nopnp"
+
+#define USAGE                                                                                      \
+	"usage: den vmm run --kernel BZIMAGE [--initrd FILE] [--cmdline STR] [--cpus N] "          \
+	"[--memory SIZE] [--disk FILE[,ro]]... [--net user[,hostfwd=tcp:127.0.0.1:HP-:GP]...] "    \
+	"[--console stdio|FILE] [--api SOCKET] [--quiet-timeout S]"
+
+/* --net user[,hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]... */
+static int parse_net(char *arg, struct vmm_spec *s, struct den_err *err)
+{
+	char *save = NULL, *opt = strtok_r(arg, ",", &save);
+
+	if (s->net)
+		return den_err_usage(err, "one --net only");
+	if (opt == NULL || strcmp(opt, "user") != 0)
+		return den_err_usage(err,
+				     "--net takes user[,hostfwd=...] (den's user-mode "
+				     "network), not '%s'",
+				     arg);
+	s->net = true;
+	while ((opt = strtok_r(NULL, ",", &save)) != NULL) {
+		if (strncmp(opt, "hostfwd=", 8) != 0)
+			return den_err_usage(err,
+					     "--net user: unknown option '%s' (hostfwd=... is "
+					     "the one there is)",
+					     opt);
+		if (s->n_fwds == VMM_MAX_FWDS)
+			return den_err_usage(err, "at most %d hostfwd", VMM_MAX_FWDS);
+		if (usernet_parse_hostfwd(opt + 8, &s->fwds[s->n_fwds++], err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A terminal on stdin goes raw (keys reach the guest, Ctrl-C included); saved is restored. */
+static bool raw_terminal(struct termios *saved)
+{
+	struct termios t;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, saved) < 0)
+		return false;
+	t = *saved;
+	cfmakeraw(&t);
+	t.c_oflag |= OPOST; /* the guest's \n still starts a line */
+	return tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
+}
 
 static int vmm_run_cmd(int argc, char **argv, struct den_err *err)
 {
@@ -31,6 +78,7 @@ static int vmm_run_cmd(int argc, char **argv, struct den_err *err)
 		{ "quiet-timeout", required_argument, NULL, 't' },
 		{ "disk", required_argument, NULL, 'd' },
 		{ "api", required_argument, NULL, 'a' },
+		{ "net", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vmm_spec s = { .cmdline = DEFAULT_CMDLINE,
@@ -79,6 +127,10 @@ static int vmm_run_cmd(int argc, char **argv, struct den_err *err)
 		case 'a':
 			s.api = optarg;
 			break;
+		case 'n':
+			if (parse_net(optarg, &s, err) < 0)
+				return -1;
+			break;
 		case 'd': {
 			if (s.n_disks == VMM_MAX_DISKS)
 				return den_err_usage(err, "at most %d --disk", VMM_MAX_DISKS);
@@ -97,19 +149,22 @@ static int vmm_run_cmd(int argc, char **argv, struct den_err *err)
 		}
 	}
 	if (s.kernel == NULL || optind != argc)
-		return den_err_usage(err, "usage: den vmm run --kernel BZIMAGE [--initrd FILE] "
-					  "[--cmdline STR] [--cpus N] [--memory SIZE] "
-					  "[--console stdio|FILE]");
+		return den_err_usage(err, USAGE);
 	if (vmm_probe(err) < 0)
 		return -1;
+	struct termios saved;
+	bool raw = false;
 	if (strcmp(console, "stdio") == 0) {
 		s.console_in = STDIN_FILENO;
+		raw = s.console_escape = raw_terminal(&saved);
 	} else {
 		s.console_out = open(console, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (s.console_out < 0)
 			return den_err_set(err, errno, "cannot write the console to %s", console);
 	}
 	int rc = vmm_run(&s, &status, err);
+	if (raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	if (s.console_out != STDOUT_FILENO)
 		close(s.console_out);
 	return rc;
@@ -119,7 +174,6 @@ int cmd_vmm(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 {
 	(void)ctx;
 	if (argc < 2 || strcmp(argv[1], "run") != 0)
-		return den_err_usage(err,
-				     "usage: den vmm run --kernel BZIMAGE [--initrd FILE] ...");
+		return den_err_usage(err, USAGE);
 	return vmm_run_cmd(argc - 1, argv + 1, err);
 }

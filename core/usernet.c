@@ -267,3 +267,38 @@ int usernet_parse_fwd(const char *s, struct usernet_fwd *f, struct den_err *err)
 	f->guest_port = (uint16_t)gp;
 	return 0;
 }
+
+int usernet_parse_hostfwd(const char *s, struct usernet_fwd *f, struct den_err *err)
+{
+	char proto[4] = "tcp", host[64] = "", guest[64] = "", rest[8];
+	unsigned hp = 0, gp = 0;
+	const char *p = s;
+	int used = 0;
+
+	memset(f, 0, sizeof(*f));
+	/* [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT */
+	if (sscanf(p, "%3[a-z]:%n", proto, &used) == 1 && used > 0)
+		p += used;
+	bool ok = (strcmp(proto, "tcp") == 0 || strcmp(proto, "udp") == 0) &&
+		  (sscanf(p, "%63[0-9.]:%u-%63[0-9.]:%u%7s", host, &hp, guest, &gp, rest) == 4 ||
+		   sscanf(p, ":%u-:%u%7s", &hp, &gp, rest) == 2 ||
+		   sscanf(p, "%63[0-9.]:%u-:%u%7s", host, &hp, &gp, rest) == 3 ||
+		   sscanf(p, ":%u-%63[0-9.]:%u%7s", &hp, guest, &gp, rest) == 3);
+	if (!ok)
+		return den_err_usage(err,
+				     "hostfwd=%s: expected [tcp|udp]:[HOSTADDR]:HOSTPORT-"
+				     "[GUESTADDR]:GUESTPORT, as tcp:127.0.0.1:8080-:80",
+				     s);
+	f->udp = strcmp(proto, "udp") == 0;
+	if (host[0] == '\0')
+		snprintf(host, sizeof(host), "127.0.0.1"); /* never every address by default */
+	if (guest[0] != '\0' && strcmp(guest, USERNET_GUEST) != 0)
+		return den_err_usage(err, "hostfwd=%s: the guest is %s on den's network", s,
+				     USERNET_GUEST);
+	if (hp < 1 || hp > 65535 || gp < 1 || gp > 65535 ||
+	    inet_pton(AF_INET, host, &f->host_ip) != 1)
+		return den_err_usage(err, "hostfwd=%s: ports are 1 to 65535, addresses IPv4", s);
+	f->host_port = (uint16_t)hp;
+	f->guest_port = (uint16_t)gp;
+	return 0;
+}

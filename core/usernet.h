@@ -55,4 +55,10 @@ void usernet_free(struct usernet *u);
 /* "tcp:127.0.0.1:2222:22", "udp:5353:53", "8080:80" -> a forward. */
 int usernet_parse_fwd(const char *s, struct usernet_fwd *f, struct den_err *err);
 
+/*
+ * QEMU's hostfwd syntax, "[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT"
+ * ("tcp:127.0.0.1:8080-:80") -> a forward; no host address means 127.0.0.1.
+ */
+int usernet_parse_hostfwd(const char *s, struct usernet_fwd *f, struct den_err *err);
+
 #endif

@@ -50,9 +50,11 @@ void vm_serve_api(struct vm *vm, int listen_fd)
 		return;
 	cmd = control_read_cmd(fd);
 	if (cmd != NULL && strcmp(cmd, "status") == 0) {
-		control_reply(fd, json_pack("{s:b, s:s, s:i, s:I}", "ok", 1, "state",
-					    vm_is_paused(vm) ? "paused" : "running", "cpus",
-					    (int)vm->ncpus, "memory", (json_int_t)vm->layout.ram));
+		control_reply(fd,
+			      json_pack("{s:b, s:s, s:i, s:I, s:s}", "ok", 1, "state",
+					vm_is_paused(vm) ? "paused" : "running", "cpus",
+					(int)vm->ncpus, "memory", (json_int_t)vm->layout.ram,
+					"memory_backing", vm->hugetlb ? "hugetlbfs" : "anonymous"));
 	} else if (cmd != NULL && strcmp(cmd, "pause") == 0) {
 		vm_pause(vm);
 		control_reply(fd, json_pack("{s:b, s:s}", "ok", 1, "state", "paused"));

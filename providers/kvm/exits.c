@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 
 #define I8042_DATA 0x60
@@ -30,6 +31,8 @@ void vm_end(struct vm *vm, enum vm_end how, const char *why)
 	if (why != NULL)
 		snprintf(vm->why, sizeof(vm->why), "%s", why);
 	vm_kick(vm);
+	if (vm->stop_fd >= 0)
+		eventfd_write(vm->stop_fd, 1); /* the device threads */
 	/* Paused vCPUs must see the end too. */
 	pthread_mutex_lock(&vm->pause_lock);
 	vm->paused = false;
@@ -112,6 +115,7 @@ static bool handle_exit(struct vcpu *v)
 
 	switch (r->exit_reason) {
 	case KVM_EXIT_IO: {
+		atomic_fetch_add_explicit(&vm->io_exits, 1, memory_order_relaxed);
 		uint8_t *data = (uint8_t *)r + r->io.data_offset;
 		for (uint32_t i = 0; i < r->io.count; i++, data += r->io.size) {
 			if (r->io.direction == KVM_EXIT_IO_IN)
@@ -124,10 +128,14 @@ static bool handle_exit(struct vcpu *v)
 	case KVM_EXIT_MMIO: {
 		uint64_t a = r->mmio.phys_addr;
 		unsigned len = r->mmio.len > 8 ? 8 : r->mmio.len;
+		atomic_fetch_add_explicit(&vm->mmio_exits, 1, memory_order_relaxed);
 		for (unsigned i = 0; i < vm->ndevs; i++) {
 			struct virtio_dev *d = &vm->devs[i];
 			if (a < d->base || a >= d->base + VIRTIO_MMIO_SIZE)
 				continue;
+			if (r->mmio.is_write && a - d->base == VIRTIO_REG_QUEUE_NOTIFY)
+				atomic_fetch_add_explicit(&vm->notify_exits, 1,
+							  memory_order_relaxed);
 			if (r->mmio.is_write)
 				virtio_mmio_write(d, a - d->base, r->mmio.data, len);
 			else

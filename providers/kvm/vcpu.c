@@ -8,6 +8,7 @@
  */
 #include "providers/kvm/vm-internal.h"
 #include "providers/kvm/boot.h"
+#include "providers/kvm/vmm.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -82,6 +83,33 @@ static int long_mode(int fd, uint64_t entry, struct den_err *err)
 	return 0;
 }
 
+/* A test program's start (vmm_spec.program): real mode, DS and ES flat over 4 GiB. */
+static int real_mode(int fd, struct den_err *err)
+{
+	struct kvm_sregs sr;
+	struct kvm_regs r;
+
+	if (ioctl(fd, KVM_GET_SREGS, &sr) < 0)
+		return den_err_set(err, errno, "cannot read the boot vCPU's registers");
+	sr.cs.base = 0;
+	sr.cs.selector = 0;
+	sr.ss = sr.cs;
+	sr.ds.base = 0;
+	sr.ds.selector = 0;
+	sr.ds.limit = 0xffffffff;
+	sr.ds.g = 1;
+	sr.es = sr.ds;
+	if (ioctl(fd, KVM_SET_SREGS, &sr) < 0)
+		return den_err_set(err, errno, "cannot set the boot vCPU's segments");
+	memset(&r, 0, sizeof(r));
+	r.rip = VMM_PROGRAM_ADDR;
+	r.rsp = VMM_PROGRAM_STACK;
+	r.rflags = 2;
+	if (ioctl(fd, KVM_SET_REGS, &r) < 0)
+		return den_err_set(err, errno, "cannot set the boot vCPU's registers");
+	return 0;
+}
+
 int vcpu_create(struct vm *vm, unsigned id, uint64_t entry, struct den_err *err)
 {
 	struct vcpu *v = &vm->vcpus[id];
@@ -98,5 +126,7 @@ int vcpu_create(struct vm *vm, unsigned id, uint64_t entry, struct den_err *err)
 	}
 	if (set_cpuid(vm, v->fd, id, err) < 0)
 		return -1;
-	return id == 0 ? long_mode(v->fd, entry, err) : 0;
+	if (id != 0)
+		return 0;
+	return vm->real_mode ? real_mode(v->fd, err) : long_mode(v->fd, entry, err);
 }

@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/err.h"
@@ -22,8 +23,10 @@
 #define VIRTIO_MAX_QUEUES 2
 #define VIRTIO_F_VERSION_1 (1ULL << 32)
 
+#define VIRTIO_ID_NET 1
 #define VIRTIO_ID_BLOCK 2
 #define VIRTIO_ID_RNG 4
+#define VIRTIO_REG_QUEUE_NOTIFY 0x050
 
 struct virtio_dev {
 	const char *name; /* for messages: "virtio-blk /path" */
@@ -45,13 +48,51 @@ struct virtio_dev {
 	void *vm;				 /* for interrupt() */
 	void *priv;				 /* the device's own state */
 	pthread_mutex_t lock;
+	/*
+	 * Wired (virtio_wire): the guest's notify of queue n lands on the eventfd
+	 * kick[n] (written by KVM itself, with no exit, where ioeventfd is there),
+	 * which the device's thread waits on; a write to irqfd raises the IRQ where
+	 * KVM took it (else -1, and interrupt() does). Unwired, a notify is served
+	 * at once by the notifying thread.
+	 */
+	bool wired;
+	int kick[VIRTIO_MAX_QUEUES];
+	int irqfd;
+	int stop; /* eventfd that becomes readable when the VM ends */
+	/* The device's thread: serve_loop (virtio_eventfd.c) unless it has its own. */
+	void *(*loop)(void *d);
+	void (*free)(struct virtio_dev *d); /* the device's own state, or NULL */
+	pthread_t thread;
+	bool thread_started;
 };
 
 void virtio_mmio_read(struct virtio_dev *d, uint64_t offset, uint8_t *data, unsigned size);
 void virtio_mmio_write(struct virtio_dev *d, uint64_t offset, const uint8_t *data, unsigned size);
 
-/* Marks used buffers for the driver: the interrupt status bit, then the IRQ. */
+/* Marks used buffers for the driver: the interrupt status bit, then the IRQ (under d->lock). */
 void virtio_signal(struct virtio_dev *d);
+
+/* Serves a notified queue, if the driver has the device running (takes d->lock). */
+void virtio_serve(struct virtio_dev *d, unsigned queue);
+
+/* True while the driver has the device running (DRIVER_OK, not marked broken). */
+bool virtio_running(const struct virtio_dev *d);
+
+/*
+ * Notes that the device stopped on a queue the guest broke: DEVICE_NEEDS_RESET
+ * and one line on stderr (under d->lock).
+ */
+void virtio_check_broken(struct virtio_dev *d, unsigned queue);
+
+/* Eventfds for the queues and the IRQ (virtio_eventfd.c); stop is the VM's end. */
+int virtio_wire(struct virtio_dev *d, int stop, struct den_err *err);
+/* Starts the device's thread (after the KVM side is registered). */
+int virtio_start(struct virtio_dev *d, struct den_err *err);
+/* Joins the thread (the VM has ended), frees the device's state, closes the eventfds. */
+void virtio_unwire(struct virtio_dev *d);
+
+/* The generic device thread: waits on the kick eventfds and serves the queues. */
+void *virtio_serve_loop(void *d);
 
 /* A virtio-blk device over the raw image path (read-only when ro). */
 int virtio_blk_init(struct virtio_dev *d, const char *path, bool ro, struct den_err *err);
@@ -59,5 +100,14 @@ void virtio_blk_free(struct virtio_dev *d);
 
 /* A virtio-rng device (the host's getrandom). */
 int virtio_rng_init(struct virtio_dev *d, struct den_err *err);
+
+struct usernet_fwd;
+/*
+ * A virtio-net device on den's user-mode network (libslirp, core/usernet.h),
+ * with the given ports forwarded from the host. Its own thread runs the
+ * network; the device must be wired.
+ */
+int virtio_net_init(struct virtio_dev *d, const struct usernet_fwd *fwds, size_t nfwds,
+		    struct den_err *err);
 
 #endif

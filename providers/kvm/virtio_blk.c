@@ -125,6 +125,7 @@ int virtio_blk_init(struct virtio_dev *d, const char *path, bool ro, struct den_
 	d->nqueues = 1;
 	d->notify = notify;
 	d->config = config;
+	d->free = virtio_blk_free;
 	d->priv = b;
 	return 0;
 }

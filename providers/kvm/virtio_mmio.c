@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 
 #define REG_MAGIC 0x000
 #define REG_VERSION 0x004
@@ -17,7 +18,7 @@
 #define REG_QUEUE_NUM_MAX 0x034
 #define REG_QUEUE_NUM 0x038
 #define REG_QUEUE_READY 0x044
-#define REG_QUEUE_NOTIFY 0x050
+#define REG_QUEUE_NOTIFY VIRTIO_REG_QUEUE_NOTIFY
 #define REG_INTERRUPT_STATUS 0x060
 #define REG_INTERRUPT_ACK 0x064
 #define REG_STATUS 0x070
@@ -30,6 +31,7 @@
 #define REG_CONFIG_GENERATION 0x0fc
 #define REG_CONFIG 0x100
 
+#define STATUS_DRIVER_OK 0x04
 #define STATUS_NEEDS_RESET 0x40
 
 static struct virtqueue *selected(struct virtio_dev *d)
@@ -144,7 +146,7 @@ void virtio_mmio_write(struct virtio_dev *d, uint64_t offset, const uint8_t *dat
 			q->ready = v == 1;
 		break;
 	case REG_QUEUE_NOTIFY:
-		if (v < d->nqueues && (d->status & 4)) /* DRIVER_OK */
+		if (v < d->nqueues)
 			notify = v;
 		break;
 	case REG_INTERRUPT_ACK:
@@ -174,17 +176,38 @@ void virtio_mmio_write(struct virtio_dev *d, uint64_t offset, const uint8_t *dat
 	default:
 		break;
 	}
-	if (notify != ~0u) {
-		d->notify(d, notify);
-		/* A guest that broke a queue gets the device marked for reset, once, and a word. */
-		if (d->q[notify].broken && !d->broken_reported) {
-			d->broken_reported = true;
-			d->status |= STATUS_NEEDS_RESET;
-			fprintf(stderr,
-				"den: %s: the guest wrote an invalid queue %u; the device "
-				"stops until the guest resets it\n",
-				d->name, notify);
-		}
+	pthread_mutex_unlock(&d->lock);
+	/* Where KVM has no ioeventfd for it, the notify exits to here: handed on the same way. */
+	if (notify != ~0u && d->wired)
+		eventfd_write(d->kick[notify], 1);
+	else if (notify != ~0u)
+		virtio_serve(d, notify);
+}
+
+bool virtio_running(const struct virtio_dev *d)
+{
+	return (d->status & STATUS_DRIVER_OK) && !(d->status & STATUS_NEEDS_RESET);
+}
+
+void virtio_check_broken(struct virtio_dev *d, unsigned queue)
+{
+	/* A guest that broke a queue gets the device marked for reset, once, and a word. */
+	if (d->q[queue].broken && !d->broken_reported) {
+		d->broken_reported = true;
+		d->status |= STATUS_NEEDS_RESET;
+		fprintf(stderr,
+			"den: %s: the guest wrote an invalid queue %u; the device stops until "
+			"the guest resets it\n",
+			d->name, queue);
+	}
+}
+
+void virtio_serve(struct virtio_dev *d, unsigned queue)
+{
+	pthread_mutex_lock(&d->lock);
+	if (queue < d->nqueues && virtio_running(d)) {
+		d->notify(d, queue);
+		virtio_check_broken(d, queue);
 	}
 	pthread_mutex_unlock(&d->lock);
 }
@@ -192,5 +215,8 @@ void virtio_mmio_write(struct virtio_dev *d, uint64_t offset, const uint8_t *dat
 void virtio_signal(struct virtio_dev *d)
 {
 	d->int_status |= 1; /* used buffer notification */
-	d->interrupt(d);
+	if (d->wired && d->irqfd >= 0)
+		eventfd_write(d->irqfd, 1);
+	else
+		d->interrupt(d);
 }

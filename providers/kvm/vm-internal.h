@@ -55,6 +55,11 @@ struct vm {
 	unsigned parked; /* vCPUs waiting now */
 	struct virtio_dev devs[VM_MAX_DEVICES];
 	unsigned ndevs;
+	int stop_fd;	     /* eventfd readable once the VM ends: the device threads' cue */
+	bool real_mode;	     /* the boot vCPU runs a test program (vmm_spec.program) */
+	bool hugetlb;	     /* guest RAM is hugetlbfs pages */
+	bool escape_pending; /* console input: a Ctrl-A came, its key not yet */
+	atomic_ullong io_exits, mmio_exits, notify_exits;
 };
 
 /* Creates vCPU id; the boot vCPU (0) starts at entry in long mode (vcpu.c). */
@@ -76,6 +81,17 @@ void vm_kick(struct vm *vm);
 void vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
 bool vm_is_paused(struct vm *vm);
+
+/* The UART's host side (console.c): set up; watch the VM until it ends. */
+void vm_console_init(struct vm *vm);
+struct vmm_spec;
+void vm_watch(struct vm *vm, const struct vmm_spec *s, int api);
+/* Ctrl-A keys in console input from a terminal; the rest, for the guest, in out (console.c). */
+size_t vm_console_escape(struct vm *vm, const uint8_t *in, size_t len, uint8_t *out);
+
+/* The virtio devices (devices.c): made and wired to KVM; their threads started. */
+int vm_add_devices(struct vm *vm, const struct vmm_spec *s, struct den_err *err);
+int vm_start_devices(struct vm *vm, struct den_err *err);
 
 /* Answers one client of the --api socket (control.c). */
 void vm_serve_api(struct vm *vm, int listen_fd);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A VM from start to end: /dev/kvm, the VM with its TSS and identity-map
- * pages, the in-kernel IOAPIC/PIC/LAPICs and PIT, guest RAM (one mapping,
- * transparent huge pages asked for; the part past 3 GiB placed above the
- * 32-bit MMIO gap), the kernel loaded by the boot protocol, vCPU threads,
- * and this thread feeding console input until the guest resets or powers
- * off.
+ * pages, the in-kernel IOAPIC/PIC/LAPICs and PIT, guest RAM (hugetlbfs
+ * pages where reserved, else one mapping with transparent huge pages
+ * asked for; the part past 3 GiB placed above the 32-bit MMIO gap), the
+ * devices, the kernel loaded by the boot protocol, vCPU threads, and this
+ * thread watching the console until the guest resets or powers off.
  */
 #include "providers/kvm/vmm.h"
 #include "providers/kvm/vm-internal.h"
@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #define TSS_ADDR 0xfffbd000
 #define IDENTITY_MAP_ADDR 0xfffbc000ULL
 #define MAX_IMAGE (512ULL << 20)
+#define HUGE_PAGE (2ULL << 20)
 
 int vmm_probe(struct den_err *err)
 {
@@ -46,35 +48,30 @@ int vmm_probe(struct den_err *err)
 	return 0;
 }
 
-/* The UART's output, under vm->lock: kept for vm_console_write. */
-static void console_out(const uint8_t *buf, size_t len, void *arg)
+/*
+ * Guest RAM: hugetlbfs pages when the host has enough reserved (the mapping
+ * reserves them all up front, so a guest never meets a missing one), else
+ * anonymous memory with transparent huge pages asked for.
+ */
+static int guest_ram(struct vm *vm, uint64_t size, struct den_err *err)
 {
-	struct vm *vm = arg;
-
-	for (size_t i = 0; i < len && vm->tx_len < sizeof(vm->tx); i++)
-		vm->tx[vm->tx_len++] = buf[i];
-}
-
-void vm_console_write(struct vm *vm, const uint8_t *buf, size_t len)
-{
-	atomic_store(&vm->last_output, (long long)time(NULL));
-	while (len > 0) {
-		ssize_t n = write(vm->out_fd, buf, len);
-		if (n < 0 && errno == EINTR && atomic_load(&vm->end) == VM_RUNNING)
-			continue;
-		if (n <= 0)
-			return; /* a closed console, or the VM ending: the output is dropped */
-		buf += n;
-		len -= (size_t)n;
+	if (size % HUGE_PAGE == 0) {
+		vm->mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+		if (vm->mem != MAP_FAILED) {
+			vm->hugetlb = true;
+			return 0;
+		}
 	}
-}
-
-static void serial_irq(bool level, void *arg)
-{
-	struct vm *vm = arg;
-	struct kvm_irq_level irq = { .irq = SERIAL_IRQ, .level = level ? 1 : 0 };
-
-	ioctl(vm->fd, KVM_IRQ_LINE, &irq);
+	vm->mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->mem == MAP_FAILED) {
+		vm->mem = NULL;
+		return den_err_set(err, errno, "cannot allocate %llu MiB of guest memory",
+				   (unsigned long long)(size >> 20));
+	}
+	madvise(vm->mem, size, MADV_HUGEPAGE); /* best effort */
+	return 0;
 }
 
 static int create_vm(struct vm *vm, const struct vmm_spec *s, struct den_err *err)
@@ -95,14 +92,8 @@ static int create_vm(struct vm *vm, const struct vmm_spec *s, struct den_err *er
 	    ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0 || ioctl(vm->fd, KVM_CREATE_PIT2, &pit) < 0)
 		return den_err_set(err, errno, "cannot set up the VM's interrupt controllers");
 	boot_layout(s->memory, &vm->layout);
-	vm->mem = mmap(NULL, s->memory, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->mem == MAP_FAILED) {
-		vm->mem = NULL;
-		return den_err_set(err, errno, "cannot allocate %llu MiB of guest memory",
-				   (unsigned long long)(s->memory >> 20));
-	}
-	madvise(vm->mem, s->memory, MADV_HUGEPAGE); /* best effort */
+	if (guest_ram(vm, s->memory, err) < 0)
+		return -1;
 	struct kvm_userspace_memory_region low = { 0, 0, 0, vm->layout.low,
 						   (uint64_t)(uintptr_t)vm->mem };
 	struct kvm_userspace_memory_region high = {
@@ -121,45 +112,6 @@ static int create_vm(struct vm *vm, const struct vmm_spec *s, struct den_err *er
 	vm->cpuid->nent = 256;
 	if (ioctl(vm->kvm, KVM_GET_SUPPORTED_CPUID, vm->cpuid) < 0)
 		return den_err_set(err, errno, "cannot read the CPUID KVM supports");
-	return 0;
-}
-
-/* Level-triggered in spirit, delivered as an edge per batch of used buffers (as kvmtool does). */
-static void virtio_irq(struct virtio_dev *d)
-{
-	struct vm *vm = d->vm;
-	struct kvm_irq_level irq = { .irq = d->irq, .level = 1 };
-
-	ioctl(vm->fd, KVM_IRQ_LINE, &irq);
-	irq.level = 0;
-	ioctl(vm->fd, KVM_IRQ_LINE, &irq);
-}
-
-/* The disks (vda, vdb... in order), then the entropy source. */
-static int add_devices(struct vm *vm, const struct vmm_spec *s, struct den_err *err)
-{
-	static const unsigned irqs[VM_MAX_DEVICES] = { 5, 6, 7, 9, 10, 11, 12, 14 };
-
-	vm->gm = (struct guest_mem){ vm->mem, vm->layout };
-	for (unsigned i = 0; i <= s->n_disks && i < VM_MAX_DEVICES; i++) {
-		struct virtio_dev *d = &vm->devs[i];
-		*d = (struct virtio_dev){ .base = VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_SIZE,
-					  .irq = irqs[i],
-					  .mem = &vm->gm,
-					  .interrupt = virtio_irq,
-					  .vm = vm };
-		pthread_mutex_init(&d->lock, NULL);
-		vm->ndevs++;
-		if (i < s->n_disks) {
-			d->name = s->disks[i];
-			if (virtio_blk_init(d, s->disks[i], s->disk_ro[i], err) < 0)
-				return -1;
-		} else {
-			d->name = "virtio-rng";
-			if (virtio_rng_init(d, err) < 0)
-				return -1;
-		}
-	}
 	return 0;
 }
 
@@ -184,6 +136,15 @@ static int load(struct vm *vm, const struct vmm_spec *s, uint64_t *entry, struct
 	size_t klen = 0, ilen = 0;
 	struct boot_kernel k;
 
+	if (s->program != NULL) {
+		if (s->program_len > VMM_PROGRAM_MAX)
+			return den_err_usage(err, "a real-mode program takes at most %d bytes",
+					     VMM_PROGRAM_MAX);
+		memcpy(vm->mem + VMM_PROGRAM_ADDR, s->program, s->program_len);
+		vm->real_mode = true;
+		*entry = VMM_PROGRAM_ADDR;
+		return 0;
+	}
 	if (den_read_file(s->kernel, MAX_IMAGE, &kernel, &klen, err) < 0 ||
 	    (s->initrd != NULL && den_read_file(s->initrd, MAX_IMAGE, &initrd, &ilen, err) < 0))
 		return -1;
@@ -199,47 +160,6 @@ static int load(struct vm *vm, const struct vmm_spec *s, uint64_t *entry, struct
 	return 0;
 }
 
-/* This thread, while the vCPUs run: console input, the control socket, the quiet timeout. */
-static void watch(struct vm *vm, const struct vmm_spec *s, int api)
-{
-	uint8_t buf[256];
-	struct pollfd p[2] = { { s->console_in, POLLIN, 0 }, { api, POLLIN, 0 } };
-
-	while (atomic_load(&vm->end) == VM_RUNNING) {
-		/* Input only as fast as the guest drains the UART's FIFO: nothing is dropped. */
-		pthread_mutex_lock(&vm->lock);
-		size_t room = SERIAL_FIFO - vm->serial.rx_len;
-		pthread_mutex_unlock(&vm->lock);
-		p[0].events = room > 0 ? POLLIN : 0;
-		int r = poll(p, 2, room > 0 ? 200 : 10);
-		if (r > 0 && (p[0].revents & POLLIN)) {
-			ssize_t n =
-				read(s->console_in, buf, room < sizeof(buf) ? room : sizeof(buf));
-			if (n > 0) {
-				pthread_mutex_lock(&vm->lock);
-				serial_receive(&vm->serial, buf, (size_t)n);
-				pthread_mutex_unlock(&vm->lock);
-			} else {
-				p[0].fd = -1; /* end of input: the guest keeps running */
-			}
-		}
-		if (r > 0 && (p[1].revents & POLLIN))
-			vm_serve_api(vm, api);
-		/* A paused guest prints nothing, and is not stuck. */
-		if (vm_is_paused(vm))
-			atomic_store(&vm->last_output, (long long)time(NULL));
-		if (s->quiet_timeout > 0 &&
-		    time(NULL) - atomic_load(&vm->last_output) > (long long)s->quiet_timeout) {
-			char why[160];
-			snprintf(why, sizeof(why),
-				 "the guest printed nothing on its console for %u s: it is stuck "
-				 "(or its console is not ttyS0)",
-				 s->quiet_timeout);
-			vm_end(vm, VM_FAILED, why);
-		}
-	}
-}
-
 static void kick(int sig)
 {
 	(void)sig; /* only to make KVM_RUN return */
@@ -247,9 +167,11 @@ static void kick(int sig)
 
 int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
 {
-	struct vm vm = {
-		.kvm = -1, .fd = -1, .ncpus = s->cpus ? s->cpus : 1, .out_fd = s->console_out
-	};
+	struct vm vm = { .kvm = -1,
+			 .fd = -1,
+			 .stop_fd = -1,
+			 .ncpus = s->cpus ? s->cpus : 1,
+			 .out_fd = s->console_out };
 	uint64_t entry = 0;
 	int rc = 0;
 	sigset_t block, old;
@@ -259,7 +181,7 @@ int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
 	pthread_mutex_init(&vm.lock, NULL);
 	pthread_mutex_init(&vm.pause_lock, NULL);
 	pthread_cond_init(&vm.resumed, NULL);
-	serial_init(&vm.serial, console_out, serial_irq, &vm);
+	vm_console_init(&vm);
 	atomic_store(&vm.last_output, (long long)time(NULL));
 	vm.vcpus = calloc(vm.ncpus, sizeof(*vm.vcpus));
 	if (vm.vcpus == NULL)
@@ -272,8 +194,14 @@ int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	if (create_vm(&vm, s, err) < 0 || add_devices(&vm, s, err) < 0 ||
-	    load(&vm, s, &entry, err) < 0) {
+	vm.stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (vm.stop_fd < 0) {
+		rc = den_err_set(err, errno, "cannot create the VM");
+		goto out;
+	}
+	if (create_vm(&vm, s, err) < 0 || vm_add_devices(&vm, s, err) < 0 ||
+	    load(&vm, s, &entry, err) < 0 || vm_start_devices(&vm, err) < 0) {
+		vm_end(&vm, VM_FAILED, err->msg);
 		rc = -1;
 		goto out;
 	}
@@ -290,7 +218,7 @@ int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
 	if (rc == 0 && s->api != NULL && (api = control_listen(s->api, err)) < 0)
 		rc = -1;
 	if (rc == 0)
-		watch(&vm, s, api);
+		vm_watch(&vm, s, api);
 	else
 		vm_end(&vm, VM_FAILED, err->msg);
 	for (unsigned i = 0; i < vm.ncpus; i++)
@@ -305,6 +233,14 @@ int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
 	}
 out:
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (unsigned i = 0; i < vm.ndevs; i++) {
+		virtio_unwire(&vm.devs[i]); /* joins its thread: the VM has ended */
+		pthread_mutex_destroy(&vm.devs[i].lock);
+	}
+	if (s->stats != NULL)
+		*s->stats =
+			(struct vmm_stats){ atomic_load(&vm.io_exits), atomic_load(&vm.mmio_exits),
+					    atomic_load(&vm.notify_exits), vm.hugetlb };
 	for (unsigned i = 0; i < vm.ncpus; i++) {
 		if (vm.vcpus[i].run != NULL)
 			munmap(vm.vcpus[i].run, vm.run_size);
@@ -313,17 +249,14 @@ out:
 	}
 	free(vm.vcpus);
 	free(vm.cpuid);
-	for (unsigned i = 0; i < vm.ndevs; i++) {
-		if (vm.devs[i].device_id == VIRTIO_ID_BLOCK)
-			virtio_blk_free(&vm.devs[i]);
-		pthread_mutex_destroy(&vm.devs[i].lock);
-	}
 	if (vm.mem != NULL)
 		munmap(vm.mem, s->memory);
 	if (vm.fd >= 0)
 		close(vm.fd);
 	if (vm.kvm >= 0)
 		close(vm.kvm);
+	if (vm.stop_fd >= 0)
+		close(vm.stop_fd);
 	pthread_mutex_destroy(&vm.lock);
 	pthread_mutex_destroy(&vm.pause_lock);
 	pthread_cond_destroy(&vm.resumed);

@@ -14,8 +14,10 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/usernet.h"
 
 #define VMM_MAX_DISKS 4
+#define VMM_MAX_FWDS 16
 /* The MP table's KiB and the IOAPIC's 4-bit id (it takes the id after the last vCPU). */
 #define VMM_MAX_CPUS 15
 
@@ -24,9 +26,10 @@ struct vmm_spec {
 	const char *initrd;  /* or NULL */
 	const char *cmdline; /* "console=ttyS0 ..." */
 	unsigned cpus;
-	uint64_t memory; /* bytes */
-	int console_out; /* fd the serial console writes to */
-	int console_in;	 /* fd read into the serial console, or -1 */
+	uint64_t memory;     /* bytes */
+	int console_out;     /* fd the serial console writes to */
+	int console_in;	     /* fd read into the serial console, or -1 */
+	bool console_escape; /* console_in is a terminal: Ctrl-A x stops the VM */
 	/* Seconds with no console output before the VMM gives up; 0: never. */
 	unsigned quiet_timeout;
 	/* Raw images, as virtio-blk devices vda, vdb... */
@@ -35,6 +38,30 @@ struct vmm_spec {
 	unsigned n_disks;
 	/* Control socket (JSON lines: status, pause, resume, stop), or NULL. */
 	const char *api;
+	/* A virtio-net device on den's user-mode network, with ports forwarded from the host. */
+	bool net;
+	struct usernet_fwd fwds[VMM_MAX_FWDS];
+	unsigned n_fwds;
+	/*
+	 * In place of a kernel, for den's tests of exits and devices: a flat
+	 * 16-bit program loaded at VMM_PROGRAM_ADDR and started in real mode
+	 * there (CS:IP 0:VMM_PROGRAM_ADDR, SS:SP 0:VMM_PROGRAM_STACK), with DS
+	 * and ES flat over 4 GiB so it reaches the devices' MMIO registers.
+	 */
+	const uint8_t *program;
+	size_t program_len;
+	/* Filled in when the VM ends, if not NULL. */
+	struct vmm_stats *stats;
+};
+
+#define VMM_PROGRAM_ADDR 0x1000
+#define VMM_PROGRAM_MAX 0x6000
+#define VMM_PROGRAM_STACK 0x8000
+
+/* What the vCPUs exited to den for: port I/O, MMIO, and queue notifies among the MMIO. */
+struct vmm_stats {
+	uint64_t io_exits, mmio_exits, notify_exits;
+	bool hugetlb; /* guest RAM came from hugetlbfs pages */
 };
 
 /*

@@ -95,6 +95,6 @@ expect_out "den-guest: rng 16 bytes" "virtio-rng gives entropy"
 expect_out "vmm poweroff exit: 0 disk: den-disk-ok" "poweroff (ACPI S5) ends the VM with 0; the guest's write is on the disk image"
 expect_out "vmm reboot exit: 0" "a reboot ends the VM with 0"
 expect_true '[ "$(printf "%s\n" "$OUT" | grep -c "den-guest: up")" = 2 ]' "both boots reached userspace (a read-only disk too)"
-expect_out 'api status: {"ok":true,"state":"running","cpus":1,"memory":268435456}' "--api status answers while the guest runs"
+expect_out 'api status: {"ok":true,"state":"running","cpus":1,"memory":268435456,"memory_backing":"anonymous"}' "--api status answers while the guest runs"
 expect_out "vmm api exit: 0" "and the VM ends with the guest's poweroff"
 t_done

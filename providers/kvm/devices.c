@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The VM's virtio-mmio devices, 4 KiB apart from VIRTIO_MMIO_BASE: the
+ * disks (vda, vdb... in order), the network card, then the entropy
+ * source, each wired to KVM (ioeventfd, irqfd) and served on its own
+ * thread.
+ */
+#include "providers/kvm/vm-internal.h"
+#include "providers/kvm/vmm.h"
+
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+/* Level-triggered in spirit, delivered as an edge per batch of used buffers (as kvmtool does). */
+static void virtio_irq(struct virtio_dev *d)
+{
+	struct vm *vm = d->vm;
+	struct kvm_irq_level irq = { .irq = d->irq, .level = 1 };
+
+	ioctl(vm->fd, KVM_IRQ_LINE, &irq);
+	irq.level = 0;
+	ioctl(vm->fd, KVM_IRQ_LINE, &irq);
+}
+
+/*
+ * A device's notifies and interrupt through KVM: ioeventfd on its
+ * QueueNotify register per queue, irqfd on its IRQ. Where KVM refuses, the
+ * notify exits and the transport hands it on, and the IRQ is raised by
+ * ioctl: slower, the same to the guest.
+ */
+static int wire(struct vm *vm, struct virtio_dev *d, struct den_err *err)
+{
+	if (virtio_wire(d, vm->stop_fd, err) < 0)
+		return -1;
+	for (unsigned q = 0; q < d->nqueues; q++) {
+		struct kvm_ioeventfd io = { .datamatch = q,
+					    .addr = d->base + VIRTIO_REG_QUEUE_NOTIFY,
+					    .len = 4,
+					    .fd = d->kick[q],
+					    .flags = KVM_IOEVENTFD_FLAG_DATAMATCH };
+		ioctl(vm->fd, KVM_IOEVENTFD, &io);
+	}
+	struct kvm_irqfd irq = { .fd = (uint32_t)d->irqfd, .gsi = d->irq };
+	if (ioctl(vm->fd, KVM_IRQFD, &irq) < 0) {
+		close(d->irqfd);
+		d->irqfd = -1;
+	}
+	return 0;
+}
+
+/* The disks (vda, vdb... in order), the network card, then the entropy source. */
+int vm_add_devices(struct vm *vm, const struct vmm_spec *s, struct den_err *err)
+{
+	static const unsigned irqs[VM_MAX_DEVICES] = { 5, 6, 7, 9, 10, 11, 12, 14 };
+	unsigned n = s->n_disks + (s->net ? 1 : 0) + 1;
+
+	vm->gm = (struct guest_mem){ vm->mem, vm->layout };
+	for (unsigned i = 0; i < n && i < VM_MAX_DEVICES; i++) {
+		struct virtio_dev *d = &vm->devs[i];
+		int rc;
+		*d = (struct virtio_dev){ .base = VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_SIZE,
+					  .irq = irqs[i],
+					  .mem = &vm->gm,
+					  .interrupt = virtio_irq,
+					  .vm = vm };
+		pthread_mutex_init(&d->lock, NULL);
+		vm->ndevs++;
+		if (i < s->n_disks) {
+			d->name = s->disks[i];
+			rc = virtio_blk_init(d, s->disks[i], s->disk_ro[i], err);
+		} else if (i == s->n_disks && s->net) {
+			d->name = "virtio-net";
+			rc = virtio_net_init(d, s->fwds, s->n_fwds, err);
+		} else {
+			d->name = "virtio-rng";
+			rc = virtio_rng_init(d, err);
+		}
+		if (rc < 0 || wire(vm, d, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int vm_start_devices(struct vm *vm, struct den_err *err)
+{
+	for (unsigned i = 0; i < vm->ndevs; i++)
+		if (virtio_start(&vm->devs[i], err) < 0)
+			return -1;
+	return 0;
+}
