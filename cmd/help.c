@@ -125,12 +125,17 @@ static const struct {
 	{ "help", "usage: den help [COMMAND]\n\nShows the commands, or one command's help.\n" },
 	{ "vmm", "usage: den vmm run --kernel BZIMAGE [--initrd FILE] [--cmdline STR]\n"
 		 "                   [--cpus N] [--memory SIZE] [--disk FILE[,ro]]...\n"
+		 "                   [--net user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT]...]\n"
 		 "                   [--console stdio|FILE] [--api SOCKET]\n"
 		 "                   [--quiet-timeout SECONDS]\n\n"
 		 "Boots a Linux bzImage in the foreground with den's own VMM on /dev/kvm\n"
-		 "(plumbing; docs/vmm.md). The serial console is on stdio or in FILE. Exit\n"
-		 "status: 0 when the guest reboots or powers off, 1 on a VMM error, 2 on bad\n"
-		 "arguments. Default command line: console=ttyS0 reboot=k panic=1.\n" },
+		 "(plumbing; docs/vmm.md). The serial console is on stdio (a terminal goes\n"
+		 "raw: Ctrl-A x stops the VM, Ctrl-A h lists the keys) or in FILE. --net user\n"
+		 "gives the guest den's user-mode network (DHCP 10.0.2.15, gateway 10.0.2.2);\n"
+		 "hostfwd forwards a host port to it. --api SOCKET answers JSON lines: status,\n"
+		 "pause, resume, stop. Exit status: 0 when the guest reboots or powers off (or\n"
+		 "is stopped), 1 on a VMM error, 2 on bad arguments. Default command line:\n"
+		 "console=ttyS0 reboot=k panic=1.\n" },
 	{ "container",
 	  "usage: den container run --rootfs DIR --state DIR [--hostname NAME]\n"
 	  "                         [--bind HOST:GUEST[:ro]]... [--network host] -- CMD...\n\n"

@@ -85,7 +85,12 @@ void boot_gdt(uint8_t *mem);
  */
 void boot_reset_vector(uint8_t *mem);
 
-/* An Intel MP table for cpus processors at BOOT_MPTABLE_ADDR (IOAPIC at 0xfec00000). */
+/*
+ * An Intel MP table for cpus processors at BOOT_MPTABLE_ADDR (IOAPIC at
+ * 0xfec00000). Its KiB and the IOAPIC's 4-bit id hold BOOT_MPTABLE_MAX_CPUS;
+ * bigger VMs are described by the ACPI MADT alone.
+ */
+#define BOOT_MPTABLE_MAX_CPUS 15
 void boot_mptable(uint8_t *mem, unsigned cpus, uint8_t ioapic_id);
 
 #endif

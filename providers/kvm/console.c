@@ -62,7 +62,7 @@ static void say(struct vm *vm, const char *msg)
 /*
  * Ctrl-A x ends the VM (as a stop: status 0), Ctrl-A h lists the keys,
  * Ctrl-A Ctrl-A sends one Ctrl-A; anything else after Ctrl-A goes through
- * with it. What is left for the guest goes to out (room for len + 1 bytes:
+ * with it. Messages end in \n alone: the terminal keeps OPOST, which adds the \r. What is left for the guest goes to out (room for len + 1 bytes:
  * a Ctrl-A held from the last read may come out with this one's byte).
  */
 size_t vm_console_escape(struct vm *vm, const uint8_t *in, size_t len, uint8_t *out)
@@ -80,13 +80,13 @@ size_t vm_console_escape(struct vm *vm, const uint8_t *in, size_t len, uint8_t *
 		}
 		vm->escape_pending = false;
 		if (c == 'x' || c == 'X') {
-			say(vm, "\r\nden: Ctrl-A x: the VM is stopped\r\n");
+			say(vm, "\nden: Ctrl-A x: the VM is stopped\n");
 			vm_end(vm, VM_POWEROFF, NULL);
 			return n;
 		}
 		if (c == 'h' || c == 'H' || c == '?') {
-			say(vm, "\r\nden: Ctrl-A x  stop the VM\r\n"
-				"den: Ctrl-A Ctrl-A  send Ctrl-A to the guest\r\n");
+			say(vm, "\nden: Ctrl-A x  stop the VM\n"
+				"den: Ctrl-A Ctrl-A  send Ctrl-A to the guest\n");
 			continue;
 		}
 		out[n++] = CTRL_A;

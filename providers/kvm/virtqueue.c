@@ -62,8 +62,10 @@ int vq_pop(struct virtqueue *q, const struct guest_mem *m, struct vq_chain *c)
 		memcpy(&d, &table[i], sizeof(d));
 		if (steps >= q->num || c->n == VQ_MAX_SEGS || (d.flags & DESC_F_INDIRECT))
 			return broken(q); /* a loop, an endless chain, or what den never offered */
-		uint8_t *p = d.len ? guest_ptr(m, d.addr, d.len) : NULL;
-		if (d.len > 0 && p == NULL)
+		/* An empty buffer points at a byte of den's own: never NULL for memcpy and friends. */
+		static uint8_t empty;
+		uint8_t *p = d.len ? guest_ptr(m, d.addr, d.len) : &empty;
+		if (p == NULL)
 			return broken(q);
 		c->seg[c->n++] = (struct vq_seg){ p, d.len, (d.flags & DESC_F_WRITE) != 0 };
 		if (!(d.flags & DESC_F_NEXT))

@@ -84,6 +84,9 @@ static int create_vm(struct vm *vm, const struct vmm_spec *s, struct den_err *er
 		return den_err_set(err, errno, "cannot open /dev/kvm");
 	if (ioctl(vm->kvm, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
 		return den_err_set(err, 0, "/dev/kvm speaks another KVM API version");
+	int max = ioctl(vm->kvm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (max > 0 && vm->ncpus > (unsigned)max)
+		return den_err_usage(err, "this host's KVM runs at most %d vCPUs in a VM", max);
 	vm->fd = ioctl(vm->kvm, KVM_CREATE_VM, 0);
 	if (vm->fd < 0)
 		return den_err_set(err, errno, "cannot create a VM");
@@ -154,7 +157,8 @@ static int load(struct vm *vm, const struct vmm_spec *s, uint64_t *entry, struct
 	boot_page_tables(vm->mem);
 	boot_gdt(vm->mem);
 	boot_reset_vector(vm->mem);
-	boot_mptable(vm->mem, vm->ncpus, (uint8_t)vm->ncpus);
+	if (vm->ncpus <= BOOT_MPTABLE_MAX_CPUS)
+		boot_mptable(vm->mem, vm->ncpus, (uint8_t)vm->ncpus);
 	write_acpi(vm);
 	*entry = k.entry;
 	return 0;

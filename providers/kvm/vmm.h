@@ -18,8 +18,8 @@
 
 #define VMM_MAX_DISKS 4
 #define VMM_MAX_FWDS 16
-/* The MP table's KiB and the IOAPIC's 4-bit id (it takes the id after the last vCPU). */
-#define VMM_MAX_CPUS 15
+/* vCPUs of one VM; KVM may allow fewer (KVM_CAP_MAX_VCPUS), which den then says. */
+#define VMM_MAX_CPUS 64
 
 struct vmm_spec {
 	const char *kernel;  /* bzImage */

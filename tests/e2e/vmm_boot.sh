@@ -24,25 +24,48 @@ fi
 KVER=${KERNEL#/boot/vmlinuz-}
 mkdir -p "$T_DIR/l2/bin" "$T_DIR/l2/proc" "$T_DIR/l2/sys" "$T_DIR/l2/dev" "$T_DIR/l2/mods"
 cp "$(command -v busybox)" "$T_DIR/l2/bin/busybox"
-for m in virtio_ring virtio virtio_mmio virtio_blk virtio_rng; do
+MODS="virtio_ring virtio virtio_mmio virtio_blk virtio_rng failover net_failover virtio_net"
+for m in $MODS; do
 	f=$(modinfo -n -k "$KVER" "$m")
 	case "$f" in
 	*.xz) xz -dc "$f" > "$T_DIR/l2/mods/$m.ko" ;;
 	*) cp "$f" "$T_DIR/l2/mods/$m.ko" ;;
 	esac
 done
-cat > "$T_DIR/l2/init" <<'EOF2'
+cat > "$T_DIR/l2/udhcpc.sh" <<'EOF2'
+#!/bin/busybox sh
+case "$1" in
+bound | renew)
+	/bin/busybox ip addr add "$ip/${mask:-24}" dev "$interface"
+	/bin/busybox ip route add default via "$router"
+	;;
+esac
+EOF2
+chmod 755 "$T_DIR/l2/udhcpc.sh"
+cat > "$T_DIR/l2/init" <<EOF2
 #!/bin/busybox sh
 B=/bin/busybox
-$B mount -t proc proc /proc
-$B mount -t sysfs sys /sys
-$B mount -t devtmpfs dev /dev
-for m in virtio_ring virtio virtio_mmio virtio_blk virtio_rng; do $B insmod /mods/$m.ko; done
-echo "den-guest: up, cpus $($B nproc)"
-echo "den-disk-ok" | $B dd of=/dev/vda 2>/dev/null && $B sync
-echo "den-guest: rng $($B dd if=/dev/hwrng bs=16 count=1 2>/dev/null | $B wc -c) bytes"
-$B grep -q den.wait /proc/cmdline && $B sleep 20
-if $B grep -q den.reboot /proc/cmdline; then $B reboot -f; else $B poweroff -f; fi
+\$B mount -t proc proc /proc
+\$B mount -t sysfs sys /sys
+\$B mount -t devtmpfs dev /dev
+for m in $MODS; do \$B insmod /mods/\$m.ko; done
+echo "den-guest: up, cpus \$(\$B nproc)"
+if \$B grep -q den.net /proc/cmdline; then
+	# DHCP from den's user-mode network, a file from the host through its NAT, then a server.
+	\$B ip link set lo up
+	\$B ip link set eth0 up
+	\$B udhcpc -i eth0 -n -q -t 5 -s /udhcpc.sh 2>&1 | \$B grep -o "lease of [0-9.]* obtained"
+	echo "den-guest: the host says \$(\$B wget -q -O - http://10.0.2.2:18081/hello.txt)"
+	\$B mkdir -p /www
+	echo den-http-ok > /www/index.html
+	\$B httpd -p 80 -h /www
+	echo "den-guest: serving"
+	\$B sleep 120
+fi
+echo "den-disk-ok" | \$B dd of=/dev/vda 2>/dev/null && \$B sync
+echo "den-guest: rng \$(\$B dd if=/dev/hwrng bs=16 count=1 2>/dev/null | \$B wc -c) bytes"
+\$B grep -q den.wait /proc/cmdline && \$B sleep 20
+if \$B grep -q den.reboot /proc/cmdline; then \$B reboot -f; else \$B poweroff -f; fi
 EOF2
 chmod 755 "$T_DIR/l2/init"
 (cd "$T_DIR/l2" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$T_DIR/l2.cpio.gz"
@@ -68,6 +91,28 @@ for i in \$(seq 600); do kill -0 \$vmm 2>/dev/null || break; sleep 0.1; done
 kill -9 \$vmm 2>/dev/null
 wait \$vmm
 echo "vmm api exit: \$?"
+# A terminal on stdin (script gives den a pty): raw mode, and Ctrl-A x stops the VM
+# (the guest would power off by itself only 20 s after it is up; den reads keys from its start).
+(sleep 8; printf '\001x') | script -qec "$DEN vmm run --kernel $KERNEL --initrd $T_DIR/l2.cpio.gz --memory 256M --cmdline 'console=ttyS0 panic=1 quiet den.wait'" /dev/null > /tmp/den-tty-console 2>&1
+echo "vmm ctrl-a x exit: \$?"
+grep -a -o "den: Ctrl-A x: the VM is stopped" /tmp/den-tty-console
+# The network: DHCP, the guest fetching from a server on L1's loopback through the NAT,
+# and the guest's server reached from L1 through a forwarded port; then stop.
+mkdir -p /tmp/den-www && echo den-from-host > /tmp/den-www/hello.txt
+python3 -m http.server 18081 --bind 127.0.0.1 --directory /tmp/den-www > /dev/null 2>&1 &
+web=\$!
+"$DEN" vmm run --kernel "$KERNEL" --initrd "$T_DIR/l2.cpio.gz" --memory 256M --api /tmp/den-net.sock \
+	--net user,hostfwd=tcp:127.0.0.1:18080-:80 \
+	--cmdline "console=ttyS0 panic=1 quiet den.net" > /tmp/den-net-console 2>&1 &
+vmm=\$!
+for i in \$(seq 900); do grep -q "den-guest: serving" /tmp/den-net-console && break; sleep 0.1; done
+grep "den-guest\|lease" /tmp/den-net-console
+echo "through hostfwd: \$(python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:18080/', timeout=30).read().decode().strip())" 2>&1)"
+timeout 30 python3 -c "import socket; s = socket.socket(socket.AF_UNIX); s.connect('/tmp/den-net.sock'); s.sendall(b'{\"cmd\": \"stop\"}\\n'); print('api stop: ' + s.makefile().readline().strip())"
+for i in \$(seq 300); do kill -0 \$vmm 2>/dev/null || break; sleep 0.1; done
+kill -9 \$vmm \$web 2>/dev/null
+wait \$vmm
+echo "vmm net exit: \$?"
 EOF2
 OUT=$(bash "$SRC/tests/harness/kvm-in-tcg.sh" "$T_DIR/inside.sh" 420 2>&1) && RC=0 || RC=$?
 ERR=
@@ -94,7 +139,14 @@ expect_out "den-guest: up, cpus 2" "the stock kernel boots to userspace and sees
 expect_out "den-guest: rng 16 bytes" "virtio-rng gives entropy"
 expect_out "vmm poweroff exit: 0 disk: den-disk-ok" "poweroff (ACPI S5) ends the VM with 0; the guest's write is on the disk image"
 expect_out "vmm reboot exit: 0" "a reboot ends the VM with 0"
-expect_true '[ "$(printf "%s\n" "$OUT" | grep -c "den-guest: up")" = 2 ]' "both boots reached userspace (a read-only disk too)"
+expect_true '[ "$(printf "%s\n" "$OUT" | grep -c "den-guest: up")" = 3 ]' "every boot printed here reached userspace (a read-only disk, the network)"
 expect_out 'api status: {"ok":true,"state":"running","cpus":1,"memory":268435456,"memory_backing":"anonymous"}' "--api status answers while the guest runs"
 expect_out "vmm api exit: 0" "and the VM ends with the guest's poweroff"
+expect_out "vmm ctrl-a x exit: 0" "on a terminal, Ctrl-A x ends den vmm run with 0"
+expect_out "den: Ctrl-A x: the VM is stopped" "and says so"
+expect_out "lease of 10.0.2.15 obtained" "the guest's DHCP gets its address from libslirp"
+expect_out "den-guest: the host says den-from-host" "the guest reaches a server on the host's loopback through the NAT"
+expect_out "through hostfwd: den-http-ok" "a server in the guest is reached through --net user,hostfwd"
+expect_out 'api stop: {"ok":true}' "--api stop answers"
+expect_out "vmm net exit: 0" "and stop ends the VM with 0"
 t_done

@@ -43,7 +43,7 @@ for m in \$(\$B cat /mods/order); do \$B insmod /mods/\$m.ko 2>/dev/null; done
 \$B mount -t overlay overlay -o lowerdir=/host,upperdir=/rw/upper,workdir=/rw/work /new
 \$B mount --move /dev /new/dev
 \$B umount /proc
-exec \$B switch_root /new /bin/sh -c 'mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t tmpfs tmpfs /run; echo "harness: L1 up, kvm: \$(ls /dev/kvm 2>&1)"; cd /; bash "$SCRIPT"; echo "harness: exit \$?"; echo o > /proc/sysrq-trigger; sleep 5'
+exec \$B switch_root /new /bin/sh -c 'mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t tmpfs tmpfs /run; mkdir -p /dev/pts; mount -t devpts devpts /dev/pts; ip link set lo up; echo "harness: L1 up, kvm: \$(ls /dev/kvm 2>&1)"; cd /; bash "$SCRIPT"; echo "harness: exit \$?"; echo o > /proc/sysrq-trigger; sleep 5'
 EOF2
 chmod 755 "$root/init"
 (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$work/l1.cpio.gz"

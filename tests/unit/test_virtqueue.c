@@ -138,6 +138,20 @@ Test(virtqueue, bad_indexes_are_refused)
 	cr_expect_eq(vq_pop(&q, &gm, &c), -1);
 }
 
+Test(virtqueue, an_empty_buffer_is_an_empty_segment_never_a_null_pointer)
+{
+	struct virtqueue q = queue();
+	struct vq_chain c;
+
+	set_desc(0, 0x8000, 16, 1, 1);
+	set_desc(1, 0xdead0000ULL, 0, 2, 0); /* no bytes, so its address does not matter */
+	offer(0, 0, 1);
+	cr_assert_eq(vq_pop(&q, &gm, &c), 1);
+	cr_expect_eq(c.n, 2);
+	cr_expect_eq(c.seg[1].len, 0);
+	cr_expect_not_null(c.seg[1].p, "devices may memcpy zero bytes into it");
+}
+
 static void irq(struct virtio_dev *d)
 {
 	(void)d;
@@ -213,15 +227,27 @@ Test(virtqueue, virtio_blk_reads_and_writes_its_image_through_the_registers)
 	offer(2, 0, 3);
 	reg_write(&d, 0x050, 0);
 	cr_expect_eq(ram[0xa000], 1, "past the end: IOERR");
+	/* get-id into an empty buffer, then into 4 bytes: the id cut to fit. */
+	hdr[0] = 8, hdr[2] = 0;
+	memcpy(ram + 0x8000, hdr, 16);
+	set_desc(1, 0x9000, 0, 1 | 2, 2);
+	offer(3, 0, 4);
+	reg_write(&d, 0x050, 0);
+	cr_expect_eq(ram[0xa000], 0, "get-id with no room is answered");
+	set_desc(1, 0x9000, 4, 1 | 2, 2);
+	offer(4, 0, 5);
+	reg_write(&d, 0x050, 0);
+	cr_expect_eq(memcmp(ram + 0x9000, "den-", 4), 0);
 	/* A hostile chain marks the device for reset, and the VMM goes on. */
 	set_desc(0, 0x8000, 16, 1, 0);
-	offer(3, 0, 4);
+	offer(5, 0, 6);
 	reg_write(&d, 0x050, 0);
 	cr_expect(reg_read(&d, 0x070) & 0x40, "DEVICE_NEEDS_RESET");
 	reg_write(&d, 0x070, 0);
 	cr_expect_eq(reg_read(&d, 0x070), 0, "a reset clears it");
 	virtio_blk_free(&d);
 	rm_rf(dir);
+	free(dir);
 }
 
 Test(virtqueue, a_read_only_disk_refuses_writes)
@@ -257,4 +283,5 @@ Test(virtqueue, a_read_only_disk_refuses_writes)
 	fclose(f);
 	virtio_blk_free(&d);
 	rm_rf(dir);
+	free(dir);
 }

@@ -6,6 +6,7 @@
 
 #include "core/size.h"
 #include "providers/kvm/acpi.h"
+#include "providers/kvm/vmm.h"
 #include "providers/kvm/boot.h"
 #include "providers/kvm/serial.h"
 
@@ -262,6 +263,27 @@ Test(vmm_boot, acpi_tables_check_out_and_name_the_devices)
 	cr_expect_not_null(memmem(dsdt, dlen, "VR01", 4), "both of them");
 	cr_expect_not_null(memmem(dsdt, dlen, "_S5_", 4), "poweroff is described");
 	cr_expect_not_null(memmem(dsdt, dlen, "COM1", 4), "and the UART with its IRQ");
+	free(mem);
+}
+
+Test(vmm_boot, a_vm_past_the_mp_tables_reach_is_described_by_the_madt)
+{
+	uint8_t *mem = calloc(1, MEM);
+
+	acpi_write(mem, VMM_MAX_CPUS, VMM_MAX_CPUS, NULL, 0);
+	const uint8_t *madt = find_table(mem, "APIC");
+	cr_assert_not_null(madt);
+	cr_expect_eq(sum(madt, get32(madt + 4)), 0, "MADT checksum");
+	int lapics = 0, last = -1;
+	for (uint32_t off = 44; off < get32(madt + 4); off += madt[off + 1]) {
+		if (madt[off] == 0) {
+			lapics++;
+			last = madt[off + 3];
+		}
+	}
+	cr_expect_eq(lapics, VMM_MAX_CPUS, "every vCPU's local APIC");
+	cr_expect_eq(last, VMM_MAX_CPUS - 1);
+	cr_expect_lt(get32(madt + 4), 0x1000 - 0x300, "it fits before the DSDT");
 	free(mem);
 }
 

@@ -306,6 +306,32 @@ Test(vmm_guests, the_control_socket_pauses_resumes_and_stops_the_vm)
 	guest_free(&g);
 }
 
+Test(vmm_guests, a_vm_with_many_vcpus_starts_and_stops)
+{
+	struct guest g;
+	char sock[4096];
+	pthread_t t;
+
+	guest_init(&g, "ticker");
+	snprintf(sock, sizeof(sock), "%s/api.sock", g.dir);
+	g.spec.api = sock;
+	g.spec.cpus = 40; /* past what the MP table can hold */
+	cr_assert(pthread_create(&t, NULL, guest_thread, &g) == 0);
+	for (int i = 0; i < 500 && access(sock, F_OK) != 0; i++)
+		usleep(10000);
+	wait_for_output(g.console, 10, "from the start");
+	json_t *r = api(sock, "pause");
+	cr_expect(json_is_true(json_object_get(r, "ok")), "every vCPU parks");
+	json_decref(r);
+	r = api(sock, "status");
+	cr_expect_eq(json_integer_value(json_object_get(r, "cpus")), 40);
+	json_decref(r);
+	json_decref(api(sock, "stop"));
+	pthread_join(t, NULL);
+	cr_expect_eq(g.rc, 0, "%s", g.err.msg);
+	guest_free(&g);
+}
+
 Test(vmm_guests, a_silent_guest_is_reported_as_stuck)
 {
 	struct guest g;
