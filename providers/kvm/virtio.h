@@ -41,7 +41,12 @@ struct virtio_dev {
 	uint32_t status, dev_features_sel, drv_features_sel, queue_sel, int_status;
 	uint64_t driver_features;
 	bool broken_reported;
-	/* The device: a queue was notified; its configuration space read. */
+	unsigned resets; /* how many times the driver reset the device */
+	/*
+	 * The device: a queue was notified (entered and left with d->lock held; it
+	 * may let the lock go around slow work, and must then drop its answer if
+	 * d->resets changed meanwhile); its configuration space read.
+	 */
 	void (*notify)(struct virtio_dev *d, unsigned queue);
 	uint64_t (*config)(struct virtio_dev *d, unsigned offset, unsigned size);
 	void (*interrupt)(struct virtio_dev *d); /* raises the device's IRQ (the VM's) */
@@ -71,6 +76,8 @@ void virtio_mmio_write(struct virtio_dev *d, uint64_t offset, const uint8_t *dat
 
 /* Marks used buffers for the driver: the interrupt status bit, then the IRQ (under d->lock). */
 void virtio_signal(struct virtio_dev *d);
+/* The same, unless the driver asked for no interrupts on that queue (VRING_AVAIL_F_NO_INTERRUPT). */
+void virtio_signal_queue(struct virtio_dev *d, unsigned queue);
 
 /* Serves a notified queue, if the driver has the device running (takes d->lock). */
 void virtio_serve(struct virtio_dev *d, unsigned queue);

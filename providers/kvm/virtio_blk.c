@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * virtio-blk over a raw image file: read, write (refused when read-only),
- * flush (fdatasync) and get-id, one request queue, requests served as the
- * guest notifies.
+ * flush (fdatasync) and get-id, one request queue of up to 62 data
+ * segments a request (VIRTIO_BLK_F_SEG_MAX), served on the device's thread
+ * as the guest notifies.
  */
 #include "providers/kvm/virtio.h"
 #include "core/cleanup.h"
@@ -12,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#define BLK_F_SEG_MAX (1ULL << 2)
 #define BLK_F_RO (1ULL << 5)
 #define BLK_F_FLUSH (1ULL << 9)
 #define T_IN 0
@@ -34,71 +37,103 @@ struct blk {
 static uint64_t config(struct virtio_dev *d, unsigned offset, unsigned size)
 {
 	struct blk *b = d->priv;
-	uint8_t cfg[8];
+	uint8_t cfg[16] = { 0 };
+	uint32_t seg_max = VQ_MAX_SEGS - 2; /* the header and the status take one each */
 	uint64_t v = 0;
 
-	memcpy(cfg, &b->sectors, 8); /* capacity, the first field */
+	memcpy(cfg, &b->sectors, 8); /* capacity, size_max (not offered), seg_max */
+	memcpy(cfg + 12, &seg_max, 4);
 	for (unsigned i = 0; i < size && offset + i < sizeof(cfg); i++)
 		v |= (uint64_t)cfg[offset + i] << (8 * i);
 	return v;
 }
 
-/* One request: header (type, reserved, sector), data, then the status byte. */
+/* get-id: "den-disk", cut to fit the guest's buffers (20 bytes at most). */
+static uint32_t get_id(struct vq_chain *c)
+{
+	static const char id[20] = "den-disk";
+	uint32_t at = 0;
+
+	for (unsigned i = 1; i + 1 < c->n && at < sizeof(id); i++) {
+		uint32_t take = c->seg[i].len < sizeof(id) - at ? c->seg[i].len : sizeof(id) - at;
+		memcpy(c->seg[i].p, id + at, take);
+		at += take;
+	}
+	return at;
+}
+
+/*
+ * One request: header (type, reserved, sector), data, then the status
+ * byte. Reads and writes are one preadv/pwritev over the data segments.
+ */
 static uint32_t serve(struct blk *b, struct vq_chain *c)
 {
 	struct vq_seg *st = &c->seg[c->n - 1];
+	struct iovec iov[VQ_MAX_SEGS];
 	uint32_t type, written = 0;
-	uint64_t sector;
+	uint64_t sector, total = 0;
 	uint8_t status = S_OK;
+	unsigned n = 0;
 
 	if (c->n < 2 || c->seg[0].writable || c->seg[0].len < 16 || !st->writable || st->len < 1)
 		return 0; /* malformed: nothing to answer into */
 	memcpy(&type, c->seg[0].p, 4);
 	memcpy(&sector, c->seg[0].p + 8, 8);
-	uint64_t size = b->sectors * SECTOR, off = sector * SECTOR;
-	for (unsigned i = 1; i + 1 < c->n && status == S_OK; i++) {
-		struct vq_seg *s = &c->seg[i];
-		if (sector > b->sectors || off > size || s->len > size - off) {
-			status = S_IOERR; /* past the end of the disk */
-			break;
-		}
-		if (type == T_IN && s->writable) {
-			if (pread(b->fd, s->p, s->len, (off_t)off) != (ssize_t)s->len)
-				status = S_IOERR;
-			written += s->len;
-		} else if (type == T_OUT && !s->writable) {
-			if (b->ro)
-				status = S_IOERR;
-			else if (pwrite(b->fd, s->p, s->len, (off_t)off) != (ssize_t)s->len)
-				status = S_IOERR;
-		} else if (type == T_GET_ID && s->writable) {
-			memset(s->p, 0, s->len);
-			memcpy(s->p, "den-disk", s->len < 8 ? s->len : 8);
-			written += s->len;
-		} else if (type != T_FLUSH) {
-			status = type == T_IN || type == T_OUT ? S_IOERR : S_UNSUPP;
-		}
-		off += s->len;
+	bool to_guest = type == T_IN || type == T_GET_ID;
+	for (unsigned i = 1; i + 1 < c->n; i++) {
+		if (c->seg[i].writable != to_guest)
+			status = S_IOERR; /* a buffer the wrong way round */
+		iov[n++] = (struct iovec){ c->seg[i].p, c->seg[i].len };
+		total += c->seg[i].len;
 	}
-	if (type == T_FLUSH && fdatasync(b->fd) < 0)
-		status = S_IOERR;
-	else if (type != T_IN && type != T_OUT && type != T_FLUSH && type != T_GET_ID)
+	uint64_t size = b->sectors * SECTOR, off = sector * SECTOR;
+	switch (type) {
+	case T_IN:
+	case T_OUT:
+		if (sector > b->sectors || total > size - off || (type == T_OUT && b->ro)) {
+			status = S_IOERR; /* past the end of the disk, or read-only */
+		} else if (status == S_OK) {
+			ssize_t r = type == T_IN ? preadv(b->fd, iov, (int)n, (off_t)off)
+						 : pwritev(b->fd, iov, (int)n, (off_t)off);
+			if (r != (ssize_t)total)
+				status = S_IOERR;
+			if (type == T_IN && r > 0)
+				written = (uint32_t)r;
+		}
+		break;
+	case T_FLUSH:
+		if (fdatasync(b->fd) < 0)
+			status = S_IOERR;
+		break;
+	case T_GET_ID:
+		if (status == S_OK)
+			written = get_id(c);
+		break;
+	default:
 		status = S_UNSUPP;
+	}
 	st->p[0] = status;
 	return written + 1;
 }
 
+/* Requests are served with d->lock let go: the vCPUs read and ack interrupts meanwhile. */
 static void notify(struct virtio_dev *d, unsigned queue)
 {
 	struct vq_chain c;
 	bool any = false;
 
 	while (vq_pop(&d->q[queue], d->mem, &c) == 1) {
-		vq_push(&d->q[queue], d->mem, c.head, serve(d->priv, &c));
+		unsigned resets = d->resets;
+		pthread_mutex_unlock(&d->lock);
+		uint32_t written = serve(d->priv, &c);
+		pthread_mutex_lock(&d->lock);
+		if (d->resets != resets || !virtio_running(d))
+			return; /* the driver reset the device meanwhile: the request is gone */
+		vq_push(&d->q[queue], d->mem, c.head, written);
 		any = true;
 	}
 	if (any)
-		virtio_signal(d);
+		virtio_signal_queue(d, queue);
 }
 
 int virtio_blk_init(struct virtio_dev *d, const char *path, bool ro, struct den_err *err)
@@ -121,7 +156,7 @@ int virtio_blk_init(struct virtio_dev *d, const char *path, bool ro, struct den_
 	off_t end = S_ISBLK(st.st_mode) ? lseek(b->fd, 0, SEEK_END) : st.st_size;
 	b->sectors = end > 0 ? (uint64_t)end / SECTOR : 0;
 	d->device_id = VIRTIO_ID_BLOCK;
-	d->features = VIRTIO_F_VERSION_1 | BLK_F_FLUSH | (ro ? BLK_F_RO : 0);
+	d->features = VIRTIO_F_VERSION_1 | BLK_F_FLUSH | BLK_F_SEG_MAX | (ro ? BLK_F_RO : 0);
 	d->nqueues = 1;
 	d->notify = notify;
 	d->config = config;

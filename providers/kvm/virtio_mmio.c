@@ -47,6 +47,7 @@ static void reset(struct virtio_dev *d)
 	d->queue_sel = 0;
 	memset(d->q, 0, sizeof(d->q));
 	d->broken_reported = false;
+	d->resets++; /* a device thread that let the lock go mid-request drops its answer */
 }
 
 void virtio_mmio_read(struct virtio_dev *d, uint64_t offset, uint8_t *data, unsigned size)
@@ -210,6 +211,12 @@ void virtio_serve(struct virtio_dev *d, unsigned queue)
 		virtio_check_broken(d, queue);
 	}
 	pthread_mutex_unlock(&d->lock);
+}
+
+void virtio_signal_queue(struct virtio_dev *d, unsigned queue)
+{
+	if (vq_wants_interrupt(&d->q[queue], d->mem))
+		virtio_signal(d);
 }
 
 void virtio_signal(struct virtio_dev *d)

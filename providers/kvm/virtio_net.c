@@ -98,7 +98,7 @@ static bool deliver(struct virtio_dev *d, const uint8_t *frame, size_t len)
 	if (!scatter(&c, &at, hdr, sizeof(hdr)) || !scatter(&c, &at, frame, len))
 		at = 0; /* a buffer too small for the frame: handed back empty, the frame dropped */
 	vq_push(q, d->mem, c.head, at);
-	virtio_signal(d);
+	virtio_signal_queue(d, RXQ);
 	return true;
 }
 
@@ -167,7 +167,7 @@ static void transmit(struct virtio_dev *d)
 			len += take;
 		}
 		vq_push(&d->q[TXQ], d->mem, c.head, 0);
-		virtio_signal(d);
+		virtio_signal_queue(d, TXQ);
 		pthread_mutex_unlock(&d->lock);
 		if (len >= 14) /* an Ethernet header at least */
 			usernet_input(n->u, n->tx, len);

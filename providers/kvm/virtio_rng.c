@@ -22,7 +22,7 @@ static void notify(struct virtio_dev *d, unsigned queue)
 		any = true;
 	}
 	if (any)
-		virtio_signal(d);
+		virtio_signal_queue(d, queue);
 }
 
 int virtio_rng_init(struct virtio_dev *d, struct den_err *err)

@@ -90,3 +90,14 @@ void vq_push(struct virtqueue *q, const struct guest_mem *m, uint16_t head, uint
 	q->used_idx++;
 	__atomic_store_n((uint16_t *)(used + 2), q->used_idx, __ATOMIC_RELEASE);
 }
+
+bool vq_wants_interrupt(const struct virtqueue *q, const struct guest_mem *m)
+{
+	const uint8_t *avail = guest_ptr(m, q->avail, 2);
+
+	if (avail == NULL || q->num == 0)
+		return true;
+	/* After the used index it follows: the driver's flag is read once the entries are out. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return !(__atomic_load_n((const uint16_t *)avail, __ATOMIC_ACQUIRE) & 1);
+}

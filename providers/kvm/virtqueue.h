@@ -52,6 +52,9 @@ struct vq_chain {
  */
 int vq_pop(struct virtqueue *q, const struct guest_mem *m, struct vq_chain *c);
 
+/* False while the driver asks for no used-buffer interrupts (VRING_AVAIL_F_NO_INTERRUPT). */
+bool vq_wants_interrupt(const struct virtqueue *q, const struct guest_mem *m);
+
 /* Returns a chain to the guest with how many bytes the device wrote into it. */
 void vq_push(struct virtqueue *q, const struct guest_mem *m, uint16_t head, uint32_t written);
 
