@@ -249,6 +249,8 @@ Test(vmm_boot, acpi_tables_check_out_and_name_the_devices)
 	cr_expect_eq(sum(fadt, get32(fadt + 4)), 0, "FADT checksum");
 	cr_expect_eq(get32(fadt + 4), 276);
 	cr_expect(get32(fadt + 112) & (1u << 20), "hardware-reduced");
+	cr_expect(fadt[109] & (1u << 5), "no CMOS RTC to probe");
+	cr_expect(!(fadt[109] & (1u << 1)), "no 8042 to probe");
 	cr_expect_eq(fadt[244], 1, "the sleep control register is an I/O port");
 	cr_expect_eq(sum(madt, get32(madt + 4)), 0, "MADT checksum");
 	int lapics = 0;
