@@ -7,6 +7,7 @@
  * IRQ is one write. The vCPUs never wait for a disk.
  */
 #include "providers/kvm/virtio.h"
+#include "providers/kvm/vm-internal.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -57,7 +58,7 @@ void *virtio_serve_loop(void *arg)
 
 int virtio_start(struct virtio_dev *d, struct den_err *err)
 {
-	int e = pthread_create(&d->thread, NULL, d->loop ? d->loop : virtio_serve_loop, d);
+	int e = vm_thread_start(&d->thread, d->loop ? d->loop : virtio_serve_loop, d);
 
 	if (e != 0)
 		return den_err_set(err, e, "%s: cannot start its thread", d->name);

@@ -62,6 +62,13 @@ struct vm {
 	atomic_ullong io_exits, mmio_exits, notify_exits;
 };
 
+/*
+ * Starts one of the VMM's threads (a vCPU's, a device's) on a small stack:
+ * the default 8 MiB mapping would take a whole transparent huge page of
+ * RSS per thread on hosts with THP always on (vm.c).
+ */
+int vm_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
+
 /* Creates vCPU id; the boot vCPU (0) starts at entry in long mode (vcpu.c). */
 int vcpu_create(struct vm *vm, unsigned id, uint64_t entry, struct den_err *err);
 

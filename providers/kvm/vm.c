@@ -30,6 +30,8 @@
 #define IDENTITY_MAP_ADDR 0xfffbc000ULL
 #define MAX_IMAGE (512ULL << 20)
 #define HUGE_PAGE (2ULL << 20)
+/* Under 2 MiB, so never a huge page; the threads' deepest paths use a few KiB. */
+#define THREAD_STACK (256 << 10)
 
 int vmm_probe(struct den_err *err)
 {
@@ -81,6 +83,17 @@ static int guest_ram(struct vm *vm, uint64_t size, struct den_err *err)
 	vm->mem = p + head;
 	madvise(vm->mem, size, MADV_HUGEPAGE); /* best effort */
 	return 0;
+}
+
+int vm_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, THREAD_STACK);
+	int e = pthread_create(t, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return e;
 }
 
 static int create_vm(struct vm *vm, const struct vmm_spec *s, struct den_err *err)
@@ -221,7 +234,7 @@ int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
 	for (unsigned i = 0; i < vm.ncpus && rc == 0; i++)
 		rc = vcpu_create(&vm, i, entry, err);
 	for (unsigned i = 0; i < vm.ncpus && rc == 0; i++) {
-		int e = pthread_create(&vm.vcpus[i].thread, NULL, vcpu_loop, &vm.vcpus[i]);
+		int e = vm_thread_start(&vm.vcpus[i].thread, vcpu_loop, &vm.vcpus[i]);
 		if (e != 0)
 			rc = den_err_set(err, e, "cannot start vCPU %u", i);
 		else
