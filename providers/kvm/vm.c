@@ -10,6 +10,7 @@
 #include "providers/kvm/vmm.h"
 #include "providers/kvm/vm-internal.h"
 #include "providers/kvm/acpi.h"
+#include "providers/kvm/host.h"
 #include "core/cleanup.h"
 #include "core/control.h"
 #include "core/fsutil.h"
@@ -35,18 +36,13 @@
 
 int vmm_probe(struct den_err *err)
 {
-	struct stat st;
+	char why[512];
 
-	if (stat("/sys/module/kvm_pvm", &st) == 0)
+	if (!kvm_host_usable(why, sizeof(why)))
 		return den_err_set(err, 0,
-				   "this host's /dev/kvm is KVM's PVM backend, which cannot boot "
-				   "a stock Linux kernel (it hangs entering 64-bit mode); use "
-				   "provider: container or qemu here, or a host with kvm_intel or "
-				   "kvm_amd");
-	if (access("/dev/kvm", R_OK | W_OK) < 0)
-		return den_err_set(err, errno,
-				   "cannot use /dev/kvm (load kvm_intel or kvm_amd, and run den as "
-				   "a user in the kvm group); or use provider: container or qemu");
+				   "%s; use provider: container or qemu here, or a host "
+				   "with kvm_intel or kvm_amd",
+				   why);
 	return 0;
 }
 

@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The qemu provider's pieces: the accelerator choice, the host check it
+ * rests on, and the QMP client, against a fake QMP server that misbehaves
+ * and against a real QEMU.
+ */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "providers/kvm/host.h"
+#include "providers/qemu/accel.h"
+#include "providers/qemu/qmp.h"
+#include "tests/helpers/testutil.h"
+
+extern char **environ;
+
+Test(qemu_accel, auto_falls_back_to_tcg_and_says_why)
+{
+	const char *accel = NULL;
+	char note[256];
+	struct den_err err = { 0 };
+
+	cr_assert(qemu_accel(ACCEL_AUTO, true, "", &accel, note, sizeof(note), &err) == 0);
+	cr_expect_str_eq(accel, "kvm");
+	cr_expect_str_eq(note, "", "nothing to say");
+	cr_assert(qemu_accel(ACCEL_AUTO, false, "it is PVM", &accel, note, sizeof(note), &err) ==
+		  0);
+	cr_expect_str_eq(accel, "tcg");
+	cr_expect(strstr(note, "TCG") != NULL && strstr(note, "it is PVM") != NULL, "%s", note);
+	cr_assert(qemu_accel(ACCEL_TCG, true, "", &accel, note, sizeof(note), &err) == 0);
+	cr_expect_str_eq(accel, "tcg", "accel: tcg is obeyed");
+	cr_expect(qemu_accel(ACCEL_KVM, false, "it is PVM", &accel, note, sizeof(note), &err) < 0);
+	cr_expect(strstr(err.msg, "accel: kvm, but it is PVM; use accel: tcg") != NULL, "%s",
+		  err.msg);
+}
+
+Test(qemu_accel, the_host_check_knows_pvm_and_a_missing_device)
+{
+	char *dir = make_temp_dir(), mods[4096], dev[4096], why[512];
+
+	snprintf(mods, sizeof(mods), "%s/module", dir);
+	snprintf(dev, sizeof(dev), "%s/kvm", dir);
+	write_file(dir, "module/kvm_amd/initstate", "live\n");
+	write_file(dir, "kvm", "");
+	cr_expect(kvm_host_usable_at(mods, dev, why, sizeof(why)), "kvm_amd and a device: %s", why);
+	write_file(dir, "module/kvm_pvm/initstate", "live\n");
+	cr_expect(!kvm_host_usable_at(mods, dev, why, sizeof(why)));
+	cr_expect(strstr(why, "PVM backend") != NULL, "%s", why);
+	snprintf(mods, sizeof(mods), "%s/nothing", dir);
+	snprintf(dev, sizeof(dev), "%s/no-kvm", dir);
+	cr_expect(!kvm_host_usable_at(mods, dev, why, sizeof(why)));
+	cr_expect(strstr(why, "no-kvm is not usable here") != NULL, "%s", why);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* A fake QEMU: greets, then answers each command from a script of lines. */
+struct fake {
+	int listen_fd;
+	const char *greeting;
+	const char *const *answers; /* one per command received, NULL-terminated */
+};
+
+static void *fake_qemu(void *arg)
+{
+	struct fake *f = arg;
+	int fd = accept(f->listen_fd, NULL, NULL);
+	char buf[4096];
+
+	if (fd < 0)
+		return NULL;
+	if (f->greeting != NULL)
+		send(fd, f->greeting, strlen(f->greeting), MSG_NOSIGNAL);
+	for (size_t i = 0; f->answers[i] != NULL; i++) {
+		if (read(fd, buf, sizeof(buf)) <= 0)
+			break;
+		if (strcmp(f->answers[i], "HANG") == 0) {
+			sleep(2);
+			break;
+		}
+		send(fd, f->answers[i], strlen(f->answers[i]), MSG_NOSIGNAL);
+	}
+	usleep(100000);
+	close(fd);
+	return NULL;
+}
+
+static int fake_listen(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	cr_assert_lt(strlen(path), sizeof(a.sun_path));
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	cr_assert(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(fd, 1) == 0);
+	return fd;
+}
+
+#define GREETING "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\r\n"
+
+static int run_fake(const char *greeting, const char *const *answers, const char *command,
+		    json_t **ret, struct den_err *err)
+{
+	char *dir = make_temp_dir(), path[4096];
+	pthread_t t;
+	struct qmp *q = NULL;
+
+	snprintf(path, sizeof(path), "%s/qmp.sock", dir);
+	struct fake f = { fake_listen(path), greeting, answers };
+	pthread_create(&t, NULL, fake_qemu, &f);
+	int rc = qmp_connect(path, 500, &q, err);
+	if (rc == 0 && command != NULL)
+		rc = qmp_execute(q, command, NULL, ret, err);
+	qmp_close(q);
+	pthread_join(t, NULL);
+	close(f.listen_fd);
+	rm_rf(dir);
+	free(dir);
+	return rc;
+}
+
+Test(qmp, a_command_gets_its_own_answer_past_events_and_strays)
+{
+	const char *const answers[] = {
+		"{\"return\": {}, \"id\": 1}\r\n",
+		"{\"event\": \"RESUME\", \"timestamp\": {}}\r\n{\"return\": {}, \"id\": 99}\r\n"
+		"{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": 2}\r\n",
+		NULL
+	};
+	json_t *ret = NULL;
+	struct den_err err = { 0 };
+
+	cr_assert(run_fake(GREETING, answers, "query-status", &ret, &err) == 0, "%s", err.msg);
+	cr_expect_str_eq(json_string_value(json_object_get(ret, "status")), "running");
+	json_decref(ret);
+}
+
+Test(qmp, qemus_errors_garbage_silence_and_hangups_are_clear)
+{
+	const char *const refused[] = { "{\"return\": {}, \"id\": 1}\r\n",
+					"{\"error\": {\"class\": \"GenericError\", \"desc\": \"No "
+					"block device\"}, \"id\": 2}\n",
+					NULL };
+	const char *const garbage[] = { "{\"return\": {}, \"id\": 1}\r\n", "not json at all\n",
+					NULL };
+	const char *const silent[] = { "{\"return\": {}, \"id\": 1}\r\n", "HANG", NULL };
+	const char *const gone[] = { "{\"return\": {}, \"id\": 1}\r\n", NULL };
+	const char *const none[] = { NULL };
+	struct den_err err = { 0 };
+
+	cr_expect(run_fake(GREETING, refused, "savevm", NULL, &err) < 0);
+	cr_expect(strstr(err.msg, "qemu refused savevm: No block device") != NULL, "%s", err.msg);
+	cr_expect(run_fake(GREETING, garbage, "query-status", NULL, &err) < 0);
+	cr_expect(strstr(err.msg, "not QMP") != NULL, "%s", err.msg);
+	cr_expect(run_fake(GREETING, silent, "query-status", NULL, &err) < 0);
+	cr_expect(strstr(err.msg, "did not answer") != NULL, "%s", err.msg);
+	cr_expect(run_fake(GREETING, gone, "query-status", NULL, &err) < 0);
+	cr_expect(strstr(err.msg, "closed its QMP socket") != NULL, "%s", err.msg);
+	cr_expect(run_fake("{\"hello\": 1}\n", none, NULL, NULL, &err) < 0);
+	cr_expect(strstr(err.msg, "does not greet as QMP does") != NULL, "%s", err.msg);
+}
+
+/* A real QEMU with no machine to run: its QMP answers, and quit ends it. */
+Test(qmp, a_real_qemu_answers)
+{
+	char *dir = make_temp_dir(), sock[4096], qmp_arg[4200];
+	struct den_err err = { 0 };
+	struct qmp *q = NULL;
+	pid_t pid;
+
+	snprintf(sock, sizeof(sock), "%s/qmp.sock", dir);
+	snprintf(qmp_arg, sizeof(qmp_arg), "unix:%s,server=on,wait=off", sock);
+	char *argv[] = { "qemu-system-x86_64",
+			 "-machine",
+			 "none",
+			 "-nodefaults",
+			 "-display",
+			 "none",
+			 "-S",
+			 "-qmp",
+			 qmp_arg,
+			 NULL };
+	cr_assert(posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ) == 0,
+		  "qemu-system-x86_64 (make deps installs it)");
+	for (int i = 0; i < 500 && access(sock, F_OK) != 0; i++)
+		usleep(10000);
+	/* No cr_assert from here: a failing test must still end its QEMU. */
+	json_t *ret = NULL;
+	int connected = qmp_connect(sock, 5000, &q, &err);
+	cr_expect_eq(connected, 0, "%s", err.msg);
+	if (connected == 0) {
+		cr_expect(qmp_execute(q, "query-status", NULL, &ret, &err) == 0, "%s", err.msg);
+		cr_expect(!json_is_true(json_object_get(ret, "running")),
+			  "started with -S: not running");
+		json_decref(ret);
+		cr_expect(qmp_execute(q, "no-such-command", NULL, NULL, &err) < 0);
+		cr_expect(strstr(err.msg, "qemu refused no-such-command") != NULL, "%s", err.msg);
+		cr_expect(qmp_execute(q, "quit", NULL, NULL, &err) == 0, "%s", err.msg);
+		qmp_close(q);
+	}
+	int status = 0;
+	for (int i = 0; i < 300 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		usleep(10000);
+	if (waitpid(pid, &status, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		cr_expect(0, "quit did not end QEMU");
+	}
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "quit ends QEMU");
+	rm_rf(dir);
+	free(dir);
+}
