@@ -19,6 +19,8 @@
 
 #include "providers/kvm/host.h"
 #include "providers/qemu/accel.h"
+#include "providers/qemu/cmdline.h"
+#include "providers/qemu/disk.h"
 #include "providers/qemu/qmp.h"
 #include "tests/helpers/testutil.h"
 
@@ -217,6 +219,176 @@ Test(qmp, a_real_qemu_answers)
 		cr_expect(0, "quit did not end QEMU");
 	}
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "quit ends QEMU");
+	rm_rf(dir);
+	free(dir);
+}
+
+static bool has_arg(char **argv, const char *want)
+{
+	for (size_t i = 0; argv[i] != NULL; i++)
+		if (strcmp(argv[i], want) == 0)
+			return true;
+	return false;
+}
+
+Test(qemu_cmdline, a_machine_becomes_one_qemu_command_line)
+{
+	const struct qemu_port ports[] = { { false, NULL, 2222, 22 },
+					   { true, "127.0.0.2", 5353, 53 } };
+	const struct qemu_share shares[] = { { "den0", "/src/my,project", false },
+					     { "den1", "/data", true } };
+	const struct qemu_launch l = { .name = "web",
+				       .accel = "tcg",
+				       .cpus = 2,
+				       .memory = 1024ULL << 20,
+				       .disk = "/p/.den/machines/web/disk.qcow2",
+				       .seed = "/p/.den/machines/web/seed.iso",
+				       .qmp = "/p/.den/machines/web/qmp.sock",
+				       .serial = "/p/.den/machines/web/console.log",
+				       .pidfile = "/p/.den/machines/web/qemu.pid",
+				       .ports = ports,
+				       .n_ports = 2,
+				       .shares = shares,
+				       .n_shares = 2 };
+	char **argv = qemu_argv(&l);
+
+	cr_assert_not_null(argv);
+	cr_expect_str_eq(argv[0], "qemu-system-x86_64");
+	cr_expect(has_arg(argv, "q35,accel=tcg"));
+	cr_expect(has_arg(argv, "max"), "TCG emulates every CPU feature it can");
+	cr_expect(has_arg(argv, "1024M"));
+	cr_expect(has_arg(argv, "-nodefaults"));
+	cr_expect(has_arg(argv, "unix:/p/.den/machines/web/qmp.sock,server=on,wait=off"));
+	cr_expect(has_arg(argv, "file=/p/.den/machines/web/disk.qcow2,if=virtio,format=qcow2,"
+				"discard=unmap"));
+	cr_expect(has_arg(argv, "file=/p/.den/machines/web/seed.iso,if=virtio,format=raw,"
+				"readonly=on"));
+	cr_expect(has_arg(argv, "user,id=net0,hostfwd=tcp:127.0.0.1:2222-:22,"
+				"hostfwd=udp:127.0.0.2:5353-:53"),
+		  "forwards bind 127.0.0.1 unless the Envfile says otherwise");
+	cr_expect(has_arg(argv, "local,path=/src/my,,project,mount_tag=den0,"
+				"security_model=mapped-xattr,id=fs0"),
+		  "a comma in a path stays in the path");
+	cr_expect(has_arg(argv, "local,path=/data,mount_tag=den1,security_model=mapped-xattr,"
+				"id=fs1,readonly=on"));
+	qemu_argv_free(argv);
+	struct qemu_launch k = l;
+	k.accel = "kvm";
+	k.seed = NULL;
+	argv = qemu_argv(&k);
+	cr_expect(has_arg(argv, "q35,accel=kvm"));
+	cr_expect(has_arg(argv, "host"));
+	for (size_t i = 0; argv[i] != NULL; i++)
+		cr_expect(strstr(argv[i], "seed") == NULL, "no seed, no drive for it");
+	qemu_argv_free(argv);
+}
+
+static void img(const char *args)
+{
+	char cmd[8192];
+	snprintf(cmd, sizeof(cmd), "qemu-img %s >/dev/null 2>&1", args);
+	cr_assert_eq(system(cmd), 0, "qemu-img %s (make deps installs qemu-utils)", args);
+}
+
+Test(qemu_disk, the_overlay_is_backed_by_the_box_and_grows_to_disk_size)
+{
+	char *dir = make_temp_dir(), box[4096], disk[4096], cmd[8400];
+	struct den_err err = { 0 };
+	uint64_t size = 0;
+
+	snprintf(box, sizeof(box), "%s/box.img", dir);
+	snprintf(disk, sizeof(disk), "%s/disk.qcow2", dir);
+	snprintf(cmd, sizeof(cmd), "create -f qcow2 %s 64M", box);
+	img(cmd);
+	cr_assert(qemu_disk_create(box, "qcow2", disk, 0, &err) == 0, "%s", err.msg);
+	cr_assert(qemu_disk_size(disk, "qcow2", &size, &err) < 0, "the overlay has a backing file");
+	struct stat st;
+	cr_assert(stat(disk, &st) == 0);
+	cr_expect_lt(st.st_size, 1 << 20, "nothing copied");
+	unlink(disk);
+	cr_assert(qemu_disk_create(box, "qcow2", disk, 128ULL << 20, &err) == 0, "%s", err.msg);
+	snprintf(cmd, sizeof(cmd),
+		 "qemu-img info --output=json %s | grep -q '\"virtual-size\": 134217728'", disk);
+	cr_expect_eq(system(cmd), 0, "disk_size grows it");
+	unlink(disk);
+	cr_assert(qemu_disk_create(box, "qcow2", disk, 1 << 20, &err) == 0, "%s", err.msg);
+	snprintf(cmd, sizeof(cmd),
+		 "qemu-img info --output=json %s | grep -q '\"virtual-size\": 67108864'", disk);
+	cr_expect_eq(system(cmd), 0, "a smaller disk_size never shrinks the box's disk");
+	rm_rf(dir);
+	free(dir);
+}
+
+Test(qemu_disk, a_box_image_that_refers_to_host_files_is_refused)
+{
+	char *dir = make_temp_dir(), box[4096], disk[4096], cmd[8400];
+	struct den_err err = { 0 };
+
+	snprintf(box, sizeof(box), "%s/box.img", dir);
+	snprintf(disk, sizeof(disk), "%s/disk.qcow2", dir);
+	/* A "box" whose backing file is a host file. */
+	snprintf(cmd, sizeof(cmd), "create -f qcow2 -F raw -b /etc/hostname %s 1M", box);
+	img(cmd);
+	cr_expect(qemu_disk_create(box, "qcow2", disk, 0, &err) < 0);
+	cr_expect(strstr(err.msg, "refers to another file") != NULL, "%s", err.msg);
+	cr_expect_neq(access(disk, F_OK), 0, "no disk was made");
+	cr_expect(qemu_disk_create("relative.img", "qcow2", disk, 0, &err) < 0);
+	write_file(dir, "junk.img", "not an image at all");
+	snprintf(box, sizeof(box), "%s/junk.img", dir);
+	cr_expect(qemu_disk_create(box, "qcow2", disk, 0, &err) < 0);
+	cr_expect(strstr(err.msg, "qemu-img info failed") != NULL, "%s", err.msg);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* QEMU itself takes the whole command line (-S: it is checked and set up, not run). */
+Test(qemu_cmdline, qemu_accepts_it)
+{
+	char *dir = make_temp_dir(), box[4096], disk[4096], seed[4096], qmp[4096], log[4096],
+	     pid_path[4096], cmd[8400];
+	struct den_err err = { 0 };
+	struct qmp *q = NULL;
+	pid_t pid;
+
+	snprintf(box, sizeof(box), "%s/box.img", dir);
+	snprintf(disk, sizeof(disk), "%s/disk.qcow2", dir);
+	snprintf(seed, sizeof(seed), "%s/seed.iso", dir);
+	snprintf(qmp, sizeof(qmp), "%s/qmp.sock", dir);
+	snprintf(log, sizeof(log), "%s/console.log", dir);
+	snprintf(pid_path, sizeof(pid_path), "%s/qemu.pid", dir);
+	snprintf(cmd, sizeof(cmd), "create -f qcow2 %s 64M", box);
+	img(cmd);
+	write_file(dir, "seed.iso", "seed");
+	cr_assert(qemu_disk_create(box, "qcow2", disk, 0, &err) == 0, "%s", err.msg);
+	const struct qemu_port ports[] = { { false, NULL, 0, 22 } }; /* host port 0: any free one */
+	const struct qemu_share shares[] = { { "den0", dir, false } };
+	const struct qemu_launch l = { "t",	 "tcg", 1, 128ULL << 20, disk, seed, qmp, log,
+				       pid_path, ports, 1, shares,	 1 };
+	char **argv = qemu_argv(&l), *args[64];
+	size_t n = 0;
+	for (; argv[n] != NULL && n < 60; n++)
+		args[n] = argv[n];
+	args[n++] = "-S";
+	args[n] = NULL;
+	cr_assert(posix_spawnp(&pid, args[0], NULL, NULL, args, environ) == 0);
+	for (int i = 0; i < 1000 && access(qmp, F_OK) != 0; i++)
+		usleep(10000);
+	int connected = qmp_connect(qmp, 10000, &q, &err);
+	cr_expect_eq(connected, 0, "QEMU took the command line: %s", err.msg);
+	if (connected == 0) {
+		cr_expect_eq(access(pid_path, F_OK), 0, "it wrote its pid file");
+		cr_expect(qmp_execute(q, "quit", NULL, NULL, &err) == 0, "%s", err.msg);
+		qmp_close(q);
+	}
+	int status = 0;
+	for (int i = 0; i < 500 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		usleep(10000);
+	if (waitpid(pid, &status, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "QEMU ended by quit");
+	qemu_argv_free(argv);
 	rm_rf(dir);
 	free(dir);
 }

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DEN_PROVIDERS_QEMU_CMDLINE_H
+#define DEN_PROVIDERS_QEMU_CMDLINE_H
+
+/*
+ * The qemu-system-x86_64 command line a machine runs with: q35, the
+ * accelerator, virtio disk (the machine's qcow2 overlay) and seed, a user
+ * network with SSH and the Envfile's ports forwarded, 9p shares, the
+ * serial console in a log, QMP on a socket, and nothing else (-nodefaults).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct qemu_port {
+	bool udp;
+	const char *host_ip; /* NULL: 127.0.0.1 */
+	uint16_t host, guest;
+};
+
+struct qemu_share {
+	const char *tag;  /* the 9p mount tag the guest mounts */
+	const char *path; /* host folder */
+	bool ro;
+};
+
+struct qemu_launch {
+	const char *name;  /* the machine's */
+	const char *accel; /* "kvm" or "tcg" */
+	unsigned cpus;
+	uint64_t memory;    /* bytes */
+	const char *disk;   /* qcow2 */
+	const char *seed;   /* NoCloud seed image (raw), or NULL */
+	const char *qmp;    /* socket path */
+	const char *serial; /* console log file */
+	const char *pidfile;
+	const struct qemu_port *ports; /* SSH's first */
+	size_t n_ports;
+	const struct qemu_share *shares;
+	size_t n_shares;
+};
+
+/* The command line, NULL-terminated; NULL when out of memory. Free with qemu_argv_free. */
+char **qemu_argv(const struct qemu_launch *l);
+void qemu_argv_free(char **argv);
+
+#endif
