@@ -4,7 +4,11 @@
  * rests on, and the QMP client, against a fake QMP server that misbehaves
  * and against a real QEMU.
  */
+#include <archive.h>
+#include <archive_entry.h>
 #include <criterion/criterion.h>
+#include <strings.h>
+#include <yaml.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -21,6 +25,7 @@
 #include "providers/qemu/accel.h"
 #include "providers/qemu/cmdline.h"
 #include "providers/qemu/disk.h"
+#include "providers/qemu/seed.h"
 #include "providers/qemu/qmp.h"
 #include "tests/helpers/testutil.h"
 
@@ -389,6 +394,113 @@ Test(qemu_cmdline, qemu_accepts_it)
 	}
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "QEMU ended by quit");
 	qemu_argv_free(argv);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* A file of the seed image, read back with libarchive's ISO 9660 reader. */
+static char *iso_file(const char *iso, const char *name)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	char *text = NULL;
+
+	archive_read_support_format_iso9660(a);
+	cr_assert_eq(archive_read_open_filename(a, iso, 10240), ARCHIVE_OK);
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		if (strcmp(archive_entry_pathname(e), name) != 0)
+			continue;
+		size_t len = (size_t)archive_entry_size(e);
+		text = calloc(1, len + 1);
+		cr_assert_eq(archive_read_data(a, text, len), (la_ssize_t)len);
+	}
+	archive_read_free(a);
+	return text;
+}
+
+/* The scalar at a path of mapping keys and sequence indexes ("users", "0", "name"). */
+static const char *yaml_at(yaml_document_t *d, const char *const *path)
+{
+	yaml_node_t *n = yaml_document_get_root_node(d);
+
+	for (; *path != NULL && n != NULL; path++) {
+		yaml_node_t *next = NULL;
+		if (n->type == YAML_MAPPING_NODE) {
+			for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+			     p < n->data.mapping.pairs.top; p++) {
+				yaml_node_t *k = yaml_document_get_node(d, p->key);
+				if (strcmp((char *)k->data.scalar.value, *path) == 0)
+					next = yaml_document_get_node(d, p->value);
+			}
+		} else if (n->type == YAML_SEQUENCE_NODE) {
+			long i = strtol(*path, NULL, 10);
+			if (n->data.sequence.items.start + i < n->data.sequence.items.top)
+				next = yaml_document_get_node(d, n->data.sequence.items.start[i]);
+		}
+		n = next;
+	}
+	return n != NULL && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static void parse(const char *text, yaml_document_t *d)
+{
+	yaml_parser_t p;
+
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, strlen(text));
+	cr_assert(yaml_parser_load(&p, d), "valid YAML: %s", text);
+	yaml_parser_delete(&p);
+}
+
+Test(qemu_seed, a_nocloud_seed_carries_the_user_its_key_and_the_host_key)
+{
+	char *dir = make_temp_dir(), iso[4096], cmd[4200], label[64] = "";
+	struct den_err err = { 0 };
+	/* Hostile-looking values must come back as they went in, not as YAML structure. */
+	const struct seed_spec s = {
+		.instance_id = "den-1234",
+		.hostname = "web\": x\nroot: true",
+		.user = "den",
+		.authorized_key = "ssh-ed25519 AAAAC3Nza den@host # : not a comment",
+		.host_key_private = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk=\n"
+				    "-----END OPENSSH PRIVATE KEY-----\n",
+		.host_key_public = "ssh-ed25519 AAAAhost",
+	};
+
+	snprintf(iso, sizeof(iso), "%s/seed.iso", dir);
+	cr_assert(seed_write(iso, &s, &err) == 0, "%s", err.msg);
+	snprintf(cmd, sizeof(cmd), "blkid -o value -s LABEL %s", iso);
+	FILE *f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	cr_expect_not_null(fgets(label, sizeof(label), f));
+	pclose(f);
+	cr_expect(strncasecmp(label, "cidata", 6) == 0, "the label cloud-init looks for: %s",
+		  label);
+
+	char *user_data = iso_file(iso, "user-data"), *meta = iso_file(iso, "meta-data");
+	cr_assert_not_null(user_data);
+	cr_assert_not_null(meta);
+	cr_expect(strncmp(user_data, "#cloud-config\n", 14) == 0, "%s", user_data);
+	yaml_document_t d;
+	parse(user_data, &d);
+	cr_expect_str_eq(yaml_at(&d, (const char *[]){ "users", "0", "name", NULL }), "den");
+	cr_expect_str_eq(yaml_at(&d, (const char *[]){ "users", "0", "sudo", NULL }),
+			 "ALL=(ALL) NOPASSWD:ALL");
+	cr_expect_str_eq(
+		yaml_at(&d, (const char *[]){ "users", "0", "ssh_authorized_keys", "0", NULL }),
+		s.authorized_key);
+	cr_expect_str_eq(yaml_at(&d, (const char *[]){ "ssh_keys", "ed25519_private", NULL }),
+			 s.host_key_private, "the private key keeps its lines");
+	cr_expect_str_eq(yaml_at(&d, (const char *[]){ "hostname", NULL }), s.hostname);
+	cr_expect_null(yaml_at(&d, (const char *[]){ "root", NULL }), "no key smuggled in");
+	cr_expect_str_eq(yaml_at(&d, (const char *[]){ "ssh_pwauth", NULL }), "false");
+	yaml_document_delete(&d);
+	parse(meta, &d);
+	cr_expect_str_eq(yaml_at(&d, (const char *[]){ "instance-id", NULL }), "den-1234");
+	cr_expect_str_eq(yaml_at(&d, (const char *[]){ "local-hostname", NULL }), s.hostname);
+	yaml_document_delete(&d);
+	free(user_data);
+	free(meta);
 	rm_rf(dir);
 	free(dir);
 }

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+#include "providers/qemu/seed.h"
+#include "core/fsutil.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <yaml.h>
+
+struct text {
+	char *buf;
+	size_t len, cap;
+	bool failed;
+};
+
+static int append(void *arg, unsigned char *data, size_t size)
+{
+	struct text *t = arg;
+
+	if (t->len + size + 1 > t->cap) {
+		size_t cap = (t->len + size + 1) * 2;
+		char *b = realloc(t->buf, cap);
+		if (b == NULL) {
+			t->failed = true;
+			return 0;
+		}
+		t->buf = b;
+		t->cap = cap;
+	}
+	memcpy(t->buf + t->len, data, size);
+	t->len += size;
+	t->buf[t->len] = '\0';
+	return 1;
+}
+
+struct emit {
+	yaml_emitter_t e;
+	bool failed;
+};
+
+static void ev(struct emit *m, yaml_event_t *event, int made)
+{
+	if (!made || !yaml_emitter_emit(&m->e, event))
+		m->failed = true;
+}
+
+static void map_start(struct emit *m)
+{
+	yaml_event_t e;
+	ev(m, &e, yaml_mapping_start_event_initialize(&e, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE));
+}
+
+static void map_end(struct emit *m)
+{
+	yaml_event_t e;
+	ev(m, &e, yaml_mapping_end_event_initialize(&e));
+}
+
+static void seq_start(struct emit *m)
+{
+	yaml_event_t e;
+	ev(m, &e,
+	   yaml_sequence_start_event_initialize(&e, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE));
+}
+
+static void seq_end(struct emit *m)
+{
+	yaml_event_t e;
+	ev(m, &e, yaml_sequence_end_event_initialize(&e));
+}
+
+/* A string, quoted or in a literal block as libyaml sees fit for its content. */
+static void str(struct emit *m, const char *s, yaml_scalar_style_t style)
+{
+	yaml_event_t e;
+	ev(m, &e,
+	   yaml_scalar_event_initialize(&e, NULL, (yaml_char_t *)YAML_STR_TAG, (yaml_char_t *)s,
+					(int)strlen(s), 1, 1, style));
+}
+
+static void pair(struct emit *m, const char *k, const char *v)
+{
+	str(m, k, YAML_PLAIN_SCALAR_STYLE);
+	str(m, v, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+}
+
+static void plain_pair(struct emit *m, const char *k, const char *v)
+{
+	yaml_event_t e;
+	str(m, k, YAML_PLAIN_SCALAR_STYLE);
+	/* A YAML boolean, not the string "false". */
+	ev(m, &e,
+	   yaml_scalar_event_initialize(&e, NULL, (yaml_char_t *)YAML_BOOL_TAG, (yaml_char_t *)v,
+					(int)strlen(v), 1, 0, YAML_PLAIN_SCALAR_STYLE));
+}
+
+/* A YAML document into t, after header (or nothing): begin, the caller's events, finish. */
+static bool begin(struct emit *m, struct text *t, const char *header)
+{
+	yaml_event_t e;
+
+	memset(t, 0, sizeof(*t));
+	m->failed = false;
+	if (header != NULL)
+		append(t, (unsigned char *)header, strlen(header));
+	if (!yaml_emitter_initialize(&m->e))
+		return false;
+	yaml_emitter_set_output(&m->e, append, t);
+	yaml_emitter_set_unicode(&m->e, 1);
+	ev(m, &e, yaml_stream_start_event_initialize(&e, YAML_UTF8_ENCODING));
+	ev(m, &e, yaml_document_start_event_initialize(&e, NULL, NULL, NULL, 1));
+	map_start(m);
+	return true;
+}
+
+static char *finish(struct emit *m, struct text *t, struct den_err *err)
+{
+	yaml_event_t e;
+
+	map_end(m);
+	ev(m, &e, yaml_document_end_event_initialize(&e, 1));
+	ev(m, &e, yaml_stream_end_event_initialize(&e));
+	yaml_emitter_delete(&m->e);
+	if (m->failed || t->failed || t->buf == NULL) {
+		free(t->buf);
+		den_err_set(err, 0,
+			    "cannot write the machine's cloud-init seed (a key or name "
+			    "libyaml cannot write)");
+		return NULL;
+	}
+	return t->buf;
+}
+
+static char *meta_data(const struct seed_spec *s, struct den_err *err)
+{
+	struct text t;
+	struct emit m;
+
+	if (!begin(&m, &t, NULL)) {
+		den_err_set(err, ENOMEM, "cannot write the machine's cloud-init seed");
+		return NULL;
+	}
+	pair(&m, "instance-id", s->instance_id);
+	pair(&m, "local-hostname", s->hostname);
+	return finish(&m, &t, err);
+}
+
+char *seed_user_data(const struct seed_spec *s, struct den_err *err)
+{
+	struct text t;
+	struct emit m;
+
+	if (!begin(&m, &t, "#cloud-config\n")) {
+		free(t.buf);
+		den_err_set(err, ENOMEM, "cannot write the machine's cloud-init seed");
+		return NULL;
+	}
+	pair(&m, "hostname", s->hostname);
+	plain_pair(&m, "ssh_pwauth", "false");
+	plain_pair(&m, "ssh_deletekeys", "true");
+	str(&m, "users", YAML_PLAIN_SCALAR_STYLE);
+	seq_start(&m);
+	map_start(&m);
+	pair(&m, "name", s->user);
+	pair(&m, "sudo", "ALL=(ALL) NOPASSWD:ALL");
+	pair(&m, "shell", "/bin/bash");
+	plain_pair(&m, "lock_passwd", "true");
+	str(&m, "ssh_authorized_keys", YAML_PLAIN_SCALAR_STYLE);
+	seq_start(&m);
+	str(&m, s->authorized_key, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+	seq_end(&m);
+	map_end(&m);
+	seq_end(&m);
+	/* den's host key, so den knows the machine's key before it first connects. */
+	str(&m, "ssh_keys", YAML_PLAIN_SCALAR_STYLE);
+	map_start(&m);
+	str(&m, "ed25519_private", YAML_PLAIN_SCALAR_STYLE);
+	str(&m, s->host_key_private, YAML_LITERAL_SCALAR_STYLE);
+	pair(&m, "ed25519_public", s->host_key_public);
+	map_end(&m);
+	return finish(&m, &t, err);
+}
+
+static int add_file(struct archive *a, const char *name, const char *text)
+{
+	struct archive_entry *e = archive_entry_new();
+	size_t len = strlen(text);
+	int rc = -1;
+
+	if (e == NULL)
+		return -1;
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)len);
+	archive_entry_set_mtime(e, time(NULL), 0);
+	if (archive_write_header(a, e) == ARCHIVE_OK &&
+	    archive_write_data(a, text, len) == (la_ssize_t)len)
+		rc = 0;
+	archive_entry_free(e);
+	return rc;
+}
+
+int seed_write(const char *path, const struct seed_spec *s, struct den_err *err)
+{
+	char *user_data = seed_user_data(s, err), *meta = NULL, *tmp = NULL;
+	struct archive *a = NULL;
+	int rc = -1;
+
+	if (user_data == NULL || (meta = meta_data(s, err)) == NULL)
+		goto out;
+	if (asprintf(&tmp, "%s.tmp", path) < 0) {
+		tmp = NULL;
+		den_err_set(err, ENOMEM, "cannot write the cloud-init seed");
+		goto out;
+	}
+	a = archive_write_new();
+	if (a == NULL || archive_write_set_format_iso9660(a) != ARCHIVE_OK ||
+	    archive_write_set_format_option(a, "iso9660", "volume-id", "cidata") != ARCHIVE_OK ||
+	    archive_write_set_format_option(a, "iso9660", "joliet", "1") != ARCHIVE_OK ||
+	    archive_write_set_format_option(a, "iso9660", "rockridge", "1") != ARCHIVE_OK ||
+	    archive_write_open_filename(a, tmp) != ARCHIVE_OK ||
+	    add_file(a, "meta-data", meta) < 0 || add_file(a, "user-data", user_data) < 0 ||
+	    archive_write_close(a) != ARCHIVE_OK) {
+		den_err_set(err, 0, "cannot write the cloud-init seed %s: %s", path,
+			    a ? archive_error_string(a) : "out of memory");
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		den_err_set(err, errno, "cannot write the cloud-init seed %s", path);
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (a != NULL)
+		archive_write_free(a);
+	free(user_data);
+	free(meta);
+	free(tmp);
+	return rc;
+}

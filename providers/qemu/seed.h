@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DEN_PROVIDERS_QEMU_SEED_H
+#define DEN_PROVIDERS_QEMU_SEED_H
+
+/*
+ * The NoCloud seed a cloud-init box boots with: an ISO 9660 image
+ * labelled `cidata` (libarchive's writer) holding meta-data (instance id,
+ * hostname) and user-data (#cloud-config: den's login user with
+ * passwordless sudo and den's key, and the host key den generated, so den
+ * knows the machine's key before it ever connects).
+ */
+
+#include "core/err.h"
+
+struct seed_spec {
+	const char *instance_id; /* changes when the machine is made anew */
+	const char *hostname;
+	const char *user;
+	const char *authorized_key;   /* "ssh-ed25519 AAAA..." den logs in with */
+	const char *host_key_private; /* OpenSSH private key text */
+	const char *host_key_public;  /* "ssh-ed25519 AAAA..." */
+};
+
+/* The user-data document (malloc'd), written with libyaml's emitter. */
+char *seed_user_data(const struct seed_spec *s, struct den_err *err);
+
+/* Writes the seed image to path (replacing it). */
+int seed_write(const char *path, const struct seed_spec *s, struct den_err *err);
+
+#endif
