@@ -130,6 +130,13 @@ if [ "$RC" = 124 ]; then
 	t_done
 	exit 0
 fi
+# 126: L1 was alive to the end, so what stopped was den (or the script): a failure.
+if [ "$RC" = 126 ]; then
+	printf '%s\n' "$OUT" | tail -5
+	expect_true false "L1 stayed alive but the run inside stopped making progress (den hung?)"
+	t_done
+	exit 1
+fi
 [ -n "${DEN_TEST_DEBUG:-}" ] && printf "%s\n" "$OUT" >&2
 expect_rc 0 "the harness ran den inside L1"
 expect_out "harness: L1 up, kvm: /dev/kvm" "L1 has a real /dev/kvm"

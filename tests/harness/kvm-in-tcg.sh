@@ -6,7 +6,9 @@
 #   tests/harness/kvm-in-tcg.sh SCRIPT [TIMEOUT_SECONDS]
 # SCRIPT (a path on this host) runs in L1 as root with /dev/kvm; its
 # output and exit status come back: the harness exits with SCRIPT's status
-# (124 on timeout, 125 when L1 could not start it).
+# (125 when L1 could not start it; on timeout, 124 when L1 itself had
+# stopped answering, 126 when L1 was alive and SCRIPT made no progress:
+# L1 prints a heartbeat every 10 s, and the console's last write tells).
 set -eu
 SCRIPT=$(realpath "$1")
 TIMEOUT=${2:-600}
@@ -43,7 +45,7 @@ for m in \$(\$B cat /mods/order); do \$B insmod /mods/\$m.ko 2>/dev/null; done
 \$B mount -t overlay overlay -o lowerdir=/host,upperdir=/rw/upper,workdir=/rw/work /new
 \$B mount --move /dev /new/dev
 \$B umount /proc
-exec \$B switch_root /new /bin/sh -c 'mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t tmpfs tmpfs /run; mkdir -p /dev/pts; mount -t devpts devpts /dev/pts; ip link set lo up; echo "harness: L1 up, kvm: \$(ls /dev/kvm 2>&1)"; cd /; bash "$SCRIPT"; echo "harness: exit \$?"; echo o > /proc/sysrq-trigger; sleep 5'
+exec \$B switch_root /new /bin/sh -c 'mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t tmpfs tmpfs /run; mkdir -p /dev/pts; mount -t devpts devpts /dev/pts; ip link set lo up; echo "harness: L1 up, kvm: \$(ls /dev/kvm 2>&1)"; (while sleep 10; do echo "harness: L1 alive"; done) & cd /; bash "$SCRIPT"; echo "harness: exit \$?"; echo o > /proc/sysrq-trigger; sleep 5'
 EOF2
 chmod 755 "$root/init"
 (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$work/l1.cpio.gz"
@@ -57,11 +59,14 @@ qemu=$!
 trap 'kill $qemu 2>/dev/null || true; rm -rf "$work"' EXIT
 trap 'exit 143' TERM INT
 tail --pid=$qemu -n +1 -f "$work/raw" | grep --line-buffered -v "TCG doesn't support" |
-	tee "$work/console" | grep -v "^harness: exit" || true
+	tee "$work/console" | grep -v "^harness: exit\|^harness: L1 alive" || true
 wait $qemu || true
 status=$(sed -n 's/^harness: exit \([0-9]*\).*/\1/p' "$work/console" | tail -1 | tr -d '\r')
 if [ -z "$status" ]; then
-	grep -q "harness: L1 up" "$work/console" && exit 124
-	exit 125
+	grep -q "harness: L1 up" "$work/console" || exit 125
+	# Written to within two heartbeats of the end: L1 was alive, SCRIPT was stuck.
+	age=$(($(date +%s) - $(stat -c %Y "$work/console")))
+	[ "$age" -le 25 ] && exit 126
+	exit 124
 fi
 exit "$status"
