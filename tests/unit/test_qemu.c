@@ -177,6 +177,21 @@ Test(qmp, qemus_errors_garbage_silence_and_hangups_are_clear)
 	cr_expect(strstr(err.msg, "does not greet as QMP does") != NULL, "%s", err.msg);
 }
 
+/* Waits up to 5 s for a QEMU that was told to quit; kills it if it did not. True: it exited 0. */
+static bool qemu_ended(pid_t pid)
+{
+	int status = 0;
+
+	for (int i = 0; i < 500 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		usleep(10000);
+	if (waitpid(pid, &status, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return false;
+	}
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 /* A real QEMU with no machine to run: its QMP answers, and quit ends it. */
 Test(qmp, a_real_qemu_answers)
 {
@@ -215,15 +230,7 @@ Test(qmp, a_real_qemu_answers)
 		cr_expect(qmp_execute(q, "quit", NULL, NULL, &err) == 0, "%s", err.msg);
 		qmp_close(q);
 	}
-	int status = 0;
-	for (int i = 0; i < 300 && waitpid(pid, &status, WNOHANG) == 0; i++)
-		usleep(10000);
-	if (waitpid(pid, &status, WNOHANG) == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		cr_expect(0, "quit did not end QEMU");
-	}
-	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "quit ends QEMU");
+	cr_expect(qemu_ended(pid), "quit ends QEMU");
 	rm_rf(dir);
 	free(dir);
 }
@@ -385,14 +392,7 @@ Test(qemu_cmdline, qemu_accepts_it)
 		cr_expect(qmp_execute(q, "quit", NULL, NULL, &err) == 0, "%s", err.msg);
 		qmp_close(q);
 	}
-	int status = 0;
-	for (int i = 0; i < 500 && waitpid(pid, &status, WNOHANG) == 0; i++)
-		usleep(10000);
-	if (waitpid(pid, &status, WNOHANG) == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-	}
-	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "QEMU ended by quit");
+	cr_expect(qemu_ended(pid), "QEMU ended by quit");
 	qemu_argv_free(argv);
 	rm_rf(dir);
 	free(dir);

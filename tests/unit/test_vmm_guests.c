@@ -257,20 +257,26 @@ static void wait_for_output(const char *path, off_t more_than, const char *when)
 	cr_assert_gt(size_of(path), more_than, "the guest prints %s", when);
 }
 
+/* The ticker guest on cpus vCPUs in a thread, with --api at sock; returns once it prints. */
+static void start_ticker(struct guest *g, char *sock, size_t len, unsigned cpus, pthread_t *t)
+{
+	guest_init(g, "ticker");
+	snprintf(sock, len, "%s/api.sock", g->dir);
+	g->spec.api = sock;
+	g->spec.cpus = cpus;
+	cr_assert(pthread_create(t, NULL, guest_thread, g) == 0);
+	for (int i = 0; i < 500 && access(sock, F_OK) != 0; i++)
+		usleep(10000);
+	wait_for_output(g->console, 10, "from the start");
+}
+
 Test(vmm_guests, the_control_socket_pauses_resumes_and_stops_the_vm)
 {
 	struct guest g;
 	char sock[4096];
 	pthread_t t;
 
-	guest_init(&g, "ticker");
-	snprintf(sock, sizeof(sock), "%s/api.sock", g.dir);
-	g.spec.api = sock;
-	g.spec.cpus = 2;
-	cr_assert(pthread_create(&t, NULL, guest_thread, &g) == 0);
-	for (int i = 0; i < 500 && access(sock, F_OK) != 0; i++)
-		usleep(10000);
-	wait_for_output(g.console, 10, "from the start");
+	start_ticker(&g, sock, sizeof(sock), 2, &t);
 
 	json_t *r = api(sock, "status");
 	cr_expect_str_eq(json_string_value(json_object_get(r, "state")), "running");
@@ -312,14 +318,7 @@ Test(vmm_guests, a_vm_with_many_vcpus_starts_and_stops)
 	char sock[4096];
 	pthread_t t;
 
-	guest_init(&g, "ticker");
-	snprintf(sock, sizeof(sock), "%s/api.sock", g.dir);
-	g.spec.api = sock;
-	g.spec.cpus = 40; /* past what the MP table can hold */
-	cr_assert(pthread_create(&t, NULL, guest_thread, &g) == 0);
-	for (int i = 0; i < 500 && access(sock, F_OK) != 0; i++)
-		usleep(10000);
-	wait_for_output(g.console, 10, "from the start");
+	start_ticker(&g, sock, sizeof(sock), 40, &t); /* past what the MP table can hold */
 	json_t *r = api(sock, "pause");
 	cr_expect(json_is_true(json_object_get(r, "ok")), "every vCPU parks");
 	json_decref(r);
