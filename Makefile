@@ -36,7 +36,7 @@ test: deps
 # Envfile.example's machine with the container provider. Needs root.
 up: deps $(BUILD)/CMakeCache.txt
 	@cmake --build $(BUILD) -j $(JOBS) --target den
-	@./$(DEN) box build debian-12 --output $(BUILD)/boxes --add >/dev/null
+	@./$(DEN) box build debian-12 --provider container --output $(BUILD)/boxes --add >/dev/null
 	@DEN_ENVFILE=Envfile.example ./$(DEN) up
 	@DEN_ENVFILE=Envfile.example ./$(DEN) status
 	@echo

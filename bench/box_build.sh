@@ -10,11 +10,11 @@ trap 'rm -rf "$work"' EXIT
 now() { date +%s.%N; }
 
 t0=$(now)
-DEN_HOME="$work/home" DEN_BUILD_CACHE="$work/cache" "$DEN" -q box build "$RECIPE" \
+DEN_HOME="$work/home" DEN_BUILD_CACHE="$work/cache" "$DEN" -q box build "$RECIPE" --provider container \
 	--output "$work/out" --no-cache >/dev/null
 cold=$(echo "$(now) - $t0" | bc)
 t0=$(now)
-DEN_HOME="$work/home" DEN_BUILD_CACHE="$work/cache" "$DEN" -q box build "$RECIPE" \
+DEN_HOME="$work/home" DEN_BUILD_CACHE="$work/cache" "$DEN" -q box build "$RECIPE" --provider container \
 	--output "$work/out2" >/dev/null
 cached=$(echo "$(now) - $t0" | bc)
 size=$(stat -c %s "$work"/out/*.box)

@@ -11,7 +11,7 @@ work=$(mktemp -d "${TMPDIR:-/var/tmp}/den-bench-XXXXXX")
 export DEN_HOME="$work/home"
 export DEN_BUILD_CACHE=${DEN_BUILD_CACHE:-/var/cache/den-test}
 trap '"$DEN" -C "$work/p" destroy >/dev/null 2>&1; "$DEN" -C "$work/sd" destroy >/dev/null 2>&1; "$DEN" -C "$work/ten" destroy >/dev/null 2>&1; rm -rf "$work"' EXIT
-"$DEN" -q box build debian-12 --output "$work/boxes" --add >/dev/null
+"$DEN" -q box build debian-12 --provider container --output "$work/boxes" --add >/dev/null
 ROOTFS="$DEN_HOME/boxes/den/debian-12/1.0.0/container-amd64/rootfs"
 mkdir -p "$work/p"
 printf 'den: 1\nmachines:\n  web: { box: den/debian-12, provider: container }\n' > "$work/p/Envfile"

@@ -14,7 +14,7 @@ work=$(mktemp -d "${TMPDIR:-/var/tmp}/den-bench-XXXXXX")
 export DEN_HOME="$work/home"
 export DEN_BUILD_CACHE=${DEN_BUILD_CACHE:-/var/cache/den-test}
 trap '"$DEN" -C "$work/p" destroy -f >/dev/null 2>&1; "$DEN" -C "$work/ex" destroy -f >/dev/null 2>&1; rm -rf "$work"' EXIT
-"$DEN" -q box build debian-12 --output "$work/boxes" --add >/dev/null
+"$DEN" -q box build debian-12 --provider container --output "$work/boxes" --add >/dev/null
 now() { date +%s.%N; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include "boxes/build-internal.h"
 #include "boxes/build.h"
 #include "boxes/catalog.h"
 #include "boxes/pack.h"
@@ -52,7 +53,7 @@ static int run_logged(char *const argv[], const char *log, struct den_err *err)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static int step(char *const argv[], const char *log, const char *what, struct den_err *err)
+int build_step(char *const argv[], const char *log, const char *what, struct den_err *err)
 {
 	char tail[1024];
 	int rc = run_logged(argv, log, err);
@@ -67,31 +68,32 @@ static int step(char *const argv[], const char *log, const char *what, struct de
 	return 0;
 }
 
-static int debootstrap(const struct recipe *r, const char *root, const char *log,
-		       struct den_err *err)
+int build_debootstrap(const struct recipe *r, const char *const *extra, const char *root,
+		      const char *log, struct den_err *err)
 {
 	char variant[64], include[4096] = "--include=";
-	size_t o = strlen(include);
+	size_t o = strlen(include), n = 0;
 
 	snprintf(variant, sizeof(variant), "--variant=%s", r->variant);
-	for (size_t i = 0; i < r->n_packages; i++) {
-		o += (size_t)snprintf(include + o, sizeof(include) - o, "%s%s", i ? "," : "",
+	for (size_t i = 0; i < r->n_packages; i++, n++) {
+		o += (size_t)snprintf(include + o, sizeof(include) - o, "%s%s", n ? "," : "",
 				      r->packages[i]);
 		if (o >= sizeof(include))
 			return den_err_set(err, 0, "recipe %s: too many packages", r->id);
 	}
-	char *argv[] = { "debootstrap",
-			 variant,
-			 r->n_packages ? include : "--include=",
-			 (char *)r->suite,
-			 (char *)root,
-			 (char *)r->mirror,
-			 NULL };
-	return step(argv, log, "debootstrap", err);
+	for (size_t i = 0; extra != NULL && extra[i] != NULL; i++, n++) {
+		o += (size_t)snprintf(include + o, sizeof(include) - o, "%s%s", n ? "," : "",
+				      extra[i]);
+		if (o >= sizeof(include))
+			return den_err_set(err, 0, "recipe %s: too many packages", r->id);
+	}
+	char *argv[] = { "debootstrap", variant,	   include, (char *)r->suite,
+			 (char *)root,	(char *)r->mirror, NULL };
+	return build_step(argv, log, "debootstrap", err);
 }
 
-static int write_in(const char *root, const char *rel, const char *text, mode_t mode,
-		    struct den_err *err)
+int build_write_in(const char *root, const char *rel, const char *text, mode_t mode,
+		   struct den_err *err)
 {
 	cleanup_free char *path = NULL;
 
@@ -101,7 +103,7 @@ static int write_in(const char *root, const char *rel, const char *text, mode_t 
 }
 
 /* Users, sudo, host name; no host keys (den makes them per machine); no caches. */
-static int configure(const struct recipe *r, const char *root, const char *log, struct den_err *err)
+int build_configure(const struct recipe *r, const char *root, const char *log, struct den_err *err)
 {
 	glob_t g;
 	char pattern[4096];
@@ -112,7 +114,7 @@ static int configure(const struct recipe *r, const char *root, const char *log, 
 				 "-s",	   (char *)u->shell, (char *)u->name, NULL };
 		char rel[256], line[256];
 
-		if (step(argv, log, "useradd", err) < 0)
+		if (build_step(argv, log, "useradd", err) < 0)
 			return -1;
 		/*
 		 * No password, but not "locked" either: sshd without PAM (as in a
@@ -122,19 +124,19 @@ static int configure(const struct recipe *r, const char *root, const char *log, 
 		char *pw[] = {
 			"chroot", (char *)root, "usermod", "-p", "*", (char *)u->name, NULL
 		};
-		if (step(pw, log, "usermod", err) < 0)
+		if (build_step(pw, log, "usermod", err) < 0)
 			return -1;
 		if (!u->sudo)
 			continue;
 		snprintf(rel, sizeof(rel), "etc/sudoers.d/%s", u->name);
 		snprintf(line, sizeof(line), "%s ALL=(ALL) NOPASSWD:ALL\n", u->name);
-		if (write_in(root, rel, line, 0440, err) < 0)
+		if (build_write_in(root, rel, line, 0440, err) < 0)
 			return -1;
 	}
-	if (write_in(root, "etc/hostname", "den\n", 0644, err) < 0 ||
-	    write_in(root, "etc/hosts", "127.0.0.1 localhost\n127.0.1.1 den\n::1 localhost\n", 0644,
-		     err) < 0 ||
-	    write_in(root, "etc/machine-id", "", 0444, err) < 0)
+	if (build_write_in(root, "etc/hostname", "den\n", 0644, err) < 0 ||
+	    build_write_in(root, "etc/hosts", "127.0.0.1 localhost\n127.0.1.1 den\n::1 localhost\n",
+			   0644, err) < 0 ||
+	    build_write_in(root, "etc/machine-id", "", 0444, err) < 0)
 		return -1;
 	snprintf(pattern, sizeof(pattern), "%s/etc/ssh/ssh_host_*", root);
 	if (glob(pattern, 0, NULL, &g) == 0) {
@@ -158,15 +160,17 @@ static int configure(const struct recipe *r, const char *root, const char *log, 
 	return 0;
 }
 
-static int write_metadata(const struct recipe *r, const char *path, struct den_err *err)
+json_t *build_den_metadata(const struct recipe *r, const char *init)
+{
+	return json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s, s:s, s:I}", "name", r->name, "version",
+			 r->version, "description", r->description, "ssh_user",
+			 r->n_users ? r->users[0].name : "root", "init", init, "suite", r->suite,
+			 "recipe_hash", r->hash, "built", (json_int_t)time(NULL));
+}
+
+int build_write_json(json_t *j, const char *path, struct den_err *err)
 {
 	cleanup_free char *text = NULL;
-	json_t *j = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s?, s:s, s:s, s:s, s:s, s:I}}",
-			      "provider", "container", "format", "rootfs", "architecture",
-			      box_host_arch(), "den", "name", r->name, "version", r->version,
-			      "description", r->description, "ssh_user",
-			      r->n_users ? r->users[0].name : "root", "init", r->init, "suite",
-			      r->suite, "recipe_hash", r->hash, "built", (json_int_t)time(NULL));
 
 	if (j == NULL || (text = json_dumps(j, JSON_INDENT(2))) == NULL) {
 		json_decref(j);
@@ -174,6 +178,14 @@ static int write_metadata(const struct recipe *r, const char *path, struct den_e
 	}
 	json_decref(j);
 	return den_write_file_atomic(path, text, 0644, err);
+}
+
+static int write_metadata(const struct recipe *r, const char *path, struct den_err *err)
+{
+	return build_write_json(json_pack("{s:s, s:s, s:s, s:o}", "provider", "container", "format",
+					  "rootfs", "architecture", box_host_arch(), "den",
+					  build_den_metadata(r, r->init)),
+				path, err);
 }
 
 /* Copies src to dst through a temporary name, so dst is whole or absent. */
@@ -213,7 +225,8 @@ static int copy_file(const char *src, const char *dst, struct den_err *err)
 	return 0;
 }
 
-static int make_box(const struct recipe *r, const char *work, const char *out, struct den_err *err)
+static int make_container_box(const struct recipe *r, const char *work, const char *out,
+			      struct den_err *err)
 {
 	cleanup_free char *root = NULL, *log = NULL, *tar = NULL, *meta = NULL, *tmp = NULL;
 	struct stat st;
@@ -223,10 +236,10 @@ static int make_box(const struct recipe *r, const char *work, const char *out, s
 	    asprintf(&meta, "%s/metadata.json", work) < 0 || asprintf(&tmp, "%s.part", out) < 0)
 		return den_err_set(err, ENOMEM, "cannot build %s", r->name);
 	den_info("[1/4] debootstrap %s into a new root (a minute or two)", r->suite);
-	if (debootstrap(r, root, log, err) < 0)
+	if (build_debootstrap(r, NULL, root, log, err) < 0)
 		return -1;
 	den_info("[2/4] configuring: users, sudo, sshd");
-	if (configure(r, root, log, err) < 0)
+	if (build_configure(r, root, log, err) < 0)
 		return -1;
 	den_info("[3/4] packing the root file system");
 	if (pack_tree(root, tar, err) < 0 || write_metadata(r, meta, err) < 0)
@@ -275,14 +288,22 @@ int box_build(const char *home, const struct build_opts *o, char **path, struct 
 
 	if (recipe_load(o->recipe, &r, err) < 0)
 		return -1;
-	if (!r.out_container) {
+	const char *kind = o->output_kind ? o->output_kind : "container";
+	bool vm = strcmp(kind, "qemu") == 0;
+	bool listed = vm ? r.out_qemu : strcmp(kind, "container") == 0 && r.out_container;
+	if (!listed) {
 		den_err_set(err, 0,
-			    "recipe %s: only the container output can be built in this "
-			    "version (kvm and qemu boxes come with their providers)",
-			    r.id);
+			    strcmp(kind, "kvm") == 0
+				    ? "recipe %s: the kvm output is not in this version; "
+				      "den's VMM boots the qemu output's kernel (--provider qemu)"
+				    : "recipe %s has no %s output (its outputs: line)",
+			    r.id, kind);
 		goto out;
 	}
-	if (asprintf(&file, "%s-%s-container-%s.box", r.name, r.version, box_host_arch()) < 0) {
+	/* A VM box is a Vagrant libvirt box: provider "libvirt", box.img in qcow2. */
+	const char *box_provider = vm ? "libvirt" : "container";
+	if (asprintf(&file, "%s-%s-%s-%s.box", r.name, r.version, box_provider, box_host_arch()) <
+	    0) {
 		den_err_set(err, ENOMEM, "cannot build %s", r.name);
 		goto out;
 	}
@@ -320,7 +341,7 @@ int box_build(const char *home, const struct build_opts *o, char **path, struct 
 	if (work == NULL)
 		goto out;
 	den_info("building %s %s from recipe %s", r.name, r.version, r.id);
-	if (make_box(&r, work, out, err) < 0)
+	if ((vm ? make_vm_box(&r, work, out, err) : make_container_box(&r, work, out, err)) < 0)
 		goto out;
 	if (den_mkdir_p(cache_dir, 0755, err) < 0 || copy_file(out, cached, err) < 0)
 		goto out;

@@ -13,13 +13,14 @@
 #include "core/err.h"
 
 struct build_opts {
-	const char *recipe; /* built-in name or path */
-	const char *output; /* folder for the box file */
-	const char *cache;  /* cache folder ($DEN_BUILD_CACHE, else $DEN_HOME/build-cache) */
-	bool no_cache;	    /* build even when the cache has it */
+	const char *recipe;	 /* built-in name or path */
+	const char *output_kind; /* "container" or "qemu" (a VM disk image box) */
+	const char *output;	 /* folder for the box file */
+	const char *cache;	 /* cache folder ($DEN_BUILD_CACHE, else $DEN_HOME/build-cache) */
+	bool no_cache;		 /* build even when the cache has it */
 };
 
-/* Builds (or takes from the cache) the recipe's boxes; *path gets the box file. */
+/* Builds (or takes from the cache) the recipe's box of one output kind; *path gets the box file. */
 int box_build(const char *home, const struct build_opts *o, char **path, struct den_err *err);
 
 #endif

@@ -95,3 +95,8 @@ char *box_dir_meta(const char *box_dir, const char *key)
 	json_decref(j);
 	return value;
 }
+
+const char *box_provider_of(const char *provider)
+{
+	return provider != NULL && strcmp(provider, "qemu") == 0 ? "libvirt" : provider;
+}

@@ -22,4 +22,10 @@ int box_identity_read(const char *path, struct box_identity *id, struct den_err 
 char *box_dir_meta(const char *box_dir, const char *key);
 void box_identity_free(struct box_identity *id);
 
+/*
+ * The box provider a den provider runs: the qemu provider runs Vagrant
+ * libvirt boxes ("libvirt"); the others have boxes of their own name.
+ */
+const char *box_provider_of(const char *provider);
+
 #endif

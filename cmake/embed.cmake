@@ -1,12 +1,21 @@
-# Writes OUT: every DIR/*.yml as a byte array in a table called VAR, so den
+# Writes OUT: every DIR/PATTERN file as a byte array in a table called VAR, so den
 # needs no data files at run time (core/embedded.h). Runs at build time.
-file(GLOB files "${DIR}/*.yml")
+# PATTERN "*.yml" (the default) names entries without the extension; any
+# other pattern keeps whole file names.
+if(NOT PATTERN)
+  set(PATTERN "*.yml")
+endif()
+file(GLOB files "${DIR}/${PATTERN}")
 list(SORT files)
 set(body "/* Generated from ${DIR} by cmake/embed.cmake. Do not edit. */\n")
 string(APPEND body "#include \"core/embedded.h\"\n\n")
 set(table "")
 foreach(path IN LISTS files)
-  get_filename_component(name "${path}" NAME_WE)
+  if(PATTERN STREQUAL "*.yml")
+    get_filename_component(name "${path}" NAME_WE)
+  else()
+    get_filename_component(name "${path}" NAME)
+  endif()
   string(MAKE_C_IDENTIFIER "${name}" id)
   file(READ "${path}" hex HEX)
   string(LENGTH "${hex}" hexlen)

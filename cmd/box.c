@@ -5,6 +5,7 @@
  */
 #include "boxes/box.h"
 #include "boxes/users.h"
+#include "boxes/identity.h"
 #include "cmd/cmd.h"
 #include "cmd/table.h"
 #include "core/cleanup.h"
@@ -41,7 +42,7 @@ static int box_add_cmd(int argc, char **argv, struct den_ctx *ctx, struct den_er
 			o.version = optarg;
 			break;
 		case 'p':
-			o.provider = optarg;
+			o.provider = box_provider_of(optarg);
 			break;
 		case 'a':
 			o.arch = optarg;
@@ -264,7 +265,7 @@ static const struct den_cmd box_commands[] = {
 	{ "prune", cmd_box_prune, 0, "remove old versions of boxes" },
 	{ "build", cmd_box_build, REPORTS, "build a box from a recipe" },
 	{ "publish", cmd_box_publish, REPORTS, "write a catalog for a folder of box files" },
-	{ "package", cmd_not_yet, NOT_YET, "make a box file from a machine" },
+	{ "package", cmd_box_package, 0, "make a box file from a halted machine" },
 	{ NULL, NULL, 0, NULL },
 };
 

@@ -35,14 +35,19 @@ static bool same_recipe(const char *dir, const char *recipe_name)
 	return same;
 }
 
+static int build_one(const char *home, const struct build_opts *o, bool add, char **out,
+		     struct den_err *err);
+
 int cmd_box_build(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "no-cache", no_argument, NULL, 'N' },
 		{ "add", no_argument, NULL, 'a' },
+		{ "provider", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *only = NULL;
 	struct build_opts o = { .output = "." };
 	cleanup_free char *home = NULL, *cache = NULL, *path = NULL;
 	bool add = false;
@@ -60,14 +65,18 @@ int cmd_box_build(int argc, char **argv, struct den_ctx *ctx, struct den_err *er
 		case 'a':
 			add = true;
 			break;
+		case 'p':
+			only = optarg;
+			break;
 		default:
 			return den_err_usage(err, "unknown option '%s' for `den box build`",
 					     argv[optind - 1]);
 		}
 	}
 	if (optind + 1 != argc)
-		return den_err_usage(err, "usage: den box build RECIPE [--output DIR] [--no-cache] "
-					  "[--add] (recipes: debian-11, debian-12, debian-13)");
+		return den_err_usage(err, "usage: den box build RECIPE [--provider container|qemu] "
+					  "[--output DIR] [--no-cache] [--add] (recipes: "
+					  "debian-11, debian-12, debian-13)");
 	o.recipe = argv[optind];
 	if (den_home(&home, err) < 0)
 		return -1;
@@ -79,7 +88,53 @@ int cmd_box_build(int argc, char **argv, struct den_ctx *ctx, struct den_err *er
 	if (cache == NULL)
 		return den_err_set(err, ENOMEM, "den box build");
 	o.cache = cache;
-	if (box_build(home, &o, &path, err) < 0)
+	if (only != NULL && strcmp(only, "libvirt") == 0)
+		only = "qemu"; /* the box's provider name for the same output */
+	if (only != NULL && strcmp(only, "container") != 0 && strcmp(only, "qemu") != 0)
+		return den_err_usage(err, "--provider must be container or qemu, not '%s'", only);
+	struct recipe r;
+	if (recipe_load(o.recipe, &r, err) < 0)
+		return -1;
+	const char *kinds[2];
+	size_t n_kinds = 0;
+	if (only != NULL)
+		kinds[n_kinds++] = only;
+	else {
+		if (r.out_container)
+			kinds[n_kinds++] = "container";
+		if (r.out_qemu)
+			kinds[n_kinds++] = "qemu";
+	}
+	recipe_free(&r);
+	json_t *paths = json_array();
+	for (size_t i = 0; i < n_kinds; i++) {
+		free(path);
+		path = NULL;
+		o.output_kind = kinds[i];
+		if (build_one(home, &o, add, &path, err) < 0) {
+			json_decref(paths);
+			return -1;
+		}
+		json_array_append_new(paths, json_string(path));
+		if (!ctx->json)
+			printf("%s\n", path);
+	}
+	if (ctx->json)
+		return cmd_print_json(
+			n_kinds == 1 ? json_pack("{s:s, s:o}", "path", path, "paths", paths)
+				     : json_pack("{s:o}", "paths", paths),
+			err);
+	json_decref(paths);
+	return 0;
+}
+
+/* One output of the recipe built (or taken from the cache), and added when asked. */
+static int build_one(const char *home, const struct build_opts *o, bool add, char **out,
+		     struct den_err *err)
+{
+	cleanup_free char *path = NULL;
+
+	if (box_build(home, o, &path, err) < 0)
 		return -1;
 	if (add) {
 		struct box_add_opts a = { .source = path };
@@ -88,7 +143,7 @@ int cmd_box_build(int argc, char **argv, struct den_ctx *ctx, struct den_err *er
 		if (r < 0)
 			return -1;
 		/* The same name and version from another recipe (or den's build steps): this one wins. */
-		if (r == 1 && !same_recipe(e.dir, o.recipe)) {
+		if (r == 1 && !same_recipe(e.dir, o->recipe)) {
 			den_info("%s %s in the store was built from another recipe; replacing it",
 				 e.name, e.version);
 			store_entry_free(&e);
@@ -100,9 +155,7 @@ int cmd_box_build(int argc, char **argv, struct den_ctx *ctx, struct den_err *er
 			 r == 0 ? "added" : "is already added");
 		store_entry_free(&e);
 	}
-	if (ctx->json)
-		return cmd_print_json(json_pack("{s:s}", "path", path), err);
-	printf("%s\n", path);
+	*out = steal_pointer(&path);
 	return 0;
 }
 

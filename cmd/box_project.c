@@ -9,6 +9,7 @@
 #include "boxes/download.h"
 #include "boxes/lock.h"
 #include "boxes/resolve.h"
+#include "boxes/identity.h"
 #include "cmd/cmd.h"
 #include "cmd/table.h"
 #include "core/cleanup.h"
@@ -28,7 +29,7 @@
  */
 static const char *box_provider(const struct machine *m)
 {
-	return m->provider ? m->provider : "container";
+	return box_provider_of(m->provider ? m->provider : "container");
 }
 
 static const char *server_for(const struct machine *m)

@@ -73,6 +73,7 @@ int cmd_box_publish(int argc, char **argv, struct den_ctx *ctx, struct den_err *
 int cmd_box_update(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_box_outdated(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_box_prune(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_box_package(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 struct store_entry;
 /* Records a box just added in the project's Envfile.lock, when a machine uses it. */
 int box_record_in_project(struct den_ctx *ctx, const struct store_entry *e, struct den_err *err);
@@ -91,6 +92,10 @@ int cmd_ssh(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_ssh_config(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_port(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_reload(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_suspend(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_resume(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_snapshot(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_rsync(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_global_status(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_not_yet(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 

@@ -68,7 +68,8 @@ static int each(struct den_ctx *ctx, int argc, char **argv, bool destroy, bool f
 			rc = ops->destroy(&dm, err);
 			if (rc == 0)
 				den_info("%s destroyed", sel[i]->name);
-		} else if (ops->state(&dm, &st, err) == 0 && st != MACHINE_RUNNING) {
+		} else if (ops->state(&dm, &st, err) == 0 && st != MACHINE_RUNNING &&
+			   st != MACHINE_SUSPENDED) {
 			den_info("%s is %s", sel[i]->name, machine_state_name(st));
 			if (st == MACHINE_ABORTED)
 				rc = ops->halt(&dm, true, err);

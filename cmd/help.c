@@ -105,7 +105,7 @@ static const struct {
 	  "      or a recipe file; cached by recipe hash in $DEN_BUILD_CACHE\n"
 	  "      (default $DEN_HOME/build-cache)\n"
 	  "  den box publish DIR [--base-url URL]   catalogs for a folder of box files\n"
-	  "  den box package MACHINE   (not yet)\n\n"
+	  "  den box package [MACHINE] [--output FILE]\n\n"
 	  "DEN_BOX_MAX_SIZE caps what a box may unpack to (default 64G).\n" },
 	{ "init", "usage: den init [TEMPLATE] [--box NAME] [--force] [--list]\n\n"
 		  "Writes an Envfile in the current folder from a template:\n"

@@ -39,6 +39,9 @@ struct boxlock;
 int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *provider,
 		      struct boxlock *lock, struct den_err *err);
 
+/* Copies the machine's rsync synced folders in, over its SSH (cmd/rsync.c). */
+int cmd_rsync_folders(const struct provider_ops *ops, struct den_machine *dm, struct den_err *err);
+
 struct prov_target;
 enum prov_when;
 /*

@@ -34,6 +34,9 @@ static char *box_user(const struct machine *m, const char *box_dir)
 	if (m->ssh.username != NULL)
 		return strdup(m->ssh.username);
 	user = box_dir_meta(box_dir, "ssh_user");
+	/* A box that comes with its own key is a Vagrant box: Vagrant's user. */
+	if (user == NULL && m->ssh.private_key_path != NULL)
+		return strdup("vagrant");
 	return user ? user : strdup("den");
 }
 
@@ -65,7 +68,7 @@ int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *p
 	if (ops == NULL)
 		return den_err_set(err, 0,
 				   "machine %s: provider %s is not in this version of den "
-				   "yet; use provider: container",
+				   "yet; use provider: container or qemu",
 				   m->name, provider);
 	if (den_home(&home, err) < 0)
 		return -1;
@@ -75,7 +78,7 @@ int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *p
 		lock = &own;
 	}
 	struct resolve_opts ro = { .home = home, .progress = cmd_progress() };
-	struct box_want w = { m->box, m->box_version, provider,
+	struct box_want w = { m->box, m->box_version, box_provider_of(provider),
 			      m->box_url ? m->box_url : getenv("DEN_BOX_SERVER") };
 	rc = box_resolve(&ro, &w, lock, &box, err);
 	if (lock == &own) {
@@ -116,16 +119,27 @@ static int up_one(struct den_ctx *ctx, struct prov_target *t, const char *provid
 		return den_err_wrap(err, "machine %s", dm->cfg->name);
 	if (t->ops != NULL && dm->exists && t->ops->state(dm, &st, err) == 0 &&
 	    st == MACHINE_RUNNING) {
+		/* Maybe still booting (a den killed mid-up started it): usable once SSH answers. */
 		den_info("%s is already running", dm->cfg->name);
-		return 0;
+		if (provider_ssh_wait(t->ops, dm, &t->ssh, err) < 0)
+			return -1;
+		return t->ops->ready != NULL ? t->ops->ready(dm, t->ssh, err) : 0;
 	}
 	den_err_clear(err);
+	if (st == MACHINE_SUSPENDED && t->ops->resume != NULL) {
+		den_info("%s is suspended: resuming it", dm->cfg->name);
+		return t->ops->resume(dm, err);
+	}
 	if (cmd_start_machine(ctx, dm, provider, lock, err) < 0)
 		return -1;
 	if (provider_ssh_wait(t->ops, dm, &t->ssh, err) < 0) {
 		add_console_tail(dm, err);
 		return -1;
 	}
+	if (t->ops->ready != NULL && t->ops->ready(dm, t->ssh, err) < 0)
+		return -1;
+	if (cmd_rsync_folders(t->ops, dm, err) < 0)
+		return -1;
 	den_info("%s is up: `den ssh %s` logs in (127.0.0.1:%d)", dm->cfg->name, dm->cfg->name,
 		 dm->rec.ssh_port);
 	return 0;
@@ -162,7 +176,8 @@ int cmd_up(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 					     argv[optind - 1]);
 	}
 	if (provider != NULL && provider_find(provider) == NULL)
-		return den_err_usage(err, "no provider '%s' in this den (container is)", provider);
+		return den_err_usage(err, "no provider '%s' in this den (container and qemu are)",
+				     provider);
 	if (!provision && with != NULL)
 		return den_err_usage(err, "--no-provision and --provision-with do not go together");
 	if (cmd_select(ctx, argv + optind, (size_t)(argc - optind), true, &sel, &n, err) < 0)

@@ -4,7 +4,8 @@
 
 /*
  * Text files built into den by CMake (cmake/embed.cmake): Envfile
- * templates (templates/NAME.yml) and box recipes (boxes/recipes/NAME.yml), so
+ * templates (templates/NAME.yml), box recipes (boxes/recipes/NAME.yml) and
+ * the files of den's VM boxes (boxes/vm-guest/), so
  * den needs no data files at run time.
  */
 
@@ -18,5 +19,7 @@ struct den_embedded {
 
 extern const struct den_embedded den_templates[]; /* ends with a NULL name */
 extern const struct den_embedded den_recipes[];	  /* ends with a NULL name */
+/* Files den installs into the VM boxes it builds (boxes/vm-guest/, full names). */
+extern const struct den_embedded den_vm_guest[];
 
 #endif

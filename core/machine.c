@@ -60,6 +60,7 @@ static int parse_record(const char *path, const char *text, struct machine_recor
 	r->supervisor = (pid_t)json_integer_value(json_object_get(j, "supervisor_pid"));
 	r->created = json_integer_value(json_object_get(j, "created"));
 	r->ssh_user = dup_string(j, "ssh_user");
+	r->ssh_key = dup_string(j, "ssh_key");
 	r->running = json_is_true(json_object_get(j, "running"));
 	json_t *ports = json_object_get(j, "ports");
 	r->ports_json = json_is_array(ports) ? json_dumps(ports, JSON_COMPACT) : NULL;
@@ -108,6 +109,8 @@ int machine_save(struct den_machine *m, struct den_err *err)
 		      m->rec.running);
 	if (j == NULL)
 		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	if (m->rec.ssh_key != NULL)
+		json_object_set_new(j, "ssh_key", json_string(m->rec.ssh_key));
 	if (m->rec.ports_json != NULL)
 		json_object_set_new(j, "ports", json_loads(m->rec.ports_json, 0, NULL));
 	text = json_dumps(j, JSON_INDENT(2));
@@ -128,6 +131,7 @@ void machine_close(struct den_machine *m)
 	free(m->rec.box);
 	free(m->rec.box_version);
 	free(m->rec.ssh_user);
+	free(m->rec.ssh_key);
 	free(m->rec.ports_json);
 	memset(m, 0, sizeof(*m));
 }

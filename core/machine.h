@@ -33,8 +33,9 @@ struct machine_record {
 	pid_t supervisor;  /* pid of `den vmm run` / `den container run` / qemu, 0 when none */
 	long long created; /* unix time of first up */
 	char *ssh_user;	   /* login user inside */
-	bool running;	   /* up, and not halted since: a dead supervisor then means "aborted" */
-	char *ports_json;  /* the forwarded ports as started (auto_correct may move them), JSON */
+	char *ssh_key; /* a box's own key (Vagrant's insecure key) until den's is in; NULL: den's */
+	bool running;  /* up, and not halted since: a dead supervisor then means "aborted" */
+	char *ports_json; /* the forwarded ports as started (auto_correct may move them), JSON */
 };
 
 struct den_machine {

@@ -20,7 +20,8 @@ struct den_ssh_target {
 	int port;
 	const char *user;
 	const char *key_path; /* den's private key for the machine */
-	const char *host_pub; /* "ssh-ed25519 AAAA...": the only host key accepted */
+	const char *host_pub; /* "ssh-ed25519 AAAA...": the only host key accepted; NULL: any
+				 (a Vagrant box's first boot, before den's key is in it) */
 	int timeout_s;	      /* connect timeout */
 };
 

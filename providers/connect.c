@@ -22,8 +22,12 @@ int provider_ssh_open(const struct provider_ops *ops, struct den_machine *m, int
 		ssh_info_free(&info);
 		return -1;
 	}
-	struct den_ssh_target t = { info.host,	   info.port, info.user,
-				    info.key_path, host_pub,  timeout_s };
+	struct den_ssh_target t = { info.host,
+				    info.port,
+				    info.user,
+				    info.key_path,
+				    info.host_key_unchecked ? NULL : host_pub,
+				    timeout_s };
 	rc = den_ssh_open(&t, out, err);
 	ssh_info_free(&info);
 	return rc;

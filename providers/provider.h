@@ -14,12 +14,15 @@
 #include "core/machine.h"
 
 struct ssh_info {
-	char *host;	   /* "127.0.0.1" */
-	int port;	   /* forwarded SSH port */
-	char *user;	   /* login user */
-	char *key_path;	   /* private key den logs in with */
-	char *known_hosts; /* file holding the host key den gave the guest */
+	char *host;		 /* "127.0.0.1" */
+	int port;		 /* forwarded SSH port */
+	char *user;		 /* login user */
+	char *key_path;		 /* private key den logs in with */
+	char *known_hosts;	 /* file holding the host key den gave the guest */
+	bool host_key_unchecked; /* a box's first boot, before den's host key is in it */
 };
+
+struct den_ssh;
 
 struct provider_ops {
 	/* Envfile name: "kvm", "qemu", "container". */
@@ -42,6 +45,19 @@ struct provider_ops {
 	/* Optional: named snapshots of a machine's disk (and memory, where it can). */
 	int (*snapshot_save)(struct den_machine *m, const char *name, struct den_err *err);
 	int (*snapshot_restore)(struct den_machine *m, const char *name, struct den_err *err);
+	/* Optional: the snapshot names, one per line (malloc'd), and deleting one. */
+	int (*snapshot_list)(struct den_machine *m, char **names, struct den_err *err);
+	int (*snapshot_delete)(struct den_machine *m, const char *name, struct den_err *err);
+	/*
+	 * Optional: run once SSH answers after each start, on that session
+	 * (the qemu provider mounts its 9p folders and puts den's key in).
+	 */
+	int (*ready)(struct den_machine *m, struct den_ssh *ssh, struct den_err *err);
+	/*
+	 * Optional: a halted machine as a box: writes metadata.json, box.img and
+	 * Vagrantfile into dir (`den box package`).
+	 */
+	int (*package)(struct den_machine *m, const char *dir, struct den_err *err);
 };
 
 /* Every provider built in, NULL-terminated (providers/registry.c). */
@@ -51,6 +67,15 @@ extern const struct provider_ops *const providers[];
 const struct provider_ops *provider_find(const char *name);
 
 void ssh_info_free(struct ssh_info *info);
+
+/* A free TCP port on 127.0.0.1, for a machine's SSH (providers/ports.c). */
+int provider_free_port(struct den_err *err);
+/*
+ * The Envfile's forwarded ports as they will be: hosts[i] for ports[i]; a
+ * taken host port with auto_correct: true moves to a free one (as Vagrant
+ * does). Recorded in m->rec.ports_json for `den port`.
+ */
+int provider_plan_ports(struct den_machine *m, int *hosts, struct den_err *err);
 
 struct den_ssh;
 /*

@@ -10,9 +10,11 @@
 #include <string.h>
 
 extern const struct provider_ops provider_container;
+extern const struct provider_ops provider_qemu;
 
 const struct provider_ops *const providers[] = {
 	&provider_container,
+	&provider_qemu,
 	NULL,
 };
 

@@ -53,20 +53,6 @@ static int probe(struct den_err *err)
 	return 0;
 }
 
-/* A free TCP port on 127.0.0.1, for the machine's SSH. */
-static int free_port(struct den_err *err)
-{
-	cleanup_close int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
-	socklen_t len = sizeof(a);
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
-		return den_err_set(err, errno, "cannot find a free port for SSH");
-	return ntohs(a.sin_port);
-}
-
 struct argv_builder {
 	char *v[MAX_ARGS];
 	size_t n;
@@ -89,53 +75,6 @@ static void add(struct argv_builder *a, const char *fmt, ...)
 		return;
 	}
 	a->v[a->n++] = s;
-}
-
-/* Can den listen on ip:port (tcp or udp) right now? */
-static bool port_free(const char *ip, int port, bool udp)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	cleanup_close int fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
-
-	if (fd < 0 || inet_pton(AF_INET, ip, &a.sin_addr) != 1)
-		return true; /* not IPv4: let the supervisor say what is wrong */
-	return bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-}
-
-/*
- * The Envfile's forwarded ports as they will be: a taken host port with
- * auto_correct: true moves to a free one (as Vagrant does). Recorded in
- * state.json for `den port`.
- */
-static int plan_ports(struct den_machine *m, int *hosts, struct den_err *err)
-{
-	json_t *arr = json_array();
-
-	for (size_t i = 0; i < m->cfg->n_ports; i++) {
-		const struct forwarded_port *p = &m->cfg->ports[i];
-		bool udp = p->protocol == FWD_UDP;
-
-		hosts[i] = p->host;
-		if (p->auto_correct && !port_free(p->host_ip, p->host, udp)) {
-			int moved = free_port(err);
-			if (moved < 0) {
-				json_decref(arr);
-				return -1;
-			}
-			den_info(
-				"%s: host port %u is taken; forwarding %d to guest port %u instead",
-				m->cfg->name, p->host, moved, p->guest);
-			hosts[i] = moved;
-		}
-		json_array_append_new(arr,
-				      json_pack("{s:i, s:s, s:i, s:s, s:s?}", "guest", p->guest,
-						"host_ip", p->host_ip, "host", hosts[i], "protocol",
-						udp ? "udp" : "tcp", "id", p->id));
-	}
-	free(m->rec.ports_json);
-	m->rec.ports_json = json_dumps(arr, JSON_COMPACT);
-	json_decref(arr);
-	return 0;
 }
 
 /*
@@ -396,13 +335,13 @@ static int up(struct den_machine *m, struct den_err *err)
 	if (keys_ensure(m->dir, err) < 0 || chmod(m->dir, 0700) < 0)
 		return den_err_is_set(err) ? den_err_wrap(err, "machine %s", m->cfg->name)
 					   : den_err_set(err, errno, "cannot protect %s", m->dir);
-	port = free_port(err);
+	port = provider_free_port(err);
 	if (port < 0 || keys_write_known_hosts(m->dir, port, err) < 0)
 		return -1;
 	cleanup_free int *fwd_hosts = calloc(m->cfg->n_ports + 1, sizeof(*fwd_hosts));
 	if (fwd_hosts == NULL)
 		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
-	if (plan_ports(m, fwd_hosts, err) < 0)
+	if (provider_plan_ports(m, fwd_hosts, err) < 0)
 		return -1;
 	/*
 	 * state.json says "running" before the supervisor starts: a den killed

@@ -120,6 +120,8 @@ char **qemu_argv(const struct qemu_launch *l)
 		add(&a, "local,path=%s,mount_tag=%s,security_model=mapped-xattr,id=fs%zu%s",
 		    escape(&a, 0, s->path), escape(&a, 1, s->tag), i, s->ro ? ",readonly=on" : "");
 	}
+	if (l->daemonize)
+		add(&a, "-daemonize");
 	free(a.esc[0]);
 	free(a.esc[1]);
 	char **out = a.failed ? NULL : calloc(a.n + 1, sizeof(char *));

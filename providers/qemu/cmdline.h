@@ -39,6 +39,7 @@ struct qemu_launch {
 	size_t n_ports;
 	const struct qemu_share *shares;
 	size_t n_shares;
+	bool daemonize; /* -daemonize: QEMU returns once the machine is set up */
 };
 
 /* The command line, NULL-terminated; NULL when out of memory. Free with qemu_argv_free. */

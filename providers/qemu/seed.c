@@ -207,6 +207,30 @@ static int add_file(struct archive *a, const char *name, const char *text)
 	return rc;
 }
 
+/*
+ * The same credentials as plain files under den/, for the seed hook in
+ * den's own VM boxes (boxes/vm-guest/den-seed): no YAML to read there.
+ */
+static int add_den_files(struct archive *a, const struct seed_spec *s)
+{
+	char *key = NULL, *pub = NULL, *user = NULL, *host = NULL;
+	int rc = -1;
+
+	if (asprintf(&key, "%s\n", s->authorized_key) >= 0 &&
+	    asprintf(&pub, "%s\n", s->host_key_public) >= 0 &&
+	    asprintf(&user, "%s\n", s->user) >= 0 && asprintf(&host, "%s\n", s->hostname) >= 0 &&
+	    add_file(a, "den/user", user) == 0 && add_file(a, "den/authorized_keys", key) == 0 &&
+	    add_file(a, "den/ssh_host_ed25519_key", s->host_key_private) == 0 &&
+	    add_file(a, "den/ssh_host_ed25519_key.pub", pub) == 0 &&
+	    add_file(a, "den/hostname", host) == 0)
+		rc = 0;
+	free(key);
+	free(pub);
+	free(user);
+	free(host);
+	return rc;
+}
+
 int seed_write(const char *path, const struct seed_spec *s, struct den_err *err)
 {
 	char *user_data = seed_user_data(s, err), *meta = NULL, *tmp = NULL;
@@ -227,7 +251,7 @@ int seed_write(const char *path, const struct seed_spec *s, struct den_err *err)
 	    archive_write_set_format_option(a, "iso9660", "rockridge", "1") != ARCHIVE_OK ||
 	    archive_write_open_filename(a, tmp) != ARCHIVE_OK ||
 	    add_file(a, "meta-data", meta) < 0 || add_file(a, "user-data", user_data) < 0 ||
-	    archive_write_close(a) != ARCHIVE_OK) {
+	    add_den_files(a, s) < 0 || archive_write_close(a) != ARCHIVE_OK) {
 		den_err_set(err, 0, "cannot write the cloud-init seed %s: %s", path,
 			    a ? archive_error_string(a) : "out of memory");
 		unlink(tmp);

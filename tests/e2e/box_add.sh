@@ -46,7 +46,7 @@ expect_rc 1 "no matching version"
 expect_err "has no version matching '> 5'" "says so"
 run box add den/test --provider qemu
 expect_rc 1 "no matching provider"
-expect_err "for provider qemu" "names the provider"
+expect_err "for provider libvirt" "names the box provider (qemu runs libvirt boxes)"
 
 run box list
 expect_rc 0 "box list"

@@ -13,14 +13,14 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 0
 fi
 
-run box build debian-12 --output "$T_DIR/out"
+run box build debian-12 --provider container --output "$T_DIR/out"
 expect_rc 0 "den box build debian-12"
 BOX="$T_DIR/out/den-debian-12-1.0.0-container-amd64.box"
 expect_true '[ "$OUT" = "$BOX" ]' "prints the box file"
 expect_true '[ -s "$BOX" ]' "the box file exists"
 expect_true '[ -z "$(ls "$T_DIR/out" | grep -v "\.box$")" ]' "nothing half-made beside it"
 
-run box build debian-12 --output "$T_DIR/out2"
+run box build debian-12 --provider container --output "$T_DIR/out2"
 expect_rc 0 "a second build"
 expect_err "using the cached build" "comes from the cache"
 expect_true 'cmp -s "$BOX" "$T_DIR/out2/$(basename "$BOX")"' "the same bytes"
@@ -44,12 +44,16 @@ expect_true '[ -d "$R/usr/lib/python3/dist-packages/apt" ]' "python3-apt is inst
 # A box of the same name and version in the store, from another recipe: --add replaces it.
 M="$DEN_HOME/boxes/den/debian-12/1.0.0/container-amd64/metadata.json"
 sed -i 's/"recipe_hash": "[0-9a-f]*"/"recipe_hash": "0000"/' "$M"
-run box build debian-12 --output "$T_DIR/out" --add
+run box build debian-12 --provider container --output "$T_DIR/out" --add
 expect_rc 0 "build --add over a box from another recipe"
 expect_err "built from another recipe; replacing it" "says it replaces it"
 expect_true '! grep -q "\"recipe_hash\": \"0000\"" "$M"' "the store now has the new build"
 M="$DEN_HOME/boxes/den/debian-12/1.0.0/container-amd64/metadata.json"
 expect_true 'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"den\"][\"ssh_user\"] == \"den\" and d[\"provider\"] == \"container\"" "$M"' "metadata says provider and ssh user"
+
+run box build debian-12 --provider vmware
+expect_rc 2 "an output den cannot make"
+expect_err "--provider must be container or qemu" "says which it can"
 
 run box build debain-12
 expect_rc 2 "an unknown recipe"

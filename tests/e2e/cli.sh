@@ -47,24 +47,12 @@ run --frob status
 expect_rc 2 "unknown global option"
 expect_err "unknown option '--frob'" "names the option"
 
-for c in suspend resume snapshot rsync; do
-	run $c
-	expect_rc 1 "$c is not implemented yet"
-	expect_err "\`den $c\` is not implemented yet" "$c says so"
-done
-
 run box
 expect_rc 2 "box without a sub-command"
 expect_err "usage: den box add|list|remove" "box shows its sub-commands"
 run box lst
 expect_rc 2 "unknown box sub-command"
 expect_err "did you mean 'list'?" "suggests list"
-for c in package; do
-	run box $c
-	expect_rc 1 "box $c is not implemented yet"
-	expect_err "\`den box $c\` is not implemented yet" "box $c says so"
-done
-
 run init --json
 expect_rc 2 "--json on a command that does not report"
 expect_err "has no --json output" "explains --json"
@@ -72,6 +60,26 @@ expect_err "has no --json output" "explains --json"
 # -C changes folder before anything else.
 mkdir -p proj/sub
 printf 'den: 1\nmachines:\n  web: { box: den/debian-12 }\n' > proj/Envfile
+# Machine commands on a machine that is not created, and bad usage.
+for c in suspend resume; do
+	run -C proj $c web
+	expect_rc 1 "$c of a machine not created"
+	expect_err "web is not created: \`den up web\` first" "$c says what to do"
+done
+run -C proj snapshot frob
+expect_rc 2 "snapshot with an unknown verb"
+expect_err "usage: den snapshot save|restore|delete" "snapshot shows its usage"
+run -C proj snapshot save web a b c
+expect_rc 2 "snapshot save with too many words"
+run -C proj snapshot list web
+expect_rc 1 "snapshot list of a machine not created"
+run -C proj box package web
+expect_rc 1 "box package of a machine not created"
+expect_err "web is not created" "box package says so"
+run -C proj rsync
+expect_rc 0 "den rsync with nothing running"
+expect_err "web is not created: nothing to sync" "rsync says why it did nothing"
+
 run -C proj/sub validate
 expect_rc 0 "-C DIR finds the Envfile above DIR"
 expect_out "valid: 1 machine (web)" "validate reports the machine"

@@ -155,7 +155,7 @@ expect_err "cannot run /bin/nothing-here" "says so"
 # A real Debian userland: the box den builds, with sudo working for den.
 export DEN_HOME="$T_DIR/home"
 export DEN_BUILD_CACHE=${DEN_BUILD_CACHE:-/var/cache/den-test}
-"$DEN" -q box build debian-12 --output "$T_DIR/boxes" --add >/dev/null
+"$DEN" -q box build debian-12 --provider container --output "$T_DIR/boxes" --add >/dev/null
 DEB="$DEN_HOME/boxes/den/debian-12/1.0.0/container-amd64/rootfs"
 run container run --rootfs "$DEB" --state "$T_DIR/deb" --hostname deb -- /bin/sh -c \
 	'. /etc/os-release; echo $VERSION_CODENAME; su den -c "sudo -n id -u"; /usr/sbin/sshd -t -f /etc/ssh/sshd_config 2>&1 | head -1; python3 -c "print(6*7)"'

@@ -375,7 +375,7 @@ Test(qemu_cmdline, qemu_accepts_it)
 	const struct qemu_port ports[] = { { false, NULL, 0, 22 } }; /* host port 0: any free one */
 	const struct qemu_share shares[] = { { "den0", dir, false } };
 	const struct qemu_launch l = { "t",	 "tcg", 1, 128ULL << 20, disk, seed, qmp, log,
-				       pid_path, ports, 1, shares,	 1 };
+				       pid_path, ports, 1, shares,	 1,    false };
 	char **argv = qemu_argv(&l), *args[64];
 	size_t n = 0;
 	for (; argv[n] != NULL && n < 60; n++)
@@ -501,6 +501,19 @@ Test(qemu_seed, a_nocloud_seed_carries_the_user_its_key_and_the_host_key)
 	yaml_document_delete(&d);
 	free(user_data);
 	free(meta);
+
+	/* The same credentials as plain files, for den's own seed hook (boxes/vm-guest/den-seed). */
+	char *user = iso_file(iso, "den/user"), *key = iso_file(iso, "den/authorized_keys"),
+	     *priv = iso_file(iso, "den/ssh_host_ed25519_key"),
+	     *pub = iso_file(iso, "den/ssh_host_ed25519_key.pub");
+	cr_expect_str_eq(user, "den\n");
+	cr_expect_str_eq(key, "ssh-ed25519 AAAAC3Nza den@host # : not a comment\n");
+	cr_expect_str_eq(priv, s.host_key_private);
+	cr_expect_str_eq(pub, "ssh-ed25519 AAAAhost\n");
+	free(user);
+	free(key);
+	free(priv);
+	free(pub);
 	rm_rf(dir);
 	free(dir);
 }

@@ -14,7 +14,7 @@ require_root() {
 add_box() {
 	export DEN_HOME="$T_DIR/home"
 	export DEN_BUILD_CACHE=${DEN_BUILD_CACHE:-/var/cache/den-test}
-	"$DEN" -q box build "$1" --output "$T_DIR/boxes" --add >/dev/null
+	"$DEN" -q box build "$1" --provider "${2:-container}" --output "$T_DIR/boxes" --add >/dev/null
 }
 
 add_debian_box() { add_box debian-12; }

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `den box package [MACHINE] [--output FILE]`: a box file made from a
+ * halted machine (Vagrant's `vagrant package`). The provider writes the
+ * box's files (qemu: the disk flattened, metadata.json of a Vagrant
+ * libvirt box, a Vagrantfile); den packs them as a tar, package.box by
+ * default, whole or not at all.
+ */
+#include "boxes/pack.h"
+#include "boxes/store.h"
+#include "cmd/cmd.h"
+#include "cmd/machines.h"
+#include "core/cleanup.h"
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "core/project.h"
+#include "providers/provider.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int pack(const char *dir, const char *out, struct den_err *err)
+{
+	static const char *const names[] = { "metadata.json", "box.img", "Vagrantfile" };
+	cleanup_free char *tmp = NULL;
+	char *files[3] = { NULL, NULL, NULL };
+	int rc = -1;
+
+	if (asprintf(&tmp, "%s.part", out) < 0)
+		return den_err_set(err, ENOMEM, "den box package");
+	for (size_t i = 0; i < 3; i++)
+		if (asprintf(&files[i], "%s/%s", dir, names[i]) < 0)
+			goto out;
+	/* No compression: the image is mostly data already, and it stays seekable for a reader. */
+	if (pack_box(tmp, (const char *const *)files, names, 3, PACK_NONE, err) == 0) {
+		if (rename(tmp, out) == 0)
+			rc = 0;
+		else
+			den_err_set(err, errno, "cannot write %s", out);
+	}
+	if (rc < 0)
+		unlink(tmp);
+out:
+	for (size_t i = 0; i < 3; i++)
+		free(files[i]);
+	if (rc < 0 && !den_err_is_set(err))
+		den_err_set(err, ENOMEM, "den box package");
+	return rc;
+}
+
+int cmd_box_package(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
+{
+	static const struct option opts[] = { { "output", required_argument, NULL, 'o' },
+					      { NULL, 0, NULL, 0 } };
+	const char *out = "package.box";
+	const struct machine *m;
+	const struct provider_ops *ops;
+	struct den_machine dm;
+	cleanup_free char *home = NULL, *work = NULL;
+	struct den_err ignored;
+	int c, rc = -1;
+
+	cmd_getopt_reset();
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		if (c != 'o')
+			return den_err_usage(err,
+					     "usage: den box package [MACHINE] [--output FILE]");
+		out = optarg;
+	}
+	if (argc - optind > 1)
+		return den_err_usage(err, "usage: den box package [MACHINE] [--output FILE]");
+	if (den_exists(out))
+		return den_err_set(err, 0, "%s exists: remove it or give --output", out);
+	if (cmd_load_envfile(ctx, err) < 0 ||
+	    cmd_one_machine(ctx, optind < argc ? argv[optind] : NULL, &m, err) < 0 ||
+	    machine_open(ctx->root, m, &dm, err) < 0)
+		return -1;
+	ops = cmd_machine_ops(&dm);
+	if (!dm.exists) {
+		den_err_set(err, 0, "%s is not created: `den up %s` first", m->name, m->name);
+		goto done;
+	}
+	if (ops == NULL || ops->package == NULL) {
+		den_err_set(err, 0,
+			    "the %s provider cannot package machines (the qemu provider can)",
+			    ops ? ops->name : dm.rec.provider);
+		goto done;
+	}
+	if (den_home(&home, err) < 0 || (work = store_tmp_dir(home, "package", err)) == NULL)
+		goto done;
+	den_info("%s: packaging its disk (flattened) into %s", m->name, out);
+	if (ops->package(&dm, work, err) == 0 && pack(work, out, err) == 0) {
+		den_info("packaged %s: add it with `den box add %s --name NAME`", out, out);
+		rc = 0;
+	}
+	den_rm_rf(work, &ignored);
+done:
+	machine_close(&dm);
+	return rc;
+}

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A running machine's QEMU asked over QMP (qmp.sock): its state, pause
+ * and continue (suspend, resume), and snapshots of the whole machine,
+ * disk and memory, kept inside its qcow2 (savevm, loadvm, delvm).
+ */
+#include "providers/qemu/qemu-internal.h"
+#include "providers/qemu/qmp.h"
+#include "core/cleanup.h"
+#include "core/fsutil.h"
+#include "core/ssh.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define QMP_TIMEOUT_MS 5000
+#define SNAPSHOT_TIMEOUT_MS 600000 /* savevm writes all guest memory */
+
+static int qmp_run(const struct den_machine *m, const char *command, json_t *args, json_t **ret,
+		   int timeout_ms, struct den_err *err)
+{
+	cleanup_free char *sock = qemu_path(m, "qmp.sock");
+	struct qmp *q = NULL;
+	int rc;
+
+	if (sock == NULL) {
+		json_decref(args);
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	}
+	if (qmp_connect(sock, timeout_ms, &q, err) < 0) {
+		json_decref(args);
+		return den_err_wrap(err, "machine %s", m->cfg->name);
+	}
+	rc = qmp_execute(q, command, args, ret, err);
+	qmp_close(q);
+	return rc < 0 ? den_err_wrap(err, "machine %s", m->cfg->name) : 0;
+}
+
+int qemu_qmp(const struct den_machine *m, const char *command, json_t *args, json_t **ret,
+	     struct den_err *err)
+{
+	return qmp_run(m, command, args, ret, QMP_TIMEOUT_MS, err);
+}
+
+int qemu_hmp(const struct den_machine *m, const char *line, char **out, struct den_err *err)
+{
+	json_t *ret = NULL;
+
+	if (qmp_run(m, "human-monitor-command", json_pack("{s:s}", "command-line", line), &ret,
+		    SNAPSHOT_TIMEOUT_MS, err) < 0)
+		return -1;
+	*out = strdup(json_is_string(ret) ? json_string_value(ret) : "");
+	json_decref(ret);
+	return *out ? 0 : den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+}
+
+int qemu_state(struct den_machine *m, enum machine_state *out, struct den_err *err)
+{
+	json_t *ret = NULL;
+	struct den_err quiet = { 0 };
+
+	(void)err;
+	if (qemu_qmp(m, "query-status", NULL, &ret, &quiet) == 0) {
+		const char *s = json_string_value(json_object_get(ret, "status"));
+		if (s != NULL && (strcmp(s, "paused") == 0 || strcmp(s, "suspended") == 0))
+			*out = MACHINE_SUSPENDED;
+		else if (s != NULL &&
+			 (strcmp(s, "shutdown") == 0 || strcmp(s, "guest-panicked") == 0 ||
+			  strcmp(s, "internal-error") == 0))
+			*out = MACHINE_ABORTED;
+		else
+			*out = MACHINE_RUNNING;
+		json_decref(ret);
+		return 0;
+	}
+	/* QMP silent but QEMU there: busy (a snapshot being written), still running. */
+	if (qemu_running_pid(m) > 0)
+		*out = MACHINE_RUNNING;
+	else
+		*out = m->rec.running ? MACHINE_ABORTED : MACHINE_STOPPED;
+	return 0;
+}
+
+static int need_running(struct den_machine *m, const char *what, struct den_err *err)
+{
+	enum machine_state st;
+
+	qemu_state(m, &st, err);
+	if (st == MACHINE_RUNNING || st == MACHINE_SUSPENDED)
+		return 0;
+	return den_err_set(err, 0, "machine %s is %s: `den up %s` first, then %s", m->cfg->name,
+			   machine_state_name(st), m->cfg->name, what);
+}
+
+int qemu_suspend(struct den_machine *m, struct den_err *err)
+{
+	if (need_running(m, "suspend it", err) < 0)
+		return -1;
+	return qemu_qmp(m, "stop", NULL, NULL, err);
+}
+
+int qemu_resume(struct den_machine *m, struct den_err *err)
+{
+	if (need_running(m, "resume it", err) < 0)
+		return -1;
+	return qemu_qmp(m, "cont", NULL, NULL, err);
+}
+
+/* Snapshot names go on a monitor command line: letters, digits, . _ - only. */
+static int check_name(const char *name, struct den_err *err)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 64 || name[0] == '-' ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
+		return den_err_set(err, 0,
+				   "snapshot name '%s': use letters, digits, '.', '_' and '-' "
+				   "(up to 64)",
+				   name);
+	return 0;
+}
+
+/* The monitor answers errors as text; anything it prints for these commands is one. */
+static int hmp_quiet(struct den_machine *m, const char *cmd, const char *name, struct den_err *err)
+{
+	cleanup_free char *line = NULL, *out = NULL;
+
+	if (asprintf(&line, "%s %s", cmd, name) < 0)
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	if (qemu_hmp(m, line, &out, err) < 0)
+		return -1;
+	size_t n = strlen(out);
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+		out[--n] = '\0';
+	if (n > 0)
+		return den_err_set(err, 0, "machine %s: %s %s: %s", m->cfg->name, cmd, name, out);
+	return 0;
+}
+
+/*
+ * 9p folders mounted in the guest block saving its state (QEMU cannot
+ * carry them over): they are let go over SSH around a snapshot.
+ */
+static bool has_shares(const struct den_machine *m)
+{
+	for (size_t i = 0; i < m->cfg->n_folders; i++)
+		if (!m->cfg->folders[i].disabled && m->cfg->folders[i].type == SYNC_NATIVE)
+			return true;
+	return false;
+}
+
+static int shares_over_ssh(struct den_machine *m, bool unmount, struct den_err *err)
+{
+	struct den_ssh *s = NULL;
+
+	if (!has_shares(m))
+		return 0;
+	if (provider_ssh_open(&provider_qemu, m, 10, &s, err) < 0)
+		return den_err_wrap(err, "cannot reach machine %s to %s its synced folders",
+				    m->cfg->name, unmount ? "unmount" : "mount");
+	int rc = qemu_guest_mounts(m, s, unmount, err);
+	den_ssh_close(s);
+	return rc;
+}
+
+int qemu_snapshot_save(struct den_machine *m, const char *name, struct den_err *err)
+{
+	enum machine_state st;
+	struct den_err ignored = { 0 };
+
+	if (check_name(name, err) < 0 || need_running(m, "save a snapshot", err) < 0)
+		return -1;
+	qemu_state(m, &st, &ignored);
+	if (st == MACHINE_RUNNING && shares_over_ssh(m, true, err) < 0)
+		return -1;
+	int rc = hmp_quiet(m, "savevm", name, err);
+	if (st == MACHINE_RUNNING && shares_over_ssh(m, false, rc < 0 ? &ignored : err) < 0)
+		rc = -1;
+	return rc;
+}
+
+int qemu_snapshot_restore(struct den_machine *m, const char *name, struct den_err *err)
+{
+	enum machine_state st;
+	struct den_err ignored = { 0 };
+
+	if (check_name(name, err) < 0 || need_running(m, "restore a snapshot", err) < 0)
+		return -1;
+	/* The guest's current mounts are let go first, so its 9p state is not cut mid-use. */
+	if (qemu_state(m, &st, &ignored) == 0 && st == MACHINE_RUNNING)
+		shares_over_ssh(m, true, &ignored);
+	if (hmp_quiet(m, "loadvm", name, err) < 0)
+		return -1;
+	/* loadvm leaves the machine as it was saved: running, 9p folders let go. */
+	if (qemu_qmp(m, "cont", NULL, NULL, err) < 0)
+		return -1;
+	return shares_over_ssh(m, false, err);
+}
+
+/* `qemu-img info --output=json -U` names the snapshots, running or not. */
+int qemu_snapshot_list(struct den_machine *m, char **names, struct den_err *err)
+{
+	cleanup_free char *disk = qemu_path(m, "disk.qcow2");
+	char buf[4096];
+	size_t len = 0, cap = 0;
+	char *text = NULL;
+	int pipefd[2], status;
+
+	if (disk == NULL || !den_exists(disk))
+		return den_err_set(err, 0, "machine %s is not created", m->cfg->name);
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return den_err_set(err, errno, "cannot run qemu-img");
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		execlp("qemu-img", "qemu-img", "info", "--output=json", "-U", "-f", "qcow2", disk,
+		       (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	for (ssize_t n; pid > 0 && (n = read(pipefd[0], buf, sizeof(buf))) > 0;) {
+		if (len + (size_t)n + 1 > cap) {
+			cap = (len + (size_t)n + 1) * 2;
+			char *t = realloc(text, cap);
+			if (t == NULL)
+				break;
+			text = t;
+		}
+		memcpy(text + len, buf, (size_t)n);
+		len += (size_t)n;
+		text[len] = '\0';
+	}
+	close(pipefd[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0 || text == NULL) {
+		free(text);
+		return den_err_set(err, 0, "qemu-img could not read %s", disk);
+	}
+	json_t *j = json_loads(text, 0, NULL), *snap;
+	free(text);
+	size_t i;
+	char *out = strdup("");
+	json_array_foreach(json_object_get(j, "snapshots"), i, snap)
+	{
+		const char *nm = json_string_value(json_object_get(snap, "name"));
+		char *t = NULL;
+		if (nm != NULL && out != NULL && asprintf(&t, "%s%s\n", out, nm) >= 0) {
+			free(out);
+			out = t;
+		}
+	}
+	json_decref(j);
+	if (out == NULL)
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	*names = out;
+	return 0;
+}
+
+int qemu_snapshot_delete(struct den_machine *m, const char *name, struct den_err *err)
+{
+	enum machine_state st;
+	cleanup_free char *disk = qemu_path(m, "disk.qcow2");
+
+	if (check_name(name, err) < 0)
+		return -1;
+	qemu_state(m, &st, err);
+	if (st == MACHINE_RUNNING || st == MACHINE_SUSPENDED)
+		return hmp_quiet(m, "delvm", name, err);
+	/* Stopped: qemu-img edits the qcow2 itself. */
+	pid_t pid = fork();
+	int status;
+	if (pid == 0) {
+		execlp("qemu-img", "qemu-img", "snapshot", "-d", name, disk, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		return den_err_set(err, 0, "machine %s has no snapshot '%s' (or qemu-img failed)",
+				   m->cfg->name, name);
+	return 0;
+}

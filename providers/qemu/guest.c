@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What den does inside a qemu machine over SSH once it answers: on a
+ * Vagrant box's first boot, den's host key and login key replace the
+ * box's (insert_key), and at every start the 9p synced folders are
+ * mounted (owned, inside, by the folder's owner, else the login user).
+ */
+#include "providers/qemu/qemu-internal.h"
+#include "core/cleanup.h"
+#include "core/fsutil.h"
+#include "core/keys.h"
+#include "core/log.h"
+#include "core/shquote.h"
+#include "core/ssh.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void qemu_share_tag(size_t i, char *tag, size_t len)
+{
+	snprintf(tag, len, "den%zu", i);
+}
+
+struct tail {
+	char text[512];
+	size_t len;
+};
+
+/* Keeps the first stderr bytes of a command, for its error. */
+static void keep_stderr(const char *buf, size_t len, int is_stderr, void *arg)
+{
+	struct tail *t = arg;
+	size_t room = sizeof(t->text) - 1 - t->len;
+
+	if (!is_stderr || room == 0)
+		return;
+	len = len < room ? len : room;
+	memcpy(t->text + t->len, buf, len);
+	t->len += len;
+	t->text[t->len] = '\0';
+}
+
+static int run(struct den_machine *m, struct den_ssh *ssh, const char *cmd, const char *what,
+	       struct den_err *err)
+{
+	struct tail t = { .len = 0 };
+	int status = -1;
+
+	t.text[0] = '\0';
+	if (den_ssh_exec(ssh, cmd, keep_stderr, &t, &status, err) < 0)
+		return den_err_wrap(err, "machine %s: %s", m->cfg->name, what);
+	while (t.len > 0 && t.text[t.len - 1] == '\n')
+		t.text[--t.len] = '\0';
+	if (status != 0)
+		return den_err_set(err, 0, "machine %s: %s failed (exit %d)%s%s", m->cfg->name,
+				   what, status, t.len ? ": " : "", t.text);
+	return 0;
+}
+
+int qemu_guest_mounts(struct den_machine *m, struct den_ssh *ssh, bool unmount, struct den_err *err)
+{
+	for (size_t i = 0; i < m->cfg->n_folders; i++) {
+		const struct synced_folder *f = &m->cfg->folders[i];
+		cleanup_free char *guest = NULL, *cmd = NULL, *owner = NULL, *group = NULL;
+		char tag[24], what[256];
+		bool ro = false;
+
+		if (f->disabled || f->type != SYNC_NATIVE)
+			continue;
+		for (size_t j = 0; j < f->n_mount_options; j++)
+			ro |= strcmp(f->mount_options[j], "ro") == 0;
+		qemu_share_tag(i, tag, sizeof(tag));
+		guest = shell_quote(f->guest);
+		owner = shell_quote(f->owner ? f->owner : m->rec.ssh_user);
+		group = f->group ? shell_quote(f->group) : NULL;
+		if (guest == NULL || owner == NULL || (f->group && group == NULL))
+			return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+		int rc;
+		if (unmount)
+			rc = asprintf(&cmd, "! mountpoint -q %s || sudo umount %s", guest, guest);
+		else
+			/* Root of the share owned inside by its user (an xattr on the host: mapped-xattr). */
+			rc = asprintf(&cmd,
+				      "sudo modprobe 9pnet_virtio 2>/dev/null; sudo mkdir -p %s && "
+				      "{ mountpoint -q %s || sudo mount -t 9p -o "
+				      "trans=virtio,version=9p2000.L,msize=262144%s %s %s; } && "
+				      "{ %s || sudo chown %s%s%s %s; }",
+				      guest, guest, ro ? ",ro" : "", tag, guest,
+				      ro ? "true" : "false", owner, group ? ":" : "",
+				      group ? group : "", guest);
+		if (rc < 0)
+			return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+		snprintf(what, sizeof(what), "%s synced folder %s",
+			 unmount ? "unmounting" : "mounting", f->guest);
+		if (run(m, ssh, cmd, what, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * A Vagrant box's first boot: den's host key into sshd (read on its next
+ * connection), and with insert_key den's login key instead of the box's.
+ */
+static int insert_keys(struct den_machine *m, struct den_ssh *ssh, struct den_err *err)
+{
+	cleanup_free char *host_priv = NULL, *host_pub = NULL, *client_pub = NULL, *text = NULL;
+	cleanup_free char *hostkey_path = qemu_path(m, KEYS_HOST),
+			  *marker = qemu_path(m, "host_key_in");
+	size_t len;
+
+	if (hostkey_path == NULL || marker == NULL)
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	if (den_read_file(hostkey_path, 64 << 10, &host_priv, &len, err) < 0 ||
+	    keys_public(m->dir, KEYS_HOST, &host_pub, err) < 0 ||
+	    keys_public(m->dir, KEYS_CLIENT, &client_pub, err) < 0 ||
+	    asprintf(&text, "%s\n", host_pub) < 0)
+		return den_err_is_set(err) ? -1 : den_err_set(err, ENOMEM, "machine");
+	if (den_ssh_put_text(ssh, host_priv, strlen(host_priv), ".den-host-key", 0600, err) < 0 ||
+	    den_ssh_put_text(ssh, text, strlen(text), ".den-host-key.pub", 0644, err) < 0)
+		return den_err_wrap(err, "machine %s", m->cfg->name);
+	if (run(m, ssh,
+		"sudo install -m 0600 -o root -g root .den-host-key /etc/ssh/ssh_host_ed25519_key "
+		"&& "
+		"sudo install -m 0644 -o root -g root .den-host-key.pub "
+		"/etc/ssh/ssh_host_ed25519_key.pub && rm -f .den-host-key .den-host-key.pub && "
+		"{ sudo systemctl reload ssh 2>/dev/null || sudo systemctl reload sshd 2>/dev/null "
+		"|| "
+		"sudo service ssh reload; }",
+		"putting den's host key in", err) < 0)
+		return -1;
+	if (den_write_file_atomic(marker, "", 0600, err) < 0)
+		return -1;
+	if (!m->cfg->ssh.insert_key)
+		return machine_save(m, err);
+	free(text);
+	text = NULL;
+	if (asprintf(&text, "%s\n", client_pub) < 0)
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	if (den_ssh_put_text(ssh, text, strlen(text), ".ssh/authorized_keys", 0600, err) < 0)
+		return den_err_wrap(err, "machine %s: cannot put den's key in", m->cfg->name);
+	den_info("%s: replaced the box's insecure key with den's own", m->cfg->name);
+	free(m->rec.ssh_key);
+	m->rec.ssh_key = NULL;
+	return machine_save(m, err);
+}
+
+/*
+ * sshd re-executes itself on reload and, for a moment, refuses new
+ * connections: wait until one logs in with den's keys, the host key
+ * checked strictly, which also proves both keys are in.
+ */
+static int wait_for_den_keys(struct den_machine *m, struct den_err *err)
+{
+	for (int i = 0;; i++) {
+		struct den_ssh *s = NULL;
+		if (provider_ssh_open(&provider_qemu, m, 5, &s, err) == 0) {
+			den_ssh_close(s);
+			return 0;
+		}
+		if (i == 50)
+			return den_err_wrap(err, "machine %s: after den put its keys in",
+					    m->cfg->name);
+		den_err_clear(err);
+		usleep(200000);
+	}
+}
+
+int qemu_ready(struct den_machine *m, struct den_ssh *ssh, struct den_err *err)
+{
+	cleanup_free char *marker = qemu_path(m, "host_key_in");
+
+	if (marker == NULL)
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	if (m->rec.ssh_key != NULL && !den_exists(marker)) {
+		if (insert_keys(m, ssh, err) < 0 || wait_for_den_keys(m, err) < 0)
+			return -1;
+	}
+	return qemu_guest_mounts(m, ssh, false, err);
+}

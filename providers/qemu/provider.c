@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The qemu provider's lifecycle: `den up` makes the machine's disk (a
+ * qcow2 overlay on the box's image), its NoCloud seed and keys, then
+ * starts qemu-system-x86_64 -daemonize: QEMU itself is the supervisor,
+ * answering QMP on .den/machines/NAME/qmp.sock. Halt asks the guest to
+ * power down (ACPI), then QEMU to quit, then kills it.
+ */
+#include "providers/qemu/accel.h"
+#include "providers/qemu/cmdline.h"
+#include "providers/qemu/disk.h"
+#include "providers/qemu/qemu-internal.h"
+#include "providers/qemu/seed.h"
+#include "providers/kvm/host.h"
+#include "core/cleanup.h"
+#include "core/fsutil.h"
+#include "core/keys.h"
+#include "core/log.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define QEMU "qemu-system-x86_64"
+#define MAX_SHARES 64
+
+char *qemu_path(const struct den_machine *m, const char *name)
+{
+	char *p = NULL;
+	return asprintf(&p, "%s/%s", m->dir, name) < 0 ? NULL : p;
+}
+
+static bool in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	for (const char *p = path ? path : "/usr/bin:/bin"; *p != '\0';) {
+		size_t n = strcspn(p, ":");
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, prog);
+		if (access(buf, X_OK) == 0)
+			return true;
+		p += n + (p[n] == ':');
+	}
+	return false;
+}
+
+static int probe(struct den_err *err)
+{
+	if (!in_path(QEMU) || !in_path("qemu-img"))
+		return den_err_set(err, 0,
+				   "the qemu provider needs " QEMU " and qemu-img: install "
+				   "qemu-system-x86 and qemu-utils (`make deps` does)");
+	return 0;
+}
+
+/* Is pid a QEMU started for this machine (its -pidfile argument is ours)? */
+static bool is_our_qemu(pid_t pid, const char *pidfile)
+{
+	char path[64], buf[16384];
+	cleanup_close int fd = -1;
+	ssize_t n;
+
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+		return false;
+	buf[n] = '\0';
+	for (char *a = buf; a < buf + n; a += strlen(a) + 1)
+		if (strcmp(a, "-pidfile") == 0 && a + strlen(a) + 1 < buf + n &&
+		    strcmp(a + strlen(a) + 1, pidfile) == 0)
+			return true;
+	return false;
+}
+
+pid_t qemu_running_pid(const struct den_machine *m)
+{
+	cleanup_free char *pidfile = qemu_path(m, "qemu.pid"), *text = NULL;
+	struct den_err ignored = { 0 };
+	size_t len;
+
+	if (pidfile == NULL || den_read_file(pidfile, 64, &text, &len, &ignored) < 0)
+		return 0;
+	pid_t pid = (pid_t)atoi(text);
+	return is_our_qemu(pid, pidfile) ? pid : 0;
+}
+
+static bool wait_gone(const struct den_machine *m, pid_t pid, unsigned ms)
+{
+	cleanup_free char *pidfile = qemu_path(m, "qemu.pid");
+
+	for (unsigned t = 0; t < ms; t += 20) {
+		if (!is_our_qemu(pid, pidfile))
+			return true;
+		usleep(20000);
+	}
+	return !is_our_qemu(pid, pidfile);
+}
+
+/* The box's image and its format (metadata.json's "format": qcow2 or raw). */
+static int box_image(const struct den_machine *m, char **img, char **fmt, struct den_err *err)
+{
+	cleanup_free char *meta = NULL;
+	json_t *j;
+
+	if (m->box_dir == NULL || asprintf(&meta, "%s/metadata.json", m->box_dir) < 0 ||
+	    asprintf(img, "%s/box.img", m->box_dir) < 0)
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	if (!den_exists(*img))
+		return den_err_set(err, 0,
+				   "box %s has no box.img: it is not a qemu (libvirt) box; "
+				   "build one with `den box build debian-12 --provider qemu`",
+				   m->box_dir);
+	j = json_load_file(meta, 0, NULL);
+	const char *f = json_string_value(json_object_get(j, "format"));
+	*fmt = strdup(f ? f : "qcow2");
+	json_decref(j);
+	if (*fmt == NULL)
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	if (strcmp(*fmt, "qcow2") != 0 && strcmp(*fmt, "raw") != 0)
+		return den_err_set(err, 0, "box %s: its image format '%s' is not qcow2 or raw",
+				   m->box_dir, *fmt);
+	return 0;
+}
+
+static int write_seed(struct den_machine *m, struct den_err *err)
+{
+	cleanup_free char *seed = qemu_path(m, "seed.iso"), *key = NULL, *host_priv = NULL,
+			  *host_pub = NULL, *hostkey_path = qemu_path(m, KEYS_HOST), *id = NULL;
+	size_t len;
+
+	if (seed == NULL || hostkey_path == NULL ||
+	    asprintf(&id, "den-%s-%lld", m->cfg->name, m->rec.created) < 0)
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	if (keys_public(m->dir, KEYS_CLIENT, &key, err) < 0 ||
+	    keys_public(m->dir, KEYS_HOST, &host_pub, err) < 0 ||
+	    den_read_file(hostkey_path, 64 << 10, &host_priv, &len, err) < 0)
+		return -1;
+	struct seed_spec s = { id, m->cfg->hostname, m->ssh_user, key, host_priv, host_pub };
+	return seed_write(seed, &s, err);
+}
+
+/* Runs QEMU, which daemonizes once the machine is set up; its errors go to qemu.log. */
+static int start_qemu(struct den_machine *m, char **argv, struct den_err *err)
+{
+	cleanup_free char *log = qemu_path(m, "qemu.log");
+	char tail[2048] = "";
+	int status;
+
+	if (log == NULL)
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	pid_t pid = fork();
+	if (pid < 0)
+		return den_err_set(err, errno, "cannot start " QEMU);
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return den_err_set(err, errno, "cannot wait for " QEMU);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	den_read_tail(log, 6, tail, sizeof(tail));
+	for (size_t n = strlen(tail); n > 0 && tail[n - 1] == '\n'; n--)
+		tail[n - 1] = '\0';
+	return den_err_set(err, 0, "machine %s: " QEMU " did not start (%s %d): %s", m->cfg->name,
+			   WIFEXITED(status) ? "exit" : "signal",
+			   WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+			   tail[0] ? tail : "no message");
+}
+
+/* The Envfile's native synced folders as 9p shares. */
+static size_t plan_shares(struct den_machine *m, struct qemu_share *shares, char tags[][24],
+			  struct den_err *err)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->cfg->n_folders && n < MAX_SHARES; i++) {
+		const struct synced_folder *f = &m->cfg->folders[i];
+		bool ro = false;
+		if (f->disabled || f->type != SYNC_NATIVE)
+			continue;
+		if (f->create && den_mkdir_p(f->host_path, 0755, err) < 0)
+			return (size_t)-1;
+		for (size_t j = 0; j < f->n_mount_options; j++)
+			ro |= strcmp(f->mount_options[j], "ro") == 0;
+		qemu_share_tag(i, tags[n], 24);
+		shares[n] = (struct qemu_share){ tags[n], f->host_path, ro };
+		n++;
+	}
+	return n;
+}
+
+static int launch(struct den_machine *m, int ssh_port, const int *hosts, struct den_err *err)
+{
+	cleanup_free char *disk = qemu_path(m, "disk.qcow2"), *seed = qemu_path(m, "seed.iso"),
+			  *qmp = qemu_path(m, "qmp.sock"), *serial = qemu_path(m, "console.log"),
+			  *pidfile = qemu_path(m, "qemu.pid");
+	cleanup_free struct qemu_port *ports = calloc(m->cfg->n_ports + 1, sizeof(*ports));
+	struct qemu_share shares[MAX_SHARES];
+	char tags[MAX_SHARES][24], why[256] = "", note[512] = "";
+	const char *accel;
+	size_t n_shares;
+
+	if (!disk || !seed || !qmp || !serial || !pidfile || !ports)
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	bool kvm = kvm_host_usable(why, sizeof(why));
+	if (qemu_accel(m->cfg->accel, kvm, why, &accel, note, sizeof(note), err) < 0)
+		return den_err_wrap(err, "machine %s", m->cfg->name);
+	if (note[0] != '\0')
+		den_info("%s: %s", m->cfg->name, note);
+	n_shares = plan_shares(m, shares, tags, err);
+	if (n_shares == (size_t)-1)
+		return -1;
+	ports[0] = (struct qemu_port){ false, "127.0.0.1", (uint16_t)ssh_port, 22 };
+	for (size_t i = 0; i < m->cfg->n_ports; i++) {
+		const struct forwarded_port *p = &m->cfg->ports[i];
+		ports[i + 1] = (struct qemu_port){ p->protocol == FWD_UDP, p->host_ip,
+						   (uint16_t)hosts[i], p->guest };
+	}
+	struct qemu_launch l = {
+		.name = m->cfg->name,
+		.accel = accel,
+		.cpus = m->cfg->cpus,
+		.memory = m->cfg->memory,
+		.disk = disk,
+		.seed = seed,
+		.qmp = qmp,
+		.serial = serial,
+		.pidfile = pidfile,
+		.ports = ports,
+		.n_ports = m->cfg->n_ports + 1,
+		.shares = shares,
+		.n_shares = n_shares,
+		.daemonize = true,
+	};
+	char **argv = qemu_argv(&l);
+	if (argv == NULL)
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	unlink(pidfile);
+	unlink(qmp);
+	den_crash_point("up:before-supervisor");
+	int rc = start_qemu(m, argv, err);
+	qemu_argv_free(argv);
+	return rc;
+}
+
+/* A QEMU still running this machine's disk (a den killed mid-up): ended first. */
+static void stop_leftover(struct den_machine *m)
+{
+	pid_t pid = qemu_running_pid(m);
+
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		wait_gone(m, pid, 5000);
+	}
+}
+
+static int prepare_disk(struct den_machine *m, bool *fresh, struct den_err *err)
+{
+	cleanup_free char *img = NULL, *fmt = NULL, *disk = qemu_path(m, "disk.qcow2");
+
+	if (disk == NULL)
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	if (box_image(m, &img, &fmt, err) < 0)
+		return -1;
+	*fresh = !den_exists(disk);
+	if (*fresh && qemu_disk_create(img, fmt, disk, m->cfg->disk_size, err) < 0)
+		return den_err_wrap(err, "machine %s", m->cfg->name);
+	return 0;
+}
+
+static int up(struct den_machine *m, struct den_err *err)
+{
+	bool fresh;
+	int port;
+
+	if (den_mkdir_p(m->dir, 0700, err) < 0)
+		return -1;
+	stop_leftover(m);
+	if (keys_ensure(m->dir, err) < 0 || chmod(m->dir, 0700) < 0)
+		return den_err_is_set(err) ? den_err_wrap(err, "machine %s", m->cfg->name)
+					   : den_err_set(err, errno, "cannot protect %s", m->dir);
+	if (prepare_disk(m, &fresh, err) < 0)
+		return -1;
+	if (m->rec.created == 0)
+		m->rec.created = time(NULL);
+	/*
+	 * A Vagrant box lets den in with its own (insecure) key the first time;
+	 * den then puts its keys in (guest.c) and forgets that one.
+	 */
+	if (fresh && m->cfg->ssh.private_key_path != NULL) {
+		free(m->rec.ssh_key);
+		m->rec.ssh_key = strdup(m->cfg->ssh.private_key_path);
+		cleanup_free char *marker = qemu_path(m, "host_key_in");
+		if (marker != NULL)
+			unlink(marker);
+	}
+	port = provider_free_port(err);
+	if (port < 0 || write_seed(m, err) < 0 || keys_write_known_hosts(m->dir, port, err) < 0)
+		return -1;
+	cleanup_free int *hosts = calloc(m->cfg->n_ports + 1, sizeof(*hosts));
+	if (hosts == NULL)
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	if (provider_plan_ports(m, hosts, err) < 0)
+		return -1;
+	free(m->rec.provider);
+	free(m->rec.ssh_user);
+	m->rec.provider = strdup("qemu");
+	m->rec.ssh_user = strdup(m->ssh_user);
+	m->rec.ssh_port = port;
+	m->rec.supervisor = 0;
+	m->rec.running = true;
+	if (machine_save(m, err) < 0 || launch(m, port, hosts, err) < 0)
+		return -1;
+	den_crash_point("up:after-supervisor");
+	m->rec.supervisor = qemu_running_pid(m);
+	return machine_save(m, err);
+}
+
+static int halt(struct den_machine *m, bool force, struct den_err *err)
+{
+	pid_t pid = qemu_running_pid(m);
+	struct den_err ignored = { 0 };
+	unsigned grace = m->cfg->graceful_halt_timeout * 1000;
+
+	if (pid > 0 && !force) {
+		enum machine_state st;
+		/* A paused guest cannot hear the power button. */
+		if (qemu_state(m, &st, &ignored) == 0 && st == MACHINE_SUSPENDED)
+			qemu_qmp(m, "cont", NULL, NULL, &ignored);
+		if (qemu_qmp(m, "system_powerdown", NULL, NULL, &ignored) == 0 &&
+		    !wait_gone(m, pid, grace))
+			den_warn("machine %s did not power down within %u s; stopping QEMU",
+				 m->cfg->name, m->cfg->graceful_halt_timeout);
+	}
+	if (pid > 0 && !wait_gone(m, pid, 0)) {
+		qemu_qmp(m, "quit", NULL, NULL, &ignored);
+		if (!wait_gone(m, pid, 3000)) {
+			kill(pid, SIGKILL);
+			wait_gone(m, pid, 5000);
+		}
+	}
+	cleanup_free char *qmp = qemu_path(m, "qmp.sock"), *pidfile = qemu_path(m, "qemu.pid");
+	if (qmp != NULL)
+		unlink(qmp);
+	if (pidfile != NULL)
+		unlink(pidfile);
+	m->rec.running = false;
+	m->rec.supervisor = 0;
+	return machine_save(m, err);
+}
+
+static int destroy(struct den_machine *m, struct den_err *err)
+{
+	stop_leftover(m);
+	if (m->exists && halt(m, true, err) < 0)
+		den_err_clear(err);
+	den_crash_point("destroy:after-halt");
+	if (den_rm_rf(m->dir, err) < 0)
+		return den_err_wrap(err, "machine %s", m->cfg->name);
+	m->exists = false;
+	return 0;
+}
+
+static int ssh_info(struct den_machine *m, struct ssh_info *out, struct den_err *err)
+{
+	cleanup_free char *marker = qemu_path(m, "host_key_in");
+
+	memset(out, 0, sizeof(*out));
+	out->host = strdup("127.0.0.1");
+	out->port = m->rec.ssh_port;
+	out->user = strdup(m->rec.ssh_user ? m->rec.ssh_user : "den");
+	out->key_path = m->rec.ssh_key ? strdup(m->rec.ssh_key) : qemu_path(m, KEYS_CLIENT);
+	out->known_hosts = qemu_path(m, "known_hosts");
+	/* A Vagrant box's first boot: its host key is its own until den's is in. */
+	out->host_key_unchecked = m->rec.ssh_key != NULL && marker != NULL && !den_exists(marker);
+	if (!out->host || !out->user || !out->key_path || !out->known_hosts) {
+		ssh_info_free(out);
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	}
+	return 0;
+}
+
+const struct provider_ops provider_qemu = {
+	.name = "qemu",
+	.probe = probe,
+	.up = up,
+	.halt = halt,
+	.destroy = destroy,
+	.state = qemu_state,
+	.ssh_info = ssh_info,
+	.suspend = qemu_suspend,
+	.resume = qemu_resume,
+	.snapshot_save = qemu_snapshot_save,
+	.snapshot_restore = qemu_snapshot_restore,
+	.snapshot_list = qemu_snapshot_list,
+	.snapshot_delete = qemu_snapshot_delete,
+	.ready = qemu_ready,
+	.package = qemu_package,
+};

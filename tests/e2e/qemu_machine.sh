@@ -1,0 +1,184 @@
+#!/bin/bash
+# The qemu provider end to end, with real QEMU (TCG on this machine's PVM
+# KVM): den/debian-12's qemu box built here, `den up` to SSH, shell and
+# ansible provisioning, a forwarded port, a 9p folder both ways, an rsync
+# folder, halt and up, suspend and resume, snapshots, QEMU killed under
+# den, `den box package`, a Vagrant libvirt box made from it and booted
+# with the insecure-key convention, and destroy leaving nothing.
+. "$(dirname "$0")/lib/assert.sh"
+
+. "$(dirname "$0")/lib/machines.sh"
+require_root "building the qemu box (debootstrap, mkfs)"
+add_box debian-12 qemu
+
+P="$T_DIR/project"
+mkdir -p "$P/share" "$P/code/skip"
+echo "from the host" > "$P/share/from-host.txt"
+echo "code" > "$P/code/main.txt"
+echo "left out" > "$P/code/skip/x"
+FPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$P/site.yml" <<'EOF2'
+- hosts: all
+  become: true
+  gather_facts: false
+  tasks:
+    - copy: { content: "from ansible\n", dest: /etc/den-ansible }
+EOF2
+cat > "$P/Envfile" <<EOF2
+den: 1
+machines:
+  vm:
+    box: den/debian-12
+    provider: qemu
+    cpus: 2
+    memory: 1G
+    disk_size: 10G
+    boot_timeout: 600
+    forwarded_ports:
+      - { guest: 8000, host: $FPORT }
+    synced_folders:
+      - { host: ./share, guest: /share }
+      - { host: ./code, guest: /code, type: rsync, rsync_exclude: [skip] }
+    provision:
+      - shell: echo "shell ran as \$(id -un)" > /tmp/shell-ran
+      - ansible: { playbook: site.yml }
+  vg:
+    box: test/vagrant-libvirt
+    provider: qemu
+    autostart: false
+    memory: 512M
+    boot_timeout: 600
+    ssh: { private_key_path: ./insecure_key }
+EOF2
+cd "$P"
+cleanup() {
+	"$DEN" -C "$P" destroy >/dev/null 2>&1
+	rm -rf "$T_DIR"
+}
+trap cleanup EXIT
+vm() { "$DEN" -q ssh vm -c "$1"; }
+qemu_pid() { cat "$P/.den/machines/$1/qemu.pid" 2>/dev/null; }
+
+run up vm
+expect_rc 0 "den up --provider qemu"
+expect_err "vm is up" "vm answers on SSH"
+[ "$RC" -eq 0 ] || { cat "$P/.den/machines/vm/console.log" | tail -30; t_done; }
+expect_err "TCG" "says it falls back to TCG on this KVM, and why"
+expect_true 'grep -q "accel=tcg" /proc/$(qemu_pid vm)/cmdline' "QEMU runs with TCG"
+expect_true '[ "$(vm "cat /tmp/shell-ran")" = "shell ran as root" ]' "shell provisioner ran (privileged, as in Vagrant)"
+expect_true '[ "$(vm "cat /etc/den-ansible")" = "from ansible" ]' "ansible provisioner ran"
+expect_true '[ "$(vm hostname)" = vm ]' "hostname from the seed"
+expect_true 'vm "df -B1G --output=size /" | tail -1 | awk "{exit !(\$1 >= 9)}"' "disk_size grew the root file system"
+# The forwarded port: a server in the guest, reached from 127.0.0.1.
+vm "echo served > /tmp/index.html; nohup python3 -m http.server 8000 -d /tmp >/dev/null 2>&1 &"
+for _ in $(seq 60); do curl -sf "http://127.0.0.1:$FPORT/index.html" >/dev/null && break; sleep 0.5; done
+expect_true '[ "$(curl -s "http://127.0.0.1:$FPORT/index.html")" = served ]' "forwarded port reaches the guest"
+expect_true 'ss -ltn | grep -q "127.0.0.1:$FPORT "' "forwarded port bound to 127.0.0.1"
+# 9p both ways.
+expect_true '[ "$(vm "cat /share/from-host.txt")" = "from the host" ]' "9p: the guest reads the host's file"
+vm "echo from the guest > /share/from-guest.txt"
+expect_true '[ "$(cat "$P/share/from-guest.txt")" = "from the guest" ]' "9p: the host reads the guest's file"
+# rsync folder.
+expect_true '[ "$(vm "cat /code/main.txt")" = code ]' "rsync folder copied in"
+expect_true '! vm "test -e /code/skip"' "rsync_exclude left out"
+expect_true '[ "$(vm "stat -c %U /code/main.txt")" = den ]' "rsync folder owned by the login user"
+echo "changed" > "$P/code/main.txt"
+run rsync vm
+expect_rc 0 "den rsync"
+expect_true '[ "$(vm "cat /code/main.txt")" = changed ]' "den rsync copies changes"
+
+# suspend / resume
+run suspend vm
+expect_rc 0 "den suspend"
+run status vm
+expect_out "suspended" "status says suspended"
+run resume vm
+expect_rc 0 "den resume"
+expect_true '[ "$(vm "echo back")" = back ]' "SSH answers after resume"
+
+# snapshots: save, change, restore, list, delete
+vm "echo before > /home/den/snap.txt; sync"
+run snapshot save vm clean
+expect_rc 0 "den snapshot save"
+vm "echo after > /home/den/snap.txt; sync"
+run snapshot list vm
+expect_out "clean" "snapshot list names it"
+run snapshot restore vm clean
+expect_rc 0 "den snapshot restore"
+expect_true '[ "$(vm "cat /home/den/snap.txt")" = before ]' "restore brings the disk back"
+expect_true '[ "$(vm "cat /share/from-host.txt")" = "from the host" ]' "9p mounted again after restore"
+run snapshot restore vm 'x;quit'
+expect_rc 1 "a snapshot name that is not a name"
+run snapshot delete vm clean
+expect_rc 0 "den snapshot delete"
+run snapshot list vm
+expect_no_out "clean" "deleted snapshot is gone"
+
+# halt, up again
+run halt vm
+expect_rc 0 "den halt (ACPI power button)"
+expect_true '[ -z "$(qemu_pid vm)" ]' "QEMU is gone"
+run status vm
+expect_out "stopped" "status says stopped"
+run up vm --no-provision
+expect_rc 0 "up again"
+expect_true '[ "$(vm "cat /tmp/shell-ran 2>/dev/null; cat /home/den/snap.txt")" = before ]' "the disk is kept, /tmp is not"
+
+# QEMU killed under den
+kill -9 "$(qemu_pid vm)"
+sleep 1
+run status vm
+expect_out "aborted" "status tells QEMU died"
+run up vm --no-provision
+expect_rc 0 "up recovers"
+expect_true '[ "$(vm "echo ok")" = ok ]' "SSH after recovery"
+
+# den killed mid-up, just after QEMU started: destroy still ends that QEMU.
+run halt vm
+(DEN_CRASH_AT=up:after-supervisor "$DEN" -q up vm --no-provision; echo $? > "$T_DIR/rc") 2>/dev/null
+expect_true '[ "$(cat "$T_DIR/rc")" -eq 137 ]' "den killed mid-up"
+ORPHAN=$(qemu_pid vm)
+expect_true '[ -n "$ORPHAN" ] && kill -0 "$ORPHAN"' "its QEMU runs on"
+run status vm
+expect_out "running" "status asks QEMU, not den's record"
+run up vm --no-provision
+expect_rc 0 "up after the killed up"
+expect_true '[ "$(vm "echo ok")" = ok ]' "SSH answers"
+
+# den box package -> a Vagrant libvirt box with the insecure-key convention
+ssh-keygen -q -t ed25519 -N "" -f "$P/insecure_key"
+vm "sudo useradd -m -s /bin/bash vagrant && echo 'vagrant ALL=(ALL) NOPASSWD:ALL' | sudo tee /etc/sudoers.d/vagrant >/dev/null && sudo install -d -o vagrant -m 700 /home/vagrant/.ssh && echo '$(cat "$P/insecure_key.pub")' | sudo install -o vagrant -m 600 /dev/stdin /home/vagrant/.ssh/authorized_keys && sudo systemctl disable -q den-seed.service"
+run halt vm
+expect_rc 0 "halt before packaging"
+run box package vm --output "$T_DIR/vm.box"
+expect_rc 0 "den box package"
+expect_true 'tar -tf "$T_DIR/vm.box" | sort | tr "\n" " " | grep -q "Vagrantfile box.img metadata.json"' "package holds box.img, metadata.json, Vagrantfile"
+mkdir "$T_DIR/vbox"
+tar -xf "$T_DIR/vm.box" -C "$T_DIR/vbox" box.img
+expect_true '! qemu-img info "$T_DIR/vbox/box.img" | grep -q "backing file"' "the packaged image stands alone"
+# As Vagrant's own libvirt boxes are: metadata.json, box.img, Vagrantfile, tar.gz.
+printf '{ "provider": "libvirt", "format": "qcow2", "virtual_size": 10 }\n' > "$T_DIR/vbox/metadata.json"
+printf 'Vagrant.configure("2") do |c|\n  c.vm.provider :libvirt do |l|\n    l.driver = "kvm"\n  end\nend\n' > "$T_DIR/vbox/Vagrantfile"
+tar -czf "$T_DIR/vagrant.box" -C "$T_DIR/vbox" metadata.json box.img Vagrantfile
+rm -rf "$T_DIR/vbox"
+run box add "$T_DIR/vagrant.box" --name test/vagrant-libvirt
+expect_rc 0 "a Vagrant libvirt box is added"
+run up vg
+expect_rc 0 "den up of the Vagrant box, logging in with its insecure key"
+[ "$RC" -eq 0 ] || echo "$ERR" | tail -5
+expect_err "replaced the box's insecure key" "says it put den's key in"
+expect_true '[ "$("$DEN" -q ssh vg -c "id -un")" = vagrant ]' "logged in as vagrant with den's key"
+expect_true '! "$DEN" -q ssh vg -c "cat ~/.ssh/authorized_keys" | grep -qF "$(cut -d" " -f2 "$P/insecure_key.pub")"' "the insecure key is gone from the guest"
+expect_true '! grep -q ssh_key "$P/.den/machines/vg/state.json"' "den no longer uses the box's key"
+expect_true 'ssh -p "$(python3 -c "import json;print(json.load(open(\"$P/.den/machines/vg/state.json\"))[\"ssh_port\"])")" -i "$P/.den/machines/vg/id_ed25519" -o UserKnownHostsFile="$P/.den/machines/vg/known_hosts" -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -o BatchMode=yes vagrant@127.0.0.1 true' "the guest now has den's host key (strict check passes)"
+
+# destroy leaves nothing
+PIDS="$(qemu_pid vm) $(qemu_pid vg)"
+run destroy
+expect_rc 0 "den destroy"
+expect_true '[ ! -e "$P/.den/machines/vm" ] && [ ! -e "$P/.den/machines/vg" ]' "no machine files left"
+# Gone, or a zombie waiting for PID 1 to reap it.
+alive() { case "$(ps -o stat= -p "$1" 2>/dev/null)" in "" | Z*) return 1 ;; esac; }
+for p in $PIDS; do expect_true '! alive '"$p" "QEMU $p is gone"; done
+expect_true '! pgrep -f "$P/.den/machines" >/dev/null' "no process of the project left"
+t_done
