@@ -68,6 +68,7 @@ bench: build
 	@bench/container_up.sh $(DEN) 10
 	@bench/provision.sh $(DEN) 50
 	@bench/vmm_boot.sh $(DEN)
+	@bench/qemu_up.sh $(DEN) 3
 
 format:
 	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')

@@ -66,4 +66,4 @@ echo "qemu provider, median of $RUNS ($(nproc) cores, den/debian-12 qemu box, TC
 printf '  den up to SSH-ready (cached box)     %6s ms\n' "$(printf '%s\n' "${ups[@]}" | median)"
 printf '  bare qemu, same command line         %6s ms\n' "$(printf '%s\n' "${bares[@]}" | median)"
 printf '  den before QEMU starts (keys, overlay, seed) %s ms\n' "$(printf '%s\n' "${pre[@]}" | median)"
-echo "  runs: den ${ups[*]} / bare ${bares[*]}"
+echo "  runs (ms): den $(printf '%.0f ' "${ups[@]}")/ bare $(printf '%.0f ' "${bares[@]}")"
