@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/embedded.h"
 #include "providers/kvm/host.h"
 #include "providers/qemu/accel.h"
 #include "providers/qemu/cmdline.h"
@@ -516,4 +517,32 @@ Test(qemu_seed, a_nocloud_seed_carries_the_user_its_key_and_the_host_key)
 	free(pub);
 	rm_rf(dir);
 	free(dir);
+}
+
+/* den's VM boxes carry the seed hook; it must read every file the seed writes, by that name. */
+Test(qemu_seed, the_box_seed_hook_reads_what_the_seed_writes)
+{
+	const char *hook = NULL, *unit = NULL, *net = NULL;
+	static const char *const files[] = { "user", "authorized_keys", "ssh_host_ed25519_key",
+					     "ssh_host_ed25519_key.pub", "hostname" };
+
+	for (size_t i = 0; den_vm_guest[i].name != NULL; i++) {
+		if (strcmp(den_vm_guest[i].name, "den-seed") == 0)
+			hook = (const char *)den_vm_guest[i].text;
+		else if (strcmp(den_vm_guest[i].name, "den-seed.service") == 0)
+			unit = (const char *)den_vm_guest[i].text;
+		else if (strcmp(den_vm_guest[i].name, "80-den.network") == 0)
+			net = (const char *)den_vm_guest[i].text;
+	}
+	cr_assert_not_null(hook, "boxes/vm-guest/den-seed is built into den");
+	cr_assert_not_null(unit);
+	cr_assert_not_null(net);
+	cr_expect(strstr(hook, "blkid -L cidata") != NULL, "the hook finds the seed by its label");
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char ref[128];
+		snprintf(ref, sizeof(ref), "$s/%s\"", files[i]);
+		cr_expect(strstr(hook, ref) != NULL, "the hook reads den/%s", files[i]);
+	}
+	cr_expect(strstr(unit, "Before=ssh.service") != NULL, "credentials are in before sshd");
+	cr_expect(strstr(net, "DHCP=") != NULL);
 }
