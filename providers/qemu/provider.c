@@ -270,23 +270,46 @@ static void stop_leftover(struct den_machine *m)
 	}
 }
 
-static int prepare_disk(struct den_machine *m, bool *fresh, struct den_err *err)
+/*
+ * The machine's disk, made on first up through a temporary name (a den
+ * killed meanwhile leaves no half-made disk). Before it is made, a
+ * Vagrant box's first-login key is recorded: whatever happens next, the
+ * machine's first boot is known to need it.
+ */
+static int prepare_disk(struct den_machine *m, struct den_err *err)
 {
-	cleanup_free char *img = NULL, *fmt = NULL, *disk = qemu_path(m, "disk.qcow2");
+	cleanup_free char *img = NULL, *fmt = NULL, *disk = qemu_path(m, "disk.qcow2"),
+			  *part = qemu_path(m, "disk.qcow2.part"),
+			  *marker = qemu_path(m, "host_key_in");
 
-	if (disk == NULL)
+	if (disk == NULL || part == NULL || marker == NULL)
 		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
 	if (box_image(m, &img, &fmt, err) < 0)
 		return -1;
-	*fresh = !den_exists(disk);
-	if (*fresh && qemu_disk_create(img, fmt, disk, m->cfg->disk_size, err) < 0)
+	if (den_exists(disk))
+		return 0;
+	free(m->rec.ssh_key);
+	m->rec.ssh_key = NULL;
+	if (m->cfg->ssh.private_key_path != NULL &&
+	    (m->rec.ssh_key = strdup(m->cfg->ssh.private_key_path)) == NULL)
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	unlink(marker);
+	unlink(part);
+	if (machine_save(m, err) < 0)
+		return -1;
+	if (qemu_disk_create(img, fmt, part, m->cfg->disk_size, err) < 0) {
+		unlink(part);
 		return den_err_wrap(err, "machine %s", m->cfg->name);
+	}
+	if (rename(part, disk) < 0) {
+		unlink(part);
+		return den_err_set(err, errno, "cannot write %s", disk);
+	}
 	return 0;
 }
 
 static int up(struct den_machine *m, struct den_err *err)
 {
-	bool fresh;
 	int port;
 
 	if (den_mkdir_p(m->dir, 0700, err) < 0)
@@ -295,21 +318,14 @@ static int up(struct den_machine *m, struct den_err *err)
 	if (keys_ensure(m->dir, err) < 0 || chmod(m->dir, 0700) < 0)
 		return den_err_is_set(err) ? den_err_wrap(err, "machine %s", m->cfg->name)
 					   : den_err_set(err, errno, "cannot protect %s", m->dir);
-	if (prepare_disk(m, &fresh, err) < 0)
-		return -1;
 	if (m->rec.created == 0)
 		m->rec.created = time(NULL);
 	/*
 	 * A Vagrant box lets den in with its own (insecure) key the first time;
 	 * den then puts its keys in (guest.c) and forgets that one.
 	 */
-	if (fresh && m->cfg->ssh.private_key_path != NULL) {
-		free(m->rec.ssh_key);
-		m->rec.ssh_key = strdup(m->cfg->ssh.private_key_path);
-		cleanup_free char *marker = qemu_path(m, "host_key_in");
-		if (marker != NULL)
-			unlink(marker);
-	}
+	if (prepare_disk(m, err) < 0)
+		return -1;
 	port = provider_free_port(err);
 	if (port < 0 || write_seed(m, err) < 0 || keys_write_known_hosts(m->dir, port, err) < 0)
 		return -1;
