@@ -145,6 +145,9 @@ static int parse(struct recipe *r, const char *text, size_t len, struct den_err 
 		return den_err_set(err, ENOMEM, "recipe %s", r->id);
 	digest_update(d, BUILD_STEPS_VERSION, strlen(BUILD_STEPS_VERSION));
 	digest_update(d, text, len);
+	/* The files den puts into its VM boxes are build steps too. */
+	for (size_t i = 0; den_vm_guest[i].name != NULL; i++)
+		digest_update(d, den_vm_guest[i].text, den_vm_guest[i].len);
 	digest_final_hex(d, r->hash);
 	digest_free(d);
 	return 0;

@@ -12,6 +12,7 @@
 #include "cmd/machines.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
+#include "core/lock.h"
 #include "core/log.h"
 #include "core/project.h"
 #include "providers/provider.h"
@@ -60,7 +61,7 @@ int cmd_box_package(int argc, char **argv, struct den_ctx *ctx, struct den_err *
 	const struct provider_ops *ops;
 	struct den_machine dm;
 	cleanup_free char *home = NULL, *work = NULL;
-	struct den_err ignored;
+	struct den_err ignored = { 0 };
 	int c, rc = -1;
 
 	cmd_getopt_reset();
@@ -74,19 +75,16 @@ int cmd_box_package(int argc, char **argv, struct den_ctx *ctx, struct den_err *
 		return den_err_usage(err, "usage: den box package [MACHINE] [--output FILE]");
 	if (den_exists(out))
 		return den_err_set(err, 0, "%s exists: remove it or give --output", out);
+	/* The machine must stay halted while its disk is read: no den up meanwhile. */
 	if (cmd_load_envfile(ctx, err) < 0 ||
+	    project_lock(ctx->root, "box package", &ctx->lock_fd, err) < 0 ||
 	    cmd_one_machine(ctx, optind < argc ? argv[optind] : NULL, &m, err) < 0 ||
 	    machine_open(ctx->root, m, &dm, err) < 0)
 		return -1;
-	ops = cmd_machine_ops(&dm);
-	if (!dm.exists) {
-		den_err_set(err, 0, "%s is not created: `den up %s` first", m->name, m->name);
+	if ((ops = cmd_created_ops(&dm, err)) == NULL)
 		goto done;
-	}
-	if (ops == NULL || ops->package == NULL) {
-		den_err_set(err, 0,
-			    "the %s provider cannot package machines (the qemu provider can)",
-			    ops ? ops->name : dm.rec.provider);
+	if (ops->package == NULL) {
+		cmd_unsupported(ops, "package machines", err);
 		goto done;
 	}
 	if (den_home(&home, err) < 0 || (work = store_tmp_dir(home, "package", err)) == NULL)

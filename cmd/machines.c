@@ -114,3 +114,25 @@ int cmd_index_project(const char *home, const char *root, const char *envfile, s
 		return den_err_set(err, ENOMEM, "cannot update the project index");
 	return den_write_file_atomic(path, out, 0644, err);
 }
+
+/* The machine's provider, or an error saying it is not created. */
+const struct provider_ops *cmd_created_ops(struct den_machine *dm, struct den_err *err)
+{
+	const struct provider_ops *ops = cmd_machine_ops(dm);
+
+	if (!dm->exists) {
+		den_err_set(err, 0, "%s is not created: `den up %s` first", dm->cfg->name,
+			    dm->cfg->name);
+		return NULL;
+	}
+	if (ops == NULL)
+		den_err_set(err, 0, "machine %s was made by provider %s, which this den lacks",
+			    dm->cfg->name, dm->rec.provider ? dm->rec.provider : "?");
+	return ops;
+}
+
+int cmd_unsupported(const struct provider_ops *ops, const char *what, struct den_err *err)
+{
+	return den_err_set(err, 0, "the %s provider cannot %s (the qemu provider can)", ops->name,
+			   what);
+}

@@ -39,8 +39,10 @@ struct boxlock;
 int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *provider,
 		      struct boxlock *lock, struct den_err *err);
 
-/* Copies the machine's rsync synced folders in, over its SSH (cmd/rsync.c). */
-int cmd_rsync_folders(const struct provider_ops *ops, struct den_machine *dm, struct den_err *err);
+/* The provider of a created machine; else an error saying `den up` it first. */
+const struct provider_ops *cmd_created_ops(struct den_machine *dm, struct den_err *err);
+/* An error: the provider cannot do what (e.g. "suspend machines"). */
+int cmd_unsupported(const struct provider_ops *ops, const char *what, struct den_err *err);
 
 struct prov_target;
 enum prov_when;

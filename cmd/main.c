@@ -35,7 +35,7 @@ const struct den_cmd den_commands[] = {
 	{ "exec", cmd_exec, NEED_ENVFILE | REPORTS,
 	  "run a command on machines in parallel, with a summary" },
 	{ "upload", cmd_upload, NEED_ENVFILE, "copy files from the host into a machine" },
-	{ "rsync", cmd_rsync, NEED_ENVFILE, "sync rsync-type folders into machines" },
+	{ "rsync", cmd_rsync, NEED_LOCK, "sync rsync-type folders into machines" },
 	{ "provision", cmd_provision, NEED_LOCK, "run provisioners on running machines" },
 	/* Boxes */
 	{ "box", cmd_box, REPORTS,

@@ -34,6 +34,14 @@ static char *box_user(const struct machine *m, const char *box_dir)
 	if (m->ssh.username != NULL)
 		return strdup(m->ssh.username);
 	user = box_dir_meta(box_dir, "ssh_user");
+	/* A box is not trusted: its user name goes on command lines and into sudoers. */
+	if (user != NULL && (user[0] == '\0' || user[0] == '-' ||
+			     strspn(user, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					  "0123456789_.-") != strlen(user))) {
+		den_warn("the box's ssh_user '%s' is not a user name; using den", user);
+		free(user);
+		user = NULL;
+	}
 	/* A box that comes with its own key is a Vagrant box: Vagrant's user. */
 	if (user == NULL && m->ssh.private_key_path != NULL)
 		return strdup("vagrant");
@@ -128,17 +136,18 @@ static int up_one(struct den_ctx *ctx, struct prov_target *t, const char *provid
 	den_err_clear(err);
 	if (st == MACHINE_SUSPENDED && t->ops->resume != NULL) {
 		den_info("%s is suspended: resuming it", dm->cfg->name);
-		return t->ops->resume(dm, err);
-	}
-	if (cmd_start_machine(ctx, dm, provider, lock, err) < 0)
+		if (t->ops->resume(dm, err) < 0)
+			return -1;
+	} else if (cmd_start_machine(ctx, dm, provider, lock, err) < 0) {
 		return -1;
+	}
 	if (provider_ssh_wait(t->ops, dm, &t->ssh, err) < 0) {
 		add_console_tail(dm, err);
 		return -1;
 	}
 	if (t->ops->ready != NULL && t->ops->ready(dm, t->ssh, err) < 0)
 		return -1;
-	if (cmd_rsync_folders(t->ops, dm, err) < 0)
+	if (provider_rsync_folders(t->ops, dm, err) < 0)
 		return -1;
 	den_info("%s is up: `den ssh %s` logs in (127.0.0.1:%d)", dm->cfg->name, dm->cfg->name,
 		 dm->rec.ssh_port);

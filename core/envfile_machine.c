@@ -160,7 +160,19 @@ static int k_ssh(struct ectx *c, yaml_node_t *v, struct machine *m)
 		return -1;
 	while ((key = ectx_next(c, &it, &k, &val)) != NULL) {
 		if (strcmp(key, "username") == 0) {
-			rc |= ectx_string(c, val, "ssh username", &m->ssh.username);
+			if (ectx_string(c, val, "ssh username", &m->ssh.username) < 0) {
+				rc = -1;
+				continue;
+			}
+			/* It names a user in the machine, on command lines and in sudoers. */
+			const char *u = m->ssh.username;
+			if (u[0] == '\0' || u[0] == '-' || strlen(u) > 32 ||
+			    strspn(u, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567"
+				      "89_.-") != strlen(u))
+				rc = ectx_error(c, val,
+						"ssh username '%s' in %s is not a user name; use "
+						"letters, digits, '_', '.' and '-'",
+						u, c->where);
 			SET(m, KEY_SSH_USERNAME);
 		} else if (strcmp(key, "private_key_path") == 0) {
 			const char *p;

@@ -68,6 +68,13 @@ const struct provider_ops *provider_find(const char *name);
 
 void ssh_info_free(struct ssh_info *info);
 
+/*
+ * Copies the machine's rsync synced folders in with rsync over its SSH
+ * settings (providers/sync.c); nothing when it has none.
+ */
+int provider_rsync_folders(const struct provider_ops *ops, struct den_machine *dm,
+			   struct den_err *err);
+
 /* A free TCP port on 127.0.0.1, for a machine's SSH (providers/ports.c). */
 int provider_free_port(struct den_err *err);
 /*

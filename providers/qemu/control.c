@@ -105,8 +105,12 @@ int qemu_suspend(struct den_machine *m, struct den_err *err)
 
 int qemu_resume(struct den_machine *m, struct den_err *err)
 {
+	struct den_err ignored = { 0 };
+
 	if (need_running(m, "resume it", err) < 0)
 		return -1;
+	/* Paused by den (stop), or asleep by its own choice (ACPI S3): both wake. */
+	qemu_qmp(m, "system_wakeup", NULL, NULL, &ignored);
 	return qemu_qmp(m, "cont", NULL, NULL, err);
 }
 
@@ -175,10 +179,16 @@ int qemu_snapshot_save(struct den_machine *m, const char *name, struct den_err *
 	if (check_name(name, err) < 0 || need_running(m, "save a snapshot", err) < 0)
 		return -1;
 	qemu_state(m, &st, &ignored);
-	if (st == MACHINE_RUNNING && shares_over_ssh(m, true, err) < 0)
+	/* A paused guest cannot let go of its 9p folders: it runs for that, then pauses again. */
+	bool paused = st == MACHINE_SUSPENDED && has_shares(m);
+	if (paused && qemu_resume(m, err) < 0)
 		return -1;
-	int rc = hmp_quiet(m, "savevm", name, err);
-	if (st == MACHINE_RUNNING && shares_over_ssh(m, false, rc < 0 ? &ignored : err) < 0)
+	int rc = shares_over_ssh(m, true, err);
+	if (rc == 0)
+		rc = hmp_quiet(m, "savevm", name, err);
+	if (shares_over_ssh(m, false, rc < 0 ? &ignored : err) < 0)
+		rc = -1;
+	if (paused && qemu_suspend(m, rc < 0 ? &ignored : err) < 0)
 		rc = -1;
 	return rc;
 }

@@ -131,16 +131,17 @@ static int insert_keys(struct den_machine *m, struct den_ssh *ssh, struct den_er
 		"sudo service ssh reload; }",
 		"putting den's host key in", err) < 0)
 		return -1;
-	if (den_write_file_atomic(marker, "", 0600, err) < 0)
-		return -1;
 	if (!m->cfg->ssh.insert_key)
-		return machine_save(m, err);
+		return den_write_file_atomic(marker, "", 0600, err);
 	free(text);
 	text = NULL;
 	if (asprintf(&text, "%s\n", client_pub) < 0)
 		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
 	if (den_ssh_put_text(ssh, text, strlen(text), ".ssh/authorized_keys", 0600, err) < 0)
 		return den_err_wrap(err, "machine %s: cannot put den's key in", m->cfg->name);
+	/* Both keys in: from now on the host key is checked. Not before, so a failure retries. */
+	if (den_write_file_atomic(marker, "", 0600, err) < 0)
+		return -1;
 	den_info("%s: replaced the box's insecure key with den's own", m->cfg->name);
 	free(m->rec.ssh_key);
 	m->rec.ssh_key = NULL;

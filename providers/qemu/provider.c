@@ -166,6 +166,8 @@ static int start_qemu(struct den_machine *m, char **argv, struct den_err *err)
 		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 			_exit(126);
+		/* QEMU outlives den: no SSH socket of another machine goes with it. */
+		close_range(3, ~0U, 0);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
@@ -259,15 +261,24 @@ static int launch(struct den_machine *m, int ssh_port, const int *hosts, struct 
 	return rc;
 }
 
+/* Kills the machine's QEMU; an error when it will not go (its pid file is then kept). */
+static int kill_qemu(struct den_machine *m, pid_t pid, struct den_err *err)
+{
+	kill(pid, SIGKILL);
+	if (wait_gone(m, pid, 10000))
+		return 0;
+	return den_err_set(err, 0,
+			   "machine %s: QEMU (pid %d) does not end even when killed; find out "
+			   "why (stuck in the kernel?) before starting the machine again",
+			   m->cfg->name, (int)pid);
+}
+
 /* A QEMU still running this machine's disk (a den killed mid-up): ended first. */
-static void stop_leftover(struct den_machine *m)
+static int stop_leftover(struct den_machine *m, struct den_err *err)
 {
 	pid_t pid = qemu_running_pid(m);
 
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		wait_gone(m, pid, 5000);
-	}
+	return pid > 0 ? kill_qemu(m, pid, err) : 0;
 }
 
 /*
@@ -312,9 +323,8 @@ static int up(struct den_machine *m, struct den_err *err)
 {
 	int port;
 
-	if (den_mkdir_p(m->dir, 0700, err) < 0)
+	if (den_mkdir_p(m->dir, 0700, err) < 0 || stop_leftover(m, err) < 0)
 		return -1;
-	stop_leftover(m);
 	if (keys_ensure(m->dir, err) < 0 || chmod(m->dir, 0700) < 0)
 		return den_err_is_set(err) ? den_err_wrap(err, "machine %s", m->cfg->name)
 					   : den_err_set(err, errno, "cannot protect %s", m->dir);
@@ -366,10 +376,8 @@ static int halt(struct den_machine *m, bool force, struct den_err *err)
 	}
 	if (pid > 0 && !wait_gone(m, pid, 0)) {
 		qemu_qmp(m, "quit", NULL, NULL, &ignored);
-		if (!wait_gone(m, pid, 3000)) {
-			kill(pid, SIGKILL);
-			wait_gone(m, pid, 5000);
-		}
+		if (!wait_gone(m, pid, 3000) && kill_qemu(m, pid, err) < 0)
+			return -1;
 	}
 	cleanup_free char *qmp = qemu_path(m, "qmp.sock"), *pidfile = qemu_path(m, "qemu.pid");
 	if (qmp != NULL)
@@ -383,9 +391,9 @@ static int halt(struct den_machine *m, bool force, struct den_err *err)
 
 static int destroy(struct den_machine *m, struct den_err *err)
 {
-	stop_leftover(m);
-	if (m->exists && halt(m, true, err) < 0)
-		den_err_clear(err);
+	/* Its files go only once its QEMU is gone. */
+	if (stop_leftover(m, err) < 0 || (m->exists && halt(m, true, err) < 0))
+		return den_err_wrap(err, "cannot destroy it");
 	den_crash_point("destroy:after-halt");
 	if (den_rm_rf(m->dir, err) < 0)
 		return den_err_wrap(err, "machine %s", m->cfg->name);
