@@ -228,12 +228,12 @@ static int copy_file(const char *src, const char *dst, struct den_err *err)
 static int make_container_box(const struct recipe *r, const char *work, const char *out,
 			      struct den_err *err)
 {
-	cleanup_free char *root = NULL, *log = NULL, *tar = NULL, *meta = NULL, *tmp = NULL;
+	cleanup_free char *root = NULL, *log = NULL, *tar = NULL, *meta = NULL;
 	struct stat st;
 
 	if (asprintf(&root, "%s/rootfs", work) < 0 || asprintf(&log, "%s/build.log", work) < 0 ||
 	    asprintf(&tar, "%s/rootfs.tar", work) < 0 ||
-	    asprintf(&meta, "%s/metadata.json", work) < 0 || asprintf(&tmp, "%s.part", out) < 0)
+	    asprintf(&meta, "%s/metadata.json", work) < 0)
 		return den_err_set(err, ENOMEM, "cannot build %s", r->name);
 	den_info("[1/4] debootstrap %s into a new root (a minute or two)", r->suite);
 	if (build_debootstrap(r, NULL, root, log, err) < 0)
@@ -248,15 +248,7 @@ static int make_container_box(const struct recipe *r, const char *work, const ch
 		den_verbose("rootfs.tar: %lld MiB", (long long)(st.st_size >> 20));
 	den_info("[4/4] writing the box file");
 	const char *files[] = { meta, tar }, *names[] = { "metadata.json", "rootfs.tar" };
-	if (pack_box(tmp, files, names, 2, PACK_ZSTD, err) < 0) {
-		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, out) < 0) {
-		unlink(tmp);
-		return den_err_set(err, errno, "cannot write %s", out);
-	}
-	return 0;
+	return pack_box(out, files, names, 2, PACK_ZSTD, err);
 }
 
 static int lock_cache(const char *dir, const struct recipe *r, int *fd, struct den_err *err)

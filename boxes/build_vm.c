@@ -214,14 +214,13 @@ static const char vagrantfile[] =
 
 int make_vm_box(const struct recipe *r, const char *work, const char *out, struct den_err *err)
 {
-	cleanup_free char *root = NULL, *log = NULL, *img = NULL, *meta = NULL, *vf = NULL,
-			  *tmp = NULL;
+	cleanup_free char *root = NULL, *log = NULL, *img = NULL, *meta = NULL, *vf = NULL;
 	char uuid[37];
 
 	if (asprintf(&root, "%s/rootfs", work) < 0 || asprintf(&log, "%s/build.log", work) < 0 ||
 	    asprintf(&img, "%s/box.img", work) < 0 ||
 	    asprintf(&meta, "%s/metadata.json", work) < 0 ||
-	    asprintf(&vf, "%s/Vagrantfile", work) < 0 || asprintf(&tmp, "%s.part", out) < 0)
+	    asprintf(&vf, "%s/Vagrantfile", work) < 0)
 		return den_err_set(err, ENOMEM, "cannot build %s", r->name);
 	if (new_uuid(uuid, err) < 0)
 		return -1;
@@ -246,13 +245,5 @@ int make_vm_box(const struct recipe *r, const char *work, const char *out, struc
 	den_info("[4/4] writing the box file");
 	const char *files[] = { meta, img, vf },
 		   *names[] = { "metadata.json", "box.img", "Vagrantfile" };
-	if (pack_box(tmp, files, names, 3, PACK_ZSTD, err) < 0) {
-		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, out) < 0) {
-		unlink(tmp);
-		return den_err_set(err, errno, "cannot write %s", out);
-	}
-	return 0;
+	return pack_box(out, files, names, 3, PACK_ZSTD, err);
 }

@@ -6,6 +6,8 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -123,8 +125,8 @@ out:
 	return ret;
 }
 
-int pack_box(const char *out, const char *const *files, const char *const *names, size_t n,
-	     enum pack_filter filter, struct den_err *err)
+static int write_box(const char *out, const char *const *files, const char *const *names, size_t n,
+		     enum pack_filter filter, struct den_err *err)
 {
 	struct archive *w = open_writer(out, filter, err);
 	struct archive_entry *e = archive_entry_new();
@@ -164,4 +166,23 @@ out:
 	if (e != NULL)
 		archive_entry_free(e);
 	return ret;
+}
+
+int pack_box(const char *out, const char *const *files, const char *const *names, size_t n,
+	     enum pack_filter filter, struct den_err *err)
+{
+	cleanup_free char *tmp = NULL;
+
+	if (asprintf(&tmp, "%s.part", out) < 0)
+		return den_err_set(err, ENOMEM, "cannot write %s", out);
+	unlink(tmp);
+	if (write_box(tmp, files, names, n, filter, err) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, out) < 0) {
+		unlink(tmp);
+		return den_err_set(err, errno, "cannot write %s", out);
+	}
+	return 0;
 }

@@ -17,7 +17,10 @@ enum pack_filter { PACK_NONE, PACK_GZIP, PACK_ZSTD };
  */
 int pack_tree(const char *dir, const char *out, struct den_err *err);
 
-/* A box file at out holding files[i] (paths) under names[i], at the top. */
+/*
+ * A box file at out holding files[i] (paths) under names[i], at the top;
+ * written as out.part and renamed, so out is whole or absent.
+ */
 int pack_box(const char *out, const char *const *files, const char *const *names, size_t n,
 	     enum pack_filter filter, struct den_err *err);
 

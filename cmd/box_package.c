@@ -26,29 +26,20 @@
 static int pack(const char *dir, const char *out, struct den_err *err)
 {
 	static const char *const names[] = { "metadata.json", "box.img", "Vagrantfile" };
-	cleanup_free char *tmp = NULL;
 	char *files[3] = { NULL, NULL, NULL };
 	int rc = -1;
 
-	if (asprintf(&tmp, "%s.part", out) < 0)
-		return den_err_set(err, ENOMEM, "den box package");
 	for (size_t i = 0; i < 3; i++)
-		if (asprintf(&files[i], "%s/%s", dir, names[i]) < 0)
+		if (asprintf(&files[i], "%s/%s", dir, names[i]) < 0) {
+			files[i] = NULL;
+			den_err_set(err, ENOMEM, "den box package");
 			goto out;
+		}
 	/* No compression: the image is mostly data already, and it stays seekable for a reader. */
-	if (pack_box(tmp, (const char *const *)files, names, 3, PACK_NONE, err) == 0) {
-		if (rename(tmp, out) == 0)
-			rc = 0;
-		else
-			den_err_set(err, errno, "cannot write %s", out);
-	}
-	if (rc < 0)
-		unlink(tmp);
+	rc = pack_box(out, (const char *const *)files, names, 3, PACK_NONE, err);
 out:
 	for (size_t i = 0; i < 3; i++)
 		free(files[i]);
-	if (rc < 0 && !den_err_is_set(err))
-		den_err_set(err, ENOMEM, "den box package");
 	return rc;
 }
 

@@ -136,3 +136,26 @@ int cmd_unsupported(const struct provider_ops *ops, const char *what, struct den
 	return den_err_set(err, 0, "the %s provider cannot %s (the qemu provider can)", ops->name,
 			   what);
 }
+
+int cmd_each_machine(struct den_ctx *ctx, char **names, size_t n_names, cmd_machine_fn fn,
+		     void *arg, struct den_err *err)
+{
+	struct machine **sel = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (cmd_select(ctx, names, n_names, false, &sel, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct den_machine dm;
+
+		if (machine_open(ctx->root, sel[i], &dm, err) < 0) {
+			rc = -1;
+			break;
+		}
+		rc = fn(&dm, arg, err);
+		machine_close(&dm);
+	}
+	free(sel);
+	return rc;
+}

@@ -39,6 +39,14 @@ struct boxlock;
 int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *provider,
 		      struct boxlock *lock, struct den_err *err);
 
+/*
+ * Runs fn on each machine named (all when none; cmd_select), opened and
+ * closed around the call; stops at the first that fails.
+ */
+typedef int (*cmd_machine_fn)(struct den_machine *dm, void *arg, struct den_err *err);
+int cmd_each_machine(struct den_ctx *ctx, char **names, size_t n_names, cmd_machine_fn fn,
+		     void *arg, struct den_err *err);
+
 /* The provider of a created machine; else an error saying `den up` it first. */
 const struct provider_ops *cmd_created_ops(struct den_machine *dm, struct den_err *err);
 /* An error: the provider cannot do what (e.g. "suspend machines"). */

@@ -6,8 +6,10 @@
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static int write_all(int fd, const void *data, size_t len)
 {
@@ -144,6 +146,23 @@ int den_exists(const char *path)
 {
 	struct stat st;
 	return lstat(path, &st) == 0;
+}
+
+bool den_on_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	for (const char *p = path ? path : "/usr/bin:/bin"; *p != '\0';) {
+		size_t len = strcspn(p, ":");
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, p, prog);
+		if (access(buf, X_OK) == 0)
+			return true;
+		p += len;
+		if (*p == ':')
+			p++;
+	}
+	return false;
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)

@@ -10,6 +10,7 @@
  */
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <sys/types.h>
 #include "core/err.h"
 
@@ -34,5 +35,8 @@ int den_rm_rf(const char *path, struct den_err *err);
 
 /* True when path exists (any type). */
 int den_exists(const char *path);
+
+/* Is prog an executable in one of $PATH's folders? */
+bool den_on_path(const char *prog);
 
 #endif

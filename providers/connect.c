@@ -6,8 +6,30 @@
 #include "core/ssh.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+int provider_ssh_info(const struct den_machine *m, const char *key_path, struct ssh_info *out,
+		      struct den_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->host = strdup("127.0.0.1");
+	out->port = m->rec.ssh_port;
+	out->user = strdup(m->rec.ssh_user ? m->rec.ssh_user : "den");
+	if (key_path != NULL)
+		out->key_path = strdup(key_path);
+	else if (asprintf(&out->key_path, "%s/" KEYS_CLIENT, m->dir) < 0)
+		out->key_path = NULL;
+	if (asprintf(&out->known_hosts, "%s/known_hosts", m->dir) < 0)
+		out->known_hosts = NULL;
+	if (!out->host || !out->user || !out->key_path || !out->known_hosts) {
+		ssh_info_free(out);
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	}
+	return 0;
+}
 
 int provider_ssh_open(const struct provider_ops *ops, struct den_machine *m, int timeout_s,
 		      struct den_ssh **out, struct den_err *err)

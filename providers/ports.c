@@ -2,6 +2,7 @@
 /* Host ports for a machine: its SSH port and the Envfile's forwarded ports. */
 #include "providers/provider.h"
 #include "core/cleanup.h"
+#include "core/keys.h"
 #include "core/log.h"
 
 #include <arpa/inet.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A free TCP port on 127.0.0.1, for the machine's SSH. */
@@ -71,4 +73,28 @@ int provider_plan_ports(struct den_machine *m, int *hosts, struct den_err *err)
 	m->rec.ports_json = json_dumps(arr, JSON_COMPACT);
 	json_decref(arr);
 	return 0;
+}
+
+int provider_record_start(struct den_machine *m, const char *provider, int *port, int **hosts,
+			  struct den_err *err)
+{
+	*hosts = NULL;
+	*port = provider_free_port(err);
+	if (*port < 0 || keys_write_known_hosts(m->dir, *port, err) < 0)
+		return -1;
+	*hosts = calloc(m->cfg->n_ports + 1, sizeof(**hosts));
+	if (*hosts == NULL)
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	if (provider_plan_ports(m, *hosts, err) < 0)
+		return -1;
+	free(m->rec.provider);
+	free(m->rec.ssh_user);
+	m->rec.provider = strdup(provider);
+	m->rec.ssh_user = strdup(m->ssh_user);
+	m->rec.ssh_port = *port;
+	m->rec.supervisor = 0;
+	m->rec.running = true;
+	if (m->rec.created == 0)
+		m->rec.created = time(NULL);
+	return machine_save(m, err);
 }

@@ -69,6 +69,14 @@ const struct provider_ops *provider_find(const char *name);
 void ssh_info_free(struct ssh_info *info);
 
 /*
+ * The usual answer to ssh_info (providers/connect.c): 127.0.0.1, the
+ * recorded port and user, the known_hosts den wrote, and key_path (NULL:
+ * den's own key in the machine's folder).
+ */
+int provider_ssh_info(const struct den_machine *m, const char *key_path, struct ssh_info *out,
+		      struct den_err *err);
+
+/*
  * Copies the machine's rsync synced folders in with rsync over its SSH
  * settings (providers/sync.c); nothing when it has none.
  */
@@ -83,6 +91,15 @@ int provider_free_port(struct den_err *err);
  * does). Recorded in m->rec.ports_json for `den port`.
  */
 int provider_plan_ports(struct den_machine *m, int *hosts, struct den_err *err);
+/*
+ * What a provider does just before it starts a machine's supervisor: a
+ * free SSH port (*port) with known_hosts for it, the forwarded ports
+ * planned (*hosts, malloc'd, one per Envfile port), and state.json saying
+ * running for provider: a den killed from then on leaves a record that
+ * status reads as running or aborted, and up and destroy clean up after.
+ */
+int provider_record_start(struct den_machine *m, const char *provider, int *port, int **hosts,
+			  struct den_err *err);
 
 struct den_ssh;
 /*

@@ -23,7 +23,7 @@
 static int check(const struct prov_step *step, struct den_err *err)
 {
 	(void)step;
-	if (!prov_on_path("ansible-playbook"))
+	if (!den_on_path("ansible-playbook"))
 		return den_err_set(err, 0,
 				   "ansible-playbook is not installed on this host (apt-get "
 				   "install ansible-core, or pip install ansible-core)");

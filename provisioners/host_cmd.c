@@ -11,23 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-bool prov_on_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char buf[4096];
-
-	for (const char *p = path ? path : "/usr/bin:/bin"; *p != '\0';) {
-		size_t len = strcspn(p, ":");
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, p, prog);
-		if (access(buf, X_OK) == 0)
-			return true;
-		p += len;
-		if (*p == ':')
-			p++;
-	}
-	return false;
-}
-
 int prov_run_host(char *const argv[], char *const env_add[], const char *cwd,
 		  struct prov_output *out, int *status, struct den_err *err)
 {

@@ -17,7 +17,4 @@
 int prov_run_host(char *const argv[], char *const env_add[], const char *cwd,
 		  struct prov_output *out, int *status, struct den_err *err);
 
-/* Is prog an executable on PATH? */
-bool prov_on_path(const char *prog);
-
 #endif

@@ -335,29 +335,9 @@ static int up(struct den_machine *m, struct den_err *err)
 	if (keys_ensure(m->dir, err) < 0 || chmod(m->dir, 0700) < 0)
 		return den_err_is_set(err) ? den_err_wrap(err, "machine %s", m->cfg->name)
 					   : den_err_set(err, errno, "cannot protect %s", m->dir);
-	port = provider_free_port(err);
-	if (port < 0 || keys_write_known_hosts(m->dir, port, err) < 0)
-		return -1;
-	cleanup_free int *fwd_hosts = calloc(m->cfg->n_ports + 1, sizeof(*fwd_hosts));
-	if (fwd_hosts == NULL)
-		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
-	if (provider_plan_ports(m, fwd_hosts, err) < 0)
-		return -1;
-	/*
-	 * state.json says "running" before the supervisor starts: a den killed
-	 * from here on leaves a record that status reads as running (the socket
-	 * answers) or aborted (it does not), and up and destroy clean up after.
-	 */
-	free(m->rec.provider);
-	free(m->rec.ssh_user);
-	m->rec.provider = strdup("container");
-	m->rec.ssh_user = strdup(m->ssh_user);
-	m->rec.ssh_port = port;
-	m->rec.supervisor = 0;
-	m->rec.running = true;
-	if (m->rec.created == 0)
-		m->rec.created = time(NULL);
-	if (machine_save(m, err) < 0)
+	/* state.json says "running" before the supervisor starts (see provider.h). */
+	cleanup_free int *fwd_hosts = NULL;
+	if (provider_record_start(m, "container", &port, &fwd_hosts, err) < 0)
 		return -1;
 	den_crash_point("up:before-supervisor");
 	if (start_supervisor(m, port, fwd_hosts, &pid, err) < 0)
@@ -432,17 +412,7 @@ static int destroy(struct den_machine *m, struct den_err *err)
 
 static int ssh_info(struct den_machine *m, struct ssh_info *out, struct den_err *err)
 {
-	memset(out, 0, sizeof(*out));
-	out->host = strdup("127.0.0.1");
-	out->port = m->rec.ssh_port;
-	out->user = strdup(m->rec.ssh_user ? m->rec.ssh_user : "den");
-	out->key_path = path_in(m->dir, KEYS_CLIENT);
-	out->known_hosts = path_in(m->dir, "known_hosts");
-	if (!out->host || !out->user || !out->key_path || !out->known_hosts) {
-		ssh_info_free(out);
-		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
-	}
-	return 0;
+	return provider_ssh_info(m, NULL, out, err);
 }
 
 const struct provider_ops provider_container = {

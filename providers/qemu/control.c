@@ -4,18 +4,16 @@
  * and continue (suspend, resume), and snapshots of the whole machine,
  * disk and memory, kept inside its qcow2 (savevm, loadvm, delvm).
  */
+#include "providers/qemu/disk.h"
 #include "providers/qemu/qemu-internal.h"
 #include "providers/qemu/qmp.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 #include "core/ssh.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #define QMP_TIMEOUT_MS 5000
 #define SNAPSHOT_TIMEOUT_MS 600000 /* savevm writes all guest memory */
@@ -214,44 +212,16 @@ int qemu_snapshot_restore(struct den_machine *m, const char *name, struct den_er
 /* `qemu-img info --output=json -U` names the snapshots, running or not. */
 int qemu_snapshot_list(struct den_machine *m, char **names, struct den_err *err)
 {
-	cleanup_free char *disk = qemu_path(m, "disk.qcow2");
-	char buf[4096];
-	size_t len = 0, cap = 0;
-	char *text = NULL;
-	int pipefd[2], status;
+	cleanup_free char *disk = qemu_path(m, "disk.qcow2"), *text = malloc(QEMU_IMG_OUTPUT_MAX);
 
-	if (disk == NULL || !den_exists(disk))
+	if (disk == NULL || text == NULL)
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	if (!den_exists(disk))
 		return den_err_set(err, 0, "machine %s is not created", m->cfg->name);
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return den_err_set(err, errno, "cannot run qemu-img");
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(pipefd[1], 1);
-		execlp("qemu-img", "qemu-img", "info", "--output=json", "-U", "-f", "qcow2", disk,
-		       (char *)NULL);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	for (ssize_t n; pid > 0 && (n = read(pipefd[0], buf, sizeof(buf))) > 0;) {
-		if (len + (size_t)n + 1 > cap) {
-			cap = (len + (size_t)n + 1) * 2;
-			char *t = realloc(text, cap);
-			if (t == NULL)
-				break;
-			text = t;
-		}
-		memcpy(text + len, buf, (size_t)n);
-		len += (size_t)n;
-		text[len] = '\0';
-	}
-	close(pipefd[0]);
-	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0 || text == NULL) {
-		free(text);
-		return den_err_set(err, 0, "qemu-img could not read %s", disk);
-	}
+	char *argv[] = { "qemu-img", "info", "--output=json", "-U", "-f", "qcow2", disk, NULL };
+	if (qemu_img(argv, text, QEMU_IMG_OUTPUT_MAX, err) < 0)
+		return den_err_wrap(err, "machine %s", m->cfg->name);
 	json_t *j = json_loads(text, 0, NULL), *snap;
-	free(text);
 	size_t i;
 	char *out = strdup("");
 	json_array_foreach(json_object_get(j, "snapshots"), i, snap)
@@ -281,15 +251,11 @@ int qemu_snapshot_delete(struct den_machine *m, const char *name, struct den_err
 	if (st == MACHINE_RUNNING || st == MACHINE_SUSPENDED)
 		return hmp_quiet(m, "delvm", name, err);
 	/* Stopped: qemu-img edits the qcow2 itself. */
-	pid_t pid = fork();
-	int status;
-	if (pid == 0) {
-		execlp("qemu-img", "qemu-img", "snapshot", "-d", name, disk, (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0)
-		return den_err_set(err, 0, "machine %s has no snapshot '%s' (or qemu-img failed)",
-				   m->cfg->name, name);
+	char out[4096], *argv[] = { "qemu-img", "snapshot", "-d", (char *)name, disk, NULL };
+	if (disk == NULL)
+		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	if (qemu_img(argv, out, sizeof(out), err) < 0)
+		return den_err_wrap(err, "machine %s: cannot delete snapshot '%s'", m->cfg->name,
+				    name);
 	return 0;
 }

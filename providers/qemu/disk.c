@@ -11,10 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define OUTPUT_MAX (64 << 10)
-
-/* Runs qemu-img with argv; its output (both streams, bounded) in out. */
-static int qemu_img(char *const argv[], char *out, size_t out_len, struct den_err *err)
+int qemu_img(char *const argv[], char *out, size_t out_len, struct den_err *err)
 {
 	int p[2];
 
@@ -65,7 +62,7 @@ static int qemu_img(char *const argv[], char *out, size_t out_len, struct den_er
 
 int qemu_disk_size(const char *path, const char *format, uint64_t *size, struct den_err *err)
 {
-	char *out = malloc(OUTPUT_MAX);
+	char *out = malloc(QEMU_IMG_OUTPUT_MAX);
 	/* The format is given, never probed: a raw image may look like anything. */
 	char *argv[] = { "qemu-img",   "info", "--output=json", "-f", (char *)format,
 			 (char *)path, NULL };
@@ -73,7 +70,7 @@ int qemu_disk_size(const char *path, const char *format, uint64_t *size, struct 
 
 	if (out == NULL)
 		return den_err_set(err, ENOMEM, "qemu-img");
-	if (qemu_img(argv, out, OUTPUT_MAX, err) < 0) {
+	if (qemu_img(argv, out, QEMU_IMG_OUTPUT_MAX, err) < 0) {
 		free(out);
 		return -1;
 	}

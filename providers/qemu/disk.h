@@ -12,6 +12,15 @@
 
 #include "core/err.h"
 
+/* Most of what qemu-img prints that den reads (qemu-img info's JSON). */
+#define QEMU_IMG_OUTPUT_MAX (64 << 10)
+
+/*
+ * Runs qemu-img with argv (argv[0] "qemu-img"); its output (both streams,
+ * bounded by out_len) in out. Its failure is an error quoting what it said.
+ */
+int qemu_img(char *const argv[], char *out, size_t out_len, struct den_err *err);
+
 /* base_format: "qcow2" or "raw"; size 0: the box's own. */
 int qemu_disk_create(const char *base, const char *base_format, const char *path, uint64_t size,
 		     struct den_err *err);

@@ -12,8 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 static const char vagrantfile[] =
 	"# A Vagrant libvirt box packaged by `den box package` from a den machine.\n"
@@ -23,24 +21,13 @@ static const char vagrantfile[] =
 	"  end\n"
 	"end\n";
 
+/* Overlay and box image as one self-contained qcow2. */
 static int flatten(const char *disk, const char *img, struct den_err *err)
 {
-	int status;
-	pid_t pid = fork();
+	char out[4096], *argv[] = { "qemu-img", "convert",    "-f",	   "qcow2", "-O",
+				    "qcow2",	(char *)disk, (char *)img, NULL };
 
-	if (pid < 0)
-		return den_err_set(err, errno, "cannot run qemu-img");
-	if (pid == 0) {
-		execlp("qemu-img", "qemu-img", "convert", "-f", "qcow2", "-O", "qcow2", disk, img,
-		       (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return den_err_set(err, errno, "cannot wait for qemu-img");
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return den_err_set(err, 0, "qemu-img could not flatten %s", disk);
-	return 0;
+	return qemu_img(argv, out, sizeof(out), err);
 }
 
 int qemu_package(struct den_machine *m, const char *dir, struct den_err *err)

@@ -37,24 +37,9 @@ char *qemu_path(const struct den_machine *m, const char *name)
 	return asprintf(&p, "%s/%s", m->dir, name) < 0 ? NULL : p;
 }
 
-static bool in_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char buf[4096];
-
-	for (const char *p = path ? path : "/usr/bin:/bin"; *p != '\0';) {
-		size_t n = strcspn(p, ":");
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, prog);
-		if (access(buf, X_OK) == 0)
-			return true;
-		p += n + (p[n] == ':');
-	}
-	return false;
-}
-
 static int probe(struct den_err *err)
 {
-	if (!in_path(QEMU) || !in_path("qemu-img"))
+	if (!den_on_path(QEMU) || !den_on_path("qemu-img"))
 		return den_err_set(err, 0,
 				   "the qemu provider needs " QEMU " and qemu-img: install "
 				   "qemu-system-x86 and qemu-utils (`make deps` does)");
@@ -336,22 +321,9 @@ static int up(struct den_machine *m, struct den_err *err)
 	 */
 	if (prepare_disk(m, err) < 0)
 		return -1;
-	port = provider_free_port(err);
-	if (port < 0 || write_seed(m, err) < 0 || keys_write_known_hosts(m->dir, port, err) < 0)
-		return -1;
-	cleanup_free int *hosts = calloc(m->cfg->n_ports + 1, sizeof(*hosts));
-	if (hosts == NULL)
-		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
-	if (provider_plan_ports(m, hosts, err) < 0)
-		return -1;
-	free(m->rec.provider);
-	free(m->rec.ssh_user);
-	m->rec.provider = strdup("qemu");
-	m->rec.ssh_user = strdup(m->ssh_user);
-	m->rec.ssh_port = port;
-	m->rec.supervisor = 0;
-	m->rec.running = true;
-	if (machine_save(m, err) < 0 || launch(m, port, hosts, err) < 0)
+	cleanup_free int *hosts = NULL;
+	if (write_seed(m, err) < 0 || provider_record_start(m, "qemu", &port, &hosts, err) < 0 ||
+	    launch(m, port, hosts, err) < 0)
 		return -1;
 	den_crash_point("up:after-supervisor");
 	m->rec.supervisor = qemu_running_pid(m);
@@ -405,18 +377,12 @@ static int ssh_info(struct den_machine *m, struct ssh_info *out, struct den_err 
 {
 	cleanup_free char *marker = qemu_path(m, "host_key_in");
 
-	memset(out, 0, sizeof(*out));
-	out->host = strdup("127.0.0.1");
-	out->port = m->rec.ssh_port;
-	out->user = strdup(m->rec.ssh_user ? m->rec.ssh_user : "den");
-	out->key_path = m->rec.ssh_key ? strdup(m->rec.ssh_key) : qemu_path(m, KEYS_CLIENT);
-	out->known_hosts = qemu_path(m, "known_hosts");
-	/* A Vagrant box's first boot: its host key is its own until den's is in. */
-	out->host_key_unchecked = m->rec.ssh_key != NULL && marker != NULL && !den_exists(marker);
-	if (!out->host || !out->user || !out->key_path || !out->known_hosts) {
-		ssh_info_free(out);
+	if (marker == NULL)
 		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
-	}
+	if (provider_ssh_info(m, m->rec.ssh_key, out, err) < 0)
+		return -1;
+	/* A Vagrant box's first boot: its host key is its own until den's is in. */
+	out->host_key_unchecked = m->rec.ssh_key != NULL && !den_exists(marker);
 	return 0;
 }
 
