@@ -59,6 +59,26 @@ trap cleanup EXIT
 vm() { "$DEN" -q ssh vm -c "$1"; }
 qemu_pid() { cat "$P/.den/machines/$1/qemu.pid" 2>/dev/null; }
 
+# Hostile or broken boxes: refused before anything runs, nothing left behind.
+mkdir -p "$T_DIR/bad/noimg" "$T_DIR/bad/backed"
+echo '{ "provider": "libvirt", "format": "qcow2" }' > "$T_DIR/bad/noimg/metadata.json"
+tar -czf "$T_DIR/noimg.box" -C "$T_DIR/bad/noimg" metadata.json
+cp "$T_DIR/bad/noimg/metadata.json" "$T_DIR/bad/backed/"
+qemu-img create -q -f qcow2 -F raw -b /etc/hostname "$T_DIR/bad/backed/box.img" 1G
+tar -czf "$T_DIR/backed.box" -C "$T_DIR/bad/backed" metadata.json box.img
+"$DEN" -q box add "$T_DIR/noimg.box" --name test/noimg
+"$DEN" -q box add "$T_DIR/backed.box" --name test/backed
+mkdir -p "$T_DIR/badp"
+printf 'den: 1\nmachines:\n  a: { box: test/noimg, provider: qemu }\n  b: { box: test/backed, provider: qemu }\n' > "$T_DIR/badp/Envfile"
+run -C "$T_DIR/badp" up a
+expect_rc 1 "a box without box.img"
+expect_err "has no box.img: it is not a qemu (libvirt) box" "says what is missing"
+run -C "$T_DIR/badp" up b
+expect_rc 1 "a box image backed by a host file"
+expect_err "refers to another file (a backing or data file): refused" "refuses it"
+expect_true '! ls "$T_DIR/badp/.den/machines/b" 2>/dev/null | grep -q disk' "no disk made for it"
+expect_true '! pgrep -f "$T_DIR/badp" >/dev/null' "no QEMU started"
+
 run up vm
 expect_rc 0 "den up --provider qemu"
 expect_err "vm is up" "vm answers on SSH"
