@@ -58,3 +58,6 @@ LAZYLIB_STUB(ssh, sftp_file, sftp_open, (F f, const char *p, int a, mode_t m), (
 LAZYLIB_STUB(ssh, ssize_t, sftp_write, (sftp_file f, const void *b, size_t n), (f, b, n))
 LAZYLIB_STUB(ssh, int, sftp_close, (sftp_file f), (f))
 LAZYLIB_STUB(ssh, int, sftp_chmod, (F f, const char *p, mode_t m), (f, p, m))
+LAZYLIB_STUB(ssh, sftp_attributes, sftp_lstat, (F f, const char *p), (f, p))
+LAZYLIB_STUB(ssh, int, sftp_unlink, (F f, const char *p), (f, p))
+LAZYLIB_STUB(ssh, int, sftp_symlink, (F f, const char *t, const char *d), (f, t, d))

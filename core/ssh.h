@@ -44,18 +44,30 @@ int den_ssh_exec(struct den_ssh *s, const char *cmd, den_ssh_output_fn out, void
 int den_ssh_home(struct den_ssh *s, const char **home, struct den_err *err);
 /* mkdir -p in the guest; new folders get mode. */
 int den_ssh_mkdir_p(struct den_ssh *s, const char *path, mode_t mode, struct den_err *err);
-/* A host file to path in the guest (parents created), with mode. */
+/*
+ * A host file to path in the guest (parents created), with mode. local is
+ * opened following symlinks: only for den's own files, never a project's
+ * (those go through den_ssh_put_tree()).
+ */
 int den_ssh_put_file(struct den_ssh *s, const char *local, const char *remote, mode_t mode,
 		     struct den_err *err);
 /* Text to path in the guest (parents created), with mode. */
 int den_ssh_put_text(struct den_ssh *s, const char *text, size_t len, const char *remote,
 		     mode_t mode, struct den_err *err);
 /*
- * A host file or folder (recursively: files, folders, their modes;
- * symlinks are followed, other special files skipped) to remote. A
- * folder's contents go into remote, created as needed.
+ * The host file, folder or symlink `name` in the folder dir_fd (as
+ * core/hostpath.h resolves it) to remote: a file with its mode; a folder
+ * recursively, its contents into remote (created as needed), modes kept;
+ * a symlink, there or inside a folder, as a symlink with the same target
+ * (rsync -l), never followed. Each entry is opened relative to its
+ * folder's descriptor without following links and read through what was
+ * opened, so nothing is looked up again by path. Fifos, sockets and
+ * devices inside a folder are skipped with a warning; `name` itself being
+ * one is an error. shown names the source in messages. *type (may be
+ * NULL) gets what name was (S_IFREG, S_IFDIR, S_IFLNK).
  */
-int den_ssh_put_tree(struct den_ssh *s, const char *local, const char *remote, struct den_err *err);
+int den_ssh_put_tree(struct den_ssh *s, int dir_fd, const char *name, const char *shown,
+		     const char *remote, mode_t *type, struct den_err *err);
 
 void den_ssh_close(struct den_ssh *s);
 

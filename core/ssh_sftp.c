@@ -2,6 +2,7 @@
 /* Uploads over SFTP (libssh), for provisioners and `den upload`. */
 #include "core/ssh-internal.h"
 #include "core/cleanup.h"
+#include "core/log.h"
 
 #include <dirent.h>
 #include <stdbool.h>
@@ -186,61 +187,131 @@ int den_ssh_put_file(struct den_ssh *s, const char *local, const char *remote, m
 	return put(s, fd, NULL, 0, remote, mode, err);
 }
 
-/* The folders being copied, outermost first: a symlink back to one of them is a loop. */
-struct tree_path {
-	dev_t dev[MAX_DEPTH + 1];
-	ino_t ino[MAX_DEPTH + 1];
-	int depth;
-};
+static int put_entry(struct den_ssh *s, int dir_fd, const char *name, const char *shown,
+		     const char *remote, int depth, mode_t *type, struct den_err *err);
 
-static int put_tree(struct den_ssh *s, const char *local, const char *remote, struct tree_path *tp,
-		    struct den_err *err)
+static const char *special_kind(mode_t mode)
 {
+	return S_ISFIFO(mode) ? "a fifo" : S_ISSOCK(mode) ? "a socket" : "a device";
+}
+
+/* A symlink as a symlink (rsync -l): its target is text, never followed on the host. */
+static int put_link(struct den_ssh *s, int dir_fd, const char *name, const char *shown,
+		    const char *remote, struct den_err *err)
+{
+	char target[4096];
+	const char *p = guest_path(remote);
+	ssize_t n = readlinkat(dir_fd, name, target, sizeof(target));
+
+	if (n < 0)
+		return den_err_set(err, errno, "cannot read the symlink %s", shown);
+	if ((size_t)n == sizeof(target))
+		return den_err_set(err, ENAMETOOLONG, "cannot read the symlink %s", shown);
+	target[n] = '\0';
+	if (open_sftp(s, err) < 0 || parent_of(s, remote, err) < 0)
+		return -1;
+	/* Replaces what an earlier upload left there, as a file would be; never a folder. */
+	sftp_attributes a = sftp_lstat(s->sftp, p);
+	if (a != NULL) {
+		bool dir = a->type == SSH_FILEXFER_TYPE_DIRECTORY;
+		sftp_attributes_free(a);
+		if (dir)
+			return den_err_set(
+				err, 0,
+				"cannot upload the symlink %s: %s is a folder in the machine",
+				shown, remote);
+		if (sftp_unlink(s->sftp, p) < 0)
+			return sftp_fail(s, "replace", remote, err);
+	}
+	if (sftp_symlink(s->sftp, target, p) < 0)
+		return sftp_fail(s, "create the symlink", remote, err);
+	return 0;
+}
+
+/* A regular file, read through the descriptor opened here. */
+static int put_regular(struct den_ssh *s, int dir_fd, const char *name, const char *shown,
+		       const char *remote, struct den_err *err)
+{
+	/* O_NONBLOCK: a fifo swapped in since the fstatat must not hang den. */
+	cleanup_close int fd =
+		openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	struct stat st;
 
-	if (stat(local, &st) < 0)
-		return den_err_set(err, errno, "cannot read %s", local);
-	if (S_ISREG(st.st_mode))
-		return den_ssh_put_file(s, local, remote, st.st_mode & 0777, err);
-	if (!S_ISDIR(st.st_mode))
-		return 0; /* sockets, fifos, devices: nothing to copy */
-	for (int i = 0; i < tp->depth; i++)
-		if (tp->dev[i] == st.st_dev && tp->ino[i] == st.st_ino)
-			return den_err_set(err, ELOOP, "cannot upload %s: a symlink loops back",
-					   local);
-	if (tp->depth == MAX_DEPTH)
-		return den_err_set(err, ELOOP, "cannot upload %s: nested too deep", local);
-	tp->dev[tp->depth] = st.st_dev;
-	tp->ino[tp->depth++] = st.st_ino;
-	/* Writable while it fills (a 0555 source folder too); its own mode after. */
-	if (den_ssh_mkdir_p(s, remote, 0755, err) < 0)
-		return -1;
-	DIR *d = opendir(local);
+	if (fd < 0)
+		return den_err_set(err, errno, "cannot read %s", shown);
+	if (fstat(fd, &st) < 0)
+		return den_err_set(err, errno, "cannot read %s", shown);
+	if (!S_ISREG(st.st_mode))
+		return den_err_set(err, 0, "cannot upload %s: it changed while being read", shown);
+	return put(s, fd, NULL, 0, remote, st.st_mode & 0777, err);
+}
+
+static int put_dir(struct den_ssh *s, int dir_fd, const char *name, const char *shown,
+		   const char *remote, int depth, struct den_err *err)
+{
+	cleanup_close int fd =
+		openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
 	struct dirent *e;
 	int rc = 0;
 
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return den_err_set(err, errno, "cannot read %s", shown);
+	/* No link is followed, so only bind mounts could loop: a depth limit is enough. */
+	if (depth == MAX_DEPTH)
+		return den_err_set(err, ELOOP, "cannot upload %s: nested too deep", shown);
+	/* Writable while it fills (a 0555 source folder too); its own mode after. */
+	if (den_ssh_mkdir_p(s, remote, 0755, err) < 0)
+		return -1;
+	DIR *d = fdopendir(fd);
 	if (d == NULL)
-		return den_err_set(err, errno, "cannot read %s", local);
-	while (rc == 0 && (e = readdir(d)) != NULL) {
+		return den_err_set(err, errno, "cannot read %s", shown);
+	fd = -1; /* the DIR has it now */
+	while (rc == 0 && (errno = 0, e = readdir(d)) != NULL) {
 		cleanup_free char *from = NULL, *to = NULL;
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		if (asprintf(&from, "%s/%s", local, e->d_name) < 0 ||
+		if (asprintf(&from, "%s/%s", shown, e->d_name) < 0 ||
 		    asprintf(&to, "%s/%s", remote, e->d_name) < 0)
-			rc = den_err_set(err, ENOMEM, "cannot upload %s", local);
+			rc = den_err_set(err, ENOMEM, "cannot upload %s", shown);
 		else
-			rc = put_tree(s, from, to, tp, err);
+			rc = put_entry(s, dirfd(d), e->d_name, from, to, depth + 1, NULL, err);
 	}
+	if (rc == 0 && errno != 0)
+		rc = den_err_set(err, errno, "cannot read %s", shown);
 	closedir(d);
-	tp->depth--;
 	if (rc == 0 && sftp_chmod(s->sftp, guest_path(remote), st.st_mode & 0777) < 0)
 		rc = sftp_fail(s, "set the mode of", remote, err);
 	return rc;
 }
 
-int den_ssh_put_tree(struct den_ssh *s, const char *local, const char *remote, struct den_err *err)
+/* name in dir_fd, whatever it is, looked at once and never followed. */
+static int put_entry(struct den_ssh *s, int dir_fd, const char *name, const char *shown,
+		     const char *remote, int depth, mode_t *type, struct den_err *err)
 {
-	struct tree_path tp = { .depth = 0 };
+	struct stat st;
 
-	return put_tree(s, local, remote, &tp, err);
+	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return den_err_set(err, errno, "cannot read %s", shown);
+	if (type != NULL)
+		*type = st.st_mode & S_IFMT;
+	if (S_ISLNK(st.st_mode))
+		return put_link(s, dir_fd, name, shown, remote, err);
+	if (S_ISREG(st.st_mode))
+		return put_regular(s, dir_fd, name, shown, remote, err);
+	if (S_ISDIR(st.st_mode))
+		return put_dir(s, dir_fd, name, shown, remote, depth, err);
+	if (depth == 0)
+		return den_err_set(err, 0,
+				   "cannot upload %s: it is %s; den uploads files, folders and "
+				   "symlinks",
+				   shown, special_kind(st.st_mode));
+	den_warn("skipped %s: it is %s", shown, special_kind(st.st_mode));
+	return 0;
+}
+
+int den_ssh_put_tree(struct den_ssh *s, int dir_fd, const char *name, const char *shown,
+		     const char *remote, mode_t *type, struct den_err *err)
+{
+	return put_entry(s, dir_fd, name, shown, remote, 0, type, err);
 }

@@ -41,7 +41,8 @@ static bool named(const struct prov_request *req, const char *name)
 	return false;
 }
 
-static bool wanted(const struct prov_request *req, json_t *rec, const struct prov_step *s)
+static bool wanted(const struct prov_request *req, const char *root, json_t *rec,
+		   const struct prov_step *s)
 {
 	if (req->with != NULL)
 		return named(req, s->name);
@@ -55,7 +56,7 @@ static bool wanted(const struct prov_request *req, json_t *rec, const struct pro
 	char hex[DIGEST_HEX_MAX];
 	struct den_err ignored = { 0 };
 	const char *was = prov_record_checksum(rec, s->name);
-	if (prov_step_checksum(s, hex, &ignored) == 0 && was != NULL && strcmp(was, hex) != 0)
+	if (prov_step_checksum(root, s, hex, &ignored) == 0 && was != NULL && strcmp(was, hex) != 0)
 		den_warn("step '%s' changed since it ran; `den provision --provision-with %s` "
 			 "runs it again",
 			 s->name, s->name);
@@ -87,7 +88,7 @@ static int plan(struct engine *e, struct pm *p, size_t index, struct den_err *er
 	if (prov_record_load(p->t->dm->dir, &p->rec, err) < 0 || prov_order(m, all, err) < 0)
 		return -1;
 	for (size_t i = 0; i < m->n_steps; i++) {
-		if (!wanted(e->req, p->rec, all[i]))
+		if (!wanted(e->req, e->ef->root, p->rec, all[i]))
 			continue;
 		const struct provisioner_ops *ops = provisioner_find(all[i]->kind);
 		if (ops == NULL)
@@ -145,7 +146,7 @@ static void run_step(struct engine *e, struct pm *p, const struct prov_step *ste
 	prov_output_flush(&p->out);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	struct den_err ignored = { 0 };
-	prov_step_checksum(step, hex, &ignored);
+	prov_step_checksum(e->ef->root, step, hex, &ignored);
 	for (size_t i = 0; i <= n_with; i++) {
 		struct pm *q = i == 0 ? p : with[i - 1];
 		prov_record_set(q->rec, step, hex, rc == 0, ctx.exit_code, secs);

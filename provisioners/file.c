@@ -5,9 +5,15 @@
  * Where the SSH user may write, it goes there directly by SFTP; elsewhere
  * (/etc, /opt...) it goes to a staging folder in /tmp and is copied into
  * place with sudo, owned by root.
+ *
+ * The source is resolved once, beneath the project and without following
+ * a symlink on its way (core/hostpath.h): code in a machine can plant
+ * symlinks in a synced project folder. Symlinks in the source arrive as
+ * symlinks, here and in the sudo copy (cp -P).
  */
 #include "provisioners/provisioner.h"
 #include "core/cleanup.h"
+#include "core/hostpath.h"
 #include "core/shquote.h"
 #include "core/ssh.h"
 
@@ -29,11 +35,11 @@ static int install_with_sudo(struct prov_ctx *ctx, const struct prov_step *step,
 	if (qs == NULL || qf == NULL || qd == NULL)
 		return den_err_set(err, ENOMEM, "step '%s'", step->name);
 	if (dir ? asprintf(&cmd,
-			   "sudo -n mkdir -p -- %s && sudo -n cp -R -- %s/. %s; rc=$?; "
+			   "sudo -n mkdir -p -- %s && sudo -n cp -PR -- %s/. %s; rc=$?; "
 			   "rm -rf -- %s; exit $rc",
 			   qd, qf, qd, qs) < 0
 		: asprintf(&cmd,
-			   "sudo -n mkdir -p -- \"$(dirname -- %s)\" && sudo -n cp -- %s %s; "
+			   "sudo -n mkdir -p -- \"$(dirname -- %s)\" && sudo -n cp -P -- %s %s; "
 			   "rc=$?; rm -rf -- %s; exit $rc",
 			   qd, qf, qd, qs) < 0)
 		return den_err_set(err, ENOMEM, "step '%s'", step->name);
@@ -49,12 +55,15 @@ static int run(struct prov_ctx *ctx, const struct prov_step *step, struct den_er
 {
 	const struct prov_file *f = &step->file;
 	cleanup_free char *dest = NULL, *stage = NULL, *target = NULL;
+	cleanup_hostpath struct hostpath src = { .dir_fd = -1 };
+	/* Relative as written (beneath the project), so that messages name it as the Envfile does. */
+	const char *path = f->source[0] == '/' || f->source[0] == '~' ? f->source_abs : f->source;
 	const char *home;
-	struct stat st;
+	mode_t type = 0;
 
-	if (stat(f->source_abs, &st) < 0)
-		return den_err_set(err, errno, "machine %s: step '%s': cannot read %s",
-				   ctx->machine->cfg->name, step->name, f->source);
+	if (hostpath_resolve(ctx->ef->root, path, 0, &src, err) < 0)
+		return den_err_wrap(err, "machine %s: step '%s'", ctx->machine->cfg->name,
+				    step->name);
 	if (den_ssh_home(ctx->ssh, &home, err) < 0)
 		return -1;
 	if (f->destination[0] == '~' && f->destination[1] != '/' && f->destination[1] != '\0')
@@ -70,7 +79,7 @@ static int run(struct prov_ctx *ctx, const struct prov_step *step, struct den_er
 	if (dest == NULL)
 		return den_err_set(err, ENOMEM, "step '%s'", step->name);
 	struct den_err direct = { 0 };
-	if (den_ssh_put_tree(ctx->ssh, f->source_abs, dest, &direct) == 0)
+	if (den_ssh_put_tree(ctx->ssh, src.dir_fd, src.name, f->source, dest, &type, &direct) == 0)
 		return 0;
 	/* Not the SSH user's to write: stage in /tmp, then sudo. */
 	static unsigned uploads;
@@ -79,10 +88,10 @@ static int run(struct prov_ctx *ctx, const struct prov_step *step, struct den_er
 	if (asprintf(&stage, "/tmp/den-file-%d-%u", (int)getpid(), uploads++) < 0 ||
 	    asprintf(&target, "%s/%s", stage, base) < 0)
 		return den_err_set(err, ENOMEM, "step '%s'", step->name);
-	if (den_ssh_put_tree(ctx->ssh, f->source_abs, target, err) < 0)
+	if (den_ssh_put_tree(ctx->ssh, src.dir_fd, src.name, f->source, target, &type, err) < 0)
 		return den_err_wrap(err, "machine %s: step '%s' (%s; then staging in /tmp)",
 				    ctx->machine->cfg->name, step->name, direct.msg);
-	return install_with_sudo(ctx, step, stage, target, dest, S_ISDIR(st.st_mode), err);
+	return install_with_sudo(ctx, step, stage, target, dest, S_ISDIR(type), err);
 }
 
 const struct provisioner_ops prov_file = {

@@ -53,6 +53,14 @@ extern const struct provisioner_ops *const provisioners[];
 /* The provisioner for a kind, or NULL when this build has none. */
 const struct provisioner_ops *provisioner_find(enum prov_kind kind);
 
+/*
+ * A shell step's script: inline, or its `path:` read beneath root (the
+ * project) following no symlink; a symlink, fifo or folder there is
+ * refused, naming it. *out is malloc'd and NUL-terminated.
+ */
+int prov_shell_read_script(const char *root, const struct prov_step *step, char **out, size_t *len,
+			   struct den_err *err);
+
 /* The error for a step that ran and failed: its name, kind, exit code and last lines. */
 int prov_step_failed(struct prov_ctx *ctx, const struct prov_step *step, int exit_code,
 		     struct den_err *err);

@@ -29,7 +29,13 @@ const char *prov_record_checksum(json_t *rec, const char *name);
 void prov_record_set(json_t *rec, const struct prov_step *step, const char *checksum, bool ok,
 		     int exit_code, double seconds);
 
-/* sha256 of the step's settings and the host files it reads (script, source tree, playbook). */
-int prov_step_checksum(const struct prov_step *step, char hex[DIGEST_HEX_MAX], struct den_err *err);
+/*
+ * sha256 of the step's settings and the host files it reads (script,
+ * source tree, playbook), read beneath root (the project) following no
+ * symlink: a symlink counts as its target's text, a fifo, socket or
+ * device as its type.
+ */
+int prov_step_checksum(const char *root, const struct prov_step *step, char hex[DIGEST_HEX_MAX],
+		       struct den_err *err);
 
 #endif

@@ -9,14 +9,18 @@
 #include "provisioners/provisioner.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
+#include "core/hostpath.h"
 #include "core/shquote.h"
 #include "core/ssh.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_SCRIPT (16 << 20)
 
@@ -74,6 +78,51 @@ static char *command_for(const struct prov_shell *sh, const char *path, bool she
 	return cmd;
 }
 
+/* The script at path, opened beneath the project following no symlink; shown names it. */
+static int read_host_script(const char *root, const char *path, const char *shown, char **out,
+			    size_t *len, struct den_err *err)
+{
+	cleanup_hostpath struct hostpath hp = { .dir_fd = -1 };
+	cleanup_close int fd = -1;
+	struct stat st;
+
+	if (hostpath_resolve(root, path, 0, &hp, err) < 0)
+		return -1;
+	/* O_NONBLOCK: a fifo planted there must not hang den; fstat refuses it below. */
+	fd = openat(hp.dir_fd, hp.name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 && errno == ELOOP)
+		return den_err_set(err, 0,
+				   "%s is a symlink, and den follows no symlink in a script it "
+				   "sends into a machine (code in a machine can plant one in a "
+				   "synced folder): name the real file",
+				   shown);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return den_err_set(err, errno, "cannot read %s", shown);
+	if (!S_ISREG(st.st_mode))
+		return den_err_set(err, 0, "cannot read %s: not a plain file", shown);
+	return den_read_fd(fd, shown, MAX_SCRIPT, out, len, err);
+}
+
+int prov_shell_read_script(const char *root, const struct prov_step *step, char **out, size_t *len,
+			   struct den_err *err)
+{
+	const struct prov_shell *sh = &step->shell;
+
+	if (sh->inline_script == NULL) {
+		/* Relative as written (beneath the project), so that messages name it as the Envfile does. */
+		const char *path =
+			sh->path[0] == '/' || sh->path[0] == '~' ? sh->path_abs : sh->path;
+		if (read_host_script(root, path, sh->path, out, len, err) < 0)
+			return den_err_wrap(err, "step '%s'", step->name);
+		return 0;
+	}
+	*out = strdup(sh->inline_script);
+	if (*out == NULL)
+		return den_err_set(err, ENOMEM, "step '%s'", step->name);
+	*len = strlen(*out);
+	return 0;
+}
+
 static int run(struct prov_ctx *ctx, const struct prov_step *step, struct den_err *err)
 {
 	const struct prov_shell *sh = &step->shell;
@@ -81,14 +130,8 @@ static int run(struct prov_ctx *ctx, const struct prov_step *step, struct den_er
 	size_t len = 0;
 	int status = -1;
 
-	if (sh->inline_script != NULL) {
-		script = strdup(sh->inline_script);
-		len = script ? strlen(script) : 0;
-		if (script == NULL)
-			return den_err_set(err, ENOMEM, "step '%s'", step->name);
-	} else if (den_read_file(sh->path_abs, MAX_SCRIPT, &script, &len, err) < 0) {
-		return den_err_wrap(err, "step '%s'", step->name);
-	}
+	if (prov_shell_read_script(ctx->ef->root, step, &script, &len, err) < 0)
+		return -1;
 	/* "~/x" and relative paths are the SSH user's home's: made absolute for the command. */
 	const char *home = NULL, *want = sh->upload_path;
 	if (want != NULL && want[0] != '/' && den_ssh_home(ctx->ssh, &home, err) < 0)
