@@ -14,6 +14,7 @@
 #include "providers/provider.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,15 +87,16 @@ int cmd_port(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 
 int cmd_reload(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 {
-	char *args[64];
-	int n = 0;
+	/* Each argument goes to at most one slot of each: argc slots and the NULL. */
+	cleanup_free char **args = calloc((size_t)argc + 1, sizeof(*args));
+	cleanup_free char **up_args = calloc((size_t)argc + 1, sizeof(*up_args));
+	int n = 0, n_up = 0;
 
-	char *up_args[64];
-	int n_up = 0;
-
+	if (args == NULL || up_args == NULL)
+		return den_err_set(err, ENOMEM, "den reload");
 	args[n++] = "halt";
 	up_args[n_up++] = "up";
-	for (int i = 1; i < argc && n < 60; i++) {
+	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--provision") == 0 ||
 		    strncmp(argv[i], "--provision-with", 16) == 0) {
 			up_args[n_up++] = argv[i];

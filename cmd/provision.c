@@ -34,13 +34,18 @@ int cmd_provision_targets(struct den_ctx *ctx, struct prov_target *t, size_t n, 
 			  const char *with, struct den_err *err)
 {
 	cleanup_free char *list = with ? strdup(with) : NULL;
-	char *names[256];
+	cleanup_free char **names = NULL;
 	struct prov_request req = { when, NULL, 0, ctx->color, restart, ctx };
 
 	if (with != NULL) {
-		if (list == NULL)
+		/* At most one name more than there are commas. */
+		size_t most = 1;
+		for (const char *c = with; *c != '\0'; c++)
+			most += *c == ',';
+		names = calloc(most, sizeof(*names));
+		if (list == NULL || names == NULL)
 			return den_err_set(err, ENOMEM, "--provision-with");
-		for (char *s = strtok(list, ","); s != NULL && req.n_with < 256;
+		for (char *s = strtok(list, ","); s != NULL && req.n_with < most;
 		     s = strtok(NULL, ","))
 			names[req.n_with++] = s;
 		if (req.n_with == 0)

@@ -2,10 +2,14 @@
 /*
  * `den ssh [MACHINE] [-c CMD] [-- SSH-ARGS...]` execs OpenSSH's ssh with
  * the machine's key, port and host key; `den ssh-config [MACHINE...]`
- * prints the same as Host blocks for ssh -F, scp and rsync.
+ * prints the same as Host blocks for ssh -F, scp and rsync. The values
+ * come from the machine's state, which code inside the machine may have
+ * changed: each is checked before it reaches a config line or ssh's argv.
  */
 #include "cmd/cmd.h"
 #include "cmd/machines.h"
+#include "core/cleanup.h"
+#include "core/sshcfg.h"
 #include "providers/provider.h"
 
 #include <errno.h>
@@ -15,24 +19,49 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Every value that goes into a Host block or onto ssh's command line, for both commands. */
+static int check_info(const char *name, const struct ssh_info *info, struct den_err *err)
+{
+	if (info->port < 1 || info->port > 65535)
+		return den_err_set(
+			err, 0,
+			"machine %s: its SSH port %d is not a port (`den destroy %s` and "
+			"`den up %s` make the machine anew)",
+			name, info->port, name, name);
+	if (sshcfg_value_check(name, "SSH user", info->user, SSHCFG_WORD, err) < 0 ||
+	    sshcfg_value_check(name, "SSH host", info->host, SSHCFG_WORD, err) < 0 ||
+	    sshcfg_value_check(name, "SSH key path", info->key_path, SSHCFG_PATH, err) < 0 ||
+	    sshcfg_value_check(name, "known_hosts path", info->known_hosts, SSHCFG_PATH, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* A running machine's login, checked; dm is open only when this succeeds. */
 static int info_for(struct den_ctx *ctx, const struct machine *m, struct den_machine *dm,
 		    struct ssh_info *info, struct den_err *err)
 {
 	const struct provider_ops *ops;
 	enum machine_state st;
+	int rc;
 
-	if (machine_open(ctx->root, m, dm, err) < 0)
+	if (machine_open(ctx->root, m, dm, err) < 0) {
+		machine_close(dm);
 		return -1;
+	}
 	ops = cmd_machine_ops(dm);
 	if (!dm->exists || ops == NULL)
-		return den_err_set(err, 0, "%s is not created; `den up %s` first", m->name,
-				   m->name);
-	if (ops->state(dm, &st, err) < 0)
-		return -1;
-	if (st != MACHINE_RUNNING)
-		return den_err_set(err, 0, "%s is %s; `den up %s` first", m->name,
-				   machine_state_name(st), m->name);
-	return ops->ssh_info(dm, info, err);
+		rc = den_err_set(err, 0, "%s is not created; `den up %s` first", m->name, m->name);
+	else if (ops->state(dm, &st, err) < 0)
+		rc = -1;
+	else if (st != MACHINE_RUNNING)
+		rc = den_err_set(err, 0, "%s is %s; `den up %s` first", m->name,
+				 machine_state_name(st), m->name);
+	else if ((rc = ops->ssh_info(dm, info, err)) == 0 &&
+		 (rc = check_info(m->name, info, err)) < 0)
+		ssh_info_free(info);
+	if (rc < 0)
+		machine_close(dm);
+	return rc;
 }
 
 int cmd_ssh(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
@@ -41,7 +70,9 @@ int cmd_ssh(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 	const struct machine *m;
 	struct den_machine dm;
 	struct ssh_info info;
-	char *args[256], port[16], khf[4200], id[4200];
+	cleanup_free char **args = NULL;
+	cleanup_free char *khf = NULL;
+	char port[16];
 	size_t n = 0;
 
 	/* [MACHINE] [-c CMD] in any order, then -- and ssh's own arguments. */
@@ -73,12 +104,18 @@ int cmd_ssh(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 	}
 	if (cmd_one_machine(ctx, name, &m, err) < 0 || info_for(ctx, m, &dm, &info, err) < 0)
 		return -1;
+	/* den's own arguments (at most 20) and the user's after --. */
+	args = calloc((size_t)(argc - optind) + 24, sizeof(*args));
+	if (args == NULL || asprintf(&khf, "UserKnownHostsFile=%s", info.known_hosts) < 0) {
+		khf = NULL;
+		ssh_info_free(&info);
+		machine_close(&dm);
+		return den_err_set(err, ENOMEM, "den ssh");
+	}
 	snprintf(port, sizeof(port), "%d", info.port);
-	snprintf(khf, sizeof(khf), "UserKnownHostsFile=%s", info.known_hosts);
-	snprintf(id, sizeof(id), "%s", info.key_path);
 	args[n++] = "ssh";
 	args[n++] = "-i";
-	args[n++] = id;
+	args[n++] = info.key_path;
 	args[n++] = "-p";
 	args[n++] = port;
 	args[n++] = "-o";
@@ -95,7 +132,7 @@ int cmd_ssh(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 	args[n++] = info.user;
 	if (command == NULL && isatty(STDIN_FILENO))
 		args[n++] = "-t";
-	for (; optind < argc && n < 240; optind++)
+	for (; optind < argc; optind++)
 		args[n++] = argv[optind];
 	args[n++] = info.host;
 	if (command != NULL)
@@ -103,7 +140,10 @@ int cmd_ssh(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 	args[n] = NULL;
 	fflush(stdout);
 	execvp("ssh", args);
-	return den_err_set(err, errno, "cannot run ssh (install openssh-client)");
+	int e = errno;
+	ssh_info_free(&info);
+	machine_close(&dm);
+	return den_err_set(err, e, "cannot run ssh (install openssh-client)");
 }
 
 int cmd_ssh_config(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
@@ -119,7 +159,6 @@ int cmd_ssh_config(int argc, char **argv, struct den_ctx *ctx, struct den_err *e
 		struct ssh_info info;
 
 		if (info_for(ctx, sel[i], &dm, &info, err) < 0) {
-			machine_close(&dm);
 			rc = -1;
 			break;
 		}

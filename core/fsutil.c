@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "core/fsutil.h"
 #include "core/cleanup.h"
+#include "core/utf8.h"
 
 #include <fcntl.h>
 #include <ftw.h>
@@ -79,14 +80,13 @@ int den_write_file_atomic(const char *path, const char *text, mode_t mode, struc
 	return den_write_atomic(path, text, strlen(text), mode, err);
 }
 
-int den_read_file(const char *path, size_t max, char **out, size_t *len, struct den_err *err)
+/* Reads what is left of fd, at most max bytes (path names it in errors). */
+static int read_fd(int fd, const char *path, size_t max, char **out, size_t *len,
+		   struct den_err *err)
 {
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	cleanup_free char *buf = NULL;
 	size_t got = 0, cap = 0;
 
-	if (fd < 0)
-		return den_err_set(err, errno, "cannot read %s", path);
 	for (;;) {
 		if (got == cap) {
 			if (cap > max)
@@ -114,6 +114,57 @@ int den_read_file(const char *path, size_t max, char **out, size_t *len, struct 
 	*out = steal_pointer(&buf);
 	if (len != NULL)
 		*len = got;
+	return 0;
+}
+
+int den_read_fd(int fd, const char *shown, size_t max, char **out, size_t *len, struct den_err *err)
+{
+	return read_fd(fd, shown, max, out, len, err);
+}
+
+int den_read_file(const char *path, size_t max, char **out, size_t *len, struct den_err *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return den_err_set(err, errno, "cannot read %s", path);
+	return read_fd(fd, path, max, out, len, err);
+}
+
+int den_read_own_file(const char *path, size_t max, char **out, size_t *len, struct den_err *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0 && errno == ELOOP)
+		return den_err_set(err, ELOOP,
+				   "%s is a link, and den never makes one there: something "
+				   "changed den's state; remove it (or `den destroy` the machine)",
+				   path);
+	if (fd < 0)
+		return den_err_set(err, errno, "cannot read %s", path);
+	if (fstat(fd, &st) < 0)
+		return den_err_set(err, errno, "cannot read %s", path);
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
+		return den_err_set(err, EPERM,
+				   "%s is not a file of den's (%s): something changed den's "
+				   "state; remove it (or `den destroy` the machine)",
+				   path,
+				   !S_ISREG(st.st_mode) ? "not a plain file" : "another owner");
+	return read_fd(fd, path, max, out, len, err);
+}
+
+int den_check_own_socket(const char *path, struct den_err *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return den_err_set(err, errno, "cannot connect to %s", path);
+	if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid())
+		return den_err_set(err, ECONNREFUSED,
+				   "%s is not a socket of den's (%s): something changed den's "
+				   "state; remove it",
+				   path, !S_ISSOCK(st.st_mode) ? "not a socket" : "another owner");
 	return 0;
 }
 
@@ -181,18 +232,88 @@ int den_rm_rf(const char *path, struct den_err *err)
 	return 0;
 }
 
+/* How much of a log's end den_read_tail reads: a log may be huge, and is the guest's. */
+#define TAIL_READ (64 << 10)
+
+/*
+ * s[0..len) into out (room for 4 * len + 1), every control character but
+ * newline and tab (C0, DEL, C1) and every byte that is not valid UTF-8
+ * written as \xHH: what a machine wrote never drives the terminal.
+ */
+static size_t escape_text(const unsigned char *s, size_t len, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, k = 1;
+
+	for (size_t i = 0; i < len; i += k) {
+		long cp = den_utf8_next(s + i, len - i, &k);
+		if (cp >= 0 && (!den_is_control(cp) || cp == '\n' || cp == '\t')) {
+			memcpy(out + o, s + i, k);
+			o += k;
+			continue;
+		}
+		if (cp < 0)
+			k = 1;
+		for (size_t j = 0; j < k; j++) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[s[i + j] >> 4];
+			out[o++] = hex[s[i + j] & 0xf];
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
 void den_read_tail(const char *path, int lines, char *buf, size_t n)
 {
-	cleanup_free char *text = NULL;
-	struct den_err ignored;
-	size_t len = 0;
+	cleanup_close int fd = -1;
+	cleanup_free char *text = NULL, *shown = NULL;
+	const char *first, *p, *s, *end;
+	size_t len = 0, slen;
+	struct stat st;
+	off_t from;
 
-	buf[0] = '\0';
-	if (den_read_file(path, 64 << 20, &text, &len, &ignored) < 0)
+	if (n == 0)
 		return;
-	const char *p = text + len;
-	for (int seen = 0; p > text && seen < lines; p--)
-		if (p[-1] == '\n' && p != text + len)
-			seen++;
-	snprintf(buf, n, "%s", p);
+	buf[0] = '\0';
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (lines <= 0 || fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (text = malloc(TAIL_READ)) == NULL)
+		return;
+	from = st.st_size > TAIL_READ ? st.st_size - TAIL_READ : 0;
+	while (len < TAIL_READ) {
+		ssize_t got = pread(fd, text + len, TAIL_READ - len, from + (off_t)len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+	}
+	/* The last `lines` lines; a line cut by the read window is left out. */
+	first = text;
+	if (from > 0 && (p = memchr(text, '\n', len)) != NULL && p + 1 < text + len)
+		first = p + 1;
+	p = text + len;
+	if (p > first && p[-1] == '\n')
+		p--;
+	for (int seen = 0; p > first; p--)
+		if (p[-1] == '\n' && ++seen == lines)
+			break;
+	len = (size_t)(text + len - p);
+	if ((shown = malloc(4 * len + 1)) == NULL)
+		return;
+	slen = escape_text((const unsigned char *)p, len, shown);
+	s = shown;
+	end = shown + slen;
+	if (slen >= n) {
+		/* The end matters most: keep what fits, from a line start if one is there. */
+		s = end - (n - 1);
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		if (nl != NULL && nl + 1 < end)
+			s = nl + 1;
+		while (s < end && ((unsigned char)*s & 0xc0) == 0x80)
+			s++;
+	}
+	memcpy(buf, s, (size_t)(end - s) + 1);
 }

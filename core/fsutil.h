@@ -24,7 +24,26 @@ int den_write_file_atomic(const char *path, const char *text, mode_t mode, struc
 /* Reads a whole file (at most max bytes) into a malloc'd, NUL-terminated buffer. */
 int den_read_file(const char *path, size_t max, char **out, size_t *len, struct den_err *err);
 
-/* The last `lines` lines of a file (a log), for an error message; "" when unreadable. */
+/* Same, from what is left of an open descriptor; shown names it in errors. */
+int den_read_fd(int fd, const char *shown, size_t max, char **out, size_t *len,
+		struct den_err *err);
+
+/*
+ * den's own state files (state.json, pid files, provisioned.json) as
+ * untrusted input: a link at path is refused (O_NOFOLLOW), and so is
+ * anything but a plain file owned by den's user.
+ */
+int den_read_own_file(const char *path, size_t max, char **out, size_t *len, struct den_err *err);
+
+/* A supervisor's socket den is about to talk to: a socket (not a link) owned by den's user. */
+int den_check_own_socket(const char *path, struct den_err *err);
+
+/*
+ * The last `lines` lines of a file (a log a machine wrote), for an error
+ * message: control characters but newline and tab, and bytes that are
+ * not UTF-8, shown as \xHH; what fits in buf (n bytes, NUL included),
+ * keeping the end. "" when unreadable or a link.
+ */
 void den_read_tail(const char *path, int lines, char *buf, size_t n);
 
 /* mkdir -p. */

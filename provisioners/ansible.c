@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The ansible provisioner: the real ansible-playbook on the host, with
- * the inventory den makes (.den/ansible/inventory) or the user's, limited
+ * the inventory den makes (ansible/ in the project's state folder) or the user's, limited
  * to the machines of this run, from the project's folder. Roles from
- * galaxy_role_file go to .den/ansible/roles first.
+ * galaxy_role_file go to its roles/ first.
  */
 #include "provisioners/provisioner.h"
 #include "core/cleanup.h"
+#include "core/project.h"
 #include "core/fsutil.h"
 #include "provisioners/host_cmd.h"
 #include "provisioners/inventory.h"
@@ -84,13 +85,16 @@ static int run(struct prov_ctx *ctx, const struct prov_step *step, struct den_er
 	size_t n = 0, ne = 0;
 	int status = -1;
 
-	if (limit == NULL || asprintf(&dir, "%s/.den/ansible", ctx->ef->root) < 0 ||
+	cleanup_free char *state = NULL;
+	if (project_state_dir(ctx->ef->root, &state, err) < 0)
+		return -1;
+	if (limit == NULL || asprintf(&dir, "%s/ansible", state) < 0 ||
 	    asprintf(&roles, "%s/roles", dir) < 0)
 		return den_err_set(err, ENOMEM, "step '%s'", step->name);
 	if (den_mkdir_p(dir, 0700, err) < 0)
 		return -1;
 	if (a->inventory_path == NULL) {
-		if (asprintf(&inv, "%s/inventory", dir) < 0)
+		if (asprintf(&inv, "%s/" PROV_INVENTORY_FILE, dir) < 0)
 			return den_err_set(err, ENOMEM, "step '%s'", step->name);
 		if (prov_inventory_write(ctx->ef, a->groups_json, inv, err) < 0)
 			return -1;

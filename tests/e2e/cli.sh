@@ -115,4 +115,22 @@ fi
 run -C proj status
 expect_true '! printf "%s" "$OUT$ERR" | grep -q $'"'"'\033'"'"'' "no colour when not a terminal"
 
+# Any number of arguments works or is a usage error, never an overflow:
+# reload with 200 --provision (and a --provision-with of 300 names) of a
+# machine not created, whose box no server has (den's own store, no network).
+export DEN_HOME="$T_DIR/home"
+unset DEN_BOX_SERVER
+mkdir -p many
+printf 'den: 1\nmachines:\n  web: { box: den/no-such-box }\n' > many/Envfile
+many=()
+for _ in $(seq 200); do many+=(--provision); done
+names=$(printf 's%d,' $(seq 300))
+for args in "reload ${many[*]}" "reload web ${many[*]} --provision-with ${names%,}"; do
+	# shellcheck disable=SC2086 # one word per argument
+	run -C many $args
+	expect_true '[ "$RC" -le 2 ]' "den ${args:0:30}... exits 0, 1 or 2 (got $RC)"
+	expect_no_err "Sanitizer" "no sanitizer report"
+	expect_no_err "runtime error" "no undefined behaviour"
+done
+
 t_done

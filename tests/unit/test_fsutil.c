@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -96,6 +99,107 @@ Test(fsutil, mkdir_p_makes_every_level_and_accepts_existing_ones)
 	write_file(dir, "file", "x");
 	snprintf(path, sizeof(path), "%s/file/sub", dir);
 	cr_expect(den_mkdir_p(path, 0755, &err) < 0);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* A log a machine wrote, as raw bytes. */
+static void write_bytes(const char *dir, const char *name, const char *data, size_t len)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	cr_assert(fwrite(data, 1, len, f) == len);
+	fclose(f);
+}
+
+static bool has_raw_control(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f ||
+		    (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			return true;
+	return false;
+}
+
+Test(fsutil, read_tail_gives_the_last_lines)
+{
+	char *dir = make_temp_dir(), path[4096], buf[1024];
+
+	write_file(dir, "console.log", "one\ntwo\nthree\nfour\n");
+	snprintf(path, sizeof(path), "%s/console.log", dir);
+	den_read_tail(path, 2, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "three\nfour\n");
+	den_read_tail(path, 10, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "one\ntwo\nthree\nfour\n");
+	write_file(dir, "partial.log", "one\ntwo\nthree");
+	snprintf(path, sizeof(path), "%s/partial.log", dir);
+	den_read_tail(path, 2, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "two\nthree");
+	snprintf(path, sizeof(path), "%s/missing.log", dir);
+	den_read_tail(path, 2, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "");
+	rm_rf(dir);
+	free(dir);
+}
+
+Test(fsutil, read_tail_shows_control_characters_as_escapes)
+{
+	char *dir = make_temp_dir(), path[4096], buf[1024];
+	/* A title change, a colour, a cursor move, CR, BEL, DEL, C1 CSI in UTF-8, a stray byte. */
+	static const char log[] = "boot\n"
+				  "\x1b]0;pwned\x07\x1b[31mred\x1b[0m\r\n"
+				  "tab\there caf\xc3\xa9 \x7f \xc2\x9b"
+				  "2J \xff end\n";
+
+	write_bytes(dir, "console.log", log, sizeof(log) - 1);
+	snprintf(path, sizeof(path), "%s/console.log", dir);
+	den_read_tail(path, 2, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "\\x1b]0;pwned\\x07\\x1b[31mred\\x1b[0m\\x0d\n"
+			      "tab\there caf\xc3\xa9 \\x7f \\xc2\\x9b2J \\xff end\n");
+	cr_expect(!has_raw_control(buf));
+	rm_rf(dir);
+	free(dir);
+}
+
+Test(fsutil, read_tail_stays_within_the_buffer_and_keeps_the_end)
+{
+	char *dir = make_temp_dir(), path[4096], buf[64];
+	char *big = malloc(200 << 10);
+	size_t len = 0;
+
+	cr_assert_not_null(big);
+	/* 200 KiB of escape sequences (each shown 4 times as long), then the last line. */
+	for (; len < (200 << 10) - 100; len++)
+		big[len] = (len % 50 == 49) ? '\n' : '\x1b';
+	len += (size_t)sprintf(big + len, "the last line\n");
+	write_bytes(dir, "console.log", big, len);
+	snprintf(path, sizeof(path), "%s/console.log", dir);
+	memset(buf, 'X', sizeof(buf));
+	den_read_tail(path, 6, buf, sizeof(buf));
+	cr_expect(memchr(buf, '\0', sizeof(buf)) != NULL, "NUL-terminated within the buffer");
+	cr_expect(strstr(buf, "the last line\n") != NULL, "the end is kept: %s", buf);
+	cr_expect(!has_raw_control(buf), "%s", buf);
+	char tiny[4];
+	den_read_tail(path, 1, tiny, sizeof(tiny));
+	cr_expect_str_eq(tiny, "ne\n", "what fits, from the end");
+	free(big);
+	rm_rf(dir);
+	free(dir);
+}
+
+Test(fsutil, read_tail_does_not_follow_a_link)
+{
+	char *dir = make_temp_dir(), path[4096], target[4096], buf[256];
+
+	write_file(dir, "secret", "host secret\n");
+	snprintf(target, sizeof(target), "%s/secret", dir);
+	snprintf(path, sizeof(path), "%s/console.log", dir);
+	cr_assert(symlink(target, path) == 0);
+	den_read_tail(path, 2, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "");
 	rm_rf(dir);
 	free(dir);
 }
