@@ -2,6 +2,7 @@
 #include "boxes/users.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
+#include "core/project.h"
 
 #include <dirent.h>
 #include <jansson.h>
@@ -27,17 +28,14 @@ static int push(struct acc *a, char *s, struct den_err *err)
 	return 0;
 }
 
-static int scan_project(const char *root, const struct store_entry *e, struct acc *a,
-			struct den_err *err)
+/* Machines in dir (a project's machines/ folder) that use e. */
+static int scan_machines(const char *root, const char *dir, const struct store_entry *e,
+			 struct acc *a, struct den_err *err)
 {
-	cleanup_free char *dir = NULL;
-	DIR *d;
+	DIR *d = opendir(dir);
 	struct dirent *de;
 	int rc = 0;
 
-	if (asprintf(&dir, "%s/.den/machines", root) < 0)
-		return den_err_set(err, ENOMEM, "cannot list the users of a box");
-	d = opendir(dir);
 	if (d == NULL)
 		return 0;
 	while (rc == 0 && (de = readdir(d)) != NULL) {
@@ -48,7 +46,7 @@ static int scan_project(const char *root, const struct store_entry *e, struct ac
 		if (de->d_name[0] == '.' ||
 		    asprintf(&path, "%s/%s/state.json", dir, de->d_name) < 0)
 			continue;
-		if (den_read_file(path, 1 << 16, &text, NULL, &ignored) < 0)
+		if (den_read_own_file(path, 1 << 16, &text, NULL, &ignored) < 0)
 			continue;
 		j = json_loads(text, 0, NULL);
 		const char *box = json_string_value(json_object_get(j, "box"));
@@ -63,6 +61,25 @@ static int scan_project(const char *root, const struct store_entry *e, struct ac
 	}
 	closedir(d);
 	return rc;
+}
+
+/*
+ * The project's state folder, and its old PROJECT/.den of an older den not
+ * moved yet: a box is kept for those machines too.
+ */
+static int scan_project(const char *root, const struct store_entry *e, struct acc *a,
+			struct den_err *err)
+{
+	cleanup_free char *state = NULL, *dir = NULL, *legacy = NULL;
+
+	if (project_state_dir(root, &state, err) < 0)
+		return -1;
+	if (asprintf(&dir, "%s/machines", state) < 0 ||
+	    asprintf(&legacy, "%s/" DEN_LEGACY_DIR "/machines", root) < 0)
+		return den_err_set(err, ENOMEM, "cannot list the users of a box");
+	if (scan_machines(root, dir, e, a, err) < 0)
+		return -1;
+	return project_has_legacy_state(root) ? scan_machines(root, legacy, e, a, err) : 0;
 }
 
 int box_users(const char *home, const char *extra_root, const struct store_entry *e, char ***users,

@@ -3,7 +3,8 @@
  * `den container run`: plumbing that runs a container in the foreground,
  * the way the container provider's supervisor will.
  *	den container run --rootfs DIR --state DIR [--hostname NAME]
- *	                  [--bind HOST:GUEST[:ro]]... [--network host]
+ *	                  [--bind HOST:GUEST[:ro]]... [--project DIR] [--network host]
+ *	                  [--host-loopback]
  *	                  [--cpus N] [--memory SIZE] [--no-new-privs] [--init den|system]
  *	                  [--forward [tcp:|udp:][IP:]HOSTPORT:GUESTPORT]... -- CMD [ARGS...]
  * Exit status: CMD's, 125 when the container could not start.
@@ -70,10 +71,17 @@ static int parse_file(char *arg, struct ctr_file *f, struct den_err *err)
 	m = strtoul(mode, NULL, 8);
 	if (m > 07777 || (arg[0] == '~' && owner[0] == '\0'))
 		return den_err_usage(err, "--file %s: bad mode, or ~ without an owner", arg);
-	if (den_read_file(src, 1 << 20, &text, NULL, err) < 0)
+	if (den_read_own_file(src, 1 << 20, &text, NULL, err) < 0)
 		return -1;
 	*f = (struct ctr_file){ arg, text, (mode_t)m, owner[0] ? owner : NULL, false };
 	return 0;
+}
+
+/* The --file contents read so far, on the way out of a failed run. */
+static void free_files(struct ctr_spec *s)
+{
+	for (size_t i = 0; i < s->n_files; i++)
+		free((char *)s->files[i].text);
 }
 
 static int container_run(int argc, char **argv, struct den_err *err)
@@ -91,10 +99,13 @@ static int container_run(int argc, char **argv, struct den_err *err)
 		{ "control", required_argument, NULL, 'C' },
 		{ "file", required_argument, NULL, 'F' },
 		{ "init", required_argument, NULL, 'i' },
+		{ "project", required_argument, NULL, 'p' },
+		{ "host-loopback", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct usernet_fwd fwds[64];
-	struct ctr_spec s = { .hostname = "den", .fwds = fwds };
+	struct ctr_spec s
+		__attribute__((cleanup(free_files))) = { .hostname = "den", .fwds = fwds };
 	int c, status = 0;
 
 	cmd_getopt_reset();
@@ -151,6 +162,14 @@ static int container_run(int argc, char **argv, struct den_err *err)
 			break;
 		case 'P':
 			s.no_new_privs = true;
+			break;
+		case 'p':
+			if (optarg[0] != '/')
+				return den_err_usage(err, "--project takes an absolute path");
+			s.project = optarg;
+			break;
+		case 'L':
+			s.host_loopback = true;
 			break;
 		case 'i':
 			if (strcmp(optarg, "den") != 0 && strcmp(optarg, "system") != 0)

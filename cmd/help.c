@@ -22,7 +22,7 @@ static const struct {
 		"provider starts the machine, and den waits until SSH answers with the host\n"
 		"key it gave the machine, within boot_timeout. Then the machines are\n"
 		"provisioned: run: always steps, and run: once steps that have not yet\n"
-		"succeeded on the machine (.den/machines/NAME/provisioned.json).\n" },
+		"succeeded on the machine (provisioned.json in its state folder).\n" },
 	{ "halt", "usage: den halt [MACHINE...] [-f|--force]\n"
 		  "\n"
 		  "Stops machines gracefully, within graceful_halt_timeout; --force stops them\n"
@@ -33,8 +33,9 @@ static const struct {
 		    "runs every provisioner after (not only run: always ones).\n" },
 	{ "destroy", "usage: den destroy [MACHINE...] [-f|--force]\n"
 		     "\n"
-		     "Stops machines and deletes everything den keeps for them in .den/: no\n"
-		     "process, mount or cgroup is left.\n" },
+		     "Stops machines and deletes everything den keeps for them (their state\n"
+		     "folder under DEN_HOME, `den status --json` names it): no process, mount\n"
+		     "or cgroup is left.\n" },
 	{ "suspend",
 	  "usage: den suspend [MACHINE...]\n\nPauses machines with their memory kept.\n" },
 	{ "resume", "usage: den resume [MACHINE...]\n\nContinues suspended machines.\n" },
@@ -72,7 +73,10 @@ static const struct {
 	{ "upload", "usage: den upload SRC [DST] [MACHINE]\n\n"
 		    "Copies the host file or folder SRC into a machine (SFTP, as its SSH\n"
 		    "user): to DST, by default the user's home with SRC's name; `~` is that\n"
-		    "home. Folders are copied whole.\n" },
+		    "home. Folders are copied whole. Symlinks are copied as symlinks, never\n"
+		    "followed (a machine can plant them in a synced folder); SRC with a\n"
+		    "symlink on its way is refused. Fifos, sockets and devices in a folder\n"
+		    "are skipped.\n" },
 	{ "rsync",
 	  "usage: den rsync [MACHINE...]\n\nSyncs folders of type rsync into machines.\n" },
 	{ "provision", "usage: den provision [MACHINE...] [--provision-with NAME,...]\n\n"

@@ -6,7 +6,10 @@
  */
 #include "cmd/cmd.h"
 #include "cmd/table.h"
+#include "core/cleanup.h"
+#include "core/log.h"
 #include "core/machine.h"
+#include "core/project.h"
 #include "providers/provider.h"
 
 #include <errno.h>
@@ -115,9 +118,21 @@ int cmd_status(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 	}
 	free(rows);
 	free(sel);
-	if (list != NULL)
-		return cmd_print_json(json_pack("{s:s, s:s, s:o}", "project", ctx->root, "envfile",
-						ctx->envfile_path, "machines", list),
+	if (project_has_legacy_state(ctx->root))
+		den_warn("%s/" DEN_LEGACY_DIR " holds machine state of an older den: the next den "
+			 "command that changes machines (up, halt, destroy...) moves it out of the "
+			 "project",
+			 ctx->root);
+	if (list != NULL) {
+		cleanup_free char *state = NULL;
+		if (project_state_dir(ctx->root, &state, err) < 0) {
+			json_decref(list);
+			return -1;
+		}
+		return cmd_print_json(json_pack("{s:s, s:s, s:s, s:o}", "project", ctx->root,
+						"envfile", ctx->envfile_path, "state_dir", state,
+						"machines", list),
 				      err);
+	}
 	return ctx->json ? den_err_set(err, ENOMEM, "den status --json") : 0;
 }

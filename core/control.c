@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "core/control.h"
 #include "core/cleanup.h"
+#include "core/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +56,9 @@ int control_request(const char *path, const char *cmd, json_t **reply, struct de
 
 	if (fd < 0 || fill_addr(&a, path) < 0)
 		return den_err_set(err, fd < 0 ? errno : ENAMETOOLONG, "cannot reach %s", path);
+	/* Only a supervisor of den's user answers for a machine: no link, no stranger's socket. */
+	if (den_check_own_socket(path, err) < 0)
+		return -1;
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
 		return den_err_set(err, errno, "cannot reach the supervisor at %s", path);
 	int n = snprintf(line, sizeof(line), "{\"cmd\": \"%s\"}\n", cmd);

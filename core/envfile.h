@@ -44,6 +44,7 @@ struct machine {
 	unsigned boot_timeout, graceful_halt_timeout; /* seconds */
 	enum net_mode network;
 	bool no_new_privs; /* containers: PR_SET_NO_NEW_PRIVS (setuid programs, sudo, stop working) */
+	bool host_loopback; /* the gateway 10.0.2.2 reaches the host's 127.0.0.1 (off: it does not) */
 	enum accel_mode accel;
 	struct ssh_settings ssh;
 	struct forwarded_port *ports;

@@ -7,7 +7,10 @@
  * check never creates anything.
  */
 #include "core/envfile-internal.h"
+#include "core/cleanup.h"
+#include "core/project.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -121,6 +124,42 @@ static int check_networks(struct ectx *c, struct envfile *ef)
 	return rc;
 }
 
+/* Is one of the two paths the other, or a folder above it? */
+static bool nested(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b), n = na < nb ? na : nb;
+
+	while (n > 1 && (na > nb ? b : a)[n - 1] == '/')
+		n--;
+	return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/' || n == 1) &&
+	       (b[n] == '\0' || b[n] == '/' || n == 1);
+}
+
+/*
+ * A machine can write into its synced folders (and read what rsync copies
+ * in): none may hold den's own state ($DEN_HOME: boxes, machine state and
+ * keys of every project) or lie inside it.
+ */
+static int check_den_home(struct ectx *c, const struct machine *m, const struct synced_folder *f)
+{
+	cleanup_free char *home = NULL, *real_home = NULL, *real_host = NULL;
+	struct den_err ignored = { 0 };
+
+	if (den_home(&home, &ignored) < 0)
+		return 0; /* den up says so itself */
+	real_home = realpath(home, NULL);
+	real_host = realpath(f->host_path, NULL);
+	if (!nested(f->host_path, home) &&
+	    (real_home == NULL || real_host == NULL || !nested(real_host, real_home)))
+		return 0;
+	return ectx_error_at(c, f->pos,
+			     "synced folder host path '%s' of machine '%s' %s den's own state "
+			     "(DEN_HOME, %s): the machine could change it; sync a folder apart "
+			     "from it, or set DEN_HOME to a folder outside",
+			     f->host, m->name,
+			     strlen(f->host_path) <= strlen(home) ? "holds" : "is inside", home);
+}
+
 static int check_folders(struct ectx *c, struct machine *m)
 {
 	struct stat st;
@@ -136,7 +175,10 @@ static int check_folders(struct ectx *c, struct machine *m)
 					"machine '%s' syncs two folders to %s (the other "
 					"is at line %d)",
 					m->name, f->guest, m->folders[j].pos.line);
-		if (f->disabled || f->create)
+		if (f->disabled)
+			continue;
+		rc |= check_den_home(c, m, f);
+		if (f->create)
 			continue;
 		if (stat(f->host_path, &st) < 0)
 			rc = ectx_error_at(c, f->pos,

@@ -114,7 +114,7 @@ static json_t *machine_json(const struct machine *m)
 		json_array_append_new(steps, envfile_step_to_json(&m->steps[i]));
 
 	return json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:i, s:s, s:I, s:o, s:s, s:b, s:b, s:i, "
-			 "s:i, s:s, s:b, s:s, s:{s:o, s:o, s:b}, s:o, s:o, s:o, s:o}",
+			 "s:i, s:s, s:b, s:b, s:s, s:{s:o, s:o, s:b}, s:o, s:o, s:o, s:o}",
 			 "name", m->name, "matrix_of", str_or_null(m->matrix_of), "box", m->box,
 			 "box_version", str_or_null(m->box_version), "box_url",
 			 str_or_null(m->box_url), "provider", str_or_null(m->provider), "cpus",
@@ -123,11 +123,11 @@ static json_t *machine_json(const struct machine *m)
 			 m->hostname, "primary", m->primary, "autostart", m->autostart,
 			 "boot_timeout", (int)m->boot_timeout, "graceful_halt_timeout",
 			 (int)m->graceful_halt_timeout, "network", nets[m->network], "no_new_privs",
-			 m->no_new_privs, "accel", accels[m->accel], "ssh", "username",
-			 str_or_null(m->ssh.username), "private_key_path",
-			 str_or_null(m->ssh.private_key_path), "insert_key", m->ssh.insert_key,
-			 "forwarded_ports", ports, "synced_folders", folders, "private_networks",
-			 networks, "provision", steps);
+			 m->no_new_privs, "host_loopback", m->host_loopback, "accel",
+			 accels[m->accel], "ssh", "username", str_or_null(m->ssh.username),
+			 "private_key_path", str_or_null(m->ssh.private_key_path), "insert_key",
+			 m->ssh.insert_key, "forwarded_ports", ports, "synced_folders", folders,
+			 "private_networks", networks, "provision", steps);
 }
 
 json_t *envfile_to_json(const struct envfile *ef)

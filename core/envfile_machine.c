@@ -147,6 +147,7 @@ static int k_hostname(struct ectx *c, yaml_node_t *v, struct machine *m)
 BOOL_KEY(k_primary, primary, KEY_PRIMARY, "primary")
 BOOL_KEY(k_autostart, autostart, KEY_AUTOSTART, "autostart")
 BOOL_KEY(k_no_new_privs, no_new_privs, KEY_NO_NEW_PRIVS, "no_new_privs")
+BOOL_KEY(k_host_loopback, host_loopback, KEY_HOST_LOOPBACK, "host_loopback")
 
 static int k_ssh(struct ectx *c, yaml_node_t *v, struct machine *m)
 {
@@ -253,6 +254,7 @@ static const struct machine_key {
 	{ "graceful_halt_timeout", k_halt_timeout, false },
 	{ "network", k_network, false },
 	{ "no_new_privs", k_no_new_privs, false },
+	{ "host_loopback", k_host_loopback, false },
 	{ "accel", k_accel, false },
 	{ "ssh", k_ssh, false },
 	{ "forwarded_ports", k_ports, false },
@@ -277,6 +279,7 @@ static const char *const machine_key_names[] = {
 	"graceful_halt_timeout",
 	"network",
 	"no_new_privs",
+	"host_loopback",
 	"accel",
 	"ssh",
 	"forwarded_ports",

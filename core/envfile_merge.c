@@ -52,6 +52,7 @@ int envfile_merge_defaults(struct ectx *c, struct machine *m, const struct machi
 	TAKE(m, d, KEY_HALT_TIMEOUT, graceful_halt_timeout);
 	TAKE(m, d, KEY_NETWORK, network);
 	TAKE(m, d, KEY_NO_NEW_PRIVS, no_new_privs);
+	TAKE(m, d, KEY_HOST_LOOPBACK, host_loopback);
 	TAKE(m, d, KEY_ACCEL, accel);
 	TAKE(m, d, KEY_SSH_USERNAME, ssh.username);
 	TAKE(m, d, KEY_SSH_KEY, ssh.private_key_path);

@@ -244,7 +244,7 @@ int ectx_size(struct ectx *c, yaml_node_t *n, const char *what, uint64_t bare_un
 
 int ectx_port(struct ectx *c, yaml_node_t *n, const char *what, uint16_t *out)
 {
-	uint64_t v;
+	uint64_t v = 0;
 
 	if (ectx_uint(c, n, what, 1, 65535, &v) < 0)
 		return -1;

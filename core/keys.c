@@ -53,7 +53,7 @@ int keys_public(const char *dir, const char *name, char **out, struct den_err *e
 
 	if (asprintf(&path, "%s/%s.pub", dir, name) < 0)
 		return den_err_set(err, ENOMEM, "cannot read SSH keys");
-	if (den_read_file(path, 16384, &text, NULL, err) < 0)
+	if (den_read_own_file(path, 16384, &text, NULL, err) < 0)
 		return -1;
 	text[strcspn(text, "\n")] = '\0';
 	/* Drop the comment: "type base64". */

@@ -11,17 +11,33 @@
 
 static int open_lock(const char *root, struct den_err *err)
 {
-	cleanup_free char *path = NULL;
+	cleanup_free char *state = NULL, *path = NULL;
 	int fd;
 
-	if (project_state_init(root, err) < 0)
+	if (project_state_init(root, err) < 0 || project_state_dir(root, &state, err) < 0)
 		return -1;
-	if (asprintf(&path, "%s/" DEN_DIR "/env.lock", root) < 0)
+	if (asprintf(&path, "%s/env.lock", state) < 0)
 		return den_err_set(err, ENOMEM, "cannot lock the project");
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return den_err_set(err, errno, "cannot open %s", path);
 	return fd;
+}
+
+static void record_holder(int fd, const char *what);
+
+/* With the lock held: an older den's PROJECT/.den moves into the state folder. */
+static int locked(int fd, const char *root, const char *what, struct den_err *err)
+{
+	cleanup_free char *state = NULL;
+
+	if (project_has_legacy_state(root) && (project_state_dir(root, &state, err) < 0 ||
+					       project_migrate_legacy(root, state, err) < 0)) {
+		flock(fd, LOCK_UN);
+		return -1;
+	}
+	record_holder(fd, what);
+	return 0;
 }
 
 /* Who holds it, for the waiting message: "pid 123 (den up)". */
@@ -53,9 +69,10 @@ int project_trylock(const char *root, const char *what, int *out, struct den_err
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK)
 			return 0;
-		return den_err_set(err, errno, "cannot lock %s/" DEN_DIR "/env.lock", root);
+		return den_err_set(err, errno, "cannot lock the project %s", root);
 	}
-	record_holder(fd, what);
+	if (locked(fd, root, what, err) < 0)
+		return -1;
 	*out = steal_fd(&fd);
 	return 1;
 }
@@ -69,16 +86,16 @@ int project_lock(const char *root, const char *what, int *out, struct den_err *e
 		return -1;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK)
-			return den_err_set(err, errno, "cannot lock %s/" DEN_DIR "/env.lock", root);
+			return den_err_set(err, errno, "cannot lock the project %s", root);
 		describe_holder(fd, holder, sizeof(holder));
 		den_info("waiting for %s, which is working on this project...", holder);
 		while (flock(fd, LOCK_EX) < 0) {
 			if (errno != EINTR)
-				return den_err_set(err, errno,
-						   "cannot lock %s/" DEN_DIR "/env.lock", root);
+				return den_err_set(err, errno, "cannot lock the project %s", root);
 		}
 	}
-	record_holder(fd, what);
+	if (locked(fd, root, what, err) < 0)
+		return -1;
 	*out = steal_fd(&fd);
 	return 0;
 }

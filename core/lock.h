@@ -3,10 +3,12 @@
 #define DEN_CORE_LOCK_H
 
 /*
- * One mutating den per project: PROJECT/.den/env.lock held with flock(2)
+ * One mutating den per project: env.lock in the project's state folder
+ * (project_state_dir) held with flock(2)
  * for the whole command. The kernel drops the lock when den exits, killed
  * or not, so a stale lock cannot exist. A second den says who holds it
- * and waits.
+ * and waits. Taking it also moves an older den's PROJECT/.den into the
+ * state folder (project_migrate_legacy).
  */
 
 #include "core/err.h"

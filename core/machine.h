@@ -15,7 +15,7 @@
 #include "core/err.h"
 
 enum machine_state {
-	MACHINE_NOT_CREATED, /* nothing in .den for it */
+	MACHINE_NOT_CREATED, /* no state for it */
 	MACHINE_RUNNING,
 	MACHINE_STOPPED,   /* halted; disk and upper layer kept */
 	MACHINE_SUSPENDED, /* paused with its memory kept */
@@ -41,7 +41,7 @@ struct machine_record {
 struct den_machine {
 	const struct machine *cfg; /* from the Envfile */
 	const char *root;	   /* project root */
-	char *dir;		   /* PROJECT/.den/machines/NAME */
+	char *dir;		   /* $DEN_HOME/projects/ID/machines/NAME */
 	bool exists;		   /* state.json was found */
 	struct machine_record rec; /* valid when exists */
 	const char *box_dir;	   /* the box in the store, for up (set by the caller) */
@@ -56,6 +56,15 @@ const char *machine_state_id(enum machine_state s);
 /* Fills m for cfg; reads state.json when there is one. */
 int machine_open(const char *root, const struct machine *cfg, struct den_machine *m,
 		 struct den_err *err);
+
+/*
+ * Does path name m's state folder: where it is, or PROJECT/.den/machines/NAME
+ * where an older den kept it (its supervisors' command lines still say so)?
+ */
+bool machine_is_dir(const struct den_machine *m, const char *path);
+
+/* A login name den accepts: letters, digits, '_', '.', '-', at most 32, no leading '-'. */
+bool machine_is_user_name(const char *s);
 
 /* Writes m->rec to state.json atomically (creating the machine folder). */
 int machine_save(struct den_machine *m, struct den_err *err);

@@ -4,7 +4,9 @@
 #include "core/envfile.h"
 #include "core/fsutil.h"
 
+#include <jansson.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -93,29 +95,67 @@ int den_home(char **out, struct den_err *err)
 	return 0;
 }
 
-char *project_machine_dir(const char *root, const char *machine)
+/*
+ * The state folder's name: a 64-bit FNV-1a hash of the root path, in hex.
+ * Short on purpose: a machine's control socket lives below it, and a unix
+ * socket's path has 107 bytes at most. project.json inside names the root.
+ */
+static void project_id(const char *root, char *out, size_t n)
 {
-	char *p = NULL;
+	uint64_t h = 14695981039346656037ULL;
 
-	if (asprintf(&p, "%s/" DEN_DIR "/machines/%s", root, machine) < 0)
-		return NULL;
-	return p;
+	for (const char *p = root; *p != '\0'; p++) {
+		h ^= (unsigned char)*p;
+		h *= 1099511628211ULL;
+	}
+	snprintf(out, n, "%016llx", (unsigned long long)h);
+}
+
+int project_state_dir(const char *root, char **out, struct den_err *err)
+{
+	cleanup_free char *home = NULL;
+	char id[64];
+
+	if (den_home(&home, err) < 0)
+		return -1;
+	project_id(root, id, sizeof(id));
+	if (asprintf(out, "%s/projects/%s", home, id) < 0)
+		return den_err_set(err, ENOMEM, "cannot find the state of %s", root);
+	return 0;
+}
+
+int project_machine_dir(const char *root, const char *machine, char **out, struct den_err *err)
+{
+	cleanup_free char *state = NULL;
+
+	if (project_state_dir(root, &state, err) < 0)
+		return -1;
+	if (asprintf(out, "%s/machines/%s", state, machine) < 0)
+		return den_err_set(err, ENOMEM, "machine %s", machine);
+	return 0;
 }
 
 int project_state_init(const char *root, struct den_err *err)
 {
-	cleanup_free char *dir = NULL, *machines = NULL, *ignore = NULL;
-	struct stat st;
+	cleanup_free char *state = NULL, *machines = NULL, *about = NULL, *text = NULL;
+	json_t *j;
 
-	if (asprintf(&dir, "%s/" DEN_DIR, root) < 0 ||
-	    asprintf(&machines, "%s/machines", dir) < 0 ||
-	    asprintf(&ignore, "%s/.gitignore", dir) < 0)
-		return den_err_set(err, ENOMEM, "cannot set up %s/" DEN_DIR, root);
-	if (den_mkdir_p(machines, 0755, err) < 0)
+	if (project_state_dir(root, &state, err) < 0)
 		return -1;
-	if (stat(ignore, &st) < 0 &&
-	    den_write_file_atomic(ignore, "# den's machine state: never commit it\n*\n", 0644,
-				  err) < 0)
+	if (asprintf(&machines, "%s/machines", state) < 0 ||
+	    asprintf(&about, "%s/project.json", state) < 0)
+		return den_err_set(err, ENOMEM, "cannot set up %s", state);
+	if (den_mkdir_p(machines, 0700, err) < 0)
 		return -1;
-	return 0;
+	/* Only den's user looks in: machine keys, disks and upper layers live here. */
+	if (chmod(state, 0700) < 0)
+		return den_err_set(err, errno, "cannot protect %s", state);
+	if (den_exists(about))
+		return 0;
+	j = json_pack("{s:i, s:s}", "version", 1, "root", root);
+	text = j != NULL ? json_dumps(j, JSON_INDENT(2)) : NULL;
+	json_decref(j);
+	if (text == NULL)
+		return den_err_set(err, ENOMEM, "cannot set up %s", state);
+	return den_write_file_atomic(about, text, 0600, err);
 }

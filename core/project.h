@@ -4,14 +4,18 @@
 
 /*
  * Where things live (DESIGN.md §4): the project root, found by walking up
- * from the working directory to the Envfile; PROJECT/.den for machine
- * state; $DEN_HOME for boxes and the index of all projects.
+ * from the working directory to the Envfile; its machine state in
+ * $DEN_HOME/projects/HASH (out of every machine's reach: a synced
+ * project folder is writable from inside, see docs/decisions.md); $DEN_HOME
+ * for boxes and the index of all projects.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "core/err.h"
 
-#define DEN_DIR ".den"
+/* Where den kept machine state before: PROJECT/.den (moved out at the first locked command). */
+#define DEN_LEGACY_DIR ".den"
 
 /*
  * The Envfile's file name: $DEN_ENVFILE when set (a plain name, as
@@ -35,13 +39,32 @@ char *project_shown_path(const char *cwd, const char *path);
 /* $DEN_HOME, else $XDG_DATA_HOME/den, else ~/.local/share/den (malloc'd). */
 int den_home(char **out, struct den_err *err);
 
-/* PROJECT/.den/machines/NAME (malloc'd). */
-char *project_machine_dir(const char *root, const char *machine);
+/*
+ * The project's state folder, $DEN_HOME/projects/HASH (malloc'd): HASH
+ * is a 64-bit FNV-1a of the root path, so each project folder has its own
+ * and a moved project starts afresh. Nothing in it comes from the project
+ * folder.
+ */
+int project_state_dir(const char *root, char **out, struct den_err *err);
+
+/* The state folder's machines/NAME (malloc'd). */
+int project_machine_dir(const char *root, const char *machine, char **out, struct den_err *err);
 
 /*
- * Creates PROJECT/.den and .den/machines if needed (mode 0755), with a
- * .gitignore in .den so its state never gets committed.
+ * Creates the state folder and its machines/ (mode 0700) with a
+ * project.json naming the root (for global-status and box users).
  */
 int project_state_init(const char *root, struct den_err *err);
+
+/*
+ * Under the project lock: moves PROJECT/.den/machines of an older den into
+ * state (the project's state folder), dropping links den never makes (a
+ * guest may have planted them) (project_migrate.c). Leaves everything as
+ * it was and says why when it cannot.
+ */
+int project_migrate_legacy(const char *root, const char *state, struct den_err *err);
+
+/* Does PROJECT/.den/machines of an older den still wait to be moved? */
+bool project_has_legacy_state(const char *root);
 
 #endif

@@ -108,13 +108,16 @@ static const SlirpCb callbacks = {
 	.notify = cb_notify,
 };
 
-int usernet_new(const struct usernet_fwd *fwds, size_t n, usernet_send_fn send, void *arg,
-		struct usernet **out, struct den_err *err)
+int usernet_new(const struct usernet_fwd *fwds, size_t n, bool host_loopback, usernet_send_fn send,
+		void *arg, struct usernet **out, struct den_err *err)
 {
 	struct usernet *u = calloc(1, sizeof(*u));
-	SlirpConfig cfg = {
-		.version = 1, .in_enabled = true, .vhostname = "den", .if_mtu = 1500, .if_mru = 1500
-	};
+	SlirpConfig cfg = { .version = 1,
+			    .in_enabled = true,
+			    .vhostname = "den",
+			    .if_mtu = 1500,
+			    .if_mru = 1500,
+			    .disable_host_loopback = !host_loopback };
 	struct in_addr guest;
 
 	if (u == NULL)

@@ -36,8 +36,14 @@ struct usernet_fwd {
 /* Frames for the guest go to send(buf, len, arg). */
 typedef ssize_t (*usernet_send_fn)(const void *buf, size_t len, void *arg);
 
-int usernet_new(const struct usernet_fwd *fwds, size_t n, usernet_send_fn send, void *arg,
-		struct usernet **out, struct den_err *err);
+/*
+ * A user-mode network with ports forwarded. With host_loopback the gateway
+ * (10.0.2.2) reaches the host's 127.0.0.1, as QEMU's does; without, the
+ * guest reaches no service that listens on the host's loopback only
+ * (other machines' forwarded ports included), as rootless podman's default.
+ */
+int usernet_new(const struct usernet_fwd *fwds, size_t n, bool host_loopback, usernet_send_fn send,
+		void *arg, struct usernet **out, struct den_err *err);
 
 /* A frame from the guest. */
 void usernet_input(struct usernet *u, const void *frame, size_t len);

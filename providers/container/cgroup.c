@@ -117,9 +117,9 @@ static void remove_tree(const char *dir, int depth, bool wait)
 
 	while (d != NULL && (e = readdir(d)) != NULL) {
 		char sub[4096];
-		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+		if (e->d_type != DT_DIR || e->d_name[0] == '.' ||
+		    snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name) >= (int)sizeof(sub))
 			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
 		remove_tree(sub, depth + 1, wait);
 	}
 	if (d != NULL)

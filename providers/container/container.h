@@ -44,10 +44,12 @@ struct ctr_spec {
 	const char *state;    /* machine folder: upper/, work/, merged/ live here */
 	const char *hostname; /* UTS name inside */
 	struct ctr_bind binds[CTR_MAX_BINDS];
+	const char *project; /* binds below it resolve beneath it, no link followed (hostpath.h) */
 	size_t n_binds;
 	char *const *argv;		/* what den-init runs as the container's main process */
 	bool system_init;		/* argv is the box's own init (systemd): PID 1 itself */
 	bool host_network;		/* share the host's network namespace */
+	bool host_loopback;		/* the gateway reaches the host's 127.0.0.1 */
 	unsigned cpus;			/* CPU limit, 0: none */
 	uint64_t memory;		/* memory limit in bytes, 0: none */
 	const char *cgroup_root;	/* NULL: /sys/fs/cgroup */

@@ -11,6 +11,7 @@
 #include "providers/container/container-internal.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
+#include "core/hostpath.h"
 
 #include <fcntl.h>
 #include <linux/mount.h>
@@ -32,14 +33,28 @@
  * Detached copies of the host folders' mounts (open_tree), taken while the
  * host's tree is still reachable; after the pivot they are moved into
  * place (move_mount), so the host path is never looked up from inside.
+ * The host path is resolved following no link (a machine syncing the
+ * project could have replaced a nested synced folder with one).
  */
+static int open_bind(const struct ctr_spec *s, const char *host, struct den_err *err)
+{
+	cleanup_close int fd = hostpath_open(s->project, host, HOSTPATH_FROM_CWD, O_PATH, err);
+
+	if (fd < 0)
+		return den_err_wrap(err, "synced folder");
+	int tree = (int)syscall(SYS_open_tree, fd, "",
+				AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		return den_err_set(err, errno, "cannot bind %s", host);
+	return tree;
+}
+
 int ctr_open_binds(const struct ctr_spec *s, int *fds, struct den_err *err)
 {
 	for (size_t i = 0; i < s->n_binds; i++) {
-		fds[i] = (int)syscall(SYS_open_tree, AT_FDCWD, s->binds[i].host,
-				      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		fds[i] = open_bind(s, s->binds[i].host, err);
 		if (fds[i] < 0)
-			return den_err_set(err, errno, "cannot bind %s", s->binds[i].host);
+			return -1;
 	}
 	return 0;
 }

@@ -113,11 +113,14 @@ static void build_argv(const struct den_machine *m, int port, const int *hosts, 
 	add(a, "--rootfs=%s/rootfs", m->box_dir);
 	add(a, "--state=%s", m->dir);
 	add(a, "--hostname=%s", c->hostname);
+	add(a, "--project=%s", m->root);
 	add(a, "--control=%s/control.sock", m->dir);
 	add(a, "--cpus=%u", c->cpus);
 	add(a, "--memory=%lluB", (unsigned long long)c->memory);
 	if (c->no_new_privs)
 		add(a, "--no-new-privs");
+	if (c->host_loopback)
+		add(a, "--host-loopback");
 	if (c->network == NET_HOST) {
 		add(a, "--network=host");
 	} else {
@@ -241,26 +244,33 @@ static int wait_supervisor(struct den_machine *m, pid_t pid, struct den_err *err
 	return den_err_set(err, 0, "machine %s: its supervisor did not come up", m->cfg->name);
 }
 
-/* Is pid still a supervisor of this machine (not a recycled pid)? */
-static bool is_our_supervisor(pid_t pid, const char *dir)
+/*
+ * Is pid still a supervisor of this machine (not a recycled pid)? Its
+ * command line starts `den container run` and names the machine's folder
+ * as a whole argument (machines/web must not match machines/web2).
+ */
+static bool is_our_supervisor(pid_t pid, const struct den_machine *m)
 {
-	char path[64], buf[8192], state[4200];
+	char path[64], buf[8192];
 	ssize_t n;
 	cleanup_close int fd = -1;
 
 	if (pid <= 0)
 		return false;
-	/* The whole argument: machines/web must not match machines/web2. */
-	snprintf(state, sizeof(state), " --state=%s ", dir);
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
 		return false;
 	buf[n] = '\0';
-	for (ssize_t i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	return strstr(buf, "den container run ") == buf && strstr(buf, state) != NULL;
+	const char *want[] = { "den", "container", "run" };
+	const char *a = buf;
+	for (size_t i = 0; i < 3; i++, a += strlen(a) + 1)
+		if (a >= buf + n || strcmp(a, want[i]) != 0)
+			return false;
+	for (; a < buf + n; a += strlen(a) + 1)
+		if (strncmp(a, "--state=", 8) == 0)
+			return machine_is_dir(m, a + 8);
+	return false;
 }
 
 /*
@@ -268,7 +278,7 @@ static bool is_our_supervisor(pid_t pid, const char *dir)
  * den killed before it recorded the pid (and maybe before the supervisor
  * had its control socket): SIGKILL to each; their containers follow.
  */
-static void kill_unrecorded(const char *dir)
+static void kill_unrecorded(const struct den_machine *m)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
@@ -278,8 +288,7 @@ static void kill_unrecorded(const char *dir)
 	while (d != NULL && (e = readdir(d)) != NULL && n < 64) {
 		char *end;
 		long pid = strtol(e->d_name, &end, 10);
-		if (*end == '\0' && pid > 1 && pid != getpid() &&
-		    is_our_supervisor((pid_t)pid, dir))
+		if (*end == '\0' && pid > 1 && pid != getpid() && is_our_supervisor((pid_t)pid, m))
 			found[n++] = (pid_t)pid;
 	}
 	if (d != NULL)
@@ -287,7 +296,7 @@ static void kill_unrecorded(const char *dir)
 	for (size_t i = 0; i < n; i++)
 		kill(found[i], SIGKILL);
 	for (size_t i = 0; i < n; i++)
-		for (int t = 0; t < 100 && is_our_supervisor(found[i], dir); t++)
+		for (int t = 0; t < 100 && is_our_supervisor(found[i], m); t++)
 			usleep(10000);
 }
 
@@ -306,7 +315,7 @@ static void stop_leftover(struct den_machine *m)
 			usleep(10000);
 		}
 	}
-	kill_unrecorded(m->dir);
+	kill_unrecorded(m);
 }
 
 static int up(struct den_machine *m, struct den_err *err)
@@ -321,6 +330,13 @@ static int up(struct den_machine *m, struct den_err *err)
 		return den_err_set(err, 0,
 				   "box %s has no rootfs/ folder: it is not a container box",
 				   m->box_dir);
+	/* Not silently ignored: a container's files live in the host's file system. */
+	if (m->cfg->disk_size != 0)
+		return den_err_set(err, 0,
+				   "machine %s: disk_size is not supported by the container "
+				   "provider (its files share the host's file system); remove it "
+				   "or use provider: qemu",
+				   m->cfg->name);
 	/* Synced folders that may be created are created now. */
 	for (size_t i = 0; i < m->cfg->n_folders; i++)
 		if (m->cfg->folders[i].create && !m->cfg->folders[i].disabled &&
@@ -383,13 +399,13 @@ static int halt(struct den_machine *m, bool force, struct den_err *err)
 		}
 	}
 	den_err_clear(err);
-	for (unsigned t = 0; t < wait_ms && is_our_supervisor(pid, m->dir); t += 20)
+	for (unsigned t = 0; t < wait_ms && is_our_supervisor(pid, m); t += 20)
 		usleep(20000);
-	if (is_our_supervisor(pid, m->dir)) {
+	if (is_our_supervisor(pid, m)) {
 		den_warn("machine %s did not stop within %u s; killing it", m->cfg->name,
 			 m->cfg->graceful_halt_timeout);
 		kill(pid, SIGKILL);
-		for (int t = 0; t < 100 && is_our_supervisor(pid, m->dir); t++)
+		for (int t = 0; t < 100 && is_our_supervisor(pid, m); t++)
 			usleep(20000);
 	}
 	unlink(sock);

@@ -100,6 +100,12 @@ static int overlay(const struct ctr_spec *s, const char *merged, struct den_err 
 				   "cannot use %s or %s as a container root: the path "
 				   "contains ',' or ':'",
 				   s->rootfs, s->state);
+	/* den made them: a link there (planted when state lived in the project) is refused. */
+	struct stat st;
+	if (lstat(upper, &st) == 0 && !S_ISDIR(st.st_mode))
+		return den_err_set(err, 0, "%s is not a folder den made: remove it", upper);
+	if (lstat(work, &st) == 0 && !S_ISDIR(st.st_mode))
+		return den_err_set(err, 0, "%s is not a folder den made: remove it", work);
 	if (asprintf(&opts, "lowerdir=%s,upperdir=%s,workdir=%s", s->rootfs, upper, work) < 0)
 		return den_err_set(err, ENOMEM, "cannot mount the root");
 	/* nodev: a device node made inside (or shipped in the box) opens nothing. */

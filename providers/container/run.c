@@ -384,7 +384,8 @@ int ctr_run(const struct ctr_spec *spec_in, int *status, struct den_err *err)
 	if (prepare_state(s, err) < 0 || add_system_files(&spec, err) < 0)
 		return -1;
 	/* Forwarded ports first: a port in use is an error before anything starts. */
-	if (!s->host_network && usernet_new(s->fwds, s->n_fwds, to_tap, &tap, &net, err) < 0)
+	if (!s->host_network &&
+	    usernet_new(s->fwds, s->n_fwds, s->host_loopback, to_tap, &tap, &net, err) < 0)
 		return den_err_wrap(err, "container %s", s->hostname);
 	if (s->control != NULL && (ctl = control_listen(s->control, err)) < 0) {
 		usernet_free(net);

@@ -242,5 +242,6 @@ int virtio_net_init(struct virtio_dev *d, const struct usernet_fwd *fwds, size_t
 	d->loop = loop;
 	d->free = net_free;
 	d->priv = n;
-	return usernet_new(fwds, nfwds, from_network, d, &n->u, err);
+	/* `den vmm run` is run by hand, like QEMU: its gateway reaches the host's loopback. */
+	return usernet_new(fwds, nfwds, true, from_network, d, &n->u, err);
 }

@@ -113,7 +113,7 @@ static int insert_keys(struct den_machine *m, struct den_ssh *ssh, struct den_er
 
 	if (hostkey_path == NULL || marker == NULL)
 		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
-	if (den_read_file(hostkey_path, 64 << 10, &host_priv, &len, err) < 0 ||
+	if (den_read_own_file(hostkey_path, 64 << 10, &host_priv, &len, err) < 0 ||
 	    keys_public(m->dir, KEYS_HOST, &host_pub, err) < 0 ||
 	    keys_public(m->dir, KEYS_CLIENT, &client_pub, err) < 0 ||
 	    asprintf(&text, "%s\n", host_pub) < 0)

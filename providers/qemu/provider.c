@@ -14,6 +14,7 @@
 #include "providers/kvm/host.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
+#include "core/hostpath.h"
 #include "core/keys.h"
 #include "core/log.h"
 
@@ -46,8 +47,11 @@ static int probe(struct den_err *err)
 	return 0;
 }
 
-/* Is pid a QEMU started for this machine (its -pidfile argument is ours)? */
-static bool is_our_qemu(pid_t pid, const char *pidfile)
+/*
+ * Is pid a QEMU started for this machine: is its -pidfile argument
+ * DIR/qemu.pid, DIR this machine's folder?
+ */
+static bool is_our_qemu(pid_t pid, const struct den_machine *m)
 {
 	char path[64], buf[16384];
 	cleanup_close int fd = -1;
@@ -60,10 +64,16 @@ static bool is_our_qemu(pid_t pid, const char *pidfile)
 	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
 		return false;
 	buf[n] = '\0';
-	for (char *a = buf; a < buf + n; a += strlen(a) + 1)
-		if (strcmp(a, "-pidfile") == 0 && a + strlen(a) + 1 < buf + n &&
-		    strcmp(a + strlen(a) + 1, pidfile) == 0)
-			return true;
+	for (char *a = buf; a < buf + n; a += strlen(a) + 1) {
+		char *file = a + strlen(a) + 1, *slash;
+		if (strcmp(a, "-pidfile") != 0 || file >= buf + n)
+			continue;
+		slash = strrchr(file, '/');
+		if (slash == NULL || strcmp(slash, "/qemu.pid") != 0)
+			return false;
+		*slash = '\0';
+		return machine_is_dir(m, file);
+	}
 	return false;
 }
 
@@ -73,22 +83,20 @@ pid_t qemu_running_pid(const struct den_machine *m)
 	struct den_err ignored = { 0 };
 	size_t len;
 
-	if (pidfile == NULL || den_read_file(pidfile, 64, &text, &len, &ignored) < 0)
+	if (pidfile == NULL || den_read_own_file(pidfile, 64, &text, &len, &ignored) < 0)
 		return 0;
 	pid_t pid = (pid_t)atoi(text);
-	return is_our_qemu(pid, pidfile) ? pid : 0;
+	return is_our_qemu(pid, m) ? pid : 0;
 }
 
 static bool wait_gone(const struct den_machine *m, pid_t pid, unsigned ms)
 {
-	cleanup_free char *pidfile = qemu_path(m, "qemu.pid");
-
 	for (unsigned t = 0; t < ms; t += 20) {
-		if (!is_our_qemu(pid, pidfile))
+		if (!is_our_qemu(pid, m))
 			return true;
 		usleep(20000);
 	}
-	return !is_our_qemu(pid, pidfile);
+	return !is_our_qemu(pid, m);
 }
 
 /* The box's image and its format (metadata.json's "format": qcow2 or raw). */
@@ -128,14 +136,21 @@ static int write_seed(struct den_machine *m, struct den_err *err)
 		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
 	if (keys_public(m->dir, KEYS_CLIENT, &key, err) < 0 ||
 	    keys_public(m->dir, KEYS_HOST, &host_pub, err) < 0 ||
-	    den_read_file(hostkey_path, 64 << 10, &host_priv, &len, err) < 0)
+	    den_read_own_file(hostkey_path, 64 << 10, &host_priv, &len, err) < 0)
 		return -1;
 	struct seed_spec s = { id, m->cfg->hostname, m->ssh_user, key, host_priv, host_pub };
 	return seed_write(seed, &s, err);
 }
 
-/* Runs QEMU, which daemonizes once the machine is set up; its errors go to qemu.log. */
-static int start_qemu(struct den_machine *m, char **argv, struct den_err *err)
+/* QEMU's descriptor numbers for the shares' folders: 3, 4, ... (see start_qemu). */
+#define SHARE_FD0 3
+
+/*
+ * Runs QEMU, which daemonizes once the machine is set up; its errors go to
+ * qemu.log. share_fds[i] become QEMU's descriptor SHARE_FD0 + i.
+ */
+static int start_qemu(struct den_machine *m, char **argv, const int *share_fds, size_t n_shares,
+		      struct den_err *err)
 {
 	cleanup_free char *log = qemu_path(m, "qemu.log");
 	char tail[2048] = "";
@@ -151,8 +166,16 @@ static int start_qemu(struct den_machine *m, char **argv, struct den_err *err)
 		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 			_exit(126);
+		/* Out of the way first, so that moving one down never overwrites another. */
+		int high[MAX_SHARES];
+		for (size_t i = 0; i < n_shares; i++)
+			if ((high[i] = fcntl(share_fds[i], F_DUPFD_CLOEXEC, 256)) < 0)
+				_exit(126);
+		for (size_t i = 0; i < n_shares; i++)
+			if (dup2(high[i], SHARE_FD0 + (int)i) < 0)
+				_exit(126);
 		/* QEMU outlives den: no SSH socket of another machine goes with it. */
-		close_range(3, ~0U, 0);
+		close_range(SHARE_FD0 + (unsigned)n_shares, ~0U, 0);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
@@ -170,9 +193,20 @@ static int start_qemu(struct den_machine *m, char **argv, struct den_err *err)
 			   tail[0] ? tail : "no message");
 }
 
-/* The Envfile's native synced folders as 9p shares. */
+static void close_all(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+/*
+ * The Envfile's native synced folders as 9p shares. Each folder is opened
+ * here, following no link (a machine syncing the project could have
+ * replaced a nested folder with one), and QEMU gets the descriptor as
+ * /proc/self/fd/N: it never looks the path up itself.
+ */
 static size_t plan_shares(struct den_machine *m, struct qemu_share *shares, char tags[][24],
-			  struct den_err *err)
+			  char paths[][32], int *fds, struct den_err *err)
 {
 	size_t n = 0;
 
@@ -185,8 +219,14 @@ static size_t plan_shares(struct den_machine *m, struct qemu_share *shares, char
 			return (size_t)-1;
 		for (size_t j = 0; j < f->n_mount_options; j++)
 			ro |= strcmp(f->mount_options[j], "ro") == 0;
+		fds[n] = hostpath_open(m->root, f->host_path, 0, O_PATH | O_DIRECTORY, err);
+		if (fds[n] < 0) {
+			close_all(fds, n);
+			return (size_t)-1;
+		}
 		qemu_share_tag(i, tags[n], 24);
-		shares[n] = (struct qemu_share){ tags[n], f->host_path, ro };
+		snprintf(paths[n], 32, "/proc/self/fd/%d", SHARE_FD0 + (int)n);
+		shares[n] = (struct qemu_share){ tags[n], paths[n], ro };
 		n++;
 	}
 	return n;
@@ -199,7 +239,8 @@ static int launch(struct den_machine *m, int ssh_port, const int *hosts, struct 
 			  *pidfile = qemu_path(m, "qemu.pid");
 	cleanup_free struct qemu_port *ports = calloc(m->cfg->n_ports + 1, sizeof(*ports));
 	struct qemu_share shares[MAX_SHARES];
-	char tags[MAX_SHARES][24], why[256] = "", note[512] = "";
+	char tags[MAX_SHARES][24], paths[MAX_SHARES][32], why[256] = "", note[512] = "";
+	int share_fds[MAX_SHARES];
 	const char *accel;
 	size_t n_shares;
 
@@ -210,9 +251,14 @@ static int launch(struct den_machine *m, int ssh_port, const int *hosts, struct 
 		return den_err_wrap(err, "machine %s", m->cfg->name);
 	if (note[0] != '\0')
 		den_info("%s: %s", m->cfg->name, note);
-	n_shares = plan_shares(m, shares, tags, err);
+	if (!m->cfg->host_loopback)
+		den_warn("%s: QEMU's user network lets the machine reach services on this host's "
+			 "127.0.0.1 through 10.0.2.2, whatever host_loopback says (the container "
+			 "provider keeps them apart); see docs/envfile.md",
+			 m->cfg->name);
+	n_shares = plan_shares(m, shares, tags, paths, share_fds, err);
 	if (n_shares == (size_t)-1)
-		return -1;
+		return den_err_wrap(err, "machine %s", m->cfg->name);
 	ports[0] = (struct qemu_port){ false, "127.0.0.1", (uint16_t)ssh_port, 22 };
 	for (size_t i = 0; i < m->cfg->n_ports; i++) {
 		const struct forwarded_port *p = &m->cfg->ports[i];
@@ -236,12 +282,15 @@ static int launch(struct den_machine *m, int ssh_port, const int *hosts, struct 
 		.daemonize = true,
 	};
 	char **argv = qemu_argv(&l);
-	if (argv == NULL)
+	if (argv == NULL) {
+		close_all(share_fds, n_shares);
 		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	}
 	unlink(pidfile);
 	unlink(qmp);
 	den_crash_point("up:before-supervisor");
-	int rc = start_qemu(m, argv, err);
+	int rc = start_qemu(m, argv, share_fds, n_shares, err);
+	close_all(share_fds, n_shares);
 	qemu_argv_free(argv);
 	return rc;
 }

@@ -112,12 +112,16 @@ SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null; rm -rf "$T_DIR"' EXIT
 for _ in $(seq 50); do [ -s "$T_DIR/port" ] && break; sleep 0.1; done
 HPORT=$(cat "$T_DIR/port")
-crun "ifconfig tap0; route -n; cat /etc/resolv.conf; wget -qO- http://10.0.2.2:$HPORT/index.html"
-expect_rc 0 "a container on den's network"
+crun "wget -qO- http://10.0.2.2:$HPORT/index.html"
+expect_rc 1 "by default the gateway does not lead to the host's loopback"
+expect_no_out "from the host" "nothing from a server on the host's 127.0.0.1"
+crun_loop() { run container run --rootfs "$ROOT" --state "$STATE" --host-loopback -- /bin/sh -c "$1"; }
+crun_loop "ifconfig tap0; route -n; cat /etc/resolv.conf; wget -qO- http://10.0.2.2:$HPORT/index.html"
+expect_rc 0 "a container on den's network, --host-loopback"
 expect_out "inet addr:10.0.2.15" "the guest is 10.0.2.15"
 expect_true 'printf "%s\n" "$OUT" | grep -qE "^0\.0\.0\.0 +10\.0\.2\.2 "' "the default route is 10.0.2.2"
 expect_out "nameserver 10.0.2.3" "DNS is 10.0.2.3"
-expect_out "from the host" "10.0.2.2 reaches the host's loopback"
+expect_out "from the host" "with --host-loopback 10.0.2.2 reaches the host's loopback"
 FPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$DEN" container run --rootfs "$ROOT" --state "$STATE" --forward "tcp:127.0.0.1:$FPORT:80" -- \
 	/bin/sh -c 'httpd -f -p 80 -h /www & sleep 4; kill %1' > "$T_DIR/fwd.out" 2>&1 &

@@ -12,14 +12,15 @@ mkdir -p "$P"
 H="crash$$"
 printf 'den: 1\nmachines:\n  %s: { box: den/debian-12, provider: container, memory: 256M }\n' "$H" > "$P/Envfile"
 cd "$P"
+SD=$(state_dir)
 trap '"$DEN" -C "$P" destroy >/dev/null 2>&1; rm -rf "$T_DIR"' EXIT
 own=$(sed -n 's/^[0-9]*:memory:\(.*\)/\1/p' /proc/self/cgroup)
 
 nothing_left() {
-	expect_true '! pgrep -f "container run.*$P" >/dev/null' "$1: no supervisor is left"
-	expect_true '! grep -q "$P" /proc/self/mountinfo' "$1: no mount is left"
+	expect_true '! pgrep -f "container run.*($P|$SD)" >/dev/null' "$1: no supervisor is left"
+	expect_true '! grep -qE "$P|$SD" /proc/self/mountinfo' "$1: no mount is left"
 	expect_true '[ -z "$(find "/sys/fs/cgroup/memory$own/den" -maxdepth 1 -name "$H-*" 2>/dev/null)" ]' "$1: no cgroup is left"
-	expect_true '[ ! -e ".den/machines/$H" ]' "$1: nothing is left in .den"
+	expect_true '[ ! -e "$SD/machines/$H" ]' "$1: nothing is left of its state"
 }
 
 for point in up:before-supervisor up:after-supervisor; do

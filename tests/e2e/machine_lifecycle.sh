@@ -38,6 +38,7 @@ machines:
       - { guest: 9000, host: $TAKEN, auto_correct: true }
 EOF2
 cd "$P"
+SD=$(state_dir)
 cleanup() {
 	"$DEN" -C "$P" destroy >/dev/null 2>&1
 	kill $TAKER 2>/dev/null
@@ -97,16 +98,16 @@ run halt web
 expect_rc 0 "den halt web"
 run status web
 expect_out "stopped" "web is stopped"
-expect_true '! pgrep -f "container run.*--state=$P/.den/machines/web " >/dev/null' "web's supervisor is gone"
+expect_true '! pgrep -f "container run.*--state=$SD/machines/web " >/dev/null' "web's supervisor is gone"
 run up web
 expect_rc 0 "den up web again"
 run ssh web -c 'cat /home/den/state.txt'
 expect_out "kept" "the machine's files survive a halt"
 
 # The supervisor killed: status says so, up recovers.
-sup=$(python3 -c 'import json; print(json.load(open(".den/machines/db/state.json"))["supervisor_pid"])')
+sup=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["supervisor_pid"])' "$SD/machines/db/state.json")
 kill -9 "$sup"
-for _ in $(seq 50); do pgrep -f "container run.*--state=$P/.den/machines/db " >/dev/null || break; sleep 0.1; done
+for _ in $(seq 50); do pgrep -f "container run.*--state=$SD/machines/db " >/dev/null || break; sleep 0.1; done
 run status db
 expect_out "aborted" "a killed supervisor shows as aborted"
 run up db
@@ -121,9 +122,9 @@ sleep 0.05
 run halt db
 wait $first || true
 expect_rc 0 "a den that had to wait"
-flock .den/env.lock sleep 1.5 &
+flock "$SD/env.lock" sleep 1.5 &
 holder=$!
-for _ in $(seq 100); do flock -n .den/env.lock true || break; sleep 0.01; done
+for _ in $(seq 100); do flock -n "$SD/env.lock" true || break; sleep 0.01; done
 run status db
 expect_rc 0 "status needs no lock"
 run up db
@@ -138,8 +139,8 @@ expect_err "db is up" "and comes back"
 
 run destroy
 expect_rc 0 "den destroy"
-expect_true '[ ! -e .den/machines/web ] && [ ! -e .den/machines/db ]' "nothing is left in .den"
-expect_true '! pgrep -f "container run.*$P" >/dev/null' "no supervisor is left"
+expect_true '[ ! -e "$SD/machines/web" ] && [ ! -e "$SD/machines/db" ]' "nothing is left of their state"
+expect_true '! pgrep -f "container run.*($P|$SD)" >/dev/null' "no supervisor is left"
 expect_true '! grep -q "$P" /proc/self/mountinfo' "no mount is left"
 run status
 expect_true '[ "$(printf "%s\n" "$OUT" | grep -c "not created")" -eq 2 ]' "both not created"

@@ -28,11 +28,12 @@ machines:
       - { guest: 8000, host: $FPORT }
 EOF2
 cd "$P"
+SD=$(state_dir)
 trap '"$DEN" -C "$P" destroy -f >/dev/null 2>&1; rm -rf "$T_DIR"' EXIT
 
 nothing_left() {
-	expect_true '! pgrep -f "container run.*$P" >/dev/null' "$1: no supervisor is left"
-	expect_true '! grep -q "$P" /proc/self/mountinfo' "$1: no mount is left"
+	expect_true '! pgrep -f "container run.*($P|$SD)" >/dev/null' "$1: no supervisor is left"
+	expect_true '! grep -qE "$P|$SD" /proc/self/mountinfo' "$1: no mount is left"
 	expect_true '[ -z "$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$H-*" 2>/dev/null)" ]' \
 		"$1: no cgroup is left, systemd's own included"
 }
@@ -73,7 +74,7 @@ limit=$(cat "$(find /sys/fs/cgroup/memory -maxdepth 6 -type d -name "$H-*" | hea
 expect_true '[ "$limit" = 536870912 ]' "the memory limit holds, outside the container's tree (got $limit)"
 
 # A client that leaves the control socket without reading must not end the supervisor.
-python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect(".den/machines/'"$H"'/control.sock"); s.sendall(b"{\"cmd\": \"status\"}\n"); s.close()'
+python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect("'"$SD/machines/$H"'/control.sock"); s.sendall(b"{\"cmd\": \"status\"}\n"); s.close()'
 sleep 0.2
 run status
 expect_true 'printf "%s\n" "$OUT" | grep -qE "^$H +running"' "the supervisor outlives a control client that hung up"
@@ -86,7 +87,7 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 expect_true '[ "$back" = yes ]' "after a reboot inside, the machine is back with its files"
-expect_true 'grep -q "rebooted; starting it again" ".den/machines/$H/console.log"' "console.log says it rebooted"
+expect_true 'grep -q "rebooted; starting it again" "$SD/machines/$H/console.log"' "console.log says it rebooted"
 
 run halt
 expect_rc 0 "den halt (SIGRTMIN+3 to systemd)"
@@ -100,5 +101,5 @@ expect_true '[ "$(echo $OUT)" = "active $MID" ]' "the enabled service and the ma
 run destroy -f
 expect_rc 0 "destroy"
 nothing_left "after destroy"
-expect_true '[ ! -e ".den/machines/$H" ]' "nothing is left in .den"
+expect_true '[ ! -e "$SD/machines/$H" ]' "nothing is left of its state"
 t_done

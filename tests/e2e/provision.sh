@@ -96,6 +96,7 @@ machines:
     provision:
       - shell: { name: reboot, inline: "touch /dev/shm/before", reboot: true }
 EOF2
+SD=$(state_dir)
 
 run up
 expect_rc 0 "den up provisions both machines"
@@ -123,8 +124,8 @@ run ssh db -c 'cat /etc/den-motd; dpkg-query -W -f="\${Status}\n" den-hello; cat
 expect_out "Hello from db" "ansible ran on db in the same run"
 expect_out "install ok installed" "the playbook installed a package"
 expect_out "hello package" "its files are there"
-expect_true '[ -f .den/machines/web/provisioned.json ]' "provisioned.json is written"
-expect_true 'python3 -c "import json; s = json.load(open(\".den/machines/web/provisioned.json\"))[\"steps\"]; assert s[\"args\"][\"result\"] == \"ok\" and len(s[\"args\"][\"checksum\"]) == 64 and \"later\" not in s"' "it records each step's result and checksum, and not run: never"
+expect_true '[ -f "$SD/machines/web/provisioned.json" ]' "provisioned.json is written"
+expect_true 'python3 -c "import json; s = json.load(open(\"$SD/machines/web/provisioned.json\"))[\"steps\"]; assert s[\"args\"][\"result\"] == \"ok\" and len(s[\"args\"][\"checksum\"]) == 64 and \"later\" not in s"' "it records each step's result and checksum, and not run: never"
 run ssh db -c 'test ! -e /dev/shm/before && echo rebooted'
 expect_out "rebooted" "reboot: true restarts the machine and den waits for it"
 
@@ -196,6 +197,7 @@ REPO_PID=$!
 trap 'kill $REPO_PID 2>/dev/null; "$DEN" -C "$P" destroy -f >/dev/null 2>&1; rm -rf "$T_DIR"' EXIT
 cat >> Envfile <<EOF2
   inst:
+    host_loopback: true
     synced_folders:
       - { host: ./ansible, guest: /work/ansible }
     provision:

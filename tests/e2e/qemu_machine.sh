@@ -51,13 +51,14 @@ machines:
     ssh: { private_key_path: ./insecure_key }
 EOF2
 cd "$P"
+SD=$(state_dir)
 cleanup() {
 	"$DEN" -C "$P" destroy >/dev/null 2>&1
 	rm -rf "$T_DIR"
 }
 trap cleanup EXIT
 vm() { "$DEN" -q ssh vm -c "$1"; }
-qemu_pid() { cat "$P/.den/machines/$1/qemu.pid" 2>/dev/null; }
+qemu_pid() { cat "$SD/machines/$1/qemu.pid" 2>/dev/null; }
 
 # Hostile or broken boxes: refused before anything runs, nothing left behind.
 mkdir -p "$T_DIR/bad/noimg" "$T_DIR/bad/backed"
@@ -76,13 +77,13 @@ expect_err "has no box.img: it is not a qemu (libvirt) box" "says what is missin
 run -C "$T_DIR/badp" up b
 expect_rc 1 "a box image backed by a host file"
 expect_err "refers to another file (a backing or data file): refused" "refuses it"
-expect_true '! ls "$T_DIR/badp/.den/machines/b" 2>/dev/null | grep -q disk' "no disk made for it"
+expect_true '! ls "$(mdir b "$T_DIR/badp")" 2>/dev/null | grep -q disk' "no disk made for it"
 expect_true '! pgrep -f "$T_DIR/badp" >/dev/null' "no QEMU started"
 
 run up vm
 expect_rc 0 "den up --provider qemu"
 expect_err "vm is up" "vm answers on SSH"
-[ "$RC" -eq 0 ] || { cat "$P/.den/machines/vm/console.log" | tail -30; t_done; }
+[ "$RC" -eq 0 ] || { cat "$SD/machines/vm/console.log" | tail -30; t_done; }
 expect_err "TCG" "says it falls back to TCG on this KVM, and why"
 expect_true 'grep -q "accel=tcg" /proc/$(qemu_pid vm)/cmdline' "QEMU runs with TCG"
 expect_true '[ "$(vm "cat /tmp/shell-ran")" = "shell ran as root" ]' "shell provisioner ran (privileged, as in Vagrant)"
@@ -189,16 +190,16 @@ expect_rc 0 "den up of the Vagrant box, logging in with its insecure key"
 expect_err "replaced the box's insecure key" "says it put den's key in"
 expect_true '[ "$("$DEN" -q ssh vg -c "id -un")" = vagrant ]' "logged in as vagrant with den's key"
 expect_true '! "$DEN" -q ssh vg -c "cat ~/.ssh/authorized_keys" | grep -qF "$(cut -d" " -f2 "$P/insecure_key.pub")"' "the insecure key is gone from the guest"
-expect_true '! grep -q ssh_key "$P/.den/machines/vg/state.json"' "den no longer uses the box's key"
-expect_true 'ssh -p "$(python3 -c "import json;print(json.load(open(\"$P/.den/machines/vg/state.json\"))[\"ssh_port\"])")" -i "$P/.den/machines/vg/id_ed25519" -o UserKnownHostsFile="$P/.den/machines/vg/known_hosts" -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -o BatchMode=yes vagrant@127.0.0.1 true' "the guest now has den's host key (strict check passes)"
+expect_true '! grep -q ssh_key "$SD/machines/vg/state.json"' "den no longer uses the box's key"
+expect_true 'ssh -p "$(python3 -c "import json;print(json.load(open(\"$SD/machines/vg/state.json\"))[\"ssh_port\"])")" -i "$SD/machines/vg/id_ed25519" -o UserKnownHostsFile="$SD/machines/vg/known_hosts" -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -o BatchMode=yes vagrant@127.0.0.1 true' "the guest now has den's host key (strict check passes)"
 
 # destroy leaves nothing
 PIDS="$(qemu_pid vm) $(qemu_pid vg)"
 run destroy
 expect_rc 0 "den destroy"
-expect_true '[ ! -e "$P/.den/machines/vm" ] && [ ! -e "$P/.den/machines/vg" ]' "no machine files left"
+expect_true '[ ! -e "$SD/machines/vm" ] && [ ! -e "$SD/machines/vg" ]' "no machine files left"
 # Gone, or a zombie waiting for PID 1 to reap it.
 alive() { case "$(ps -o stat= -p "$1" 2>/dev/null)" in "" | Z*) return 1 ;; esac; }
 for p in $PIDS; do expect_true '! alive '"$p" "QEMU $p is gone"; done
-expect_true '! pgrep -f "$P/.den/machines" >/dev/null' "no process of the project left"
+expect_true '! pgrep -f "$SD/machines" >/dev/null' "no process of the project left"
 t_done

@@ -2,6 +2,7 @@
 # `den status` and `den validate` on real projects, including 50 machines.
 . "$(dirname "$0")/lib/assert.sh"
 cd "$T_DIR"
+export DEN_HOME="$T_DIR/home"
 
 {
 	echo "den: 1"
@@ -15,7 +16,9 @@ expect_rc 0 "status with 50 machines"
 expect_true '[ "$(printf "%s\n" "$OUT" | grep -c "not created")" -eq 50 ]' "50 rows, all not created"
 expect_true '[ "$(printf "%s\n" "$OUT" | head -1 | tr -s " ")" = "MACHINE STATE PROVIDER BOX" ]' "header row"
 expect_true 'printf "%s\n" "$OUT" | grep -qE "^m50 +not created +container +den/debian-12$"' "columns line up"
-expect_true '[ ! -e .den ]' "status changes nothing"
+expect_true '[ ! -e .den ] && [ ! -e "$DEN_HOME" ]' "status changes nothing"
+SD=$("$DEN" -q status --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["state_dir"])')
+expect_true 'case "$SD" in "$DEN_HOME"/projects/*) true ;; *) false ;; esac' "machine state lives under DEN_HOME, out of the project"
 
 run status --json
 expect_rc 0 "status --json"
@@ -37,22 +40,35 @@ expect_err "no machine 'm51'" "names the machine"
 expect_err "did you mean" "suggests one"
 
 # A machine with state on disk whose provider this build lacks: unknown, said why.
-mkdir -p .den/machines/m1
-echo '{"version": 1, "provider": "kvm"}' > .den/machines/m1/state.json
+mkdir -p "$SD/machines/m1"
+echo '{"version": 1, "provider": "kvm"}' > "$SD/machines/m1/state.json"
 run status m1
 expect_out "unknown" "state from state.json"
 expect_out "not part of this den build" "explains unknown"
-echo '{ broken' > .den/machines/m1/state.json
+echo '{ broken' > "$SD/machines/m1/state.json"
 run status m1 --json
 expect_rc 0 "status survives a damaged state.json"
 expect_out "den destroy" "damaged state.json points at destroy"
-rm -rf .den
+# Values den would hand to ssh, ansible or a terminal are checked like an Envfile's.
+for bad in '"ssh_user": "den ansible_connection=local"' '"ssh_user": "den\nProxyCommand touch /tmp/x"' \
+	'"ssh_port": 70000' '"ssh_key": "relative/key"' '"ports": [{"guest": 80, "host": 8080, "host_ip": "1.2.3.4 -oX", "protocol": "tcp"}]' \
+	'"provider": "../../x"'; do
+	echo "{\"version\": 1, \"provider\": \"container\", $bad}" > "$SD/machines/m1/state.json"
+	run status m1
+	expect_out "is damaged" "a state.json with $bad is refused as damaged"
+done
+ln -sf /etc/hostname "$SD/machines/m1/target"
+rm -f "$SD/machines/m1/state.json"
+ln -s target "$SD/machines/m1/state.json"
+run status m1
+expect_out "is a link" "a state.json that is a link is not followed"
+rm -rf "$SD"
 
 # validate is read-only and says what it found.
 run validate
 expect_rc 0 "validate"
 expect_out "Envfile is valid: 50 machines" "counts machines"
-expect_true '[ ! -e .den ]' "validate changes nothing"
+expect_true '[ ! -e .den ] && [ ! -e "$SD" ]' "validate changes nothing"
 
 # Envfile.example is the reference: it must validate as it is.
 cp -r "$SRC/Envfile.example" ./ex

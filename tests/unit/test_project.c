@@ -69,19 +69,106 @@ Test(project, den_home_follows_den_home_then_xdg_then_home)
 	unsetenv("DEN_HOME");
 }
 
-Test(project, state_init_makes_den_folder_with_gitignore)
+/* A project folder and a DEN_HOME of its own, apart from each other. */
+static char *project_with_home(char **home)
 {
-	char *dir = make_temp_dir(), path[4096];
+	char *dir = make_temp_dir();
+
+	*home = make_temp_dir();
+	setenv("DEN_HOME", *home, 1);
+	return dir;
+}
+
+static void drop_project(char *dir, char *home)
+{
+	unsetenv("DEN_HOME");
+	rm_rf(dir);
+	rm_rf(home);
+	free(dir);
+	free(home);
+}
+
+Test(project, state_lives_under_den_home_not_in_the_project)
+{
+	char *home, *dir = project_with_home(&home), *state = NULL, *other = NULL, path[4096];
 	struct den_err err = { 0 };
 	struct stat st;
 
 	cr_assert(project_state_init(dir, &err) == 0, "%s", err.msg);
-	snprintf(path, sizeof(path), "%s/.den/machines", dir);
+	cr_assert(project_state_dir(dir, &state, &err) == 0, "%s", err.msg);
+	cr_expect(strncmp(state, home, strlen(home)) == 0 && strstr(state, "/projects/") != NULL,
+		  "state in DEN_HOME: %s", state);
+	snprintf(path, sizeof(path), "%s/machines", state);
 	cr_expect(stat(path, &st) == 0 && S_ISDIR(st.st_mode));
-	snprintf(path, sizeof(path), "%s/.den/.gitignore", dir);
-	cr_expect(stat(path, &st) == 0);
-	rm_rf(dir);
-	free(dir);
+	cr_expect(stat(state, &st) == 0 && (st.st_mode & 0777) == 0700, "only den's user looks in");
+	snprintf(path, sizeof(path), "%s/project.json", state);
+	cr_expect(stat(path, &st) == 0, "project.json names the root");
+	snprintf(path, sizeof(path), "%s/.den", dir);
+	cr_expect(stat(path, &st) < 0, "nothing is written into the project");
+	/* Another folder, another state folder. */
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	cr_assert(project_state_dir(path, &other, &err) == 0);
+	cr_expect_str_neq(state, other);
+	free(state);
+	free(other);
+	drop_project(dir, home);
+}
+
+Test(project, an_older_dens_state_moves_out_and_planted_links_go)
+{
+	char *home, *dir = project_with_home(&home), *state = NULL, path[4096], old[4096];
+	struct den_err err = { 0 };
+	struct stat st;
+	int fd = -1;
+
+	den_log_setup(DEN_LOG_QUIET, false);
+	write_file(dir, ".den/machines/web/state.json", "{\"version\": 1}");
+	write_file(dir, ".den/machines/web/upper/etc/kept", "x");
+	write_file(dir, "secret/file", "host only");
+	snprintf(old, sizeof(old), "%s/.den/machines/web/work", dir);
+	snprintf(path, sizeof(path), "%s/secret", dir);
+	cr_assert(symlink(path, old) == 0, "a link planted from inside a machine");
+	snprintf(old, sizeof(old), "%s/.den/machines/stray", dir);
+	cr_assert(symlink(path, old) == 0);
+	cr_expect(project_has_legacy_state(dir));
+
+	cr_assert(project_lock(dir, "up", &fd, &err) == 0, "%s", err.msg);
+	project_unlock(&fd);
+	cr_assert(project_state_dir(dir, &state, &err) == 0);
+	snprintf(path, sizeof(path), "%s/machines/web/state.json", state);
+	cr_expect(stat(path, &st) == 0, "the machine's state moved");
+	snprintf(path, sizeof(path), "%s/machines/web/upper/etc/kept", state);
+	cr_expect(stat(path, &st) == 0, "with its files");
+	snprintf(path, sizeof(path), "%s/machines/web/work", state);
+	cr_expect(lstat(path, &st) < 0, "the planted link is gone");
+	snprintf(path, sizeof(path), "%s/machines/stray", state);
+	cr_expect(lstat(path, &st) < 0, "a link in machines/ is gone");
+	snprintf(path, sizeof(path), "%s/.den", dir);
+	cr_expect(lstat(path, &st) < 0, "the old folder is gone");
+	snprintf(path, sizeof(path), "%s/secret/file", dir);
+	cr_expect(stat(path, &st) == 0, "what a link pointed at is untouched");
+	cr_expect(!project_has_legacy_state(dir));
+	free(state);
+	drop_project(dir, home);
+}
+
+Test(project, a_den_link_in_the_project_is_never_followed)
+{
+	char *home, *dir = project_with_home(&home), path[4096], target[4096];
+	struct den_err err = { 0 };
+	struct stat st;
+	int fd = -1;
+
+	write_file(dir, "elsewhere/machines/web/state.json", "{}");
+	snprintf(target, sizeof(target), "%s/elsewhere", dir);
+	snprintf(path, sizeof(path), "%s/.den", dir);
+	cr_assert(symlink(target, path) == 0);
+	cr_expect(!project_has_legacy_state(dir));
+	cr_assert(project_lock(dir, "up", &fd, &err) == 0, "%s", err.msg);
+	project_unlock(&fd);
+	snprintf(path, sizeof(path), "%s/elsewhere/machines/web/state.json", dir);
+	cr_expect(stat(path, &st) == 0, "what the link points at stays where it is");
+	drop_project(dir, home);
 }
 
 Test(project, a_second_den_cannot_take_the_lock_until_the_first_lets_go)
@@ -141,7 +228,7 @@ Test(project, the_waiting_den_goes_on_when_the_holder_dies)
 
 Test(project, machine_state_round_trips_and_damage_is_explained)
 {
-	char *dir = make_temp_dir(), path[4096];
+	char *home, *dir = project_with_home(&home), *mdir = NULL;
 	struct machine cfg = { .name = "web" };
 	struct den_machine m;
 	struct den_err err = { 0 };
@@ -166,11 +253,15 @@ Test(project, machine_state_round_trips_and_damage_is_explained)
 	cr_expect_eq(m.rec.created, 1700000000);
 	machine_close(&m);
 
-	snprintf(path, sizeof(path), "%s/.den/machines/web", dir);
-	write_file(path, "state.json", "{ broken");
+	cr_assert(project_machine_dir(dir, "web", &mdir, &err) == 0);
+	write_file(mdir, "state.json", "{ broken");
 	cr_expect(machine_open(dir, &cfg, &m, &err) < 0);
 	cr_expect(strstr(err.msg, "den destroy") != NULL, "%s", err.msg);
 	machine_close(&m);
-	rm_rf(dir);
-	free(dir);
+	write_file(mdir, "state.json", "{\"ssh_user\": \"den\\nProxyCommand x\"}");
+	cr_expect(machine_open(dir, &cfg, &m, &err) < 0, "a user name with a newline");
+	cr_expect(strstr(err.msg, "\"ssh_user\"") != NULL, "%s", err.msg);
+	machine_close(&m);
+	free(mdir);
+	drop_project(dir, home);
 }

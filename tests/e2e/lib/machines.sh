@@ -18,3 +18,11 @@ add_box() {
 }
 
 add_debian_box() { add_box debian-12; }
+
+# state_dir [PROJECT]: where den keeps the project's machine state (den status --json).
+state_dir() {
+	"$DEN" -q -C "${1:-.}" status --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["state_dir"])'
+}
+
+# mdir NAME [PROJECT]: one machine's state folder.
+mdir() { echo "$(state_dir "${2:-.}")/machines/$1"; }

@@ -1,0 +1,120 @@
+#!/bin/bash
+# Issue 13's attacks, each run as root from inside a real container whose
+# project folder is synced read-write (`host: .`), and the host checked
+# after: den's state is out of reach, nested synced folders cannot be
+# swapped for links, no other project's machine is touched, the host's
+# loopback is not reachable, and console output reaches the terminal with
+# its control bytes shown, not played. (Uploads and file provisioners:
+# upload_symlinks.sh; argument bounds: cli.sh; ssh_config values:
+# test_sshcfg; state.json values: status.sh.)
+. "$(dirname "$0")/lib/assert.sh"
+
+. "$(dirname "$0")/lib/machines.sh"
+require_root "the container provider"
+add_debian_box
+
+P="$T_DIR/project"
+Q="$T_DIR/other"
+CANARY="$T_DIR/canary"
+mkdir -p "$P/sub" "$Q" "$CANARY"
+echo "host only" > "$CANARY/secret"
+chmod 600 "$CANARY/secret"
+cat > "$P/Envfile" <<'EOF2'
+den: 1
+machines:
+  c:
+    box: den/debian-12
+    provider: container
+    boot_timeout: 20
+    synced_folders:
+      - { host: ., guest: /work }
+      - { host: ./sub, guest: /sub }
+EOF2
+printf 'den: 1\nmachines:\n  q: { box: den/debian-12, provider: container }\n' > "$Q/Envfile"
+# A service of the host's, on its loopback only.
+python3 -c 'import socket, time; s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(300)' > "$T_DIR/lport" &
+LISTENER=$!
+cleanup() {
+	"$DEN" -C "$P" destroy -f >/dev/null 2>&1
+	"$DEN" -C "$Q" destroy -f >/dev/null 2>&1
+	kill $LISTENER 2>/dev/null
+	rm -rf "$T_DIR"
+}
+trap cleanup EXIT
+for _ in $(seq 50); do [ -s "$T_DIR/lport" ] && break; sleep 0.1; done
+LPORT=$(cat "$T_DIR/lport")
+cd "$P"
+SD=$(state_dir)
+QSD=$(state_dir "$Q")
+inside() { "$DEN" -q ssh c -c "sudo sh -c '$1'"; }
+
+run up
+expect_rc 0 "den up"
+run -C "$Q" up
+expect_rc 0 "another project's machine is up"
+
+# den's state is nowhere a machine can reach.
+expect_true '[ ! -e "$P/.den" ]' "nothing of den's in the project folder"
+expect_true 'case "$SD" in "$P"/*) false ;; *) true ;; esac' "the state folder is outside the project"
+expect_true '! inside "grep -rl \"$(cut -d" " -f2 "$SD/machines/c/id_ed25519.pub")\" /work 2>/dev/null"' "den's keys are not in the synced folder"
+
+# 1. A link planted where den kept a machine's upper layer, then reload.
+inside "mkdir -p /work/.den/machines/c && ln -s $CANARY /work/.den/machines/c/upper && ln -s $CANARY /work/.den/machines/c/state.json"
+# 3. ... and a hostile state.json where den kept it.
+inside "printf \"{\\\"ssh_user\\\": \\\"den ansible_connection=local\\\"}\" > /work/.den/machines/c/state.json.new"
+# 7. ... and a control socket that leads to the other project's machine.
+inside "ln -s $QSD/machines/q/control.sock /work/.den/machines/c/control.sock"
+run reload c
+expect_rc 0 "den reload after the plants"
+run ssh c -c 'sudo touch /etc/written-inside; cat /canary-probe 2>&1; ls /'
+expect_rc 0 "the machine is back"
+expect_true '[ ! -e "$CANARY/etc/written-inside" ] && [ "$(ls "$CANARY")" = secret ]' "its root is not the planted folder"
+expect_no_out "host only" "the host's secret is not readable inside"
+run ssh-config c
+expect_out "User den" "ssh-config names the box's user"
+expect_no_out "ansible_connection" "nothing the guest wrote reaches ssh-config"
+run halt c
+expect_rc 0 "den halt c"
+run -C "$Q" status q
+expect_out "running" "the other project's machine still runs"
+run up c
+expect_rc 0 "c up again"
+
+# 2. A nested synced folder swapped for a link to a host folder.
+inside "rmdir /work/sub && ln -s $CANARY /work/sub"
+run reload c
+expect_rc 1 "reload refuses a synced folder that became a link"
+expect_err "symlink" "and says it is a link"
+expect_true '[ "$(ls "$CANARY")" = secret ]' "nothing was written to the host folder"
+rm "$P/sub" && mkdir "$P/sub"
+run up c
+expect_rc 0 "up once the folder is a folder again"
+
+# 9. The host's loopback and the other machine's SSH port are out of reach.
+QPORT=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["ssh_port"])' "$QSD/machines/q/state.json")
+run ssh c -c "timeout 5 bash -c 'echo > /dev/tcp/10.0.2.2/$LPORT' && echo reached; timeout 5 bash -c 'echo > /dev/tcp/10.0.2.2/$QPORT' && echo reached-ssh; true"
+expect_no_out "reached" "a service on the host's 127.0.0.1 is not reachable from inside"
+sed -i 's/    boot_timeout: 20/    boot_timeout: 20\n    host_loopback: true/' Envfile
+run reload c
+run ssh c -c "timeout 5 bash -c 'echo > /dev/tcp/10.0.2.2/$LPORT' && echo reached"
+expect_out "reached" "host_loopback: true lets it through"
+sed -i '/host_loopback: true/d' Envfile
+
+# 8. What the console shows, when an up fails. Inside a container nothing
+# writes raw bytes there (sshd escapes what it logs, PID 1's descriptors
+# are closed to the guest); what does arrive (sshd's CRs) is shown as text.
+# A VM's guest owns its serial console: den_read_tail's escaping is tested
+# byte by byte in test_fsutil.
+inside 'chmod 0 /usr/sbin/sshd'
+run reload c
+expect_rc 1 "reload of a machine whose sshd is gone fails"
+expect_err "console.log" "it shows the console's end"
+expect_true '! printf "%s" "$ERR" | grep -q "$(printf "[\033\r]")"' "no raw control byte reaches the terminal"
+expect_err "\\x0d" "control bytes are shown as text"
+
+run destroy -f c
+expect_rc 0 "destroy"
+expect_true '[ ! -e "$SD/machines/c" ]' "nothing is left of its state"
+run -C "$Q" status q
+expect_out "running" "the other project's machine still runs"
+t_done
