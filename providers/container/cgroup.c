@@ -203,6 +203,38 @@ static void first_cpus(const char *list, unsigned want, char *out, size_t n)
 		out[0] = '\0';
 }
 
+/*
+ * pids limits from the host's pid_max (docs/container.md): each container
+ * pid_max/8 (at least 256), and den's folder, which holds every
+ * container, pid_max/2: however many containers run, half of the host's
+ * pids stay the host's.
+ */
+static void pids_limits(char one[32], char all[32])
+{
+	long max = 32768;
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &max) != 1 || max < 1024)
+			max = 32768;
+		fclose(f);
+	}
+	snprintf(one, 32, "%ld", max / 8 < 256 ? 256 : max / 8);
+	snprintf(all, 32, "%ld", max / 2);
+}
+
+/* pids.max for the container's folder dir and for den's, its parent. */
+static int put_pids(const char *dir, struct den_err *err)
+{
+	char one[32], all[32], parent[4096];
+
+	pids_limits(one, all);
+	snprintf(parent, sizeof(parent), "%.*s", (int)(strrchr(dir, '/') - dir), dir);
+	if (put(parent, "pids.max", all, err) < 0)
+		return -1;
+	return put(dir, "pids.max", one, err);
+}
+
 static int setup_v1(const char *root, const char *self, const char *name, unsigned cpus,
 		    uint64_t memory, struct ctr_cgroup *cg, struct den_err *err)
 {
@@ -219,8 +251,8 @@ static int setup_v1(const char *root, const char *self, const char *name, unsign
 	snprintf(val, sizeof(val), "%llu", (unsigned long long)cpus * PERIOD_US);
 	if (put(dir, "cpu.cfs_quota_us", val, err) < 0)
 		return -1;
-	if (is_dir(root, "pids") && (add_dir(cg, root, "pids", self, name, &dir, err) < 0 ||
-				     put(dir, "pids.max", "16384", err) < 0))
+	if (is_dir(root, "pids") &&
+	    (add_dir(cg, root, "pids", self, name, &dir, err) < 0 || put_pids(dir, err) < 0))
 		return -1;
 	/* cpuset: `nproc` inside says cpus. Each level needs cpus and mems set. */
 	if (is_dir(root, "cpuset")) {
@@ -259,7 +291,7 @@ static int setup_v2(const char *root, const char *self, const char *name, unsign
 	if (put(dir, "memory.max", val, err) < 0)
 		return -1;
 	snprintf(val, sizeof(val), "%llu %u", (unsigned long long)cpus * PERIOD_US, PERIOD_US);
-	if (put(dir, "cpu.max", val, err) < 0 || put(dir, "pids.max", "16384", err) < 0)
+	if (put(dir, "cpu.max", val, err) < 0 || put_pids(dir, err) < 0)
 		return -1;
 	return 0;
 }

@@ -3,8 +3,9 @@
  * What a container may not do, applied by PID 1 before den-init starts
  * anything (docs/container.md lists it all):
  * - capabilities: Docker's default set less CAP_MKNOD (den has no device
- *   cgroup), every other one dropped from the bounding set, so not even
- *   root inside can regain them;
+ *   cgroup) and, on den's own network, CAP_NET_RAW (ping works through
+ *   ping_group_range, set in net.c), every other one dropped from the
+ *   bounding set, so not even root inside can regain them;
  * - a seccomp filter refusing (EPERM) module loading, kexec, reboot,
  *   mount and namespace calls, keyrings, clock and swap changes, bpf,
  *   perf, open_by_handle_at and similar;
@@ -25,9 +26,9 @@
 #include <unistd.h>
 
 static const int keep_caps[] = {
-	CAP_CHOWN,	CAP_DAC_OVERRIDE, CAP_FOWNER,  CAP_FSETID,	     CAP_KILL,
-	CAP_SETGID,	CAP_SETUID,	  CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_NET_RAW,
-	CAP_SYS_CHROOT, CAP_AUDIT_WRITE,  CAP_SETFCAP,
+	CAP_CHOWN,	 CAP_DAC_OVERRIDE, CAP_FOWNER,	CAP_FSETID,	      CAP_KILL,
+	CAP_SETGID,	 CAP_SETUID,	   CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
+	CAP_AUDIT_WRITE, CAP_SETFCAP,
 };
 
 static const char *const denied[] = {
@@ -85,14 +86,15 @@ static const char *const denied[] = {
  * than the host's only ends that namespace (the kernel refuses every other
  * command there): it keeps CAP_SYS_BOOT and the call.
  */
-static bool system_init;
+static bool system_init, host_network;
 
 static bool kept(int cap)
 {
 	for (size_t i = 0; i < sizeof(keep_caps) / sizeof(keep_caps[0]); i++)
 		if (keep_caps[i] == cap)
 			return true;
-	return cap == CAP_SYS_BOOT && system_init;
+	/* Raw sockets only where the user chose the host's network outright. */
+	return (cap == CAP_SYS_BOOT && system_init) || (cap == CAP_NET_RAW && host_network);
 }
 
 static int last_cap(void)
@@ -177,6 +179,7 @@ static int load_seccomp(bool nnp, struct den_err *err)
 int ctr_harden(const struct ctr_spec *s, struct den_err *err)
 {
 	system_init = s->system_init;
+	host_network = s->host_network;
 	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return den_err_set(err, errno, "cannot set no_new_privs");
 	if (load_seccomp(s->no_new_privs, err) < 0 || drop_caps(err) < 0)

@@ -100,7 +100,7 @@ expect_out "fifo-ok" "a FIFO is still fine"
 crun 'cat /proc/1/environ | tr "\0" "\n" | grep -c DEN_'
 expect_true '[ "$OUT" = 0 ] || [ -z "$OUT" ]' "den-init shows none of den's environment"
 crun 'grep CapBnd /proc/self/status'
-expect_out "00000000a00425fb" "the bounding set is the documented default (no CAP_MKNOD)"
+expect_out "00000000a00405fb" "the bounding set is the documented default (no CAP_MKNOD, no CAP_NET_RAW on den's network)"
 
 # The network: tap0 in an own namespace, den's user-mode network outside.
 for c in httpd wget ifconfig route; do ln -sf busybox "$ROOT/bin/$c"; done

@@ -29,6 +29,11 @@ machines:
     synced_folders:
       - { host: ., guest: /work }
       - { host: ./sub, guest: /sub }
+  d:
+    box: den/debian-12
+    provider: container
+    autostart: false
+    disk_size: 10G
 EOF2
 printf 'den: 1\nmachines:\n  q: { box: den/debian-12, provider: container }\n' > "$Q/Envfile"
 # A service of the host's, on its loopback only.
@@ -99,6 +104,17 @@ run reload c
 run ssh c -c "timeout 5 bash -c 'echo > /dev/tcp/10.0.2.2/$LPORT' && echo reached"
 expect_out "reached" "host_loopback: true lets it through"
 sed -i '/host_loopback: true/d' Envfile
+
+# Containment defaults: no raw sockets (ping through ICMP datagram
+# sockets instead), a pids limit that leaves the host room, and a
+# disk_size the container provider cannot enforce is refused, not ignored.
+run ssh c -c "python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP); print(\"ping-ok\")'; sudo python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)' 2>/dev/null || echo raw-refused; cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null"
+expect_out "ping-ok" "the login user can open a ping socket"
+expect_out "raw-refused" "root inside cannot open a raw socket"
+expect_out "$(($(cat /proc/sys/kernel/pid_max) / 8))" "pids.max is pid_max/8"
+run up d
+expect_rc 1 "a container with disk_size"
+expect_err "disk_size is not supported by the container provider" "is refused with the reason"
 
 # 8. What the console shows, when an up fails. Inside a container nothing
 # writes raw bytes there (sshd escapes what it logs, PID 1's descriptors

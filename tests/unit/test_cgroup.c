@@ -59,6 +59,16 @@ Test(cgroup, layouts_are_told_apart)
 	rm_rf(v1), rm_rf(v2), rm_rf(hy), rm_rf(none);
 }
 
+static long pid_max(void)
+{
+	long max = 0;
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
+
+	cr_assert(f != NULL && fscanf(f, "%ld", &max) == 1);
+	fclose(f);
+	return max;
+}
+
 static void check_v1(bool unified)
 {
 	char *root = make_temp_dir(), dir[4096];
@@ -79,7 +89,11 @@ static void check_v1(bool unified)
 	cr_expect_str_eq(slurp(dir, "cpuset.cpus"), "0,1", "two CPUs of the four");
 	cr_expect_str_eq(slurp(dir, "cpuset.mems"), "0");
 	snprintf(dir, sizeof(dir), "%s/pids/den/web-1", root);
-	cr_expect_str_eq(slurp(dir, "pids.max"), "16384");
+	cr_expect_eq(atol(slurp(dir, "pids.max")), pid_max() / 8, "a container: pid_max/8");
+	snprintf(dir, sizeof(dir), "%s/pids/den", root);
+	cr_expect_eq(atol(slurp(dir, "pids.max")), pid_max() / 2,
+		     "every container together: pid_max/2, the host keeps the rest");
+	snprintf(dir, sizeof(dir), "%s/pids/den/web-1", root);
 	cr_assert(cg_attach(&cg, 4242, &err) == 0, "%s", err.msg);
 	cr_expect_str_eq(slurp(dir, "cgroup.procs"), "4242");
 	cg_destroy(&cg);
@@ -110,6 +124,9 @@ Test(cgroup, v2_writes_max_files_and_delegates_controllers)
 	snprintf(dir, sizeof(dir), "%s/user.slice/den.scope/den/db", root);
 	cr_expect_str_eq(slurp(dir, "memory.max"), "1073741824");
 	cr_expect_str_eq(slurp(dir, "cpu.max"), "300000 100000");
+	cr_expect_eq(atol(slurp(dir, "pids.max")), pid_max() / 8);
+	snprintf(dir, sizeof(dir), "%s/user.slice/den.scope/den", root);
+	cr_expect_eq(atol(slurp(dir, "pids.max")), pid_max() / 2);
 	cg_destroy(&cg);
 	rm_rf(root);
 }
