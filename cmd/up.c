@@ -35,10 +35,9 @@ static char *box_user(const struct machine *m, const char *box_dir)
 		return strdup(m->ssh.username);
 	user = box_dir_meta(box_dir, "ssh_user");
 	/* A box is not trusted: its user name goes on command lines and into sudoers. */
-	if (user != NULL && (user[0] == '\0' || user[0] == '-' ||
-			     strspn(user, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					  "0123456789_.-") != strlen(user))) {
-		den_warn("the box's ssh_user '%s' is not a user name; using den", user);
+	if (user != NULL && !machine_is_user_name(user)) {
+		/* Not shown: it could hold escape sequences for the terminal. */
+		den_warn("the box's ssh_user is not a user name; using den");
 		free(user);
 		user = NULL;
 	}

@@ -12,8 +12,9 @@ require_root "building the qemu box (debootstrap, mkfs)"
 add_box debian-12 qemu
 
 P="$T_DIR/project"
-mkdir -p "$P/share" "$P/code/skip"
+mkdir -p "$P/share/inner" "$P/code/skip"
 echo "from the host" > "$P/share/from-host.txt"
+echo "nested" > "$P/share/inner/n.txt"
 echo "code" > "$P/code/main.txt"
 echo "left out" > "$P/code/skip/x"
 FPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -38,6 +39,7 @@ machines:
       - { guest: 8000, host: $FPORT }
     synced_folders:
       - { host: ./share, guest: /share }
+      - { host: ./share/inner, guest: /inner }
       - { host: ./code, guest: /code, type: rsync, rsync_exclude: [skip] }
     provision:
       - shell: echo "shell ran as \$(id -un)" > /tmp/shell-ran
@@ -134,6 +136,24 @@ run snapshot delete vm clean
 expect_rc 0 "den snapshot delete"
 run snapshot list vm
 expect_no_out "clean" "deleted snapshot is gone"
+
+# A hostile guest and 9p (issue 13): what it makes in a synced folder
+# lands on the host as plain files (mapped-xattr), never a setuid file or a
+# link; a nested synced folder replaced from inside is refused at up.
+expect_true '[ "$(vm "cat /inner/n.txt")" = nested ]' "a nested synced folder"
+vm "sudo cp /bin/bash /share/sb && sudo chmod 4755 /share/sb && sudo ln -s /etc /share/link"
+expect_true '[ -f "$P/share/sb" ] && [ ! -u "$P/share/sb" ]' "a setuid file made inside is not setuid on the host"
+expect_true '[ ! -L "$P/share/link" ]' "a link made inside is not a link on the host"
+vm "sudo umount /inner; sudo rm -rf /share/inner && sudo ln -s /etc /share/inner"
+run halt vm
+expect_rc 0 "halt"
+run up vm --no-provision
+expect_rc 1 "up refuses a nested synced folder that is no longer a folder"
+expect_err "share/inner" "and names it"
+expect_true '[ -z "$(qemu_pid vm)" ]' "no QEMU started"
+rm -rf "$P/share/inner" "$P/share/link" "$P/share/sb" && mkdir "$P/share/inner"
+run up vm --no-provision
+expect_rc 0 "up once it is a folder again"
 
 # halt, up again
 run halt vm
