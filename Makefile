@@ -66,6 +66,7 @@ bench: build
 	@bench/box_add.sh $(DEN) 1024 3
 	@bench/box_build.sh $(DEN) debian-12
 	@bench/container_up.sh $(DEN) 10
+	@bench/synced_folder.sh $(DEN) 256 3
 	@bench/provision.sh $(DEN) 50
 	@bench/vmm_boot.sh $(DEN)
 	@bench/qemu_up.sh $(DEN) 3

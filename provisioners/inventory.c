@@ -15,6 +15,7 @@
 #include "core/keys.h"
 #include "core/machine.h"
 #include "core/shquote.h"
+#include "core/yamlout.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -27,52 +28,14 @@
 
 #define HEADER "# Made by den for the ansible provisioner: every machine that exists.\n"
 
-struct text {
-	char *buf;
-	size_t len, cap;
-	bool failed;
-};
-
-static int append(void *arg, unsigned char *data, size_t size)
-{
-	struct text *t = arg;
-
-	if (t->failed)
-		return 0;
-	if (t->len + size + 1 > t->cap) {
-		size_t cap = (t->len + size + 1) * 2;
-		char *b = realloc(t->buf, cap);
-		if (b == NULL) {
-			t->failed = true;
-			return 0;
-		}
-		t->buf = b;
-		t->cap = cap;
-	}
-	memcpy(t->buf + t->len, data, size);
-	t->len += size;
-	t->buf[t->len] = '\0';
-	return 1;
-}
-
 struct emit {
-	yaml_emitter_t e;
-	bool failed;
+	struct yamlout y;
 	json_t *hosts; /* all.hosts: the variables of each are den's, emitted !unsafe */
 };
 
 static void ev(struct emit *m, yaml_event_t *event, int made)
 {
-	if (!made) {
-		m->failed = true;
-		return;
-	}
-	if (m->failed) {
-		yaml_event_delete(event);
-		return;
-	}
-	if (!yaml_emitter_emit(&m->e, event))
-		m->failed = true;
+	yamlout_event(&m->y, event, made);
 }
 
 /*
@@ -190,31 +153,16 @@ static void value(struct emit *m, json_t *v, bool unsafe)
 /* tree as one YAML document after HEADER, hosts' variables !unsafe; *out malloc'd. */
 static int emit_tree(json_t *tree, json_t *hosts, char **out, struct den_err *err)
 {
-	struct text t = { 0 };
-	struct emit m = { .failed = false, .hosts = hosts };
-	yaml_event_t e;
+	struct emit m = { .hosts = hosts };
 
-	append(&t, (unsigned char *)HEADER, strlen(HEADER));
-	if (!yaml_emitter_initialize(&m.e)) {
-		free(t.buf);
+	if (!yamlout_begin(&m.y, HEADER))
 		return den_err_set(err, ENOMEM, "cannot write the Ansible inventory");
-	}
-	yaml_emitter_set_output(&m.e, append, &t);
-	yaml_emitter_set_unicode(&m.e, 1);
-	yaml_emitter_set_width(&m.e, -1); /* no folded lines */
-	ev(&m, &e, yaml_stream_start_event_initialize(&e, YAML_UTF8_ENCODING));
-	ev(&m, &e, yaml_document_start_event_initialize(&e, NULL, NULL, NULL, 1));
 	value(&m, tree, false);
-	ev(&m, &e, yaml_document_end_event_initialize(&e, 1));
-	ev(&m, &e, yaml_stream_end_event_initialize(&e));
-	yaml_emitter_delete(&m.e);
-	if (m.failed || t.failed) {
-		free(t.buf);
-		return den_err_set(err, t.failed ? ENOMEM : 0,
-				   "cannot write the Ansible inventory (a value libyaml "
-				   "cannot write)");
-	}
-	*out = t.buf;
+	*out = yamlout_finish(&m.y);
+	if (*out == NULL)
+		return den_err_set(err, 0,
+				   "cannot write the Ansible inventory (a value libyaml cannot "
+				   "write, or no memory)");
 	return 0;
 }
 

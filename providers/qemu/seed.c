@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "providers/qemu/seed.h"
 #include "core/fsutil.h"
+#include "core/yamlout.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -13,151 +14,98 @@
 #include <unistd.h>
 #include <yaml.h>
 
-struct text {
-	char *buf;
-	size_t len, cap;
-	bool failed;
-};
-
-static int append(void *arg, unsigned char *data, size_t size)
-{
-	struct text *t = arg;
-
-	if (t->len + size + 1 > t->cap) {
-		size_t cap = (t->len + size + 1) * 2;
-		char *b = realloc(t->buf, cap);
-		if (b == NULL) {
-			t->failed = true;
-			return 0;
-		}
-		t->buf = b;
-		t->cap = cap;
-	}
-	memcpy(t->buf + t->len, data, size);
-	t->len += size;
-	t->buf[t->len] = '\0';
-	return 1;
-}
-
-struct emit {
-	yaml_emitter_t e;
-	bool failed;
-};
-
-static void ev(struct emit *m, yaml_event_t *event, int made)
-{
-	if (!made || !yaml_emitter_emit(&m->e, event))
-		m->failed = true;
-}
-
-static void map_start(struct emit *m)
+static void map_start(struct yamlout *m)
 {
 	yaml_event_t e;
-	ev(m, &e, yaml_mapping_start_event_initialize(&e, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE));
+	yamlout_event(
+		m, &e,
+		yaml_mapping_start_event_initialize(&e, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE));
 }
 
-static void map_end(struct emit *m)
+static void map_end(struct yamlout *m)
 {
 	yaml_event_t e;
-	ev(m, &e, yaml_mapping_end_event_initialize(&e));
+	yamlout_event(m, &e, yaml_mapping_end_event_initialize(&e));
 }
 
-static void seq_start(struct emit *m)
+static void seq_start(struct yamlout *m)
 {
 	yaml_event_t e;
-	ev(m, &e,
-	   yaml_sequence_start_event_initialize(&e, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE));
+	yamlout_event(
+		m, &e,
+		yaml_sequence_start_event_initialize(&e, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE));
 }
 
-static void seq_end(struct emit *m)
+static void seq_end(struct yamlout *m)
 {
 	yaml_event_t e;
-	ev(m, &e, yaml_sequence_end_event_initialize(&e));
+	yamlout_event(m, &e, yaml_sequence_end_event_initialize(&e));
 }
 
 /* A string, quoted or in a literal block as libyaml sees fit for its content. */
-static void str(struct emit *m, const char *s, yaml_scalar_style_t style)
+static void str(struct yamlout *m, const char *s, yaml_scalar_style_t style)
 {
 	yaml_event_t e;
-	ev(m, &e,
-	   yaml_scalar_event_initialize(&e, NULL, (yaml_char_t *)YAML_STR_TAG, (yaml_char_t *)s,
-					(int)strlen(s), 1, 1, style));
+	yamlout_event(m, &e,
+		      yaml_scalar_event_initialize(&e, NULL, (yaml_char_t *)YAML_STR_TAG,
+						   (yaml_char_t *)s, (int)strlen(s), 1, 1, style));
 }
 
-static void pair(struct emit *m, const char *k, const char *v)
+static void pair(struct yamlout *m, const char *k, const char *v)
 {
 	str(m, k, YAML_PLAIN_SCALAR_STYLE);
 	str(m, v, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
 }
 
-static void plain_pair(struct emit *m, const char *k, const char *v)
+static void plain_pair(struct yamlout *m, const char *k, const char *v)
 {
 	yaml_event_t e;
 	str(m, k, YAML_PLAIN_SCALAR_STYLE);
 	/* A YAML boolean, not the string "false". */
-	ev(m, &e,
-	   yaml_scalar_event_initialize(&e, NULL, (yaml_char_t *)YAML_BOOL_TAG, (yaml_char_t *)v,
-					(int)strlen(v), 1, 0, YAML_PLAIN_SCALAR_STYLE));
+	yamlout_event(m, &e,
+		      yaml_scalar_event_initialize(&e, NULL, (yaml_char_t *)YAML_BOOL_TAG,
+						   (yaml_char_t *)v, (int)strlen(v), 1, 0,
+						   YAML_PLAIN_SCALAR_STYLE));
 }
 
-/* A YAML document into t, after header (or nothing): begin, the caller's events, finish. */
-static bool begin(struct emit *m, struct text *t, const char *header)
+/* A YAML document of one mapping, after header (or nothing): begin, the caller's pairs, finish. */
+static bool begin(struct yamlout *m, const char *header)
 {
-	yaml_event_t e;
-
-	memset(t, 0, sizeof(*t));
-	m->failed = false;
-	if (header != NULL)
-		append(t, (unsigned char *)header, strlen(header));
-	if (!yaml_emitter_initialize(&m->e))
+	if (!yamlout_begin(m, header))
 		return false;
-	yaml_emitter_set_output(&m->e, append, t);
-	yaml_emitter_set_unicode(&m->e, 1);
-	ev(m, &e, yaml_stream_start_event_initialize(&e, YAML_UTF8_ENCODING));
-	ev(m, &e, yaml_document_start_event_initialize(&e, NULL, NULL, NULL, 1));
 	map_start(m);
 	return true;
 }
 
-static char *finish(struct emit *m, struct text *t, struct den_err *err)
+static char *finish(struct yamlout *m, struct den_err *err)
 {
-	yaml_event_t e;
-
 	map_end(m);
-	ev(m, &e, yaml_document_end_event_initialize(&e, 1));
-	ev(m, &e, yaml_stream_end_event_initialize(&e));
-	yaml_emitter_delete(&m->e);
-	if (m->failed || t->failed || t->buf == NULL) {
-		free(t->buf);
+	char *text = yamlout_finish(m);
+	if (text == NULL)
 		den_err_set(err, 0,
 			    "cannot write the machine's cloud-init seed (a key or name "
 			    "libyaml cannot write)");
-		return NULL;
-	}
-	return t->buf;
+	return text;
 }
 
 static char *meta_data(const struct seed_spec *s, struct den_err *err)
 {
-	struct text t;
-	struct emit m;
+	struct yamlout m;
 
-	if (!begin(&m, &t, NULL)) {
+	if (!begin(&m, NULL)) {
 		den_err_set(err, ENOMEM, "cannot write the machine's cloud-init seed");
 		return NULL;
 	}
 	pair(&m, "instance-id", s->instance_id);
 	pair(&m, "local-hostname", s->hostname);
-	return finish(&m, &t, err);
+	return finish(&m, err);
 }
 
 char *seed_user_data(const struct seed_spec *s, struct den_err *err)
 {
-	struct text t;
-	struct emit m;
+	struct yamlout m;
 
-	if (!begin(&m, &t, "#cloud-config\n")) {
-		free(t.buf);
+	if (!begin(&m, "#cloud-config\n")) {
 		den_err_set(err, ENOMEM, "cannot write the machine's cloud-init seed");
 		return NULL;
 	}
@@ -184,7 +132,7 @@ char *seed_user_data(const struct seed_spec *s, struct den_err *err)
 	str(&m, s->host_key_private, YAML_LITERAL_SCALAR_STYLE);
 	pair(&m, "ed25519_public", s->host_key_public);
 	map_end(&m);
-	return finish(&m, &t, err);
+	return finish(&m, err);
 }
 
 static int add_file(struct archive *a, const char *name, const char *text)

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DEN_CORE_YAMLOUT_H
+#define DEN_CORE_YAMLOUT_H
+
+/*
+ * One YAML document written into memory with libyaml's emitter, for what
+ * den writes for other programs (the cloud-init seed, the Ansible
+ * inventory): the caller emits events between yamlout_begin and
+ * yamlout_finish; the first failure sticks, so no event needs checking.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <yaml.h>
+
+struct yamlout {
+	yaml_emitter_t e;
+	char *buf; /* the text so far, NUL-terminated */
+	size_t len, cap;
+	bool failed; /* an event libyaml refused, or no memory */
+};
+
+/* Starts the stream and the document, after header (a comment line, or NULL). */
+bool yamlout_begin(struct yamlout *y, const char *header);
+
+/* Emits the event that made (an *_event_initialize result) filled in. */
+void yamlout_event(struct yamlout *y, yaml_event_t *event, int made);
+
+/* Ends the document and the stream: the text (malloc'd), or NULL when anything failed. */
+char *yamlout_finish(struct yamlout *y);
+
+#endif
