@@ -1,8 +1,8 @@
 #!/bin/bash
 # Synced folder throughput in a container (issue 13). Prints, never asserts.
 #   bench/synced_folder.sh [DEN] [MIB] [RUNS]
-# Sequential write and read of MIB MiB (dd, fsync at the end, caches
-# dropped before the read) inside a container, through a plain bind
+# Sequential write and read of MIB MiB (dd: fsync at the end of the
+# write, O_DIRECT for the read, so neither is the page cache) inside a container, through a plain bind
 # (`host: ./plain`) and through an idmapped bind (`owner: den`: the login
 # user writes as the host folder's owner), beside the same dd on the host.
 # Median of RUNS. Needs root.
@@ -34,7 +34,7 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 rate() { awk -v mib="$MIB" '/copied/ { for (i = 1; i <= NF; i++) if ($i == "s," || $i == "s") { printf "%.0f\n", mib / $(i - 1); exit } }'; }
 inside() { "$DEN" -q -C "$work/p" ssh b -c "$1" 2>&1; }
 write_cmd() { echo "dd if=/dev/zero of=$1/f bs=1M count=$MIB conv=fsync 2>&1; sync"; }
-read_cmd() { echo "dd if=$1/f of=/dev/null bs=1M 2>&1"; }
+read_cmd() { echo "dd if=$1/f of=/dev/null bs=1M iflag=direct 2>&1"; }
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 
 declare -A w r
