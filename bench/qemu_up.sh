@@ -4,7 +4,8 @@
 # `den up --provider qemu` to SSH-ready with the box cached (TCG on this
 # machine's PVM KVM), and den's overhead over the bare QEMU command line
 # it runs: the same command line, disk and seed, started by this script,
-# timed to its first SSH login, side by side. den's own work before QEMU
+# timed to its first SSH login, side by side (with QEMU's own user network
+# in place of den's, which `den net run` serves on a socket QEMU inherits). den's own work before QEMU
 # starts (keys, overlay, seed) is also timed exactly, through a wrapper
 # that notes when den executes QEMU. Needs root (the box build).
 set -eu
@@ -32,7 +33,7 @@ chmod +x "$work/bin/qemu-system-x86_64"
 now() { date +%s.%N; }
 ms() { echo "($1) * 1000" | bc; }
 median() { sort -n | awk '{ a[NR] = $1 } END { printf "%.0f", a[int((NR + 1) / 2)] }'; }
-M="$work/p/.den/machines/vm"
+M="$("$DEN" -q -C "$work/p" status --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["state_dir"])')/machines/vm"
 ups=() pre=() bares=()
 for i in $(seq "$RUNS"); do
 	t0=$(now)
@@ -47,7 +48,8 @@ for i in $(seq "$RUNS"); do
 	# The bare run: the same arguments, a fresh overlay of the same box, den's seed copy.
 	mkdir -p "$work/bare"
 	qemu-img create -q -f qcow2 -F qcow2 -b "$BOXIMG" "$work/bare/disk.qcow2"
-	mapfile -t args < <(sed -e "s|$M/disk.qcow2|$work/bare/disk.qcow2|; s|$M/seed.iso|$work/seed.iso|; s|$M/|$work/bare/|g" "$work/qemu-args")
+	mapfile -t args < <(sed -e "s|$M/disk.qcow2|$work/bare/disk.qcow2|; s|$M/seed.iso|$work/seed.iso|; s|$M/|$work/bare/|g" \
+		-e "s|^stream,id=net0,.*|user,id=net0,hostfwd=tcp:127.0.0.1:$port-:22|" "$work/qemu-args")
 	t0=$(now)
 	"$real_qemu" "${args[@]}"
 	bare_pid=$(cat "$work/bare/qemu.pid")

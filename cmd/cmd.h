@@ -81,6 +81,7 @@ int box_record_in_project(struct den_ctx *ctx, const struct store_entry *e, stru
 int box_add_project(struct den_ctx *ctx, struct den_err *err);
 int cmd_box(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_container(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_net(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_up(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_provision(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_vmm(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);

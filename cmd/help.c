@@ -148,6 +148,13 @@ static const struct {
 	  "namespaces; an overlayfs root with DIR as its read-only lower layer and\n"
 	  "STATE/upper for writes; /proc, read-only /sys, a small /dev; den-init as\n"
 	  "PID 1. Exits with CMD's status. Needs root.\n" },
+	{ "net", "usage: den net run --fd N [--ready-fd M] [--host-loopback]\n"
+		 "                   [--forward [tcp:|udp:][IP:]HOSTPORT:GUESTPORT]...\n\n"
+		 "Serves den's user-mode network (DHCP 10.0.2.15, gateway 10.0.2.2, DNS\n"
+		 "10.0.2.3) to a QEMU `-netdev stream` peer on the inherited socket N, until\n"
+		 "it hangs up (plumbing; the qemu provider runs one per machine). The\n"
+		 "gateway reaches the host's 127.0.0.1 only with --host-loopback. Once the\n"
+		 "ports are bound it writes a byte to descriptor M.\n" },
 };
 
 const char *cmd_help_text(const char *name)

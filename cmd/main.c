@@ -50,6 +50,7 @@ const struct den_cmd den_commands[] = {
 	{ "vmm", cmd_vmm, PLUMBING, "run a VM in the foreground (den's own VMM)" },
 	{ "container", cmd_container, PLUMBING,
 	  "run a container in the foreground (den's own runtime)" },
+	{ "net", cmd_net, PLUMBING, "serve den's user-mode network to a QEMU machine" },
 	{ NULL, NULL, 0, NULL },
 };
 

@@ -58,6 +58,15 @@ void usernet_dispatch(struct usernet *u, struct pollfd *fds, size_t n, bool poll
 
 void usernet_free(struct usernet *u);
 
+/*
+ * Serves a QEMU `-netdev stream` peer on fd (usernet_stream.c) until it
+ * hangs up: ports forwarded, the host's loopback as host_loopback says.
+ * Once the ports are bound, writes one byte to ready_fd (when >= 0); closes
+ * it either way.
+ */
+int usernet_serve_stream(int fd, const struct usernet_fwd *fwds, size_t n, bool host_loopback,
+			 int ready_fd, struct den_err *err);
+
 /* "tcp:127.0.0.1:2222:22", "udp:5353:53", "8080:80" -> a forward. */
 int usernet_parse_fwd(const char *s, struct usernet_fwd *f, struct den_err *err);
 

@@ -53,26 +53,11 @@ static const char *escape(struct args *a, unsigned i, const char *v)
 	return a->esc[i];
 }
 
-/* user networking with every forward: hostfwd=tcp:127.0.0.1:2222-:22,... */
+/* The card and den's network behind it, on the socket QEMU inherits as net_fd. */
 static void network(struct args *a, const struct qemu_launch *l)
 {
-	size_t cap = 64 + l->n_ports * 64, len;
-	char *s = malloc(cap);
-
-	if (s == NULL) {
-		a->failed = true;
-		return;
-	}
-	len = (size_t)snprintf(s, cap, "user,id=net0");
-	for (size_t i = 0; i < l->n_ports && len < cap; i++) {
-		const struct qemu_port *p = &l->ports[i];
-		len += (size_t)snprintf(s + len, cap - len, ",hostfwd=%s:%s:%u-:%u",
-					p->udp ? "udp" : "tcp",
-					p->host_ip ? p->host_ip : "127.0.0.1", p->host, p->guest);
-	}
 	add(a, "-netdev");
-	add(a, "%s", s);
-	free(s);
+	add(a, "stream,id=net0,server=off,addr.type=fd,addr.str=%d", l->net_fd);
 	add(a, "-device");
 	add(a, "virtio-net-pci,netdev=net0");
 }

@@ -4,20 +4,15 @@
 
 /*
  * The qemu-system-x86_64 command line a machine runs with: q35, the
- * accelerator, virtio disk (the machine's qcow2 overlay) and seed, a user
- * network with SSH and the Envfile's ports forwarded, 9p shares, the
- * serial console in a log, QMP on a socket, and nothing else (-nodefaults).
+ * accelerator, virtio disk (the machine's qcow2 overlay) and seed, a
+ * virtio-net card on den's user-mode network (a stream socket to `den net
+ * run`, which forwards SSH and the Envfile's ports), 9p shares, the serial
+ * console in a log, QMP on a socket, and nothing else (-nodefaults).
  */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-struct qemu_port {
-	bool udp;
-	const char *host_ip; /* NULL: 127.0.0.1 */
-	uint16_t host, guest;
-};
 
 struct qemu_share {
 	const char *tag;  /* the 9p mount tag the guest mounts */
@@ -35,8 +30,7 @@ struct qemu_launch {
 	const char *qmp;    /* socket path */
 	const char *serial; /* console log file */
 	const char *pidfile;
-	const struct qemu_port *ports; /* SSH's first */
-	size_t n_ports;
+	int net_fd; /* QEMU's descriptor of its stream socket to den's network */
 	const struct qemu_share *shares;
 	size_t n_shares;
 	bool daemonize; /* -daemonize: QEMU returns once the machine is set up */

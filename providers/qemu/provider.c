@@ -142,14 +142,15 @@ static int write_seed(struct den_machine *m, struct den_err *err)
 	return seed_write(seed, &s, err);
 }
 
-/* QEMU's descriptor numbers for the shares' folders: 3, 4, ... (see start_qemu). */
-#define SHARE_FD0 3
+/* QEMU's descriptor numbers for what it inherits: 3, 4, ... (see start_qemu). */
+#define QEMU_FD0 3
 
 /*
  * Runs QEMU, which daemonizes once the machine is set up; its errors go to
- * qemu.log. share_fds[i] become QEMU's descriptor SHARE_FD0 + i.
+ * qemu.log. fds[i] (the shares' folders, then its network) become QEMU's
+ * descriptor QEMU_FD0 + i.
  */
-static int start_qemu(struct den_machine *m, char **argv, const int *share_fds, size_t n_shares,
+static int start_qemu(struct den_machine *m, char **argv, const int *fds, size_t n_fds,
 		      struct den_err *err)
 {
 	cleanup_free char *log = qemu_path(m, "qemu.log");
@@ -167,15 +168,15 @@ static int start_qemu(struct den_machine *m, char **argv, const int *share_fds, 
 		if (fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 			_exit(126);
 		/* Out of the way first, so that moving one down never overwrites another. */
-		int high[MAX_SHARES];
-		for (size_t i = 0; i < n_shares; i++)
-			if ((high[i] = fcntl(share_fds[i], F_DUPFD_CLOEXEC, 256)) < 0)
+		int high[MAX_SHARES + 1];
+		for (size_t i = 0; i < n_fds; i++)
+			if ((high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 256)) < 0)
 				_exit(126);
-		for (size_t i = 0; i < n_shares; i++)
-			if (dup2(high[i], SHARE_FD0 + (int)i) < 0)
+		for (size_t i = 0; i < n_fds; i++)
+			if (dup2(high[i], QEMU_FD0 + (int)i) < 0)
 				_exit(126);
 		/* QEMU outlives den: no SSH socket of another machine goes with it. */
-		close_range(SHARE_FD0 + (unsigned)n_shares, ~0U, 0);
+		close_range(QEMU_FD0 + (unsigned)n_fds, ~0U, 0);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
@@ -225,7 +226,7 @@ static size_t plan_shares(struct den_machine *m, struct qemu_share *shares, char
 			return (size_t)-1;
 		}
 		qemu_share_tag(i, tags[n], 24);
-		snprintf(paths[n], 32, "/proc/self/fd/%d", SHARE_FD0 + (int)n);
+		snprintf(paths[n], 32, "/proc/self/fd/%d", QEMU_FD0 + (int)n);
 		shares[n] = (struct qemu_share){ tags[n], paths[n], ro };
 		n++;
 	}
@@ -237,33 +238,26 @@ static int launch(struct den_machine *m, int ssh_port, const int *hosts, struct 
 	cleanup_free char *disk = qemu_path(m, "disk.qcow2"), *seed = qemu_path(m, "seed.iso"),
 			  *qmp = qemu_path(m, "qmp.sock"), *serial = qemu_path(m, "console.log"),
 			  *pidfile = qemu_path(m, "qemu.pid");
-	cleanup_free struct qemu_port *ports = calloc(m->cfg->n_ports + 1, sizeof(*ports));
 	struct qemu_share shares[MAX_SHARES];
 	char tags[MAX_SHARES][24], paths[MAX_SHARES][32], why[256] = "", note[512] = "";
-	int share_fds[MAX_SHARES];
+	int fds[MAX_SHARES + 1]; /* the shares' folders, then the network */
 	const char *accel;
 	size_t n_shares;
 
-	if (!disk || !seed || !qmp || !serial || !pidfile || !ports)
+	if (!disk || !seed || !qmp || !serial || !pidfile)
 		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
 	bool kvm = kvm_host_usable(why, sizeof(why));
 	if (qemu_accel(m->cfg->accel, kvm, why, &accel, note, sizeof(note), err) < 0)
 		return den_err_wrap(err, "machine %s", m->cfg->name);
 	if (note[0] != '\0')
 		den_info("%s: %s", m->cfg->name, note);
-	if (!m->cfg->host_loopback)
-		den_warn("%s: QEMU's user network lets the machine reach services on this host's "
-			 "127.0.0.1 through 10.0.2.2, whatever host_loopback says (the container "
-			 "provider keeps them apart); see docs/envfile.md",
-			 m->cfg->name);
-	n_shares = plan_shares(m, shares, tags, paths, share_fds, err);
+	n_shares = plan_shares(m, shares, tags, paths, fds, err);
 	if (n_shares == (size_t)-1)
 		return den_err_wrap(err, "machine %s", m->cfg->name);
-	ports[0] = (struct qemu_port){ false, "127.0.0.1", (uint16_t)ssh_port, 22 };
-	for (size_t i = 0; i < m->cfg->n_ports; i++) {
-		const struct forwarded_port *p = &m->cfg->ports[i];
-		ports[i + 1] = (struct qemu_port){ p->protocol == FWD_UDP, p->host_ip,
-						   (uint16_t)hosts[i], p->guest };
+	/* Ports in use are an error here, before QEMU starts. */
+	if (qemu_net_start(m, ssh_port, hosts, &fds[n_shares], err) < 0) {
+		close_all(fds, n_shares);
+		return -1;
 	}
 	struct qemu_launch l = {
 		.name = m->cfg->name,
@@ -275,22 +269,21 @@ static int launch(struct den_machine *m, int ssh_port, const int *hosts, struct 
 		.qmp = qmp,
 		.serial = serial,
 		.pidfile = pidfile,
-		.ports = ports,
-		.n_ports = m->cfg->n_ports + 1,
+		.net_fd = QEMU_FD0 + (int)n_shares,
 		.shares = shares,
 		.n_shares = n_shares,
 		.daemonize = true,
 	};
 	char **argv = qemu_argv(&l);
 	if (argv == NULL) {
-		close_all(share_fds, n_shares);
+		close_all(fds, n_shares + 1);
 		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
 	}
 	unlink(pidfile);
 	unlink(qmp);
 	den_crash_point("up:before-supervisor");
-	int rc = start_qemu(m, argv, share_fds, n_shares, err);
-	close_all(share_fds, n_shares);
+	int rc = start_qemu(m, argv, fds, n_shares + 1, err);
+	close_all(fds, n_shares + 1);
 	qemu_argv_free(argv);
 	return rc;
 }

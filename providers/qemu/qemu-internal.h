@@ -5,7 +5,8 @@
 /*
  * Shared by the qemu provider's files: provider.c (up, halt, destroy),
  * control.c (state, suspend, snapshots over QMP), guest.c (what den does
- * over SSH once the machine answers: 9p mounts, den's key).
+ * over SSH once the machine answers: 9p mounts, den's key), net.c (its
+ * network: `den net run` on a socket QEMU inherits).
  */
 
 #include <jansson.h>
@@ -27,6 +28,14 @@ int qemu_qmp(const struct den_machine *m, const char *command, json_t *args, jso
 
 /* An HMP command through QMP (savevm, loadvm, info snapshots); *out its text. */
 int qemu_hmp(const struct den_machine *m, const char *line, char **out, struct den_err *err);
+
+/*
+ * Starts the machine's network with SSH on ssh_port and the Envfile's
+ * ports on hosts[i]; *qemu_end is the socket QEMU's -netdev stream takes
+ * (close it once QEMU has it). Returns once the ports are bound.
+ */
+int qemu_net_start(struct den_machine *m, int ssh_port, const int *hosts, int *qemu_end,
+		   struct den_err *err);
 
 /* The 9p tag of the machine's i-th synced folder. */
 void qemu_share_tag(size_t i, char *tag, size_t len);

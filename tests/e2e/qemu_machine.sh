@@ -97,6 +97,13 @@ vm "echo served > /tmp/index.html; nohup python3 -m http.server 8000 -d /tmp >/d
 for _ in $(seq 60); do curl -sf "http://127.0.0.1:$FPORT/index.html" >/dev/null && break; sleep 0.5; done
 expect_true '[ "$(curl -s "http://127.0.0.1:$FPORT/index.html")" = served ]' "forwarded port reaches the guest"
 expect_true 'ss -ltn | grep -q "127.0.0.1:$FPORT "' "forwarded port bound to 127.0.0.1"
+# den's network, not QEMU's: the host's loopback is out of reach (issue 13).
+python3 -c 'import socket, time; s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(120)' > "$T_DIR/lport" &
+LISTENER=$!
+for _ in $(seq 50); do [ -s "$T_DIR/lport" ] && break; sleep 0.1; done
+expect_true '[ "$(vm "timeout 5 bash -c \"echo > /dev/tcp/10.0.2.2/$(cat "$T_DIR/lport")\" 2>/dev/null && echo reached || echo refused")" = refused ]' "a service on the host's 127.0.0.1 is not reachable from the VM"
+kill $LISTENER
+expect_true '! pgrep -f "^qemu-system.*user,id=net0" >/dev/null' "QEMU's own user network is not used"
 # 9p both ways.
 expect_true '[ "$(vm "cat /share/from-host.txt")" = "from the host" ]' "9p: the guest reads the host's file"
 vm "echo from the guest > /share/from-guest.txt"
@@ -222,4 +229,8 @@ expect_true '[ ! -e "$SD/machines/vm" ] && [ ! -e "$SD/machines/vg" ]' "no machi
 alive() { case "$(ps -o stat= -p "$1" 2>/dev/null)" in "" | Z*) return 1 ;; esac; }
 for p in $PIDS; do expect_true '! alive '"$p" "QEMU $p is gone"; done
 expect_true '! pgrep -f "$SD/machines" >/dev/null' "no process of the project left"
+# `den net run` ends with its QEMU (this den's: by its executable).
+nets() { for p in $(pgrep -f "^den net run "); do [ "$(readlink "/proc/$p/exe")" = "$(readlink -f "$DEN")" ] && echo "$p"; done; }
+for _ in $(seq 50); do [ -z "$(nets)" ] && break; sleep 0.1; done
+expect_true '[ -z "$(nets)" ]' "no den net run is left"
 t_done

@@ -49,6 +49,8 @@ exec \$B switch_root /new /bin/sh -c 'mount -t proc proc /proc; mount -t sysfs s
 EOF2
 chmod 755 "$root/init"
 (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$work/l1.cpio.gz"
+# There before tail looks: the background job below may open it later than tail runs.
+: > "$work/raw"
 timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu EPYC,+svm,+npt -m 2048 -smp 2 \
 	-nographic -no-reboot -nic none -kernel "/boot/vmlinuz-$KVER" -initrd "$work/l1.cpio.gz" \
 	-append "console=ttyS0 quiet panic=-1 loglevel=3" \

@@ -246,8 +246,6 @@ static bool has_arg(char **argv, const char *want)
 
 Test(qemu_cmdline, a_machine_becomes_one_qemu_command_line)
 {
-	const struct qemu_port ports[] = { { false, NULL, 2222, 22 },
-					   { true, "127.0.0.2", 5353, 53 } };
 	const struct qemu_share shares[] = { { "den0", "/src/my,project", false },
 					     { "den1", "/data", true } };
 	const struct qemu_launch l = { .name = "web",
@@ -259,8 +257,7 @@ Test(qemu_cmdline, a_machine_becomes_one_qemu_command_line)
 				       .qmp = "/p/.den/machines/web/qmp.sock",
 				       .serial = "/p/.den/machines/web/console.log",
 				       .pidfile = "/p/.den/machines/web/qemu.pid",
-				       .ports = ports,
-				       .n_ports = 2,
+				       .net_fd = 7,
 				       .shares = shares,
 				       .n_shares = 2 };
 	char **argv = qemu_argv(&l);
@@ -276,9 +273,12 @@ Test(qemu_cmdline, a_machine_becomes_one_qemu_command_line)
 				"discard=unmap"));
 	cr_expect(has_arg(argv, "file=/p/.den/machines/web/seed.iso,if=virtio,format=raw,"
 				"readonly=on"));
-	cr_expect(has_arg(argv, "user,id=net0,hostfwd=tcp:127.0.0.1:2222-:22,"
-				"hostfwd=udp:127.0.0.2:5353-:53"),
-		  "forwards bind 127.0.0.1 unless the Envfile says otherwise");
+	cr_expect(has_arg(argv, "stream,id=net0,server=off,addr.type=fd,addr.str=7"),
+		  "the card is on den's network, not QEMU's (which always reaches the host's "
+		  "loopback)");
+	for (size_t i = 0; argv[i] != NULL; i++)
+		cr_expect(strstr(argv[i], "hostfwd") == NULL && strncmp(argv[i], "user,", 5) != 0,
+			  "no QEMU user network: %s", argv[i]);
 	cr_expect(has_arg(argv, "local,path=/src/my,,project,mount_tag=den0,"
 				"security_model=mapped-xattr,id=fs0"),
 		  "a comma in a path stays in the path");
@@ -373,10 +373,21 @@ Test(qemu_cmdline, qemu_accepts_it)
 	img(cmd);
 	write_file(dir, "seed.iso", "seed");
 	cr_assert(qemu_disk_create(box, "qcow2", disk, 0, &err) == 0, "%s", err.msg);
-	const struct qemu_port ports[] = { { false, NULL, 0, 22 } }; /* host port 0: any free one */
+	int net[2];
+	cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, net) == 0, "QEMU's end is inherited");
 	const struct qemu_share shares[] = { { "den0", dir, false } };
-	const struct qemu_launch l = { "t",	 "tcg", 1, 128ULL << 20, disk, seed, qmp, log,
-				       pid_path, ports, 1, shares,	 1,    false };
+	const struct qemu_launch l = { .name = "t",
+				       .accel = "tcg",
+				       .cpus = 1,
+				       .memory = 128ULL << 20,
+				       .disk = disk,
+				       .seed = seed,
+				       .qmp = qmp,
+				       .serial = log,
+				       .pidfile = pid_path,
+				       .net_fd = net[1],
+				       .shares = shares,
+				       .n_shares = 1 };
 	char **argv = qemu_argv(&l), *args[64];
 	size_t n = 0;
 	for (; argv[n] != NULL && n < 60; n++)
@@ -394,6 +405,8 @@ Test(qemu_cmdline, qemu_accepts_it)
 		qmp_close(q);
 	}
 	cr_expect(qemu_ended(pid), "QEMU ended by quit");
+	close(net[0]);
+	close(net[1]);
 	qemu_argv_free(argv);
 	rm_rf(dir);
 	free(dir);
