@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "tests/helpers/testutil.h"
+#include "core/envfile.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -150,4 +151,17 @@ char *source_path(const char *rel)
 	cr_assert(src != NULL, "DEN_SOURCE_DIR is not set: run the tests through ctest");
 	cr_assert(asprintf(&path, "%s/%s", src, rel) > 0);
 	return path;
+}
+
+struct envfile *load_steps(const char *project, const char *steps)
+{
+	char text[4096];
+	struct envfile *ef = NULL;
+	struct den_err err = { 0 };
+
+	snprintf(text, sizeof(text),
+		 "den: 1\nmachines:\n  web:\n    box: den/debian-12\n    provision:\n%s", steps);
+	cr_assert(envfile_load_buffer(text, strlen(text), "Envfile", project, &ef, &err) == 0, "%s",
+		  err.msg);
+	return ef;
 }

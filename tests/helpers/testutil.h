@@ -27,6 +27,13 @@ void rm_rf(const char *path);
 /* Writes text to dir/name (creating folders on the way). */
 void write_file(const char *dir, const char *name, const char *text);
 
+struct envfile;
+/*
+ * An Envfile of one machine, web (box den/debian-12), whose provision:
+ * list is steps (YAML lines indented six spaces), loaded as in project.
+ */
+struct envfile *load_steps(const char *project, const char *steps);
+
 /* Path of a file in the source tree (static buffer per call site is not kept). */
 char *source_path(const char *rel);
 

@@ -10,15 +10,7 @@
 
 static struct envfile *load(const char *steps)
 {
-	char text[4096];
-	struct envfile *ef = NULL;
-	struct den_err err = { 0 };
-
-	snprintf(text, sizeof(text),
-		 "den: 1\nmachines:\n  web:\n    box: den/debian-12\n    provision:\n%s", steps);
-	cr_assert(envfile_load_buffer(text, strlen(text), "Envfile", "/tmp", &ef, &err) == 0, "%s",
-		  err.msg);
-	return ef;
+	return load_steps("/tmp", steps);
 }
 
 static void expect_order(const char *steps, const char *want)

@@ -45,18 +45,9 @@ static char *in(const char *dir, const char *name)
 	return p;
 }
 
-/* The Envfile's steps, checked as `den up` checks them (before the machine runs). */
 static struct envfile *load(const char *steps)
 {
-	char text[4096];
-	struct envfile *ef = NULL;
-	struct den_err err = { 0 };
-
-	snprintf(text, sizeof(text),
-		 "den: 1\nmachines:\n  web:\n    box: den/debian-12\n    provision:\n%s", steps);
-	cr_assert(envfile_load_buffer(text, strlen(text), "Envfile", project, &ef, &err) == 0, "%s",
-		  err.msg);
-	return ef;
+	return load_steps(project, steps);
 }
 
 static const struct prov_step *step0(struct envfile *ef)
