@@ -7,6 +7,7 @@
  * with the same guest path (so it can disable it), as in Vagrant.
  */
 #include "core/envfile-internal.h"
+#include "core/machine.h"
 #include "core/size.h"
 #include "core/version.h"
 
@@ -167,9 +168,7 @@ static int k_ssh(struct ectx *c, yaml_node_t *v, struct machine *m)
 			}
 			/* It names a user in the machine, on command lines and in sudoers. */
 			const char *u = m->ssh.username;
-			if (u[0] == '\0' || u[0] == '-' || strlen(u) > 32 ||
-			    strspn(u, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567"
-				      "89_.-") != strlen(u))
+			if (!machine_is_user_name(u))
 				rc = ectx_error(c, val,
 						"ssh username '%s' in %s is not a user name; use "
 						"letters, digits, '_', '.' and '-'",

@@ -29,10 +29,7 @@ static void record_holder(int fd, const char *what);
 /* With the lock held: an older den's PROJECT/.den moves into the state folder. */
 static int locked(int fd, const char *root, const char *what, struct den_err *err)
 {
-	cleanup_free char *state = NULL;
-
-	if (project_has_legacy_state(root) && (project_state_dir(root, &state, err) < 0 ||
-					       project_migrate_legacy(root, state, err) < 0)) {
+	if (project_migrate_legacy(root, err) < 0) {
 		flock(fd, LOCK_UN);
 		return -1;
 	}

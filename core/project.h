@@ -58,11 +58,11 @@ int project_state_init(const char *root, struct den_err *err);
 
 /*
  * Under the project lock: moves PROJECT/.den/machines of an older den into
- * state (the project's state folder), dropping links den never makes (a
- * guest may have planted them) (project_migrate.c). Leaves everything as
- * it was and says why when it cannot.
+ * the project's state folder, when there is one to move, dropping links den
+ * never makes (a guest may have planted them) (project_migrate.c). Leaves
+ * everything as it was and says why when it cannot.
  */
-int project_migrate_legacy(const char *root, const char *state, struct den_err *err);
+int project_migrate_legacy(const char *root, struct den_err *err);
 
 /* Does PROJECT/.den/machines of an older den still wait to be moved? */
 bool project_has_legacy_state(const char *root);

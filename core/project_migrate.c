@@ -142,15 +142,17 @@ static int check_machines(int den_fd, const char *dir, struct den_err *err)
 	return rc;
 }
 
-int project_migrate_legacy(const char *root, const char *state, struct den_err *err)
+int project_migrate_legacy(const char *root, struct den_err *err)
 {
-	cleanup_free char *old = legacy_machines(root), *new = NULL, *legacy = NULL;
+	cleanup_free char *old = legacy_machines(root), *new = NULL, *legacy = NULL, *state = NULL;
 
+	if (!project_has_legacy_state(root))
+		return 0;
+	if (project_state_dir(root, &state, err) < 0)
+		return -1;
 	if (old == NULL || asprintf(&new, "%s/machines", state) < 0 ||
 	    asprintf(&legacy, "%s/" DEN_LEGACY_DIR, root) < 0)
 		return den_err_set(err, ENOMEM, "cannot move the old machine state");
-	if (!project_has_legacy_state(root))
-		return 0;
 	/* Through a descriptor of .den itself: a link swapped in meanwhile is not followed. */
 	cleanup_close int den_fd = open(legacy, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (den_fd < 0)
