@@ -110,6 +110,26 @@ static int own_path(const char *self, const char *controller, char *out, size_t 
  * systemd makes its own). The kernel lets a cgroup go once its last
  * process has: a busy one is given half a second.
  */
+/*
+ * Ends what is left in a container's cgroup: after a forced halt its
+ * processes may still be dying (the kernel kills a pid namespace's
+ * processes after its PID 1). Only the container ever runs in there.
+ */
+static void kill_members(const char *dir)
+{
+	char path[4200];
+	FILE *f;
+	long pid;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	f = fopen(path, "re");
+	while (f != NULL && fscanf(f, "%ld", &pid) == 1)
+		if (pid > 1)
+			kill((pid_t)pid, SIGKILL);
+	if (f != NULL)
+		fclose(f);
+}
+
 static void remove_tree(const char *dir, int depth, bool wait)
 {
 	DIR *d = depth < 32 ? opendir(dir) : NULL;
@@ -124,8 +144,11 @@ static void remove_tree(const char *dir, int depth, bool wait)
 	}
 	if (d != NULL)
 		closedir(d);
-	for (int tries = 0; tries < (wait ? 50 : 1) && rmdir(dir) < 0 && errno == EBUSY; tries++)
+	for (int tries = 0; tries < (wait ? 200 : 1) && rmdir(dir) < 0 && errno == EBUSY; tries++) {
+		if (wait)
+			kill_members(dir);
 		usleep(10000);
+	}
 }
 
 /*
@@ -357,6 +380,22 @@ int cg_delegate(const char *root, const char *self_cgroup, const char *name, str
 		self_cgroup = self;
 	}
 	return add_dir(cg, root, "unified", self_cgroup, name, &dir, err);
+}
+
+int cg_give(const struct ctr_cgroup *cg, uid_t uid, gid_t gid, struct den_err *err)
+{
+	static const char *const files[] = { "", "/cgroup.procs", "/cgroup.threads",
+					     "/cgroup.subtree_control" };
+	char p[4096];
+
+	if (cg->n == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", cg->dirs[cg->n - 1], files[i]);
+		if (lchown(p, uid, gid) < 0)
+			return den_err_set(err, errno, "cannot give %s to the container", p);
+	}
+	return 0;
 }
 
 int cg_attach(const struct ctr_cgroup *cg, pid_t pid, struct den_err *err)

@@ -51,6 +51,12 @@ int cg_create(const char *root, const char *self_cgroup, const char *name, unsig
 int cg_delegate(const char *root, const char *self_cgroup, const char *name, struct ctr_cgroup *cg,
 		struct den_err *err);
 
+/*
+ * After cg_delegate: the delegated folder (and the files that delegate
+ * it, as cgroup v2 asks) given to the container's root, host ids uid:gid.
+ */
+int cg_give(const struct ctr_cgroup *cg, uid_t uid, gid_t gid, struct den_err *err);
+
 /* Moves pid into the cgroup (children follow). */
 int cg_attach(const struct ctr_cgroup *cg, pid_t pid, struct den_err *err);
 

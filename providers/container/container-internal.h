@@ -6,8 +6,12 @@
 
 #include "providers/container/container.h"
 
-/* In the new namespaces, as PID 1: builds the root and pivots into it (rootfs.c). */
-int ctr_setup_root(const struct ctr_spec *spec, struct den_err *err);
+/*
+ * den's root, in the container's namespaces: builds the root (its layers
+ * idmapped through userns, the container's user namespace), binds the
+ * synced folders and pivots into it (rootfs.c).
+ */
+int ctr_setup_root(const struct ctr_spec *spec, int userns, struct den_err *err);
 
 /* Capabilities, seccomp, no_new_privs: the last step before den-init (harden.c). */
 int ctr_harden(const struct ctr_spec *spec, struct den_err *err);
@@ -20,8 +24,10 @@ int ctr_recv_fd(int sock, int *fd, struct den_err *err);
 
 /* Before pivot_root: O_PATH descriptors of the binds' host folders (inside.c). */
 int ctr_open_binds(const struct ctr_spec *spec, int *fds, struct den_err *err);
-/* After pivot_root: the binds and the files, resolved inside the new root (inside.c). */
-int ctr_fill_inside(const struct ctr_spec *spec, const int *bind_fds, struct den_err *err);
+/* After pivot_root, resolved inside the new root: the binds, by den's root (inside.c). */
+int ctr_bind_inside(const struct ctr_spec *spec, const int *bind_fds, struct den_err *err);
+/* And by PID 1, as the container's root: the files den gives every container. */
+int ctr_put_files(const struct ctr_spec *spec, struct den_err *err);
 
 /* den-init, PID 1 of the container: runs argv, reaps, forwards SIGTERM (init.c). */
 int ctr_init(char *const *argv);

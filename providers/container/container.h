@@ -17,6 +17,7 @@
 
 #include "core/err.h"
 #include "core/usernet.h"
+#include "providers/container/idmap.h"
 
 #define CTR_MAX_BINDS 64
 #define CTR_MAX_FILES 16
@@ -59,6 +60,7 @@ struct ctr_spec {
 	const char *control; /* control socket to serve (status, halt, kill), or NULL */
 	struct ctr_file files[CTR_MAX_FILES];
 	size_t n_files;
+	struct ctr_ids ids; /* host ids of root inside; zero: ctr_run picks them (idmap.h) */
 };
 
 /*

@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What PID 1 puts into the container after pivot_root and before it
- * hardens itself: synced folders (bound from descriptors opened before the
- * pivot) and the files den gives every machine (host key, authorized_keys,
- * /etc/hosts, /etc/hostname, /etc/resolv.conf). Done from inside, every
- * path resolves within the container's root: a symlink the container
- * planted in its own tree can only ever point den back into that tree,
- * never at the host.
+ * What den puts into the container after pivot_root: synced folders
+ * (bound, by den's root, from descriptors opened before the pivot) and,
+ * by PID 1 as the container's root before it hardens itself, the files den
+ * gives every machine (host key, authorized_keys, /etc/hosts,
+ * /etc/hostname, /etc/resolv.conf). Done from inside, every path resolves
+ * within the container's root: a symlink the container planted in its own
+ * tree can only ever point den back into that tree, never at the host.
  */
 #include "providers/container/container-internal.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 #include "core/hostpath.h"
+#include "providers/container/idmap.h"
 
 #include <fcntl.h>
 #include <linux/mount.h>
@@ -21,8 +22,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sched.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef SYS_mount_setattr
@@ -77,17 +76,6 @@ static int restrict_bind(const char *path, bool readonly, struct den_err *err)
 	return 0;
 }
 
-/* Writes text to a /proc file in one write (maps must be written at once). */
-static int write_proc(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : write(fd, text, strlen(text));
-
-	if (fd >= 0)
-		close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
 static int user_of(const char *name, uid_t *uid, gid_t *gid, char *home, size_t n,
 		   struct den_err *err);
 
@@ -113,88 +101,38 @@ static int group_of(const char *name, gid_t *gid, struct den_err *err)
 	return den_err_set(err, 0, "the box has no group '%s'", name);
 }
 
-/* A user namespace mapping the host ids (hu, hg) to the guest's (gu, gg): for an idmapped mount. */
-static int idmap_userns(uid_t hu, gid_t hg, uid_t gu, gid_t gg, struct den_err *err)
+/*
+ * Files of the host folder's owner appear owned by owner:group inside,
+ * and their writes land as the host owner (an idmapped mount; the other
+ * ids inside stay the container's own). A folder of host root's is never
+ * mapped: that would let the machine make setuid-root programs on the
+ * host (docs/decisions.md); inside, it keeps its root-less look.
+ */
+static int map_owner(const struct ctr_spec *s, const struct ctr_bind *b, int tree,
+		     const struct stat *st, struct den_err *err)
 {
-	int sync[2], fd = -1;
-	char path[64], map[64];
-	pid_t pid;
-
-	if (pipe2(sync, O_CLOEXEC) < 0)
-		return den_err_set(err, errno, "cannot map the folder's owner");
-	pid = fork();
-	if (pid == 0) {
-		char c;
-		close(sync[1]);
-		if (unshare(CLONE_NEWUSER) < 0)
-			_exit(1);
-		(void)!read(sync[0], &c, 1); /* held until the parent has the namespace */
-		_exit(0);
-	}
-	close(sync[0]);
-	if (pid < 0) {
-		close(sync[1]);
-		return den_err_set(err, errno, "cannot map the folder's owner");
-	}
-	usleep(0);
-	/* Wait for the child to be in its namespace before writing the maps. */
-	for (int i = 0; i < 1000; i++) {
-		char self[64], child[64];
-		ssize_t a, b;
-		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-		a = readlink("/proc/self/ns/user", self, sizeof(self));
-		b = readlink(path, child, sizeof(child));
-		if (a > 0 && b > 0 && (a != b || memcmp(self, child, (size_t)a) != 0))
-			break;
-		usleep(1000);
-	}
-	/*
-	 * An idmapped mount reads an on-disk id as an id inside the namespace
-	 * and shows what that maps to: so ns id = the host owner, mapped to the
-	 * guest's id.
-	 */
-	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)hu, (unsigned)gu);
-	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
-	int ok = write_proc(path, map);
-	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)hg, (unsigned)gg);
-	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
-	ok = ok == 0 ? write_proc(path, map) : ok;
-	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-	if (ok == 0)
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	close(sync[1]);
-	waitpid(pid, NULL, 0);
-	if (fd < 0)
-		return den_err_set(err, errno, "cannot map the folder's owner (user namespace)");
-	return fd;
-}
-
-/* Files of the host folder's owner appear owned by owner:group inside (idmapped mount). */
-static int map_owner(const struct ctr_bind *b, int tree, const struct stat *st, struct den_err *err)
-{
-	char home[1024];
+	char home[1024], umap[256], gmap[256];
 	uid_t uid;
 	gid_t gid;
 
 	if (user_of(b->owner, &uid, &gid, home, sizeof(home), err) < 0 ||
 	    (b->group != NULL && group_of(b->group, &gid, err) < 0))
 		return -1;
-	int ns = idmap_userns(st->st_uid, st->st_gid, uid, gid, err);
+	if (st->st_uid == 0 && st->st_gid == 0)
+		return 0;
+	if (ctr_folder_map(umap, sizeof(umap), s->ids.uid, st->st_uid, uid) < 0 ||
+	    ctr_folder_map(gmap, sizeof(gmap), s->ids.gid, st->st_gid, gid) < 0)
+		return den_err_set(err, 0, "cannot map the owner of %s", b->host);
+	int ns = ctr_userns_fd(umap, gmap, err);
 	if (ns < 0)
-		return -1;
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (__u64)ns };
-	int rc = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
-			      sizeof(attr));
+		return den_err_wrap(err, "synced folder %s", b->host);
+	int rc = ctr_idmap_tree(tree, ns, b->host, err);
 	close(ns);
-	if (rc < 0)
-		return den_err_set(err, errno,
-				   "cannot show %s as owned by %s (the file system may not "
-				   "support idmapped mounts; drop owner:)",
-				   b->host, b->owner);
-	return 0;
+	return rc;
 }
 
-static int bind_inside(const struct ctr_bind *b, int fd, struct den_err *err)
+static int bind_inside(const struct ctr_spec *s, const struct ctr_bind *b, int fd,
+		       struct den_err *err)
 {
 	struct stat st;
 
@@ -209,7 +147,7 @@ static int bind_inside(const struct ctr_bind *b, int fd, struct den_err *err)
 			return den_err_set(err, errno, "cannot bind %s to %s", b->host, b->guest);
 		close(t);
 	}
-	if (b->owner != NULL && map_owner(b, fd, &st, err) < 0)
+	if (b->owner != NULL && map_owner(s, b, fd, &st, err) < 0)
 		return -1;
 	if (syscall(SYS_move_mount, fd, "", AT_FDCWD, b->guest, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return den_err_set(err, errno, "cannot bind %s to %s", b->host, b->guest);
@@ -310,13 +248,18 @@ static int put_file(const struct ctr_file *f, struct den_err *err)
 	return 0;
 }
 
-int ctr_fill_inside(const struct ctr_spec *s, const int *bind_fds, struct den_err *err)
+int ctr_bind_inside(const struct ctr_spec *s, const int *bind_fds, struct den_err *err)
 {
 	for (size_t i = 0; i < s->n_binds; i++) {
-		if (bind_inside(&s->binds[i], bind_fds[i], err) < 0)
+		if (bind_inside(s, &s->binds[i], bind_fds[i], err) < 0)
 			return -1;
 		close(bind_fds[i]);
 	}
+	return 0;
+}
+
+int ctr_put_files(const struct ctr_spec *s, struct den_err *err)
+{
 	for (size_t i = 0; i < s->n_files; i++)
 		if (put_file(&s->files[i], err) < 0)
 			return -1;

@@ -139,8 +139,9 @@ static void build_argv(const struct den_machine *m, int port, const int *hosts, 
 			continue;
 		for (size_t j = 0; j < f->n_mount_options; j++)
 			ro |= strcmp(f->mount_options[j], "ro") == 0;
-		add(a, "--bind=%s:%s:%s%s%s%s%s", f->host_path, f->guest, ro ? "ro" : "rw",
-		    f->owner ? ",owner=" : "", f->owner ? f->owner : "", f->group ? ",group=" : "",
+		/* The login user owns the folder inside unless owner: says who (as Vagrant). */
+		add(a, "--bind=%s:%s:%s,owner=%s%s%s", f->host_path, f->guest, ro ? "ro" : "rw",
+		    f->owner ? f->owner : m->ssh_user, f->group ? ",group=" : "",
 		    f->group ? f->group : "");
 	}
 	/* den's credentials go in from inside the container (see inside.c). */
@@ -318,6 +319,37 @@ static void stop_leftover(struct den_machine *m)
 	kill_unrecorded(m);
 }
 
+/*
+ * A synced folder of host root's is never mapped to a user inside: that
+ * user could make setuid-root programs on the host (docs/decisions.md).
+ * An owner: the Envfile names is refused; by default den says why the
+ * machine cannot write there.
+ */
+static int check_folder_owners(const struct den_machine *m, struct den_err *err)
+{
+	for (size_t i = 0; i < m->cfg->n_folders; i++) {
+		const struct synced_folder *f = &m->cfg->folders[i];
+		struct stat st;
+
+		if (f->disabled || f->type != SYNC_NATIVE || stat(f->host_path, &st) < 0 ||
+		    st.st_uid != 0)
+			continue;
+		if (f->owner != NULL)
+			return den_err_set(
+				err, 0,
+				"machine %s: synced folder %s belongs to root on the "
+				"host, and den never maps a machine's user to root (it "
+				"could make setuid-root programs there): give the folder "
+				"to a user (chown -R USER %s), or drop owner: %s",
+				m->cfg->name, f->host_path, f->host_path, f->owner);
+		den_warn("machine %s: synced folder %s belongs to root on the host, so %s "
+			 "cannot write to %s (den never maps a machine's user to root); chown "
+			 "it to a user to write from the machine",
+			 m->cfg->name, f->host_path, m->ssh_user, f->guest);
+	}
+	return 0;
+}
+
 static int up(struct den_machine *m, struct den_err *err)
 {
 	cleanup_free char *rootfs = NULL;
@@ -342,6 +374,8 @@ static int up(struct den_machine *m, struct den_err *err)
 		if (m->cfg->folders[i].create && !m->cfg->folders[i].disabled &&
 		    den_mkdir_p(m->cfg->folders[i].host_path, 0755, err) < 0)
 			return -1;
+	if (check_folder_owners(m, err) < 0)
+		return -1;
 	cleanup_free char *upper = path_in(m->dir, "upper");
 	if (upper == NULL || den_mkdir_p(upper, 0755, err) < 0)
 		return -1;

@@ -5,11 +5,24 @@
  * in, /proc, /sys read-only, a small /dev, then pivot_root. Everything is
  * mounted inside the container's own mount namespace, so nothing is left
  * mounted on the host whatever happens to den.
+ *
+ * den's root does this from inside the container's pid namespace (so
+ * /proc counts its pids), before the container's first process starts.
+ * The layers are idmapped mounts through the container's user namespace:
+ * files keep the container's own ids on disk and show to it as its own,
+ * while root inside is an unprivileged host id (idmap.h).
  */
 #include "providers/container/container-internal.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 #include "providers/container/cgroup.h"
+#include "providers/container/idmap.h"
+
+#include <linux/mount.h>
+#include <linux/securebits.h>
+#include <signal.h>
+#include <sys/fsuid.h>
+#include <sys/prctl.h>
 
 #include <dirent.h>
 
@@ -43,7 +56,7 @@ static char *in(const char *root, const char *rel)
 	return p;
 }
 
-static int make_dev(const char *dev, struct den_err *err)
+static int make_dev(const char *dev, const struct ctr_ids *ids, struct den_err *err)
 {
 	static const struct {
 		const char *name;
@@ -57,9 +70,11 @@ static int make_dev(const char *dev, struct den_err *err)
 		      { "stdin", "/proc/self/fd/0" },
 		      { "stdout", "/proc/self/fd/1" },
 		      { "stderr", "/proc/self/fd/2" } };
-	char path[4096];
+	char path[4096], opts[128];
 
-	if (mnt("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", err) < 0)
+	/* Owned by root inside; the nodes are made by den's root, which the tmpfs allows. */
+	snprintf(opts, sizeof(opts), "mode=755,size=65536k,uid=%u,gid=%u", ids->uid, ids->gid);
+	if (mnt("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, opts, err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dev, nodes[i].name);
@@ -76,40 +91,88 @@ static int make_dev(const char *dev, struct den_err *err)
 		if (symlink(links[i].target, path) < 0)
 			return den_err_set(err, errno, "cannot create %s", path);
 	}
+	/* Terminals belong to the tty group inside (gid 5), as sshd expects. */
 	snprintf(path, sizeof(path), "%s/pts", dev);
-	if (mkdir(path, 0755) < 0 || mnt("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC,
-					 "newinstance,ptmxmode=0666,mode=0620,gid=5", err) < 0)
+	snprintf(opts, sizeof(opts), "newinstance,ptmxmode=0666,mode=0620,gid=%u", ids->gid + 5);
+	if (mkdir(path, 0755) < 0 ||
+	    mnt("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC, opts, err) < 0)
 		return den_err_is_set(err) ? -1 : den_err_set(err, errno, "cannot create %s", path);
 	snprintf(path, sizeof(path), "%s/shm", dev);
+	snprintf(opts, sizeof(opts), "mode=1777,size=65536k,uid=%u,gid=%u", ids->uid, ids->gid);
 	if (mkdir(path, 01777) < 0 ||
-	    mnt("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=65536k", err) < 0)
+	    mnt("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, opts, err) < 0)
 		return den_err_is_set(err) ? -1 : den_err_set(err, errno, "cannot create %s", path);
 	return 0;
 }
 
-static int overlay(const struct ctr_spec *s, const char *merged, struct den_err *err)
+/* A detached, idmapped copy of a host folder's mount, attached at dst. */
+static int attach_idmapped(const char *src, const char *dst, int userns, struct den_err *err)
+{
+	cleanup_close int tree =
+		(int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+
+	if (tree < 0)
+		return den_err_set(err, errno, "cannot use %s as a container layer", src);
+	if (ctr_idmap_tree(tree, userns, src, err) < 0)
+		return -1;
+	if (syscall(SYS_move_mount, tree, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return den_err_set(err, errno, "cannot use %s as a container layer", src);
+	return 0;
+}
+
+/*
+ * The overlay at merged/root. Its layers are idmapped copies attached on
+ * a small tmpfs over merged/ (lower: the rootfs; layers: the machine's
+ * folder with upper/ and work/). overlayfs writes into the upper layer
+ * with its mounter's credentials: den mounts it with the file system ids
+ * of the container's root (keeping its capabilities), so copy-ups land
+ * with the container's own ids on disk.
+ */
+static int overlay(const struct ctr_spec *s, const char *merged, int userns, struct den_err *err)
 {
 	cleanup_free char *upper = in(s->state, "upper"), *work = in(s->state, "work");
-	cleanup_free char *opts = NULL;
+	cleanup_free char *lower = in(merged, "lower"), *layers = in(merged, "layers");
+	cleanup_free char *root = in(merged, "root"), *opts = NULL;
 
-	if (upper == NULL || work == NULL)
+	if (upper == NULL || work == NULL || lower == NULL || layers == NULL || root == NULL)
 		return den_err_set(err, ENOMEM, "cannot mount the root");
 	/* overlayfs options are comma- and colon-separated: paths cannot hold them. */
-	if (strpbrk(s->rootfs, ",:") || strpbrk(s->state, ",:"))
+	if (strpbrk(s->state, ",:"))
 		return den_err_set(err, 0,
-				   "cannot use %s or %s as a container root: the path "
-				   "contains ',' or ':'",
-				   s->rootfs, s->state);
+				   "cannot use %s as a container's folder: the path contains "
+				   "',' or ':'",
+				   s->state);
 	/* den made them: a link there (planted when state lived in the project) is refused. */
 	struct stat st;
 	if (lstat(upper, &st) == 0 && !S_ISDIR(st.st_mode))
 		return den_err_set(err, 0, "%s is not a folder den made: remove it", upper);
 	if (lstat(work, &st) == 0 && !S_ISDIR(st.st_mode))
 		return den_err_set(err, 0, "%s is not a folder den made: remove it", work);
-	if (asprintf(&opts, "lowerdir=%s,upperdir=%s,workdir=%s", s->rootfs, upper, work) < 0)
+	if (mnt("tmpfs", merged, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=700,size=64k",
+		err) < 0)
+		return -1;
+	if (mkdir(lower, 0700) < 0 || mkdir(layers, 0700) < 0 || mkdir(root, 0755) < 0)
+		return den_err_set(err, errno, "cannot prepare the root in %s", merged);
+	if (attach_idmapped(s->rootfs, lower, userns, err) < 0 ||
+	    attach_idmapped(s->state, layers, userns, err) < 0)
+		return -1;
+	if (asprintf(&opts, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, layers,
+		     layers) < 0)
 		return den_err_set(err, ENOMEM, "cannot mount the root");
+	/*
+	 * From here on den's root acts as the container's root on files
+	 * (every file it makes inside is root's inside), capabilities kept.
+	 */
+	if (prctl(PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP) < 0)
+		return den_err_set(err, errno, "cannot mount the root");
+	setfsgid(s->ids.gid);
+	setfsuid(s->ids.uid);
+	if ((uid_t)setfsuid((uid_t)-1) != s->ids.uid || (gid_t)setfsgid((gid_t)-1) != s->ids.gid)
+		return den_err_set(err, EPERM, "cannot act as the container's root");
+	/* A new file system uid clears PDEATHSIG: the builder still dies with middle. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* nodev: a device node made inside (or shipped in the box) opens nothing. */
-	return mnt("overlay", merged, "overlay", MS_NODEV, opts, err);
+	return mnt("overlay", root, "overlay", MS_NODEV, opts, err);
 }
 
 /*
@@ -209,38 +272,41 @@ static int mask_kernel_files(const char *merged, struct den_err *err)
  * writable cgroup2 tree at /sys/fs/cgroup whose root is the container's
  * delegated cgroup (cg_delegate), so it can make its slices and scopes.
  */
-static int mount_for_system_init(const char *merged, struct den_err *err)
+static int mount_for_system_init(const char *merged, const struct ctr_ids *ids, struct den_err *err)
 {
-	char path[4400];
+	char path[4400], opts[128];
 
 	snprintf(path, sizeof(path), "%s/run", merged);
 	mkdir(path, 0755);
-	if (mnt("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=20%", err) < 0)
+	snprintf(opts, sizeof(opts), "mode=755,size=20%%,uid=%u,gid=%u", ids->uid, ids->gid);
+	if (mnt("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, opts, err) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/run/lock", merged);
-	if (mkdir(path, 01777) < 0 || mnt("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-					  "mode=1777,size=5120k", err) < 0)
+	snprintf(opts, sizeof(opts), "mode=1777,size=5120k,uid=%u,gid=%u", ids->uid, ids->gid);
+	if (mkdir(path, 01777) < 0 ||
+	    mnt("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts, err) < 0)
 		return den_err_is_set(err) ? -1 : den_err_set(err, errno, "cannot create %s", path);
 	snprintf(path, sizeof(path), "%s/sys/fs/cgroup", merged);
 	return mnt("cgroup2", path, "cgroup2", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL, err);
 }
 
-int ctr_setup_root(const struct ctr_spec *s, struct den_err *err)
+int ctr_setup_root(const struct ctr_spec *s, int userns, struct den_err *err)
 {
-	cleanup_free char *merged = in(s->state, "merged");
+	cleanup_free char *merged = in(s->state, "merged"), *root = NULL;
 	cleanup_free char *proc = NULL, *sys = NULL, *dev = NULL;
 
-	if (merged == NULL)
+	if (merged == NULL || (root = in(merged, "root")) == NULL)
 		return den_err_set(err, ENOMEM, "cannot set up the root");
 	/* Nothing mounted here may reach the host's mount table. */
-	if (mnt(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL, err) < 0 || overlay(s, merged, err) < 0)
+	if (mnt(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL, err) < 0 ||
+	    overlay(s, merged, userns, err) < 0)
 		return -1;
 	int bind_fds[CTR_MAX_BINDS];
 	if (ctr_open_binds(s, bind_fds, err) < 0)
 		return -1;
-	proc = in(merged, "proc");
-	sys = in(merged, "sys");
-	dev = in(merged, "dev");
+	proc = in(root, "proc");
+	sys = in(root, "sys");
+	dev = in(root, "dev");
 	if (proc == NULL || sys == NULL || dev == NULL)
 		return den_err_set(err, ENOMEM, "cannot set up the root");
 	mkdir(proc, 0555);
@@ -249,19 +315,19 @@ int ctr_setup_root(const struct ctr_spec *s, struct den_err *err)
 	if (mnt("proc", proc, "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL, err) < 0 ||
 	    mnt("sysfs", sys, "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL, err) <
 		    0 ||
-	    make_dev(dev, err) < 0)
+	    make_dev(dev, &s->ids, err) < 0)
 		return -1;
 	if (!s->system_init)
-		mount_cgroups(merged);
-	else if (mount_for_system_init(merged, err) < 0)
+		mount_cgroups(root);
+	else if (mount_for_system_init(root, &s->ids, err) < 0)
 		return -1;
-	if (mask_kernel_files(merged, err) < 0)
+	if (mask_kernel_files(root, err) < 0)
 		return -1;
 	if (sethostname(s->hostname, strlen(s->hostname)) < 0)
 		return den_err_set(err, errno, "cannot set the host name %s", s->hostname);
 	/* pivot_root(".", "."): the old root ends up under the new, then goes. */
-	if (chdir(merged) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
+	if (chdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
 	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
 		return den_err_set(err, errno, "cannot switch to the container's root");
-	return ctr_fill_inside(s, bind_fds, err);
+	return ctr_bind_inside(s, bind_fds, err);
 }

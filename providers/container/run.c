@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Starting a container: den forks a child ("middle") that waits until den
- * has put it in the container's cgroup, unshares the mount, uts, ipc, net,
- * cgroup and pid namespaces, makes the tap device and hands it to den,
- * then forks PID 1 of the new pid namespace, which builds the root,
- * hardens itself and becomes den-init. Errors before den-init starts
- * travel back through a pipe as text. Meanwhile den runs the container's
- * user-mode network until the container ends.
+ * has put it in the container's cgroup, unshares the mount and cgroup
+ * namespaces, clones PID 1 into new user, pid, uts, ipc and net
+ * namespaces and writes its id maps (root inside is an unprivileged host
+ * id, idmap.h), makes the tap device in PID 1's network namespace and
+ * hands it to den. A short-lived child of middle in that pid namespace
+ * ("builder", still den's root) builds the root and pivots into it; then
+ * PID 1 becomes the container's root, writes den's files, hardens itself
+ * and becomes den-init. Errors before den-init starts travel back through
+ * a pipe as text. Meanwhile den runs the container's user-mode network
+ * until the container ends.
  */
 #include "providers/container/container-internal.h"
 #include "providers/container/cgroup.h"
@@ -18,6 +22,7 @@
 #include <stdlib.h>
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -49,18 +54,40 @@ static __attribute__((noreturn)) void fail(int errfd, const struct den_err *err)
 	_exit(125);
 }
 
-/* PID 1 of the container. */
-static __attribute__((noreturn)) void pid1(const struct ctr_spec *s, int errfd, int alive)
+/* PID 1 becomes root of its user namespace, whose maps middle has written. */
+static int become_root(struct den_err *err)
+{
+	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return den_err_set(err, errno, "cannot become the container's root");
+	/* The pivot moved den's root directory here, not its working one. */
+	if (chdir("/") < 0)
+		return den_err_set(err, errno, "cannot enter the container's root");
+	return 0;
+}
+
+/* PID 1 of the container: waits on start until middle has built its root. */
+static __attribute__((noreturn)) void pid1(const struct ctr_spec *s, int errfd, int alive,
+					   int start)
 {
 	struct den_err err = { 0 };
 	struct pollfd p = { alive, POLLIN, 0 };
+	char go;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* Middle may have died before PDEATHSIG was set: then its pipe is closed. */
+	if (read(start, &go, 1) != 1)
+		_exit(125); /* middle could not build the root, and said why */
+	close(start);
+	if (become_root(&err) < 0)
+		fail(errfd, &err);
+	/*
+	 * A new uid clears PDEATHSIG: set it again, then see whether middle
+	 * died before (its end of the pipe is closed then).
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLIN)))
 		_exit(125);
 	close(alive);
-	if (ctr_setup_root(s, &err) < 0 || ctr_harden(s, &err) < 0)
+	if (ctr_put_files(s, &err) < 0 || ctr_harden(s, &err) < 0)
 		fail(errfd, &err);
 	close(errfd); /* the root is up: no more errors to report this way */
 	/* Nothing of den's (listening sockets, pipes, environment) may reach the container. */
@@ -90,11 +117,85 @@ static void forward_term(int sig)
 	kill(pid1_pid, sig == SIGTERM ? halt_signal : sig);
 }
 
+/* Joins PID 1's namespace of this type (den's root may: it owns PID 1's user namespace). */
+static int join(int procfd, pid_t pid, const char *name, int type, struct den_err *err)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "%d/ns/%s", (int)pid, name);
+	cleanup_close int fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, type) < 0)
+		return den_err_set(err, errno, "cannot enter the container's %s namespace", name);
+	return 0;
+}
+
+/*
+ * The builder: den's root, in PID 1's pid namespace (so the /proc it
+ * mounts counts the container's pids), builds the root and pivots into
+ * it; PID 1's root moves along. Returns -1 when it failed (it said why).
+ */
+static int build_root(const struct ctr_spec *s, int procfd, pid_t pid, int errfd)
+{
+	struct den_err err = { 0 };
+	char path[64];
+	int st;
+
+	snprintf(path, sizeof(path), "%d/ns/user", (int)pid);
+	cleanup_close int userns = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	if (userns < 0 || join(procfd, pid, "pid", CLONE_NEWPID, &err) < 0) {
+		if (!den_err_is_set(&err))
+			den_err_set(&err, errno, "cannot enter the container's user namespace");
+		report(errfd, &err);
+		return -1;
+	}
+	pid_t builder = fork();
+	if (builder == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (ctr_setup_root(s, userns, &err) < 0)
+			fail(errfd, &err);
+		_exit(0);
+	}
+	if (builder < 0) {
+		den_err_set(&err, errno, "cannot start the container");
+		report(errfd, &err);
+		return -1;
+	}
+	while (waitpid(builder, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/*
+ * Middle, in PID 1's network, uts and ipc namespaces: the tap device,
+ * handed to den. Those namespaces belong to the container's user
+ * namespace, so its root can bind low ports there and nowhere else.
+ */
+static int join_and_make_tap(const struct ctr_spec *s, int procfd, pid_t pid, int sock,
+			     struct den_err *err)
+{
+	int tap = -1;
+
+	if (join(procfd, pid, "uts", CLONE_NEWUTS, err) < 0 ||
+	    join(procfd, pid, "ipc", CLONE_NEWIPC, err) < 0)
+		return -1;
+	if (s->host_network)
+		return 0;
+	if (join(procfd, pid, "net", CLONE_NEWNET, err) < 0 || ctr_net_make_tap(&tap, err) < 0 ||
+	    ctr_send_fd(sock, tap, err) < 0) {
+		if (tap >= 0)
+			close(tap);
+		return -1;
+	}
+	close(tap);
+	return 0;
+}
+
 /* The child in the new namespaces, parent of PID 1; passes its status up. */
 static __attribute__((noreturn)) void middle(const struct ctr_spec *s, struct channels *ch)
 {
-	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP;
-	int errfd = ch->err[1], status, tap = -1;
+	int flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+	int errfd = ch->err[1], status;
 	struct den_err err = { 0 };
 	pid_t pid;
 	char go;
@@ -107,35 +208,53 @@ static __attribute__((noreturn)) void middle(const struct ctr_spec *s, struct ch
 	if (read(ch->go[0], &go, 1) != 1)
 		_exit(125);
 	close(ch->go[0]);
-	if (!s->host_network)
-		flags |= CLONE_NEWNET;
-	if (unshare(flags) < 0) {
+	/* Mounts and cgroups stay den's: nothing inside may change them. */
+	if (unshare(CLONE_NEWNS | CLONE_NEWCGROUP) < 0) {
 		den_err_set(&err, errno,
 			    "cannot create the container's namespaces (den must run "
 			    "as root)");
 		fail(errfd, &err);
 	}
-	if (!s->host_network) {
-		if (ctr_net_make_tap(&tap, &err) < 0 || ctr_send_fd(ch->sock[1], tap, &err) < 0)
-			fail(errfd, &err);
-		close(tap);
-	}
-	close(ch->sock[1]);
-	int alive[2];
-	if (pipe2(alive, O_CLOEXEC) < 0) {
+	/* The host's /proc, open before the pivot takes it out of reach. */
+	int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int alive[2], start[2];
+	if (procfd < 0 || pipe2(alive, O_CLOEXEC) < 0 || pipe2(start, O_CLOEXEC) < 0) {
 		den_err_set(&err, errno, "cannot start the container");
 		fail(errfd, &err);
 	}
-	pid = fork();
+	if (!s->host_network)
+		flags |= CLONE_NEWNET;
+	/*
+	 * PID 1 is cloned into its namespaces, all owned by its new user
+	 * namespace (reboot(2) ends its pid namespace, low ports bind in its
+	 * network). A raw clone, as fork: PID 1 runs on a copy of this stack.
+	 */
+	pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
 	if (pid < 0) {
-		den_err_set(&err, errno, "cannot start the container");
+		den_err_set(&err, errno, "cannot create the container's user namespace");
 		fail(errfd, &err);
 	}
 	if (pid == 0) {
 		close(alive[1]);
-		pid1(s, errfd, alive[0]);
+		close(start[1]);
+		close(ch->sock[1]);
+		pid1(s, errfd, alive[0], start[0]);
 	}
 	close(alive[0]); /* alive[1] stays open for as long as middle lives */
+	close(start[0]);
+	if (ctr_write_maps(procfd, pid, &s->ids, &err) < 0 ||
+	    join_and_make_tap(s, procfd, pid, ch->sock[1], &err) < 0)
+		report(errfd, &err);
+	close(ch->sock[1]);
+	if (den_err_is_set(&err) || build_root(s, procfd, pid, errfd) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		_exit(125);
+	}
+	close(procfd);
+	if (write(start[1], "s", 1) != 1)
+		kill(pid, SIGKILL);
+	close(start[1]);
 	close(errfd);
 	/* A halt reaches den-init: middle passes SIGTERM on to PID 1. */
 	pid1_pid = pid;
@@ -332,7 +451,8 @@ static int boot(const struct ctr_spec *s, struct usernet *net, int *tap, int ctl
 	if ((s->cpus > 0 || s->memory > 0 || s->system_init) &&
 	    (cg_create(cg_root, NULL, name, s->cpus ? s->cpus : 1024,
 		       s->memory ? s->memory : (uint64_t)1 << 60, &cg, err) < 0 ||
-	     (s->system_init && cg_delegate(cg_root, NULL, name, &cg, err) < 0) ||
+	     (s->system_init && (cg_delegate(cg_root, NULL, name, &cg, err) < 0 ||
+				 cg_give(&cg, s->ids.uid, s->ids.gid, err) < 0)) ||
 	     cg_attach(&cg, pid, err) < 0)) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
@@ -381,7 +501,8 @@ int ctr_run(const struct ctr_spec *spec_in, int *status, struct den_err *err)
 	struct usernet *net = NULL;
 	int tap = -1, rc = 0, ctl = -1;
 
-	if (prepare_state(s, err) < 0 || add_system_files(&spec, err) < 0)
+	if ((spec.ids.uid == 0 && ctr_ids_pick(&spec.ids, err) < 0) || prepare_state(s, err) < 0 ||
+	    add_system_files(&spec, err) < 0)
 		return -1;
 	/* Forwarded ports first: a port in use is an error before anything starts. */
 	if (!s->host_network &&

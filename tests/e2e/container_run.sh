@@ -16,6 +16,7 @@ cp "$(command -v busybox)" "$ROOT/bin/"
 for c in sh cat ps hostname ls touch sleep grep wc echo; do ln -s busybox "$ROOT/bin/$c"; done
 echo from-the-box > "$ROOT/etc/motd"
 echo shared > "$T_DIR/share/f"
+chmod 0777 "$T_DIR/share" # root inside is no host root: it writes where anyone may
 echo readonly > "$T_DIR/ro/f"
 before=$(find "$ROOT" -printf '%p %s %m\n' | sort)
 
@@ -25,7 +26,7 @@ crun() { run container run --rootfs "$ROOT" --state "$STATE" --hostname web \
 crun 'exit 7'
 expect_rc 7 "the command's exit status is den's"
 crun 'echo $$; hostname'
-expect_out "2" "the main process is PID 2 (den-init is 1)"
+expect_true '[ "$(printf "%s\n" "$OUT" | sed -n 1p)" -gt 1 ] && [ "$(printf "%s\n" "$OUT" | sed -n 1p)" -lt 10 ]' "the main process has a small pid (den-init is 1)"
 expect_out "web" "the host name is set"
 crun 'ls /proc | grep "^[0-9]"'
 expect_true '[ "$(printf "%s\n" "$OUT" | sort -n | tail -1)" -le 10 ]' "only the container's processes are visible (pids: $(echo $OUT))"
@@ -34,6 +35,15 @@ expect_out "1" "PID 1 is den-init"
 crun 'cat /work/f && echo new > /work/g'
 expect_out "shared" "a bound folder is visible"
 expect_true '[ "$(cat "$T_DIR/share/g")" = new ]' "and writable both ways"
+# A user namespace: root inside is an unprivileged host id (den's range, docs/container.md).
+BASE=1879048192
+expect_true '[ "$(stat -c %u:%g "$T_DIR/share/g")" = "$BASE:$BASE" ]' "root inside writes as host id $BASE, not root (got $(stat -c %u:%g "$T_DIR/share/g"))"
+crun 'cat /proc/self/uid_map /proc/self/gid_map | tr -s " " | tr "\n" "|"'
+expect_out " 0 $BASE 65536| 0 $BASE 65536|" "its maps: container ids 0-65535 are host ids $BASE-"
+crun 'cp /bin/busybox /work/sh && chmod 4755 /work/sh && ls -ln /work/sh'
+expect_true '[ -u "$T_DIR/share/sh" ] && [ "$(stat -c %u "$T_DIR/share/sh")" = $BASE ]' "a setuid program made inside is setuid to the unprivileged id only"
+crun 'echo x > /work/f'
+expect_true '[ "$(cat "$T_DIR/share/f")" = shared ]' "and root inside cannot change a host root's file"
 crun 'echo x > /ro/f'
 expect_true '[ "$RC" -ne 0 ] && [ "$(cat "$T_DIR/ro/f")" = readonly ]' "a read-only bind stays read-only"
 crun 'echo changed > /etc/motd; echo made > /made'
@@ -58,13 +68,24 @@ expect_true '! grep -q "$STATE" /proc/self/mountinfo' "nothing is mounted on the
 printf 'root:x:0:0::/root:/bin/sh\nden:x:1000:1000::/home/den:/bin/sh\n' > "$ROOT/etc/passwd"
 printf 'root:x:0:\nden:x:1000:\n' > "$ROOT/etc/group"
 for c in su stat; do ln -sf busybox "$ROOT/bin/$c"; done
-mkdir -p "$T_DIR/owned" && echo mine > "$T_DIR/owned/f"
+mkdir -p "$T_DIR/owned" && echo mine > "$T_DIR/owned/f" && chown -R 4321:4321 "$T_DIR/owned"
 run container run --rootfs "$ROOT" --state "$STATE" --bind "$T_DIR/owned:/work:rw,owner=den" -- \
 	/bin/sh -c 'stat -c "%u:%g" /work/f; su den -c "echo new > /work/g" && echo den-wrote'
 expect_rc 0 "a bind with owner=den"
 expect_out "1000:1000" "the host folder's files appear owned by den"
 expect_out "den-wrote" "den can write there without sudo"
-expect_true '[ "$(stat -c %u "$T_DIR/owned/g")" = "$(stat -c %u "$T_DIR/owned")" ]' "and the file belongs to the folder's owner on the host"
+expect_true '[ "$(stat -c %u:%g "$T_DIR/owned/g")" = 4321:4321 ]' "and the file belongs to the folder's owner on the host"
+run container run --rootfs "$ROOT" --state "$STATE" --bind "$T_DIR/owned:/work:rw,owner=den" -- \
+	/bin/sh -c 'touch /work/byroot; su den -c "cp /bin/busybox /work/densh && chmod 4755 /work/densh"; stat -c "%u:%g" /work/byroot'
+expect_out "0:0" "root inside still writes as root inside"
+expect_true '[ "$(stat -c %u "$T_DIR/owned/byroot")" = $BASE ] && [ "$(stat -c %u "$T_DIR/owned/densh")" = 4321 ]' "and as the shifted id outside; den's files are the owner's"
+# A folder of host root's is never mapped to a user inside: it could make setuid-root programs.
+mkdir -p "$T_DIR/rootowned" && echo root > "$T_DIR/rootowned/f"
+run container run --rootfs "$ROOT" --state "$STATE" --bind "$T_DIR/rootowned:/work:rw,owner=den" -- \
+	/bin/sh -c 'stat -c "%u:%g" /work/f; su den -c "echo new > /work/g" || echo refused'
+expect_out "65534:65534" "a root-owned folder shows as nobody's"
+expect_out "refused" "and den cannot write there"
+expect_true '[ ! -e "$T_DIR/rootowned/g" ]' "nothing was written on the host"
 
 # cpus and memory through cgroups, visible inside, gone afterwards.
 ln -s busybox "$ROOT/bin/nproc"
@@ -140,7 +161,7 @@ expect_true '[ "$OUT" -gt 1 ]' "--network host shares the host's interfaces"
 # den killed: the whole container goes with it.
 "$DEN" container run --rootfs "$ROOT" --state "$STATE" -- /bin/sleep 1001 &
 DENPID=$!
-for _ in $(seq 50); do pgrep -f "sleep 1001" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 50); do pgrep -f "^/bin/sleep 1001" >/dev/null && break; sleep 0.1; done
 kill -9 $DENPID
 wait $DENPID 2>/dev/null || true
 for _ in $(seq 50); do pgrep -f "sleep 1001" >/dev/null || break; sleep 0.1; done
@@ -149,7 +170,7 @@ expect_true '! pgrep -f "sleep 1001" >/dev/null' "den killed with -9 leaves no c
 
 run container run --rootfs "$T_DIR/nope" --state "$STATE" -- /bin/true
 expect_rc 1 "a missing rootfs"
-expect_err "cannot mount overlay" "says what failed"
+expect_err "$T_DIR/nope" "says what failed"
 run container run --rootfs relative --state "$STATE" -- /bin/true
 expect_rc 2 "relative paths"
 run container run --rootfs "$ROOT" --state "$STATE" -- /bin/nothing-here

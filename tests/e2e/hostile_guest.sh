@@ -29,6 +29,7 @@ machines:
     synced_folders:
       - { host: ., guest: /work }
       - { host: ./sub, guest: /sub }
+      - { host: ./rootowned, guest: /rootowned }
   d:
     box: den/debian-12
     provider: container
@@ -36,6 +37,11 @@ machines:
     disk_size: 10G
 EOF2
 printf 'den: 1\nmachines:\n  q: { box: den/debian-12, provider: container }\n' > "$Q/Envfile"
+# The project is a user's (den inside reads and writes it as that user);
+# one synced folder is host root's; other host users may walk to both.
+chown -R 4321:4321 "$P"
+mkdir "$P/rootowned"
+chmod 711 "$T_DIR"
 # A service of the host's, on its loopback only.
 python3 -c 'import socket, time; s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(300)' > "$T_DIR/lport" &
 LISTENER=$!
@@ -55,6 +61,7 @@ inside() { "$DEN" -q ssh c -c "sudo sh -c '$1'"; }
 
 run up
 expect_rc 0 "den up"
+expect_err "belongs to root on the host" "den up says the root-owned folder is not writable inside"
 run -C "$Q" up
 expect_rc 0 "another project's machine is up"
 
@@ -94,6 +101,18 @@ expect_true '[ "$(ls "$CANARY")" = secret ]' "nothing was written to the host fo
 rm "$P/sub" && mkdir "$P/sub"
 run up c
 expect_rc 0 "up once the folder is a folder again"
+
+# 4. Setuid shells made inside, in the synced folders: root inside is no
+# host root, den's login user is the folder's owner, and a folder of host
+# root's is mapped to no one inside.
+inside "cp /bin/bash /work/rootbash && chmod 4755 /work/rootbash; cp /bin/bash /rootowned/rootbash; chmod 4755 /rootowned/rootbash"
+"$DEN" -q ssh c -c 'cp /bin/bash /work/denbash && chmod 4755 /work/denbash; cp /bin/bash /rootowned/denbash' >/dev/null 2>&1
+expect_true '[ -u "$P/rootbash" ] && [ "$(stat -c %u "$P/rootbash")" = 1879048192 ]' "root's setuid copy belongs to an unprivileged host id"
+expect_true '[ -u "$P/denbash" ] && [ "$(stat -c %u "$P/denbash")" = 4321 ]' "den's belongs to the folder's owner"
+expect_true '[ -z "$(find "$P" -perm -4000 -uid 0)" ] && [ -z "$(find "$P" -perm -2000 -gid 0)" ]' "no setuid or setgid root file appears on the host"
+expect_true '[ -z "$(ls "$P/rootowned")" ]' "nothing could be written to the root-owned folder"
+OUT=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$P/rootbash" -p -c 'id -u' 2>&1)
+expect_true '[ "$OUT" = 1879048192 ]' "another host user running it gets no root (euid: $OUT)"
 
 # 9. The host's loopback and the other machine's SSH port are out of reach.
 QPORT=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["ssh_port"])' "$QSD/machines/q/state.json")

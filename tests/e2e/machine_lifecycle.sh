@@ -11,6 +11,7 @@ add_debian_box
 P="$T_DIR/project"
 mkdir -p "$P/src"
 echo "from the host" > "$P/src/hello.txt"
+chown -R 4321:4321 "$P/src" # a user's folder: den inside reads and writes it as that user
 FPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # A host port that is taken, for auto_correct: a listener of the test's own.
 python3 -c 'import socket, time; s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(120)' > "$T_DIR/taken" &
@@ -68,10 +69,11 @@ run ssh web -c 'grep NoNewPrivs /proc/self/status'
 expect_true 'printf "%s\n" "$OUT" | grep -qE "^NoNewPrivs:\s+0$"' "no_new_privs is off by default"
 run ssh web -c 'id -un; sudo -n id -u; hostname; nproc; cat /sys/fs/cgroup/memory/memory.limit_in_bytes'
 expect_true '[ "$(printf "%s\n" "$OUT" | tr "\n" " ")" = "den 0 web 1 536870912 " ]' "user den, sudo, hostname, cpus and memory limits (got: $(echo $OUT))"
-# The bind keeps the host's ownership (root here): den writes with sudo.
-run ssh web -c 'cat /work/hello.txt && echo "from the guest" | sudo tee /work/back.txt >/dev/null'
+# The login user owns the synced folder inside: it writes as the folder's owner.
+run ssh web -c 'cat /work/hello.txt && stat -c %U /work/hello.txt && echo "from the guest" > /work/back.txt'
 expect_out "from the host" "the synced folder is visible inside"
-expect_true '[ "$(cat src/back.txt)" = "from the guest" ]' "and writes come back to the host"
+expect_out "den" "owned by the login user inside"
+expect_true '[ "$(cat src/back.txt)" = "from the guest" ] && [ "$(stat -c %u:%g src/back.txt)" = 4321:4321 ]' "and writes come back to the host as the folder's owner"
 run ssh -c 'cd /work && (setsid python3 -m http.server 8000 >/dev/null 2>&1 &) ; sleep 0.5'
 got=
 for _ in $(seq 50); do got=$(curl -s --max-time 1 "http://127.0.0.1:$FPORT/hello.txt") && [ -n "$got" ] && break; sleep 0.1; done
