@@ -3,8 +3,10 @@
 #   bench/synced_folder.sh [DEN] [MIB] [RUNS]
 # Sequential write and read of MIB MiB (dd: fsync at the end of the
 # write, O_DIRECT for the read, so neither is the page cache) inside a container, through a plain bind
-# (`host: ./plain`) and through an idmapped bind (`owner: den`: the login
-# user writes as the host folder's owner), beside the same dd on the host.
+# (a folder of host root's, mapped to no one; world-writable here, so root
+# inside writes as its unprivileged host id) and through an idmapped bind (a
+# user's folder: the login user writes as its owner), beside the same dd on
+# the host.
 # Median of RUNS. Needs root.
 set -eu
 DEN=$(realpath "${1:-build/den}")
@@ -16,6 +18,8 @@ export DEN_BUILD_CACHE=${DEN_BUILD_CACHE:-/var/cache/den-test}
 trap '"$DEN" -C "$work/p" destroy -f >/dev/null 2>&1; rm -rf "$work"' EXIT
 "$DEN" -q box build debian-12 --provider container --output "$work/boxes" --add >/dev/null
 mkdir -p "$work/p/plain" "$work/p/mapped" "$work/host"
+chmod 1777 "$work/p/plain"
+chown 4321:4321 "$work/p/mapped"
 cat > "$work/p/Envfile" <<'EOF'
 den: 1
 machines:
@@ -25,7 +29,7 @@ machines:
     memory: 1G
     synced_folders:
       - { host: ./plain, guest: /plain }
-      - { host: ./mapped, guest: /mapped, owner: den }
+      - { host: ./mapped, guest: /mapped }
 EOF
 "$DEN" -q -C "$work/p" up
 
@@ -47,7 +51,7 @@ for where in plain mapped host; do
 			rs+=("$(sh -c "$(read_cmd "$work/host")" | rate)")
 			rm -f "$work/host/f"
 		else
-			# /plain is root's on the host (and inside); /mapped the den user's inside.
+			# /plain is host root's (nobody's inside); /mapped the den user's inside.
 			sudo=""
 			[ "$where" = plain ] && sudo="sudo"
 			ws+=("$(inside "$sudo sh -c '$(write_cmd "/$where")'" | rate)")
@@ -61,5 +65,5 @@ for where in plain mapped host; do
 done
 echo "synced folder, $MIB MiB sequential, median of $RUNS ($(nproc) cores, $(df -T "$work" | awk 'NR == 2 { print $2 }'))"
 printf '  %-34s %6s MiB/s write  %6s MiB/s read\n' "plain bind (host: ./plain)" "${w[plain]}" "${r[plain]}"
-printf '  %-34s %6s MiB/s write  %6s MiB/s read\n' "idmapped bind (owner: den)" "${w[mapped]}" "${r[mapped]}"
+printf '  %-34s %6s MiB/s write  %6s MiB/s read\n' "idmapped bind (login user = owner)" "${w[mapped]}" "${r[mapped]}"
 printf '  %-34s %6s MiB/s write  %6s MiB/s read\n' "the host itself (no container)" "${w[host]}" "${r[host]}"
