@@ -4,6 +4,7 @@
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/userns.h"
 #include "core/version.h"
 
 #include <ctype.h>
@@ -114,7 +115,7 @@ static void sweep_tmp(const char *tmp)
 		if (kill(pid, 0) == 0 || errno == EPERM)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", tmp, e->d_name);
-		den_rm_rf(path, &ignored);
+		userns_rm_rf(path, &ignored);
 	}
 	closedir(d);
 }
@@ -182,7 +183,23 @@ static int read_metadata(const char *dir, const struct box_id *id, char **provid
 	return 0;
 }
 
-/* A container box carries rootfs.tar (or a rootfs/ tree): unpack it in place. */
+struct rootfs_job {
+	const char *tar, *root;
+	uint64_t max;
+};
+
+static int unpack_job(void *arg, struct den_err *err)
+{
+	const struct rootfs_job *j = arg;
+
+	return unpack_archive(j->tar, j->root, UNPACK_ROOTFS, j->max, NULL, err);
+}
+
+/*
+ * A container box carries rootfs.tar (or a rootfs/ tree): unpack it in
+ * place. Without root, inside the user's namespace, so every file keeps
+ * its owner (as the namespace's id; core/userns.h).
+ */
 static int unpack_rootfs(const char *dir, uint64_t max, struct den_err *err)
 {
 	cleanup_free char *tar = NULL, *root = NULL;
@@ -196,7 +213,13 @@ static int unpack_rootfs(const char *dir, uint64_t max, struct den_err *err)
 			       : den_err_set(err, 0,
 					     "not a container box: it has neither "
 					     "rootfs.tar nor a rootfs/ folder");
-	if (mkdir(root, 0755) < 0 || unpack_archive(tar, root, UNPACK_ROOTFS, max, NULL, err) < 0)
+	struct rootfs_job job = { tar, root, max };
+	struct userns_map m;
+	if (mkdir(root, 0755) < 0)
+		return den_err_set(err, errno, "cannot unpack the root file system");
+	if (userns_rootless()
+		    ? userns_map_for_user(&m, err) < 0 || userns_run(&m, unpack_job, &job, err) < 0
+		    : unpack_job(&job, err) < 0)
 		return den_err_wrap(err, "rootfs.tar");
 	if (unlink(tar) < 0)
 		return den_err_set(err, errno, "cannot remove %s", tar);
@@ -249,7 +272,7 @@ static int move_into_place(const char *home, const char *tmp, const char *final,
 		rename(old, final); /* put the old box back */
 		return den_err_set(err, e, "cannot replace the box in %s", final);
 	}
-	return den_rm_rf(old, err);
+	return userns_rm_rf(old, err);
 }
 
 int store_install(const char *home, const struct box_id *want, const char *path,
@@ -290,7 +313,7 @@ int store_install(const char *home, const struct box_id *want, const char *path,
 	if (r < 0)
 		goto fail;
 	if (r == 1)
-		den_rm_rf(tmp, &ignored); /* already there, and kept */
+		userns_rm_rf(tmp, &ignored); /* already there, and kept */
 	out->name = strdup(id.name);
 	out->version = strdup(id.version);
 	out->provider = strdup(id.provider);
@@ -301,6 +324,6 @@ int store_install(const char *home, const struct box_id *want, const char *path,
 	out->checksum = origin->checksum ? strdup(origin->checksum) : NULL;
 	return r;
 fail:
-	den_rm_rf(tmp, &ignored);
+	userns_rm_rf(tmp, &ignored);
 	return -1;
 }

@@ -3,6 +3,7 @@
 #include "boxes/store.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
+#include "core/userns.h"
 #include "core/version.h"
 
 #include <dirent.h>
@@ -166,7 +167,7 @@ int store_remove(const char *home, const struct store_entry *e, struct den_err *
 
 	if (dir == NULL)
 		return den_err_set(err, ENOMEM, "cannot remove box %s", e->name);
-	if (den_rm_rf(dir, err) < 0)
+	if (userns_rm_rf(dir, err) < 0)
 		return -1;
 	/* Then the version, name and org folders, while empty. */
 	for (int i = 0; i < 3; i++) {

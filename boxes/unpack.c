@@ -222,7 +222,9 @@ int unpack_archive(const char *path, const char *dir, enum unpack_policy policy,
 	archive_read_support_format_gnutar(in);
 	archive_read_support_format_zip(in);
 	archive_write_disk_set_options(out, flags);
-	archive_write_disk_set_standard_lookup(out);
+	/* A root file system's owners are its own ids: never the host's names for them. */
+	if (policy != UNPACK_ROOTFS)
+		archive_write_disk_set_standard_lookup(out);
 	if (archive_read_open_filename(in, path, BLOCK) != ARCHIVE_OK) {
 		ret = den_err_set(err, 0,
 				  "%s is not a box archive, or it is damaged or truncated: %s",

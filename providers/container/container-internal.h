@@ -12,12 +12,17 @@
  * synced folders and pivots into it (rootfs.c).
  */
 int ctr_setup_root(const struct ctr_spec *spec, int userns, struct den_err *err);
+/* The same without root, by PID 1 as root of its own user namespace (rootfs.c). */
+int ctr_setup_root_rootless(const struct ctr_spec *spec, struct den_err *err);
 
 /* Capabilities, seccomp, no_new_privs: the last step before den-init (harden.c). */
 int ctr_harden(const struct ctr_spec *spec, struct den_err *err);
 
-/* In the container's network namespace: tap0 up with the guest address (net.c). */
-int ctr_net_make_tap(int *tap, struct den_err *err);
+/*
+ * In the container's network namespace: tap0 up with the guest address,
+ * ping sockets for ping_groups ("LOW HIGH", ids as the caller sees them) (net.c).
+ */
+int ctr_net_make_tap(int *tap, const char *ping_groups, struct den_err *err);
 /* Passing the tap descriptor from the container to den over a unix socket. */
 int ctr_send_fd(int sock, int fd, struct den_err *err);
 int ctr_recv_fd(int sock, int *fd, struct den_err *err);

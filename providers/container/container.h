@@ -17,6 +17,7 @@
 
 #include "core/err.h"
 #include "core/usernet.h"
+#include "core/userns.h"
 #include "providers/container/idmap.h"
 
 #define CTR_MAX_BINDS 64
@@ -60,7 +61,9 @@ struct ctr_spec {
 	const char *control; /* control socket to serve (status, halt, kill), or NULL */
 	struct ctr_file files[CTR_MAX_FILES];
 	size_t n_files;
-	struct ctr_ids ids; /* host ids of root inside; zero: ctr_run picks them (idmap.h) */
+	struct ctr_ids ids;    /* host ids of root inside; zero: ctr_run picks them (idmap.h) */
+	bool rootless;	       /* den runs without root: the user's namespace (core/userns.h) */
+	struct userns_map map; /* with rootless */
 };
 
 /*

@@ -7,6 +7,7 @@
 #include "providers/container/idmap.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
+#include "core/userns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,40 +25,6 @@
 #define SYS_mount_setattr 442
 #endif
 
-uint32_t ctr_ids_from_subid(const char *text, const char *user, uid_t uid)
-{
-	char num[16];
-
-	snprintf(num, sizeof(num), "%u", (unsigned)uid);
-	for (const char *line = text; line != NULL && *line != '\0';) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char buf[256], *c1, *c2, *rest;
-
-		if (len < sizeof(buf)) {
-			memcpy(buf, line, len);
-			buf[len] = '\0';
-			c1 = strchr(buf, ':');
-			c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-			if (c2 != NULL) {
-				*c1 = *c2 = '\0';
-				errno = 0;
-				unsigned long long start = strtoull(c1 + 1, &rest, 10);
-				bool ok = errno == 0 && *rest == '\0' && rest != c1 + 1;
-				unsigned long long count = strtoull(c2 + 1, &rest, 10);
-				ok = ok && errno == 0 && *rest == '\0' && rest != c2 + 1;
-				/* Root's ids, or ids past what a uid can be, are no range to use. */
-				if (ok && (strcmp(buf, user) == 0 || strcmp(buf, num) == 0) &&
-				    start > 0 && count >= CTR_IDS &&
-				    start + CTR_IDS <= 0xFFFFFFFFull)
-					return (uint32_t)start;
-			}
-		}
-		line = end ? end + 1 : NULL;
-	}
-	return 0;
-}
-
 /* The user's range in /etc/subuid or /etc/subgid, or den's own. */
 static uint32_t base_from(const char *file, const char *user, uid_t uid)
 {
@@ -66,7 +33,7 @@ static uint32_t base_from(const char *file, const char *user, uid_t uid)
 	uint32_t base = 0;
 
 	if (den_read_file(file, 1 << 20, &text, NULL, &ignored) == 0)
-		base = ctr_ids_from_subid(text, user, uid);
+		base = userns_subid_start(text, user, uid);
 	return base ? base : CTR_IDS_DEN_BASE;
 }
 

@@ -25,12 +25,6 @@ struct ctr_ids {
 	uint32_t gid; /* host gid of the container's root group */
 };
 
-/*
- * The first range of at least CTR_IDS ids that /etc/subuid-format text
- * gives user (by name or by number), or 0 when it gives none.
- */
-uint32_t ctr_ids_from_subid(const char *text, const char *user, uid_t uid);
-
 /* The host ids den's containers map to, for the user den runs as. */
 int ctr_ids_pick(struct ctr_ids *ids, struct den_err *err);
 

@@ -118,6 +118,16 @@ static int map_owner(const struct ctr_spec *s, const struct ctr_bind *b, int tre
 	if (user_of(b->owner, &uid, &gid, home, sizeof(home), err) < 0 ||
 	    (b->group != NULL && group_of(b->group, &gid, err) < 0))
 		return -1;
+	/* Without root the user's own files already show as the login user's (userns.h). */
+	if (s->rootless) {
+		if (uid == USERNS_LOGIN && (b->group == NULL || gid == USERNS_LOGIN))
+			return 0;
+		return den_err_set(
+			err, 0,
+			"synced folder %s: without root, your files show as uid %u "
+			"inside, and %s is uid %u; drop owner:/group:, or run den as root",
+			b->host, USERNS_LOGIN, b->owner, (unsigned)uid);
+	}
 	if (st->st_uid == 0 && st->st_gid == 0)
 		return 0;
 	if (ctr_folder_map(umap, sizeof(umap), s->ids.uid, st->st_uid, uid) < 0 ||

@@ -82,7 +82,7 @@ static int default_route(int sock, struct den_err *err)
 	return 0;
 }
 
-int ctr_net_make_tap(int *out, struct den_err *err)
+int ctr_net_make_tap(int *out, const char *ping_groups, struct den_err *err)
 {
 	cleanup_close int tap = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	cleanup_close int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -105,7 +105,8 @@ int ctr_net_make_tap(int *out, struct den_err *err)
 		return -1;
 	/* ping without CAP_NET_RAW (ICMP datagram sockets), for every group: this netns only. */
 	int fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
-	bool ok = fd >= 0 && write(fd, "0 2147483647", 12) == 12;
+	size_t len = strlen(ping_groups);
+	bool ok = fd >= 0 && write(fd, ping_groups, len) == (ssize_t)len;
 	if (fd >= 0)
 		close(fd);
 	if (!ok)

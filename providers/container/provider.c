@@ -12,6 +12,7 @@
 #include "core/fsutil.h"
 #include "core/keys.h"
 #include "core/log.h"
+#include "core/userns.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -42,10 +43,11 @@ static char *path_in(const char *dir, const char *name)
 
 static int probe(struct den_err *err)
 {
-	if (geteuid() != 0)
-		return den_err_set(err, 0,
-				   "the container provider needs root (namespaces, mounts, "
-				   "cgroups): run den as root");
+	struct userns_map m;
+
+	/* Without root: the user's own namespace, which says what it lacks. */
+	if (userns_rootless() && userns_map_for_user(&m, err) < 0)
+		return -1;
 	if (access("/dev/net/tun", R_OK | W_OK) < 0)
 		return den_err_set(err, errno,
 				   "the container provider needs /dev/net/tun for the "
@@ -454,7 +456,7 @@ static int destroy(struct den_machine *m, struct den_err *err)
 	if (m->exists && halt(m, true, err) < 0)
 		den_err_clear(err);
 	den_crash_point("destroy:after-halt");
-	if (den_rm_rf(m->dir, err) < 0)
+	if (userns_rm_rf(m->dir, err) < 0)
 		return den_err_wrap(err, "machine %s", m->cfg->name);
 	m->exists = false;
 	return 0;

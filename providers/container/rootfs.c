@@ -56,7 +56,34 @@ static char *in(const char *root, const char *rel)
 	return p;
 }
 
-static int make_dev(const char *dev, const struct ctr_ids *ids, struct den_err *err)
+/*
+ * Root inside, as mount options name it: den's root names host ids; a
+ * PID 1 without root, as root of its own namespace, names its own.
+ */
+static void root_ids(const struct ctr_spec *s, unsigned *uid, unsigned *gid, unsigned *tty)
+{
+	*uid = s->rootless ? 0 : s->ids.uid;
+	*gid = s->rootless ? 0 : s->ids.gid;
+	*tty = *gid + 5; /* the tty group inside (gid 5), as sshd expects */
+}
+
+/* A device node; a user namespace may not make one: the host's is bound there instead. */
+static int make_node(const struct ctr_spec *s, const char *path, const char *host, unsigned major,
+		     unsigned minor, mode_t mode, struct den_err *err)
+{
+	if (!s->rootless) {
+		if (mknod(path, S_IFCHR | mode, makedev(major, minor)) < 0 || chmod(path, mode) < 0)
+			return den_err_set(err, errno, "cannot create %s", path);
+		return 0;
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return den_err_set(err, errno, "cannot create %s", path);
+	close(fd);
+	return mnt(host, path, NULL, MS_BIND, NULL, err);
+}
+
+static int make_dev(const struct ctr_spec *s, const char *dev, struct den_err *err)
 {
 	static const struct {
 		const char *name;
@@ -70,35 +97,36 @@ static int make_dev(const char *dev, const struct ctr_ids *ids, struct den_err *
 		      { "stdin", "/proc/self/fd/0" },
 		      { "stdout", "/proc/self/fd/1" },
 		      { "stderr", "/proc/self/fd/2" } };
-	char path[4096], opts[128];
+	char path[4096], host[64], opts[128];
+	unsigned uid, gid, tty;
 
-	/* Owned by root inside; the nodes are made by den's root, which the tmpfs allows. */
-	snprintf(opts, sizeof(opts), "mode=755,size=65536k,uid=%u,gid=%u", ids->uid, ids->gid);
+	root_ids(s, &uid, &gid, &tty);
+	/* Owned by root inside. */
+	snprintf(opts, sizeof(opts), "mode=755,size=65536k,uid=%u,gid=%u", uid, gid);
 	if (mnt("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, opts, err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dev, nodes[i].name);
-		if (mknod(path, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) < 0 ||
-		    chmod(path, 0666) < 0)
-			return den_err_set(err, errno, "cannot create %s", path);
+		snprintf(host, sizeof(host), "/dev/%s", nodes[i].name);
+		if (make_node(s, path, host, nodes[i].major, nodes[i].minor, 0666, err) < 0)
+			return -1;
 	}
 	/* No host console inside: /dev/console is /dev/null until den gives it a pty. */
 	snprintf(path, sizeof(path), "%s/console", dev);
-	if (mknod(path, S_IFCHR | 0600, makedev(1, 3)) < 0)
-		return den_err_set(err, errno, "cannot create %s", path);
+	if (make_node(s, path, "/dev/null", 1, 3, 0600, err) < 0)
+		return -1;
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dev, links[i].name);
 		if (symlink(links[i].target, path) < 0)
 			return den_err_set(err, errno, "cannot create %s", path);
 	}
-	/* Terminals belong to the tty group inside (gid 5), as sshd expects. */
 	snprintf(path, sizeof(path), "%s/pts", dev);
-	snprintf(opts, sizeof(opts), "newinstance,ptmxmode=0666,mode=0620,gid=%u", ids->gid + 5);
+	snprintf(opts, sizeof(opts), "newinstance,ptmxmode=0666,mode=0620,gid=%u", tty);
 	if (mkdir(path, 0755) < 0 ||
 	    mnt("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC, opts, err) < 0)
 		return den_err_is_set(err) ? -1 : den_err_set(err, errno, "cannot create %s", path);
 	snprintf(path, sizeof(path), "%s/shm", dev);
-	snprintf(opts, sizeof(opts), "mode=1777,size=65536k,uid=%u,gid=%u", ids->uid, ids->gid);
+	snprintf(opts, sizeof(opts), "mode=1777,size=65536k,uid=%u,gid=%u", uid, gid);
 	if (mkdir(path, 01777) < 0 ||
 	    mnt("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, opts, err) < 0)
 		return den_err_is_set(err) ? -1 : den_err_set(err, errno, "cannot create %s", path);
@@ -118,6 +146,37 @@ static int attach_idmapped(const char *src, const char *dst, int userns, struct 
 	if (syscall(SYS_move_mount, tree, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return den_err_set(err, errno, "cannot use %s as a container layer", src);
 	return 0;
+}
+
+/*
+ * Without root the layers need no idmap: the box was unpacked, and the
+ * upper layer is written, in the same user namespace (core/userns.h).
+ * Folders den made as the user are the login user's inside: they become
+ * root's. userxattr: overlayfs keeps its marks in user.* xattrs.
+ */
+static int overlay_rootless(const struct ctr_spec *s, const char *root, const char *upper,
+			    const char *work, struct den_err *err)
+{
+	cleanup_free char *etc = in(upper, "etc"), *opts = NULL;
+	const char *dirs[] = { upper, work, etc };
+	struct stat st;
+
+	if (etc == NULL)
+		return den_err_set(err, ENOMEM, "cannot mount the root");
+	if (strpbrk(s->rootfs, ",:"))
+		return den_err_set(err, 0,
+				   "cannot use %s as a container's root: the path contains ',' "
+				   "or ':'",
+				   s->rootfs);
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (lstat(dirs[i], &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == USERNS_LOGIN &&
+		    lchown(dirs[i], 0, 0) < 0)
+			return den_err_set(err, errno, "cannot give %s to the container's root",
+					   dirs[i]);
+	if (asprintf(&opts, "lowerdir=%s,upperdir=%s,workdir=%s,userxattr", s->rootfs, upper,
+		     work) < 0)
+		return den_err_set(err, ENOMEM, "cannot mount the root");
+	return mnt("overlay", root, "overlay", MS_NODEV, opts, err);
 }
 
 /*
@@ -153,6 +212,8 @@ static int overlay(const struct ctr_spec *s, const char *merged, int userns, str
 		return -1;
 	if (mkdir(lower, 0700) < 0 || mkdir(layers, 0700) < 0 || mkdir(root, 0755) < 0)
 		return den_err_set(err, errno, "cannot prepare the root in %s", merged);
+	if (s->rootless)
+		return overlay_rootless(s, root, upper, work, err);
 	if (attach_idmapped(s->rootfs, lower, userns, err) < 0 ||
 	    attach_idmapped(s->state, layers, userns, err) < 0)
 		return -1;
@@ -290,6 +351,26 @@ static int mount_for_system_init(const char *merged, const struct ctr_ids *ids, 
 	return mnt("cgroup2", path, "cgroup2", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL, err);
 }
 
+/*
+ * /sys, read-only. Only the owner of the network namespace may mount
+ * sysfs: without root and with the host's network, the host's is bound.
+ */
+static int mount_sys(const struct ctr_spec *s, const char *sys, struct den_err *err)
+{
+	if (!(s->rootless && s->host_network))
+		return mnt("sysfs", sys, "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY,
+			   NULL, err);
+	if (mnt("/sys", sys, NULL, MS_BIND | MS_REC, NULL, err) < 0)
+		return -1;
+	return mnt(NULL, sys, NULL,
+		   MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL, err);
+}
+
+int ctr_setup_root_rootless(const struct ctr_spec *s, struct den_err *err)
+{
+	return ctr_setup_root(s, -1, err);
+}
+
 int ctr_setup_root(const struct ctr_spec *s, int userns, struct den_err *err)
 {
 	cleanup_free char *merged = in(s->state, "merged"), *root = NULL;
@@ -313,9 +394,7 @@ int ctr_setup_root(const struct ctr_spec *s, int userns, struct den_err *err)
 	mkdir(sys, 0555);
 	mkdir(dev, 0755);
 	if (mnt("proc", proc, "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL, err) < 0 ||
-	    mnt("sysfs", sys, "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL, err) <
-		    0 ||
-	    make_dev(dev, &s->ids, err) < 0)
+	    mount_sys(s, sys, err) < 0 || make_dev(s, dev, err) < 0)
 		return -1;
 	if (!s->system_init)
 		mount_cgroups(root);

@@ -65,9 +65,30 @@ static int become_root(struct den_err *err)
 	return 0;
 }
 
+/*
+ * Without root, PID 1 does what den's root does otherwise: the tap device
+ * (handed to den on sock) and the root, as root of its own namespaces.
+ */
+static int setup_rootless(const struct ctr_spec *s, int sock, struct den_err *err)
+{
+	int tap = -1;
+
+	if (!s->host_network) {
+		/* Ping for every group of the container's (its ids 0-65535). */
+		if (ctr_net_make_tap(&tap, "0 65535", err) < 0 || ctr_send_fd(sock, tap, err) < 0) {
+			if (tap >= 0)
+				close(tap);
+			return -1;
+		}
+		close(tap);
+	}
+	close(sock);
+	return ctr_setup_root_rootless(s, err);
+}
+
 /* PID 1 of the container: waits on start until middle has built its root. */
 static __attribute__((noreturn)) void pid1(const struct ctr_spec *s, int errfd, int alive,
-					   int start)
+					   int start, int sock)
 {
 	struct den_err err = { 0 };
 	struct pollfd p = { alive, POLLIN, 0 };
@@ -77,8 +98,10 @@ static __attribute__((noreturn)) void pid1(const struct ctr_spec *s, int errfd, 
 	if (read(start, &go, 1) != 1)
 		_exit(125); /* middle could not build the root, and said why */
 	close(start);
-	if (become_root(&err) < 0)
+	if (become_root(&err) < 0 || (s->rootless && setup_rootless(s, sock, &err) < 0))
 		fail(errfd, &err);
+	if (!s->rootless)
+		close(sock);
 	/*
 	 * A new uid clears PDEATHSIG: set it again, then see whether middle
 	 * died before (its end of the pipe is closed then).
@@ -181,8 +204,9 @@ static int join_and_make_tap(const struct ctr_spec *s, int procfd, pid_t pid, in
 		return -1;
 	if (s->host_network)
 		return 0;
-	if (join(procfd, pid, "net", CLONE_NEWNET, err) < 0 || ctr_net_make_tap(&tap, err) < 0 ||
-	    ctr_send_fd(sock, tap, err) < 0) {
+	/* Ping for every group den's root can name (ping_group_range's most). */
+	if (join(procfd, pid, "net", CLONE_NEWNET, err) < 0 ||
+	    ctr_net_make_tap(&tap, "0 2147483647", err) < 0 || ctr_send_fd(sock, tap, err) < 0) {
 		if (tap >= 0)
 			close(tap);
 		return -1;
@@ -208,8 +232,13 @@ static __attribute__((noreturn)) void middle(const struct ctr_spec *s, struct ch
 	if (read(ch->go[0], &go, 1) != 1)
 		_exit(125);
 	close(ch->go[0]);
-	/* Mounts and cgroups stay den's: nothing inside may change them. */
-	if (unshare(CLONE_NEWNS | CLONE_NEWCGROUP) < 0) {
+	/*
+	 * Mounts and cgroups stay den's root's: nothing inside may change
+	 * them. Without root they are the user namespace's, as everything.
+	 */
+	if (s->rootless)
+		flags |= CLONE_NEWNS | CLONE_NEWCGROUP;
+	else if (unshare(CLONE_NEWNS | CLONE_NEWCGROUP) < 0) {
 		den_err_set(&err, errno,
 			    "cannot create the container's namespaces (den must run "
 			    "as root)");
@@ -237,16 +266,16 @@ static __attribute__((noreturn)) void middle(const struct ctr_spec *s, struct ch
 	if (pid == 0) {
 		close(alive[1]);
 		close(start[1]);
-		close(ch->sock[1]);
-		pid1(s, errfd, alive[0], start[0]);
+		pid1(s, errfd, alive[0], start[0], ch->sock[1]);
 	}
 	close(alive[0]); /* alive[1] stays open for as long as middle lives */
 	close(start[0]);
-	if (ctr_write_maps(procfd, pid, &s->ids, &err) < 0 ||
-	    join_and_make_tap(s, procfd, pid, ch->sock[1], &err) < 0)
+	if (s->rootless ? userns_write_maps(pid, &s->map, &err) < 0
+			: ctr_write_maps(procfd, pid, &s->ids, &err) < 0 ||
+				  join_and_make_tap(s, procfd, pid, ch->sock[1], &err) < 0)
 		report(errfd, &err);
 	close(ch->sock[1]);
-	if (den_err_is_set(&err) || build_root(s, procfd, pid, errfd) < 0) {
+	if (den_err_is_set(&err) || (!s->rootless && build_root(s, procfd, pid, errfd) < 0)) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		_exit(125);
@@ -456,7 +485,18 @@ static int boot(const struct ctr_spec *s, struct usernet *net, int *tap, int ctl
 	     cg_attach(&cg, pid, err) < 0)) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
-		rc = den_err_wrap(err, "container %s", s->hostname);
+		if (s->rootless && (err->errno_ == EACCES || err->errno_ == EPERM)) {
+			char why[512];
+			snprintf(why, sizeof(why), "%.400s", err->msg);
+			rc = den_err_set(err, err->errno_,
+					 "container %s: without root, its limits (cpus, memory, "
+					 "pids) need cgroup folders this user may write, and den's "
+					 "own are not (%s): delegate a cgroup to the user "
+					 "(docs/rootless.md), or run den as root",
+					 s->hostname, why);
+		} else {
+			rc = den_err_wrap(err, "container %s", s->hostname);
+		}
 		goto out;
 	}
 	if (write(ch.go[1], "g", 1) != 1)
@@ -501,8 +541,15 @@ int ctr_run(const struct ctr_spec *spec_in, int *status, struct den_err *err)
 	struct usernet *net = NULL;
 	int tap = -1, rc = 0, ctl = -1;
 
-	if ((spec.ids.uid == 0 && ctr_ids_pick(&spec.ids, err) < 0) || prepare_state(s, err) < 0 ||
-	    add_system_files(&spec, err) < 0)
+	spec.rootless = userns_rootless();
+	if (spec.rootless && s->system_init)
+		return den_err_set(err, 0,
+				   "container %s: a box with its own init (systemd) needs den as "
+				   "root for now; use a box with init: den, or run den as root",
+				   s->hostname);
+	if ((spec.rootless ? userns_map_for_user(&spec.map, err) < 0
+			   : spec.ids.uid == 0 && ctr_ids_pick(&spec.ids, err) < 0) ||
+	    prepare_state(s, err) < 0 || add_system_files(&spec, err) < 0)
 		return -1;
 	/* Forwarded ports first: a port in use is an error before anything starts. */
 	if (!s->host_network &&

@@ -1,30 +1,31 @@
 /* SPDX-License-Identifier: MIT */
-/* A container's id ranges (/etc/subuid) and its synced folders' id maps. */
+/* A container's id ranges (/etc/subuid), its synced folders' id maps, the rootless map. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core/userns.h"
 #include "providers/container/idmap.h"
 
 Test(idmap, subid_range_by_name_or_number)
 {
 	const char *text = "alice:100000:65536\nroot:200000:65536\n1001:300000:131072\n";
 
-	cr_assert_eq(ctr_ids_from_subid(text, "alice", 1000), 100000);
-	cr_assert_eq(ctr_ids_from_subid(text, "root", 0), 200000);
-	cr_assert_eq(ctr_ids_from_subid(text, "bob", 1001), 300000);
-	cr_assert_eq(ctr_ids_from_subid(text, "carol", 1002), 0);
+	cr_assert_eq(userns_subid_start(text, "alice", 1000), 100000);
+	cr_assert_eq(userns_subid_start(text, "root", 0), 200000);
+	cr_assert_eq(userns_subid_start(text, "bob", 1001), 300000);
+	cr_assert_eq(userns_subid_start(text, "carol", 1002), 0);
 }
 
 Test(idmap, subid_ranges_too_small_or_bad_are_skipped)
 {
-	cr_assert_eq(ctr_ids_from_subid("alice:100000:1000\nalice:500000:65536\n", "alice", 1),
+	cr_assert_eq(userns_subid_start("alice:100000:1000\nalice:500000:65536\n", "alice", 1),
 		     500000);
-	cr_assert_eq(ctr_ids_from_subid("alice:0:65536\n", "alice", 1), 0);
-	cr_assert_eq(ctr_ids_from_subid("alice:4294967000:65536\n", "alice", 1), 0);
-	cr_assert_eq(ctr_ids_from_subid("alice:12x:65536\nalice::65536\nalice:5\n", "alice", 1), 0);
-	cr_assert_eq(ctr_ids_from_subid("", "alice", 1), 0);
-	cr_assert_eq(ctr_ids_from_subid("alice:100000:65536", "alice", 1), 100000);
+	cr_assert_eq(userns_subid_start("alice:0:65536\n", "alice", 1), 0);
+	cr_assert_eq(userns_subid_start("alice:4294967000:65536\n", "alice", 1), 0);
+	cr_assert_eq(userns_subid_start("alice:12x:65536\nalice::65536\nalice:5\n", "alice", 1), 0);
+	cr_assert_eq(userns_subid_start("", "alice", 1), 0);
+	cr_assert_eq(userns_subid_start("alice:100000:65536", "alice", 1), 100000);
 }
 
 Test(idmap, shift_map)
@@ -75,4 +76,13 @@ Test(idmap, too_small_a_buffer_is_an_error)
 	char buf[20];
 
 	cr_assert_eq(ctr_folder_map(buf, sizeof(buf), 100000, 4321, 1000), -1);
+}
+
+Test(userns, map_args_put_the_user_at_the_login_id)
+{
+	char buf[128];
+
+	cr_assert_eq(userns_map_args(buf, sizeof(buf), 100000, 1001), 0);
+	cr_assert_str_eq(buf, "0 100000 1000 1000 1001 1 1001 101000 64535");
+	cr_assert_eq(userns_map_args(buf, 10, 100000, 1001), -1);
 }

@@ -1,0 +1,109 @@
+#!/bin/bash
+# den without root (issue 13, docs/rootless.md): a user made here runs the
+# container lifecycle as itself. Without subordinate ids, and without a
+# cgroup it may write, den up says what is missing; with them: box add (the
+# root file system keeps its owners, as the user's namespace's ids), up,
+# ssh, sudo inside, the synced folder both ways with the user's ownership,
+# halt and destroy, with nothing left behind.
+. "$(dirname "$0")/lib/assert.sh"
+
+. "$(dirname "$0")/lib/machines.sh"
+require_root "making a user for the run"
+add_debian_box # as root: the box archive, built or from the cache
+
+U="dent$$"
+SUB=$((600000000 + ($$ % 20000) * 65536))
+CG="den-rootless-$U"
+BOX=$(ls "$T_DIR"/boxes/den-debian-12-*-container-*.box)
+cleanup() {
+	as_user 'den destroy -f' >/dev/null 2>&1
+	pkill -9 -u "$U" 2>/dev/null
+	sleep 0.2
+	userdel -r "$U" >/dev/null 2>&1
+	for c in cpu cpuset memory pids; do
+		find "/sys/fs/cgroup/$c/$CG" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+	rm -rf "$T_DIR"
+}
+trap cleanup EXIT
+
+# The user, with no subordinate ids yet; den and the box where it can read them.
+useradd -m -s /bin/bash -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$U"
+install -m 755 "$DEN" "$T_DIR/den"
+chmod 711 "$T_DIR"
+chmod 755 "$T_DIR/boxes"
+chmod 644 "$BOX"
+HOME_U=$(getent passwd "$U" | cut -d: -f6)
+su "$U" -c "mkdir -p ~/p/src && echo 'from the host' > ~/p/src/hello.txt"
+cat > "$HOME_U/p/Envfile" <<'EOF2'
+den: 1
+machines:
+  web:
+    box: den/debian-12
+    provider: container
+    boot_timeout: 30
+    synced_folders:
+      - { host: ./src, guest: /work }
+EOF2
+chown "$U:$U" "$HOME_U/p/Envfile"
+
+# as_user CMD: CMD as the user in its project, `den` being the test's den;
+# with $DELEGATED set, inside the cgroups delegated to it.
+as_user() {
+	(
+		if [ -n "${DELEGATED:-}" ]; then
+			for c in cpu cpuset memory pids; do echo "$BASHPID" > "/sys/fs/cgroup/$c/$CG/cgroup.procs"; done
+		fi
+		exec su "$U" -c "unset DEN_HOME DEN_BUILD_CACHE; cd ~/p && export ASAN_OPTIONS='${ASAN_OPTIONS:-}' PATH=$T_DIR:\$PATH && $1"
+	)
+}
+urun() { OUT=$(as_user "$1" 2>"$T_DIR/.err") && RC=0 || RC=$?; ERR=$(cat "$T_DIR/.err"); }
+
+urun 'den box add '"$BOX"
+expect_rc 1 "box add without subordinate ids"
+expect_err "usermod --add-subuids" "says how to add them"
+usermod --add-subuids "$SUB-$((SUB + 65535))" --add-subgids "$SUB-$((SUB + 65535))" "$U"
+urun 'den box add '"$BOX"
+expect_rc 0 "box add as the user"
+ROOTFS=$(ls -d "$HOME_U"/.local/share/den/boxes/den/debian-12/*/container-amd64/rootfs)
+expect_true '[ "$(stat -c %u "$ROOTFS/etc/shadow")" = "$SUB" ] && [ "$(stat -c %u "$ROOTFS/home/den")" = "$(id -u "$U")" ]' "the root file system keeps its owners: root's files are the first subordinate id's, den's the user's"
+expect_true '[ -u "$ROOTFS/usr/bin/sudo" ]' "and sudo stays setuid"
+
+urun 'den up'
+expect_rc 1 "up without a cgroup the user may write"
+expect_err "delegate a cgroup to the user" "says what is missing"
+expect_true '! pgrep -u "$U" -f "container run" >/dev/null' "and leaves nothing running"
+
+# A delegated cgroup: the user's own folder in each v1 controller (this
+# host's layout), as a service manager would give a user.
+for c in cpu cpuset memory pids; do
+	mkdir -p "/sys/fs/cgroup/$c/$CG"
+	if [ "$c" = cpuset ]; then
+		cat /sys/fs/cgroup/cpuset/cpuset.cpus > "/sys/fs/cgroup/cpuset/$CG/cpuset.cpus"
+		cat /sys/fs/cgroup/cpuset/cpuset.mems > "/sys/fs/cgroup/cpuset/$CG/cpuset.mems"
+	fi
+	chown "$U:$U" "/sys/fs/cgroup/$c/$CG" "/sys/fs/cgroup/$c/$CG/cgroup.procs" "/sys/fs/cgroup/$c/$CG/tasks"
+done
+DELEGATED=1
+urun 'den up'
+expect_rc 0 "den up as the user"
+urun 'den ssh -c "id -un; stat -c %U /work/hello.txt; cat /work/hello.txt; echo from the guest > /work/back.txt; sudo -n id -u; sudo touch /work/byroot; head -1 /proc/self/uid_map; nproc"'
+expect_rc 0 "den ssh as the user"
+expect_true '[ "$(printf "%s\n" "$OUT" | sed -n 1,3p | tr "\n" " ")" = "den den from the host " ]' "the login user, who owns the synced folder inside (got: $(echo $OUT))"
+line() { printf "%s\n" "$OUT" | sed -n "${1}p"; }
+expect_true '[ "$(line 4)" = 0 ]' "sudo works inside"
+expect_true 'line 5 | grep -qE "^ +0 +$SUB +1000$"' "root inside is the first subordinate id"
+expect_true '[ "$(line 6)" = 2 ]' "the cpus limit holds (nproc: $(line 6))"
+expect_true '[ "$(cat "$HOME_U/p/src/back.txt")" = "from the guest" ] && [ "$(stat -c %U "$HOME_U/p/src/back.txt")" = "$U" ]' "the login user's writes are the user's on the host"
+expect_true '[ "$(stat -c %u "$HOME_U/p/src/byroot")" = "$SUB" ]' "root's writes are a subordinate id's"
+expect_true '[ "$(cat /sys/fs/cgroup/memory/$CG/den/web-*/memory.limit_in_bytes)" = $((1 << 30)) ]' "the memory limit is set in the delegated cgroup"
+
+urun 'den halt'
+expect_rc 0 "den halt as the user"
+expect_true '! pgrep -u "$U" -f "container run" >/dev/null && ! pgrep -u "$SUB" >/dev/null' "nothing of the machine runs"
+urun 'den up && den destroy -f'
+expect_rc 0 "up again, then destroy"
+expect_true '[ -z "$(ls "$HOME_U"/.local/share/den/projects/*/machines 2>/dev/null)" ]' "destroy removed the machine's files, the subordinate ids' too"
+expect_true '! grep -q "$HOME_U" /proc/self/mountinfo' "nothing is mounted on the host"
+
+t_done
