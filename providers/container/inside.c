@@ -124,9 +124,11 @@ static int map_owner(const struct ctr_spec *s, const struct ctr_bind *b, int tre
 			return 0;
 		return den_err_set(
 			err, 0,
-			"synced folder %s: without root, your files show as uid %u "
-			"inside, and %s is uid %u; drop owner:/group:, or run den as root",
-			b->host, USERNS_LOGIN, b->owner, (unsigned)uid);
+			"synced folder %s: without root, your files show as uid and gid %u "
+			"inside, but the folder's owner there (the login user unless "
+			"owner: or group: name another) is %u:%u: use a user of uid "
+			"%u, or run den as root",
+			b->host, USERNS_LOGIN, (unsigned)uid, (unsigned)gid, USERNS_LOGIN);
 	}
 	if (st->st_uid == 0 && st->st_gid == 0)
 		return 0;
