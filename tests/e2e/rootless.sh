@@ -1,6 +1,6 @@
 #!/bin/bash
 # den without root (issue 13, docs/rootless.md): a user made here runs the
-# container lifecycle as itself. Without subordinate ids, and without a
+# container lifecycle as itself, then a qemu machine. Without subordinate ids, and without a
 # cgroup it may write, den up says what is missing; with them: box add (the
 # root file system keeps its owners, as the user's namespace's ids), up,
 # ssh, sudo inside, the synced folder both ways with the user's ownership,
@@ -42,6 +42,13 @@ machines:
     box: den/debian-12
     provider: container
     boot_timeout: 30
+    synced_folders:
+      - { host: ./src, guest: /work }
+  vm:
+    box: den/debian-12
+    provider: qemu
+    autostart: false
+    boot_timeout: 300
     synced_folders:
       - { host: ./src, guest: /work }
 EOF2
@@ -87,7 +94,7 @@ done
 DELEGATED=1
 urun 'den up'
 expect_rc 0 "den up as the user"
-urun 'den ssh -c "id -un; stat -c %U /work/hello.txt; cat /work/hello.txt; echo from the guest > /work/back.txt; sudo -n id -u; sudo touch /work/byroot; head -1 /proc/self/uid_map; nproc"'
+urun 'den ssh web -c "id -un; stat -c %U /work/hello.txt; cat /work/hello.txt; echo from the guest > /work/back.txt; sudo -n id -u; sudo touch /work/byroot; head -1 /proc/self/uid_map; nproc"'
 expect_rc 0 "den ssh as the user"
 expect_true '[ "$(printf "%s\n" "$OUT" | sed -n 1,3p | tr "\n" " ")" = "den den from the host " ]' "the login user, who owns the synced folder inside (got: $(echo $OUT))"
 line() { printf "%s\n" "$OUT" | sed -n "${1}p"; }
@@ -105,5 +112,20 @@ urun 'den up && den destroy -f'
 expect_rc 0 "up again, then destroy"
 expect_true '[ -z "$(ls "$HOME_U"/.local/share/den/projects/*/machines 2>/dev/null)" ]' "destroy removed the machine's files, the subordinate ids' too"
 expect_true '! grep -q "$HOME_U" /proc/self/mountinfo' "nothing is mounted on the host"
+
+# The qemu provider as the same user: QEMU and den's network are the user's.
+add_box debian-12 qemu
+QBOX=$(ls "$T_DIR"/boxes/den-debian-12-*-libvirt-*.box)
+chmod 644 "$QBOX"
+urun "den box add $QBOX && den up vm"
+expect_rc 0 "a qemu machine up as the user"
+expect_true 'pgrep -u "$U" -f qemu-system >/dev/null && ! pgrep -u 0 -f "qemu-system.*$HOME_U" >/dev/null' "QEMU runs as the user"
+urun 'den ssh vm -c "id -un; cat /work/hello.txt; echo from the vm > /work/vm.txt; sudo -n id -u"'
+expect_true '[ "$(printf "%s\n" "$OUT" | tr "\n" " ")" = "den from the host 0 " ]' "ssh, the synced folder and sudo in the VM (got: $(echo $OUT))"
+expect_true '[ "$(cat "$HOME_U/p/src/vm.txt")" = "from the vm" ] && [ "$(stat -c %U "$HOME_U/p/src/vm.txt")" = "$U" ]' "the VM's writes are the user's on the host"
+urun 'den destroy -f vm'
+expect_rc 0 "destroy the VM"
+for _ in $(seq 50); do pgrep -u "$U" -f qemu-system >/dev/null || break; sleep 0.1; done
+expect_true '! pgrep -u "$U" -f qemu-system >/dev/null' "no QEMU is left"
 
 t_done
