@@ -327,28 +327,52 @@ static int mask_kernel_files(const char *merged, struct den_err *err)
 	return 0;
 }
 
+/* The delegated cgroup at path, and the files that delegate it, to root inside. */
+static int give_cgroup(const char *path, struct den_err *err)
+{
+	static const char *const files[] = { "", "/cgroup.procs", "/cgroup.threads",
+					     "/cgroup.subtree_control" };
+	char p[4500];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", path, files[i]);
+		if (lchown(p, 0, 0) < 0)
+			return den_err_set(err, errno, "cannot give %s to the container's root", p);
+	}
+	return 0;
+}
+
 /*
  * What systemd as PID 1 expects of a container (it cannot mount them
  * itself without CAP_SYS_ADMIN): /run and /run/lock as tmpfs, and a
  * writable cgroup2 tree at /sys/fs/cgroup whose root is the container's
  * delegated cgroup (cg_delegate), so it can make its slices and scopes.
  */
-static int mount_for_system_init(const char *merged, const struct ctr_ids *ids, struct den_err *err)
+static int mount_for_system_init(const struct ctr_spec *s, const char *merged, struct den_err *err)
 {
 	char path[4400], opts[128];
+	unsigned uid, gid, tty;
 
+	root_ids(s, &uid, &gid, &tty);
 	snprintf(path, sizeof(path), "%s/run", merged);
 	mkdir(path, 0755);
-	snprintf(opts, sizeof(opts), "mode=755,size=20%%,uid=%u,gid=%u", ids->uid, ids->gid);
+	snprintf(opts, sizeof(opts), "mode=755,size=20%%,uid=%u,gid=%u", uid, gid);
 	if (mnt("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, opts, err) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/run/lock", merged);
-	snprintf(opts, sizeof(opts), "mode=1777,size=5120k,uid=%u,gid=%u", ids->uid, ids->gid);
+	snprintf(opts, sizeof(opts), "mode=1777,size=5120k,uid=%u,gid=%u", uid, gid);
 	if (mkdir(path, 01777) < 0 ||
 	    mnt("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts, err) < 0)
 		return den_err_is_set(err) ? -1 : den_err_set(err, errno, "cannot create %s", path);
 	snprintf(path, sizeof(path), "%s/sys/fs/cgroup", merged);
-	return mnt("cgroup2", path, "cgroup2", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL, err);
+	if (mnt("cgroup2", path, "cgroup2", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL, err) < 0)
+		return -1;
+	/*
+	 * Without root the delegated cgroup is the user's, the login user's
+	 * inside: root of the namespace gives it to root inside (den's root
+	 * gave it to the container's root already, cg_give).
+	 */
+	return s->rootless ? give_cgroup(path, err) : 0;
 }
 
 /*
@@ -398,7 +422,7 @@ int ctr_setup_root(const struct ctr_spec *s, int userns, struct den_err *err)
 		return -1;
 	if (!s->system_init)
 		mount_cgroups(root);
-	else if (mount_for_system_init(root, &s->ids, err) < 0)
+	else if (mount_for_system_init(s, root, err) < 0)
 		return -1;
 	if (mask_kernel_files(root, err) < 0)
 		return -1;

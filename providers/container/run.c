@@ -74,8 +74,13 @@ static int setup_rootless(const struct ctr_spec *s, int sock, struct den_err *er
 	int tap = -1;
 
 	if (!s->host_network) {
-		/* Ping for every group of the container's (its ids 0-65535). */
-		if (ctr_net_make_tap(&tap, "0 65535", err) < 0 || ctr_send_fd(sock, tap, err) < 0) {
+		/*
+		 * Ping for every group of the container's: the range is of host
+		 * ids, from the lowest of the namespace's to its highest, whose
+		 * ends are 0 or the login user's group, and 65535 or it.
+		 */
+		const char *groups = s->map.gid < s->map.sub_gid ? "1000 65535" : "0 1000";
+		if (ctr_net_make_tap(&tap, groups, err) < 0 || ctr_send_fd(sock, tap, err) < 0) {
 			if (tap >= 0)
 				close(tap);
 			return -1;
@@ -480,8 +485,9 @@ static int boot(const struct ctr_spec *s, struct usernet *net, int *tap, int ctl
 	if ((s->cpus > 0 || s->memory > 0 || s->system_init) &&
 	    (cg_create(cg_root, NULL, name, s->cpus ? s->cpus : 1024,
 		       s->memory ? s->memory : (uint64_t)1 << 60, &cg, err) < 0 ||
-	     (s->system_init && (cg_delegate(cg_root, NULL, name, &cg, err) < 0 ||
-				 cg_give(&cg, s->ids.uid, s->ids.gid, err) < 0)) ||
+	     (s->system_init &&
+	      (cg_delegate(cg_root, NULL, name, &cg, err) < 0 ||
+	       (!s->rootless && cg_give(&cg, s->ids.uid, s->ids.gid, err) < 0))) ||
 	     cg_attach(&cg, pid, err) < 0)) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
@@ -542,11 +548,6 @@ int ctr_run(const struct ctr_spec *spec_in, int *status, struct den_err *err)
 	int tap = -1, rc = 0, ctl = -1;
 
 	spec.rootless = userns_rootless();
-	if (spec.rootless && s->system_init)
-		return den_err_set(err, 0,
-				   "container %s: a box with its own init (systemd) needs den as "
-				   "root for now; use a box with init: den, or run den as root",
-				   s->hostname);
 	if ((spec.rootless ? userns_map_for_user(&spec.map, err) < 0
 			   : spec.ids.uid == 0 && ctr_ids_pick(&spec.ids, err) < 0) ||
 	    prepare_state(s, err) < 0 || add_system_files(&spec, err) < 0)

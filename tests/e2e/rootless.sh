@@ -12,6 +12,9 @@ require_root "making a user for the run"
 add_debian_box # as root: the box archive, built or from the cache
 
 U="dent$$"
+# v1 controllers den uses, and cgroup2 beside them (hybrid) for systemd boxes.
+CONTROLLERS="cpu cpuset memory pids"
+[ -d /sys/fs/cgroup/unified ] && CONTROLLERS="$CONTROLLERS unified"
 SUB=$((600000000 + ($$ % 20000) * 65536))
 CG="den-rootless-$U"
 BOX=$(ls "$T_DIR"/boxes/den-debian-12-*-container-*.box)
@@ -20,7 +23,7 @@ cleanup() {
 	pkill -9 -u "$U" 2>/dev/null
 	sleep 0.2
 	userdel -r "$U" >/dev/null 2>&1
-	for c in cpu cpuset memory pids; do
+	for c in $CONTROLLERS; do
 		find "/sys/fs/cgroup/$c/$CG" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
 	rm -rf "$T_DIR"
@@ -44,6 +47,11 @@ machines:
     boot_timeout: 30
     synced_folders:
       - { host: ./src, guest: /work }
+  sd:
+    box: den/debian-12-systemd
+    provider: container
+    autostart: false
+    boot_timeout: 60
   vm:
     box: den/debian-12
     provider: qemu
@@ -59,7 +67,7 @@ chown "$U:$U" "$HOME_U/p/Envfile"
 as_user() {
 	(
 		if [ -n "${DELEGATED:-}" ]; then
-			for c in cpu cpuset memory pids; do echo "$BASHPID" > "/sys/fs/cgroup/$c/$CG/cgroup.procs"; done
+			for c in $CONTROLLERS; do echo "$BASHPID" > "/sys/fs/cgroup/$c/$CG/cgroup.procs"; done
 		fi
 		exec su "$U" -c "unset DEN_HOME DEN_BUILD_CACHE; cd ~/p && export ASAN_OPTIONS='${ASAN_OPTIONS:-}' PATH=$T_DIR:\$PATH && $1"
 	)
@@ -83,24 +91,27 @@ expect_true '! pgrep -u "$U" -f "container run" >/dev/null' "and leaves nothing 
 
 # A delegated cgroup: the user's own folder in each v1 controller (this
 # host's layout), as a service manager would give a user.
-for c in cpu cpuset memory pids; do
+for c in $CONTROLLERS; do
 	mkdir -p "/sys/fs/cgroup/$c/$CG"
 	if [ "$c" = cpuset ]; then
 		cat /sys/fs/cgroup/cpuset/cpuset.cpus > "/sys/fs/cgroup/cpuset/$CG/cpuset.cpus"
 		cat /sys/fs/cgroup/cpuset/cpuset.mems > "/sys/fs/cgroup/cpuset/$CG/cpuset.mems"
 	fi
-	chown "$U:$U" "/sys/fs/cgroup/$c/$CG" "/sys/fs/cgroup/$c/$CG/cgroup.procs" "/sys/fs/cgroup/$c/$CG/tasks"
+	for f in "" /cgroup.procs /tasks /cgroup.threads /cgroup.subtree_control; do
+		[ -e "/sys/fs/cgroup/$c/$CG$f" ] && chown "$U:$U" "/sys/fs/cgroup/$c/$CG$f"
+	done
 done
 DELEGATED=1
 urun 'den up'
 expect_rc 0 "den up as the user"
-urun 'den ssh web -c "id -un; stat -c %U /work/hello.txt; cat /work/hello.txt; echo from the guest > /work/back.txt; sudo -n id -u; sudo touch /work/byroot; head -1 /proc/self/uid_map; nproc"'
+urun 'den ssh web -c "id -un; stat -c %U /work/hello.txt; cat /work/hello.txt; echo from the guest > /work/back.txt; sudo -n id -u; sudo touch /work/byroot; head -1 /proc/self/uid_map; nproc; python3 -c \"import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP); print(42)\""'
 expect_rc 0 "den ssh as the user"
 expect_true '[ "$(printf "%s\n" "$OUT" | sed -n 1,3p | tr "\n" " ")" = "den den from the host " ]' "the login user, who owns the synced folder inside (got: $(echo $OUT))"
 line() { printf "%s\n" "$OUT" | sed -n "${1}p"; }
 expect_true '[ "$(line 4)" = 0 ]' "sudo works inside"
 expect_true 'line 5 | grep -qE "^ +0 +$SUB +1000$"' "root inside is the first subordinate id"
 expect_true '[ "$(line 6)" = 2 ]' "the cpus limit holds (nproc: $(line 6))"
+expect_true '[ "$(line 7)" = 42 ]' "the login user can open a ping socket"
 expect_true '[ "$(cat "$HOME_U/p/src/back.txt")" = "from the guest" ] && [ "$(stat -c %U "$HOME_U/p/src/back.txt")" = "$U" ]' "the login user's writes are the user's on the host"
 expect_true '[ "$(stat -c %u "$HOME_U/p/src/byroot")" = "$SUB" ]' "root's writes are a subordinate id's"
 expect_true '[ "$(cat /sys/fs/cgroup/memory/$CG/den/web-*/memory.limit_in_bytes)" = $((1 << 30)) ]' "the memory limit is set in the delegated cgroup"
@@ -112,6 +123,27 @@ urun 'den up && den destroy -f'
 expect_rc 0 "up again, then destroy"
 expect_true '[ -z "$(ls "$HOME_U"/.local/share/den/projects/*/machines 2>/dev/null)" ]' "destroy removed the machine's files, the subordinate ids' too"
 expect_true '! grep -q "$HOME_U" /proc/self/mountinfo' "nothing is mounted on the host"
+
+# A box with its own init (systemd as PID 1) as the user: its cgroup2
+# subtree is the container root's inside, a reboot boots it again.
+add_box debian-12-systemd
+SBOX=$(ls "$T_DIR"/boxes/den-debian-12-systemd-*-container-*.box)
+chmod 644 "$SBOX"
+urun "den box add $SBOX && den up sd"
+expect_rc 0 "a systemd box up as the user"
+urun 'den ssh sd -c "systemctl is-system-running --wait; sudo -n systemctl start systemd-hostnamed && echo unit-started"'
+expect_true 'printf "%s\n" "$OUT" | grep -qE "^(running|degraded)$"' "systemd runs (got: $(echo $OUT))"
+expect_out "unit-started" "and starts units in its cgroup subtree"
+urun 'den ssh sd -c "sudo touch /etc/kept; sudo systemctl reboot"'
+back=
+for _ in $(seq 120); do
+	as_user 'den ssh sd -c "test -e /etc/kept"' >/dev/null 2>&1 && back=yes && break
+	sleep 0.5
+done
+expect_true '[ "$back" = yes ]' "a reboot inside boots it again"
+urun 'den destroy -f sd'
+expect_rc 0 "destroy the systemd machine"
+expect_true '! pgrep -u "$SUB" >/dev/null' "nothing of it runs"
 
 # The qemu provider as the same user: QEMU and den's network are the user's.
 add_box debian-12 qemu
