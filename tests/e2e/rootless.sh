@@ -1,10 +1,12 @@
 #!/bin/bash
 # den without root (issue 13, docs/rootless.md): a user made here runs the
-# container lifecycle as itself, then a qemu machine. Without subordinate ids, and without a
+# container lifecycle as itself. Without subordinate ids, and without a
 # cgroup it may write, den up says what is missing; with them: box add (the
-# root file system keeps its owners, as the user's namespace's ids), up,
-# ssh, sudo inside, the synced folder both ways with the user's ownership,
-# halt and destroy, with nothing left behind.
+# root file system keeps its owners, as the user's namespace's ids), up
+# with an Ansible step (run as the user), ssh, sudo and ping inside, the
+# synced folder both ways with the user's ownership, halt and destroy with
+# nothing left behind; then a systemd box (reboot included) and a qemu
+# machine as the same user.
 . "$(dirname "$0")/lib/assert.sh"
 
 . "$(dirname "$0")/lib/machines.sh"
@@ -47,6 +49,8 @@ machines:
     boot_timeout: 30
     synced_folders:
       - { host: ./src, guest: /work }
+    provision:
+      - ansible: { playbook: site.yml }
   sd:
     box: den/debian-12-systemd
     provider: container
@@ -60,7 +64,16 @@ machines:
     synced_folders:
       - { host: ./src, guest: /work }
 EOF2
-chown "$U:$U" "$HOME_U/p/Envfile"
+# A playbook that says who runs it: inside (become) and on the host.
+cat > "$HOME_U/p/site.yml" <<'EOF2'
+- hosts: all
+  tasks:
+    - shell: id -un > /tmp/inside-user
+      become: true
+    - shell: id -un > "{{ playbook_dir }}/host-user"
+      delegate_to: localhost
+EOF2
+chown "$U:$U" "$HOME_U/p/Envfile" "$HOME_U/p/site.yml"
 
 # as_user CMD: CMD as the user in its project, `den` being the test's den;
 # with $DELEGATED set, inside the cgroups delegated to it.
@@ -104,6 +117,9 @@ done
 DELEGATED=1
 urun 'den up'
 expect_rc 0 "den up as the user"
+expect_true '[ "$(cat "$HOME_U/p/host-user")" = "$U" ]' "ansible-playbook ran on the host as the user"
+urun 'den ssh web -c "cat /tmp/inside-user"'
+expect_out "root" "and became root inside"
 urun 'den ssh web -c "id -un; stat -c %U /work/hello.txt; cat /work/hello.txt; echo from the guest > /work/back.txt; sudo -n id -u; sudo touch /work/byroot; head -1 /proc/self/uid_map; nproc; python3 -c \"import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP); print(42)\""'
 expect_rc 0 "den ssh as the user"
 expect_true '[ "$(printf "%s\n" "$OUT" | sed -n 1,3p | tr "\n" " ")" = "den den from the host " ]' "the login user, who owns the synced folder inside (got: $(echo $OUT))"
