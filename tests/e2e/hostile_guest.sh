@@ -30,6 +30,7 @@ machines:
       - { host: ., guest: /work }
       - { host: ./sub, guest: /sub }
       - { host: ./rootowned, guest: /rootowned }
+      - { host: ./made, guest: /made, create: true }
   d:
     box: den/debian-12
     provider: container
@@ -62,6 +63,7 @@ inside() { "$DEN" -q ssh c -c "sudo sh -c '$1'"; }
 run up
 expect_rc 0 "den up"
 expect_err "belongs to root on the host" "den up says the root-owned folder is not writable inside"
+expect_true '[ "$(stat -c %u:%g "$P/made")" = 4321:4321 ]' "a folder den creates (create: true) is the project owner's"
 run -C "$Q" up
 expect_rc 0 "another project's machine is up"
 
