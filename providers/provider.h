@@ -77,6 +77,13 @@ int provider_ssh_info(const struct den_machine *m, const char *key_path, struct 
 		      struct den_err *err);
 
 /*
+ * Makes a synced folder with `create: true` that is missing; den as root
+ * gives it to the project folder's owner (providers/folders.c).
+ */
+int provider_create_folder(const struct den_machine *m, const struct synced_folder *f,
+			   struct den_err *err);
+
+/*
  * Copies the machine's rsync synced folders in with rsync over its SSH
  * settings (providers/sync.c); nothing when it has none.
  */

@@ -371,19 +371,10 @@ static int up(struct den_machine *m, struct den_err *err)
 				   "provider (its files share the host's file system); remove it "
 				   "or use provider: qemu",
 				   m->cfg->name);
-	/* Synced folders that may be created are created now: the project's owner's. */
-	for (size_t i = 0; i < m->cfg->n_folders; i++) {
-		const struct synced_folder *f = &m->cfg->folders[i];
-		struct stat st;
-		if (!f->create || f->disabled || den_exists(f->host_path))
-			continue;
-		if (den_mkdir_p(f->host_path, 0755, err) < 0)
+	/* Synced folders that may be created are created now. */
+	for (size_t i = 0; i < m->cfg->n_folders; i++)
+		if (provider_create_folder(m, &m->cfg->folders[i], err) < 0)
 			return -1;
-		if (geteuid() == 0 && stat(m->root, &st) == 0 && st.st_uid != 0 &&
-		    lchown(f->host_path, st.st_uid, st.st_gid) < 0)
-			return den_err_set(err, errno, "cannot give %s to the project's owner",
-					   f->host_path);
-	}
 	if (check_folder_owners(m, err) < 0)
 		return -1;
 	cleanup_free char *upper = path_in(m->dir, "upper");

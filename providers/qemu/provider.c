@@ -216,7 +216,7 @@ static size_t plan_shares(struct den_machine *m, struct qemu_share *shares, char
 		bool ro = false;
 		if (f->disabled || f->type != SYNC_NATIVE)
 			continue;
-		if (f->create && den_mkdir_p(f->host_path, 0755, err) < 0)
+		if (provider_create_folder(m, f, err) < 0)
 			return (size_t)-1;
 		for (size_t j = 0; j < f->n_mount_options; j++)
 			ro |= strcmp(f->mount_options[j], "ro") == 0;
