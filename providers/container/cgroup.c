@@ -382,20 +382,23 @@ int cg_delegate(const char *root, const char *self_cgroup, const char *name, str
 	return add_dir(cg, root, "unified", self_cgroup, name, &dir, err);
 }
 
-int cg_give(const struct ctr_cgroup *cg, uid_t uid, gid_t gid, struct den_err *err)
+int cg_give_dir(const char *dir, uid_t uid, gid_t gid, struct den_err *err)
 {
 	static const char *const files[] = { "", "/cgroup.procs", "/cgroup.threads",
 					     "/cgroup.subtree_control" };
-	char p[4096];
+	char p[4200];
 
-	if (cg->n == 0)
-		return 0;
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(p, sizeof(p), "%s%s", cg->dirs[cg->n - 1], files[i]);
+		snprintf(p, sizeof(p), "%s%s", dir, files[i]);
 		if (lchown(p, uid, gid) < 0)
-			return den_err_set(err, errno, "cannot give %s to the container", p);
+			return den_err_set(err, errno, "cannot give %s to the container's root", p);
 	}
 	return 0;
+}
+
+int cg_give(const struct ctr_cgroup *cg, uid_t uid, gid_t gid, struct den_err *err)
+{
+	return cg->n == 0 ? 0 : cg_give_dir(cg->dirs[cg->n - 1], uid, gid, err);
 }
 
 int cg_attach(const struct ctr_cgroup *cg, pid_t pid, struct den_err *err)

@@ -56,6 +56,8 @@ int cg_delegate(const char *root, const char *self_cgroup, const char *name, str
  * it, as cgroup v2 asks) given to the container's root, host ids uid:gid.
  */
 int cg_give(const struct ctr_cgroup *cg, uid_t uid, gid_t gid, struct den_err *err);
+/* The same for a delegated cgroup2 folder by its path (as mounted inside, say). */
+int cg_give_dir(const char *dir, uid_t uid, gid_t gid, struct den_err *err);
 
 /* Moves pid into the cgroup (children follow). */
 int cg_attach(const struct ctr_cgroup *cg, pid_t pid, struct den_err *err);

@@ -327,21 +327,6 @@ static int mask_kernel_files(const char *merged, struct den_err *err)
 	return 0;
 }
 
-/* The delegated cgroup at path, and the files that delegate it, to root inside. */
-static int give_cgroup(const char *path, struct den_err *err)
-{
-	static const char *const files[] = { "", "/cgroup.procs", "/cgroup.threads",
-					     "/cgroup.subtree_control" };
-	char p[4500];
-
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(p, sizeof(p), "%s%s", path, files[i]);
-		if (lchown(p, 0, 0) < 0)
-			return den_err_set(err, errno, "cannot give %s to the container's root", p);
-	}
-	return 0;
-}
-
 /*
  * What systemd as PID 1 expects of a container (it cannot mount them
  * itself without CAP_SYS_ADMIN): /run and /run/lock as tmpfs, and a
@@ -372,7 +357,7 @@ static int mount_for_system_init(const struct ctr_spec *s, const char *merged, s
 	 * inside: root of the namespace gives it to root inside (den's root
 	 * gave it to the container's root already, cg_give).
 	 */
-	return s->rootless ? give_cgroup(path, err) : 0;
+	return s->rootless ? cg_give_dir(path, 0, 0, err) : 0;
 }
 
 /*
