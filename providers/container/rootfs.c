@@ -163,11 +163,6 @@ static int overlay_rootless(const struct ctr_spec *s, const char *root, const ch
 
 	if (etc == NULL)
 		return den_err_set(err, ENOMEM, "cannot mount the root");
-	if (strpbrk(s->rootfs, ",:"))
-		return den_err_set(err, 0,
-				   "cannot use %s as a container's root: the path contains ',' "
-				   "or ':'",
-				   s->rootfs);
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		if (lstat(dirs[i], &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == USERNS_LOGIN &&
 		    lchown(dirs[i], 0, 0) < 0)
@@ -196,11 +191,11 @@ static int overlay(const struct ctr_spec *s, const char *merged, int userns, str
 	if (upper == NULL || work == NULL || lower == NULL || layers == NULL || root == NULL)
 		return den_err_set(err, ENOMEM, "cannot mount the root");
 	/* overlayfs options are comma- and colon-separated: paths cannot hold them. */
-	if (strpbrk(s->state, ",:"))
+	if (strpbrk(s->rootfs, ",:") || strpbrk(s->state, ",:"))
 		return den_err_set(err, 0,
-				   "cannot use %s as a container's folder: the path contains "
+				   "cannot use %s or %s as a container root: the path contains "
 				   "',' or ':'",
-				   s->state);
+				   s->rootfs, s->state);
 	/* den made them: a link there (planted when state lived in the project) is refused. */
 	struct stat st;
 	if (lstat(upper, &st) == 0 && !S_ISDIR(st.st_mode))
