@@ -54,14 +54,15 @@ uint32_t userns_subid_start(const char *text, const char *user, uid_t uid)
 	return 0;
 }
 
-static uint32_t subid_of(const char *file, const char *user, uid_t uid)
+uint32_t userns_subid(const char *file)
 {
 	cleanup_free char *text = NULL;
 	struct den_err ignored = { 0 };
+	struct passwd *pw = getpwuid(getuid());
 
 	if (den_read_file(file, 1 << 20, &text, NULL, &ignored) < 0)
 		return 0;
-	return userns_subid_start(text, user, uid);
+	return userns_subid_start(text, pw != NULL ? pw->pw_name : "", getuid());
 }
 
 /* The full path of a setuid helper, or NULL. */
@@ -89,8 +90,8 @@ int userns_map_for_user(struct userns_map *m, struct den_err *err)
 				   "them (sudo apt-get install uidmap), or run den as root");
 	m->uid = (uint32_t)getuid();
 	m->gid = (uint32_t)getgid();
-	m->sub_uid = subid_of("/etc/subuid", user, getuid());
-	m->sub_gid = subid_of("/etc/subgid", user, getuid());
+	m->sub_uid = userns_subid("/etc/subuid");
+	m->sub_gid = userns_subid("/etc/subgid");
 	if (m->sub_uid == 0 || m->sub_gid == 0)
 		return den_err_set(err, 0,
 				   "den without root needs %u subordinate user and group ids "

@@ -31,6 +31,9 @@ struct userns_map {
  */
 uint32_t userns_subid_start(const char *text, const char *user, uid_t uid);
 
+/* The first such range an /etc/subuid-format file gives the user den runs as, or 0. */
+uint32_t userns_subid(const char *file);
+
 /* Whether den runs without root: then containers use the user's namespace. */
 bool userns_rootless(void);
 

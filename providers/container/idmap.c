@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
-#include <pwd.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,27 +24,14 @@
 #define SYS_mount_setattr 442
 #endif
 
-/* The user's range in /etc/subuid or /etc/subgid, or den's own. */
-static uint32_t base_from(const char *file, const char *user, uid_t uid)
+void ctr_ids_pick(struct ctr_ids *ids)
 {
-	cleanup_free char *text = NULL;
-	struct den_err ignored = { 0 };
-	uint32_t base = 0;
-
-	if (den_read_file(file, 1 << 20, &text, NULL, &ignored) == 0)
-		base = userns_subid_start(text, user, uid);
-	return base ? base : CTR_IDS_DEN_BASE;
-}
-
-int ctr_ids_pick(struct ctr_ids *ids, struct den_err *err)
-{
-	struct passwd *pw = getpwuid(getuid());
-	const char *user = pw != NULL ? pw->pw_name : "";
-
-	(void)err;
-	ids->uid = base_from("/etc/subuid", user, getuid());
-	ids->gid = base_from("/etc/subgid", user, getuid());
-	return 0;
+	ids->uid = userns_subid("/etc/subuid");
+	ids->gid = userns_subid("/etc/subgid");
+	if (ids->uid == 0)
+		ids->uid = CTR_IDS_DEN_BASE;
+	if (ids->gid == 0)
+		ids->gid = CTR_IDS_DEN_BASE;
 }
 
 /* Appends one "inside outside count" line; count 0 adds nothing. */
@@ -60,14 +46,6 @@ static int map_line(char *buf, size_t n, size_t *used, uint32_t in, uint32_t out
 		return -1;
 	*used += (size_t)w;
 	return 0;
-}
-
-int ctr_shift_map(char *buf, size_t n, uint32_t base)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	return map_line(buf, n, &used, 0, base, CTR_IDS);
 }
 
 int ctr_folder_map(char *buf, size_t n, uint32_t base, uint32_t owner, uint32_t guest)

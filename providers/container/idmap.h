@@ -26,7 +26,7 @@ struct ctr_ids {
 };
 
 /* The host ids den's containers map to, for the user den runs as. */
-int ctr_ids_pick(struct ctr_ids *ids, struct den_err *err);
+void ctr_ids_pick(struct ctr_ids *ids);
 
 /*
  * The id map ("inside outside count" lines) of a synced folder's
@@ -36,9 +36,6 @@ int ctr_ids_pick(struct ctr_ids *ids, struct den_err *err);
  * owner 0 (root) is never mapped: then the map is the plain shift.
  */
 int ctr_folder_map(char *buf, size_t n, uint32_t base, uint32_t owner, uint32_t guest);
-
-/* The plain shift "0 base CTR_IDS": on-disk k shows as host base + k. */
-int ctr_shift_map(char *buf, size_t n, uint32_t base);
 
 /* A user namespace holding these maps, to idmap mounts with (an O_RDONLY fd). */
 int ctr_userns_fd(const char *uid_map, const char *gid_map, struct den_err *err);

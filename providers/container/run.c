@@ -548,8 +548,9 @@ int ctr_run(const struct ctr_spec *spec_in, int *status, struct den_err *err)
 	int tap = -1, rc = 0, ctl = -1;
 
 	spec.rootless = userns_rootless();
-	if ((spec.rootless ? userns_map_for_user(&spec.map, err) < 0
-			   : spec.ids.uid == 0 && ctr_ids_pick(&spec.ids, err) < 0) ||
+	if (!spec.rootless && spec.ids.uid == 0)
+		ctr_ids_pick(&spec.ids);
+	if ((spec.rootless && userns_map_for_user(&spec.map, err) < 0) ||
 	    prepare_state(s, err) < 0 || add_system_files(&spec, err) < 0)
 		return -1;
 	/* Forwarded ports first: a port in use is an error before anything starts. */

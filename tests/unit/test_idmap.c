@@ -28,14 +28,6 @@ Test(idmap, subid_ranges_too_small_or_bad_are_skipped)
 	cr_assert_eq(userns_subid_start("alice:100000:65536", "alice", 1), 100000);
 }
 
-Test(idmap, shift_map)
-{
-	char buf[64];
-
-	cr_assert_eq(ctr_shift_map(buf, sizeof(buf), 1879048192u), 0);
-	cr_assert_str_eq(buf, "0 1879048192 65536\n");
-}
-
 Test(idmap, folder_owner_trades_places_with_the_guest_user)
 {
 	char buf[256];
