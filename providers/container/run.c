@@ -65,28 +65,33 @@ static int become_root(struct den_err *err)
 	return 0;
 }
 
+/* tap0 made in the current network namespace and handed to den on sock. */
+static int hand_tap(int sock, const char *ping_groups, struct den_err *err)
+{
+	int tap = -1;
+
+	if (ctr_net_make_tap(&tap, ping_groups, err) < 0)
+		return -1;
+	int rc = ctr_send_fd(sock, tap, err);
+	close(tap);
+	return rc;
+}
+
 /*
  * Without root, PID 1 does what den's root does otherwise: the tap device
  * (handed to den on sock) and the root, as root of its own namespaces.
  */
 static int setup_rootless(const struct ctr_spec *s, int sock, struct den_err *err)
 {
-	int tap = -1;
+	/*
+	 * Ping for every group of the container's: the range is of host ids,
+	 * from the lowest of the namespace's to its highest, whose ends are 0
+	 * or the login user's group, and 65535 or it.
+	 */
+	const char *groups = s->map.gid < s->map.sub_gid ? "1000 65535" : "0 1000";
 
-	if (!s->host_network) {
-		/*
-		 * Ping for every group of the container's: the range is of host
-		 * ids, from the lowest of the namespace's to its highest, whose
-		 * ends are 0 or the login user's group, and 65535 or it.
-		 */
-		const char *groups = s->map.gid < s->map.sub_gid ? "1000 65535" : "0 1000";
-		if (ctr_net_make_tap(&tap, groups, err) < 0 || ctr_send_fd(sock, tap, err) < 0) {
-			if (tap >= 0)
-				close(tap);
-			return -1;
-		}
-		close(tap);
-	}
+	if (!s->host_network && hand_tap(sock, groups, err) < 0)
+		return -1;
 	close(sock);
 	return ctr_setup_root_rootless(s, err);
 }
@@ -202,22 +207,15 @@ static int build_root(const struct ctr_spec *s, int procfd, pid_t pid, int errfd
 static int join_and_make_tap(const struct ctr_spec *s, int procfd, pid_t pid, int sock,
 			     struct den_err *err)
 {
-	int tap = -1;
-
 	if (join(procfd, pid, "uts", CLONE_NEWUTS, err) < 0 ||
 	    join(procfd, pid, "ipc", CLONE_NEWIPC, err) < 0)
 		return -1;
 	if (s->host_network)
 		return 0;
 	/* Ping for every group den's root can name (ping_group_range's most). */
-	if (join(procfd, pid, "net", CLONE_NEWNET, err) < 0 ||
-	    ctr_net_make_tap(&tap, "0 2147483647", err) < 0 || ctr_send_fd(sock, tap, err) < 0) {
-		if (tap >= 0)
-			close(tap);
+	if (join(procfd, pid, "net", CLONE_NEWNET, err) < 0)
 		return -1;
-	}
-	close(tap);
-	return 0;
+	return hand_tap(sock, "0 2147483647", err);
 }
 
 /* The child in the new namespaces, parent of PID 1; passes its status up. */
