@@ -30,7 +30,7 @@ test: deps
 	@scripts/test-debs.sh
 	@cmake -S . -B $(TEST_BUILD) -DDEN_SANITIZE=ON >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
-	@cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)
+	@scripts/ctest.sh $(TEST_BUILD) --output-on-failure -j $(JOBS)
 
 # Builds den and the debian-12 box (cached by recipe hash), then brings up
 # Envfile.example's machine with the container provider. Needs root.

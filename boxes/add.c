@@ -6,6 +6,7 @@
 #include "boxes/identity.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
+#include "core/lazylib.h"
 #include "core/log.h"
 
 #include <fcntl.h>
@@ -45,8 +46,11 @@ static char *cache_path(const char *home, const char *url, struct den_err *err)
 {
 	cleanup_free char *dir = NULL;
 	char hex[DIGEST_HEX_MAX], *p = NULL;
-	struct digest *d = digest_new(DIGEST_SHA256);
+	struct digest *d;
 
+	if (den_crypto_load(err) < 0)
+		return NULL;
+	d = digest_new(DIGEST_SHA256);
 	if (d == NULL) {
 		den_err_set(err, ENOMEM, "cannot download %s", url);
 		return NULL;
@@ -136,16 +140,19 @@ static int fetch_and_install(const char *home, const struct box_add_opts *o,
 	return r;
 }
 
-/* A box already in the store (any provider and arch matching what was asked)? */
-static bool in_store(const char *home, const struct box_id *id, struct store_entry *out)
+/*
+ * A box already in the store with what was asked: 1 and *out filled, 0
+ * when there is none, -1 when the store cannot be read.
+ */
+static int in_store(const char *home, const struct box_id *id, struct store_entry *out,
+		    struct den_err *err)
 {
 	struct store_entry *list = NULL;
 	size_t n = 0;
-	struct den_err ignored;
 	bool found = false;
 
-	if (store_list(home, &list, &n, &ignored) < 0)
-		return false;
+	if (store_list(home, &list, &n, err) < 0)
+		return den_err_wrap(err, "cannot read the box store");
 	for (size_t i = 0; i < n && !found; i++) {
 		struct store_entry *e = &list[i];
 		if (strcmp(e->name, id->name) == 0 && strcmp(e->version, id->version) == 0 &&
@@ -156,7 +163,7 @@ static bool in_store(const char *home, const struct box_id *id, struct store_ent
 		}
 	}
 	store_list_free(list, n);
-	return found;
+	return found ? 1 : 0;
 }
 
 static int add_from_catalog(const char *home, const struct box_add_opts *o, const char *catalog_url,
@@ -195,9 +202,12 @@ static int add_from_catalog(const char *home, const struct box_add_opts *o, cons
 	}
 	if (store_lock(home, c.name, &lock, err) < 0)
 		goto fail;
-	if (!o->force && in_store(home, &id, out)) {
-		catalog_free(&c);
-		return 1;
+	if (!o->force) {
+		int have = in_store(home, &id, out, err);
+		if (have != 0) {
+			catalog_free(&c);
+			return have < 0 ? -1 : 1;
+		}
 	}
 	r = fetch_and_install(home, o, &id, url, o->checksum ? o->checksum : p->checksum,
 			      o->checksum ? o->checksum_type : p->checksum_type, out, err);

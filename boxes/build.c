@@ -8,49 +8,41 @@
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/spawn.h"
 
 #include <fcntl.h>
 #include <glob.h>
 #include <jansson.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 
 /* Runs argv with output to log; returns its exit status or -1. */
 static int run_logged(char *const argv[], const char *log, struct den_err *err)
 {
+	cleanup_close int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	/*
+	 * debootstrap mounts /proc and /sys in the new root: in a mount
+	 * namespace of its own they go with it, even when den is killed.
+	 */
+	struct den_spawn sp = { .argv = (const char *const *)argv,
+				.in = DEN_SPAWN_NULL,
+				.out = fd,
+				.err_fd = fd,
+				.mount_ns = true,
+				.death_signal = SIGKILL };
+	pid_t pid;
 	int status;
-	pid_t pid = fork();
 
-	if (pid < 0)
-		return den_err_set(err, errno, "cannot run %s", argv[0]);
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			_exit(126);
-		/*
-		 * debootstrap mounts /proc and /sys in the new root: in a mount
-		 * namespace of its own they go with it, even when den is killed.
-		 */
-		if (unshare(CLONE_NEWNS) == 0)
-			mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return den_err_set(err, errno, "cannot wait for %s", argv[0]);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (fd < 0)
+		return den_err_set(err, errno, "cannot open %s", log);
+	if (den_spawn_start(&sp, &pid, err) < 0 || den_spawn_wait(pid, &status, err) < 0)
+		return -1;
+	return den_spawn_exit_code(status);
 }
 
 int build_step(char *const argv[], const char *log, const char *what, struct den_err *err)
@@ -149,7 +141,7 @@ int build_configure(const struct recipe *r, const char *root, const char *log, s
 		snprintf(pattern, sizeof(pattern), "%s/%s/*", root, caches[c]);
 		if (glob(pattern, 0, NULL, &g) == 0) {
 			for (size_t i = 0; i < g.gl_pathc; i++) {
-				struct den_err ignored;
+				struct den_err ignored = { 0 };
 				if (strstr(g.gl_pathv[i], "/partial") == NULL &&
 				    strstr(g.gl_pathv[i], "/lock") == NULL)
 					den_rm_rf(g.gl_pathv[i], &ignored);
@@ -275,7 +267,7 @@ int box_build(const char *home, const struct build_opts *o, char **path, struct 
 	cleanup_free char *file = NULL, *out = NULL, *cache_dir = NULL, *cached = NULL;
 	cleanup_free char *work = NULL;
 	cleanup_close int lock = -1;
-	struct den_err ignored;
+	struct den_err ignored = { 0 };
 	int rc = -1;
 
 	if (recipe_load(o->recipe, &r, err) < 0)
@@ -302,13 +294,13 @@ int box_build(const char *home, const struct build_opts *o, char **path, struct 
 	for (char *p = file; *p != '\0'; p++)
 		if (*p == '/')
 			*p = '-'; /* den/debian-12 -> den-debian-12-... */
-	if (asprintf(&out, "%s/%s", o->output, file) < 0 ||
-	    asprintf(&cache_dir, "%s/%.16s", o->cache, r.hash) < 0 ||
+	if (asprintf(&cache_dir, "%s/%.16s", o->cache, r.hash) < 0 ||
 	    asprintf(&cached, "%s/%s", cache_dir, file) < 0) {
 		den_err_set(err, ENOMEM, "cannot build %s", r.name);
 		goto out;
 	}
-	if (den_mkdir_p(o->output, 0755, err) < 0 || den_mkdir_p(cache_dir, 0755, err) < 0)
+	if ((o->output != NULL && den_mkdir_p(o->output, 0755, err) < 0) ||
+	    den_mkdir_p(cache_dir, 0755, err) < 0)
 		goto out;
 	/* One build per recipe at a time: a second den waits, then takes the cache. */
 	if (lock_cache(cache_dir, &r, &lock, err) < 0)
@@ -316,6 +308,15 @@ int box_build(const char *home, const struct build_opts *o, char **path, struct 
 	if (!o->no_cache && den_exists(cached)) {
 		den_info("%s %s: the recipe is unchanged (hash %.12s); using the cached build",
 			 r.name, r.version, r.hash);
+		if (o->output == NULL) {
+			*path = steal_pointer(&cached);
+			rc = 0;
+			goto out;
+		}
+		if (asprintf(&out, "%s/%s", o->output, file) < 0) {
+			den_err_set(err, ENOMEM, "cannot build %s", r.name);
+			goto out;
+		}
 		if (copy_file(cached, out, err) < 0)
 			goto out;
 		*path = steal_pointer(&out);
@@ -332,13 +333,18 @@ int box_build(const char *home, const struct build_opts *o, char **path, struct 
 	work = store_tmp_dir(home, "build", err);
 	if (work == NULL)
 		goto out;
+	/* No output folder: the box file is the cache's (written whole, then copied in). */
+	if (asprintf(&out, "%s/%s", o->output ? o->output : work, file) < 0) {
+		den_err_set(err, ENOMEM, "cannot build %s", r.name);
+		goto out;
+	}
 	den_info("building %s %s from recipe %s", r.name, r.version, r.id);
 	if ((vm ? make_vm_box(&r, work, out, err) : make_container_box(&r, work, out, err)) < 0)
 		goto out;
 	if (den_mkdir_p(cache_dir, 0755, err) < 0 || copy_file(out, cached, err) < 0)
 		goto out;
-	den_info("built %s", out);
-	*path = steal_pointer(&out);
+	den_info("built %s", o->output ? out : cached);
+	*path = o->output ? steal_pointer(&out) : steal_pointer(&cached);
 	rc = 0;
 out:
 	if (work != NULL)

@@ -15,7 +15,7 @@
 struct build_opts {
 	const char *recipe;	 /* built-in name or path */
 	const char *output_kind; /* "container" or "qemu" (a VM disk image box) */
-	const char *output;	 /* folder for the box file */
+	const char *output;	 /* folder for the box file; NULL: the build cache's file only */
 	const char *cache;	 /* cache folder ($DEN_BUILD_CACHE, else $DEN_HOME/build-cache) */
 	bool no_cache;		 /* build even when the cache has it */
 };

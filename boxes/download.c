@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "boxes/download.h"
+#include "boxes/download_resume.h"
 #include "core/cleanup.h"
+#include "core/lazylib.h"
 #include "core/log.h"
 
 #include <curl/curl.h>
@@ -104,12 +106,15 @@ static size_t on_data(char *data, size_t size, size_t n, void *p)
 	if (!x->checked_status) {
 		x->checked_status = true;
 		curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &x->http_code);
-		if (x->http_code >= 400)
+		const struct resume_answer a = { x->d->resumed_from, x->http_code, true, false };
+		switch (download_resume_action(&a)) {
+		case RESUME_FAIL:
 			return 0; /* an error page is not a box: stop, report the status */
-		if (x->http_code == 200 && x->d->resumed_from > 0) {
-			/* The server ignored our Range: take the whole file afresh. */
-			x->restart = true;
+		case RESUME_RESTART:
+			x->restart = true; /* e.g. the server ignored our Range */
 			return 0;
+		case RESUME_APPEND:
+			break;
 		}
 	}
 	for (size_t off = 0; off < len;) {
@@ -240,8 +245,11 @@ static int attempt(struct download *d, int fd, bool *restart, struct den_err *er
 		fprintf(stderr, "\r\033[K");
 	if (!x.checked_status)
 		curl_easy_getinfo(x.curl, CURLINFO_RESPONSE_CODE, &x.http_code);
-	/* A server that ignores Range: libcurl stops with a range error, or we saw a 200. */
-	if (x.restart || (d->resumed_from > 0 && (x.http_code == 416 || rc == CURLE_RANGE_ERROR))) {
+	/* A partial file the answer cannot continue (boxes/download_resume.h): start over. */
+	const struct resume_answer a = { d->resumed_from, x.http_code, x.checked_status,
+					 rc == CURLE_RANGE_ERROR ||
+						 rc == CURLE_BAD_DOWNLOAD_RESUME };
+	if (x.restart || download_resume_action(&a) == RESUME_RESTART) {
 		*restart = true; /* whole file again, from zero */
 	} else if (x.write_errno != 0) {
 		ret = den_err_set(err, x.write_errno, "cannot write %s", d->path);
@@ -261,6 +269,8 @@ int download_file(struct download *d, struct den_err *err)
 {
 	bool restart = false;
 
+	if (den_curl_load(err) < 0 || den_crypto_load(err) < 0)
+		return -1;
 	pthread_once(&curl_once, init_curl);
 	for (int tries = 0; tries < 2; tries++) {
 		cleanup_close int fd = open(d->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -319,6 +329,8 @@ int download_text(const char *url, size_t max, char **out, size_t *len, struct d
 	CURL *c;
 	CURLcode rc;
 
+	if (den_curl_load(err) < 0)
+		return -1;
 	pthread_once(&curl_once, init_curl);
 	c = curl_easy_init();
 	if (c == NULL)

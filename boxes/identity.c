@@ -2,6 +2,7 @@
 #include "boxes/identity.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
+#include "core/lazylib.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -21,12 +22,15 @@ static char *dup_or_null(json_t *o, const char *key)
 
 int box_identity_read(const char *path, struct box_identity *id, struct den_err *err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a;
 	struct archive_entry *e;
 	char *text = NULL;
 	int ret = -1;
 
 	memset(id, 0, sizeof(*id));
+	if (den_archive_load(err) < 0)
+		return -1;
+	a = archive_read_new();
 	if (a == NULL)
 		return den_err_set(err, ENOMEM, "cannot read %s", path);
 	archive_read_support_filter_all(a);

@@ -1,18 +1,24 @@
 /* SPDX-License-Identifier: MIT */
-/* libcurl, loaded on first use (core/lazylib.h). */
+/* libcurl's table (core/lazylib.h): box and catalog downloads. */
 #define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 #include <stdarg.h>
 
-#include "core/lazylib.h"
+#include "core/lazylib-internal.h"
 
-static struct lazylib curl = { "libcurl.so.4", "libcurl4", NULL };
+#define DEN_CURL_FUNCS(X, V)                                                                       \
+	X(CURLcode, curl_global_init, (long flags), (flags))                                       \
+	X(CURL *, curl_easy_init, (void), ())                                                      \
+	X(CURLcode, curl_easy_perform, (CURL * c), (c))                                            \
+	X(void, curl_easy_cleanup, (CURL * c), (c))                                                \
+	X(const char *, curl_easy_strerror, (CURLcode rc), (rc))                                   \
+	V(curl_easy_setopt)                                                                        \
+	V(curl_easy_getinfo)
 
-LAZYLIB_STUB(curl, CURLcode, curl_global_init, (long flags), (flags))
-LAZYLIB_STUB(curl, CURL *, curl_easy_init, (void), ())
-LAZYLIB_STUB(curl, CURLcode, curl_easy_perform, (CURL * c), (c))
-LAZYLIB_STUB_VOID(curl, curl_easy_cleanup, (CURL * c), (c))
-LAZYLIB_STUB(curl, const char *, curl_easy_strerror, (CURLcode rc), (rc))
+LAZYLIB_DEFINE(lazylib_curl, DEN_CURL_FUNCS, DEN_SONAME_CURL, DEN_PACKAGE_CURL)
+
+typedef CURLcode (*setopt_fn)(CURL *, CURLoption, ...);
+typedef CURLcode (*getinfo_fn)(CURL *, CURLINFO, ...);
 
 /*
  * The variadic two: setopt takes one argument whose type the option's
@@ -21,15 +27,10 @@ LAZYLIB_STUB(curl, const char *, curl_easy_strerror, (CURLcode rc), (rc))
  */
 CURLcode curl_easy_setopt(CURL *c, CURLoption opt, ...)
 {
-	static CURLcode (*fp)(CURL *, CURLoption, ...);
-	CURLcode (*f)(CURL *, CURLoption, ...) = __atomic_load_n(&fp, __ATOMIC_ACQUIRE);
+	setopt_fn f = (setopt_fn)LAZYLIB_FN(curl_easy_setopt);
 	va_list ap;
 	CURLcode rc;
 
-	if (f == NULL) {
-		f = (CURLcode(*)(CURL *, CURLoption, ...))lazylib_sym(&curl, "curl_easy_setopt");
-		__atomic_store_n(&fp, f, __ATOMIC_RELEASE);
-	}
 	va_start(ap, opt);
 	if (opt < CURLOPTTYPE_OBJECTPOINT)
 		rc = f(c, opt, va_arg(ap, long));
@@ -45,15 +46,10 @@ CURLcode curl_easy_setopt(CURL *c, CURLoption opt, ...)
 
 CURLcode curl_easy_getinfo(CURL *c, CURLINFO info, ...)
 {
-	static CURLcode (*fp)(CURL *, CURLINFO, ...);
-	CURLcode (*f)(CURL *, CURLINFO, ...) = __atomic_load_n(&fp, __ATOMIC_ACQUIRE);
+	getinfo_fn f = (getinfo_fn)LAZYLIB_FN(curl_easy_getinfo);
 	va_list ap;
 	CURLcode rc;
 
-	if (f == NULL) {
-		f = (CURLcode(*)(CURL *, CURLINFO, ...))lazylib_sym(&curl, "curl_easy_getinfo");
-		__atomic_store_n(&fp, f, __ATOMIC_RELEASE);
-	}
 	va_start(ap, info);
 	rc = f(c, info, va_arg(ap, void *));
 	va_end(ap);

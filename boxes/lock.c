@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "boxes/lock.h"
+#include "boxes/store.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 
@@ -21,6 +22,23 @@ static char **field(struct lock_entry *e, int i)
 	return f[i];
 }
 
+/*
+ * The first of name, version, provider and architecture that is not a
+ * plain name (its field number), or -1. They become folder names in the
+ * box store, and a lock that came with a clone is input like any other.
+ */
+static int bad_field(struct lock_entry *e)
+{
+	static const int parts[] = { 2, 3, 4 }; /* version, provider, architecture */
+
+	if (!box_name_valid(e->name))
+		return 0;
+	for (size_t k = 0; k < sizeof(parts) / sizeof(parts[0]); k++)
+		if (!box_part_valid(*field(e, parts[k])))
+			return parts[k];
+	return -1;
+}
+
 static void entry_free(struct lock_entry *e)
 {
 	for (int i = 0; i < FIELDS; i++)
@@ -28,25 +46,14 @@ static void entry_free(struct lock_entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
-int boxlock_read(const char *envfile, struct boxlock *l, struct den_err *err)
+/* The entries of the JSON text into l (l->path set). */
+static int parse(const char *text, struct boxlock *l, struct den_err *err)
 {
-	cleanup_free char *text = NULL;
 	json_error_t jerr;
 	json_t *j, *boxes, *b;
 	size_t i;
+	int bad;
 
-	memset(l, 0, sizeof(*l));
-	if (asprintf(&l->path, "%s.lock", envfile) < 0) {
-		l->path = NULL;
-		return den_err_set(err, ENOMEM, "cannot read " LOCK_FILE);
-	}
-	if (den_read_file(l->path, 16 << 20, &text, NULL, err) < 0) {
-		if (err->errno_ == ENOENT) {
-			den_err_clear(err);
-			return 0;
-		}
-		return -1;
-	}
 	j = json_loads(text, 0, &jerr);
 	boxes = json_object_get(j, "boxes");
 	if (!json_is_array(boxes)) {
@@ -63,23 +70,59 @@ int boxlock_read(const char *envfile, struct boxlock *l, struct den_err *err)
 	}
 	json_array_foreach(boxes, i, b)
 	{
-		struct lock_entry *e = &l->e[l->n];
+		struct lock_entry *e = &l->e[l->n++];
 		for (int f = 0; f < FIELDS; f++) {
 			const char *v = json_string_value(json_object_get(b, keys[f]));
-			*field(e, f) = v ? strdup(v) : NULL;
+			if (v != NULL && (*field(e, f) = strdup(v)) == NULL) {
+				json_decref(j);
+				return den_err_set(err, ENOMEM, "cannot read %s", l->path);
+			}
 		}
 		if (e->name == NULL || e->version == NULL || e->provider == NULL ||
 		    e->arch == NULL) {
-			entry_free(e);
 			json_decref(j);
 			return den_err_set(err, 0,
 					   "%s: entry %zu lacks name, version, provider or "
 					   "architecture; restore the file or delete it",
 					   l->path, i + 1);
 		}
-		l->n++;
+		if ((bad = bad_field(e)) >= 0) {
+			den_err_set(
+				err, 0,
+				"%s: entry %zu: %s '%.64s' is not a plain name (letters, digits, "
+				"'.', '_', '-'); restore the file or delete it",
+				l->path, i + 1, keys[bad], *field(e, bad));
+			json_decref(j);
+			return -1;
+		}
 	}
 	json_decref(j);
+	return 0;
+}
+
+int boxlock_read(const char *envfile, struct boxlock *l, struct den_err *err)
+{
+	cleanup_free char *text = NULL;
+
+	memset(l, 0, sizeof(*l));
+	if (asprintf(&l->path, "%s.lock", envfile) < 0) {
+		l->path = NULL;
+		return den_err_set(err, ENOMEM, "cannot read " LOCK_FILE);
+	}
+	if (den_read_file(l->path, 16 << 20, &text, NULL, err) < 0) {
+		if (err->errno_ == ENOENT) {
+			den_err_clear(err);
+			return 0;
+		}
+		return -1;
+	}
+	if (parse(text, l, err) < 0) {
+		/* Nothing half read: the caller has an empty lock (for its path). */
+		char *path = steal_pointer(&l->path);
+		boxlock_free(l);
+		l->path = path;
+		return -1;
+	}
 	return 0;
 }
 

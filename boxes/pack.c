@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "boxes/pack.h"
 #include "core/cleanup.h"
+#include "core/lazylib.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -54,10 +55,15 @@ static struct archive *open_writer(const char *out, enum pack_filter filter, str
 
 int pack_tree(const char *dir, const char *out, struct den_err *err)
 {
-	struct archive *w = NULL, *disk = archive_read_disk_new();
-	struct archive_entry *e = archive_entry_new();
-	int ret = 0, cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct archive *w = NULL, *disk = NULL;
+	struct archive_entry *e = NULL;
+	int ret = 0, cwd = -1;
 
+	if (den_archive_load(err) < 0)
+		return -1;
+	disk = archive_read_disk_new();
+	e = archive_entry_new();
+	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (disk == NULL || e == NULL || cwd < 0) {
 		ret = den_err_set(err, errno ? errno : ENOMEM, "cannot pack %s", dir);
 		goto out;
@@ -173,6 +179,8 @@ int pack_box(const char *out, const char *const *files, const char *const *names
 {
 	cleanup_free char *tmp = NULL;
 
+	if (den_archive_load(err) < 0)
+		return -1;
 	if (asprintf(&tmp, "%s.part", out) < 0)
 		return den_err_set(err, ENOMEM, "cannot write %s", out);
 	unlink(tmp);

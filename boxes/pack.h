@@ -2,7 +2,7 @@
 #ifndef DEN_BOXES_PACK_H
 #define DEN_BOXES_PACK_H
 
-/* Writing box archives with libarchive (`den box build`, later `den box package`). */
+/* Writing box archives with libarchive (`den box build`, `den box package`). */
 
 #include <stddef.h>
 

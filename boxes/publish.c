@@ -5,6 +5,7 @@
 #include "boxes/store.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
+#include "core/lazylib.h"
 #include "core/log.h"
 #include "core/version.h"
 
@@ -131,7 +132,7 @@ static int write_catalog(const char *dir, const char *name, json_t *versions, st
 int box_publish(const char *dir, const char *base_url, struct published **out, size_t *n,
 		struct den_err *err)
 {
-	if (scan(dir, out, n, err) < 0)
+	if (den_archive_load(err) < 0 || den_crypto_load(err) < 0 || scan(dir, out, n, err) < 0)
 		return -1;
 	for (size_t i = 0; i < *n;) {
 		const char *name = (*out)[i].name;

@@ -6,6 +6,7 @@
 #include "core/embedded.h"
 #include "core/envfile.h"
 #include "core/fsutil.h"
+#include "core/lazylib.h"
 #include "core/suggest.h"
 #include "core/version.h"
 
@@ -138,7 +139,7 @@ static int parse(struct recipe *r, const char *text, size_t len, struct den_err 
 	if (strncmp(r->mirror, "http://", 7) != 0 && strncmp(r->mirror, "https://", 8) != 0 &&
 	    strncmp(r->mirror, "file://", 7) != 0)
 		return bad(r, err, "base.mirror must be an http, https or file URL");
-	if (read_lists(r, err) < 0)
+	if (read_lists(r, err) < 0 || den_crypto_load(err) < 0)
 		return -1;
 	d = digest_new(DIGEST_SHA256);
 	if (d == NULL)

@@ -9,21 +9,25 @@
 #include <string.h>
 #include <strings.h>
 
-/* The newest installed box of want's name and provider that the constraint allows. */
-static bool newest_installed(const char *home, const struct box_want *w, const char *exact,
-			     struct store_entry *out)
+/*
+ * The newest installed box of want's name and provider that the constraint
+ * allows: 1 and *out filled, 0 when there is none, -1 when the store
+ * cannot be read (an error, never "not installed").
+ */
+static int newest_installed(const char *home, const struct box_want *w, const char *exact,
+			    struct store_entry *out, struct den_err *err)
 {
 	struct store_entry *list = NULL;
 	size_t n = 0;
 	struct den_constraints c = { 0 };
 	const char *why;
-	struct den_err ignored;
 	bool found = false;
 
 	if (w->constraint != NULL && den_constraints_parse(w->constraint, &c, &why) < 0)
-		return false;
-	if (store_list(home, &list, &n, &ignored) < 0)
-		return false;
+		return den_err_set(err, 0, "box %s: box_version '%s' is not a constraint: %s",
+				   w->name, w->constraint, why);
+	if (store_list(home, &list, &n, err) < 0)
+		return den_err_wrap(err, "cannot read the box store");
 	/* store_list sorts newest first within a name. */
 	for (size_t i = 0; i < n && !found; i++) {
 		struct den_version v;
@@ -41,7 +45,7 @@ static bool newest_installed(const char *home, const struct box_want *w, const c
 		found = true;
 	}
 	store_list_free(list, n);
-	return found;
+	return found ? 1 : 0;
 }
 
 static int record(struct boxlock *lock, const struct box_want *w, const struct store_entry *e,
@@ -58,7 +62,11 @@ static int record(struct boxlock *lock, const struct box_want *w, const struct s
 static int from_lock(const struct resolve_opts *o, const struct box_want *w,
 		     const struct lock_entry *le, struct store_entry *out, struct den_err *err)
 {
-	if (newest_installed(o->home, w, le->version, out)) {
+	int have = newest_installed(o->home, w, le->version, out, err);
+
+	if (have < 0)
+		return -1;
+	if (have) {
 		if (le->checksum != NULL && out->checksum != NULL &&
 		    strcasecmp(le->checksum, out->checksum) != 0) {
 			den_err_set(err, 0,
@@ -117,8 +125,13 @@ int box_resolve(const struct resolve_opts *o, const struct box_want *w, struct b
 			 "resolving again",
 			 w->name, le->version, w->constraint);
 	}
-	if (!o->update && newest_installed(o->home, w, NULL, out))
-		return record(lock, w, out, err);
+	if (!o->update) {
+		int have = newest_installed(o->home, w, NULL, out, err);
+		if (have < 0)
+			return -1;
+		if (have)
+			return record(lock, w, out, err);
+	}
 	if (o->offline)
 		return den_err_set(err, 0,
 				   "no box %s%s%s for provider %s in the store; add it with `den "

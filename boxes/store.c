@@ -102,7 +102,7 @@ static void sweep_tmp(const char *tmp)
 {
 	DIR *d = opendir(tmp);
 	struct dirent *e;
-	struct den_err ignored;
+	struct den_err ignored = { 0 };
 
 	if (d == NULL)
 		return;
@@ -281,7 +281,7 @@ int store_install(const char *home, const struct box_id *want, const char *path,
 {
 	cleanup_free char *tmp = NULL, *provider = NULL, *arch = NULL, *final = NULL;
 	struct box_id id = *want;
-	struct den_err ignored;
+	struct den_err ignored = { 0 };
 	uint64_t max, used = 0;
 	int r;
 

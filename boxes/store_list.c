@@ -7,20 +7,35 @@
 #include "core/version.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct list {
+	const char *home;
 	struct store_entry *e;
 	size_t n, cap;
 };
 
+/* box.json names the very folder it is in (what store_install wrote). */
+static bool names_its_folder(const char *home, const struct store_entry *e)
+{
+	const struct box_id id = { e->name, e->version, e->provider, e->arch };
+	cleanup_free char *want = NULL;
+
+	if (e->name == NULL || e->version == NULL || e->provider == NULL || e->arch == NULL ||
+	    e->dir == NULL || !box_name_valid(e->name))
+		return false;
+	want = store_box_dir(home, &id);
+	return want != NULL && strcmp(want, e->dir) == 0;
+}
+
 static int add(struct list *l, const char *dir, struct den_err *err)
 {
 	cleanup_free char *path = NULL, *text = NULL;
-	struct den_err ignored;
+	struct den_err ignored = { 0 };
 	json_t *j;
 
 	if (asprintf(&path, "%s/box.json", dir) < 0)
@@ -57,6 +72,11 @@ static int add(struct list *l, const char *dir, struct den_err *err)
 		*od[i] = v ? strdup(v) : NULL;
 	}
 	json_decref(j);
+	/* A record that names another box (edited, copied, damaged) is not trusted: not listed. */
+	if (!names_its_folder(l->home, e)) {
+		store_entry_free(e);
+		l->n--;
+	}
 	return 0;
 }
 
@@ -68,8 +88,11 @@ static int each_dir(const char *dir, int (*fn)(const char *, void *, struct den_
 	struct dirent *e;
 	int rc = 0;
 
-	if (d == NULL)
+	/* Nothing there, or a stray file where a folder would be: no boxes. */
+	if (d == NULL && (errno == ENOENT || errno == ENOTDIR))
 		return 0;
+	if (d == NULL)
+		return den_err_set(err, errno, "cannot read %s", dir);
 	while (rc == 0 && (e = readdir(d)) != NULL) {
 		char *path = NULL;
 
@@ -125,7 +148,7 @@ static int by_name_then_newest(const void *a, const void *b)
 int store_list(const char *home, struct store_entry **out, size_t *n, struct den_err *err)
 {
 	cleanup_free char *root = NULL;
-	struct list l = { 0 };
+	struct list l = { .home = home };
 
 	if (asprintf(&root, "%s/boxes", home) < 0)
 		return den_err_set(err, ENOMEM, "cannot list boxes");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "boxes/unpack.h"
+#include "core/lazylib.h"
 #include "core/size.h"
 
 #include <archive.h>
@@ -204,13 +205,17 @@ static bool links_escape(const char *dir, struct den_err *err)
 int unpack_archive(const char *path, const char *dir, enum unpack_policy policy, uint64_t max_bytes,
 		   uint64_t *used, struct den_err *err)
 {
-	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
+	struct archive *in = NULL, *out = NULL;
 	struct archive_entry *e;
 	uint64_t total = 0, entries = 0;
 	int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 		    ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
 	int ret = 0, cwd = -1;
 
+	if (den_archive_load(err) < 0)
+		return -1;
+	in = archive_read_new();
+	out = archive_write_disk_new();
 	if (in == NULL || out == NULL) {
 		ret = den_err_set(err, ENOMEM, "cannot unpack %s", path);
 		goto out;

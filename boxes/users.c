@@ -2,6 +2,7 @@
 #include "boxes/users.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
+#include "core/machine_index.h"
 #include "core/project.h"
 
 #include <dirent.h>
@@ -40,7 +41,7 @@ static int scan_machines(const char *root, const char *dir, const struct store_e
 		return 0;
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		cleanup_free char *path = NULL, *text = NULL;
-		struct den_err ignored;
+		struct den_err ignored = { 0 };
 		json_t *j;
 
 		if (de->d_name[0] == '.' ||
@@ -85,26 +86,19 @@ static int scan_project(const char *root, const struct store_entry *e, struct ac
 int box_users(const char *home, const char *extra_root, const struct store_entry *e, char ***users,
 	      size_t *n, struct den_err *err)
 {
-	cleanup_free char *index = NULL, *text = NULL;
+	struct machine_index idx;
 	struct acc a = { 0 };
-	struct den_err ignored;
-	json_t *j = NULL, *p;
-	size_t i;
 	int rc = 0;
 
-	if (asprintf(&index, "%s/index.json", home) < 0)
-		return den_err_set(err, ENOMEM, "cannot list the users of a box");
-	if (den_read_file(index, 16 << 20, &text, NULL, &ignored) == 0)
-		j = json_loads(text, 0, NULL);
-	json_array_foreach(json_object_get(j, "projects"), i, p)
-	{
-		const char *root = json_string_value(json_object_get(p, "root"));
-		if (root == NULL || (extra_root != NULL && strcmp(root, extra_root) == 0))
-			continue;
-		if ((rc = scan_project(root, e, &a, err)) < 0)
-			break;
+	if (machine_index_list(home, &idx, err) < 0)
+		return den_err_wrap(err, "cannot tell which machines use box %s %s", e->name,
+				    e->version);
+	for (size_t i = 0; i < idx.n && rc == 0; i++) {
+		const char *root = idx.v[i].root;
+		if (extra_root == NULL || strcmp(root, extra_root) != 0)
+			rc = scan_project(root, e, &a, err);
 	}
-	json_decref(j);
+	machine_index_free(&idx);
 	if (rc == 0 && extra_root != NULL)
 		rc = scan_project(extra_root, e, &a, err);
 	if (rc < 0) {

@@ -5,10 +5,9 @@
 /*
  * Which machines use a box in the store, so `den box remove` does not pull
  * a box from under them. Projects are known from $DEN_HOME/index.json
- * ({"projects": [{"root": "/abs/path"}, ...]}, kept by `den up`) and the
- * current project; a machine uses a box when its state.json (in the
- * project's state folder, or an older den's PROJECT/.den) names the box
- * and version.
+ * (core/machine_index.h, kept by `den up`) and the current project; a
+ * machine uses a box when its state.json (in the project's state folder,
+ * or an older den's PROJECT/.den) names the box and version.
  */
 
 #include <stddef.h>

@@ -282,9 +282,6 @@ int cmd_box(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 			if (ctx->json && !(c->flags & REPORTS))
 				return den_err_usage(err, "`den box %s` has no --json output",
 						     c->name);
-			if (c->flags & NOT_YET)
-				return den_err_set(err, 0, "`den box %s` is not implemented yet",
-						   c->name);
 			return c->fn(argc - 1, argv + 1, ctx, err);
 		}
 		names[n++] = c->name;

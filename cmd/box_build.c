@@ -43,14 +43,15 @@ int cmd_box_build(int argc, char **argv, struct den_ctx *ctx, struct den_err *er
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "no-cache", no_argument, NULL, 'N' },
-		{ "add", no_argument, NULL, 'a' },
+		{ "add", no_argument, NULL, 'a' }, /* the default; kept for scripts that say it */
+		{ "no-add", no_argument, NULL, 'n' },
 		{ "provider", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *only = NULL;
-	struct build_opts o = { .output = "." };
+	struct build_opts o = { .output = NULL };
 	cleanup_free char *home = NULL, *cache = NULL, *path = NULL;
-	bool add = false;
+	bool add = true;
 	int c;
 
 	cmd_getopt_reset();
@@ -65,6 +66,9 @@ int cmd_box_build(int argc, char **argv, struct den_ctx *ctx, struct den_err *er
 		case 'a':
 			add = true;
 			break;
+		case 'n':
+			add = false;
+			break;
 		case 'p':
 			only = optarg;
 			break;
@@ -75,7 +79,7 @@ int cmd_box_build(int argc, char **argv, struct den_ctx *ctx, struct den_err *er
 	}
 	if (optind + 1 != argc)
 		return den_err_usage(err, "usage: den box build RECIPE [--provider container|qemu] "
-					  "[--output DIR] [--no-cache] [--add] (recipes: "
+					  "[--output DIR] [--no-cache] [--no-add] (recipes: "
 					  "debian-11, debian-12, debian-13)");
 	o.recipe = argv[optind];
 	if (den_home(&home, err) < 0)
@@ -92,6 +96,9 @@ int cmd_box_build(int argc, char **argv, struct den_ctx *ctx, struct den_err *er
 		only = "qemu"; /* the box's provider name for the same output */
 	if (only != NULL && strcmp(only, "container") != 0 && strcmp(only, "qemu") != 0)
 		return den_err_usage(err, "--provider must be container or qemu, not '%s'", only);
+	/* Not added and no folder given: the file goes here, as before. */
+	if (!add && o.output == NULL)
+		o.output = ".";
 	struct recipe r;
 	if (recipe_load(o.recipe, &r, err) < 0)
 		return -1;
@@ -128,7 +135,7 @@ int cmd_box_build(int argc, char **argv, struct den_ctx *ctx, struct den_err *er
 	return 0;
 }
 
-/* One output of the recipe built (or taken from the cache), and added when asked. */
+/* One output of the recipe built (or taken from the cache), and added unless --no-add. */
 static int build_one(const char *home, const struct build_opts *o, bool add, char **out,
 		     struct den_err *err)
 {
@@ -154,6 +161,8 @@ static int build_one(const char *home, const struct build_opts *o, bool add, cha
 		den_info("%s %s (%s, %s) %s", e.name, e.version, e.provider, e.arch,
 			 r == 0 ? "added" : "is already added");
 		store_entry_free(&e);
+	} else {
+		den_info("not added (--no-add); `den up` uses it after `den box add %s`", path);
 	}
 	*out = steal_pointer(&path);
 	return 0;

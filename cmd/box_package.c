@@ -48,7 +48,7 @@ int cmd_box_package(int argc, char **argv, struct den_ctx *ctx, struct den_err *
 	static const struct option opts[] = { { "output", required_argument, NULL, 'o' },
 					      { NULL, 0, NULL, 0 } };
 	const char *out = "package.box";
-	const struct machine *m;
+	const struct machine *cfg;
 	const struct provider_ops *ops;
 	struct den_machine dm;
 	cleanup_free char *home = NULL, *work = NULL;
@@ -69,8 +69,8 @@ int cmd_box_package(int argc, char **argv, struct den_ctx *ctx, struct den_err *
 	/* The machine must stay halted while its disk is read: no den up meanwhile. */
 	if (cmd_load_envfile(ctx, err) < 0 ||
 	    project_lock(ctx->root, "box package", &ctx->lock_fd, err) < 0 ||
-	    cmd_one_machine(ctx, optind < argc ? argv[optind] : NULL, &m, err) < 0 ||
-	    machine_open(ctx->root, m, &dm, err) < 0)
+	    cmd_one_machine(ctx, optind < argc ? argv[optind] : NULL, &cfg, err) < 0 ||
+	    machine_open(ctx->root, cfg, &dm, err) < 0)
 		return -1;
 	if ((ops = cmd_created_ops(&dm, err)) == NULL)
 		goto done;
@@ -80,7 +80,7 @@ int cmd_box_package(int argc, char **argv, struct den_ctx *ctx, struct den_err *
 	}
 	if (den_home(&home, err) < 0 || (work = store_tmp_dir(home, "package", err)) == NULL)
 		goto done;
-	den_info("%s: packaging its disk (flattened) into %s", m->name, out);
+	den_info("%s: packaging its disk (flattened) into %s", cfg->name, out);
 	if (ops->package(&dm, work, err) == 0 && pack(work, out, err) == 0) {
 		den_info("packaged %s: add it with `den box add %s --name NAME`", out, out);
 		rc = 0;

@@ -27,14 +27,14 @@
  * The box provider a machine needs. Until den can choose a provider for
  * itself (the provider issues), an unset provider means container.
  */
-static const char *box_provider(const struct machine *m)
+static const char *box_provider(const struct machine *cfg)
 {
-	return box_provider_of(m->provider ? m->provider : "container");
+	return box_provider_of(cfg->provider ? cfg->provider : "container");
 }
 
-static const char *server_for(const struct machine *m)
+static const char *server_for(const struct machine *cfg)
 {
-	return m->box_url ? m->box_url : getenv("DEN_BOX_SERVER");
+	return cfg->box_url ? cfg->box_url : getenv("DEN_BOX_SERVER");
 }
 
 /* The distinct boxes the Envfile's machines want. *out is malloc'd. */
@@ -44,14 +44,14 @@ static size_t project_wants(const struct envfile *ef, struct box_want **out)
 	size_t n = 0;
 
 	for (size_t i = 0; w != NULL && i < ef->n_machines; i++) {
-		const struct machine *m = &ef->machines[i];
+		const struct machine *cfg = &ef->machines[i];
 		bool seen = false;
 		for (size_t j = 0; j < n && !seen; j++)
-			seen = strcmp(w[j].name, m->box) == 0 &&
-			       strcmp(w[j].provider, box_provider(m)) == 0;
+			seen = strcmp(w[j].name, cfg->box) == 0 &&
+			       strcmp(w[j].provider, box_provider(cfg)) == 0;
 		if (!seen)
-			w[n++] = (struct box_want){ m->box, m->box_version, box_provider(m),
-						    server_for(m) };
+			w[n++] = (struct box_want){ cfg->box, cfg->box_version, box_provider(cfg),
+						    server_for(cfg) };
 	}
 	*out = w;
 	return n;
@@ -84,17 +84,17 @@ int box_record_in_project(struct den_ctx *ctx, const struct store_entry *e, stru
 	    boxlock_read(ctx->envfile_path, &lock, err) < 0)
 		return -1;
 	for (size_t i = 0; i < ctx->ef->n_machines && rc == 0; i++) {
-		const struct machine *m = &ctx->ef->machines[i];
-		if (strcmp(m->box, e->name) != 0 || strcmp(box_provider(m), e->provider) != 0)
+		const struct machine *cfg = &ctx->ef->machines[i];
+		if (strcmp(cfg->box, e->name) != 0 || strcmp(box_provider(cfg), e->provider) != 0)
 			continue;
 		/* Resolved once: moving a lock is `den box update`'s job. */
 		if (boxlock_find(&lock, e->name, e->provider, e->arch) != NULL)
 			continue;
-		if (m->box_version != NULL &&
-		    (den_constraints_parse(m->box_version, &c, &why) < 0 ||
+		if (cfg->box_version != NULL &&
+		    (den_constraints_parse(cfg->box_version, &c, &why) < 0 ||
 		     den_version_parse(e->version, &v, &why) < 0 || !den_constraints_match(&c, &v)))
 			continue;
-		struct lock_entry le = { e->name,	   (char *)m->box_version,
+		struct lock_entry le = { e->name,	   (char *)cfg->box_version,
 					 e->version,	   e->provider,
 					 e->arch,	   e->url,
 					 e->checksum_type, e->checksum };

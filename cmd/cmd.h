@@ -23,7 +23,6 @@ enum cmd_flags {
 	NEED_LOCK = 1 << 1,    /* take .den/env.lock (implies NEED_ENVFILE) */
 	REPORTS = 1 << 2,      /* accepts --json */
 	PLUMBING = 1 << 3,     /* for den itself and scripts; listed apart in `den help` */
-	NOT_YET = 1 << 4,      /* in the table, implemented by a later issue */
 };
 
 struct den_ctx {

@@ -95,7 +95,7 @@ static void report(struct den_ctx *ctx, struct job *jobs, size_t n)
 							     j->why[0] ? j->why : NULL));
 	}
 	if (arr != NULL) {
-		struct den_err ignored;
+		struct den_err ignored = { 0 };
 		cmd_print_json(arr, &ignored);
 	} else {
 		fputc('\n', stdout);

@@ -104,9 +104,10 @@ static const struct {
 	  "  den box outdated [--global] [--json]   installed or locked versus the catalog\n"
 	  "  den box update   newest versions the Envfile allows; rewrites Envfile.lock\n"
 	  "  den box prune [--dry-run]   keeps the newest of each box and what the lock names\n"
-	  "  den box build RECIPE [--output DIR] [--no-cache] [--add]\n"
+	  "  den box build RECIPE [--output DIR] [--no-cache] [--no-add]\n"
 	  "      debian-11, debian-12, debian-12-systemd, debian-13 (debootstrap, as root)\n"
-	  "      or a recipe file; cached by recipe hash in $DEN_BUILD_CACHE\n"
+	  "      or a recipe file; adds the box to the store (--no-add: only the file);\n"
+	  "      cached by recipe hash in $DEN_BUILD_CACHE\n"
 	  "      (default $DEN_HOME/build-cache)\n"
 	  "  den box publish DIR [--base-url URL]   catalogs for a folder of box files\n"
 	  "  den box package [MACHINE] [--output FILE]\n\n"
@@ -170,8 +171,7 @@ static void list_commands(bool plumbing)
 	for (const struct den_cmd *c = den_commands; c->name != NULL; c++) {
 		if (!!(c->flags & PLUMBING) != plumbing)
 			continue;
-		printf("   %-14s %s%s\n", c->name, c->summary,
-		       (c->flags & NOT_YET) ? " (not yet)" : "");
+		printf("   %-14s %s\n", c->name, c->summary);
 	}
 }
 
@@ -188,8 +188,6 @@ int cmd_help(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 					     "`den help`",
 					     argv[1]);
 		fputs(text, stdout);
-		if (c->flags & NOT_YET)
-			puts("\n(This command is not implemented in this version yet.)");
 		return 0;
 	}
 	puts("den: declarative development machines from an Envfile\n\n"

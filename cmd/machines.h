@@ -18,7 +18,7 @@ int cmd_select(struct den_ctx *ctx, char **names, size_t n_names, bool autostart
 	       struct machine ***out, size_t *n, struct den_err *err);
 
 /* The provider a machine runs with: its provider:, else container (for now). */
-const char *cmd_machine_provider(const struct machine *m);
+const char *cmd_machine_provider(const struct machine *cfg);
 
 struct provider_ops;
 /* The provider that made the machine (state.json), else the one it would run with; NULL if absent. */
@@ -27,9 +27,6 @@ const struct provider_ops *cmd_machine_ops(const struct den_machine *dm);
 /* The one machine `den ssh` means: named, else the primary, else the only one. */
 int cmd_one_machine(struct den_ctx *ctx, const char *name, const struct machine **out,
 		    struct den_err *err);
-
-/* Adds the project to $DEN_HOME/index.json (for global-status and box remove). */
-int cmd_index_project(const char *home, const char *root, const char *envfile, struct den_err *err);
 
 struct boxlock;
 /*

@@ -250,9 +250,6 @@ static int run(int argc, char **argv, struct den_ctx *ctx, struct global_opts *g
 	}
 	if (g->json && !(cmd->flags & REPORTS))
 		return den_err_usage(err, "`den %s` has no --json output", cmd->name);
-	if (cmd->flags & NOT_YET)
-		return cmd->fn(argc, argv, ctx, err);
-
 	if (g->chdir_to != NULL && chdir(g->chdir_to) < 0)
 		return den_err_usage(err, "cannot change to folder %s: %s", g->chdir_to,
 				     strerror(errno));

@@ -30,12 +30,30 @@ static int restart(struct den_machine *dm, void *arg, struct den_err *err)
 	return cmd_start_machine(ctx, dm, ops->name, NULL, err);
 }
 
+/* The engine's way in: den's key, the host key den gave the machine. */
+static int connect_machine(struct den_machine *dm, bool wait, struct den_ssh **out, void *arg,
+			   struct den_err *err)
+{
+	const struct provider_ops *ops = cmd_machine_ops(dm);
+
+	(void)arg;
+	if (ops == NULL)
+		return den_err_set(err, 0, "machine %s: its provider is not in this den",
+				   dm->cfg->name);
+	return wait ? provider_ssh_wait(ops, dm, out, err)
+		    : provider_ssh_open(ops, dm, 10, out, err);
+}
+
 int cmd_provision_targets(struct den_ctx *ctx, struct prov_target *t, size_t n, enum prov_when when,
 			  const char *with, struct den_err *err)
 {
 	cleanup_free char *list = with ? strdup(with) : NULL;
 	cleanup_free char **names = NULL;
-	struct prov_request req = { when, NULL, 0, ctx->color, restart, ctx };
+	struct prov_request req = { .when = when,
+				    .color = ctx->color,
+				    .connect = connect_machine,
+				    .restart = restart,
+				    .arg = ctx };
 
 	if (with != NULL) {
 		/* At most one name more than there are commas. */
@@ -103,7 +121,6 @@ int cmd_provision(int argc, char **argv, struct den_ctx *ctx, struct den_err *er
 			continue;
 		}
 		t[k].dm = &dms[k];
-		t[k].ops = ops;
 		k++;
 	}
 	if (rc == 0 && k > 0)

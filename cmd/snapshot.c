@@ -50,7 +50,7 @@ int cmd_snapshot(int argc, char **argv, struct den_ctx *ctx, struct den_err *err
 {
 	static const char usage[] = "usage: den snapshot save|restore|delete [MACHINE] NAME, "
 				    "or den snapshot list [MACHINE]";
-	const struct machine *m;
+	const struct machine *cfg;
 	struct den_machine dm;
 	const struct provider_ops *ops;
 	const char *verb = argc > 1 ? argv[1] : "", *machine = NULL, *name = NULL;
@@ -71,7 +71,8 @@ int cmd_snapshot(int argc, char **argv, struct den_ctx *ctx, struct den_err *err
 	} else {
 		return den_err_usage(err, usage);
 	}
-	if (cmd_one_machine(ctx, machine, &m, err) < 0 || machine_open(ctx->root, m, &dm, err) < 0)
+	if (cmd_one_machine(ctx, machine, &cfg, err) < 0 ||
+	    machine_open(ctx->root, cfg, &dm, err) < 0)
 		return -1;
 	int rc = (ops = cmd_created_ops(&dm, err)) == NULL
 			 ? -1

@@ -9,6 +9,7 @@
 #include "cmd/cmd.h"
 #include "cmd/machines.h"
 #include "core/cleanup.h"
+#include "core/spawn.h"
 #include "core/sshcfg.h"
 #include "providers/provider.h"
 
@@ -37,27 +38,28 @@ static int check_info(const char *name, const struct ssh_info *info, struct den_
 }
 
 /* A running machine's login, checked; dm is open only when this succeeds. */
-static int info_for(struct den_ctx *ctx, const struct machine *m, struct den_machine *dm,
+static int info_for(struct den_ctx *ctx, const struct machine *cfg, struct den_machine *dm,
 		    struct ssh_info *info, struct den_err *err)
 {
 	const struct provider_ops *ops;
 	enum machine_state st;
 	int rc;
 
-	if (machine_open(ctx->root, m, dm, err) < 0) {
+	if (machine_open(ctx->root, cfg, dm, err) < 0) {
 		machine_close(dm);
 		return -1;
 	}
 	ops = cmd_machine_ops(dm);
 	if (!dm->exists || ops == NULL)
-		rc = den_err_set(err, 0, "%s is not created; `den up %s` first", m->name, m->name);
+		rc = den_err_set(err, 0, "%s is not created; `den up %s` first", cfg->name,
+				 cfg->name);
 	else if (ops->state(dm, &st, err) < 0)
 		rc = -1;
 	else if (st != MACHINE_RUNNING)
-		rc = den_err_set(err, 0, "%s is %s; `den up %s` first", m->name,
-				 machine_state_name(st), m->name);
+		rc = den_err_set(err, 0, "%s is %s; `den up %s` first", cfg->name,
+				 machine_state_name(st), cfg->name);
 	else if ((rc = ops->ssh_info(dm, info, err)) == 0 &&
-		 (rc = check_info(m->name, info, err)) < 0)
+		 (rc = check_info(cfg->name, info, err)) < 0)
 		ssh_info_free(info);
 	if (rc < 0)
 		machine_close(dm);
@@ -67,7 +69,7 @@ static int info_for(struct den_ctx *ctx, const struct machine *m, struct den_mac
 int cmd_ssh(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 {
 	const char *command = NULL, *name = NULL;
-	const struct machine *m;
+	const struct machine *cfg;
 	struct den_machine dm;
 	struct ssh_info info;
 	cleanup_free char **args = NULL;
@@ -102,7 +104,7 @@ int cmd_ssh(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 					     name, a);
 		}
 	}
-	if (cmd_one_machine(ctx, name, &m, err) < 0 || info_for(ctx, m, &dm, &info, err) < 0)
+	if (cmd_one_machine(ctx, name, &cfg, err) < 0 || info_for(ctx, cfg, &dm, &info, err) < 0)
 		return -1;
 	/* den's own arguments (at most 20) and the user's after --. */
 	args = calloc((size_t)(argc - optind) + 24, sizeof(*args));
@@ -139,11 +141,12 @@ int cmd_ssh(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 		args[n++] = (char *)command;
 	args[n] = NULL;
 	fflush(stdout);
-	execvp("ssh", args);
-	int e = errno;
+	struct den_spawn sp = { .argv = (const char *const *)args,
+				.install = "install openssh-client" };
+	den_spawn_exec(&sp, err);
 	ssh_info_free(&info);
 	machine_close(&dm);
-	return den_err_set(err, e, "cannot run ssh (install openssh-client)");
+	return -1;
 }
 
 int cmd_ssh_config(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)

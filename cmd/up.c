@@ -14,8 +14,10 @@
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 #include "core/keys.h"
+#include "core/machine_index.h"
 #include "core/project.h"
 #include "core/ssh.h"
+#include "providers/key_support.h"
 #include "providers/provider.h"
 #include "provisioners/engine.h"
 
@@ -27,12 +29,12 @@
 #include <unistd.h>
 
 /* The login user: the Envfile's ssh.username, else what the box says, else "den". */
-static char *box_user(const struct machine *m, const char *box_dir)
+static char *box_user(const struct machine *cfg, const char *box_dir)
 {
 	char *user;
 
-	if (m->ssh.username != NULL)
-		return strdup(m->ssh.username);
+	if (cfg->ssh.username != NULL)
+		return strdup(cfg->ssh.username);
 	user = box_dir_meta(box_dir, "ssh_user");
 	/* A box is not trusted: its user name goes on command lines and into sudoers. */
 	if (user != NULL && !machine_is_user_name(user)) {
@@ -42,7 +44,7 @@ static char *box_user(const struct machine *m, const char *box_dir)
 		user = NULL;
 	}
 	/* A box that comes with its own key is a Vagrant box: Vagrant's user. */
-	if (user == NULL && m->ssh.private_key_path != NULL)
+	if (user == NULL && cfg->ssh.private_key_path != NULL)
 		return strdup("vagrant");
 	return user ? user : strdup("den");
 }
@@ -66,8 +68,8 @@ int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *p
 		      struct boxlock *lock, struct den_err *err)
 {
 	const struct provider_ops *ops = provider_find(provider);
-	const struct machine *m = dm->cfg;
-	cleanup_free char *home = NULL, *user = NULL;
+	const struct machine *cfg = dm->cfg;
+	cleanup_free char *home = NULL;
 	struct boxlock own;
 	struct store_entry box;
 	int rc;
@@ -76,7 +78,9 @@ int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *p
 		return den_err_set(err, 0,
 				   "machine %s: provider %s is not in this version of den "
 				   "yet; use provider: container or qemu",
-				   m->name, provider);
+				   cfg->name, provider);
+	if (provider_check_keys(provider, cfg, ctx->ef->path, err) < 0)
+		return -1;
 	if (den_home(&home, err) < 0)
 		return -1;
 	if (lock == NULL) {
@@ -85,8 +89,8 @@ int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *p
 		lock = &own;
 	}
 	struct resolve_opts ro = { .home = home, .progress = cmd_progress() };
-	struct box_want w = { m->box, m->box_version, box_provider_of(provider),
-			      m->box_url ? m->box_url : getenv("DEN_BOX_SERVER") };
+	struct box_want w = { cfg->box, cfg->box_version, box_provider_of(provider),
+			      cfg->box_url ? cfg->box_url : getenv("DEN_BOX_SERVER") };
 	rc = box_resolve(&ro, &w, lock, &box, err);
 	if (lock == &own) {
 		if (rc == 0 && boxlock_write(lock, err) < 0)
@@ -94,59 +98,59 @@ int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *p
 		boxlock_free(lock);
 	}
 	if (rc < 0)
-		return den_err_wrap(err, "machine %s", m->name);
-	user = box_user(m, box.dir);
+		return den_err_wrap(err, "machine %s", cfg->name);
 	cleanup_free char *init = box_dir_meta(box.dir, "init");
-	dm->box_dir = box.dir;
-	dm->ssh_user = user;
-	dm->box_system_init = init != NULL && strcmp(init, "system") == 0;
+	struct provider_up_args args = { .box_dir = box.dir,
+					 .box_system_init =
+						 init != NULL && strcmp(init, "system") == 0 };
 	free(dm->rec.box);
 	free(dm->rec.box_version);
+	free(dm->rec.ssh_user);
 	dm->rec.box = strdup(box.name);
 	dm->rec.box_version = strdup(box.version);
-	den_info("%s: starting (%s %s, %s)", m->name, box.name, box.version, provider);
-	rc = ops->up(dm, err);
+	dm->rec.ssh_user = box_user(cfg, box.dir);
+	den_info("%s: starting (%s %s, %s)", cfg->name, box.name, box.version, provider);
+	rc = ops->up(dm, &args, err);
 	if (rc == 0)
-		rc = cmd_index_project(home, ctx->root, ctx->envfile_path, err);
-	dm->box_dir = NULL;
-	dm->ssh_user = NULL;
+		rc = machine_index_add(home, ctx->root, ctx->envfile_path, err);
 	store_entry_free(&box);
 	return rc;
 }
 
-/* One machine up and answering SSH; *ssh is the session that proved it. */
+/* One machine up and answering SSH; t->ssh is the session that proved it. */
 static int up_one(struct den_ctx *ctx, struct prov_target *t, const char *provider,
 		  struct boxlock *lock, struct den_err *err)
 {
 	struct den_machine *dm = t->dm;
+	const struct provider_ops *ops = provider_find(provider);
 	enum machine_state st = MACHINE_NOT_CREATED;
 
-	t->ops = provider_find(provider);
-	if (t->ops != NULL && t->ops->probe(err) < 0)
+	if (provider_check_keys(provider, dm->cfg, ctx->ef->path, err) < 0)
+		return -1;
+	if (ops != NULL && ops->probe(err) < 0)
 		return den_err_wrap(err, "machine %s", dm->cfg->name);
-	if (t->ops != NULL && dm->exists && t->ops->state(dm, &st, err) == 0 &&
-	    st == MACHINE_RUNNING) {
+	if (ops != NULL && dm->exists && ops->state(dm, &st, err) == 0 && st == MACHINE_RUNNING) {
 		/* Maybe still booting (a den killed mid-up started it): usable once SSH answers. */
 		den_info("%s is already running", dm->cfg->name);
-		if (provider_ssh_wait(t->ops, dm, &t->ssh, err) < 0)
+		if (provider_ssh_wait(ops, dm, &t->ssh, err) < 0)
 			return -1;
-		return t->ops->ready != NULL ? t->ops->ready(dm, t->ssh, err) : 0;
+		return ops->ready != NULL ? ops->ready(dm, t->ssh, err) : 0;
 	}
 	den_err_clear(err);
-	if (st == MACHINE_SUSPENDED && t->ops->resume != NULL) {
+	if (ops != NULL && st == MACHINE_SUSPENDED && ops->resume != NULL) {
 		den_info("%s is suspended: resuming it", dm->cfg->name);
-		if (t->ops->resume(dm, err) < 0)
+		if (ops->resume(dm, err) < 0)
 			return -1;
 	} else if (cmd_start_machine(ctx, dm, provider, lock, err) < 0) {
 		return -1;
 	}
-	if (provider_ssh_wait(t->ops, dm, &t->ssh, err) < 0) {
+	if (provider_ssh_wait(ops, dm, &t->ssh, err) < 0) {
 		add_console_tail(dm, err);
 		return -1;
 	}
-	if (t->ops->ready != NULL && t->ops->ready(dm, t->ssh, err) < 0)
+	if (ops->ready != NULL && ops->ready(dm, t->ssh, err) < 0)
 		return -1;
-	if (provider_rsync_folders(t->ops, dm, err) < 0)
+	if (provider_rsync_folders(ops, dm, err) < 0)
 		return -1;
 	den_info("%s is up: `den ssh %s` logs in (127.0.0.1:%d)", dm->cfg->name, dm->cfg->name,
 		 dm->rec.ssh_port);

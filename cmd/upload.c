@@ -24,7 +24,7 @@
 
 int cmd_upload(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 {
-	const struct machine *m;
+	const struct machine *cfg;
 	struct den_machine dm;
 	struct den_ssh *s = NULL;
 	cleanup_free char *dst = NULL, *src_copy = NULL;
@@ -39,14 +39,14 @@ int cmd_upload(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 		return den_err_wrap(err, "den upload");
 	if (fstatat(src.dir_fd, src.name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 		return den_err_set(err, errno, "cannot read %s", argv[1]);
-	if (cmd_one_machine(ctx, argc == 4 ? argv[3] : NULL, &m, err) < 0 ||
-	    machine_open(ctx->root, m, &dm, err) < 0)
+	if (cmd_one_machine(ctx, argc == 4 ? argv[3] : NULL, &cfg, err) < 0 ||
+	    machine_open(ctx->root, cfg, &dm, err) < 0)
 		return -1;
 	const struct provider_ops *ops = dm.exists ? cmd_machine_ops(&dm) : NULL;
 	if (ops == NULL || ops->state(&dm, &st, err) < 0 || st != MACHINE_RUNNING) {
 		machine_close(&dm);
-		return den_err_set(err, 0, "machine %s is %s: `den up %s` first", m->name,
-				   machine_state_name(st), m->name);
+		return den_err_set(err, 0, "machine %s is %s: `den up %s` first", cfg->name,
+				   machine_state_name(st), cfg->name);
 	}
 	src_copy = strdup(argv[1]);
 	if (argc >= 3)
@@ -61,7 +61,7 @@ int cmd_upload(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 	if (rc == 0)
 		rc = den_ssh_put_tree(s, src.dir_fd, src.name, argv[1], dst, NULL, err);
 	if (rc == 0)
-		den_info("%s: uploaded %s to %s", m->name, argv[1], dst);
+		den_info("%s: uploaded %s to %s", cfg->name, argv[1], dst);
 	den_ssh_close(s);
 	machine_close(&dm);
 	return rc;

@@ -109,10 +109,10 @@ static int vmm_run_cmd(int argc, char **argv, struct den_err *err)
 			s.cpus = (unsigned)n;
 			break;
 		case 'm':
-			if (den_size_parse(optarg, DEN_MIB, &s.memory, &why) < 0 ||
-			    s.memory < 16 * DEN_MIB)
-				return den_err_usage(err, "--memory %s: %s", optarg,
-						     s.memory ? "at least 16M" : why);
+			if (den_size_parse(optarg, DEN_MIB, &s.memory, &why) < 0)
+				return den_err_usage(err, "--memory %s: %s", optarg, why);
+			if (s.memory < 16 * DEN_MIB)
+				return den_err_usage(err, "--memory %s: at least 16M", optarg);
 			s.memory &= ~(uint64_t)0xfffff; /* whole MiB */
 			break;
 		case 'o':

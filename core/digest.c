@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "core/digest.h"
 #include "core/cleanup.h"
+#include "core/lazylib.h"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -81,6 +82,8 @@ int digest_file(const char *path, enum digest_kind k, char hex[DIGEST_HEX_MAX], 
 
 	if (fd < 0)
 		return den_err_set(err, errno, "cannot read %s", path);
+	if (den_crypto_load(err) < 0)
+		return -1;
 	d = digest_new(k);
 	if (d == NULL)
 		return den_err_set(err, ENOMEM, "cannot compute %s of %s", names[k], path);

@@ -18,35 +18,6 @@
 #define ENVFILE_MAX_LIST 4096	   /* items in one list or map */
 #define ENVFILE_MAX_FLOW_DEPTH 100 /* nested [ ] and { } before libyaml sees them */
 
-/* One bit per machine key, recording what the file gave (machine.set). */
-enum envfile_key {
-	KEY_BOX,
-	KEY_BOX_VERSION,
-	KEY_BOX_URL,
-	KEY_PROVIDER,
-	KEY_CPUS,
-	KEY_MEMORY,
-	KEY_DISK_SIZE,
-	KEY_HOSTNAME,
-	KEY_PRIMARY,
-	KEY_AUTOSTART,
-	KEY_BOOT_TIMEOUT,
-	KEY_HALT_TIMEOUT,
-	KEY_NETWORK,
-	KEY_NO_NEW_PRIVS,
-	KEY_HOST_LOOPBACK,
-	KEY_ACCEL,
-	KEY_SSH_USERNAME,
-	KEY_SSH_KEY,
-	KEY_SSH_INSERT_KEY,
-	KEY_PORTS,
-	KEY_FOLDERS,
-	KEY_NETWORKS,
-	KEY_PROVISION,
-	KEY_MATRIX,
-};
-#define KEYBIT(k) ((uint64_t)1 << (k))
-
 struct ectx {
 	struct envfile *ef;
 	yaml_document_t *doc;

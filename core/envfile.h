@@ -31,11 +31,41 @@ struct ssh_settings {
 	bool insert_key;	      /* replace that key with den's own; default true */
 };
 
+/* The machine keys, one bit each in machine.set, recording what the file gave. */
+enum envfile_key {
+	ENVFILE_KEY_BOX,
+	ENVFILE_KEY_BOX_VERSION,
+	ENVFILE_KEY_BOX_URL,
+	ENVFILE_KEY_PROVIDER,
+	ENVFILE_KEY_CPUS,
+	ENVFILE_KEY_MEMORY,
+	ENVFILE_KEY_DISK_SIZE,
+	ENVFILE_KEY_HOSTNAME,
+	ENVFILE_KEY_PRIMARY,
+	ENVFILE_KEY_AUTOSTART,
+	ENVFILE_KEY_BOOT_TIMEOUT,
+	ENVFILE_KEY_HALT_TIMEOUT,
+	ENVFILE_KEY_NETWORK,
+	ENVFILE_KEY_NO_NEW_PRIVS,
+	ENVFILE_KEY_HOST_LOOPBACK,
+	ENVFILE_KEY_ACCEL,
+	ENVFILE_KEY_SSH_USERNAME,
+	ENVFILE_KEY_SSH_KEY,
+	ENVFILE_KEY_SSH_INSERT_KEY,
+	ENVFILE_KEY_PORTS,
+	ENVFILE_KEY_FOLDERS,
+	ENVFILE_KEY_NETWORKS,
+	ENVFILE_KEY_PROVISION,
+	ENVFILE_KEY_MATRIX,
+	ENVFILE_KEY_COUNT
+};
+#define KEYBIT(k) ((uint64_t)1 << (k))
+
 struct machine {
 	const char *name;
 	const char *matrix_of; /* the machine whose `matrix:` made this one, or NULL */
 	const char *box, *box_version, *box_url;
-	const char *provider; /* "kvm", "qemu", "container", or NULL: den chooses */
+	const char *provider; /* "kvm", "qemu", "container", or NULL: the container provider */
 	unsigned cpus;
 	uint64_t memory;    /* bytes */
 	uint64_t disk_size; /* bytes; 0: the box's size */
@@ -56,7 +86,9 @@ struct machine {
 	struct prov_step *steps;
 	size_t n_steps;
 	struct envfile_pos pos; /* the machine's name in the file */
-	uint64_t set;		/* which keys the file gave (ENVFILE_KEY_* bits) */
+	uint64_t set;		/* which keys the file gave (KEYBIT(ENVFILE_KEY_*)) */
+	/* where each key given was written (defaults: or a matrix value included) */
+	struct envfile_pos key_pos[ENVFILE_KEY_COUNT];
 };
 
 struct envfile {
@@ -106,6 +138,9 @@ int envfile_select(struct envfile *ef, char **names, size_t n_names, struct mach
 const char *envfile_prov_kind_name(enum prov_kind k);
 const char *envfile_run_name(enum prov_run r);
 const char *envfile_proto_name(enum fwd_proto p);
+
+/* A machine key as written in the Envfile ("disk_size", "ssh.private_key_path"). */
+const char *envfile_key_name(enum envfile_key k);
 
 /* The providers an Envfile may name (NULL-terminated). */
 extern const char *const envfile_provider_names[];

@@ -92,6 +92,34 @@ int envfile_parse_port(struct ectx *c, yaml_node_t *v, struct forwarded_port *p)
 	return rc;
 }
 
+/*
+ * Keys that only one type of folder has: every provider understands only
+ * "ro" and "rw" of mount options, on mounted (native) folders; rsync_exclude
+ * only means something to an rsync copy. Refused, never ignored.
+ */
+static int check_folder_type_keys(struct ectx *c, const struct synced_folder *f,
+				  yaml_node_t *opts_node, yaml_node_t *exclude_node)
+{
+	if (f->n_mount_options > 0 && f->type == SYNC_RSYNC)
+		return ectx_error(c, opts_node,
+				  "mount_options in %s: an rsync folder is copied, not mounted; "
+				  "remove mount_options or use type: native",
+				  c->where);
+	for (size_t j = 0; j < f->n_mount_options; j++)
+		if (strcmp(f->mount_options[j], "ro") != 0 &&
+		    strcmp(f->mount_options[j], "rw") != 0)
+			return ectx_error(c, opts_node,
+					  "mount option '%s' in %s is not one den applies; use ro "
+					  "or rw (owner and group are keys of the folder)",
+					  f->mount_options[j], c->where);
+	if (f->n_rsync_exclude > 0 && f->type != SYNC_RSYNC)
+		return ectx_error(c, exclude_node,
+				  "rsync_exclude in %s: only an rsync folder is copied; add "
+				  "type: rsync or remove rsync_exclude",
+				  c->where);
+	return 0;
+}
+
 int envfile_parse_folder(struct ectx *c, yaml_node_t *v, struct synced_folder *f)
 {
 	static const char *const known[] = { "host",	      "guest", "type",	"disabled",
@@ -99,7 +127,7 @@ int envfile_parse_folder(struct ectx *c, yaml_node_t *v, struct synced_folder *f
 					     "rsync_exclude", NULL };
 	static const char *const types[] = { "native", "rsync", NULL };
 	struct ectx_iter it = ECTX_ITER(v);
-	yaml_node_t *k, *val, *guest_node = NULL;
+	yaml_node_t *k, *val, *guest_node = NULL, *opts_node = NULL, *exclude_node = NULL;
 	const char *key;
 	int rc = 0, i;
 
@@ -131,9 +159,11 @@ int envfile_parse_folder(struct ectx *c, yaml_node_t *v, struct synced_folder *f
 		} else if (strcmp(key, "mount_options") == 0) {
 			rc |= ectx_string_list(c, val, "mount_options", true, &f->mount_options,
 					       &f->n_mount_options);
+			opts_node = val;
 		} else if (strcmp(key, "rsync_exclude") == 0) {
 			rc |= ectx_string_list(c, val, "rsync_exclude", true, &f->rsync_exclude,
 					       &f->n_rsync_exclude);
+			exclude_node = val;
 		} else {
 			rc = ectx_unknown_key(c, k, known);
 		}
@@ -151,7 +181,7 @@ int envfile_parse_folder(struct ectx *c, yaml_node_t *v, struct synced_folder *f
 			c, guest_node,
 			"synced folder guest path '%s' in %s must be absolute, such as /work",
 			f->guest, c->where);
-	return 0;
+	return check_folder_type_keys(c, f, opts_node, exclude_node);
 }
 
 int envfile_parse_network(struct ectx *c, yaml_node_t *v, struct private_network *n)

@@ -19,19 +19,20 @@ const char *const envfile_provider_names[] = { "kvm", "qemu", "container", NULL 
 static const char *const net_names[] = { "user", "host", NULL };
 static const char *const accel_names[] = { "auto", "kvm", "tcg", NULL };
 
-#define SET(m, k) ((m)->set |= KEYBIT(k))
+/* Records that m got key k from the value at node v. */
+#define SET(m, k, v) ((m)->set |= KEYBIT(k), (m)->key_pos[k] = ectx_pos(v))
 
 #define STRING_KEY(fn, field, key, what)                                                           \
 	static int fn(struct ectx *c, yaml_node_t *v, struct machine *m)                           \
 	{                                                                                          \
 		if (ectx_string(c, v, what, &m->field) < 0)                                        \
 			return -1;                                                                 \
-		SET(m, key);                                                                       \
+		SET(m, key, v);                                                                    \
 		return 0;                                                                          \
 	}
 
-STRING_KEY(k_box, box, KEY_BOX, "box")
-STRING_KEY(k_box_url, box_url, KEY_BOX_URL, "box_url")
+STRING_KEY(k_box, box, ENVFILE_KEY_BOX, "box")
+STRING_KEY(k_box_url, box_url, ENVFILE_KEY_BOX_URL, "box_url")
 
 static int k_box_version(struct ectx *c, yaml_node_t *v, struct machine *m)
 {
@@ -44,7 +45,7 @@ static int k_box_version(struct ectx *c, yaml_node_t *v, struct machine *m)
 	if (den_constraints_parse(m->box_version, &cons, &why) < 0)
 		return ectx_error(c, v, "box_version '%s' in %s is not a version constraint: %s",
 				  m->box_version, c->where, why);
-	SET(m, KEY_BOX_VERSION);
+	SET(m, ENVFILE_KEY_BOX_VERSION, v);
 	return 0;
 }
 
@@ -56,7 +57,7 @@ static int k_box_version(struct ectx *c, yaml_node_t *v, struct machine *m)
 		if (ectx_uint(c, v, what, min, max, &n_) < 0)                                      \
 			return -1;                                                                 \
 		m->field = (unsigned)n_;                                                           \
-		SET(m, key);                                                                       \
+		SET(m, key, v);                                                                    \
 		return 0;                                                                          \
 	}
 
@@ -68,7 +69,7 @@ static int k_box_version(struct ectx *c, yaml_node_t *v, struct machine *m)
 		if (ectx_enum(c, v, what, names, &i_) < 0)                                         \
 			return -1;                                                                 \
 		m->field = conv(i_);                                                               \
-		SET(m, key);                                                                       \
+		SET(m, key, v);                                                                    \
 		return 0;                                                                          \
 	}
 
@@ -76,18 +77,20 @@ static int k_box_version(struct ectx *c, yaml_node_t *v, struct machine *m)
 #define NET_MODE(i) ((enum net_mode)(i))
 #define ACCEL_MODE(i) ((enum accel_mode)(i))
 
-UINT_KEY(k_cpus, cpus, KEY_CPUS, "cpus", 1, 255)
-UINT_KEY(k_boot_timeout, boot_timeout, KEY_BOOT_TIMEOUT, "boot_timeout", 1, 86400)
-UINT_KEY(k_halt_timeout, graceful_halt_timeout, KEY_HALT_TIMEOUT, "graceful_halt_timeout", 0, 86400)
-ENUM_KEY(k_provider, provider, KEY_PROVIDER, "provider", envfile_provider_names, PROVIDER_NAME)
-ENUM_KEY(k_network, network, KEY_NETWORK, "network", net_names, NET_MODE)
-ENUM_KEY(k_accel, accel, KEY_ACCEL, "accel", accel_names, ACCEL_MODE)
+UINT_KEY(k_cpus, cpus, ENVFILE_KEY_CPUS, "cpus", 1, 255)
+UINT_KEY(k_boot_timeout, boot_timeout, ENVFILE_KEY_BOOT_TIMEOUT, "boot_timeout", 1, 86400)
+UINT_KEY(k_halt_timeout, graceful_halt_timeout, ENVFILE_KEY_HALT_TIMEOUT, "graceful_halt_timeout",
+	 0, 86400)
+ENUM_KEY(k_provider, provider, ENVFILE_KEY_PROVIDER, "provider", envfile_provider_names,
+	 PROVIDER_NAME)
+ENUM_KEY(k_network, network, ENVFILE_KEY_NETWORK, "network", net_names, NET_MODE)
+ENUM_KEY(k_accel, accel, ENVFILE_KEY_ACCEL, "accel", accel_names, ACCEL_MODE)
 
 static int k_memory(struct ectx *c, yaml_node_t *v, struct machine *m)
 {
 	if (ectx_size(c, v, "memory", DEN_MIB, 16 * DEN_MIB, 4 * DEN_TIB, &m->memory) < 0)
 		return -1;
-	SET(m, KEY_MEMORY);
+	SET(m, ENVFILE_KEY_MEMORY, v);
 	return 0;
 }
 
@@ -95,7 +98,7 @@ static int k_disk_size(struct ectx *c, yaml_node_t *v, struct machine *m)
 {
 	if (ectx_size(c, v, "disk_size", DEN_MIB, 64 * DEN_MIB, 64 * DEN_TIB, &m->disk_size) < 0)
 		return -1;
-	SET(m, KEY_DISK_SIZE);
+	SET(m, ENVFILE_KEY_DISK_SIZE, v);
 	return 0;
 }
 
@@ -132,7 +135,7 @@ static int k_hostname(struct ectx *c, yaml_node_t *v, struct machine *m)
 				  "hostname '%s' in %s is not a valid host name; use letters, "
 				  "digits and '-' in dot-separated parts of at most 63 characters",
 				  m->hostname, c->where);
-	SET(m, KEY_HOSTNAME);
+	SET(m, ENVFILE_KEY_HOSTNAME, v);
 	return 0;
 }
 
@@ -141,14 +144,14 @@ static int k_hostname(struct ectx *c, yaml_node_t *v, struct machine *m)
 	{                                                                                          \
 		if (ectx_bool(c, v, what, &m->field) < 0)                                          \
 			return -1;                                                                 \
-		SET(m, key);                                                                       \
+		SET(m, key, v);                                                                    \
 		return 0;                                                                          \
 	}
 
-BOOL_KEY(k_primary, primary, KEY_PRIMARY, "primary")
-BOOL_KEY(k_autostart, autostart, KEY_AUTOSTART, "autostart")
-BOOL_KEY(k_no_new_privs, no_new_privs, KEY_NO_NEW_PRIVS, "no_new_privs")
-BOOL_KEY(k_host_loopback, host_loopback, KEY_HOST_LOOPBACK, "host_loopback")
+BOOL_KEY(k_primary, primary, ENVFILE_KEY_PRIMARY, "primary")
+BOOL_KEY(k_autostart, autostart, ENVFILE_KEY_AUTOSTART, "autostart")
+BOOL_KEY(k_no_new_privs, no_new_privs, ENVFILE_KEY_NO_NEW_PRIVS, "no_new_privs")
+BOOL_KEY(k_host_loopback, host_loopback, ENVFILE_KEY_HOST_LOOPBACK, "host_loopback")
 
 static int k_ssh(struct ectx *c, yaml_node_t *v, struct machine *m)
 {
@@ -173,7 +176,7 @@ static int k_ssh(struct ectx *c, yaml_node_t *v, struct machine *m)
 						"ssh username '%s' in %s is not a user name; use "
 						"letters, digits, '_', '.' and '-'",
 						u, c->where);
-			SET(m, KEY_SSH_USERNAME);
+			SET(m, ENVFILE_KEY_SSH_USERNAME, val);
 		} else if (strcmp(key, "private_key_path") == 0) {
 			const char *p;
 			if (ectx_string(c, val, "ssh private_key_path", &p) < 0) {
@@ -181,10 +184,10 @@ static int k_ssh(struct ectx *c, yaml_node_t *v, struct machine *m)
 				continue;
 			}
 			m->ssh.private_key_path = ectx_host_path(c, p);
-			SET(m, KEY_SSH_KEY);
+			SET(m, ENVFILE_KEY_SSH_KEY, val);
 		} else if (strcmp(key, "insert_key") == 0) {
 			rc |= ectx_bool(c, val, "ssh insert_key", &m->ssh.insert_key);
-			SET(m, KEY_SSH_INSERT_KEY);
+			SET(m, ENVFILE_KEY_SSH_INSERT_KEY, val);
 		} else {
 			rc = ectx_unknown_key(c, k, known);
 		}
@@ -199,7 +202,7 @@ static int k_ssh(struct ectx *c, yaml_node_t *v, struct machine *m)
 		size_t n;                                                                          \
 		int rc = 0;                                                                        \
 		if (ectx_is_null(v)) {                                                             \
-			SET(m, key);                                                               \
+			SET(m, key, v);                                                            \
 			return 0;                                                                  \
 		}                                                                                  \
 		if (ectx_sequence(c, v, what) < 0)                                                 \
@@ -215,20 +218,20 @@ static int k_ssh(struct ectx *c, yaml_node_t *v, struct machine *m)
 			rc |= parse(c, item, &m->arr[i]);                                          \
 		}                                                                                  \
 		m->count = n;                                                                      \
-		SET(m, key);                                                                       \
+		SET(m, key, v);                                                                    \
 		return rc;                                                                         \
 	}
 
-LIST_KEY(k_ports, struct forwarded_port, ports, n_ports, KEY_PORTS, "forwarded_ports",
+LIST_KEY(k_ports, struct forwarded_port, ports, n_ports, ENVFILE_KEY_PORTS, "forwarded_ports",
 	 envfile_parse_port)
-LIST_KEY(k_folders, struct synced_folder, folders, n_folders, KEY_FOLDERS, "synced_folders",
+LIST_KEY(k_folders, struct synced_folder, folders, n_folders, ENVFILE_KEY_FOLDERS, "synced_folders",
 	 envfile_parse_folder)
-LIST_KEY(k_networks, struct private_network, networks, n_networks, KEY_NETWORKS, "private_networks",
-	 envfile_parse_network)
+LIST_KEY(k_networks, struct private_network, networks, n_networks, ENVFILE_KEY_NETWORKS,
+	 "private_networks", envfile_parse_network)
 
 static int k_provision(struct ectx *c, yaml_node_t *v, struct machine *m)
 {
-	SET(m, KEY_PROVISION);
+	SET(m, ENVFILE_KEY_PROVISION, v);
 	if (ectx_is_null(v))
 		return 0;
 	return envfile_parse_provision(c, v, m);
@@ -295,6 +298,38 @@ static const struct machine_key *find_key(const char *name)
 		if (strcmp(machine_keys[i].name, name) == 0)
 			return &machine_keys[i];
 	return NULL;
+}
+
+const char *envfile_key_name(enum envfile_key k)
+{
+	static const char *const names[ENVFILE_KEY_COUNT] = {
+		[ENVFILE_KEY_BOX] = "box",
+		[ENVFILE_KEY_BOX_VERSION] = "box_version",
+		[ENVFILE_KEY_BOX_URL] = "box_url",
+		[ENVFILE_KEY_PROVIDER] = "provider",
+		[ENVFILE_KEY_CPUS] = "cpus",
+		[ENVFILE_KEY_MEMORY] = "memory",
+		[ENVFILE_KEY_DISK_SIZE] = "disk_size",
+		[ENVFILE_KEY_HOSTNAME] = "hostname",
+		[ENVFILE_KEY_PRIMARY] = "primary",
+		[ENVFILE_KEY_AUTOSTART] = "autostart",
+		[ENVFILE_KEY_BOOT_TIMEOUT] = "boot_timeout",
+		[ENVFILE_KEY_HALT_TIMEOUT] = "graceful_halt_timeout",
+		[ENVFILE_KEY_NETWORK] = "network",
+		[ENVFILE_KEY_NO_NEW_PRIVS] = "no_new_privs",
+		[ENVFILE_KEY_HOST_LOOPBACK] = "host_loopback",
+		[ENVFILE_KEY_ACCEL] = "accel",
+		[ENVFILE_KEY_SSH_USERNAME] = "ssh.username",
+		[ENVFILE_KEY_SSH_KEY] = "ssh.private_key_path",
+		[ENVFILE_KEY_SSH_INSERT_KEY] = "ssh.insert_key",
+		[ENVFILE_KEY_PORTS] = "forwarded_ports",
+		[ENVFILE_KEY_FOLDERS] = "synced_folders",
+		[ENVFILE_KEY_NETWORKS] = "private_networks",
+		[ENVFILE_KEY_PROVISION] = "provision",
+		[ENVFILE_KEY_MATRIX] = "matrix",
+	};
+
+	return (unsigned)k < ENVFILE_KEY_COUNT && names[k] != NULL ? names[k] : "?";
 }
 
 int envfile_apply_key(struct ectx *c, const char *key, yaml_node_t *val, struct machine *m)

@@ -20,6 +20,7 @@
 		if (!((m)->set & KEYBIT(key)) && ((d)->set & KEYBIT(key))) {                       \
 			(m)->field = (d)->field;                                                   \
 			(m)->set |= KEYBIT(key);                                                   \
+			(m)->key_pos[key] = (d)->key_pos[key];                                     \
 		}                                                                                  \
 	} while (0)
 
@@ -40,23 +41,23 @@
 
 int envfile_merge_defaults(struct ectx *c, struct machine *m, const struct machine *d)
 {
-	TAKE(m, d, KEY_BOX, box);
-	TAKE(m, d, KEY_BOX_VERSION, box_version);
-	TAKE(m, d, KEY_BOX_URL, box_url);
-	TAKE(m, d, KEY_PROVIDER, provider);
-	TAKE(m, d, KEY_CPUS, cpus);
-	TAKE(m, d, KEY_MEMORY, memory);
-	TAKE(m, d, KEY_DISK_SIZE, disk_size);
-	TAKE(m, d, KEY_AUTOSTART, autostart);
-	TAKE(m, d, KEY_BOOT_TIMEOUT, boot_timeout);
-	TAKE(m, d, KEY_HALT_TIMEOUT, graceful_halt_timeout);
-	TAKE(m, d, KEY_NETWORK, network);
-	TAKE(m, d, KEY_NO_NEW_PRIVS, no_new_privs);
-	TAKE(m, d, KEY_HOST_LOOPBACK, host_loopback);
-	TAKE(m, d, KEY_ACCEL, accel);
-	TAKE(m, d, KEY_SSH_USERNAME, ssh.username);
-	TAKE(m, d, KEY_SSH_KEY, ssh.private_key_path);
-	TAKE(m, d, KEY_SSH_INSERT_KEY, ssh.insert_key);
+	TAKE(m, d, ENVFILE_KEY_BOX, box);
+	TAKE(m, d, ENVFILE_KEY_BOX_VERSION, box_version);
+	TAKE(m, d, ENVFILE_KEY_BOX_URL, box_url);
+	TAKE(m, d, ENVFILE_KEY_PROVIDER, provider);
+	TAKE(m, d, ENVFILE_KEY_CPUS, cpus);
+	TAKE(m, d, ENVFILE_KEY_MEMORY, memory);
+	TAKE(m, d, ENVFILE_KEY_DISK_SIZE, disk_size);
+	TAKE(m, d, ENVFILE_KEY_AUTOSTART, autostart);
+	TAKE(m, d, ENVFILE_KEY_BOOT_TIMEOUT, boot_timeout);
+	TAKE(m, d, ENVFILE_KEY_HALT_TIMEOUT, graceful_halt_timeout);
+	TAKE(m, d, ENVFILE_KEY_NETWORK, network);
+	TAKE(m, d, ENVFILE_KEY_NO_NEW_PRIVS, no_new_privs);
+	TAKE(m, d, ENVFILE_KEY_HOST_LOOPBACK, host_loopback);
+	TAKE(m, d, ENVFILE_KEY_ACCEL, accel);
+	TAKE(m, d, ENVFILE_KEY_SSH_USERNAME, ssh.username);
+	TAKE(m, d, ENVFILE_KEY_SSH_KEY, ssh.private_key_path);
+	TAKE(m, d, ENVFILE_KEY_SSH_INSERT_KEY, ssh.insert_key);
 
 	CONCAT(c, struct forwarded_port, m->ports, m->n_ports, d->ports, d->n_ports, m->ports,
 	       m->n_ports);
@@ -105,19 +106,19 @@ static const char *hostname_from(struct ectx *c, const char *name)
 
 int envfile_finish_machine(struct ectx *c, struct machine *m)
 {
-	if (!(m->set & KEYBIT(KEY_CPUS)))
+	if (!(m->set & KEYBIT(ENVFILE_KEY_CPUS)))
 		m->cpus = DEFAULT_CPUS;
-	if (!(m->set & KEYBIT(KEY_MEMORY)))
+	if (!(m->set & KEYBIT(ENVFILE_KEY_MEMORY)))
 		m->memory = DEFAULT_MEMORY;
-	if (!(m->set & KEYBIT(KEY_AUTOSTART)))
+	if (!(m->set & KEYBIT(ENVFILE_KEY_AUTOSTART)))
 		m->autostart = true;
-	if (!(m->set & KEYBIT(KEY_BOOT_TIMEOUT)))
+	if (!(m->set & KEYBIT(ENVFILE_KEY_BOOT_TIMEOUT)))
 		m->boot_timeout = DEFAULT_BOOT_TIMEOUT;
-	if (!(m->set & KEYBIT(KEY_HALT_TIMEOUT)))
+	if (!(m->set & KEYBIT(ENVFILE_KEY_HALT_TIMEOUT)))
 		m->graceful_halt_timeout = DEFAULT_HALT_TIMEOUT;
-	if (!(m->set & KEYBIT(KEY_SSH_INSERT_KEY)))
+	if (!(m->set & KEYBIT(ENVFILE_KEY_SSH_INSERT_KEY)))
 		m->ssh.insert_key = true;
-	if (!(m->set & KEYBIT(KEY_HOSTNAME))) {
+	if (!(m->set & KEYBIT(ENVFILE_KEY_HOSTNAME))) {
 		m->hostname = hostname_from(c, m->name);
 		if (m->hostname == NULL)
 			return ectx_oom(c);

@@ -317,3 +317,19 @@ void den_read_tail(const char *path, int lines, char *buf, size_t n)
 	}
 	memcpy(buf, s, (size_t)(end - s) + 1);
 }
+
+size_t den_proc_cmdline(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	cleanup_close int fd = -1;
+	ssize_t n;
+
+	if (pid <= 0 || size == 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read(fd, buf, size - 1)) <= 0)
+		n = 0;
+	buf[n] = '\0';
+	return (size_t)n;
+}

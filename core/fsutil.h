@@ -46,6 +46,13 @@ int den_check_own_socket(const char *path, struct den_err *err);
  */
 void den_read_tail(const char *path, int lines, char *buf, size_t n);
 
+/*
+ * The command line of process pid into buf: its arguments NUL-separated,
+ * the whole NUL-terminated (cut at size - 1). Its length, or 0 when the
+ * process is gone or has none (a kernel thread, a zombie).
+ */
+size_t den_proc_cmdline(pid_t pid, char *buf, size_t size);
+
 /* mkdir -p. */
 int den_mkdir_p(const char *path, mode_t mode, struct den_err *err);
 

@@ -2,6 +2,7 @@
 #include "core/keys.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
+#include "core/lazylib.h"
 
 #include <libssh/libssh.h>
 #include <errno.h>
@@ -19,6 +20,8 @@ static int make_pair(const char *dir, const char *name, struct den_err *err)
 		return den_err_set(err, ENOMEM, "cannot make SSH keys");
 	if (den_exists(priv) && den_exists(pub))
 		return 0;
+	if (den_ssh_load(err) < 0)
+		return -1;
 	if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key) != SSH_OK)
 		return den_err_set(err, 0, "cannot generate an ed25519 key (libssh)");
 	unlink(priv);

@@ -1,38 +1,70 @@
 /* SPDX-License-Identifier: MIT */
-#include "core/lazylib.h"
+#include "core/lazylib-internal.h"
+#include "core/cleanup.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <unistd.h>
 
 static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static __attribute__((noreturn)) void missing(const struct lazylib *lib, const char *what)
+static int load_locked(struct lazylib *lib, struct den_err *err)
 {
-	fprintf(stderr,
-		"den: error: cannot load %s (%s); install the Debian package %s "
-		"(`make deps` does)\n",
-		lib->soname, what, lib->package);
-	_exit(127);
+	void *handle;
+
+	if (lib->handle != NULL)
+		return 0;
+	handle = dlopen(lib->soname, RTLD_NOW | RTLD_LOCAL);
+	if (handle == NULL) {
+		const char *why = dlerror();
+		return den_err_set(err, 0,
+				   "cannot load %s (%s); install the Debian package %s "
+				   "(`make deps` does)",
+				   lib->soname, why ? why : "not found", lib->package);
+	}
+	for (size_t i = 0; i < lib->n; i++) {
+		void *p = dlsym(handle, lib->names[i]);
+
+		if (p == NULL) {
+			/* None of the table may point into a library that goes away. */
+			for (size_t j = 0; j < i; j++)
+				__atomic_store_n(&lib->fns[j], NULL, __ATOMIC_RELEASE);
+			dlclose(handle);
+			return den_err_set(err, 0,
+					   "cannot load %s: it has no %s (too old?); install the "
+					   "Debian package %s (`make deps` does)",
+					   lib->soname, lib->names[i], lib->package);
+		}
+		__atomic_store_n(&lib->fns[i], p, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&lib->handle, handle, __ATOMIC_RELEASE);
+	return 0;
 }
 
-void *lazylib_sym(struct lazylib *lib, const char *sym)
+int lazylib_load(struct lazylib *lib, struct den_err *err)
 {
-	void *p;
+	int rc;
+
+	if (__atomic_load_n(&lib->handle, __ATOMIC_ACQUIRE) != NULL)
+		return 0;
+	pthread_mutex_lock(&load_lock);
+	rc = load_locked(lib, err);
+	pthread_mutex_unlock(&load_lock);
+	return rc;
+}
+
+void *lazylib_fn_slow(struct lazylib *lib, size_t i)
+{
+	static struct den_err err; /* under the lock: 16 KiB is much for a thread's stack */
+	static char what[sizeof(err.msg) + 128];
 
 	pthread_mutex_lock(&load_lock);
-	if (lib->handle == NULL) {
-		lib->handle = dlopen(lib->soname, RTLD_NOW | RTLD_LOCAL);
-		if (lib->handle == NULL) {
-			const char *e = dlerror();
-			missing(lib, e ? e : "not found");
-		}
+	if (load_locked(lib, &err) < 0) {
+		/* Every entry point loads first (den_curl_load() ...): one did not. */
+		snprintf(what, sizeof(what), "%s() ran before its library was loaded: %s",
+			 lib->names[i], err.msg);
+		den_bug(__FILE__, __LINE__, what);
 	}
 	pthread_mutex_unlock(&load_lock);
-	dlerror();
-	p = dlsym(lib->handle, sym);
-	if (p == NULL)
-		missing(lib, sym);
-	return p;
+	return lib->fns[i];
 }

@@ -3,55 +3,67 @@
 #define DEN_CORE_LAZYLIB_H
 
 /*
- * Heavy libraries (libcurl, libarchive, libcrypto, later libssh and
- * libslirp) are loaded on first use, not at start-up: linked normally they
- * cost den ~5 ms on every run (docs/decisions.md), while `den status` has
- * a 5 ms budget in all. Each library gets a stub file (boxes/ or core/lazy_*.c)
- * that defines the library's functions under their own names; the first
- * call loads the library with dlopen and jumps to the real function.
- * Callers write plain libcurl/libarchive code.
+ * libcurl, libarchive, libssh, libslirp and libcrypto are loaded on first
+ * use, not at start-up: `den status` takes 0.8 ms so, against 5.4 ms
+ * with them preloaded (docs/decisions.md).
+ *
+ * Each library has one table, an X-macro list in its stub file
+ * (boxes/lazy_curl.c, boxes/lazy_archive.c, core/lazy_ssh.c,
+ * core/lazy_slirp.c, core/lazy_crypto.c) naming every function den calls
+ * once: X(ret, name, (params), (args)). LAZYLIB_DEFINE makes of it the
+ * table of names and addresses, and stubs under the libraries' own names
+ * that jump through it; callers write plain library code. The file name
+ * is the SONAME of the library pkg-config found (CMakeLists.txt). The
+ * stub machinery is in core/lazylib-internal.h.
+ *
+ * Entry points that can fail load their library first (den_curl_load(err)
+ * ...), which resolves the whole table or says what to install. A stub
+ * that runs before its library loaded loads it itself; should that fail,
+ * a load call is missing, which is a bug in den.
  */
 
+#include <stddef.h>
+
+#include "core/err.h"
+
 struct lazylib {
-	const char *soname;  /* "libcurl.so.4" */
-	const char *package; /* Debian package shipping it, named in the message */
-	void *handle;	     /* dlopen handle once loaded */
+	const char *soname;	  /* "libcurl.so.4": the SONAME pkg-config's library has */
+	const char *package;	  /* Debian package shipping it, named in the message */
+	const char *const *names; /* the functions den calls, one per table entry */
+	void **fns;		  /* their addresses once loaded, NULL before */
+	size_t n;		  /* entries in names and fns */
+	void *handle;		  /* dlopen handle once loaded, NULL before */
 };
 
 /*
- * The address of sym in lib, loading lib on first use. A library that
- * cannot be loaded is an installation fault, like a missing library at
- * start-up: den says which package to install and exits 127.
+ * Loads lib and resolves every name of its table; 0 when it is loaded
+ * already. Fails with "cannot load libcurl.so.4 (...); install the Debian
+ * package libcurl4" and leaves lib unloaded.
  */
-void *lazylib_sym(struct lazylib *lib, const char *sym);
+int lazylib_load(struct lazylib *lib, struct den_err *err);
 
-/*
- * Defines `ret name params` as a stub that forwards args to the real
- * function of lib, resolved once.
- */
-#define LAZYLIB_STUB(lib, ret, name, params, args)                                                 \
-	ret name params                                                                            \
-	{                                                                                          \
-		static ret(*fp_) params;                                                           \
-		ret(*f_) params = __atomic_load_n(&fp_, __ATOMIC_ACQUIRE);                         \
-		if (f_ == NULL) {                                                                  \
-			f_ = (ret(*) params)lazylib_sym(&(lib), #name);                            \
-			__atomic_store_n(&fp_, f_, __ATOMIC_RELEASE);                              \
-		}                                                                                  \
-		return f_ args;                                                                    \
-	}
+/* The five tables, and their loads for entry points. */
+extern struct lazylib lazylib_curl, lazylib_archive, lazylib_ssh, lazylib_slirp, lazylib_crypto;
 
-/* Same for functions returning void. */
-#define LAZYLIB_STUB_VOID(lib, name, params, args)                                                 \
-	void name params                                                                           \
-	{                                                                                          \
-		static void(*fp_) params;                                                          \
-		void(*f_) params = __atomic_load_n(&fp_, __ATOMIC_ACQUIRE);                        \
-		if (f_ == NULL) {                                                                  \
-			f_ = (void(*) params)lazylib_sym(&(lib), #name);                           \
-			__atomic_store_n(&fp_, f_, __ATOMIC_RELEASE);                              \
-		}                                                                                  \
-		f_ args;                                                                           \
-	}
+static inline int den_curl_load(struct den_err *err)
+{
+	return lazylib_load(&lazylib_curl, err);
+}
+static inline int den_archive_load(struct den_err *err)
+{
+	return lazylib_load(&lazylib_archive, err);
+}
+static inline int den_ssh_load(struct den_err *err)
+{
+	return lazylib_load(&lazylib_ssh, err);
+}
+static inline int den_slirp_load(struct den_err *err)
+{
+	return lazylib_load(&lazylib_slirp, err);
+}
+static inline int den_crypto_load(struct den_err *err)
+{
+	return lazylib_load(&lazylib_crypto, err);
+}
 
 #endif

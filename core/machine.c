@@ -184,29 +184,29 @@ static int parse_record(const char *path, const char *text, struct machine_recor
 	return 0;
 }
 
-bool machine_is_dir(const struct den_machine *m, const char *path)
+bool machine_is_dir(const struct den_machine *dm, const char *path)
 {
 	char legacy[PATH_MAX];
 
-	if (strcmp(path, m->dir) == 0)
+	if (strcmp(path, dm->dir) == 0)
 		return true;
 	/* Supervisors started by an older den name the folder where it kept state. */
-	snprintf(legacy, sizeof(legacy), "%s/" DEN_LEGACY_DIR "/machines/%s", m->root,
-		 m->cfg->name);
+	snprintf(legacy, sizeof(legacy), "%s/" DEN_LEGACY_DIR "/machines/%s", dm->root,
+		 dm->cfg->name);
 	return strcmp(path, legacy) == 0;
 }
 
-int machine_open(const char *root, const struct machine *cfg, struct den_machine *m,
+int machine_open(const char *root, const struct machine *cfg, struct den_machine *dm,
 		 struct den_err *err)
 {
 	cleanup_free char *path = NULL, *text = NULL;
 
-	memset(m, 0, sizeof(*m));
-	m->cfg = cfg;
-	m->root = root;
-	if (project_machine_dir(root, cfg->name, &m->dir, err) < 0)
+	memset(dm, 0, sizeof(*dm));
+	dm->cfg = cfg;
+	dm->root = root;
+	if (project_machine_dir(root, cfg->name, &dm->dir, err) < 0)
 		return -1;
-	if (asprintf(&path, "%s/" STATE_FILE, m->dir) < 0)
+	if (asprintf(&path, "%s/" STATE_FILE, dm->dir) < 0)
 		return den_err_set(err, ENOMEM, "machine %s", cfg->name);
 	if (den_read_own_file(path, STATE_MAX, &text, NULL, err) < 0) {
 		if (err->errno_ == ENOENT) {
@@ -215,52 +215,52 @@ int machine_open(const char *root, const struct machine *cfg, struct den_machine
 		}
 		return -1;
 	}
-	if (parse_record(path, text, &m->rec, err) < 0)
+	if (parse_record(path, text, &dm->rec, err) < 0)
 		return -1;
-	m->exists = true;
+	dm->exists = true;
 	return 0;
 }
 
-int machine_save(struct den_machine *m, struct den_err *err)
+int machine_save(struct den_machine *dm, struct den_err *err)
 {
 	cleanup_free char *path = NULL, *text = NULL;
 	json_t *j;
 
-	if (den_mkdir_p(m->dir, 0700, err) < 0)
+	if (den_mkdir_p(dm->dir, 0700, err) < 0)
 		return -1;
-	if (asprintf(&path, "%s/" STATE_FILE, m->dir) < 0)
-		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	if (asprintf(&path, "%s/" STATE_FILE, dm->dir) < 0)
+		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
 	j = json_pack("{s:i, s:s?, s:s?, s:s?, s:s?, s:i, s:i, s:I, s:s?, s:b}", "version", 1,
-		      "provider", m->rec.provider, "id", m->rec.id, "box", m->rec.box,
-		      "box_version", m->rec.box_version, "ssh_port", m->rec.ssh_port,
-		      "supervisor_pid", (int)m->rec.supervisor, "created",
-		      (json_int_t)m->rec.created, "ssh_user", m->rec.ssh_user, "running",
-		      m->rec.running);
+		      "provider", dm->rec.provider, "id", dm->rec.id, "box", dm->rec.box,
+		      "box_version", dm->rec.box_version, "ssh_port", dm->rec.ssh_port,
+		      "supervisor_pid", (int)dm->rec.supervisor, "created",
+		      (json_int_t)dm->rec.created, "ssh_user", dm->rec.ssh_user, "running",
+		      dm->rec.running);
 	if (j == NULL)
-		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
-	if (m->rec.ssh_key != NULL)
-		json_object_set_new(j, "ssh_key", json_string(m->rec.ssh_key));
-	if (m->rec.ports_json != NULL)
-		json_object_set_new(j, "ports", json_loads(m->rec.ports_json, 0, NULL));
+		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
+	if (dm->rec.ssh_key != NULL)
+		json_object_set_new(j, "ssh_key", json_string(dm->rec.ssh_key));
+	if (dm->rec.ports_json != NULL)
+		json_object_set_new(j, "ports", json_loads(dm->rec.ports_json, 0, NULL));
 	text = json_dumps(j, JSON_INDENT(2));
 	json_decref(j);
 	if (text == NULL)
-		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
 	if (den_write_file_atomic(path, text, 0644, err) < 0)
 		return -1;
-	m->exists = true;
+	dm->exists = true;
 	return 0;
 }
 
-void machine_close(struct den_machine *m)
+void machine_close(struct den_machine *dm)
 {
-	free(m->dir);
-	free(m->rec.provider);
-	free(m->rec.id);
-	free(m->rec.box);
-	free(m->rec.box_version);
-	free(m->rec.ssh_user);
-	free(m->rec.ssh_key);
-	free(m->rec.ports_json);
-	memset(m, 0, sizeof(*m));
+	free(dm->dir);
+	free(dm->rec.provider);
+	free(dm->rec.id);
+	free(dm->rec.box);
+	free(dm->rec.box_version);
+	free(dm->rec.ssh_user);
+	free(dm->rec.ssh_key);
+	free(dm->rec.ports_json);
+	memset(dm, 0, sizeof(*dm));
 }

@@ -44,32 +44,29 @@ struct den_machine {
 	char *dir;		   /* $DEN_HOME/projects/ID/machines/NAME */
 	bool exists;		   /* state.json was found */
 	struct machine_record rec; /* valid when exists */
-	const char *box_dir;	   /* the box in the store, for up (set by the caller) */
-	const char *ssh_user;	   /* login user, for up (set by the caller) */
-	bool box_system_init;	   /* the box boots its own init ("init": "system"), for up */
 };
 
 /* "not created", "running", ... for people; "not_created" ... for --json. */
 const char *machine_state_name(enum machine_state s);
 const char *machine_state_id(enum machine_state s);
 
-/* Fills m for cfg; reads state.json when there is one. */
-int machine_open(const char *root, const struct machine *cfg, struct den_machine *m,
+/* Fills dm for cfg; reads state.json when there is one. */
+int machine_open(const char *root, const struct machine *cfg, struct den_machine *dm,
 		 struct den_err *err);
 
 /*
- * Does path name m's state folder: where it is, or PROJECT/.den/machines/NAME
+ * Does path name dm's state folder: where it is, or PROJECT/.den/machines/NAME
  * where an older den kept it (its supervisors' command lines still say so)?
  */
-bool machine_is_dir(const struct den_machine *m, const char *path);
+bool machine_is_dir(const struct den_machine *dm, const char *path);
 
 /* A login name den accepts: letters, digits, '_', '.', '-', at most 32, no leading '-'. */
 bool machine_is_user_name(const char *s);
 
-/* Writes m->rec to state.json atomically (creating the machine folder). */
-int machine_save(struct den_machine *m, struct den_err *err);
+/* Writes dm->rec to state.json atomically (creating the machine folder). */
+int machine_save(struct den_machine *dm, struct den_err *err);
 
 /* Frees what machine_open allocated. */
-void machine_close(struct den_machine *m);
+void machine_close(struct den_machine *dm);
 
 #endif

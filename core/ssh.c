@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "core/ssh-internal.h"
+#include "core/lazylib.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -34,11 +35,14 @@ static int check_host_key(ssh_session s, const struct den_ssh_target *t, struct 
 
 int den_ssh_open(const struct den_ssh_target *t, struct den_ssh **out, struct den_err *err)
 {
-	struct den_ssh *d = calloc(1, sizeof(*d));
+	struct den_ssh *d;
 	ssh_key key = NULL;
 	long timeout = t->timeout_s > 0 ? t->timeout_s : 10;
 	int port = t->port, no = 0;
 
+	if (den_ssh_load(err) < 0)
+		return -1;
+	d = calloc(1, sizeof(*d));
 	if (d == NULL || (d->session = ssh_new()) == NULL) {
 		free(d);
 		return den_err_set(err, ENOMEM, "cannot open an SSH session");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "core/usernet.h"
+#include "core/lazylib.h"
 #include "core/log.h"
 
 #include <arpa/inet.h>
@@ -111,7 +112,7 @@ static const SlirpCb callbacks = {
 int usernet_new(const struct usernet_fwd *fwds, size_t n, bool host_loopback, usernet_send_fn send,
 		void *arg, struct usernet **out, struct den_err *err)
 {
-	struct usernet *u = calloc(1, sizeof(*u));
+	struct usernet *u;
 	SlirpConfig cfg = { .version = 1,
 			    .in_enabled = true,
 			    .vhostname = "den",
@@ -120,6 +121,9 @@ int usernet_new(const struct usernet_fwd *fwds, size_t n, bool host_loopback, us
 			    .disable_host_loopback = !host_loopback };
 	struct in_addr guest;
 
+	if (den_slirp_load(err) < 0)
+		return -1;
+	u = calloc(1, sizeof(*u));
 	if (u == NULL)
 		return den_err_set(err, ENOMEM, "cannot set up the network");
 	inet_pton(AF_INET, "10.0.2.0", &cfg.vnetwork);

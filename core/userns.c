@@ -3,6 +3,7 @@
 #include "core/userns.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
+#include "core/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 bool userns_rootless(void)
@@ -111,40 +111,30 @@ int userns_map_args(char *buf, size_t n, uint32_t sub, uint32_t own)
 	return w < 0 || (size_t)w >= n ? -1 : 0;
 }
 
-/* Runs newuidmap or newgidmap for pid; its complaint, if any, goes to stderr. */
+/* Runs newuidmap or newgidmap for pid; its complaint, if any, is in the error. */
 static int run_helper(const char *name, pid_t pid, uint32_t sub, uint32_t own, struct den_err *err)
 {
-	char args[128], spid[16], *argv[16];
+	char args[128], words[128], spid[16], hint[256], *argv[16];
 	size_t n = 0;
-	int st;
 	const char *path = helper(name);
 
 	if (path == NULL || userns_map_args(args, sizeof(args), sub, own) < 0)
 		return den_err_set(err, 0, "cannot run %s", name);
 	snprintf(spid, sizeof(spid), "%d", (int)pid);
+	snprintf(words, sizeof(words), "%s", args);
 	argv[n++] = (char *)name;
 	argv[n++] = spid;
-	for (char *save = NULL, *t = strtok_r(args, " ", &save); t != NULL && n < 15;
+	for (char *save = NULL, *t = strtok_r(words, " ", &save); t != NULL && n < 15;
 	     t = strtok_r(NULL, " ", &save))
 		argv[n++] = t;
 	argv[n] = NULL;
-	pid_t child = fork();
-	if (child == 0) {
-		execv(path, argv);
-		_exit(127);
-	}
-	if (child < 0)
-		return den_err_set(err, errno, "cannot run %s", name);
-	while (waitpid(child, &st, 0) < 0)
-		if (errno != EINTR)
-			return den_err_set(err, errno, "cannot run %s", name);
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return den_err_set(err, 0,
-				   "%s refused to map ids %s for this user (see /etc/%s): "
-				   "its message is above",
-				   name, args,
-				   strcmp(name, "newuidmap") == 0 ? "subuid" : "subgid");
-	return 0;
+	snprintf(hint, sizeof(hint), "it refused to map ids %s for this user: see /etc/%s", args,
+		 strcmp(name, "newuidmap") == 0 ? "subuid" : "subgid");
+	struct den_spawn sp = { .argv = (const char *const *)argv,
+				.path = path,
+				.err_fd = DEN_SPAWN_NULL,
+				.hint = hint };
+	return den_spawn_run(&sp, err);
 }
 
 int userns_write_maps(pid_t pid, const struct userns_map *m, struct den_err *err)
@@ -160,6 +150,7 @@ int userns_run(const struct userns_map *m, int (*fn)(void *arg, struct den_err *
 {
 	int up[2], go[2], st;
 	char c = 0, msg[DEN_ERR_MSG_MAX];
+	struct den_err werr = { 0 };
 
 	if (pipe2(up, O_CLOEXEC) < 0)
 		return den_err_set(err, errno, "cannot enter the user namespace");
@@ -215,9 +206,8 @@ int userns_run(const struct userns_map *m, int (*fn)(void *arg, struct den_err *
 		}
 	}
 	close(up[0]);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			break;
+	if (den_spawn_wait(pid, &st, rc == 0 ? err : &werr) < 0)
+		return -1;
 	if (rc == 0 && (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
 		rc = den_err_set(err, 0, "the user namespace's helper failed");
 	return rc;

@@ -11,36 +11,36 @@
 #include <time.h>
 #include <unistd.h>
 
-int provider_ssh_info(const struct den_machine *m, const char *key_path, struct ssh_info *out,
+int provider_ssh_info(const struct den_machine *dm, const char *key_path, struct ssh_info *out,
 		      struct den_err *err)
 {
 	memset(out, 0, sizeof(*out));
 	out->host = strdup("127.0.0.1");
-	out->port = m->rec.ssh_port;
-	out->user = strdup(m->rec.ssh_user ? m->rec.ssh_user : "den");
+	out->port = dm->rec.ssh_port;
+	out->user = strdup(dm->rec.ssh_user ? dm->rec.ssh_user : "den");
 	if (key_path != NULL)
 		out->key_path = strdup(key_path);
-	else if (asprintf(&out->key_path, "%s/" KEYS_CLIENT, m->dir) < 0)
+	else if (asprintf(&out->key_path, "%s/" KEYS_CLIENT, dm->dir) < 0)
 		out->key_path = NULL;
-	if (asprintf(&out->known_hosts, "%s/known_hosts", m->dir) < 0)
+	if (asprintf(&out->known_hosts, "%s/known_hosts", dm->dir) < 0)
 		out->known_hosts = NULL;
 	if (!out->host || !out->user || !out->key_path || !out->known_hosts) {
 		ssh_info_free(out);
-		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
 	}
 	return 0;
 }
 
-int provider_ssh_open(const struct provider_ops *ops, struct den_machine *m, int timeout_s,
+int provider_ssh_open(const struct provider_ops *ops, struct den_machine *dm, int timeout_s,
 		      struct den_ssh **out, struct den_err *err)
 {
 	struct ssh_info info;
 	cleanup_free char *host_pub = NULL;
 	int rc;
 
-	if (ops->ssh_info(m, &info, err) < 0)
+	if (ops->ssh_info(dm, &info, err) < 0)
 		return -1;
-	if (keys_public(m->dir, KEYS_HOST, &host_pub, err) < 0) {
+	if (keys_public(dm->dir, KEYS_HOST, &host_pub, err) < 0) {
 		ssh_info_free(&info);
 		return -1;
 	}
@@ -55,16 +55,16 @@ int provider_ssh_open(const struct provider_ops *ops, struct den_machine *m, int
 	return rc;
 }
 
-int provider_ssh_wait(const struct provider_ops *ops, struct den_machine *m, struct den_ssh **out,
+int provider_ssh_wait(const struct provider_ops *ops, struct den_machine *dm, struct den_ssh **out,
 		      struct den_err *err)
 {
-	time_t deadline = time(NULL) + (time_t)m->cfg->boot_timeout;
+	time_t deadline = time(NULL) + (time_t)dm->cfg->boot_timeout;
 	char last[512] = "";
 
 	while (time(NULL) <= deadline) {
 		struct den_ssh *s = NULL;
 		int status = -1;
-		if (provider_ssh_open(ops, m, 5, &s, err) == 0) {
+		if (provider_ssh_open(ops, dm, 5, &s, err) == 0) {
 			if (den_ssh_exec(s, "true", NULL, NULL, &status, err) == 0 && status == 0) {
 				*out = s;
 				return 0;
@@ -74,14 +74,14 @@ int provider_ssh_wait(const struct provider_ops *ops, struct den_machine *m, str
 		snprintf(last, sizeof(last), "%.500s", err->msg);
 		den_err_clear(err);
 		enum machine_state st;
-		if (ops->state(m, &st, err) == 0 && st != MACHINE_RUNNING)
+		if (ops->state(dm, &st, err) == 0 && st != MACHINE_RUNNING)
 			return den_err_set(err, 0, "machine %s stopped while booting (%s)",
-					   m->cfg->name, last);
+					   dm->cfg->name, last);
 		den_err_clear(err);
 		usleep(10000); /* sshd starts within tens of ms: look often */
 	}
 	return den_err_set(err, 0,
 			   "machine %s did not answer on SSH within %u s (%s); raise "
 			   "boot_timeout if it is just slow",
-			   m->cfg->name, m->cfg->boot_timeout, last);
+			   dm->cfg->name, dm->cfg->boot_timeout, last);
 }

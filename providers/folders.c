@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int provider_create_folder(const struct den_machine *m, const struct synced_folder *f,
+int provider_create_folder(const struct den_machine *dm, const struct synced_folder *f,
 			   struct den_err *err)
 {
 	struct stat st;
@@ -20,7 +20,7 @@ int provider_create_folder(const struct den_machine *m, const struct synced_fold
 	 * den as root gives it to the project's owner: a folder of root's is
 	 * mapped to no one inside a container (docs/decisions.md).
 	 */
-	if (geteuid() == 0 && stat(m->root, &st) == 0 && st.st_uid != 0 &&
+	if (geteuid() == 0 && stat(dm->root, &st) == 0 && st.st_uid != 0 &&
 	    lchown(f->host_path, st.st_uid, st.st_gid) < 0)
 		return den_err_set(err, errno, "cannot give %s to the project's owner",
 				   f->host_path);

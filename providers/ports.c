@@ -44,12 +44,12 @@ static bool port_free(const char *ip, int port, bool udp)
  * auto_correct: true moves to a free one (as Vagrant does). Recorded in
  * state.json for `den port`.
  */
-int provider_plan_ports(struct den_machine *m, int *hosts, struct den_err *err)
+int provider_plan_ports(struct den_machine *dm, int *hosts, struct den_err *err)
 {
 	json_t *arr = json_array();
 
-	for (size_t i = 0; i < m->cfg->n_ports; i++) {
-		const struct forwarded_port *p = &m->cfg->ports[i];
+	for (size_t i = 0; i < dm->cfg->n_ports; i++) {
+		const struct forwarded_port *p = &dm->cfg->ports[i];
 		bool udp = p->protocol == FWD_UDP;
 
 		hosts[i] = p->host;
@@ -61,7 +61,7 @@ int provider_plan_ports(struct den_machine *m, int *hosts, struct den_err *err)
 			}
 			den_info(
 				"%s: host port %u is taken; forwarding %d to guest port %u instead",
-				m->cfg->name, p->host, moved, p->guest);
+				dm->cfg->name, p->host, moved, p->guest);
 			hosts[i] = moved;
 		}
 		json_array_append_new(arr,
@@ -69,32 +69,30 @@ int provider_plan_ports(struct den_machine *m, int *hosts, struct den_err *err)
 						"host_ip", p->host_ip, "host", hosts[i], "protocol",
 						udp ? "udp" : "tcp", "id", p->id));
 	}
-	free(m->rec.ports_json);
-	m->rec.ports_json = json_dumps(arr, JSON_COMPACT);
+	free(dm->rec.ports_json);
+	dm->rec.ports_json = json_dumps(arr, JSON_COMPACT);
 	json_decref(arr);
 	return 0;
 }
 
-int provider_record_start(struct den_machine *m, const char *provider, int *port, int **hosts,
+int provider_record_start(struct den_machine *dm, const char *provider, int *port, int **hosts,
 			  struct den_err *err)
 {
 	*hosts = NULL;
 	*port = provider_free_port(err);
-	if (*port < 0 || keys_write_known_hosts(m->dir, *port, err) < 0)
+	if (*port < 0 || keys_write_known_hosts(dm->dir, *port, err) < 0)
 		return -1;
-	*hosts = calloc(m->cfg->n_ports + 1, sizeof(**hosts));
+	*hosts = calloc(dm->cfg->n_ports + 1, sizeof(**hosts));
 	if (*hosts == NULL)
-		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
-	if (provider_plan_ports(m, *hosts, err) < 0)
+		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
+	if (provider_plan_ports(dm, *hosts, err) < 0)
 		return -1;
-	free(m->rec.provider);
-	free(m->rec.ssh_user);
-	m->rec.provider = strdup(provider);
-	m->rec.ssh_user = strdup(m->ssh_user);
-	m->rec.ssh_port = *port;
-	m->rec.supervisor = 0;
-	m->rec.running = true;
-	if (m->rec.created == 0)
-		m->rec.created = time(NULL);
-	return machine_save(m, err);
+	free(dm->rec.provider);
+	dm->rec.provider = strdup(provider);
+	dm->rec.ssh_port = *port;
+	dm->rec.supervisor = 0;
+	dm->rec.running = true;
+	if (dm->rec.created == 0)
+		dm->rec.created = time(NULL);
+	return machine_save(dm, err);
 }

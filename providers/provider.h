@@ -24,40 +24,55 @@ struct ssh_info {
 
 struct den_ssh;
 
+/*
+ * What `up` needs besides the Envfile and state.json: the box cmd/up.c
+ * resolved for this start. The login user is dm->rec.ssh_user, set by the
+ * caller and recorded by provider_record_start.
+ */
+struct provider_up_args {
+	const char *box_dir;  /* the box, unpacked in the store */
+	bool box_system_init; /* the box boots its own init ("init": "system" in metadata) */
+};
+
 struct provider_ops {
 	/* Envfile name: "kvm", "qemu", "container". */
 	const char *name;
 	/* Can this host run it? When not, err says why and what to use instead. */
 	int (*probe)(struct den_err *err);
 	/* Creates the machine if needed and starts it; returns once its supervisor runs. */
-	int (*up)(struct den_machine *m, struct den_err *err);
+	int (*up)(struct den_machine *dm, const struct provider_up_args *args, struct den_err *err);
 	/* Stops it: gracefully within graceful_halt_timeout, at once when force. */
-	int (*halt)(struct den_machine *m, bool force, struct den_err *err);
-	/* Stops it and removes everything it had in .den; no process or mount is left. */
-	int (*destroy)(struct den_machine *m, struct den_err *err);
+	int (*halt)(struct den_machine *dm, bool force, struct den_err *err);
+	/*
+	 * Stops it (a forced halt) and removes everything it had in .den; no
+	 * process or mount is left. When the halt fails, destroy fails and
+	 * removes nothing: files never go while a process of the machine may
+	 * still use them, and `den destroy` again retries.
+	 */
+	int (*destroy)(struct den_machine *dm, struct den_err *err);
 	/* Its live state, asked of the supervisor's control socket, not guessed from pids. */
-	int (*state)(struct den_machine *m, enum machine_state *out, struct den_err *err);
+	int (*state)(struct den_machine *dm, enum machine_state *out, struct den_err *err);
 	/* How to reach its sshd. */
-	int (*ssh_info)(struct den_machine *m, struct ssh_info *out, struct den_err *err);
+	int (*ssh_info)(struct den_machine *dm, struct ssh_info *out, struct den_err *err);
 	/* Optional (NULL when unsupported): pause with memory kept, and back. */
-	int (*suspend)(struct den_machine *m, struct den_err *err);
-	int (*resume)(struct den_machine *m, struct den_err *err);
+	int (*suspend)(struct den_machine *dm, struct den_err *err);
+	int (*resume)(struct den_machine *dm, struct den_err *err);
 	/* Optional: named snapshots of a machine's disk (and memory, where it can). */
-	int (*snapshot_save)(struct den_machine *m, const char *name, struct den_err *err);
-	int (*snapshot_restore)(struct den_machine *m, const char *name, struct den_err *err);
+	int (*snapshot_save)(struct den_machine *dm, const char *name, struct den_err *err);
+	int (*snapshot_restore)(struct den_machine *dm, const char *name, struct den_err *err);
 	/* Optional: the snapshot names, one per line (malloc'd), and deleting one. */
-	int (*snapshot_list)(struct den_machine *m, char **names, struct den_err *err);
-	int (*snapshot_delete)(struct den_machine *m, const char *name, struct den_err *err);
+	int (*snapshot_list)(struct den_machine *dm, char **names, struct den_err *err);
+	int (*snapshot_delete)(struct den_machine *dm, const char *name, struct den_err *err);
 	/*
 	 * Optional: run once SSH answers after each start, on that session
 	 * (the qemu provider mounts its 9p folders and puts den's key in).
 	 */
-	int (*ready)(struct den_machine *m, struct den_ssh *ssh, struct den_err *err);
+	int (*ready)(struct den_machine *dm, struct den_ssh *ssh, struct den_err *err);
 	/*
 	 * Optional: a halted machine as a box: writes metadata.json, box.img and
 	 * Vagrantfile into dir (`den box package`).
 	 */
-	int (*package)(struct den_machine *m, const char *dir, struct den_err *err);
+	int (*package)(struct den_machine *dm, const char *dir, struct den_err *err);
 };
 
 /* Every provider built in, NULL-terminated (providers/registry.c). */
@@ -73,14 +88,14 @@ void ssh_info_free(struct ssh_info *info);
  * recorded port and user, the known_hosts den wrote, and key_path (NULL:
  * den's own key in the machine's folder).
  */
-int provider_ssh_info(const struct den_machine *m, const char *key_path, struct ssh_info *out,
+int provider_ssh_info(const struct den_machine *dm, const char *key_path, struct ssh_info *out,
 		      struct den_err *err);
 
 /*
  * Makes a synced folder with `create: true` that is missing; den as root
  * gives it to the project folder's owner (providers/folders.c).
  */
-int provider_create_folder(const struct den_machine *m, const struct synced_folder *f,
+int provider_create_folder(const struct den_machine *dm, const struct synced_folder *f,
 			   struct den_err *err);
 
 /*
@@ -90,14 +105,24 @@ int provider_create_folder(const struct den_machine *m, const struct synced_fold
 int provider_rsync_folders(const struct provider_ops *ops, struct den_machine *dm,
 			   struct den_err *err);
 
+/*
+ * A provider's destroy once nothing but the machine itself may still run
+ * it (providers/destroy.c): the forced halt, and when that worked its
+ * folder removed with remove (den_rm_rf, or userns_rm_rf for files a user
+ * namespace made); when it failed, nothing is removed.
+ */
+int provider_destroy(struct den_machine *dm,
+		     int (*halt)(struct den_machine *dm, bool force, struct den_err *err),
+		     int (*remove)(const char *dir, struct den_err *err), struct den_err *err);
+
 /* A free TCP port on 127.0.0.1, for a machine's SSH (providers/ports.c). */
 int provider_free_port(struct den_err *err);
 /*
  * The Envfile's forwarded ports as they will be: hosts[i] for ports[i]; a
  * taken host port with auto_correct: true moves to a free one (as Vagrant
- * does). Recorded in m->rec.ports_json for `den port`.
+ * does). Recorded in dm->rec.ports_json for `den port`.
  */
-int provider_plan_ports(struct den_machine *m, int *hosts, struct den_err *err);
+int provider_plan_ports(struct den_machine *dm, int *hosts, struct den_err *err);
 /*
  * What a provider does just before it starts a machine's supervisor: a
  * free SSH port (*port) with known_hosts for it, the forwarded ports
@@ -105,7 +130,7 @@ int provider_plan_ports(struct den_machine *m, int *hosts, struct den_err *err);
  * running for provider: a den killed from then on leaves a record that
  * status reads as running or aborted, and up and destroy clean up after.
  */
-int provider_record_start(struct den_machine *m, const char *provider, int *port, int **hosts,
+int provider_record_start(struct den_machine *dm, const char *provider, int *port, int **hosts,
 			  struct den_err *err);
 
 struct den_ssh;
@@ -113,13 +138,13 @@ struct den_ssh;
  * Logs in to the machine with den's key, checking the host key den gave
  * it (providers/connect.c); timeout_s bounds one attempt.
  */
-int provider_ssh_open(const struct provider_ops *ops, struct den_machine *m, int timeout_s,
+int provider_ssh_open(const struct provider_ops *ops, struct den_machine *dm, int timeout_s,
 		      struct den_ssh **out, struct den_err *err);
 /*
  * Tries provider_ssh_open (and `true`) until it answers or the machine's
  * boot_timeout passes; stops early when the machine stops.
  */
-int provider_ssh_wait(const struct provider_ops *ops, struct den_machine *m, struct den_ssh **out,
+int provider_ssh_wait(const struct provider_ops *ops, struct den_machine *dm, struct den_ssh **out,
 		      struct den_err *err);
 
 #endif

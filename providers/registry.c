@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The providers built into den. Each provider's issue adds its ops struct
- * here, in the order den tries them when an Envfile names none:
- *	&provider_kvm, &provider_container, &provider_qemu
+ * The providers built into den. A machine whose Envfile names none runs
+ * in a container (cmd_machine_provider); `provider: kvm` is accepted by
+ * `den validate` and refused by `den up` until den's VMM is a provider.
  */
 #include "providers/provider.h"
 

@@ -9,39 +9,24 @@
 #include "core/cleanup.h"
 #include "core/log.h"
 #include "core/shquote.h"
+#include "core/spawn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #define MAX_ARGS 256
 
 static int run_rsync(char **argv, const struct synced_folder *f, const char *machine,
 		     struct den_err *err)
 {
-	int status;
-	pid_t pid = fork();
+	struct den_spawn sp = { .argv = (const char *const *)argv,
+				.install = "install it: `make deps` does",
+				.hint = "does the machine have rsync? den's boxes do" };
 
-	if (pid < 0)
-		return den_err_set(err, errno, "cannot run rsync");
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return den_err_set(err, errno, "cannot wait for rsync");
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return den_err_set(err, 0, "cannot run rsync: install it (`make deps` does)");
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return den_err_set(err, 0,
-				   "machine %s: rsync of %s to %s failed (exit %d); the machine "
-				   "needs rsync installed (den's boxes have it)",
-				   machine, f->host, f->guest,
-				   WIFEXITED(status) ? WEXITSTATUS(status)
-						     : 128 + WTERMSIG(status));
+	if (den_spawn_run(&sp, err) < 0)
+		return den_err_wrap(err, "machine %s: rsync of %s to %s", machine, f->host,
+				    f->guest);
 	return 0;
 }
 

@@ -4,7 +4,6 @@
 #include "core/envfile_dump.h"
 #include "core/log.h"
 #include "core/ssh.h"
-#include "providers/provider.h"
 #include "provisioners/provisioner.h"
 #include "provisioners/record.h"
 
@@ -77,25 +76,25 @@ static char *batch_key(const struct prov_step *s)
 
 static int plan(struct engine *e, struct pm *p, size_t index, struct den_err *err)
 {
-	const struct machine *m = p->t->dm->cfg;
-	cleanup_free const struct prov_step **all = calloc(m->n_steps + 1, sizeof(*all));
+	const struct machine *cfg = p->t->dm->cfg;
+	cleanup_free const struct prov_step **all = calloc(cfg->n_steps + 1, sizeof(*all));
 
-	p->steps = calloc(m->n_steps + 1, sizeof(*p->steps));
-	p->keys = calloc(m->n_steps + 1, sizeof(*p->keys));
+	p->steps = calloc(cfg->n_steps + 1, sizeof(*p->steps));
+	p->keys = calloc(cfg->n_steps + 1, sizeof(*p->keys));
 	if (all == NULL || p->steps == NULL || p->keys == NULL)
-		return den_err_set(err, ENOMEM, "machine %s", m->name);
-	prov_output_init(&p->out, m->name, (int)index, e->req->color);
-	if (prov_record_load(p->t->dm->dir, &p->rec, err) < 0 || prov_order(m, all, err) < 0)
+		return den_err_set(err, ENOMEM, "machine %s", cfg->name);
+	prov_output_init(&p->out, cfg->name, (int)index, e->req->color);
+	if (prov_record_load(p->t->dm->dir, &p->rec, err) < 0 || prov_order(cfg, all, err) < 0)
 		return -1;
-	for (size_t i = 0; i < m->n_steps; i++) {
+	for (size_t i = 0; i < cfg->n_steps; i++) {
 		if (!wanted(e->req, e->ef->root, p->rec, all[i]))
 			continue;
 		const struct provisioner_ops *ops = provisioner_find(all[i]->kind);
 		if (ops == NULL)
 			return den_err_set(err, 0, "machine %s: this den has no %s provisioner",
-					   m->name, envfile_prov_kind_name(all[i]->kind));
+					   cfg->name, envfile_prov_kind_name(all[i]->kind));
 		if (ops->check != NULL && ops->check(all[i], err) < 0)
-			return den_err_wrap(err, "machine %s: step '%s'", m->name, all[i]->name);
+			return den_err_wrap(err, "machine %s: step '%s'", cfg->name, all[i]->name);
 		p->keys[p->n] = batch_key(all[i]);
 		p->steps[p->n++] = all[i];
 	}
@@ -120,7 +119,7 @@ static void run_step(struct engine *e, struct pm *p, const struct prov_step *ste
 		limit[n_limit++] = with[i]->t->dm->cfg->name;
 	/* ansible runs on the host with its own SSH: a session only for the others. */
 	if (p->t->ssh == NULL && step->kind != PROV_ANSIBLE &&
-	    provider_ssh_open(p->t->ops, dm, 10, &p->t->ssh, &err) < 0) {
+	    e->req->connect(dm, false, &p->t->ssh, e->req->arg, &err) < 0) {
 		den_err_wrap(&err, "machine %s", dm->cfg->name);
 		goto failed;
 	}
@@ -216,8 +215,8 @@ static int engine_reboot(struct prov_ctx *ctx, struct den_err *err)
 	den_info("%s: rebooting", ctx->machine->cfg->name);
 	den_ssh_close(ctx->ssh);
 	ctx->ssh = p->t->ssh = NULL;
-	if (e->req->restart(ctx->machine, e->req->restart_arg, err) < 0 ||
-	    provider_ssh_wait(p->t->ops, ctx->machine, &p->t->ssh, err) < 0)
+	if (e->req->restart(ctx->machine, e->req->arg, err) < 0 ||
+	    e->req->connect(ctx->machine, true, &p->t->ssh, e->req->arg, err) < 0)
 		return -1;
 	ctx->ssh = p->t->ssh;
 	return 0;
@@ -228,9 +227,9 @@ static int check_names(const struct engine *e, const struct prov_request *req, s
 	for (size_t k = 0; k < req->n_with; k++) {
 		bool found = false;
 		for (size_t i = 0; i < e->n && !found; i++) {
-			const struct machine *m = e->pm[i].t->dm->cfg;
-			for (size_t s = 0; s < m->n_steps && !found; s++)
-				found = strcmp(m->steps[s].name, req->with[k]) == 0;
+			const struct machine *cfg = e->pm[i].t->dm->cfg;
+			for (size_t s = 0; s < cfg->n_steps && !found; s++)
+				found = strcmp(cfg->steps[s].name, req->with[k]) == 0;
 		}
 		if (!found)
 			return den_err_usage(err,

@@ -20,7 +20,6 @@
 #include "core/err.h"
 #include "core/machine.h"
 
-struct provider_ops;
 struct den_ssh;
 
 enum prov_when {
@@ -33,15 +32,20 @@ struct prov_request {
 	char **with; /* --provision-with: exactly these steps (any run:), or NULL */
 	size_t n_with;
 	bool color; /* colour on stdout */
+	/*
+	 * Logs in to a running machine with den's key, its host key checked:
+	 * one try (wait false), or until its boot_timeout (wait true).
+	 */
+	int (*connect)(struct den_machine *dm, bool wait, struct den_ssh **out, void *arg,
+		       struct den_err *err);
 	/* Restarts a machine (halt, then up) for shell `reboot: true`; NULL: not possible. */
-	int (*restart)(struct den_machine *m, void *arg, struct den_err *err);
-	void *restart_arg;
+	int (*restart)(struct den_machine *dm, void *arg, struct den_err *err);
+	void *arg; /* given to connect and restart */
 };
 
 struct prov_target {
 	struct den_machine *dm; /* running */
-	const struct provider_ops *ops;
-	struct den_ssh *ssh; /* an open session, or NULL; the engine closes it */
+	struct den_ssh *ssh;	/* an open session, or NULL; the engine closes it */
 };
 
 /*
@@ -52,9 +56,9 @@ int provision_machines(struct envfile *ef, struct prov_target *t, size_t n,
 		       const struct prov_request *req, struct den_err *err);
 
 /*
- * The steps of m in the order they run (before/after applied), into out
- * (room for m->n_steps). A cycle or an unknown name is an error.
+ * The steps of cfg in the order they run (before/after applied), into out
+ * (room for cfg->n_steps). A cycle or an unknown name is an error.
  */
-int prov_order(const struct machine *m, const struct prov_step **out, struct den_err *err);
+int prov_order(const struct machine *cfg, const struct prov_step **out, struct den_err *err);
 
 #endif

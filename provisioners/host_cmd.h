@@ -12,7 +12,8 @@
 /*
  * Runs argv in cwd with env_add ("NAME=value", NULL-terminated) added to
  * den's environment; stdout and stderr go to out as they come. *status is
- * its exit code (128+N for signal N).
+ * its exit code (128+N for signal N). One that cannot be run (not found)
+ * is an error.
  */
 int prov_run_host(char *const argv[], char *const env_add[], const char *cwd,
 		  struct prov_output *out, int *status, struct den_err *err);

@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static long find(const struct machine *m, const char *name)
+static long find(const struct machine *cfg, const char *name)
 {
-	for (size_t i = 0; i < m->n_steps; i++)
-		if (strcmp(m->steps[i].name, name) == 0)
+	for (size_t i = 0; i < cfg->n_steps; i++)
+		if (strcmp(cfg->steps[i].name, name) == 0)
 			return (long)i;
 	return -1;
 }
@@ -40,32 +40,32 @@ static size_t position(const size_t *placed, size_t n, size_t step)
 	return n;
 }
 
-int prov_order(const struct machine *m, const struct prov_step **out, struct den_err *err)
+int prov_order(const struct machine *cfg, const struct prov_step **out, struct den_err *err)
 {
-	size_t n = m->n_steps, n_placed = 0;
+	size_t n = cfg->n_steps, n_placed = 0;
 	size_t *placed = calloc(n + 1, sizeof(size_t));
 	long *target = calloc(n + 1, sizeof(long));
 	int rc = 0;
 
 	if (placed == NULL || target == NULL) {
-		rc = den_err_set(err, ENOMEM, "machine %s", m->name);
+		rc = den_err_set(err, ENOMEM, "machine %s", cfg->name);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct prov_step *s = &m->steps[i];
+		const struct prov_step *s = &cfg->steps[i];
 		const char *t = s->before ? s->before : s->after;
 		if (s->before != NULL && s->after != NULL) {
 			rc = den_err_set(err, 0,
 					 "machine %s: step '%s' has both before and after; give it "
 					 "one",
-					 m->name, s->name);
+					 cfg->name, s->name);
 			goto out;
 		}
-		target[i] = t ? find(m, t) : -1;
+		target[i] = t ? find(cfg, t) : -1;
 		if (t != NULL && target[i] < 0) {
 			rc = den_err_set(err, 0,
 					 "machine %s: step '%s' is %s '%s', which it does not have",
-					 m->name, s->name, s->before ? "before" : "after", t);
+					 cfg->name, s->name, s->before ? "before" : "after", t);
 			goto out;
 		}
 		if (t == NULL)
@@ -80,7 +80,7 @@ int prov_order(const struct machine *m, const struct prov_step **out, struct den
 			if (at == n_placed)
 				continue; /* its anchor is not placed yet */
 			/* After its anchor and whatever is already placed around the anchor's followers. */
-			if (m->steps[i].after != NULL)
+			if (cfg->steps[i].after != NULL)
 				for (at++; at < n_placed &&
 					   anchored_to(target, n, placed[at], (size_t)target[i]);
 				     at++)
@@ -94,11 +94,11 @@ int prov_order(const struct machine *m, const struct prov_step **out, struct den
 	if (n_placed < n) {
 		rc = den_err_set(err, 0,
 				 "machine %s: the steps' before/after settings make a cycle",
-				 m->name);
+				 cfg->name);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
-		out[i] = &m->steps[placed[i]];
+		out[i] = &cfg->steps[placed[i]];
 out:
 	free(placed);
 	free(target);

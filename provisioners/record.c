@@ -4,6 +4,7 @@
 #include "core/envfile_dump.h"
 #include "core/fsutil.h"
 #include "core/hostpath.h"
+#include "core/lazylib.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -207,11 +208,14 @@ int prov_step_checksum(const char *root, const struct prov_step *step, char hex[
 	json_t *j = envfile_step_to_json(step);
 	cleanup_free char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	cleanup_hostpath struct hostpath hp = { .dir_fd = -1 };
-	struct digest *d = digest_new(DIGEST_SHA256);
+	struct digest *d;
 	const char *written, *abs;
 	int rc = 0;
 
 	json_decref(j);
+	if (den_crypto_load(err) < 0)
+		return -1;
+	d = digest_new(DIGEST_SHA256);
 	if (text == NULL || d == NULL) {
 		digest_free(d);
 		return den_err_set(err, ENOMEM, "step '%s'", step->name);

@@ -1,16 +1,16 @@
 #!/bin/sh
 # Installs the Debian packages den needs that are missing, and says nothing
 # when none are. `make deps` runs it; `make test` and `make up` too.
-#   scripts/deps.sh          build and test dependencies
-#   scripts/deps.sh fuzz     also clang and libFuzzer, for `make fuzz`
+#   scripts/deps.sh          build and test dependencies (clang: the clang build check)
+#   scripts/deps.sh fuzz     also libFuzzer, for `make fuzz`
 #   scripts/deps.sh bench    also curl and bc, for `make bench`
 set -eu
 
-PKGS="gcc make cmake pkg-config libc6-dev clang-format git python3
+PKGS="gcc clang make cmake pkg-config libc6-dev clang-format git python3
 libyaml-dev libjansson-dev libcurl4-openssl-dev libarchive-dev libssh-dev
 libslirp-dev libglib2.0-dev libcriterion-dev libssl-dev libseccomp-dev debootstrap zstd xz-utils busybox-static curl openssh-client procps uidmap
-ansible-core qemu-system-x86 qemu-utils linux-image-amd64 cpio grub-pc-bin rsync"
-[ "${1:-}" = fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev"
+ansible-core qemu-system-x86 qemu-utils linux-image-amd64 cpio grub-pc-bin rsync e2fsprogs"
+[ "${1:-}" = fuzz ] && PKGS="$PKGS libclang-rt-14-dev"
 [ "${1:-}" = bench ] && PKGS="$PKGS curl bc crun"
 
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' $PKGS 2>/dev/null |

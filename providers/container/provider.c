@@ -12,6 +12,7 @@
 #include "core/fsutil.h"
 #include "core/keys.h"
 #include "core/log.h"
+#include "core/spawn.h"
 #include "core/userns.h"
 
 #include <arpa/inet.h>
@@ -85,12 +86,12 @@ static void add(struct argv_builder *a, const char *fmt, ...)
  * host's network den's port on 127.0.0.1. Debian's sshd_config reads
  * sshd_config.d/ first, and the first value of a setting wins.
  */
-static int write_sshd_config(const struct den_machine *m, int port, struct den_err *err)
+static int write_sshd_config(const struct den_machine *dm, int port, struct den_err *err)
 {
-	cleanup_free char *path = path_in(m->dir, "sshd_config"), *text = NULL;
+	cleanup_free char *path = path_in(dm->dir, "sshd_config"), *text = NULL;
 	char listen[96] = "";
 
-	if (m->cfg->network == NET_HOST)
+	if (dm->cfg->network == NET_HOST)
 		snprintf(listen, sizeof(listen), "Port %d\nListenAddress 127.0.0.1\n", port);
 	if (path == NULL ||
 	    asprintf(&text,
@@ -98,25 +99,25 @@ static int write_sshd_config(const struct den_machine *m, int port, struct den_e
 		     "%sHostKey /etc/ssh/ssh_host_ed25519_key\nUsePAM no\n"
 		     "PermitRootLogin prohibit-password\n",
 		     listen) < 0)
-		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
 	return den_write_file_atomic(path, text, 0644, err);
 }
 
 /* The supervisor's command line: `den container run ...` for this machine. */
-static void build_argv(const struct den_machine *m, int port, const int *hosts, bool boots_init,
-		       struct argv_builder *a)
+static void build_argv(const struct den_machine *dm, const struct provider_up_args *args, int port,
+		       const int *hosts, struct argv_builder *a)
 {
-	const struct machine *c = m->cfg;
+	const struct machine *c = dm->cfg;
 	char ip[INET6_ADDRSTRLEN];
 
 	add(a, "den");
 	add(a, "container");
 	add(a, "run");
-	add(a, "--rootfs=%s/rootfs", m->box_dir);
-	add(a, "--state=%s", m->dir);
+	add(a, "--rootfs=%s/rootfs", args->box_dir);
+	add(a, "--state=%s", dm->dir);
 	add(a, "--hostname=%s", c->hostname);
-	add(a, "--project=%s", m->root);
-	add(a, "--control=%s/control.sock", m->dir);
+	add(a, "--project=%s", dm->root);
+	add(a, "--control=%s/control.sock", dm->dir);
 	add(a, "--cpus=%u", c->cpus);
 	add(a, "--memory=%lluB", (unsigned long long)c->memory);
 	if (c->no_new_privs)
@@ -143,15 +144,16 @@ static void build_argv(const struct den_machine *m, int port, const int *hosts, 
 			ro |= strcmp(f->mount_options[j], "ro") == 0;
 		/* The login user owns the folder inside unless owner: says who (as Vagrant). */
 		add(a, "--bind=%s:%s:%s,owner=%s%s%s", f->host_path, f->guest, ro ? "ro" : "rw",
-		    f->owner ? f->owner : m->ssh_user, f->group ? ",group=" : "",
+		    f->owner ? f->owner : dm->rec.ssh_user, f->group ? ",group=" : "",
 		    f->group ? f->group : "");
 	}
 	/* den's credentials go in from inside the container (see inside.c). */
-	add(a, "--file=/etc/ssh/ssh_host_ed25519_key:0600::%s/" KEYS_HOST, m->dir);
-	add(a, "--file=/etc/ssh/ssh_host_ed25519_key.pub:0644::%s/" KEYS_HOST ".pub", m->dir);
-	add(a, "--file=~/.ssh/authorized_keys:0600:%s:%s/" KEYS_CLIENT ".pub", m->ssh_user, m->dir);
-	if (boots_init) {
-		add(a, "--file=/etc/ssh/sshd_config.d/den.conf:0644::%s/sshd_config", m->dir);
+	add(a, "--file=/etc/ssh/ssh_host_ed25519_key:0600::%s/" KEYS_HOST, dm->dir);
+	add(a, "--file=/etc/ssh/ssh_host_ed25519_key.pub:0644::%s/" KEYS_HOST ".pub", dm->dir);
+	add(a, "--file=~/.ssh/authorized_keys:0600:%s:%s/" KEYS_CLIENT ".pub", dm->rec.ssh_user,
+	    dm->dir);
+	if (args->box_system_init) {
+		add(a, "--file=/etc/ssh/sshd_config.d/den.conf:0644::%s/sshd_config", dm->dir);
 		add(a, "--init=system");
 		add(a, "--");
 		add(a, "/sbin/init");
@@ -166,61 +168,45 @@ static void build_argv(const struct den_machine *m, int port, const int *hosts, 
 		add(a, SSHD " -p 22");
 }
 
-static int start_supervisor(struct den_machine *m, int port, const int *hosts, pid_t *out,
-			    struct den_err *err)
+static int start_supervisor(struct den_machine *dm, const struct provider_up_args *args, int port,
+			    const int *hosts, pid_t *out, struct den_err *err)
 {
 	struct argv_builder a = { 0 };
-	cleanup_free char *log = path_in(m->dir, "console.log");
-	bool boots_init = m->box_system_init;
-	pid_t pid;
+	cleanup_free char *log = path_in(dm->dir, "console.log");
+	cleanup_close int fd = -1;
+	int rc;
 
-	if (boots_init && write_sshd_config(m, port, err) < 0)
+	if (args->box_system_init && write_sshd_config(dm, port, err) < 0)
 		return -1;
-	build_argv(m, port, hosts, boots_init, &a);
+	build_argv(dm, args, port, hosts, &a);
 	if (a.oom || log == NULL) {
 		for (size_t i = 0; i < a.n; i++)
 			free(a.v[i]);
-		return den_err_set(err, ENOMEM, "cannot start machine %s", m->cfg->name);
+		return den_err_set(err, ENOMEM, "cannot start machine %s", dm->cfg->name);
 	}
-	/* Closed on exec: the parent learns the supervisor has its own command line. */
-	int execd[2];
-	if (pipe2(execd, O_CLOEXEC) < 0) {
-		for (size_t i = 0; i < a.n; i++)
-			free(a.v[i]);
-		return den_err_set(err, errno, "cannot start machine %s", m->cfg->name);
-	}
-	pid = fork();
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		close(execd[0]);
-		setsid();
-		if (fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			_exit(126);
-		execv("/proc/self/exe", a.v);
-		_exit(127);
-	}
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	/*
+	 * den_spawn_start returns once the child has exec'd: until then it
+	 * shows den up's command line, and a den killed then would leave a
+	 * supervisor the next den cannot recognise.
+	 */
+	struct den_spawn sp = { .argv = (const char *const *)a.v,
+				.path = "/proc/self/exe",
+				.in = DEN_SPAWN_NULL,
+				.out = fd,
+				.err_fd = fd,
+				.setsid = true };
+	rc = fd < 0 ? den_err_set(err, errno, "cannot write %s", log)
+		    : den_spawn_start(&sp, out, err);
 	for (size_t i = 0; i < a.n; i++)
 		free(a.v[i]);
-	close(execd[1]);
-	/*
-	 * Until exec, the child shows den up's command line: a den killed now
-	 * would leave a supervisor the next den cannot recognise. Wait for it.
-	 */
-	char c;
-	while (pid > 0 && read(execd[0], &c, 1) < 0 && errno == EINTR)
-		;
-	close(execd[0]);
-	if (pid < 0)
-		return den_err_set(err, errno, "cannot start machine %s", m->cfg->name);
-	*out = pid;
-	return 0;
+	return rc < 0 ? den_err_wrap(err, "cannot start machine %s", dm->cfg->name) : 0;
 }
 
 /* Waits until the supervisor's control socket answers, or it dies. */
-static int wait_supervisor(struct den_machine *m, pid_t pid, struct den_err *err)
+static int wait_supervisor(struct den_machine *dm, pid_t pid, struct den_err *err)
 {
-	cleanup_free char *sock = path_in(m->dir, "control.sock");
+	cleanup_free char *sock = path_in(dm->dir, "control.sock");
 	char tail[2048];
 
 	for (int i = 0; i < 1200; i++) {
@@ -232,19 +218,19 @@ static int wait_supervisor(struct den_machine *m, pid_t pid, struct den_err *err
 		}
 		den_err_clear(err);
 		if (waitpid(pid, &st, WNOHANG) == pid) {
-			cleanup_free char *log = path_in(m->dir, "console.log");
+			cleanup_free char *log = path_in(dm->dir, "console.log");
 			if (log != NULL)
 				den_read_tail(log, 8, tail, sizeof(tail));
 			else
 				tail[0] = '\0';
 			return den_err_set(
 				err, 0, "machine %s did not start; the end of %s/console.log:\n%s",
-				m->cfg->name, m->dir, tail);
+				dm->cfg->name, dm->dir, tail);
 		}
 		usleep(5000);
 	}
 	kill(pid, SIGKILL);
-	return den_err_set(err, 0, "machine %s: its supervisor did not come up", m->cfg->name);
+	return den_err_set(err, 0, "machine %s: its supervisor did not come up", dm->cfg->name);
 }
 
 /*
@@ -252,19 +238,13 @@ static int wait_supervisor(struct den_machine *m, pid_t pid, struct den_err *err
  * command line starts `den container run` and names the machine's folder
  * as a whole argument (machines/web must not match machines/web2).
  */
-static bool is_our_supervisor(pid_t pid, const struct den_machine *m)
+static bool is_our_supervisor(pid_t pid, const struct den_machine *dm)
 {
-	char path[64], buf[8192];
-	ssize_t n;
-	cleanup_close int fd = -1;
+	char buf[8192];
+	size_t n = den_proc_cmdline(pid, buf, sizeof(buf));
 
-	if (pid <= 0)
+	if (n == 0)
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
-		return false;
-	buf[n] = '\0';
 	const char *want[] = { "den", "container", "run" };
 	const char *a = buf;
 	for (size_t i = 0; i < 3; i++, a += strlen(a) + 1)
@@ -272,7 +252,7 @@ static bool is_our_supervisor(pid_t pid, const struct den_machine *m)
 			return false;
 	for (; a < buf + n; a += strlen(a) + 1)
 		if (strncmp(a, "--state=", 8) == 0)
-			return machine_is_dir(m, a + 8);
+			return machine_is_dir(dm, a + 8);
 	return false;
 }
 
@@ -281,7 +261,7 @@ static bool is_our_supervisor(pid_t pid, const struct den_machine *m)
  * den killed before it recorded the pid (and maybe before the supervisor
  * had its control socket): SIGKILL to each; their containers follow.
  */
-static void kill_unrecorded(const struct den_machine *m)
+static void kill_unrecorded(const struct den_machine *dm)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
@@ -291,7 +271,7 @@ static void kill_unrecorded(const struct den_machine *m)
 	while (d != NULL && (e = readdir(d)) != NULL && n < 64) {
 		char *end;
 		long pid = strtol(e->d_name, &end, 10);
-		if (*end == '\0' && pid > 1 && pid != getpid() && is_our_supervisor((pid_t)pid, m))
+		if (*end == '\0' && pid > 1 && pid != getpid() && is_our_supervisor((pid_t)pid, dm))
 			found[n++] = (pid_t)pid;
 	}
 	if (d != NULL)
@@ -299,14 +279,14 @@ static void kill_unrecorded(const struct den_machine *m)
 	for (size_t i = 0; i < n; i++)
 		kill(found[i], SIGKILL);
 	for (size_t i = 0; i < n; i++)
-		for (int t = 0; t < 100 && is_our_supervisor(found[i], m); t++)
+		for (int t = 0; t < 100 && is_our_supervisor(found[i], dm); t++)
 			usleep(10000);
 }
 
 /* Ends a supervisor still serving this machine (asked on its control socket, else killed). */
-static void stop_leftover(struct den_machine *m)
+static void stop_leftover(struct den_machine *dm)
 {
-	cleanup_free char *sock = path_in(m->dir, "control.sock");
+	cleanup_free char *sock = path_in(dm->dir, "control.sock");
 	struct den_err ignored = { 0 };
 	json_t *reply = NULL;
 
@@ -318,7 +298,7 @@ static void stop_leftover(struct den_machine *m)
 			usleep(10000);
 		}
 	}
-	kill_unrecorded(m);
+	kill_unrecorded(dm);
 }
 
 /*
@@ -327,10 +307,10 @@ static void stop_leftover(struct den_machine *m)
  * An owner: the Envfile names is refused; by default den says why the
  * machine cannot write there.
  */
-static int check_folder_owners(const struct den_machine *m, struct den_err *err)
+static int check_folder_owners(const struct den_machine *dm, struct den_err *err)
 {
-	for (size_t i = 0; i < m->cfg->n_folders; i++) {
-		const struct synced_folder *f = &m->cfg->folders[i];
+	for (size_t i = 0; i < dm->cfg->n_folders; i++) {
+		const struct synced_folder *f = &dm->cfg->folders[i];
 		struct stat st;
 
 		if (f->disabled || f->type != SYNC_NATIVE || stat(f->host_path, &st) < 0 ||
@@ -343,66 +323,59 @@ static int check_folder_owners(const struct den_machine *m, struct den_err *err)
 				"host, and den never maps a machine's user to root (it "
 				"could make setuid-root programs there): give the folder "
 				"to a user (chown -R USER %s), or drop owner: %s",
-				m->cfg->name, f->host_path, f->host_path, f->owner);
+				dm->cfg->name, f->host_path, f->host_path, f->owner);
 		den_warn("machine %s: synced folder %s belongs to root on the host, so %s "
 			 "cannot write to %s (den never maps a machine's user to root); chown "
 			 "it to a user to write from the machine",
-			 m->cfg->name, f->host_path, m->ssh_user, f->guest);
+			 dm->cfg->name, f->host_path, dm->rec.ssh_user, f->guest);
 	}
 	return 0;
 }
 
-static int up(struct den_machine *m, struct den_err *err)
+static int up(struct den_machine *dm, const struct provider_up_args *args, struct den_err *err)
 {
 	cleanup_free char *rootfs = NULL;
 	pid_t pid = -1;
 	int port;
 
-	if (m->box_dir == NULL || asprintf(&rootfs, "%s/rootfs", m->box_dir) < 0)
-		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+	if (asprintf(&rootfs, "%s/rootfs", args->box_dir) < 0)
+		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
 	if (!den_exists(rootfs))
 		return den_err_set(err, 0,
 				   "box %s has no rootfs/ folder: it is not a container box",
-				   m->box_dir);
-	/* Not silently ignored: a container's files live in the host's file system. */
-	if (m->cfg->disk_size != 0)
-		return den_err_set(err, 0,
-				   "machine %s: disk_size is not supported by the container "
-				   "provider (its files share the host's file system); remove it "
-				   "or use provider: qemu",
-				   m->cfg->name);
+				   args->box_dir);
 	/* Synced folders that may be created are created now. */
-	for (size_t i = 0; i < m->cfg->n_folders; i++)
-		if (provider_create_folder(m, &m->cfg->folders[i], err) < 0)
+	for (size_t i = 0; i < dm->cfg->n_folders; i++)
+		if (provider_create_folder(dm, &dm->cfg->folders[i], err) < 0)
 			return -1;
-	if (check_folder_owners(m, err) < 0)
+	if (check_folder_owners(dm, err) < 0)
 		return -1;
-	cleanup_free char *upper = path_in(m->dir, "upper");
+	cleanup_free char *upper = path_in(dm->dir, "upper");
 	if (upper == NULL || den_mkdir_p(upper, 0755, err) < 0)
 		return -1;
 	/* A supervisor left by a den killed mid-up would share the upper layer: end it. */
-	stop_leftover(m);
+	stop_leftover(dm);
 	/* Only root may look in: the upper layer holds the container's setuid files. */
-	if (keys_ensure(m->dir, err) < 0 || chmod(m->dir, 0700) < 0)
-		return den_err_is_set(err) ? den_err_wrap(err, "machine %s", m->cfg->name)
-					   : den_err_set(err, errno, "cannot protect %s", m->dir);
+	if (keys_ensure(dm->dir, err) < 0 || chmod(dm->dir, 0700) < 0)
+		return den_err_is_set(err) ? den_err_wrap(err, "machine %s", dm->cfg->name)
+					   : den_err_set(err, errno, "cannot protect %s", dm->dir);
 	/* state.json says "running" before the supervisor starts (see provider.h). */
 	cleanup_free int *fwd_hosts = NULL;
-	if (provider_record_start(m, "container", &port, &fwd_hosts, err) < 0)
+	if (provider_record_start(dm, "container", &port, &fwd_hosts, err) < 0)
 		return -1;
 	den_crash_point("up:before-supervisor");
-	if (start_supervisor(m, port, fwd_hosts, &pid, err) < 0)
+	if (start_supervisor(dm, args, port, fwd_hosts, &pid, err) < 0)
 		return -1;
 	den_crash_point("up:after-supervisor");
-	if (wait_supervisor(m, pid, err) < 0)
+	if (wait_supervisor(dm, pid, err) < 0)
 		return -1;
-	m->rec.supervisor = pid;
-	return machine_save(m, err);
+	dm->rec.supervisor = pid;
+	return machine_save(dm, err);
 }
 
-static int state(struct den_machine *m, enum machine_state *out, struct den_err *err)
+static int state(struct den_machine *dm, enum machine_state *out, struct den_err *err)
 {
-	cleanup_free char *sock = path_in(m->dir, "control.sock");
+	cleanup_free char *sock = path_in(dm->dir, "control.sock");
 	json_t *reply = NULL;
 
 	(void)err;
@@ -412,16 +385,16 @@ static int state(struct den_machine *m, enum machine_state *out, struct den_err 
 		return 0;
 	}
 	den_err_clear(err);
-	*out = m->rec.running ? MACHINE_ABORTED : MACHINE_STOPPED;
+	*out = dm->rec.running ? MACHINE_ABORTED : MACHINE_STOPPED;
 	return 0;
 }
 
-static int halt(struct den_machine *m, bool force, struct den_err *err)
+static int halt(struct den_machine *dm, bool force, struct den_err *err)
 {
-	cleanup_free char *sock = path_in(m->dir, "control.sock");
+	cleanup_free char *sock = path_in(dm->dir, "control.sock");
 	json_t *reply = NULL;
-	pid_t pid = m->rec.supervisor;
-	unsigned wait_ms = force ? 2000 : (m->cfg->graceful_halt_timeout + 1) * 1000;
+	pid_t pid = dm->rec.supervisor;
+	unsigned wait_ms = force ? 2000 : (dm->cfg->graceful_halt_timeout + 1) * 1000;
 
 	if (control_request(sock, force ? "kill" : "halt", &reply, err) == 0) {
 		json_decref(reply);
@@ -434,36 +407,36 @@ static int halt(struct den_machine *m, bool force, struct den_err *err)
 		}
 	}
 	den_err_clear(err);
-	for (unsigned t = 0; t < wait_ms && is_our_supervisor(pid, m); t += 20)
+	for (unsigned t = 0; t < wait_ms && is_our_supervisor(pid, dm); t += 20)
 		usleep(20000);
-	if (is_our_supervisor(pid, m)) {
-		den_warn("machine %s did not stop within %u s; killing it", m->cfg->name,
-			 m->cfg->graceful_halt_timeout);
+	if (is_our_supervisor(pid, dm)) {
+		den_warn("machine %s did not stop within %u s; killing it", dm->cfg->name,
+			 dm->cfg->graceful_halt_timeout);
 		kill(pid, SIGKILL);
-		for (int t = 0; t < 100 && is_our_supervisor(pid, m); t++)
+		for (int t = 0; t < 100 && is_our_supervisor(pid, dm); t++)
 			usleep(20000);
+		if (is_our_supervisor(pid, dm))
+			return den_err_set(err, 0,
+					   "machine %s: its supervisor (pid %d) is still there "
+					   "after SIGKILL",
+					   dm->cfg->name, (int)pid);
 	}
 	unlink(sock);
-	m->rec.running = false;
-	m->rec.supervisor = 0;
-	return machine_save(m, err);
+	dm->rec.running = false;
+	dm->rec.supervisor = 0;
+	return machine_save(dm, err);
 }
 
-static int destroy(struct den_machine *m, struct den_err *err)
+static int destroy(struct den_machine *dm, struct den_err *err)
 {
-	stop_leftover(m);
-	if (m->exists && halt(m, true, err) < 0)
-		den_err_clear(err);
-	den_crash_point("destroy:after-halt");
-	if (userns_rm_rf(m->dir, err) < 0)
-		return den_err_wrap(err, "machine %s", m->cfg->name);
-	m->exists = false;
-	return 0;
+	/* Its files go only once nothing of it runs (provider.h). */
+	stop_leftover(dm);
+	return provider_destroy(dm, halt, userns_rm_rf, err);
 }
 
-static int ssh_info(struct den_machine *m, struct ssh_info *out, struct den_err *err)
+static int ssh_info(struct den_machine *dm, struct ssh_info *out, struct den_err *err)
 {
-	return provider_ssh_info(m, NULL, out, err);
+	return provider_ssh_info(dm, NULL, out, err);
 }
 
 const struct provider_ops provider_container = {

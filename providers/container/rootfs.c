@@ -240,7 +240,7 @@ static int overlay(const struct ctr_spec *s, const char *merged, int userns, str
 static void mount_cgroups(const char *merged)
 {
 	char target[4096], path[4400];
-	struct den_err ignored;
+	struct den_err ignored = { 0 };
 	enum cg_mode mode = cg_detect("/sys/fs/cgroup");
 	DIR *d;
 	struct dirent *e;

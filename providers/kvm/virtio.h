@@ -5,7 +5,8 @@
 /*
  * virtio-mmio (virtio 1.x, MMIO version 2) devices: the transport
  * (registers, feature negotiation, queues, interrupts) in virtio_mmio.c,
- * and each device's own work in virtio_blk.c and virtio_rng.c. Devices
+ * and each device's own work in virtio_blk.c, virtio_net.c and
+ * virtio_rng.c (virtio_eventfd.c wakes a device's thread). Devices
  * sit 4 KiB apart from VIRTIO_MMIO_BASE, and the guest learns of them from
  * `virtio_mmio.device=4K@ADDR:IRQ` on its command line.
  */

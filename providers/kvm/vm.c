@@ -10,7 +10,7 @@
 #include "providers/kvm/vmm.h"
 #include "providers/kvm/vm-internal.h"
 #include "providers/kvm/acpi.h"
-#include "providers/kvm/host.h"
+#include "providers/host_kvm.h"
 #include "core/cleanup.h"
 #include "core/control.h"
 #include "core/fsutil.h"

@@ -16,7 +16,7 @@
 
 /*
  * "kvm" or "tcg" for mode; kvm_usable and why are the host's answer
- * (providers/kvm/host.h). On auto falling back to TCG, note gets the line
+ * (providers/host_kvm.h). On auto falling back to TCG, note gets the line
  * to show the user; asking for kvm where it cannot run is an error.
  */
 int qemu_accel(enum accel_mode mode, bool kvm_usable, const char *why, const char **accel,

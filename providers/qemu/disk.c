@@ -1,63 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 #include "providers/qemu/disk.h"
+#include "core/spawn.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 int qemu_img(char *const argv[], char *out, size_t out_len, struct den_err *err)
 {
-	int p[2];
+	char name[64];
+	struct den_spawn sp = { .argv = (const char *const *)argv,
+				.out = DEN_SPAWN_CAPTURE,
+				.out_buf = out,
+				.out_size = out_len,
+				.err_fd = DEN_SPAWN_NULL, /* in the error only */
+				.name = name,
+				.install = "install qemu-utils" };
 
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return den_err_set(err, errno, "cannot run qemu-img");
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return den_err_set(err, errno, "cannot run qemu-img");
-	}
-	if (pid == 0) {
-		dup2(p[1], STDOUT_FILENO);
-		dup2(p[1], STDERR_FILENO);
-		signal(SIGPIPE, SIG_DFL);
-		execvp("qemu-img", argv);
-		_exit(127);
-	}
-	close(p[1]);
-	size_t got = 0;
-	for (;;) {
-		char scratch[4096];
-		char *dst = got + 1 < out_len ? out + got : scratch;
-		size_t room = got + 1 < out_len ? out_len - 1 - got : sizeof(scratch);
-		ssize_t n = read(p[0], dst, room);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (dst != scratch)
-			got += (size_t)n;
-	}
-	out[got] = '\0';
-	close(p[0]);
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return den_err_set(err, 0, "qemu-img is not installed (package qemu-utils)");
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		char *nl = strrchr(out, '\n');
-		if (nl != NULL && nl[1] == '\0')
-			*nl = '\0';
-		return den_err_set(err, 0, "qemu-img %s failed: %s", argv[1], out);
-	}
-	return 0;
+	snprintf(name, sizeof(name), "qemu-img %s", argv[1]);
+	return den_spawn_run(&sp, err);
 }
 
 int qemu_disk_size(const char *path, const char *format, uint64_t *size, struct den_err *err)

@@ -16,8 +16,8 @@
 #define QEMU_IMG_OUTPUT_MAX (64 << 10)
 
 /*
- * Runs qemu-img with argv (argv[0] "qemu-img"); its output (both streams,
- * bounded by out_len) in out. Its failure is an error quoting what it said.
+ * Runs qemu-img with argv (argv[0] "qemu-img"); its stdout (bounded by
+ * out_len) in out. Its failure is an error quoting the end of its stderr.
  */
 int qemu_img(char *const argv[], char *out, size_t out_len, struct den_err *err);
 

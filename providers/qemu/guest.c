@@ -42,7 +42,7 @@ static void keep_stderr(const char *buf, size_t len, int is_stderr, void *arg)
 	t->text[t->len] = '\0';
 }
 
-static int run(struct den_machine *m, struct den_ssh *ssh, const char *cmd, const char *what,
+static int run(struct den_machine *dm, struct den_ssh *ssh, const char *cmd, const char *what,
 	       struct den_err *err)
 {
 	struct tail t = { .len = 0 };
@@ -50,19 +50,20 @@ static int run(struct den_machine *m, struct den_ssh *ssh, const char *cmd, cons
 
 	t.text[0] = '\0';
 	if (den_ssh_exec(ssh, cmd, keep_stderr, &t, &status, err) < 0)
-		return den_err_wrap(err, "machine %s: %s", m->cfg->name, what);
+		return den_err_wrap(err, "machine %s: %s", dm->cfg->name, what);
 	while (t.len > 0 && t.text[t.len - 1] == '\n')
 		t.text[--t.len] = '\0';
 	if (status != 0)
-		return den_err_set(err, 0, "machine %s: %s failed (exit %d)%s%s", m->cfg->name,
+		return den_err_set(err, 0, "machine %s: %s failed (exit %d)%s%s", dm->cfg->name,
 				   what, status, t.len ? ": " : "", t.text);
 	return 0;
 }
 
-int qemu_guest_mounts(struct den_machine *m, struct den_ssh *ssh, bool unmount, struct den_err *err)
+int qemu_guest_mounts(struct den_machine *dm, struct den_ssh *ssh, bool unmount,
+		      struct den_err *err)
 {
-	for (size_t i = 0; i < m->cfg->n_folders; i++) {
-		const struct synced_folder *f = &m->cfg->folders[i];
+	for (size_t i = 0; i < dm->cfg->n_folders; i++) {
+		const struct synced_folder *f = &dm->cfg->folders[i];
 		cleanup_free char *guest = NULL, *cmd = NULL, *owner = NULL, *group = NULL;
 		char tag[24], what[256];
 		bool ro = false;
@@ -73,10 +74,10 @@ int qemu_guest_mounts(struct den_machine *m, struct den_ssh *ssh, bool unmount, 
 			ro |= strcmp(f->mount_options[j], "ro") == 0;
 		qemu_share_tag(i, tag, sizeof(tag));
 		guest = shell_quote(f->guest);
-		owner = shell_quote(f->owner ? f->owner : m->rec.ssh_user);
+		owner = shell_quote(f->owner ? f->owner : dm->rec.ssh_user);
 		group = f->group ? shell_quote(f->group) : NULL;
 		if (guest == NULL || owner == NULL || (f->group && group == NULL))
-			return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+			return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
 		int rc;
 		if (unmount)
 			rc = asprintf(&cmd, "! mountpoint -q %s || sudo umount %s", guest, guest);
@@ -91,10 +92,10 @@ int qemu_guest_mounts(struct den_machine *m, struct den_ssh *ssh, bool unmount, 
 				      ro ? "true" : "false", owner, group ? ":" : "",
 				      group ? group : "", guest);
 		if (rc < 0)
-			return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+			return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
 		snprintf(what, sizeof(what), "%s synced folder %s",
 			 unmount ? "unmounting" : "mounting", f->guest);
-		if (run(m, ssh, cmd, what, err) < 0)
+		if (run(dm, ssh, cmd, what, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -104,24 +105,24 @@ int qemu_guest_mounts(struct den_machine *m, struct den_ssh *ssh, bool unmount, 
  * A Vagrant box's first boot: den's host key into sshd (read on its next
  * connection), and with insert_key den's login key instead of the box's.
  */
-static int insert_keys(struct den_machine *m, struct den_ssh *ssh, struct den_err *err)
+static int insert_keys(struct den_machine *dm, struct den_ssh *ssh, struct den_err *err)
 {
 	cleanup_free char *host_priv = NULL, *host_pub = NULL, *client_pub = NULL, *text = NULL;
-	cleanup_free char *hostkey_path = qemu_path(m, KEYS_HOST),
-			  *marker = qemu_path(m, "host_key_in");
+	cleanup_free char *hostkey_path = qemu_path(dm, KEYS_HOST),
+			  *marker = qemu_path(dm, "host_key_in");
 	size_t len;
 
 	if (hostkey_path == NULL || marker == NULL)
-		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
 	if (den_read_own_file(hostkey_path, 64 << 10, &host_priv, &len, err) < 0 ||
-	    keys_public(m->dir, KEYS_HOST, &host_pub, err) < 0 ||
-	    keys_public(m->dir, KEYS_CLIENT, &client_pub, err) < 0 ||
+	    keys_public(dm->dir, KEYS_HOST, &host_pub, err) < 0 ||
+	    keys_public(dm->dir, KEYS_CLIENT, &client_pub, err) < 0 ||
 	    asprintf(&text, "%s\n", host_pub) < 0)
 		return den_err_is_set(err) ? -1 : den_err_set(err, ENOMEM, "machine");
 	if (den_ssh_put_text(ssh, host_priv, strlen(host_priv), ".den-host-key", 0600, err) < 0 ||
 	    den_ssh_put_text(ssh, text, strlen(text), ".den-host-key.pub", 0644, err) < 0)
-		return den_err_wrap(err, "machine %s", m->cfg->name);
-	if (run(m, ssh,
+		return den_err_wrap(err, "machine %s", dm->cfg->name);
+	if (run(dm, ssh,
 		"sudo install -m 0600 -o root -g root .den-host-key /etc/ssh/ssh_host_ed25519_key "
 		"&& "
 		"sudo install -m 0644 -o root -g root .den-host-key.pub "
@@ -131,21 +132,21 @@ static int insert_keys(struct den_machine *m, struct den_ssh *ssh, struct den_er
 		"sudo service ssh reload; }",
 		"putting den's host key in", err) < 0)
 		return -1;
-	if (!m->cfg->ssh.insert_key)
+	if (!dm->cfg->ssh.insert_key)
 		return den_write_file_atomic(marker, "", 0600, err);
 	free(text);
 	text = NULL;
 	if (asprintf(&text, "%s\n", client_pub) < 0)
-		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
 	if (den_ssh_put_text(ssh, text, strlen(text), ".ssh/authorized_keys", 0600, err) < 0)
-		return den_err_wrap(err, "machine %s: cannot put den's key in", m->cfg->name);
+		return den_err_wrap(err, "machine %s: cannot put den's key in", dm->cfg->name);
 	/* Both keys in: from now on the host key is checked. Not before, so a failure retries. */
 	if (den_write_file_atomic(marker, "", 0600, err) < 0)
 		return -1;
-	den_info("%s: replaced the box's insecure key with den's own", m->cfg->name);
-	free(m->rec.ssh_key);
-	m->rec.ssh_key = NULL;
-	return machine_save(m, err);
+	den_info("%s: replaced the box's insecure key with den's own", dm->cfg->name);
+	free(dm->rec.ssh_key);
+	dm->rec.ssh_key = NULL;
+	return machine_save(dm, err);
 }
 
 /*
@@ -153,31 +154,31 @@ static int insert_keys(struct den_machine *m, struct den_ssh *ssh, struct den_er
  * connections: wait until one logs in with den's keys, the host key
  * checked strictly, which also proves both keys are in.
  */
-static int wait_for_den_keys(struct den_machine *m, struct den_err *err)
+static int wait_for_den_keys(struct den_machine *dm, struct den_err *err)
 {
 	for (int i = 0;; i++) {
 		struct den_ssh *s = NULL;
-		if (provider_ssh_open(&provider_qemu, m, 5, &s, err) == 0) {
+		if (provider_ssh_open(&provider_qemu, dm, 5, &s, err) == 0) {
 			den_ssh_close(s);
 			return 0;
 		}
 		if (i == 50)
 			return den_err_wrap(err, "machine %s: after den put its keys in",
-					    m->cfg->name);
+					    dm->cfg->name);
 		den_err_clear(err);
 		usleep(200000);
 	}
 }
 
-int qemu_ready(struct den_machine *m, struct den_ssh *ssh, struct den_err *err)
+int qemu_ready(struct den_machine *dm, struct den_ssh *ssh, struct den_err *err)
 {
-	cleanup_free char *marker = qemu_path(m, "host_key_in");
+	cleanup_free char *marker = qemu_path(dm, "host_key_in");
 
 	if (marker == NULL)
-		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
-	if (m->rec.ssh_key != NULL && !den_exists(marker)) {
-		if (insert_keys(m, ssh, err) < 0 || wait_for_den_keys(m, err) < 0)
+		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
+	if (dm->rec.ssh_key != NULL && !den_exists(marker)) {
+		if (insert_keys(dm, ssh, err) < 0 || wait_for_den_keys(dm, err) < 0)
 			return -1;
 	}
-	return qemu_guest_mounts(m, ssh, false, err);
+	return qemu_guest_mounts(dm, ssh, false, err);
 }

@@ -10,6 +10,7 @@
 #include "providers/qemu/qemu-internal.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
+#include "core/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,15 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_NET_ARGS 80 /* den net run, 4 options, SSH and at most 64 forwards, NULL */
 
 /* `den net run --fd 3 --ready-fd 4 ...` for m, malloc'd strings; NULL on no memory. */
-static char **net_argv(const struct den_machine *m, int ssh_port, const int *hosts)
+static char **net_argv(const struct den_machine *dm, int ssh_port, const int *hosts)
 {
-	const struct machine *c = m->cfg;
+	const struct machine *c = dm->cfg;
 	char **v = calloc(MAX_NET_ARGS, sizeof(*v));
 	size_t n = 0;
 	bool ok = v != NULL && c->n_ports <= 64;
@@ -60,63 +60,68 @@ static void free_argv(char **v)
 	free(v);
 }
 
-int qemu_net_start(struct den_machine *m, int ssh_port, const int *hosts, int *qemu_end,
+int qemu_net_start(struct den_machine *dm, int ssh_port, const int *hosts, int *qemu_end,
 		   struct den_err *err)
 {
-	cleanup_free char *log = qemu_path(m, "net.log");
-	char **argv = net_argv(m, ssh_port, hosts);
-	int sv[2], ready[2];
+	cleanup_free char *log = qemu_path(dm, "net.log");
+	cleanup_close int log_fd = -1;
+	char **argv = net_argv(dm, ssh_port, hosts);
+	int sv[2], ready[2], st;
 	char tail[1024] = "", c;
+	pid_t pid;
 
 	if (log == NULL || argv == NULL) {
 		free_argv(argv);
-		return den_err_set(err, ENOMEM, "machine %s", m->cfg->name);
+		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
+	}
+	log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (log_fd < 0) {
+		free_argv(argv);
+		return den_err_set(err, errno, "machine %s: cannot write %s", dm->cfg->name, log);
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		free_argv(argv);
-		return den_err_set(err, errno, "machine %s: cannot make its network", m->cfg->name);
+		return den_err_set(err, errno, "machine %s: cannot make its network",
+				   dm->cfg->name);
 	}
 	if (pipe2(ready, O_CLOEXEC) < 0) {
 		close(sv[0]);
 		close(sv[1]);
 		free_argv(argv);
-		return den_err_set(err, errno, "machine %s: cannot make its network", m->cfg->name);
+		return den_err_set(err, errno, "machine %s: cannot make its network",
+				   dm->cfg->name);
 	}
-	pid_t pid = fork();
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		setsid();
-		/* 3 and 4 may be taken: move both out of the way, then down. */
-		int s = fcntl(sv[0], F_DUPFD_CLOEXEC, 256),
-		    r = fcntl(ready[1], F_DUPFD_CLOEXEC, 256);
-		if (fd < 0 || null < 0 || s < 0 || r < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 ||
-		    dup2(fd, 2) < 0 || dup2(s, 3) < 0 || dup2(r, 4) < 0)
-			_exit(126);
-		close_range(5, ~0U, 0);
-		execv("/proc/self/exe", argv);
-		_exit(127);
-	}
+	/* Its end of the socket pair and of the ready pipe are its 3 and 4; nothing else. */
+	int give[2] = { sv[0], ready[1] };
+	struct den_spawn sp = { .argv = (const char *const *)argv,
+				.path = "/proc/self/exe",
+				.in = DEN_SPAWN_NULL,
+				.out = log_fd,
+				.err_fd = log_fd,
+				.fds = give,
+				.n_fds = 2,
+				.close_fds = true,
+				.setsid = true };
+	int rc = den_spawn_start(&sp, &pid, err);
 	free_argv(argv);
 	close(sv[0]);
 	close(ready[1]);
 	/* One byte once its ports are bound; nothing when it ended first. */
-	ssize_t got;
-	while ((got = read(ready[0], &c, 1)) < 0 && errno == EINTR)
+	ssize_t got = 0;
+	while (rc == 0 && (got = read(ready[0], &c, 1)) < 0 && errno == EINTR)
 		;
 	close(ready[0]);
-	if (pid > 0 && got == 1) {
+	if (rc == 0 && got == 1) {
 		*qemu_end = sv[1];
 		return 0;
 	}
 	close(sv[1]);
-	if (pid < 0)
-		return den_err_set(err, errno, "machine %s: cannot start its network",
-				   m->cfg->name);
-	waitpid(pid, NULL, 0);
+	if (rc < 0)
+		return den_err_wrap(err, "machine %s: cannot start its network", dm->cfg->name);
+	den_spawn_wait(pid, &st, err);
 	den_read_tail(log, 4, tail, sizeof(tail));
 	for (size_t n = strlen(tail); n > 0 && tail[n - 1] == '\n'; n--)
 		tail[n - 1] = '\0';
-	return den_err_set(err, 0, "machine %s: its network did not start: %s", m->cfg->name,
+	return den_err_set(err, 0, "machine %s: its network did not start: %s", dm->cfg->name,
 			   tail[0] ? tail : "no message");
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "providers/qemu/seed.h"
 #include "core/fsutil.h"
+#include "core/lazylib.h"
 #include "core/yamlout.h"
 
 #include <archive.h>
@@ -185,7 +186,7 @@ int seed_write(const char *path, const struct seed_spec *s, struct den_err *err)
 	struct archive *a = NULL;
 	int rc = -1;
 
-	if (user_data == NULL || (meta = meta_data(s, err)) == NULL)
+	if (user_data == NULL || (meta = meta_data(s, err)) == NULL || den_archive_load(err) < 0)
 		goto out;
 	if (asprintf(&tmp, "%s.tmp", path) < 0) {
 		tmp = NULL;

@@ -250,6 +250,8 @@ if command -v script >/dev/null; then
 	tty_out=$(DEN_HOME="$DEN_HOME" script -qec "$DEN box add $URL/slow/den/big.box --name acme/prog" /dev/null 2>&1)
 	expect_true 'printf "%s" "$tty_out" | grep -q "MiB of 4.0 MiB"' "a progress bar with bytes on a terminal"
 	expect_true 'printf "%s" "$tty_out" | grep -q "MiB/s"' "and the rate"
+else
+	expect_true false "script(1) (bsdutils, part of every Debian) is missing: no terminal to check the progress bar on"
 fi
 run box add "$URL/slow/den/big.box" --name acme/noprog
 expect_true '! printf "%s" "$ERR" | grep -q $'"'"'\r'"'"'' "no progress bar when stderr is not a terminal"

@@ -8,22 +8,22 @@ export DEN_BUILD_CACHE=${DEN_BUILD_CACHE:-/var/cache/den-test}
 cd "$T_DIR"
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "skipped: den box build runs debootstrap, which needs root"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
+	t_skip "den box build runs debootstrap, which needs root"
 fi
 
-run box build debian-12 --provider container --output "$T_DIR/out"
-expect_rc 0 "den box build debian-12"
+run box build debian-12 --provider container --output "$T_DIR/out" --no-add
+expect_rc 0 "den box build debian-12 --no-add"
+expect_err "not added (--no-add); \`den up\` uses it after \`den box add" "says how to add it"
 BOX="$T_DIR/out/den-debian-12-1.0.0-container-amd64.box"
 expect_true '[ "$OUT" = "$BOX" ]' "prints the box file"
 expect_true '[ -s "$BOX" ]' "the box file exists"
 expect_true '[ -z "$(ls "$T_DIR/out" | grep -v "\.box$")" ]' "nothing half-made beside it"
 
-run box build debian-12 --provider container --output "$T_DIR/out2"
+run box build debian-12 --provider container --output "$T_DIR/out2" --no-add
 expect_rc 0 "a second build"
 expect_err "using the cached build" "comes from the cache"
 expect_true 'cmp -s "$BOX" "$T_DIR/out2/$(basename "$BOX")"' "the same bytes"
+expect_true '[ ! -e "$DEN_HOME/boxes/den/debian-12" ]' "--no-add leaves the store alone"
 
 run box add "$BOX"
 expect_rc 0 "den box add of a built box, no --name needed"
@@ -40,6 +40,15 @@ expect_true '[ -z "$(ls "$R/etc/ssh" | grep ssh_host_)" ]' "no host keys baked i
 expect_true 'grep -q "VERSION_CODENAME=bookworm" "$R/etc/os-release"' "it is bookworm"
 expect_true '[ "$(stat -c %a "$R/tmp")" = 1777 ]' "/tmp keeps its mode (1777)"
 expect_true '[ -d "$R/usr/lib/python3/dist-packages/apt" ]' "python3-apt is installed (Ansible's apt module)"
+
+# Without options the box is added (as docker build does) and no file is left here.
+mkdir -p "$T_DIR/plain" && cd "$T_DIR/plain"
+run box build debian-12 --provider container
+expect_rc 0 "den box build with no options"
+expect_err "is already added" "adds the box to the store"
+expect_true '[ -z "$(ls -A "$T_DIR/plain")" ]' "writes no file into the current folder"
+expect_true 'cmp -s "$BOX" "$OUT"' "prints the build cache's box file"
+cd "$T_DIR"
 
 # A box of the same name and version in the store, from another recipe: --add replaces it.
 M="$DEN_HOME/boxes/den/debian-12/1.0.0/container-amd64/metadata.json"

@@ -111,6 +111,8 @@ if command -v script >/dev/null; then
 	expect_true '! printf "%s" "$plain" | grep -q $'"'"'\033\['"'"'' "--no-color turns colour off"
 	table=$(cd proj && script -qec "$DEN status" /dev/null 2>&1 || true)
 	expect_true 'printf "%s" "$table" | grep -q $'"'"'\033\[1m'"'"'' "status header is bold on a terminal"
+else
+	expect_true false "script(1) (bsdutils, part of every Debian) is missing: no terminal to check colour on"
 fi
 run -C proj status
 expect_true '! printf "%s" "$OUT$ERR" | grep -q $'"'"'\033'"'"'' "no colour when not a terminal"
@@ -132,5 +134,13 @@ for args in "reload ${many[*]}" "reload web ${many[*]} --provision-with ${names%
 	expect_no_err "Sanitizer" "no sanitizer report"
 	expect_no_err "runtime error" "no undefined behaviour"
 done
+
+# A size that is not one says so, not that it is too small.
+run vmm run --kernel /nonexistent --memory banana
+expect_rc 2 "den vmm run --memory banana"
+expect_err "--memory banana: " "names the option"
+expect_no_err "at least 16M" "and not a wrong reason"
+run vmm run --kernel /nonexistent --memory 8M
+expect_err "--memory 8M: at least 16M" "a size too small is told so"
 
 t_done

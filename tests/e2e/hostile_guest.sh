@@ -134,8 +134,8 @@ expect_out "ping-ok" "the login user can open a ping socket"
 expect_out "raw-refused" "root inside cannot open a raw socket"
 expect_out "$(($(cat /proc/sys/kernel/pid_max) / 8))" "pids.max is pid_max/8"
 run up d
-expect_rc 1 "a container with disk_size"
-expect_err "disk_size is not supported by the container provider" "is refused with the reason"
+expect_rc 2 "a container with disk_size"
+expect_err "disk_size in machine 'd': the container provider does not do it" "is refused with the reason"
 
 # 8. What the console shows, when an up fails. Inside a container nothing
 # writes raw bytes there (sshd escapes what it logs, PID 1's descriptors

@@ -2,13 +2,18 @@
 # Runs a command where /dev/kvm is real kvm_amd: inside a QEMU TCG guest
 # (L1) with an emulated EPYC CPU with SVM and nested paging, whose root is
 # this host's root (9p, read-only, with a tmpfs overlay), as
-# ../shared/TESTING-KVM.md describes. L1 has no network card.
+# docs/vmm.md ("How it is tested") describes. L1 has no network card.
 #   tests/harness/kvm-in-tcg.sh SCRIPT [TIMEOUT_SECONDS]
 # SCRIPT (a path on this host) runs in L1 as root with /dev/kvm; its
 # output and exit status come back: the harness exits with SCRIPT's status
 # (125 when L1 could not start it; on timeout, 124 when L1 itself had
 # stopped answering, 126 when L1 was alive and SCRIPT made no progress:
-# L1 prints a heartbeat every 10 s, and the console's last write tells).
+# L1 prints a heartbeat every 10 s, and the console's last write tells;
+# 123 when L1 ended by itself before SCRIPT did: a reset or a crash of the
+# L1 kernel, which QEMU TCG's emulated SVM causes now and then).
+# 77, after one line "skipped: REASON", only when it cannot run on this
+# machine at all (a package missing): the tests' skip code. A timeout is
+# never a skip: callers count 124, 125 and 126 as failures.
 set -eu
 SCRIPT=$(realpath "$1")
 TIMEOUT=${2:-600}
@@ -62,10 +67,16 @@ trap 'kill $qemu 2>/dev/null || true; rm -rf "$work"' EXIT
 trap 'exit 143' TERM INT
 tail --pid=$qemu -n +1 -f "$work/raw" | grep --line-buffered -v "TCG doesn't support" |
 	tee "$work/console" | grep -v "^harness: exit\|^harness: L1 alive" || true
-wait $qemu || true
+qemu_rc=0
+wait $qemu || qemu_rc=$?
 status=$(sed -n 's/^harness: exit \([0-9]*\).*/\1/p' "$work/console" | tail -1 | tr -d '\r')
 if [ -z "$status" ]; then
 	grep -q "harness: L1 up" "$work/console" || exit 125
+	# timeout(1) says 124 when it ended QEMU; anything else: L1 went by itself.
+	if [ "$qemu_rc" != 124 ]; then
+		echo "harness: L1 ended by itself (QEMU exit $qemu_rc) before the script did"
+		exit 123
+	fi
 	# Written to within two heartbeats of the end: L1 was alive, SCRIPT was stuck.
 	age=$(($(date +%s) - $(stat -c %Y "$work/console")))
 	[ "$age" -le 25 ] && exit 126

@@ -6,6 +6,12 @@
 
 #include <stddef.h>
 
+/*
+ * The exit code of a test that skipped (CMakeLists.txt sets it as every
+ * test's SKIP_RETURN_CODE; tests/e2e/lib/assert.sh's t_skip uses it too).
+ */
+#define DEN_TEST_SKIP 77
+
 struct den_run {
 	int status; /* exit code, or 128+signal */
 	char *out;  /* stdout, NUL-terminated */

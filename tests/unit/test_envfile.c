@@ -53,24 +53,24 @@ static const char *load_error(const char *text)
 Test(envfile, a_bare_machine_gets_the_documented_defaults)
 {
 	struct envfile *ef = load("den: 1\nmachines:\n  web: { box: den/debian-12 }\n");
-	struct machine *m = envfile_machine(ef, "web");
+	struct machine *cfg = envfile_machine(ef, "web");
 
-	cr_assert_not_null(m);
-	cr_expect_str_eq(m->box, "den/debian-12");
-	cr_expect_null(m->box_version);
-	cr_expect_null(m->provider);
-	cr_expect_eq(m->cpus, 2);
-	cr_expect_eq(m->memory, DEN_GIB);
-	cr_expect_eq(m->disk_size, 0);
-	cr_expect_str_eq(m->hostname, "web");
-	cr_expect(m->autostart);
-	cr_expect(!m->primary);
-	cr_expect_eq(m->boot_timeout, 120);
-	cr_expect_eq(m->graceful_halt_timeout, 60);
-	cr_expect_eq(m->network, NET_USER);
-	cr_expect_eq(m->accel, ACCEL_AUTO);
-	cr_expect(m->ssh.insert_key);
-	cr_expect_eq(m->n_ports + m->n_folders + m->n_steps + m->n_networks, 0);
+	cr_assert_not_null(cfg);
+	cr_expect_str_eq(cfg->box, "den/debian-12");
+	cr_expect_null(cfg->box_version);
+	cr_expect_null(cfg->provider);
+	cr_expect_eq(cfg->cpus, 2);
+	cr_expect_eq(cfg->memory, DEN_GIB);
+	cr_expect_eq(cfg->disk_size, 0);
+	cr_expect_str_eq(cfg->hostname, "web");
+	cr_expect(cfg->autostart);
+	cr_expect(!cfg->primary);
+	cr_expect_eq(cfg->boot_timeout, 120);
+	cr_expect_eq(cfg->graceful_halt_timeout, 60);
+	cr_expect_eq(cfg->network, NET_USER);
+	cr_expect_eq(cfg->accel, ACCEL_AUTO);
+	cr_expect(cfg->ssh.insert_key);
+	cr_expect_eq(cfg->n_ports + cfg->n_folders + cfg->n_steps + cfg->n_networks, 0);
 	cr_expect_str_eq(ef->root, root);
 	cr_expect_str_eq(ef->name, strrchr(root, '/') + 1);
 	envfile_free(ef);
@@ -101,32 +101,32 @@ Test(envfile, every_machine_key_is_read)
 				  "    private_networks:\n"
 				  "      - { ip: 192.168.56.10 }\n"
 				  "      - { ip: 10.10.0.2, netmask: 255.255.0.0 }\n");
-	struct machine *m = envfile_machine(ef, "web");
+	struct machine *cfg = envfile_machine(ef, "web");
 
-	cr_assert_not_null(m);
+	cr_assert_not_null(cfg);
 	cr_expect_str_eq(ef->name, "shop");
-	cr_expect_str_eq(m->box, "acme/base");
-	cr_expect_str_eq(m->box_version, "~> 1.2, != 1.2.5");
-	cr_expect_str_eq(m->box_url, "http://127.0.0.1:8000/acme/base");
-	cr_expect_str_eq(m->provider, "qemu");
-	cr_expect_eq(m->cpus, 4);
-	cr_expect_eq(m->memory, 2 * DEN_GIB, "a bare memory number is MiB");
-	cr_expect_eq(m->disk_size, 20 * DEN_GIB);
-	cr_expect_str_eq(m->hostname, "web.shop.test");
-	cr_expect(m->primary);
-	cr_expect(!m->autostart);
-	cr_expect_eq(m->boot_timeout, 300);
-	cr_expect_eq(m->graceful_halt_timeout, 0);
-	cr_expect_eq(m->network, NET_HOST);
-	cr_expect_eq(m->accel, ACCEL_TCG);
-	cr_expect_str_eq(m->ssh.username, "vagrant");
-	cr_expect(strstr(m->ssh.private_key_path, "/keys/insecure") != NULL);
-	cr_expect(m->ssh.private_key_path[0] == '/', "key path resolved against the project");
-	cr_expect(!m->ssh.insert_key);
-	cr_assert_eq(m->n_networks, 2);
-	cr_expect_str_eq(m->networks[0].ip, "192.168.56.10");
-	cr_expect_eq(m->networks[0].prefix, 24);
-	cr_expect_eq(m->networks[1].prefix, 16);
+	cr_expect_str_eq(cfg->box, "acme/base");
+	cr_expect_str_eq(cfg->box_version, "~> 1.2, != 1.2.5");
+	cr_expect_str_eq(cfg->box_url, "http://127.0.0.1:8000/acme/base");
+	cr_expect_str_eq(cfg->provider, "qemu");
+	cr_expect_eq(cfg->cpus, 4);
+	cr_expect_eq(cfg->memory, 2 * DEN_GIB, "a bare memory number is MiB");
+	cr_expect_eq(cfg->disk_size, 20 * DEN_GIB);
+	cr_expect_str_eq(cfg->hostname, "web.shop.test");
+	cr_expect(cfg->primary);
+	cr_expect(!cfg->autostart);
+	cr_expect_eq(cfg->boot_timeout, 300);
+	cr_expect_eq(cfg->graceful_halt_timeout, 0);
+	cr_expect_eq(cfg->network, NET_HOST);
+	cr_expect_eq(cfg->accel, ACCEL_TCG);
+	cr_expect_str_eq(cfg->ssh.username, "vagrant");
+	cr_expect(strstr(cfg->ssh.private_key_path, "/keys/insecure") != NULL);
+	cr_expect(cfg->ssh.private_key_path[0] == '/', "key path resolved against the project");
+	cr_expect(!cfg->ssh.insert_key);
+	cr_assert_eq(cfg->n_networks, 2);
+	cr_expect_str_eq(cfg->networks[0].ip, "192.168.56.10");
+	cr_expect_eq(cfg->networks[0].prefix, 24);
+	cr_expect_eq(cfg->networks[1].prefix, 16);
 	envfile_free(ef);
 }
 
@@ -140,22 +140,22 @@ Test(envfile, forwarded_ports_in_both_spellings)
 		     "id: dns, auto_correct: true }\n"
 		     "      - \"9000:90\"\n"
 		     "      - \"9001:91/udp\"\n");
-	struct machine *m = envfile_machine(ef, "web");
+	struct machine *cfg = envfile_machine(ef, "web");
 
-	cr_assert_eq(m->n_ports, 4);
-	cr_expect_eq(m->ports[0].guest, 80);
-	cr_expect_eq(m->ports[0].host, 8080);
-	cr_expect_eq(m->ports[0].protocol, FWD_TCP);
-	cr_expect_str_eq(m->ports[0].host_ip, "127.0.0.1", "ports bind loopback by default");
-	cr_expect_eq(m->ports[1].protocol, FWD_UDP);
-	cr_expect_str_eq(m->ports[1].host_ip, "::1");
-	cr_expect_str_eq(m->ports[1].id, "dns");
-	cr_expect(m->ports[1].auto_correct);
-	cr_expect_eq(m->ports[2].host, 9000);
-	cr_expect_eq(m->ports[2].guest, 90);
-	cr_expect_eq(m->ports[3].protocol, FWD_UDP);
-	cr_expect_eq(m->ports[0].pos.line, 6);
-	cr_expect_eq(m->ports[0].pos.col, 9);
+	cr_assert_eq(cfg->n_ports, 4);
+	cr_expect_eq(cfg->ports[0].guest, 80);
+	cr_expect_eq(cfg->ports[0].host, 8080);
+	cr_expect_eq(cfg->ports[0].protocol, FWD_TCP);
+	cr_expect_str_eq(cfg->ports[0].host_ip, "127.0.0.1", "ports bind loopback by default");
+	cr_expect_eq(cfg->ports[1].protocol, FWD_UDP);
+	cr_expect_str_eq(cfg->ports[1].host_ip, "::1");
+	cr_expect_str_eq(cfg->ports[1].id, "dns");
+	cr_expect(cfg->ports[1].auto_correct);
+	cr_expect_eq(cfg->ports[2].host, 9000);
+	cr_expect_eq(cfg->ports[2].guest, 90);
+	cr_expect_eq(cfg->ports[3].protocol, FWD_UDP);
+	cr_expect_eq(cfg->ports[0].pos.line, 6);
+	cr_expect_eq(cfg->ports[0].pos.col, 9);
 	envfile_free(ef);
 }
 
@@ -180,30 +180,29 @@ Test(envfile, synced_folders_resolve_against_the_project)
 	struct envfile *ef =
 		load("den: 1\nmachines:\n  web:\n    box: b/x\n"
 		     "    synced_folders:\n"
-		     "      - { host: ., guest: /work }\n"
+		     "      - { host: ., guest: /work, mount_options: [ro] }\n"
 		     "      - host: src\n"
 		     "        guest: /src\n"
 		     "        type: rsync\n"
 		     "        owner: www-data\n"
 		     "        group: www-data\n"
-		     "        mount_options: [ro, noexec]\n"
 		     "        rsync_exclude: [.git, node_modules]\n"
 		     "      - { host: not-yet, guest: /new, create: true }\n"
 		     "      - { host: /nonexistent/elsewhere, guest: /off, disabled: true }\n");
-	struct machine *m = envfile_machine(ef, "web");
+	struct machine *cfg = envfile_machine(ef, "web");
 	char want[4096];
 
-	cr_assert_eq(m->n_folders, 4);
-	cr_expect_str_eq(m->folders[0].host_path, root);
+	cr_assert_eq(cfg->n_folders, 4);
+	cr_expect_str_eq(cfg->folders[0].host_path, root);
 	snprintf(want, sizeof(want), "%s/src", root);
-	cr_expect_str_eq(m->folders[1].host_path, want);
-	cr_expect_eq(m->folders[1].type, SYNC_RSYNC);
-	cr_expect_str_eq(m->folders[1].owner, "www-data");
-	cr_expect_eq(m->folders[1].n_mount_options, 2);
-	cr_expect_str_eq(m->folders[1].mount_options[0], "ro");
-	cr_expect_eq(m->folders[1].n_rsync_exclude, 2);
-	cr_expect(m->folders[2].create);
-	cr_expect(m->folders[3].disabled);
+	cr_expect_str_eq(cfg->folders[1].host_path, want);
+	cr_expect_eq(cfg->folders[1].type, SYNC_RSYNC);
+	cr_expect_str_eq(cfg->folders[1].owner, "www-data");
+	cr_expect_eq(cfg->folders[0].n_mount_options, 1);
+	cr_expect_str_eq(cfg->folders[0].mount_options[0], "ro");
+	cr_expect_eq(cfg->folders[1].n_rsync_exclude, 2);
+	cr_expect(cfg->folders[2].create);
+	cr_expect(cfg->folders[3].disabled);
 	envfile_free(ef);
 }
 
@@ -298,13 +297,13 @@ Test(envfile, matrix_expands_one_machine_per_combination)
 	cr_assert_eq(ef->n_machines, 7);
 	for (size_t i = 0; i < 7; i++)
 		cr_expect_str_eq(ef->machines[i].name, names[i]);
-	struct machine *m = envfile_machine(ef, "test-debian-13-512M");
-	cr_assert_not_null(m);
-	cr_expect_str_eq(m->box, "den/debian-13");
-	cr_expect_eq(m->memory, 512 * DEN_MIB);
-	cr_expect_eq(m->cpus, 1);
-	cr_expect_str_eq(m->matrix_of, "test");
-	cr_expect_str_eq(m->hostname, "test-debian-13-512M");
+	struct machine *cfg = envfile_machine(ef, "test-debian-13-512M");
+	cr_assert_not_null(cfg);
+	cr_expect_str_eq(cfg->box, "den/debian-13");
+	cr_expect_eq(cfg->memory, 512 * DEN_MIB);
+	cr_expect_eq(cfg->cpus, 1);
+	cr_expect_str_eq(cfg->matrix_of, "test");
+	cr_expect_str_eq(cfg->hostname, "test-debian-13-512M");
 	cr_expect_null(ef->machines[0].matrix_of);
 	envfile_free(ef);
 }
@@ -353,17 +352,17 @@ Test(envfile, shell_provisioners_in_every_form)
 		     "          name: setup\n"
 		     "          after: shell-1\n"
 		     "      - shell: { inline: echo, run: never, before: setup }\n");
-	struct machine *m = envfile_machine(ef, "web");
+	struct machine *cfg = envfile_machine(ef, "web");
 
-	cr_assert_eq(m->n_steps, 4);
-	cr_expect_eq(m->steps[0].kind, PROV_SHELL);
-	cr_expect_str_eq(m->steps[0].shell.inline_script, "apt-get update");
-	cr_expect_str_eq(m->steps[0].name, "shell-1");
-	cr_expect_eq(m->steps[0].run, RUN_ONCE);
-	cr_expect(m->steps[0].shell.privileged, "shell runs with sudo by default");
-	cr_expect_str_eq(m->steps[1].shell.inline_script, "make\nmake install");
+	cr_assert_eq(cfg->n_steps, 4);
+	cr_expect_eq(cfg->steps[0].kind, PROV_SHELL);
+	cr_expect_str_eq(cfg->steps[0].shell.inline_script, "apt-get update");
+	cr_expect_str_eq(cfg->steps[0].name, "shell-1");
+	cr_expect_eq(cfg->steps[0].run, RUN_ONCE);
+	cr_expect(cfg->steps[0].shell.privileged, "shell runs with sudo by default");
+	cr_expect_str_eq(cfg->steps[1].shell.inline_script, "make\nmake install");
 
-	const struct prov_step *s = &m->steps[2];
+	const struct prov_step *s = &cfg->steps[2];
 	cr_expect_null(s->shell.inline_script);
 	cr_expect_str_eq(s->shell.path, "scripts/setup.sh");
 	cr_expect(strstr(s->shell.path_abs, "/scripts/setup.sh") && s->shell.path_abs[0] == '/');
@@ -381,8 +380,8 @@ Test(envfile, shell_provisioners_in_every_form)
 	cr_expect_eq(s->run, RUN_ALWAYS);
 	cr_expect_str_eq(s->name, "setup");
 	cr_expect_str_eq(s->after, "shell-1");
-	cr_expect_eq(m->steps[3].run, RUN_NEVER);
-	cr_expect_str_eq(m->steps[3].before, "setup");
+	cr_expect_eq(cfg->steps[3].run, RUN_NEVER);
+	cr_expect_str_eq(cfg->steps[3].before, "setup");
 	envfile_free(ef);
 }
 
@@ -409,17 +408,17 @@ Test(envfile, file_and_ansible_provisioners)
 		     "          install: false\n"
 		     "          provisioning_path: /work\n"
 		     "          verbose: true\n");
-	struct machine *m = envfile_machine(ef, "web");
+	struct machine *cfg = envfile_machine(ef, "web");
 
-	cr_assert_eq(m->n_steps, 4);
-	cr_expect_eq(m->steps[0].kind, PROV_FILE);
-	cr_expect(strstr(m->steps[0].file.source_abs, "/conf/app.conf") != NULL);
-	cr_expect_str_eq(m->steps[0].file.destination, "~/app.conf");
-	cr_expect_eq(m->steps[1].kind, PROV_ANSIBLE);
-	cr_expect_str_eq(m->steps[1].ansible.playbook, "ansible/site.yml");
-	cr_expect_str_eq(m->steps[1].name, "ansible-2");
+	cr_assert_eq(cfg->n_steps, 4);
+	cr_expect_eq(cfg->steps[0].kind, PROV_FILE);
+	cr_expect(strstr(cfg->steps[0].file.source_abs, "/conf/app.conf") != NULL);
+	cr_expect_str_eq(cfg->steps[0].file.destination, "~/app.conf");
+	cr_expect_eq(cfg->steps[1].kind, PROV_ANSIBLE);
+	cr_expect_str_eq(cfg->steps[1].ansible.playbook, "ansible/site.yml");
+	cr_expect_str_eq(cfg->steps[1].name, "ansible-2");
 
-	const struct prov_ansible *a = &m->steps[2].ansible;
+	const struct prov_ansible *a = &cfg->steps[2].ansible;
 	json_t *vars = json_loads(a->extra_vars_json, 0, NULL);
 	cr_assert_not_null(vars, "extra_vars is JSON: %s", a->extra_vars_json);
 	cr_expect_str_eq(json_string_value(json_object_get(vars, "role")), "web");
@@ -439,8 +438,8 @@ Test(envfile, file_and_ansible_provisioners)
 	cr_expect_eq(a->verbose, 3);
 	cr_expect(a->galaxy_role_file[0] == '/');
 
-	const struct prov_ansible *l = &m->steps[3].ansible;
-	cr_expect_eq(m->steps[3].kind, PROV_ANSIBLE_LOCAL);
+	const struct prov_ansible *l = &cfg->steps[3].ansible;
+	cr_expect_eq(cfg->steps[3].kind, PROV_ANSIBLE_LOCAL);
 	cr_expect_str_eq(l->playbook, "/work/site.yml", "ansible_local paths are guest paths");
 	cr_expect_null(l->playbook_abs);
 	cr_expect(!l->install);
@@ -453,12 +452,12 @@ Test(envfile, positions_point_at_the_machine_and_its_items)
 {
 	struct envfile *ef = load("den: 1\nmachines:\n\n  web:\n    box: b/x\n"
 				  "    provision:\n      - shell: make\n");
-	struct machine *m = envfile_machine(ef, "web");
+	struct machine *cfg = envfile_machine(ef, "web");
 
-	cr_expect_eq(m->pos.line, 4);
-	cr_expect_eq(m->pos.col, 3);
-	cr_expect_eq(m->steps[0].pos.line, 7);
-	cr_expect_eq(m->steps[0].pos.col, 9);
+	cr_expect_eq(cfg->pos.line, 4);
+	cr_expect_eq(cfg->pos.col, 3);
+	cr_expect_eq(cfg->steps[0].pos.line, 7);
+	cr_expect_eq(cfg->steps[0].pos.col, 9);
 	envfile_free(ef);
 }
 

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/fsutil.h"
@@ -202,4 +204,31 @@ Test(fsutil, read_tail_does_not_follow_a_link)
 	cr_expect_str_eq(buf, "");
 	rm_rf(dir);
 	free(dir);
+}
+
+/* What decides whether a pid is still one of den's supervisors. */
+Test(fsutil, proc_cmdline_gives_the_arguments_or_nothing)
+{
+	char buf[64];
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		execl("/bin/sleep", "sleep", "5", (char *)NULL);
+		_exit(127);
+	}
+	size_t n = 0;
+	for (int i = 0; i < 200 && (n == 0 || strcmp(buf, "sleep") != 0); i++) {
+		usleep(5000);
+		n = den_proc_cmdline(pid, buf, sizeof(buf));
+	}
+	cr_expect_eq(n, strlen("sleep") + 1 + strlen("5") + 1);
+	cr_expect_str_eq(buf, "sleep");
+	cr_expect_str_eq(buf + 6, "5");
+	cr_expect_eq(den_proc_cmdline(pid, buf, 4), 3, "cut to the buffer");
+	cr_expect_eq(buf[3], '\0');
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	cr_expect_eq(den_proc_cmdline(pid, buf, sizeof(buf)), 0, "a process that is gone");
+	cr_expect_eq(den_proc_cmdline(0, buf, sizeof(buf)), 0);
 }

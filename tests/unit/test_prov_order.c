@@ -16,13 +16,13 @@ static struct envfile *load(const char *steps)
 static void expect_order(const char *steps, const char *want)
 {
 	struct envfile *ef = load(steps);
-	struct machine *m = envfile_machine(ef, "web");
+	struct machine *cfg = envfile_machine(ef, "web");
 	const struct prov_step *out[16];
 	struct den_err err = { 0 };
 	char got[256] = "";
 
-	cr_assert(prov_order(m, out, &err) == 0, "%s", err.msg);
-	for (size_t i = 0; i < m->n_steps; i++)
+	cr_assert(prov_order(cfg, out, &err) == 0, "%s", err.msg);
+	for (size_t i = 0; i < cfg->n_steps; i++)
 		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? " " : "",
 			 out[i]->name);
 	cr_expect_str_eq(got, want);

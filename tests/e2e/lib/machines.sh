@@ -4,9 +4,7 @@
 
 require_root() {
 	if [ "$(id -u)" -ne 0 ]; then
-		echo "skipped: $1 needs root"
-		echo "0 passed, 0 failed, 1 skipped"
-		exit 0
+		t_skip "$1 needs root"
 	fi
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "providers/kvm/host.h"
+#include "providers/host_kvm.h"
 
 #include <errno.h>
 #include <stdio.h>

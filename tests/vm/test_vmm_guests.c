@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -38,7 +39,7 @@ struct guest {
 static void need_kvm(void)
 {
 	if (access("/dev/kvm", R_OK | W_OK) != 0)
-		cr_skip_test("no /dev/kvm on this machine");
+		cr_skip_test("/dev/kvm: %s (no KVM here, or not in group kvm)", strerror(errno));
 }
 
 /* A guest from tests/vmm-guests, its console into a file. */

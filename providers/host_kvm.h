@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef DEN_PROVIDERS_KVM_HOST_H
-#define DEN_PROVIDERS_KVM_HOST_H
+#ifndef DEN_PROVIDERS_HOST_KVM_H
+#define DEN_PROVIDERS_HOST_KVM_H
 
 /*
  * Can this host's /dev/kvm run a stock guest kernel? Asked by den's VMM

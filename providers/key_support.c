@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Envfile keys that not every provider does, and the check `den up`
+ * makes before it starts a machine. Keys not listed here are done by every
+ * provider (docs/envfile.md has the whole table, and
+ * tests/unit/test_key_support.c checks that both say the same).
+ */
+#include "providers/key_support.h"
+
+#include <string.h>
+
+static bool asks_disk_size(const struct machine *c)
+{
+	return c->disk_size != 0;
+}
+
+static bool asks_host_network(const struct machine *c)
+{
+	return c->network == NET_HOST;
+}
+
+static bool asks_no_new_privs(const struct machine *c)
+{
+	return c->no_new_privs;
+}
+
+static bool asks_accel(const struct machine *c)
+{
+	return c->accel != ACCEL_AUTO;
+}
+
+static bool asks_box_key(const struct machine *c)
+{
+	return c->ssh.private_key_path != NULL;
+}
+
+static bool asks_keep_box_key(const struct machine *c)
+{
+	return !c->ssh.insert_key;
+}
+
+static bool asks_private_networks(const struct machine *c)
+{
+	return c->n_networks > 0;
+}
+
+const struct key_support key_supports[] = {
+	{ ENVFILE_KEY_DISK_SIZE,
+	  "any",
+	  asks_disk_size,
+	  { "qemu" },
+	  "a container has no disk of its own; remove disk_size or use provider: qemu" },
+	{ ENVFILE_KEY_NETWORK,
+	  "host",
+	  asks_host_network,
+	  { "container" },
+	  "a VM cannot share the host's network; use network: user (the default)" },
+	{ ENVFILE_KEY_NO_NEW_PRIVS,
+	  "true",
+	  asks_no_new_privs,
+	  { "container" },
+	  "den cannot set it for the processes of a VM's own kernel; remove it" },
+	{ ENVFILE_KEY_ACCEL,
+	  "kvm or tcg",
+	  asks_accel,
+	  { "qemu" },
+	  "a container runs on the host's kernel, with no accelerator; remove accel" },
+	{ ENVFILE_KEY_SSH_KEY,
+	  "any",
+	  asks_box_key,
+	  { "qemu" },
+	  "a container box gets den's key when it starts and has no key of its own; "
+	  "remove ssh.private_key_path" },
+	{ ENVFILE_KEY_SSH_INSERT_KEY,
+	  "false",
+	  asks_keep_box_key,
+	  { "qemu" },
+	  "a container always logs in with den's key; remove ssh.insert_key" },
+	{ ENVFILE_KEY_NETWORKS,
+	  "any",
+	  asks_private_networks,
+	  { NULL },
+	  "machine-to-machine networks are not in this version of den yet; remove "
+	  "private_networks" },
+	{ ENVFILE_KEY_COUNT, NULL, NULL, { NULL }, NULL },
+};
+
+bool key_support_has(const struct key_support *row, const char *provider)
+{
+	for (size_t i = 0; i < sizeof(row->providers) / sizeof(row->providers[0]); i++)
+		if (row->providers[i] != NULL && strcmp(row->providers[i], provider) == 0)
+			return true;
+	return false;
+}
+
+int provider_check_keys(const char *provider, const struct machine *cfg, const char *shown,
+			struct den_err *err)
+{
+	for (const struct key_support *row = key_supports; row->asks != NULL; row++) {
+		if (!row->asks(cfg) || key_support_has(row, provider))
+			continue;
+		struct envfile_pos p = cfg->key_pos[row->key];
+		if (row->key == ENVFILE_KEY_NETWORKS)
+			p = cfg->networks[0].pos;
+		return den_err_kind_set(err, DEN_ERR_ENVFILE,
+					"%s:%d:%d: %s in machine '%s': the %s provider does not "
+					"do it (%s)",
+					shown, p.line, p.col, envfile_key_name(row->key), cfg->name,
+					provider, row->why);
+	}
+	return 0;
+}
