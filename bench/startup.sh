@@ -2,6 +2,8 @@
 # Start-up figures of den (issue: foundation). Prints, never asserts.
 #   bench/startup.sh [DEN] [BENCH_STARTUP] [RUNS]
 # Targets: `den --version` and `den status` (10 machines) under 5 ms each,
+# and what den status would take with libcurl, libarchive, libssh, libslirp
+# and libcrypto linked instead of loaded on first use (LD_PRELOAD),
 # median of 50 runs. /bin/true is the floor of fork+exec on this machine.
 set -eu
 DEN=$(realpath "${1:-build/den}")
@@ -29,3 +31,11 @@ echo "den start-up, median of $RUNS runs ($(nproc) cores, $(uname -r))"
 "$BENCH" "$RUNS" "den status --json (10 machines)" "$DEN" -C "$dir" status --json
 "$BENCH" "$RUNS" "den validate (10 machines)" "$DEN" -C "$dir" validate
 echo "shared libraries den loads: $(ldd "$DEN" | wc -l)"
+# What linking the heavy libraries normally would cost (docs/decisions.md,
+# "Heavy libraries load on first use"): the same run with them preloaded.
+heavy=""
+for so in libcurl.so.4 libarchive.so.13 libssh.so.4 libslirp.so.0 libcrypto.so.3; do
+	path=$(ldconfig -p | awk -v l="$so" '$1 == l { print $NF; exit }')
+	[ -n "$path" ] && heavy="${heavy:+$heavy:}$path"
+done
+LD_PRELOAD="$heavy" "$BENCH" "$RUNS" "den status, libraries linked" "$DEN" -C "$dir" status
