@@ -129,7 +129,8 @@ static const struct {
 		     "Prints den's version; with -v or --json also the libraries it uses.\n" },
 	{ "help", "usage: den help [COMMAND]\n\nShows the commands, or one command's help.\n" },
 	{ "vmm", "usage: den vmm run --kernel BZIMAGE [--initrd FILE] [--cmdline STR]\n"
-		 "                   [--cpus N] [--memory SIZE] [--disk FILE[,ro]]...\n"
+		 "                   [--cpus N] [--memory SIZE]\n"
+		 "                   [--disk FILE[,ro][,base=IMAGE[,size=SIZE]]]...\n"
 		 "                   [--net user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT]...]\n"
 		 "                   [--console stdio|FILE] [--api SOCKET]\n"
 		 "                   [--quiet-timeout SECONDS]\n\n"
@@ -137,7 +138,9 @@ static const struct {
 		 "(plumbing; docs/vmm.md). The serial console is on stdio (a terminal goes\n"
 		 "raw: Ctrl-A x stops the VM, Ctrl-A h lists the keys) or in FILE. --net user\n"
 		 "gives the guest den's user-mode network (DHCP 10.0.2.15, gateway 10.0.2.2);\n"
-		 "hostfwd forwards a host port to it. --api SOCKET answers JSON lines: status,\n"
+		 "hostfwd forwards a host port to it. --disk FILE,base=IMAGE makes FILE a\n"
+		 "copy-on-write overlay over the raw IMAGE (never written), size= its size.\n"
+		 "--api SOCKET answers JSON lines: status,\n"
 		 "pause, resume, stop. Exit status: 0 when the guest reboots or powers off (or\n"
 		 "is stopped), 1 on a VMM error, 2 on bad arguments. Default command line:\n"
 		 "console=ttyS0 reboot=k panic=1.\n" },

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `den vmm run --kernel BZIMAGE [--initrd FILE] [--cmdline STR] [--cpus N]
- * [--memory SIZE] [--disk FILE[,ro]]... [--net user[,hostfwd=...]...]
+ * [--memory SIZE] [--disk FILE[,ro][,base=IMAGE[,size=SIZE]]]...
+ * [--net user[,hostfwd=...]...]
  * [--console stdio|FILE] [--api SOCKET] [--quiet-timeout S]`: den's own
  * VMM in the foreground, the guest's serial console on stdio (a terminal
  * in raw mode, Ctrl-A x to quit) or in a file. Exit status: 0 when the
@@ -23,8 +24,40 @@
 
 #define USAGE                                                                                      \
 	"usage: den vmm run --kernel BZIMAGE [--initrd FILE] [--cmdline STR] [--cpus N] "          \
-	"[--memory SIZE] [--disk FILE[,ro]]... [--net user[,hostfwd=tcp:127.0.0.1:HP-:GP]...] "    \
+	"[--memory SIZE] [--disk FILE[,ro][,base=IMAGE[,size=SIZE]]]... "                          \
+	"[--net user[,hostfwd=tcp:127.0.0.1:HP-:GP]...] "                                          \
 	"[--console stdio|FILE] [--api SOCKET] [--quiet-timeout S]"
+
+/*
+ * --disk FILE[,ro][,base=IMAGE[,size=SIZE]]: a raw image, or with base= a
+ * copy-on-write overlay FILE (made when missing) over the raw IMAGE,
+ * which is never written; size= the disk's size (default: the overlay's,
+ * or the image's for a new one).
+ */
+static int parse_disk(char *arg, struct vmm_disk *d, struct den_err *err)
+{
+	char *save = NULL, *opt;
+	const char *why = NULL;
+
+	d->path = strtok_r(arg, ",", &save);
+	if (d->path == NULL)
+		return den_err_usage(err, "--disk FILE[,ro][,base=IMAGE[,size=SIZE]], not ''");
+	while ((opt = strtok_r(NULL, ",", &save)) != NULL) {
+		if (strcmp(opt, "ro") == 0)
+			d->ro = true;
+		else if (strncmp(opt, "base=", 5) == 0 && opt[5] != '\0')
+			d->base = opt + 5;
+		else if (strncmp(opt, "size=", 5) == 0) {
+			if (den_size_parse(opt + 5, DEN_MIB, &d->size, &why) < 0)
+				return den_err_usage(err, "--disk %s: %s", opt, why);
+		} else
+			return den_err_usage(err, "--disk: unknown option '%s' (ro, base=, size=)",
+					     opt);
+	}
+	if (d->size != 0 && d->base == NULL)
+		return den_err_usage(err, "--disk %s: size= goes with base=", d->path);
+	return 0;
+}
 
 /* --net user[,hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]... */
 static int parse_net(char *arg, struct vmm_spec *s, struct den_err *err)
@@ -131,18 +164,12 @@ static int vmm_run_cmd(int argc, char **argv, struct den_err *err)
 			if (parse_net(optarg, &s, err) < 0)
 				return -1;
 			break;
-		case 'd': {
+		case 'd':
 			if (s.n_disks == VMM_MAX_DISKS)
 				return den_err_usage(err, "at most %d --disk", VMM_MAX_DISKS);
-			char *comma = strchr(optarg, ',');
-			if (comma != NULL && strcmp(comma, ",ro") != 0)
-				return den_err_usage(err, "--disk FILE[,ro], not '%s'", optarg);
-			s.disk_ro[s.n_disks] = comma != NULL;
-			if (comma != NULL)
-				*comma = '\0';
-			s.disks[s.n_disks++] = optarg;
+			if (parse_disk(optarg, &s.disks[s.n_disks++], err) < 0)
+				return -1;
 			break;
-		}
 		default:
 			return den_err_usage(err, "unknown option '%s' for `den vmm run`",
 					     argv[optind - 1]);

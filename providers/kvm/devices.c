@@ -67,8 +67,8 @@ int vm_add_devices(struct vm *vm, const struct vmm_spec *s, struct den_err *err)
 		pthread_mutex_init(&d->lock, NULL);
 		vm->ndevs++;
 		if (i < s->n_disks) {
-			d->name = s->disks[i];
-			rc = virtio_blk_init(d, s->disks[i], s->disk_ro[i], err);
+			d->name = s->disks[i].path;
+			rc = virtio_blk_init(d, &s->disks[i], err);
 		} else if (i == s->n_disks && s->net) {
 			d->name = "virtio-net";
 			rc = virtio_net_init(d, s->fwds, s->n_fwds, err);

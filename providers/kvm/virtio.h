@@ -102,8 +102,9 @@ void virtio_unwire(struct virtio_dev *d);
 /* The generic device thread: waits on the kick eventfds and serves the queues. */
 void *virtio_serve_loop(void *d);
 
-/* A virtio-blk device over the raw image path (read-only when ro). */
-int virtio_blk_init(struct virtio_dev *d, const char *path, bool ro, struct den_err *err);
+/* A virtio-blk device over a raw image, or a copy-on-write overlay over one. */
+struct vmm_disk;
+int virtio_blk_init(struct virtio_dev *d, const struct vmm_disk *disk, struct den_err *err);
 void virtio_blk_free(struct virtio_dev *d);
 
 /* A virtio-rng device (the host's getrandom). */

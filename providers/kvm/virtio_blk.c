@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virtio-blk over a raw image file: read, write (refused when read-only),
- * flush (fdatasync) and get-id, one request queue of up to 62 data
- * segments a request (VIRTIO_BLK_F_SEG_MAX), served on the device's thread
- * as the guest notifies.
+ * virtio-blk over a raw image file, or a copy-on-write overlay over one
+ * (cow_disk.h): read, write (refused when read-only), flush and get-id,
+ * one request queue of up to 62 data segments a request
+ * (VIRTIO_BLK_F_SEG_MAX), served on the device's thread as the guest
+ * notifies.
  */
 #include "providers/kvm/virtio.h"
 #include "core/cleanup.h"
+#include "providers/kvm/cow_disk.h"
+#include "providers/kvm/vmm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,10 +32,32 @@
 #define SECTOR 512
 
 struct blk {
-	int fd;
+	int fd;		      /* a raw image, or -1 */
+	struct cow_disk *cow; /* an overlay, or NULL */
 	uint64_t sectors;
 	bool ro;
 };
+
+/* One read or write of the request's data; false on an I/O error. */
+static bool transfer(struct blk *b, bool in, const struct iovec *iov, unsigned n, uint64_t off,
+		     uint64_t total)
+{
+	struct den_err err = { 0 };
+
+	if (b->cow != NULL)
+		return (in ? cow_disk_readv(b->cow, iov, (int)n, off, &err)
+			   : cow_disk_writev(b->cow, iov, (int)n, off, &err)) == 0;
+	ssize_t r = in ? preadv(b->fd, iov, (int)n, (off_t)off)
+		       : pwritev(b->fd, iov, (int)n, (off_t)off);
+	return r == (ssize_t)total;
+}
+
+static bool flush(struct blk *b)
+{
+	struct den_err err = { 0 };
+
+	return b->cow != NULL ? cow_disk_flush(b->cow, &err) == 0 : fdatasync(b->fd) == 0;
+}
 
 static uint64_t config(struct virtio_dev *d, unsigned offset, unsigned size)
 {
@@ -93,16 +118,14 @@ static uint32_t serve(struct blk *b, struct vq_chain *c)
 		if (sector > b->sectors || total > size - off || (type == T_OUT && b->ro)) {
 			status = S_IOERR; /* past the end of the disk, or read-only */
 		} else if (status == S_OK) {
-			ssize_t r = type == T_IN ? preadv(b->fd, iov, (int)n, (off_t)off)
-						 : pwritev(b->fd, iov, (int)n, (off_t)off);
-			if (r != (ssize_t)total)
+			if (!transfer(b, type == T_IN, iov, n, off, total))
 				status = S_IOERR;
-			if (type == T_IN && r > 0)
-				written = (uint32_t)r;
+			else if (type == T_IN)
+				written = (uint32_t)total;
 		}
 		break;
 	case T_FLUSH:
-		if (fdatasync(b->fd) < 0)
+		if (!flush(b))
 			status = S_IOERR;
 		break;
 	case T_GET_ID:
@@ -136,25 +159,41 @@ static void notify(struct virtio_dev *d, unsigned queue)
 		virtio_signal_queue(d, queue);
 }
 
-int virtio_blk_init(struct virtio_dev *d, const char *path, bool ro, struct den_err *err)
+/* The disk's file: a raw image (its size) or an overlay over a base. */
+static int open_disk(struct blk *b, const struct vmm_disk *disk, struct den_err *err)
 {
-	struct blk *b = calloc(1, sizeof(*b));
 	struct stat st;
 
+	if (disk->base != NULL) {
+		if (cow_disk_open(disk->path, disk->base, disk->size, &b->cow, err) < 0)
+			return -1;
+		b->sectors = cow_disk_size(b->cow) / SECTOR;
+		return 0;
+	}
+	b->fd = open(disk->path, (disk->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (b->fd < 0 || fstat(b->fd, &st) < 0)
+		return den_err_set(err, errno, "cannot open the disk %s", disk->path);
+	/* A block device's size is not in st_size: ask where its end is. */
+	off_t end = S_ISBLK(st.st_mode) ? lseek(b->fd, 0, SEEK_END) : st.st_size;
+	b->sectors = end > 0 ? (uint64_t)end / SECTOR : 0;
+	return 0;
+}
+
+int virtio_blk_init(struct virtio_dev *d, const struct vmm_disk *disk, struct den_err *err)
+{
+	struct blk *b = calloc(1, sizeof(*b));
+	bool ro = disk->ro;
+
 	if (b == NULL)
-		return den_err_set(err, ENOMEM, "disk %s", path);
+		return den_err_set(err, ENOMEM, "disk %s", disk->path);
 	b->ro = ro;
-	b->fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (b->fd < 0 || fstat(b->fd, &st) < 0) {
-		den_err_set(err, errno, "cannot open the disk %s", path);
+	b->fd = -1;
+	if (open_disk(b, disk, err) < 0) {
 		if (b->fd >= 0)
 			close(b->fd);
 		free(b);
 		return -1;
 	}
-	/* A block device's size is not in st_size: ask where its end is. */
-	off_t end = S_ISBLK(st.st_mode) ? lseek(b->fd, 0, SEEK_END) : st.st_size;
-	b->sectors = end > 0 ? (uint64_t)end / SECTOR : 0;
 	d->device_id = VIRTIO_ID_BLOCK;
 	d->features = VIRTIO_F_VERSION_1 | BLK_F_FLUSH | BLK_F_SEG_MAX | (ro ? BLK_F_RO : 0);
 	d->nqueues = 1;
@@ -170,7 +209,9 @@ void virtio_blk_free(struct virtio_dev *d)
 	struct blk *b = d->priv;
 
 	if (b != NULL) {
-		close(b->fd);
+		if (b->fd >= 0)
+			close(b->fd);
+		cow_disk_close(b->cow);
 		free(b);
 	}
 	d->priv = NULL;

@@ -21,6 +21,14 @@
 /* vCPUs of one VM; KVM may allow fewer (KVM_CAP_MAX_VCPUS), which den then says. */
 #define VMM_MAX_CPUS 64
 
+/* A disk: a raw image, or a copy-on-write overlay over one (cow_disk.h). */
+struct vmm_disk {
+	const char *path; /* the image, or the overlay when base is set */
+	const char *base; /* the raw image under the overlay, never written; NULL: none */
+	uint64_t size;	  /* with base: the disk's size in bytes (0: the overlay's) */
+	bool ro;	  /* the guest cannot write */
+};
+
 struct vmm_spec {
 	const char *kernel;  /* bzImage */
 	const char *initrd;  /* or NULL */
@@ -32,9 +40,8 @@ struct vmm_spec {
 	bool console_escape; /* console_in is a terminal: Ctrl-A x stops the VM */
 	/* Seconds with no console output before the VMM gives up; 0: never. */
 	unsigned quiet_timeout;
-	/* Raw images, as virtio-blk devices vda, vdb... */
-	const char *disks[VMM_MAX_DISKS];
-	bool disk_ro[VMM_MAX_DISKS];
+	/* virtio-blk devices vda, vdb... */
+	struct vmm_disk disks[VMM_MAX_DISKS];
 	unsigned n_disks;
 	/* Control socket (JSON lines: status, pause, resume, stop), or NULL. */
 	const char *api;

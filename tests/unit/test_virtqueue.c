@@ -12,6 +12,7 @@
 
 #include "core/size.h"
 #include "providers/kvm/virtio.h"
+#include "providers/kvm/vmm.h"
 #include "tests/helpers/testutil.h"
 
 #define RAM (1u << 20)
@@ -182,7 +183,8 @@ Test(virtqueue, virtio_blk_reads_and_writes_its_image_through_the_registers)
 		fputc(i / 512 + 'a', f); /* sector n is full of 'a' + n */
 	fclose(f);
 	pthread_mutex_init(&d.lock, NULL);
-	cr_assert(virtio_blk_init(&d, path, false, &err) == 0, "%s", err.msg);
+	cr_assert(virtio_blk_init(&d, &(struct vmm_disk){ .path = path }, &err) == 0, "%s",
+		  err.msg);
 	cr_expect_eq(reg_read(&d, 0x000), 0x74726976, "magic");
 	cr_expect_eq(reg_read(&d, 0x008), VIRTIO_ID_BLOCK);
 	uint64_t sectors = 0;
@@ -262,7 +264,8 @@ Test(virtqueue, a_read_only_disk_refuses_writes)
 		fputc('a', f);
 	fclose(f);
 	pthread_mutex_init(&d.lock, NULL);
-	cr_assert(virtio_blk_init(&d, path, true, &err) == 0, "%s", err.msg);
+	cr_assert(virtio_blk_init(&d, &(struct vmm_disk){ .path = path, .ro = true }, &err) == 0,
+		  "%s", err.msg);
 	cr_expect(reg_read(&d, 0x010) & (1u << 5), "VIRTIO_BLK_F_RO is offered");
 	reg_write(&d, 0x038, NUM);
 	reg_write(&d, 0x080, DESC);
@@ -282,6 +285,68 @@ Test(virtqueue, a_read_only_disk_refuses_writes)
 	cr_expect_eq(fgetc(f), 'a', "the image is unchanged");
 	fclose(f);
 	virtio_blk_free(&d);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* One request on queue 0 (set up by start_queue): sector, type, 512 bytes at 0x9000; its status. */
+static uint8_t blk_request(struct virtio_dev *d, uint32_t type, uint32_t sector, uint16_t idx)
+{
+	uint32_t hdr[4] = { type, 0, sector, 0 };
+
+	memcpy(ram + 0x8000, hdr, 16);
+	set_desc(0, 0x8000, 16, 1, 1);
+	set_desc(1, 0x9000, type == 4 ? 0 : 512, type == 0 ? 1 | 2 : 1, 2);
+	set_desc(2, 0xa000, 1, 2, 0);
+	ram[0xa000] = 0xff;
+	offer(idx, 0, (uint16_t)(idx + 1));
+	reg_write(d, 0x050, 0);
+	return ram[0xa000];
+}
+
+Test(virtqueue, virtio_blk_over_a_cow_disk_writes_the_overlay_only)
+{
+	char *dir = make_temp_dir(), base[1024], overlay[1024];
+	struct virtio_dev d = { .mem = &gm, .interrupt = irq, .name = "test" };
+	struct den_err err = { 0 };
+
+	snprintf(base, sizeof(base), "%s/base.raw", dir);
+	snprintf(overlay, sizeof(overlay), "%s/disk.cow", dir);
+	FILE *f = fopen(base, "w");
+	cr_assert_not_null(f);
+	for (int i = 0; i < 4 * 512; i++)
+		fputc(i / 512 + 'a', f);
+	fclose(f);
+	pthread_mutex_init(&d.lock, NULL);
+	struct vmm_disk disk = { .path = overlay, .base = base, .size = 8 * 512 };
+	cr_assert(virtio_blk_init(&d, &disk, &err) == 0, "%s", err.msg);
+	uint64_t sectors = 0;
+	virtio_mmio_read(&d, 0x100, (uint8_t *)&sectors, 8);
+	cr_expect_eq(sectors, 8, "the disk's size, not the base's");
+	reg_write(&d, 0x030, 0);
+	reg_write(&d, 0x038, NUM);
+	reg_write(&d, 0x080, DESC);
+	reg_write(&d, 0x090, AVAIL);
+	reg_write(&d, 0x0a0, USED);
+	reg_write(&d, 0x044, 1);
+	reg_write(&d, 0x070, 1 | 2 | 8 | 4);
+	cr_expect_eq(blk_request(&d, 0, 2, 0), 0);
+	cr_expect_eq(ram[0x9000], 'c', "the base's sector 2");
+	memset(ram + 0x9000, 'Z', 512);
+	cr_expect_eq(blk_request(&d, 1, 3, 1), 0, "write sector 3");
+	cr_expect_eq(blk_request(&d, 4, 0, 2), 0, "flush");
+	memset(ram + 0x9000, 0, 512);
+	cr_expect_eq(blk_request(&d, 0, 3, 3), 0);
+	cr_expect_eq(ram[0x9000], 'Z', "the write is read back");
+	memset(ram + 0x9000, 'x', 512);
+	cr_expect_eq(blk_request(&d, 0, 6, 4), 0);
+	cr_expect_eq(ram[0x9000], 0, "past the base: zeros");
+	cr_expect_eq(blk_request(&d, 0, 8, 5), 1, "past the disk: IOERR");
+	virtio_blk_free(&d);
+	f = fopen(base, "r");
+	fseek(f, 3 * 512, SEEK_SET);
+	cr_expect_eq(fgetc(f), 'd', "the base is untouched");
+	fclose(f);
 	rm_rf(dir);
 	free(dir);
 }

@@ -165,7 +165,7 @@ Test(vmm_guests, virtio_blk_serves_a_driver_on_ioeventfd_and_survives_a_hostile_
 	fwrite(sector, 1, sizeof(sector), f);
 	fwrite(sector, 1, sizeof(sector), f);
 	fclose(f);
-	g.spec.disks[0] = disk;
+	g.spec.disks[0] = (struct vmm_disk){ .path = disk };
 	g.spec.n_disks = 1;
 	guest_run(&g);
 	cr_assert_eq(g.rc, 0, "%s", g.err.msg);
