@@ -23,10 +23,13 @@ static const struct {
 	{ &lazylib_ssh, DEN_SONAME_SSH, DEN_PACKAGE_SSH, DEN_LIBFILE_SSH },
 	{ &lazylib_slirp, DEN_SONAME_SLIRP, DEN_PACKAGE_SLIRP, DEN_LIBFILE_SLIRP },
 	{ &lazylib_crypto, DEN_SONAME_CRYPTO, DEN_PACKAGE_CRYPTO, DEN_LIBFILE_CRYPTO },
+	{ &lazylib_ext2fs, DEN_SONAME_EXT2FS, DEN_PACKAGE_EXT2FS, DEN_LIBFILE_EXT2FS },
+	{ &lazylib_blkid, DEN_SONAME_BLKID, DEN_PACKAGE_BLKID, DEN_LIBFILE_BLKID },
 };
 
 /* What den's own code calls in those libraries, by name. */
-static const char *const prefixes[] = { "curl_", "archive_", "ssh_", "sftp_", "slirp_", "EVP_" };
+static const char *const prefixes[] = { "curl_",  "archive_", "ssh_",	 "sftp_",
+					"slirp_", "EVP_",     "ext2fs_", "blkid_" };
 
 Test(lazylib, every_table_loads_and_every_name_resolves)
 {
