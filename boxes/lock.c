@@ -114,13 +114,11 @@ int boxlock_read(const char *envfile, struct boxlock *l, struct den_err *err)
 			den_err_clear(err);
 			return 0;
 		}
+		boxlock_free(l);
 		return -1;
 	}
 	if (parse(text, l, err) < 0) {
-		/* Nothing half read: the caller has an empty lock (for its path). */
-		char *path = steal_pointer(&l->path);
-		boxlock_free(l);
-		l->path = path;
+		boxlock_free(l); /* nothing half read is left to use, nor to free */
 		return -1;
 	}
 	return 0;

@@ -32,7 +32,7 @@ struct boxlock {
  * Reads ENVFILE.lock (Envfile.lock beside the Envfile); a missing file is an
  * empty lock. A damaged file, an entry without name, version, provider or
  * architecture, or one of those that is not a plain name fails with the
- * entry and what to do; l then holds no entries. boxlock_free it either way.
+ * entry and what to do; l then holds nothing (freeing it is harmless).
  */
 int boxlock_read(const char *envfile, struct boxlock *l, struct den_err *err);
 

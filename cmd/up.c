@@ -125,8 +125,6 @@ static int up_one(struct den_ctx *ctx, struct prov_target *t, const char *provid
 	const struct provider_ops *ops = provider_find(provider);
 	enum machine_state st = MACHINE_NOT_CREATED;
 
-	if (provider_check_keys(provider, dm->cfg, ctx->ef->path, err) < 0)
-		return -1;
 	if (ops != NULL && ops->probe(err) < 0)
 		return den_err_wrap(err, "machine %s", dm->cfg->name);
 	if (ops != NULL && dm->exists && ops->state(dm, &st, err) == 0 && st == MACHINE_RUNNING) {
@@ -194,6 +192,13 @@ int cmd_up(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 		return den_err_usage(err, "--no-provision and --provision-with do not go together");
 	if (cmd_select(ctx, argv + optind, (size_t)(argc - optind), true, &sel, &n, err) < 0)
 		return -1;
+	/* A key one of them cannot have stops the command before any machine starts. */
+	for (size_t i = 0; i < n; i++)
+		if (provider_check_keys(provider ? provider : cmd_machine_provider(sel[i]), sel[i],
+					ctx->ef->path, err) < 0) {
+			free(sel);
+			return -1;
+		}
 	struct den_machine *dms = calloc(n + 1, sizeof(*dms));
 	struct prov_target *t = calloc(n + 1, sizeof(*t));
 	if (dms == NULL || t == NULL || boxlock_read(ctx->envfile_path, &lock, err) < 0) {

@@ -22,21 +22,18 @@ static int load_locked(struct lazylib *lib, struct den_err *err)
 				   "(`make deps` does)",
 				   lib->soname, why ? why : "not found", lib->package);
 	}
+	/* Every name first: no stub may see an entry of a library that then goes away. */
 	for (size_t i = 0; i < lib->n; i++) {
-		void *p = dlsym(handle, lib->names[i]);
-
-		if (p == NULL) {
-			/* None of the table may point into a library that goes away. */
-			for (size_t j = 0; j < i; j++)
-				__atomic_store_n(&lib->fns[j], NULL, __ATOMIC_RELEASE);
+		if (dlsym(handle, lib->names[i]) == NULL) {
 			dlclose(handle);
 			return den_err_set(err, 0,
 					   "cannot load %s: it has no %s (too old?); install the "
 					   "Debian package %s (`make deps` does)",
 					   lib->soname, lib->names[i], lib->package);
 		}
-		__atomic_store_n(&lib->fns[i], p, __ATOMIC_RELEASE);
 	}
+	for (size_t i = 0; i < lib->n; i++)
+		__atomic_store_n(&lib->fns[i], dlsym(handle, lib->names[i]), __ATOMIC_RELEASE);
 	__atomic_store_n(&lib->handle, handle, __ATOMIC_RELEASE);
 	return 0;
 }

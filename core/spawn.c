@@ -155,6 +155,16 @@ static __attribute__((noreturn)) void child(const struct plan *p, int report)
 	sigset_t none;
 
 	signal(SIGPIPE, SIG_DFL);
+	/* den's handlers are not the program's: default before signals are let in. */
+	for (int s = 1; s < NSIG; s++) {
+		struct sigaction sa;
+		if (sigaction(s, NULL, &sa) == 0 && sa.sa_handler != SIG_IGN &&
+		    sa.sa_handler != SIG_DFL) {
+			sa.sa_handler = SIG_DFL;
+			sa.sa_flags = 0;
+			sigaction(s, &sa, NULL);
+		}
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (sp->death_signal != 0) {
@@ -171,9 +181,10 @@ static __attribute__((noreturn)) void child(const struct plan *p, int report)
 	 * Every source is copied above the child's targets (0 .. low-1)
 	 * first, so that moving one down never overwrites another.
 	 */
-	report = fcntl(report, F_DUPFD_CLOEXEC, low);
-	if (report < 0)
-		_exit(127);
+	int moved = fcntl(report, F_DUPFD_CLOEXEC, low);
+	if (moved < 0)
+		fail(report, STAGE_FDS); /* still where it was: nothing has moved yet */
+	report = moved;
 	for (int i = 0; i < 3; i++) {
 		int src = p->std[i];
 		if (src == INHERIT)

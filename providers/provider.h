@@ -45,9 +45,9 @@ struct provider_ops {
 	int (*halt)(struct den_machine *dm, bool force, struct den_err *err);
 	/*
 	 * Stops it (a forced halt) and removes everything it had in .den; no
-	 * process or mount is left. When the halt fails, destroy fails and
-	 * removes nothing: files never go while a process of the machine may
-	 * still use them, and `den destroy` again retries.
+	 * process or mount is left. When the halt fails and a process of the
+	 * machine may still run, destroy fails and removes nothing (files
+	 * never go while it may use them; `den destroy` again retries).
 	 */
 	int (*destroy)(struct den_machine *dm, struct den_err *err);
 	/* Its live state, asked of the supervisor's control socket, not guessed from pids. */
@@ -106,13 +106,16 @@ int provider_rsync_folders(const struct provider_ops *ops, struct den_machine *d
 			   struct den_err *err);
 
 /*
- * A provider's destroy once nothing but the machine itself may still run
- * it (providers/destroy.c): the forced halt, and when that worked its
- * folder removed with remove (den_rm_rf, or userns_rm_rf for files a user
- * namespace made); when it failed, nothing is removed.
+ * A provider's destroy after its own clean-up (providers/destroy.c): the
+ * forced halt, then its folder removed with remove (den_rm_rf, or
+ * userns_rm_rf for files a user namespace made). A halt that fails while
+ * state still says the machine runs (or cannot tell) removes nothing; one
+ * that stopped it but could not record so (a full disk) goes on.
  */
 int provider_destroy(struct den_machine *dm,
 		     int (*halt)(struct den_machine *dm, bool force, struct den_err *err),
+		     int (*state)(struct den_machine *dm, enum machine_state *out,
+				  struct den_err *err),
 		     int (*remove)(const char *dir, struct den_err *err), struct den_err *err);
 
 /* A free TCP port on 127.0.0.1, for a machine's SSH (providers/ports.c). */

@@ -431,7 +431,7 @@ static int destroy(struct den_machine *dm, struct den_err *err)
 {
 	/* Its files go only once nothing of it runs (provider.h). */
 	stop_leftover(dm);
-	return provider_destroy(dm, halt, userns_rm_rf, err);
+	return provider_destroy(dm, halt, state, userns_rm_rf, err);
 }
 
 static int ssh_info(struct den_machine *dm, struct ssh_info *out, struct den_err *err)

@@ -23,7 +23,7 @@
 
 #define MAX_NET_ARGS 80 /* den net run, 4 options, SSH and at most 64 forwards, NULL */
 
-/* `den net run --fd 3 --ready-fd 4 ...` for m, malloc'd strings; NULL on no memory. */
+/* `den net run --fd 3 --ready-fd 4 ...` for dm, malloc'd strings; NULL on no memory. */
 static char **net_argv(const struct den_machine *dm, int ssh_port, const int *hosts)
 {
 	const struct machine *c = dm->cfg;

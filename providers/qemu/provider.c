@@ -394,7 +394,7 @@ static int destroy(struct den_machine *dm, struct den_err *err)
 	/* Its files go only once its QEMU is gone (provider.h). */
 	if (stop_leftover(dm, err) < 0)
 		return den_err_wrap(err, "cannot destroy it");
-	return provider_destroy(dm, halt, den_rm_rf, err);
+	return provider_destroy(dm, halt, qemu_state, den_rm_rf, err);
 }
 
 static int ssh_info(struct den_machine *dm, struct ssh_info *out, struct den_err *err)

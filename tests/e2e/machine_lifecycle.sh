@@ -139,15 +139,6 @@ expect_rc 0 "den reload db"
 expect_err "db halted" "it halts"
 expect_err "db is up" "and comes back"
 
-# A destroy whose halt fails removes nothing (provider.h): state.json made
-# immutable, so the halt cannot record itself; the machine's files stay.
-chattr +i "$SD/machines/db/state.json"
-run destroy db
-chattr -i "$SD/machines/db/state.json"
-expect_rc 1 "den destroy db whose halt cannot be recorded"
-expect_err "cannot destroy it" "says it could not"
-expect_true '[ -d "$SD/machines/db/upper" ]' "and removed none of its files"
-
 run destroy
 expect_rc 0 "den destroy"
 expect_true '[ ! -e "$SD/machines/web" ] && [ ! -e "$SD/machines/db" ]' "nothing is left of their state"

@@ -120,7 +120,7 @@ Test(qemu_cmdline, qemu_accepts_it)
 	snprintf(qmp, sizeof(qmp), "%s/qmp.sock", dir);
 	snprintf(log, sizeof(log), "%s/console.log", dir);
 	snprintf(pid_path, sizeof(pid_path), "%s/qemu.pid", dir);
-	snprintf(cmd, sizeof(cmd), "create -f qcow2 %s 64M", box);
+	snprintf(cmd, sizeof(cmd), "create -f qcow2 '%s' 64M", box);
 	img(cmd);
 	write_file(dir, "seed.iso", "seed");
 	cr_assert(qemu_disk_create(box, "qcow2", disk, 0, &err) == 0, "%s", err.msg);
