@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vCPU set-up: CPUID (what KVM supports, with each vCPU's APIC id and the
- * hypervisor bit), and for the boot processor the state the 64-bit boot
+ * hypervisor bit, without VMX and SVM: no nested guests), and for the boot processor the state the 64-bit boot
  * protocol expects: long mode, paging on with the identity map, the flat
  * GDT's selectors, rsi pointing at boot_params. The others wait for the
  * guest's INIT/SIPI in the in-kernel local APIC.
@@ -15,19 +15,25 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+void vcpu_cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned id)
+{
+	if (e->function == 1) {
+		e->ebx = (e->ebx & 0x00ffffff) | (id << 24);
+		e->ecx |= 1u << 31;   /* running under a hypervisor */
+		e->ecx &= ~(1u << 5); /* no VMX: den offers no nested guests */
+	} else if (e->function == 0x80000001) {
+		e->ecx &= ~(1u << 2); /* no SVM, likewise (Debian's kvm_amd would load and fall) */
+	} else if (e->function == 0xb || e->function == 0x1f) {
+		e->edx = id; /* x2APIC id */
+	}
+}
+
 static int set_cpuid(struct vm *vm, int fd, unsigned id, struct den_err *err)
 {
 	struct kvm_cpuid2 *c = vm->cpuid;
 
-	for (unsigned i = 0; i < c->nent; i++) {
-		struct kvm_cpuid_entry2 *e = &c->entries[i];
-		if (e->function == 1) {
-			e->ebx = (e->ebx & 0x00ffffff) | (id << 24);
-			e->ecx |= 1u << 31; /* running under a hypervisor */
-		} else if (e->function == 0xb || e->function == 0x1f) {
-			e->edx = id; /* x2APIC id */
-		}
-	}
+	for (unsigned i = 0; i < c->nent; i++)
+		vcpu_cpuid_adjust(&c->entries[i], id);
 	if (ioctl(fd, KVM_SET_CPUID2, c) < 0)
 		return den_err_set(err, errno, "cannot set the CPUID of vCPU %u", id);
 	return 0;

@@ -72,6 +72,13 @@ int vm_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 /* Creates vCPU id; the boot vCPU (0) starts at entry in long mode (vcpu.c). */
 int vcpu_create(struct vm *vm, unsigned id, uint64_t entry, struct den_err *err);
 
+/*
+ * One CPUID entry of what KVM supports as vCPU id sees it: its APIC id,
+ * the hypervisor bit, and no VMX or SVM (den offers no nested guests).
+ */
+struct kvm_cpuid_entry2;
+void vcpu_cpuid_adjust(struct kvm_cpuid_entry2 *e, unsigned id);
+
 /* A vCPU thread: KVM_RUN and its exits until the VM ends (exits.c). */
 void *vcpu_loop(void *arg);
 

@@ -9,6 +9,9 @@
 #include "providers/kvm/vmm.h"
 #include "providers/kvm/boot.h"
 #include "providers/kvm/serial.h"
+#include "providers/kvm/vm-internal.h"
+
+#include <linux/kvm.h>
 
 #define MEM (64u << 20)
 
@@ -312,4 +315,23 @@ Test(vmm_boot, the_kernels_unpacking_room_counts_from_its_preferred_address)
 		      "the initrd is above the kernel's unpacking room");
 	free(mem);
 	free(k);
+}
+
+/* What KVM supports, as a guest sees it: its APIC id, a hypervisor, no VMX or SVM. */
+Test(vmm_boot, cpuid_hides_nested_virtualization_and_names_the_apic)
+{
+	struct kvm_cpuid_entry2 leaf1 = { .function = 1, .ebx = 0xff0800, .ecx = 1u << 5 | 1 };
+	struct kvm_cpuid_entry2 ext = { .function = 0x80000001, .ecx = 1u << 2 | 1 };
+	struct kvm_cpuid_entry2 topo = { .function = 0xb };
+
+	vcpu_cpuid_adjust(&leaf1, 3);
+	vcpu_cpuid_adjust(&ext, 3);
+	vcpu_cpuid_adjust(&topo, 3);
+	cr_expect_eq(leaf1.ecx & (1u << 5), 0, "no VMX");
+	cr_expect(leaf1.ecx & (1u << 31), "a hypervisor");
+	cr_expect(leaf1.ecx & 1, "the other bits are kept");
+	cr_expect_eq(leaf1.ebx >> 24, 3, "the APIC id");
+	cr_expect_eq(leaf1.ebx & 0xffffff, 0xff0800);
+	cr_expect_eq(ext.ecx, 1, "no SVM, the rest kept");
+	cr_expect_eq(topo.edx, 3, "the x2APIC id");
 }

@@ -110,6 +110,20 @@ Test(vmm_guests, the_uart_prints_and_the_i8042_reset_ends_the_vm)
 	guest_free(&g);
 }
 
+/* den offers no nested guests: a Debian box would load kvm_amd and fall over in it. */
+Test(vmm_guests, cpuid_shows_a_hypervisor_and_no_vmx_or_svm)
+{
+	struct guest g;
+
+	guest_init(&g, "cpuid");
+	guest_run(&g);
+	cr_assert_eq(g.rc, 0, "%s", g.err.msg);
+	char *out = guest_output(&g);
+	cr_expect_str_eq(out, "vmx=0 svm=0 hv=1\n");
+	free(out);
+	guest_free(&g);
+}
+
 Test(vmm_guests, acpi_poweroff_ends_the_vm)
 {
 	struct guest g;
