@@ -102,5 +102,8 @@ char *box_dir_meta(const char *box_dir, const char *key)
 
 const char *box_provider_of(const char *provider)
 {
-	return provider != NULL && strcmp(provider, "qemu") == 0 ? "libvirt" : provider;
+	/* One VM box for both VM providers: a Vagrant libvirt box. */
+	if (provider != NULL && (strcmp(provider, "qemu") == 0 || strcmp(provider, "kvm") == 0))
+		return "libvirt";
+	return provider;
 }

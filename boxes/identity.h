@@ -23,8 +23,8 @@ char *box_dir_meta(const char *box_dir, const char *key);
 void box_identity_free(struct box_identity *id);
 
 /*
- * The box provider a den provider runs: the qemu provider runs Vagrant
- * libvirt boxes ("libvirt"); the others have boxes of their own name.
+ * The box provider a den provider runs: the qemu and kvm providers run
+ * Vagrant libvirt boxes ("libvirt"); the container provider its own.
  */
 const char *box_provider_of(const char *provider);
 

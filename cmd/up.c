@@ -64,6 +64,17 @@ static void add_console_tail(const struct den_machine *dm, struct den_err *err)
 		    tail[0] ? tail : "(empty)");
 }
 
+/* A provider this den does not have: said, with what it has. */
+static int missing_provider(const struct machine *cfg, const char *provider, struct den_err *err)
+{
+	if (provider_find(provider) != NULL)
+		return 0;
+	return den_err_set(err, 0,
+			   "machine %s: provider %s is not in this version of den yet; use "
+			   "provider: container or qemu",
+			   cfg->name, provider);
+}
+
 int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *provider,
 		      struct boxlock *lock, struct den_err *err)
 {
@@ -74,11 +85,8 @@ int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *p
 	struct store_entry box;
 	int rc;
 
-	if (ops == NULL)
-		return den_err_set(err, 0,
-				   "machine %s: provider %s is not in this version of den "
-				   "yet; use provider: container or qemu",
-				   cfg->name, provider);
+	if (missing_provider(cfg, provider, err) < 0)
+		return -1;
 	if (provider_check_keys(provider, cfg, ctx->ef->path, err) < 0)
 		return -1;
 	if (den_home(&home, err) < 0)
@@ -192,13 +200,15 @@ int cmd_up(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 		return den_err_usage(err, "--no-provision and --provision-with do not go together");
 	if (cmd_select(ctx, argv + optind, (size_t)(argc - optind), true, &sel, &n, err) < 0)
 		return -1;
-	/* A key one of them cannot have stops the command before any machine starts. */
-	for (size_t i = 0; i < n; i++)
-		if (provider_check_keys(provider ? provider : cmd_machine_provider(sel[i]), sel[i],
-					ctx->ef->path, err) < 0) {
+	/* A provider or a key one of them cannot have stops the command before any starts. */
+	for (size_t i = 0; i < n; i++) {
+		const char *p = provider ? provider : cmd_machine_provider(sel[i]);
+		if (missing_provider(sel[i], p, err) < 0 ||
+		    provider_check_keys(p, sel[i], ctx->ef->path, err) < 0) {
 			free(sel);
 			return -1;
 		}
+	}
 	struct den_machine *dms = calloc(n + 1, sizeof(*dms));
 	struct prov_target *t = calloc(n + 1, sizeof(*t));
 	if (dms == NULL || t == NULL || boxlock_read(ctx->envfile_path, &lock, err) < 0) {

@@ -59,7 +59,11 @@ static int parse_disk(char *arg, struct vmm_disk *d, struct den_err *err)
 	return 0;
 }
 
-/* --net user[,hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]... */
+/*
+ * --net user[,no-host-loopback][,hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...
+ * By hand, like QEMU, the gateway reaches the host's loopback; the kvm
+ * provider turns that off unless the Envfile says host_loopback: true.
+ */
 static int parse_net(char *arg, struct vmm_spec *s, struct den_err *err)
 {
 	char *save = NULL, *opt = strtok_r(arg, ",", &save);
@@ -73,10 +77,14 @@ static int parse_net(char *arg, struct vmm_spec *s, struct den_err *err)
 				     arg);
 	s->net = true;
 	while ((opt = strtok_r(NULL, ",", &save)) != NULL) {
+		if (strcmp(opt, "no-host-loopback") == 0) {
+			s->net_no_loopback = true;
+			continue;
+		}
 		if (strncmp(opt, "hostfwd=", 8) != 0)
 			return den_err_usage(err,
-					     "--net user: unknown option '%s' (hostfwd=... is "
-					     "the one there is)",
+					     "--net user: unknown option '%s' (hostfwd=... and "
+					     "no-host-loopback are the ones there are)",
 					     opt);
 		if (s->n_fwds == VMM_MAX_FWDS)
 			return den_err_usage(err, "at most %d hostfwd", VMM_MAX_FWDS);

@@ -44,11 +44,19 @@ static bool asks_private_networks(const struct machine *c)
 	return c->n_networks > 0;
 }
 
+static bool asks_mounted_folder(const struct machine *c)
+{
+	for (size_t i = 0; i < c->n_folders; i++)
+		if (!c->folders[i].disabled && c->folders[i].type == SYNC_NATIVE)
+			return true;
+	return false;
+}
+
 const struct key_support key_supports[] = {
 	{ ENVFILE_KEY_DISK_SIZE,
 	  "any",
 	  asks_disk_size,
-	  { "qemu" },
+	  { "qemu", "kvm" },
 	  "a container has no disk of its own; remove disk_size or use provider: qemu" },
 	{ ENVFILE_KEY_NETWORK,
 	  "host",
@@ -64,18 +72,25 @@ const struct key_support key_supports[] = {
 	  "kvm or tcg",
 	  asks_accel,
 	  { "qemu" },
-	  "a container runs on the host's kernel, with no accelerator; remove accel" },
+	  "accel picks QEMU's accelerator: den's VMM always runs on KVM, a container on "
+	  "the host's kernel; remove accel" },
 	{ ENVFILE_KEY_SSH_KEY,
 	  "any",
 	  asks_box_key,
 	  { "qemu" },
-	  "a container box gets den's key when it starts and has no key of its own; "
-	  "remove ssh.private_key_path" },
+	  "its machines get den's key when they start, before any box key could be "
+	  "used; remove ssh.private_key_path" },
 	{ ENVFILE_KEY_SSH_INSERT_KEY,
 	  "false",
 	  asks_keep_box_key,
 	  { "qemu" },
-	  "a container always logs in with den's key; remove ssh.insert_key" },
+	  "den always puts its key in this provider's machines; remove ssh.insert_key" },
+	{ ENVFILE_KEY_FOLDERS,
+	  "type: native",
+	  asks_mounted_folder,
+	  { "qemu", "container" },
+	  "den's VMM has no 9p device yet: give the folder type: rsync (copied at up and by "
+	  "`den rsync`)" },
 	{ ENVFILE_KEY_NETWORKS,
 	  "any",
 	  asks_private_networks,
@@ -102,6 +117,11 @@ int provider_check_keys(const char *provider, const struct machine *cfg, const c
 		struct envfile_pos p = cfg->key_pos[row->key];
 		if (row->key == ENVFILE_KEY_NETWORKS)
 			p = cfg->networks[0].pos;
+		for (size_t i = 0; row->key == ENVFILE_KEY_FOLDERS && i < cfg->n_folders; i++)
+			if (!cfg->folders[i].disabled && cfg->folders[i].type == SYNC_NATIVE) {
+				p = cfg->folders[i].pos;
+				break;
+			}
 		return den_err_kind_set(err, DEN_ERR_ENVFILE,
 					"%s:%d:%d: %s in machine '%s': the %s provider does not "
 					"do it (%s)",

@@ -17,7 +17,7 @@ struct key_support {
 	enum envfile_key key;
 	const char *asked;			 /* what the row is about: "true", "host", "any" */
 	bool (*asks)(const struct machine *cfg); /* does cfg ask for it? */
-	const char *providers[3];		 /* the providers that do it, NULL-ended */
+	const char *providers[4];		 /* the providers that do it */
 	const char *why;			 /* for the others: why not, what to do instead */
 };
 

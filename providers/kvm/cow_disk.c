@@ -316,6 +316,8 @@ int cow_disk_open(const char *overlay, const char *base, uint64_t size, struct c
 		den_err_set(err, errno, "cannot open the disk %s", overlay);
 		goto fail;
 	}
+	if (fresh && size == 0) /* the image's size, in whole sectors */
+		size = ((uint64_t)bst.st_size + SECTOR - 1) / SECTOR * SECTOR;
 	if (fresh && (size < (uint64_t)bst.st_size || size % SECTOR != 0 || size > MAX_SIZE)) {
 		den_err_set(err, 0, "disk %s: %llu bytes is not a size for a disk over %s (%lld)",
 			    overlay, (unsigned long long)size, base, (long long)bst.st_size);

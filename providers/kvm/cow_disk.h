@@ -34,8 +34,9 @@ struct cow_disk;
 /*
  * Opens overlay over base, creating the overlay when it is missing. size
  * is the disk's size in bytes (a multiple of 512, at least the base's):
- * 0 keeps an existing overlay's size; larger than the overlay's grows the
- * disk (disk_size), smaller is refused.
+ * 0 keeps an existing overlay's size, or makes a new one the base's size
+ * (in whole sectors); larger than the overlay's grows the disk
+ * (disk_size), smaller is refused.
  */
 int cow_disk_open(const char *overlay, const char *base, uint64_t size, struct cow_disk **out,
 		  struct den_err *err);

@@ -71,7 +71,7 @@ int vm_add_devices(struct vm *vm, const struct vmm_spec *s, struct den_err *err)
 			rc = virtio_blk_init(d, &s->disks[i], err);
 		} else if (i == s->n_disks && s->net) {
 			d->name = "virtio-net";
-			rc = virtio_net_init(d, s->fwds, s->n_fwds, err);
+			rc = virtio_net_init(d, s->fwds, s->n_fwds, !s->net_no_loopback, err);
 		} else {
 			d->name = "virtio-rng";
 			rc = virtio_rng_init(d, err);

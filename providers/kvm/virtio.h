@@ -117,6 +117,6 @@ struct usernet_fwd;
  * network; the device must be wired.
  */
 int virtio_net_init(struct virtio_dev *d, const struct usernet_fwd *fwds, size_t nfwds,
-		    struct den_err *err);
+		    bool host_loopback, struct den_err *err);
 
 #endif

@@ -226,7 +226,7 @@ static void net_free(struct virtio_dev *d)
 }
 
 int virtio_net_init(struct virtio_dev *d, const struct usernet_fwd *fwds, size_t nfwds,
-		    struct den_err *err)
+		    bool host_loopback, struct den_err *err)
 {
 	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 	struct net *n = calloc(1, sizeof(*n));
@@ -242,6 +242,5 @@ int virtio_net_init(struct virtio_dev *d, const struct usernet_fwd *fwds, size_t
 	d->loop = loop;
 	d->free = net_free;
 	d->priv = n;
-	/* `den vmm run` is run by hand, like QEMU: its gateway reaches the host's loopback. */
-	return usernet_new(fwds, nfwds, true, from_network, d, &n->u, err);
+	return usernet_new(fwds, nfwds, host_loopback, from_network, d, &n->u, err);
 }

@@ -47,6 +47,7 @@ struct vmm_spec {
 	const char *api;
 	/* A virtio-net device on den's user-mode network, with ports forwarded from the host. */
 	bool net;
+	bool net_no_loopback; /* the gateway does not reach the host's 127.0.0.1 (usernet.h) */
 	struct usernet_fwd fwds[VMM_MAX_FWDS];
 	unsigned n_fwds;
 	/*

@@ -10,7 +10,7 @@
 #include "providers/qemu/cmdline.h"
 #include "providers/qemu/disk.h"
 #include "providers/qemu/qemu-internal.h"
-#include "providers/qemu/seed.h"
+#include "providers/seed.h"
 #include "providers/host_kvm.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
@@ -121,19 +121,10 @@ static int box_image(const struct den_machine *dm, const char *box_dir, char **i
 
 static int write_seed(struct den_machine *dm, struct den_err *err)
 {
-	cleanup_free char *seed = qemu_path(dm, "seed.iso"), *key = NULL, *host_priv = NULL,
-			  *host_pub = NULL, *hostkey_path = qemu_path(dm, KEYS_HOST), *id = NULL;
-	size_t len;
+	cleanup_free char *seed = qemu_path(dm, "seed.iso");
 
-	if (seed == NULL || hostkey_path == NULL ||
-	    asprintf(&id, "den-%s-%lld", dm->cfg->name, dm->rec.created) < 0)
-		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
-	if (keys_public(dm->dir, KEYS_CLIENT, &key, err) < 0 ||
-	    keys_public(dm->dir, KEYS_HOST, &host_pub, err) < 0 ||
-	    den_read_own_file(hostkey_path, 64 << 10, &host_priv, &len, err) < 0)
-		return -1;
-	struct seed_spec s = { id, dm->cfg->hostname, dm->rec.ssh_user, key, host_priv, host_pub };
-	return seed_write(seed, &s, err);
+	return seed == NULL ? den_err_set(err, ENOMEM, "machine %s", dm->cfg->name)
+			    : seed_write_machine(dm, seed, err);
 }
 
 /* QEMU's descriptor numbers for what it inherits: 3, 4, ... (den_spawn's fds). */

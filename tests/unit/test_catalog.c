@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "boxes/catalog.h"
+#include "boxes/identity.h"
 
 static struct catalog parse(const char *text)
 {
@@ -144,4 +145,12 @@ Test(catalog, malformed_catalogs_are_refused_with_a_reason)
 	cr_expect(strstr(refuse("{\"name\": \"a/b\", \"name\": \"c/d\", \"versions\": []}"),
 			 "not valid JSON"),
 		  "duplicate keys are refused");
+}
+
+/* One VM box for both VM providers: what den box build --provider qemu makes. */
+Test(catalog, the_vm_providers_share_the_libvirt_box)
+{
+	cr_expect_str_eq(box_provider_of("qemu"), "libvirt");
+	cr_expect_str_eq(box_provider_of("kvm"), "libvirt");
+	cr_expect_str_eq(box_provider_of("container"), "container");
 }

@@ -213,3 +213,11 @@ Test(cow_disk, a_new_disk_smaller_than_its_base_is_refused_and_not_left)
 	cr_expect_neq(cow_disk_open(overlay, base, 512, &d, &err), 0);
 	cr_expect(access(overlay, F_OK) != 0, "no half-made overlay is left");
 }
+
+Test(cow_disk, a_new_disk_of_no_size_given_is_the_images_in_whole_sectors)
+{
+	struct cow_disk *d = open_disk(0);
+
+	cr_expect_eq(cow_disk_size(d), (BASE_SIZE + 511) / 512 * 512);
+	cow_disk_close(d);
+}

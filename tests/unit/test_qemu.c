@@ -24,7 +24,7 @@
 #include "providers/qemu/accel.h"
 #include "providers/qemu/cmdline.h"
 #include "providers/qemu/disk.h"
-#include "providers/qemu/seed.h"
+#include "providers/seed.h"
 #include "providers/qemu/qmp.h"
 #include "tests/helpers/testutil.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A VM box's kernel, initrd and root UUID for den's VMM (boxes/vm_boot.c),
+ * A VM box's kernel, initrd and root UUID for den's VMM (providers/kvm/vm_boot.c),
  * from real images: an ext4 file system made by mkfs.ext4 -d in an MBR
  * partition, as den's own boxes are, qcow2'd by qemu-img for the box; and
  * hostile ones (link loops, links out, a kernel too large, no kernel).
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "boxes/vm_boot.h"
+#include "providers/kvm/vm_boot.h"
 #include "core/fsutil.h"
 #include "tests/helpers/testutil.h"
 

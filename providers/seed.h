@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef DEN_PROVIDERS_QEMU_SEED_H
-#define DEN_PROVIDERS_QEMU_SEED_H
+#ifndef DEN_PROVIDERS_SEED_H
+#define DEN_PROVIDERS_SEED_H
 
 /*
  * The NoCloud seed a cloud-init box boots with: an ISO 9660 image
@@ -26,5 +26,13 @@ char *seed_user_data(const struct seed_spec *s, struct den_err *err);
 
 /* Writes the seed image to path (replacing it). */
 int seed_write(const char *path, const struct seed_spec *s, struct den_err *err);
+
+struct den_machine;
+/*
+ * The seed of a VM (kvm and qemu providers) to path: its instance id (name
+ * and creation time), host name, login user (rec.ssh_user), den's login
+ * key and the host key den made for it (its folder's keys).
+ */
+int seed_write_machine(const struct den_machine *dm, const char *path, struct den_err *err);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef DEN_BOXES_VM_BOOT_H
-#define DEN_BOXES_VM_BOOT_H
+#ifndef DEN_PROVIDERS_KVM_VM_BOOT_H
+#define DEN_PROVIDERS_KVM_VM_BOOT_H
 
 /*
  * What den's VMM boots a VM box with: it loads a kernel directly, with no

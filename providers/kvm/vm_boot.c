@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* A VM box's raw image, kernel, initrd and command line for den's VMM (vm_boot.h). */
-#include "boxes/vm_boot.h"
+#include "providers/kvm/vm_boot.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 #include "core/lazylib.h"

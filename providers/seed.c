@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-#include "providers/qemu/seed.h"
+#include "providers/seed.h"
+#include "core/cleanup.h"
 #include "core/fsutil.h"
+#include "core/keys.h"
+#include "core/machine.h"
 #include "core/lazylib.h"
 #include "core/yamlout.h"
 
@@ -219,4 +222,21 @@ out:
 	free(meta);
 	free(tmp);
 	return rc;
+}
+
+int seed_write_machine(const struct den_machine *dm, const char *path, struct den_err *err)
+{
+	cleanup_free char *key = NULL, *host_priv = NULL, *host_pub = NULL, *hostkey_path = NULL,
+			  *id = NULL;
+	size_t len;
+
+	if (asprintf(&hostkey_path, "%s/" KEYS_HOST, dm->dir) < 0 ||
+	    asprintf(&id, "den-%s-%lld", dm->cfg->name, dm->rec.created) < 0)
+		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
+	if (keys_public(dm->dir, KEYS_CLIENT, &key, err) < 0 ||
+	    keys_public(dm->dir, KEYS_HOST, &host_pub, err) < 0 ||
+	    den_read_own_file(hostkey_path, 64 << 10, &host_priv, &len, err) < 0)
+		return -1;
+	struct seed_spec s = { id, dm->cfg->hostname, dm->rec.ssh_user, key, host_priv, host_pub };
+	return seed_write(path, &s, err);
 }
