@@ -110,19 +110,35 @@ static void iov_copy(const struct iovec *iov, int n, uint64_t skip, uint8_t *buf
 	}
 }
 
-int cow_disk_readv(struct cow_disk *d, const struct iovec *iov, int n, uint64_t off,
-		   struct den_err *err)
+/* The length of iov when it fits in the disk at off; else -1 with err naming what. */
+static int64_t span(const struct cow_disk *d, const struct iovec *iov, int n, uint64_t off,
+		    const char *what, struct den_err *err)
 {
-	uint64_t total = 0, done = 0;
+	uint64_t total = 0;
 
 	for (int i = 0; i < n; i++)
 		total += iov[i].iov_len;
 	if (off > d->h.size || total > d->h.size - off)
-		return den_err_set(err, 0, "disk %s: a read past its end", d->path);
-	while (done < total) {
-		uint64_t at = off + done, c = at >> COW_CLUSTER_SHIFT;
-		uint64_t in = at & (COW_CLUSTER - 1);
-		size_t len = COW_CLUSTER - in < total - done ? COW_CLUSTER - in : total - done;
+		return den_err_set(err, 0, "disk %s: a %s past its end", d->path, what);
+	return (int64_t)total;
+}
+
+/* The piece of a transfer at disk offset at with left bytes to go: its cluster, where in it, how long. */
+static size_t piece(uint64_t at, uint64_t left, uint64_t *c, uint64_t *in)
+{
+	*c = at >> COW_CLUSTER_SHIFT;
+	*in = at & (COW_CLUSTER - 1);
+	return COW_CLUSTER - *in < left ? COW_CLUSTER - *in : left;
+}
+
+int cow_disk_readv(struct cow_disk *d, const struct iovec *iov, int n, uint64_t off,
+		   struct den_err *err)
+{
+	int64_t total = span(d, iov, n, off, "read", err);
+
+	for (uint64_t done = 0, c, in; total >= 0 && done < (uint64_t)total;) {
+		uint64_t at = off + done;
+		size_t len = piece(at, (uint64_t)total - done, &c, &in);
 		int r = allocated(d, c) ? pread_all(d->fd, d->cluster, len, d->h.data + at)
 					: read_base(d, c, d->cluster);
 		if (r < 0)
@@ -130,22 +146,17 @@ int cow_disk_readv(struct cow_disk *d, const struct iovec *iov, int n, uint64_t 
 		iov_copy(iov, n, done, allocated(d, c) ? d->cluster : d->cluster + in, len, true);
 		done += len;
 	}
-	return 0;
+	return total < 0 ? -1 : 0;
 }
 
 int cow_disk_writev(struct cow_disk *d, const struct iovec *iov, int n, uint64_t off,
 		    struct den_err *err)
 {
-	uint64_t total = 0, done = 0;
+	int64_t total = span(d, iov, n, off, "write", err);
 
-	for (int i = 0; i < n; i++)
-		total += iov[i].iov_len;
-	if (off > d->h.size || total > d->h.size - off)
-		return den_err_set(err, 0, "disk %s: a write past its end", d->path);
-	while (done < total) {
-		uint64_t at = off + done, c = at >> COW_CLUSTER_SHIFT;
-		uint64_t in = at & (COW_CLUSTER - 1);
-		size_t len = COW_CLUSTER - in < total - done ? COW_CLUSTER - in : total - done;
+	for (uint64_t done = 0, c, in; total >= 0 && done < (uint64_t)total;) {
+		uint64_t at = off + done;
+		size_t len = piece(at, (uint64_t)total - done, &c, &in);
 		int r;
 		if (allocated(d, c)) {
 			iov_copy(iov, n, done, d->cluster, len, false);
@@ -164,7 +175,7 @@ int cow_disk_writev(struct cow_disk *d, const struct iovec *iov, int n, uint64_t
 			return den_err_set(err, errno, "cannot write the disk %s", d->path);
 		done += len;
 	}
-	return 0;
+	return total < 0 ? -1 : 0;
 }
 
 int cow_disk_flush(struct cow_disk *d, struct den_err *err)
