@@ -200,6 +200,12 @@ int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
 
 	if (vm.ncpus > VMM_MAX_CPUS)
 		return den_err_usage(err, "at most %d vCPUs", VMM_MAX_CPUS);
+	/*
+	 * The VMM writes to sockets whose peers may be gone (forwarded
+	 * connections, control clients): EPIPE, never SIGPIPE, which ended
+	 * the kvm provider's VMM silently at its first SSH attempt.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	pthread_mutex_init(&vm.lock, NULL);
 	pthread_mutex_init(&vm.pause_lock, NULL);
 	pthread_cond_init(&vm.resumed, NULL);
