@@ -96,3 +96,10 @@ int provider_record_start(struct den_machine *dm, const char *provider, int *por
 		dm->rec.created = time(NULL);
 	return machine_save(dm, err);
 }
+
+int provider_record_halt(struct den_machine *dm, struct den_err *err)
+{
+	dm->rec.running = false;
+	dm->rec.supervisor = 0;
+	return machine_save(dm, err);
+}

@@ -136,6 +136,13 @@ int provider_plan_ports(struct den_machine *dm, int *hosts, struct den_err *err)
 int provider_record_start(struct den_machine *dm, const char *provider, int *port, int **hosts,
 			  struct den_err *err);
 
+/*
+ * What a provider's halt records once nothing of the machine runs:
+ * state.json says stopped, with no supervisor (provider_record_start's
+ * counterpart).
+ */
+int provider_record_halt(struct den_machine *dm, struct den_err *err);
+
 struct den_ssh;
 /*
  * Logs in to the machine with den's key, checking the host key den gave

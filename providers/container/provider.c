@@ -422,9 +422,7 @@ static int halt(struct den_machine *dm, bool force, struct den_err *err)
 					   dm->cfg->name, (int)pid);
 	}
 	unlink(sock);
-	dm->rec.running = false;
-	dm->rec.supervisor = 0;
-	return machine_save(dm, err);
+	return provider_record_halt(dm, err);
 }
 
 static int destroy(struct den_machine *dm, struct den_err *err)

@@ -294,9 +294,7 @@ static int halt(struct den_machine *dm, bool force, struct den_err *err)
 	}
 	if (stop_leftover(dm, err) < 0)
 		return -1;
-	dm->rec.running = false;
-	dm->rec.supervisor = 0;
-	return machine_save(dm, err);
+	return provider_record_halt(dm, err);
 }
 
 static int destroy(struct den_machine *dm, struct den_err *err)
