@@ -4,7 +4,7 @@
 #include "core/utf8.h"
 
 #include <fcntl.h>
-#include <ftw.h>
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,19 +216,79 @@ bool den_on_path(const char *prog)
 	return false;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* Where den_rm_rf is, for its error: the path below its top, built as it goes. */
+struct rm_walk {
+	char path[PATH_MAX];
+	size_t len;
+};
+
+/*
+ * Removes name in directory at and everything below it, one directory fd at a
+ * time: never following a symbolic link (a machine may have made them),
+ * never entering another mount (its files are not this tree's: EBUSY),
+ * and by each entry's own type, so a file system that reports other
+ * devices for its files (an overlayfs over two file systems) is no
+ * different. On failure w->path names the entry that failed.
+ */
+static int rm_at(int at, const char *name, struct rm_walk *w, unsigned depth);
+
+static int rm_entry(int at, const char *name, struct rm_walk *w, unsigned depth)
 {
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
-	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+	struct statx sx;
+	int rc = 0;
+
+	if (statx(at, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE, &sx) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(sx.stx_mode))
+		return unlinkat(at, name, 0) < 0 && errno != ENOENT ? -1 : 0;
+	if (sx.stx_attributes_mask & sx.stx_attributes & STATX_ATTR_MOUNT_ROOT)
+		return errno = EBUSY, -1;
+	if (depth == 512)
+		return errno = ELOOP, -1;
+	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return errno == ENOENT ? 0 : -1;
+	}
+	for (struct dirent *e; rc == 0 && (e = readdir(d)) != NULL;)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			rc = rm_at(dirfd(d), e->d_name, w, depth + 1);
+	int saved = errno;
+	closedir(d);
+	if (rc < 0)
+		return errno = saved, -1;
+	return unlinkat(at, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+static int rm_at(int at, const char *name, struct rm_walk *w, unsigned depth)
+{
+	size_t len = w->len;
+
+	if (len + 1 + strlen(name) >= sizeof(w->path))
+		return errno = ENAMETOOLONG, -1;
+	w->len += (size_t)snprintf(w->path + len, sizeof(w->path) - len, "%s%s", len ? "/" : "",
+				   name);
+	if (rm_entry(at, name, w, depth) < 0)
+		return -1;
+	w->len = len;
+	w->path[len] = '\0';
+	return 0;
 }
 
 int den_rm_rf(const char *path, struct den_err *err)
 {
-	if (nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
-		return den_err_set(err, errno, "cannot remove %s", path);
+	struct rm_walk w = { .len = 0 };
+
+	if (rm_at(AT_FDCWD, path, &w, 0) < 0) {
+		if (errno == EBUSY)
+			return den_err_set(err, 0,
+					   "cannot remove %s: %s is a mount point; unmount it, then "
+					   "try again",
+					   path, w.path);
+		return den_err_set(err, errno, "cannot remove %s", w.path);
+	}
 	return 0;
 }
 

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -231,4 +234,85 @@ Test(fsutil, proc_cmdline_gives_the_arguments_or_nothing)
 	waitpid(pid, NULL, 0);
 	cr_expect_eq(den_proc_cmdline(pid, buf, sizeof(buf)), 0, "a process that is gone");
 	cr_expect_eq(den_proc_cmdline(0, buf, sizeof(buf)), 0);
+}
+
+Test(fsutil, rm_rf_removes_a_tree_without_following_its_links)
+{
+	char *dir = make_temp_dir(), *outside = make_temp_dir(), tree[4096], path[8192];
+	struct den_err err = { 0 };
+
+	write_file(outside, "keep/me", "host file\n");
+	snprintf(tree, sizeof(tree), "%s/machine", dir);
+	snprintf(path, sizeof(path), "%s/a/b/c", tree);
+	cr_assert(den_mkdir_p(path, 0700, &err) == 0, "%s", err.msg);
+	write_file(tree, "a/b/c/deep.txt", "x");
+	write_file(tree, "top.txt", "y");
+	snprintf(path, sizeof(path), "%s/a/b/to-outside", tree);
+	cr_assert(symlink(outside, path) == 0);
+	snprintf(path, sizeof(path), "%s/a/dangling", tree);
+	cr_assert(symlink("/nonexistent/x", path) == 0);
+	cr_assert(den_rm_rf(tree, &err) == 0, "%s", err.msg);
+	cr_expect(access(tree, F_OK) < 0, "the tree is gone");
+	snprintf(path, sizeof(path), "%s/keep/me", outside);
+	cr_expect(access(path, F_OK) == 0, "what a link pointed to is kept");
+	cr_expect(den_rm_rf(tree, &err) == 0, "a tree already gone is no error");
+	rm_rf(dir);
+	rm_rf(outside);
+	free(dir);
+	free(outside);
+}
+
+/* Writes text to a /proc file, in a child where Criterion's asserts cannot report. */
+static bool put(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+	bool ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* A mount inside the tree is not the tree's: refused, naming it, the mount's files kept. */
+Test(fsutil, rm_rf_refuses_to_enter_a_mount)
+{
+	char *dir = make_temp_dir(), mnt[4096], path[8192];
+	int st = 0;
+
+	snprintf(mnt, sizeof(mnt), "%s/tree/mnt", dir);
+	write_file(dir, "tree/mnt/.keep", "");
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct den_err err = { 0 };
+		char map[64];
+		int uid = (int)getuid(), gid = (int)getgid(), fd;
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+			_exit(DEN_TEST_SKIP);
+		snprintf(map, sizeof(map), "0 %d 1", uid);
+		if (!put("/proc/self/uid_map", map) || !put("/proc/self/setgroups", "deny"))
+			_exit(4);
+		snprintf(map, sizeof(map), "0 %d 1", gid);
+		if (!put("/proc/self/gid_map", map) ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("tmpfs", mnt, "tmpfs", 0, NULL) < 0)
+			_exit(5);
+		snprintf(path, sizeof(path), "%s/inside.txt", mnt);
+		if ((fd = open(path, O_WRONLY | O_CREAT, 0600)) < 0)
+			_exit(6);
+		close(fd);
+		snprintf(path, sizeof(path), "%s/tree", dir);
+		if (den_rm_rf(path, &err) == 0)
+			_exit(1);
+		if (strstr(err.msg, "/tree/mnt is a mount point; unmount it") == NULL)
+			_exit(2);
+		snprintf(path, sizeof(path), "%s/inside.txt", mnt);
+		_exit(access(path, F_OK) == 0 ? 0 : 3);
+	}
+	cr_assert(waitpid(pid, &st, 0) == pid);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == DEN_TEST_SKIP)
+		cr_skip_test("no user and mount namespaces here");
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child ended with %d", st);
+	rm_rf(dir);
+	free(dir);
 }
