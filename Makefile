@@ -47,7 +47,7 @@ install: build
 	@DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX) >/dev/null
 	@echo "installed den to $(DESTDIR)$(PREFIX)/bin/den"
 
-# libFuzzer, 60 s by default: FUZZ_TARGET=envfile (default) or catalog.
+# libFuzzer, 60 s by default: FUZZ_TARGET=envfile (default), catalog or p9.
 fuzz:
 	@scripts/deps.sh fuzz
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DDEN_FUZZ=ON -DDEN_TESTS=OFF >/dev/null
@@ -57,7 +57,8 @@ fuzz:
 	  cp tests/envfiles/good/*.yml templates/*.yml Envfile.example $(FUZZ_BUILD)/corpus-envfile/; \
 	else cp tests/fixtures/catalogs/*.json $(FUZZ_BUILD)/corpus-$(FUZZ_TARGET)/ 2>/dev/null; true; fi
 	$(FUZZ_BUILD)/fuzz_$(FUZZ_TARGET) -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
-	  $(if $(filter envfile,$(FUZZ_TARGET)),-dict=tests/fuzz/envfile.dict) $(FUZZ_BUILD)/corpus-$(FUZZ_TARGET)
+	  $(if $(filter envfile p9,$(FUZZ_TARGET)),-dict=tests/fuzz/$(FUZZ_TARGET).dict) \
+	  $(FUZZ_BUILD)/corpus-$(FUZZ_TARGET)
 
 # Figures, printed (never pass/fail): start-up, box download, box build.
 bench: build
@@ -69,6 +70,7 @@ bench: build
 	@bench/synced_folder.sh $(DEN) 256 3
 	@bench/provision.sh $(DEN) 50
 	@bench/vmm_boot.sh $(DEN)
+	@bench/kvm_provider.sh $(DEN)
 	@bench/qemu_up.sh $(DEN) 3
 
 format:

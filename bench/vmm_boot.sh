@@ -17,17 +17,9 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 KERNEL=$(ls /boot/vmlinuz-* | sort -V | tail -1)
 work=$(mktemp -d "${TMPDIR:-/tmp}/den-bench-XXXXXX")
 trap 'rm -rf "$work"' EXIT
-KVER=${KERNEL#/boot/vmlinuz-}
-mkdir -p "$work/l2/bin" "$work/l2/proc" "$work/l2/sys" "$work/l2/dev" "$work/l2/mods"
-cp "$(command -v busybox)" "$work/l2/bin/busybox"
+. "$SRC/tests/e2e/lib/l2.sh"
 MODS="virtio_ring virtio virtio_mmio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk"
-for m in $MODS; do
-	f=$(modinfo -n -k "$KVER" "$m")
-	case "$f" in
-	*.xz) xz -dc "$f" > "$work/l2/mods/$m.ko" ;;
-	*) cp "$f" "$work/l2/mods/$m.ko" ;;
-	esac
-done
+l2_initramfs "$work/l2" "$KERNEL" "$MODS"
 cat > "$work/l2/init" <<EOF
 #!/bin/busybox sh
 B=/bin/busybox
@@ -49,7 +41,7 @@ fi
 \$B poweroff -f
 EOF
 chmod 755 "$work/l2/init"
-(cd "$work/l2" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$work/l2.cpio.gz"
+l2_pack "$work/l2" "$work/l2.cpio.gz"
 cat > "$work/inside.sh" <<EOF
 # Milliseconds from start to the first line, reading the console as it comes.
 first_line() {

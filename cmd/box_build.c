@@ -92,10 +92,12 @@ int cmd_box_build(int argc, char **argv, struct den_ctx *ctx, struct den_err *er
 	if (cache == NULL)
 		return den_err_set(err, ENOMEM, "den box build");
 	o.cache = cache;
-	if (only != NULL && strcmp(only, "libvirt") == 0)
-		only = "qemu"; /* the box's provider name for the same output */
+	/* libvirt is the box's provider name for the qemu output, which kvm boots too. */
+	if (only != NULL && (strcmp(only, "libvirt") == 0 || strcmp(only, "kvm") == 0))
+		only = "qemu";
 	if (only != NULL && strcmp(only, "container") != 0 && strcmp(only, "qemu") != 0)
-		return den_err_usage(err, "--provider must be container or qemu, not '%s'", only);
+		return den_err_usage(err, "--provider must be container, qemu or kvm, not '%s'",
+				     only);
 	/* Not added and no folder given: the file goes here, as before. */
 	if (!add && o.output == NULL)
 		o.output = ".";

@@ -11,6 +11,7 @@
 #include "boxes/resolve.h"
 #include "boxes/identity.h"
 #include "cmd/cmd.h"
+#include "cmd/machines.h"
 #include "cmd/table.h"
 #include "core/cleanup.h"
 #include "core/lock.h"
@@ -23,13 +24,10 @@
 #include <string.h>
 #include <unistd.h>
 
-/*
- * The box provider a machine needs. Until den can choose a provider for
- * itself (the provider issues), an unset provider means container.
- */
+/* The box provider a machine needs: its provider's (cmd_machine_provider's choice when unset). */
 static const char *box_provider(const struct machine *cfg)
 {
-	return box_provider_of(cfg->provider ? cfg->provider : "container");
+	return box_provider_of(cmd_machine_provider(cfg));
 }
 
 static const char *server_for(const struct machine *cfg)

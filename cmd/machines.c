@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "cmd/machines.h"
+#include "boxes/identity.h"
+#include "boxes/store.h"
+#include "core/project.h"
+#include "providers/host_kvm.h"
 #include "providers/provider.h"
 
 #include <stdlib.h>
@@ -20,14 +24,44 @@ int cmd_select(struct den_ctx *ctx, char **names, size_t n_names, bool autostart
 	return 0;
 }
 
+/* Does the store hold a VM build (any version) of box? Read only: never the network. */
+static bool vm_box_stored(const char *box)
+{
+	struct den_err ignored = { 0 };
+	struct store_entry *e = NULL;
+	char *home = NULL;
+	size_t n = 0;
+	bool found = false;
+
+	if (box == NULL || den_home(&home, &ignored) < 0)
+		return false;
+	if (store_list(home, &e, &n, &ignored) == 0)
+		for (size_t i = 0; i < n; i++)
+			found |= strcmp(e[i].name, box) == 0 &&
+				 strcmp(e[i].provider, box_provider_of("kvm")) == 0;
+	store_list_free(e, n);
+	free(home);
+	return found;
+}
+
 const char *cmd_machine_provider(const struct machine *cfg)
 {
-	return cfg->provider ? cfg->provider : "container";
+	char why[512];
+
+	if (cfg->provider != NULL)
+		return cfg->provider;
+	return kvm_host_usable(why, sizeof(why)) && vm_box_stored(cfg->box) ? "kvm" : "container";
+}
+
+const char *cmd_machine_provider_of(const struct den_machine *dm)
+{
+	return dm->exists && dm->rec.provider != NULL ? dm->rec.provider
+						      : cmd_machine_provider(dm->cfg);
 }
 
 const struct provider_ops *cmd_machine_ops(const struct den_machine *dm)
 {
-	return provider_find(dm->rec.provider ? dm->rec.provider : cmd_machine_provider(dm->cfg));
+	return provider_find(cmd_machine_provider_of(dm));
 }
 
 int cmd_one_machine(struct den_ctx *ctx, const char *name, const struct machine **out,

@@ -17,8 +17,16 @@
 int cmd_select(struct den_ctx *ctx, char **names, size_t n_names, bool autostart_only,
 	       struct machine ***out, size_t *n, struct den_err *err);
 
-/* The provider a machine runs with: its provider:, else container (for now). */
+/*
+ * The provider a machine is made with: its provider:, else kvm where
+ * /dev/kvm can run den's VMM and the store holds a VM (libvirt) build of
+ * its box, else container. Decided without the network, so every command
+ * agrees (docs/envfile.md, "Which provider").
+ */
 const char *cmd_machine_provider(const struct machine *cfg);
+
+/* The provider of dm: the one that made it (state.json), else cmd_machine_provider's. */
+const char *cmd_machine_provider_of(const struct den_machine *dm);
 
 struct provider_ops;
 /* The provider that made the machine (state.json), else the one it would run with; NULL if absent. */

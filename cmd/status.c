@@ -5,6 +5,7 @@
  * supervisor's control socket), never guessed from pids.
  */
 #include "cmd/cmd.h"
+#include "cmd/machines.h"
 #include "cmd/table.h"
 #include "core/cleanup.h"
 #include "core/log.h"
@@ -31,7 +32,7 @@ static void probe(const char *root, const struct machine *cfg, struct row *r, st
 	const struct provider_ops *ops;
 
 	r->state = MACHINE_NOT_CREATED;
-	r->provider = cfg->provider ? cfg->provider : "auto";
+	r->provider = cmd_machine_provider(cfg);
 	r->box = cfg->box;
 	r->version = cfg->box_version;
 	r->note = NULL;

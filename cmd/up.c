@@ -70,9 +70,20 @@ static int missing_provider(const struct machine *cfg, const char *provider, str
 	if (provider_find(provider) != NULL)
 		return 0;
 	return den_err_set(err, 0,
-			   "machine %s: provider %s is not in this version of den yet; use "
-			   "provider: container or qemu",
+			   "machine %s: no provider %s in this den; use provider: container, qemu "
+			   "or kvm",
 			   cfg->name, provider);
+}
+
+/* A made machine runs with the provider that made it: another one is said, not started over it. */
+static int provider_matches(const struct den_machine *dm, const char *provider, struct den_err *err)
+{
+	if (!dm->exists || dm->rec.provider == NULL || strcmp(dm->rec.provider, provider) == 0)
+		return 0;
+	return den_err_set(err, 0,
+			   "machine %s was made with provider %s, not %s; `den destroy %s` first "
+			   "to change its provider",
+			   dm->cfg->name, dm->rec.provider, provider, dm->cfg->name);
 }
 
 int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *provider,
@@ -176,7 +187,7 @@ int cmd_up(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 	struct machine **sel = NULL;
 	struct boxlock lock;
 	bool provision = true, all_steps = false;
-	size_t n = 0, started = 0;
+	size_t n = 0, started = 0, opened = 0;
 	int c, rc = 0;
 
 	cmd_getopt_reset();
@@ -194,33 +205,38 @@ int cmd_up(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 					     argv[optind - 1]);
 	}
 	if (provider != NULL && provider_find(provider) == NULL)
-		return den_err_usage(err, "no provider '%s' in this den (container and qemu are)",
-				     provider);
+		return den_err_usage(
+			err, "no provider '%s' in this den (it has container, qemu and kvm)",
+			provider);
 	if (!provision && with != NULL)
 		return den_err_usage(err, "--no-provision and --provision-with do not go together");
 	if (cmd_select(ctx, argv + optind, (size_t)(argc - optind), true, &sel, &n, err) < 0)
 		return -1;
-	/* A provider or a key one of them cannot have stops the command before any starts. */
-	for (size_t i = 0; i < n; i++) {
-		const char *p = provider ? provider : cmd_machine_provider(sel[i]);
-		if (missing_provider(sel[i], p, err) < 0 ||
-		    provider_check_keys(p, sel[i], ctx->ef->path, err) < 0) {
-			free(sel);
-			return -1;
-		}
-	}
 	struct den_machine *dms = calloc(n + 1, sizeof(*dms));
 	struct prov_target *t = calloc(n + 1, sizeof(*t));
-	if (dms == NULL || t == NULL || boxlock_read(ctx->envfile_path, &lock, err) < 0) {
-		free(dms), free(t), free(sel);
-		return den_err_is_set(err) ? -1 : den_err_set(err, ENOMEM, "den up");
+	const char **provs = calloc(n + 1, sizeof(*provs));
+	if (dms == NULL || t == NULL || provs == NULL) {
+		free(dms), free(t), free(provs), free(sel);
+		return den_err_set(err, ENOMEM, "den up");
 	}
+	for (; opened < n && rc == 0; opened++)
+		rc = machine_open(ctx->root, sel[opened], &dms[opened], err);
+	/* A provider or a key one of them cannot have stops the command before any starts. */
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		provs[i] = provider ? provider : cmd_machine_provider_of(&dms[i]);
+		rc = provider_matches(&dms[i], provs[i], err);
+		if (rc == 0)
+			rc = missing_provider(sel[i], provs[i], err);
+		if (rc == 0)
+			rc = provider_check_keys(provs[i], sel[i], ctx->ef->path, err);
+	}
+	if (rc == 0)
+		rc = boxlock_read(ctx->envfile_path, &lock, err);
+	if (rc < 0)
+		goto out;
 	for (size_t i = 0; i < n && rc == 0; i++, started++) {
 		t[i].dm = &dms[i];
-		rc = machine_open(ctx->root, sel[i], &dms[i], err);
-		if (rc == 0)
-			rc = up_one(ctx, &t[i], provider ? provider : cmd_machine_provider(sel[i]),
-				    &lock, err);
+		rc = up_one(ctx, &t[i], provs[i], &lock, err);
 	}
 	if (boxlock_write(&lock, err) < 0)
 		rc = -1;
@@ -228,10 +244,12 @@ int cmd_up(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 	if (rc == 0 && provision)
 		rc = cmd_provision_targets(ctx, t, n, all_steps ? PROV_WHEN_ASKED : PROV_WHEN_UP,
 					   with, err);
-	for (size_t i = 0; i < started; i++) {
+out:
+	for (size_t i = 0; i < started; i++)
 		den_ssh_close(t[i].ssh);
+	for (size_t i = 0; i < opened; i++)
 		machine_close(&dms[i]);
-	}
+	free(provs);
 	free(t);
 	free(dms);
 	free(sel);

@@ -2,14 +2,15 @@
 /*
  * `den vmm run --kernel BZIMAGE [--initrd FILE] [--cmdline STR] [--cpus N]
  * [--memory SIZE] [--disk FILE[,ro][,base=IMAGE[,size=SIZE]]]...
- * [--net user[,hostfwd=...]...]
- * [--console stdio|FILE] [--api SOCKET] [--quiet-timeout S]`: den's own
+ * [--net user[,hostfwd=...]...] [--share PATH,tag=TAG[,ro]]...
+ * [--console stdio|FILE] [--api SOCKET] [--quiet-timeout S] [--restore DIR]`: den's own
  * VMM in the foreground, the guest's serial console on stdio (a terminal
  * in raw mode, Ctrl-A x to quit) or in a file. Exit status: 0 when the
  * guest resets or powers off, 1 on a VMM error, 2 on bad arguments.
  */
 #include "cmd/cmd.h"
 #include "core/size.h"
+#include "providers/vm_shares.h"
 #include "providers/kvm/vmm.h"
 
 #include <errno.h>
@@ -25,7 +26,9 @@
 #define USAGE                                                                                      \
 	"usage: den vmm run --kernel BZIMAGE [--initrd FILE] [--cmdline STR] [--cpus N] "          \
 	"[--memory SIZE] [--disk FILE[,ro][,base=IMAGE[,size=SIZE]]]... "                          \
-	"[--net user[,hostfwd=tcp:127.0.0.1:HP-:GP]...] "                                          \
+	"[--net user[,hostfwd=tcp:127.0.0.1:HP-:GP]...] [--share PATH,tag=TAG[,ro]]... "           \
+	"[--console stdio|FILE] [--api SOCKET] [--quiet-timeout S]\n"                              \
+	"       den vmm run --restore DIR [--cpus, --memory, --disk and --net as saved] "          \
 	"[--console stdio|FILE] [--api SOCKET] [--quiet-timeout S]"
 
 /*
@@ -94,6 +97,67 @@ static int parse_net(char *arg, struct vmm_spec *s, struct den_err *err)
 	return 0;
 }
 
+/*
+ * --share PATH,tag=TAG[,ro]: the host folder PATH over virtio-9p, which the
+ * guest mounts by its tag (mount -t 9p -o trans=virtio,version=9p2000.L TAG DIR).
+ */
+static int parse_share(char *arg, struct vmm_spec *s, struct den_err *err)
+{
+	char *save = NULL, *opt;
+
+	if (s->n_shares == VMM_MAX_SHARES)
+		return den_err_usage(err, "at most %d --share", VMM_MAX_SHARES);
+	struct vmm_share *sh = &s->shares[s->n_shares];
+	*sh = (struct vmm_share){ .path = strtok_r(arg, ",", &save) };
+	if (sh->path == NULL)
+		return den_err_usage(err, "--share PATH,tag=TAG[,ro], not ''");
+	while ((opt = strtok_r(NULL, ",", &save)) != NULL) {
+		if (strcmp(opt, "ro") == 0)
+			sh->ro = true;
+		else if (strncmp(opt, "tag=", 4) == 0 && opt[4] != '\0')
+			sh->tag = opt + 4;
+		else
+			return den_err_usage(err, "--share: unknown option '%s' (tag=, ro)", opt);
+	}
+	if (sh->tag == NULL)
+		return den_err_usage(err, "--share %s needs tag=TAG, the name the guest mounts by",
+				     sh->path);
+	for (unsigned i = 0; i < s->n_shares; i++)
+		if (strcmp(s->shares[i].tag, sh->tag) == 0)
+			return den_err_usage(err, "--share: the tag '%s' is %s's already", sh->tag,
+					     s->shares[i].path);
+	s->n_shares++;
+	return 0;
+}
+
+/*
+ * A writable share keeps the guest's owners and modes in user xattrs
+ * (p9.h): a folder on a file system without them is refused before boot,
+ * rather than every chown in the guest failing.
+ */
+static int check_shares(const struct vmm_spec *s, struct den_err *err)
+{
+	for (unsigned i = 0; i < s->n_shares; i++) {
+		if (s->shares[i].ro)
+			continue;
+		int fd = open(s->shares[i].path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return den_err_set(err, errno, "--share %s", s->shares[i].path);
+		int rc = vm_folder_keeps_xattrs(fd, s->shares[i].path, err);
+		close(fd);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			return den_err_usage(err,
+					     "--share %s: its file system keeps no user extended "
+					     "attributes, which a writable share needs for the "
+					     "guest's owners and modes (add ,ro, or share a folder "
+					     "on ext4, xfs, btrfs or tmpfs from Linux 6.6)",
+					     s->shares[i].path);
+	}
+	return 0;
+}
+
 /* A terminal on stdin goes raw (keys reach the guest, Ctrl-C included); saved is restored. */
 static bool raw_terminal(struct termios *saved)
 {
@@ -120,6 +184,8 @@ static int vmm_run_cmd(int argc, char **argv, struct den_err *err)
 		{ "disk", required_argument, NULL, 'd' },
 		{ "api", required_argument, NULL, 'a' },
 		{ "net", required_argument, NULL, 'n' },
+		{ "share", required_argument, NULL, 's' },
+		{ "restore", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vmm_spec s = { .cmdline = DEFAULT_CMDLINE,
@@ -131,6 +197,7 @@ static int vmm_run_cmd(int argc, char **argv, struct den_err *err)
 	uint64_t n;
 	int c, status = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &s.started);
 	cmd_getopt_reset();
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -172,6 +239,13 @@ static int vmm_run_cmd(int argc, char **argv, struct den_err *err)
 			if (parse_net(optarg, &s, err) < 0)
 				return -1;
 			break;
+		case 's':
+			if (parse_share(optarg, &s, err) < 0)
+				return -1;
+			break;
+		case 'r':
+			s.restore = optarg;
+			break;
 		case 'd':
 			if (s.n_disks == VMM_MAX_DISKS)
 				return den_err_usage(err, "at most %d --disk", VMM_MAX_DISKS);
@@ -183,9 +257,10 @@ static int vmm_run_cmd(int argc, char **argv, struct den_err *err)
 					     argv[optind - 1]);
 		}
 	}
-	if (s.kernel == NULL || optind != argc)
+	/* A snapshot (docs/vmm.md, "Snapshots") holds the kernel it was booted with. */
+	if ((s.kernel == NULL) == (s.restore == NULL) || optind != argc)
 		return den_err_usage(err, USAGE);
-	if (vmm_probe(err) < 0)
+	if (check_shares(&s, err) < 0 || vmm_probe(err) < 0)
 		return -1;
 	struct termios saved;
 	bool raw = false;

@@ -25,14 +25,14 @@ static int fill_addr(struct sockaddr_un *a, const char *path)
 	return 0;
 }
 
-/* Reads up to a newline (or EOF) within the timeout. */
-static ssize_t read_line(int fd, char *buf, size_t n)
+/* Reads up to a newline (or EOF) within timeout_ms. */
+static ssize_t read_line_within(int fd, char *buf, size_t n, int timeout_ms)
 {
 	size_t got = 0;
 
 	while (got + 1 < n) {
 		struct pollfd p = { fd, POLLIN, 0 };
-		if (poll(&p, 1, TIMEOUT_MS) <= 0)
+		if (poll(&p, 1, timeout_ms) <= 0)
 			return -1;
 		ssize_t r = read(fd, buf + got, n - 1 - got);
 		if (r < 0 && errno == EINTR)
@@ -47,29 +47,48 @@ static ssize_t read_line(int fd, char *buf, size_t n)
 	return (ssize_t)got;
 }
 
-int control_request(const char *path, const char *cmd, json_t **reply, struct den_err *err)
+static ssize_t read_line(int fd, char *buf, size_t n)
+{
+	return read_line_within(fd, buf, n, TIMEOUT_MS);
+}
+
+int control_call(const char *path, const json_t *req, int timeout_ms, json_t **reply,
+		 struct den_err *err)
 {
 	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cleanup_free char *text = json_dumps(req, JSON_COMPACT);
+	cleanup_free char *line = NULL;
+	char answer[LINE_MAX_BYTES];
 	struct sockaddr_un a;
-	char line[LINE_MAX_BYTES];
-	json_error_t jerr;
 
 	if (fd < 0 || fill_addr(&a, path) < 0)
 		return den_err_set(err, fd < 0 ? errno : ENAMETOOLONG, "cannot reach %s", path);
 	/* Only a supervisor of den's user answers for a machine: no link, no stranger's socket. */
 	if (den_check_own_socket(path, err) < 0)
 		return -1;
+	if (text == NULL || asprintf(&line, "%s\n", text) < 0 || strlen(line) >= LINE_MAX_BYTES)
+		return den_err_set(err, EINVAL, "cannot send that request to %s", path);
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
 		return den_err_set(err, errno, "cannot reach the supervisor at %s", path);
-	int n = snprintf(line, sizeof(line), "{\"cmd\": \"%s\"}\n", cmd);
-	if (write(fd, line, (size_t)n) != n)
+	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line))
 		return den_err_set(err, errno, "cannot talk to the supervisor at %s", path);
-	if (read_line(fd, line, sizeof(line)) <= 0)
+	if (read_line_within(fd, answer, sizeof(answer), timeout_ms) <= 0)
 		return den_err_set(err, ETIMEDOUT, "the supervisor at %s did not answer", path);
-	*reply = json_loads(line, 0, &jerr);
+	*reply = json_loads(answer, 0, NULL);
 	if (*reply == NULL)
 		return den_err_set(err, 0, "the supervisor at %s answered nonsense", path);
 	return 0;
+}
+
+int control_request(const char *path, const char *cmd, json_t **reply, struct den_err *err)
+{
+	json_t *req = json_pack("{s:s}", "cmd", cmd);
+
+	if (req == NULL)
+		return den_err_set(err, ENOMEM, "cannot reach %s", path);
+	int rc = control_call(path, req, TIMEOUT_MS, reply, err);
+	json_decref(req);
+	return rc;
 }
 
 int control_listen(const char *path, struct den_err *err)
@@ -85,18 +104,26 @@ int control_listen(const char *path, struct den_err *err)
 	return steal_fd(&fd);
 }
 
-char *control_read_cmd(int fd)
+json_t *control_read_request(int fd)
 {
 	char line[LINE_MAX_BYTES];
 	json_t *j;
-	char *cmd = NULL;
 
 	if (read_line(fd, line, sizeof(line)) <= 0)
 		return NULL;
 	j = json_loads(line, JSON_DISABLE_EOF_CHECK, NULL);
-	const char *c = json_string_value(json_object_get(j, "cmd"));
-	if (c != NULL)
-		cmd = strdup(c);
+	if (json_string_value(json_object_get(j, "cmd")) == NULL) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+char *control_read_cmd(int fd)
+{
+	json_t *j = control_read_request(fd);
+	char *cmd = j ? strdup(json_string_value(json_object_get(j, "cmd"))) : NULL;
+
 	json_decref(j);
 	return cmd;
 }

@@ -16,6 +16,14 @@
 /* Sends cmd and returns the reply (a new reference). A missing or dead socket fails with ECONNREFUSED or ENOENT in err->errno_. */
 int control_request(const char *path, const char *cmd, json_t **reply, struct den_err *err);
 
+/*
+ * The same for a request with arguments ({"cmd": "snapshot", "dir": ...};
+ * req is not consumed), waiting up to timeout_ms for the reply: for
+ * commands that take longer than control_request's few seconds.
+ */
+int control_call(const char *path, const json_t *req, int timeout_ms, json_t **reply,
+		 struct den_err *err);
+
 /* Server side: a listening socket at path (replacing a stale one), nonblocking. */
 int control_listen(const char *path, struct den_err *err);
 
@@ -24,6 +32,9 @@ int control_listen(const char *path, struct den_err *err);
  * returns its "cmd" (malloc'd), or NULL for a bad request.
  */
 char *control_read_cmd(int fd);
+
+/* The same, the whole request (a new reference, "cmd" a string), for commands with arguments. */
+json_t *control_read_request(int fd);
 
 /* Writes one reply line: j is consumed. */
 void control_reply(int fd, json_t *j);

@@ -12,18 +12,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int write_all(int fd, const void *data, size_t len)
+int den_pread_all(int fd, void *buf, size_t len, uint64_t off)
 {
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
+	for (size_t done = 0; done < len;) {
+		ssize_t r = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
+		if (r <= 0)
+			return r < 0 ? -1 : (errno = EIO, -1);
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+int den_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t r = pwrite(fd, (const char *)buf + done, len - done, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -1 : (errno = EIO, -1);
+		done += (size_t)r;
 	}
 	return 0;
 }
@@ -59,7 +69,7 @@ int den_write_atomic(const char *path, const void *data, size_t len, mode_t mode
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return den_err_set(err, errno, "cannot write %s", path);
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || den_pwrite_all(fd, data, len, 0) < 0 || fsync(fd) < 0) {
 		int e = errno;
 		close(fd);
 		unlink(tmp);
@@ -283,10 +293,11 @@ int den_rm_rf(const char *path, struct den_err *err)
 
 	if (rm_at(AT_FDCWD, path, &w, 0) < 0) {
 		if (errno == EBUSY)
-			return den_err_set(err, 0,
-					   "cannot remove %s: %s is a mount point; unmount it, then "
-					   "try again",
-					   path, w.path);
+			return den_err_set(
+				err, 0,
+				"cannot remove %s: %s is a mount point; unmount it, then "
+				"try again",
+				path, w.path);
 		return den_err_set(err, errno, "cannot remove %s", w.path);
 	}
 	return 0;

@@ -11,8 +11,16 @@
 
 #include <stddef.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "core/err.h"
+
+/*
+ * Exactly len bytes at offset off, through EINTR and short transfers:
+ * 0, or -1 with errno (EIO for an end of file before len).
+ */
+int den_pread_all(int fd, void *buf, size_t len, uint64_t off);
+int den_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
 
 /* Writes len bytes atomically to path with mode. */
 int den_write_atomic(const char *path, const void *data, size_t len, mode_t mode,

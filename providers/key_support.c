@@ -44,14 +44,6 @@ static bool asks_private_networks(const struct machine *c)
 	return c->n_networks > 0;
 }
 
-static bool asks_mounted_folder(const struct machine *c)
-{
-	for (size_t i = 0; i < c->n_folders; i++)
-		if (!c->folders[i].disabled && c->folders[i].type == SYNC_NATIVE)
-			return true;
-	return false;
-}
-
 const struct key_support key_supports[] = {
 	{ ENVFILE_KEY_DISK_SIZE,
 	  "any",
@@ -77,20 +69,14 @@ const struct key_support key_supports[] = {
 	{ ENVFILE_KEY_SSH_KEY,
 	  "any",
 	  asks_box_key,
-	  { "qemu" },
-	  "its machines get den's key when they start, before any box key could be "
+	  { "qemu", "kvm" },
+	  "a container gets den's key when it starts, before any box key could be "
 	  "used; remove ssh.private_key_path" },
 	{ ENVFILE_KEY_SSH_INSERT_KEY,
 	  "false",
 	  asks_keep_box_key,
-	  { "qemu" },
-	  "den always puts its key in this provider's machines; remove ssh.insert_key" },
-	{ ENVFILE_KEY_FOLDERS,
-	  "type: native",
-	  asks_mounted_folder,
-	  { "qemu", "container" },
-	  "den's VMM has no 9p device yet: give the folder type: rsync (copied at up and by "
-	  "`den rsync`)" },
+	  { "qemu", "kvm" },
+	  "den always puts its key in a container; remove ssh.insert_key" },
 	{ ENVFILE_KEY_NETWORKS,
 	  "any",
 	  asks_private_networks,
@@ -117,11 +103,6 @@ int provider_check_keys(const char *provider, const struct machine *cfg, const c
 		struct envfile_pos p = cfg->key_pos[row->key];
 		if (row->key == ENVFILE_KEY_NETWORKS)
 			p = cfg->networks[0].pos;
-		for (size_t i = 0; row->key == ENVFILE_KEY_FOLDERS && i < cfg->n_folders; i++)
-			if (!cfg->folders[i].disabled && cfg->folders[i].type == SYNC_NATIVE) {
-				p = cfg->folders[i].pos;
-				break;
-			}
 		return den_err_kind_set(err, DEN_ERR_ENVFILE,
 					"%s:%d:%d: %s in machine '%s': the %s provider does not "
 					"do it (%s)",

@@ -75,6 +75,9 @@ struct provider_ops {
 	int (*package)(struct den_machine *dm, const char *dir, struct den_err *err);
 };
 
+/* dm->dir/name, one of the machine's files, malloc'd (NULL when out of memory). */
+char *provider_path(const struct den_machine *dm, const char *name);
+
 /* Every provider built in, NULL-terminated (providers/registry.c). */
 extern const struct provider_ops *const providers[];
 

@@ -1,25 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The providers built into den. A machine whose Envfile names none runs
- * in a container (cmd_machine_provider).
+ * under kvm where /dev/kvm can run den's VMM and the store holds a VM
+ * build of its box, else in a container (cmd_machine_provider).
  */
 #include "providers/provider.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 extern const struct provider_ops provider_container;
 extern const struct provider_ops provider_qemu;
+extern const struct provider_ops provider_kvm;
 
-/*
- * providers/kvm/provider.c (provider_kvm) boots den's VM box to SSH in the
- * KVM-in-TCG harness, but its lifecycle test (tests/e2e/pending/) is not
- * yet steady there: it joins this list when it is, and until then
- * `provider: kvm` is refused by den up.
- */
 const struct provider_ops *const providers[] = {
 	&provider_container,
 	&provider_qemu,
+	&provider_kvm,
 	NULL,
 };
 
@@ -29,6 +27,12 @@ const struct provider_ops *provider_find(const char *name)
 		if (strcmp(providers[i]->name, name) == 0)
 			return providers[i];
 	return NULL;
+}
+
+char *provider_path(const struct den_machine *dm, const char *name)
+{
+	char *p = NULL;
+	return asprintf(&p, "%s/%s", dm->dir, name) < 0 ? NULL : p;
 }
 
 void ssh_info_free(struct ssh_info *info)

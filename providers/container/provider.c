@@ -36,12 +36,6 @@
 	"mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -o UsePAM=no "                            \
 	"-o HostKey=/etc/ssh/ssh_host_ed25519_key -o PermitRootLogin=prohibit-password"
 
-static char *path_in(const char *dir, const char *name)
-{
-	char *p = NULL;
-	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
-}
-
 static int probe(struct den_err *err)
 {
 	struct userns_map m;
@@ -88,7 +82,7 @@ static void add(struct argv_builder *a, const char *fmt, ...)
  */
 static int write_sshd_config(const struct den_machine *dm, int port, struct den_err *err)
 {
-	cleanup_free char *path = path_in(dm->dir, "sshd_config"), *text = NULL;
+	cleanup_free char *path = provider_path(dm, "sshd_config"), *text = NULL;
 	char listen[96] = "";
 
 	if (dm->cfg->network == NET_HOST)
@@ -172,7 +166,7 @@ static int start_supervisor(struct den_machine *dm, const struct provider_up_arg
 			    const int *hosts, pid_t *out, struct den_err *err)
 {
 	struct argv_builder a = { 0 };
-	cleanup_free char *log = path_in(dm->dir, "console.log");
+	cleanup_free char *log = provider_path(dm, "console.log");
 	cleanup_close int fd = -1;
 	int rc;
 
@@ -206,7 +200,7 @@ static int start_supervisor(struct den_machine *dm, const struct provider_up_arg
 /* Waits until the supervisor's control socket answers, or it dies. */
 static int wait_supervisor(struct den_machine *dm, pid_t pid, struct den_err *err)
 {
-	cleanup_free char *sock = path_in(dm->dir, "control.sock");
+	cleanup_free char *sock = provider_path(dm, "control.sock");
 	char tail[2048];
 
 	for (int i = 0; i < 1200; i++) {
@@ -218,7 +212,7 @@ static int wait_supervisor(struct den_machine *dm, pid_t pid, struct den_err *er
 		}
 		den_err_clear(err);
 		if (waitpid(pid, &st, WNOHANG) == pid) {
-			cleanup_free char *log = path_in(dm->dir, "console.log");
+			cleanup_free char *log = provider_path(dm, "console.log");
 			if (log != NULL)
 				den_read_tail(log, 8, tail, sizeof(tail));
 			else
@@ -286,7 +280,7 @@ static void kill_unrecorded(const struct den_machine *dm)
 /* Ends a supervisor still serving this machine (asked on its control socket, else killed). */
 static void stop_leftover(struct den_machine *dm)
 {
-	cleanup_free char *sock = path_in(dm->dir, "control.sock");
+	cleanup_free char *sock = provider_path(dm, "control.sock");
 	struct den_err ignored = { 0 };
 	json_t *reply = NULL;
 
@@ -350,7 +344,7 @@ static int up(struct den_machine *dm, const struct provider_up_args *args, struc
 			return -1;
 	if (check_folder_owners(dm, err) < 0)
 		return -1;
-	cleanup_free char *upper = path_in(dm->dir, "upper");
+	cleanup_free char *upper = provider_path(dm, "upper");
 	if (upper == NULL || den_mkdir_p(upper, 0755, err) < 0)
 		return -1;
 	/* A supervisor left by a den killed mid-up would share the upper layer: end it. */
@@ -375,7 +369,7 @@ static int up(struct den_machine *dm, const struct provider_up_args *args, struc
 
 static int state(struct den_machine *dm, enum machine_state *out, struct den_err *err)
 {
-	cleanup_free char *sock = path_in(dm->dir, "control.sock");
+	cleanup_free char *sock = provider_path(dm, "control.sock");
 	json_t *reply = NULL;
 
 	(void)err;
@@ -391,7 +385,7 @@ static int state(struct den_machine *dm, enum machine_state *out, struct den_err
 
 static int halt(struct den_machine *dm, bool force, struct den_err *err)
 {
-	cleanup_free char *sock = path_in(dm->dir, "control.sock");
+	cleanup_free char *sock = provider_path(dm, "control.sock");
 	json_t *reply = NULL;
 	pid_t pid = dm->rec.supervisor;
 	unsigned wait_ms = force ? 2000 : (dm->cfg->graceful_halt_timeout + 1) * 1000;

@@ -3,6 +3,7 @@
 #include "providers/kvm/le.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define FADT_SIZE 276
@@ -10,6 +11,27 @@
 #define FADT_RESET_REG_SUP (1u << 10)
 #define IAPC_VGA_NOT_PRESENT (1u << 2)
 #define IAPC_NO_CMOS_RTC (1u << 5)
+
+/* AML encodings (ACPI 6.4, §20.2) beyond those written inline below. */
+#define AML_EXT_PREFIX 0x5b
+#define AML_OP_REGION 0x80 /* after AML_EXT_PREFIX */
+#define AML_FIELD 0x81	   /* after AML_EXT_PREFIX */
+#define AML_METHOD 0x14
+#define AML_IF 0xa0
+#define AML_STORE 0x70
+#define AML_AND 0x7b
+#define AML_LEQUAL 0x93
+#define AML_NOTIFY 0x86
+#define AML_LOCAL0 0x60
+#define AML_NULL_NAME 0x00 /* And's target when its result is only an operand */
+#define AML_ROOT_CHAR 0x5c
+#define AML_DUAL_NAME_PREFIX 0x2e
+#define AML_MULTI_NAME_PREFIX 0x2f
+#define AML_SYSTEM_IO 0x01	/* OperationRegion space */
+#define AML_BYTE_ACC 0x01	/* Field access type */
+#define AML_WRITE_AS_ZEROS 0x40 /* Field update rule */
+#define AML_SERIALIZED 0x08	/* Method flag */
+#define AML_NOTIFY_PRESSED 0x80 /* Notify value for a button: it was pressed */
 
 /* A byte buffer with room enough for den's tables. */
 struct aml {
@@ -110,6 +132,139 @@ static void dword(struct aml *a, uint32_t v)
 	emit(a, b, 5);
 }
 
+/* An integer in the fewest bytes: ZeroOp, OneOp, or a byte, word or dword constant. */
+static void integer(struct aml *a, uint32_t v)
+{
+	if (v <= 1) {
+		emit8(a, (uint8_t)v);
+	} else if (v <= 0xff) {
+		emit8(a, 0x0a);
+		emit8(a, (uint8_t)v);
+	} else if (v <= 0xffff) {
+		uint8_t b[3] = { 0x0b };
+		le_put16(b + 1, (uint16_t)v);
+		emit(a, b, sizeof(b));
+	} else {
+		dword(a, v);
+	}
+}
+
+/*
+ * A NameString from "ESEL" or "\\_SB_.PWRB": an optional root, then
+ * four-character segments joined by dots (two follow DualNamePrefix,
+ * more MultiNamePrefix and their count).
+ */
+static void name_path(struct aml *a, const char *path)
+{
+	if (*path == '\\') {
+		emit8(a, AML_ROOT_CHAR);
+		path++;
+	}
+	size_t segs = (strlen(path) + 1) / 5;
+	if (segs == 2) {
+		emit8(a, AML_DUAL_NAME_PREFIX);
+	} else if (segs > 2) {
+		emit8(a, AML_MULTI_NAME_PREFIX);
+		emit8(a, (uint8_t)segs);
+	}
+	for (size_t i = 0; i < segs; i++)
+		emit(a, path + 5 * i, 4);
+}
+
+/* EISAID("PNP0C0C"): the three letters in five bits each, big-endian, then four hex digits. */
+static void eisa_id(struct aml *a, const char *id)
+{
+	unsigned vendor = (unsigned)(id[0] - '@') << 10 | (unsigned)(id[1] - '@') << 5 |
+			  (unsigned)(id[2] - '@');
+	unsigned product = (unsigned)strtoul(id + 3, NULL, 16);
+	uint8_t b[5] = { 0x0c, (uint8_t)(vendor >> 8), (uint8_t)vendor, (uint8_t)(product >> 8),
+			 (uint8_t)product };
+
+	emit(a, b, sizeof(b));
+}
+
+/* OperationRegion(name, space, offset, length) */
+static void op_region(struct aml *a, const char *name, uint8_t space, uint32_t offset,
+		      uint32_t length)
+{
+	static const uint8_t op[] = { AML_EXT_PREFIX, AML_OP_REGION };
+
+	emit(a, op, sizeof(op));
+	emit(a, name, 4);
+	emit8(a, space);
+	integer(a, offset);
+	integer(a, length);
+}
+
+/* Field(region, flags) { name, bits }: one field from the region's first bit; bits < 64. */
+static void field(struct aml *a, const char *region, uint8_t flags, const char *name, uint8_t bits)
+{
+	static const uint8_t op[] = { AML_EXT_PREFIX, AML_FIELD };
+	struct aml body = { .n = 0 };
+
+	emit(&body, region, 4);
+	emit8(&body, flags);
+	emit(&body, name, 4);
+	emit8(&body, bits); /* the field's length is a PkgLength: one byte below 64 */
+	package(a, op, sizeof(op), &body);
+}
+
+/* Method(name, args, Serialized) { body } */
+static void method(struct aml *a, const char *name, unsigned args, const struct aml *body)
+{
+	static const uint8_t op[] = { AML_METHOD };
+	struct aml m = { .n = 0 };
+
+	emit(&m, name, 4);
+	emit8(&m, (uint8_t)(args | AML_SERIALIZED));
+	emit(&m, body->b, body->n);
+	package(a, op, sizeof(op), &m);
+}
+
+/* If (predicate) { body } */
+static void if_then(struct aml *a, const struct aml *predicate, const struct aml *body)
+{
+	static const uint8_t op[] = { AML_IF };
+	struct aml i = { .n = 0 };
+
+	emit(&i, predicate->b, predicate->n);
+	emit(&i, body->b, body->n);
+	package(a, op, sizeof(op), &i);
+}
+
+/* An operator and its two operands, as Store, And, LEqual and Notify are written. */
+static void op2(struct aml *a, uint8_t op, const struct aml *x, const struct aml *y)
+{
+	emit8(a, op);
+	emit(a, x->b, x->n);
+	emit(a, y->b, y->n);
+}
+
+/* Store(source, target) */
+static void store(struct aml *a, const struct aml *source, const struct aml *target)
+{
+	op2(a, AML_STORE, source, target);
+}
+
+/* And(x, y) with no target: its value is an operand of what encloses it. */
+static void and_(struct aml *a, const struct aml *x, const struct aml *y)
+{
+	op2(a, AML_AND, x, y);
+	emit8(a, AML_NULL_NAME);
+}
+
+/* LEqual(x, y) */
+static void lequal(struct aml *a, const struct aml *x, const struct aml *y)
+{
+	op2(a, AML_LEQUAL, x, y);
+}
+
+/* Notify(object, value) */
+static void notify(struct aml *a, const struct aml *object, const struct aml *value)
+{
+	op2(a, AML_NOTIFY, object, value);
+}
+
 /* Device(VRnn) { _HID "LNRO0005", _UID n, _CRS { Memory32Fixed, Interrupt } } */
 static void mmio_device(struct aml *scope, unsigned i, const struct acpi_mmio_dev *d)
 {
@@ -173,6 +328,82 @@ static void uart_device(struct aml *scope)
 	package(scope, device_op, 2, &dev);
 }
 
+/*
+ * Device(PWRB) { _HID EISAID("PNP0C0C"), _UID 0 }: a power button with no
+ * fixed hardware (the FADT is hardware-reduced); Linux's ACPI button
+ * driver turns a Notify(PWRB, 0x80) into KEY_POWER, which systemd-logind
+ * and every distribution take for a poweroff.
+ */
+static void power_button_device(struct aml *scope)
+{
+	struct aml dev = { .n = 0 };
+	static const uint8_t device_op[] = { 0x5b, 0x82 };
+
+	emit(&dev, "PWRB", 4);
+	emit8(&dev, 0x08);
+	emit(&dev, "_HID", 4);
+	eisa_id(&dev, "PNP0C0C");
+	emit8(&dev, 0x08);
+	emit(&dev, "_UID", 4);
+	integer(&dev, 0);
+	package(scope, device_op, 2, &dev);
+}
+
+/* Method(_EVT, 1, Serialized) { Local0 = ESEL; If ((Local0 & 1) == 1) { Notify(\_SB.PWRB, 0x80) } } */
+static void ged_evt_method(struct aml *dev)
+{
+	struct aml body = { .n = 0 }, esel = { .n = 0 }, local0 = { .n = 0 }, bit = { .n = 0 };
+	struct aml masked = { .n = 0 }, is_set = { .n = 0 }, pwrb = { .n = 0 };
+	struct aml pressed = { .n = 0 }, then = { .n = 0 };
+
+	name_path(&esel, "ESEL");
+	emit8(&local0, AML_LOCAL0);
+	integer(&bit, ACPI_GED_POWER_BUTTON);
+	name_path(&pwrb, "\\_SB_.PWRB");
+	integer(&pressed, AML_NOTIFY_PRESSED);
+	/* One read takes every pending event (the register clears on read). */
+	store(&body, &esel, &local0);
+	and_(&masked, &local0, &bit);
+	lequal(&is_set, &masked, &bit);
+	notify(&then, &pwrb, &pressed);
+	if_then(&body, &is_set, &then);
+	method(dev, "_EVT", 1, &body);
+}
+
+/*
+ * Device(GED_) { _HID "ACPI0013", _UID 0, _CRS { Interrupt(Edge, ActiveHigh) { 15 } },
+ * OperationRegion(EREG, SystemIO, 0x608, 1), Field(EREG, ByteAcc, NoLock,
+ * WriteAsZeros) { ESEL, 8 }, _EVT }: Linux's evged runs _EVT (there is no
+ * _E0F) on each edge of the IRQ, as on QEMU's microvm, whose GED is the
+ * same but for a register in memory.
+ */
+static void ged_device(struct aml *scope)
+{
+	struct aml dev = { .n = 0 }, buf = { .n = 0 };
+	static const uint8_t hid[] = { 0x0d, 'A', 'C', 'P', 'I', '0', '0', '1', '3', 0 };
+	static const uint8_t device_op[] = { 0x5b, 0x82 }, buffer_op[] = { 0x11 };
+	/* Interrupt(ResourceConsumer, Edge, ActiveHigh, Exclusive) { ACPI_GED_IRQ }, end tag */
+	uint8_t res[9 + 2] = { 0x89, 6, 0, 0x03, 1 };
+
+	le_put32(res + 5, ACPI_GED_IRQ);
+	res[9] = 0x79;
+	emit(&dev, "GED_", 4);
+	name_string(&dev, "_HID", hid, sizeof(hid));
+	emit8(&dev, 0x08);
+	emit(&dev, "_UID", 4);
+	integer(&dev, 0);
+	emit8(&buf, 0x0a);
+	emit8(&buf, (uint8_t)sizeof(res));
+	emit(&buf, res, sizeof(res));
+	emit8(&dev, 0x08);
+	emit(&dev, "_CRS", 4);
+	package(&dev, buffer_op, 1, &buf);
+	op_region(&dev, "EREG", AML_SYSTEM_IO, ACPI_GED_PORT, 1);
+	field(&dev, "EREG", AML_BYTE_ACC | AML_WRITE_AS_ZEROS, "ESEL", 8);
+	ged_evt_method(&dev);
+	package(scope, device_op, 2, &dev);
+}
+
 static size_t dsdt(uint8_t *t, const struct acpi_mmio_dev *devs, size_t n)
 {
 	struct aml body = { .n = 0 }, sb = { .n = 0 }, s5 = { .n = 0 };
@@ -180,6 +411,8 @@ static size_t dsdt(uint8_t *t, const struct acpi_mmio_dev *devs, size_t n)
 
 	emit(&sb, "\\_SB_", 5);
 	uart_device(&sb);
+	power_button_device(&sb);
+	ged_device(&sb);
 	for (size_t i = 0; i < n; i++)
 		mmio_device(&sb, (unsigned)i, &devs[i]);
 	package(&body, scope_op, 1, &sb);

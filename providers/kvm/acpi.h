@@ -6,8 +6,9 @@
  * ACPI tables for the guest, hardware-reduced (as Firecracker and QEMU's
  * microvm do): RSDP, XSDT, FADT (reset register, sleep control and status
  * registers), MADT (one local APIC per vCPU, the IOAPIC) and a DSDT naming
- * each virtio-mmio device (LNRO0005, its registers and IRQ) and \_S5 for
- * poweroff. Written at ACPI_BASE (below 1 MiB, reserved in e820).
+ * each virtio-mmio device (LNRO0005, its registers and IRQ), \_S5 for
+ * poweroff, and a power button (PNP0C0C) pressed through a Generic Event
+ * Device (ACPI0013). Written at ACPI_BASE (below 1 MiB, reserved in e820).
  */
 
 #include <stddef.h>
@@ -23,6 +24,16 @@
 #define ACPI_RESET_PORT 0x604
 #define ACPI_RESET_VALUE 0x01
 #define ACPI_SLEEP_ENABLE 0x20
+
+/*
+ * The Generic Event Device (ged.c): its event register, one byte at a port
+ * past the FADT's (0x600-0x604), reads the pending events and clears them;
+ * its IRQ is ISA IRQ 15, which nothing else uses (COM1 has 4, the
+ * virtio-mmio devices 5, 6, 7, 9, 10, 11, 12 and 14).
+ */
+#define ACPI_GED_PORT 0x608
+#define ACPI_GED_IRQ 15
+#define ACPI_GED_POWER_BUTTON 0x01 /* event bit: _EVT notifies \_SB.PWRB */
 
 struct acpi_mmio_dev {
 	uint64_t base;

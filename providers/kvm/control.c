@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The VMM's control socket (--api): JSON lines as core/control.h, with
- * the commands status, pause, resume and stop. Pausing kicks every vCPU
- * out of KVM_RUN and parks it until resume; stop ends the VM as a
- * poweroff would.
+ * the commands status, pause, resume, stop, powerbutton and snapshot
+ * (snapshot_save.c: {"cmd": "snapshot", "dir": ...}). Pausing kicks
+ * every vCPU out of KVM_RUN and parks it until resume; stop ends the VM as
+ * a poweroff would; powerbutton presses the ACPI power button (ged.c) and
+ * answers at once: the guest powers off in its own time, or not at all.
  */
 #include "providers/kvm/vm-internal.h"
+#include "providers/kvm/acpi.h"
+#include "providers/kvm/snapshot-internal.h"
 #include "core/control.h"
 
 #include <stdlib.h>
@@ -44,17 +48,23 @@ void vm_resume(struct vm *vm)
 void vm_serve_api(struct vm *vm, int listen_fd)
 {
 	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	char *cmd;
+	json_t *req;
+	const char *cmd;
 
 	if (fd < 0)
 		return;
-	cmd = control_read_cmd(fd);
+	req = control_read_request(fd);
+	cmd = json_string_value(json_object_get(req, "cmd"));
 	if (cmd != NULL && strcmp(cmd, "status") == 0) {
 		control_reply(fd,
-			      json_pack("{s:b, s:s, s:i, s:I, s:s}", "ok", 1, "state",
+			      json_pack("{s:b, s:s, s:i, s:I, s:s, s:I}", "ok", 1, "state",
 					vm_is_paused(vm) ? "paused" : "running", "cpus",
 					(int)vm->ncpus, "memory", (json_int_t)vm->layout.ram,
-					"memory_backing", vm->hugetlb ? "hugetlbfs" : "anonymous"));
+					"memory_backing",
+					vm->snapshot  ? "snapshot"
+					: vm->hugetlb ? "hugetlbfs"
+						      : "anonymous",
+					"startup_us", (json_int_t)atomic_load(&vm->startup_us)));
 	} else if (cmd != NULL && strcmp(cmd, "pause") == 0) {
 		vm_pause(vm);
 		control_reply(fd, json_pack("{s:b, s:s}", "ok", 1, "state", "paused"));
@@ -64,10 +74,19 @@ void vm_serve_api(struct vm *vm, int listen_fd)
 	} else if (cmd != NULL && strcmp(cmd, "stop") == 0) {
 		control_reply(fd, json_pack("{s:b}", "ok", 1));
 		vm_end(vm, VM_POWEROFF, NULL);
+	} else if (cmd != NULL && strcmp(cmd, "powerbutton") == 0) {
+		struct den_err err = { 0 };
+		if (ged_raise(vm, ACPI_GED_POWER_BUTTON, &err) < 0)
+			control_reply(fd, json_pack("{s:b, s:s}", "ok", 0, "error", err.msg));
+		else
+			control_reply(fd, json_pack("{s:b}", "ok", 1));
+	} else if (cmd != NULL && strcmp(cmd, "snapshot") == 0) {
+		control_reply(fd, vm_api_snapshot(vm, req)); /* snapshot_save.c */
 	} else {
 		control_reply(fd, json_pack("{s:b, s:s}", "ok", 0, "error",
-					    "unknown command; try status, pause, resume or stop"));
+					    "unknown command; try status, pause, resume, stop, "
+					    "powerbutton or snapshot"));
 	}
-	free(cmd);
+	json_decref(req);
 	close(fd);
 }

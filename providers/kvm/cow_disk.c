@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* Copy-on-write disks over a raw base image (cow_disk.h has the format). */
+/* Copy-on-write disks over a raw base image (cow_disk.h has the format), and their copies. */
 #include "providers/kvm/cow_disk.h"
 #include "core/cleanup.h"
+#include "core/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,33 +60,6 @@ static uint64_t bitmap_bytes(uint64_t clusters)
 	return (clusters / 8 + PAGE - 1) / PAGE * PAGE;
 }
 
-/* Exactly len bytes at off, through EINTR and short transfers. */
-static int pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-	for (size_t done = 0; done < len;) {
-		ssize_t r = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r < 0 ? -1 : (errno = EIO, -1);
-		done += (size_t)r;
-	}
-	return 0;
-}
-
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-	for (size_t done = 0; done < len;) {
-		ssize_t r = pwrite(fd, (const char *)buf + done, len - done, (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r < 0 ? -1 : (errno = EIO, -1);
-		done += (size_t)r;
-	}
-	return 0;
-}
-
 /* The base's bytes of cluster c, zeros past its end, into buf (COW_CLUSTER bytes). */
 static int read_base(struct cow_disk *d, uint64_t c, uint8_t *buf)
 {
@@ -91,7 +68,7 @@ static int read_base(struct cow_disk *d, uint64_t c, uint8_t *buf)
 	if (at < d->h.base_size)
 		n = d->h.base_size - at < COW_CLUSTER ? d->h.base_size - at : COW_CLUSTER;
 	memset(buf + n, 0, COW_CLUSTER - n);
-	return n > 0 ? pread_all(d->base_fd, buf, n, at) : 0;
+	return n > 0 ? den_pread_all(d->base_fd, buf, n, at) : 0;
 }
 
 /* Copies len bytes between the iovecs (starting skip bytes in) and buf. */
@@ -139,7 +116,7 @@ int cow_disk_readv(struct cow_disk *d, const struct iovec *iov, int n, uint64_t 
 	for (uint64_t done = 0, c, in; total >= 0 && done < (uint64_t)total;) {
 		uint64_t at = off + done;
 		size_t len = piece(at, (uint64_t)total - done, &c, &in);
-		int r = allocated(d, c) ? pread_all(d->fd, d->cluster, len, d->h.data + at)
+		int r = allocated(d, c) ? den_pread_all(d->fd, d->cluster, len, d->h.data + at)
 					: read_base(d, c, d->cluster);
 		if (r < 0)
 			return den_err_set(err, errno, "cannot read the disk %s", d->path);
@@ -160,14 +137,14 @@ int cow_disk_writev(struct cow_disk *d, const struct iovec *iov, int n, uint64_t
 		int r;
 		if (allocated(d, c)) {
 			iov_copy(iov, n, done, d->cluster, len, false);
-			r = pwrite_all(d->fd, d->cluster, len, d->h.data + at);
+			r = den_pwrite_all(d->fd, d->cluster, len, d->h.data + at);
 		} else {
 			/* First write to it: the whole cluster goes in, the base's bytes around. */
 			r = len == COW_CLUSTER ? 0 : read_base(d, c, d->cluster);
 			iov_copy(iov, n, done, d->cluster + in, len, false);
 			if (r == 0)
-				r = pwrite_all(d->fd, d->cluster, COW_CLUSTER,
-					       d->h.data + (c << COW_CLUSTER_SHIFT));
+				r = den_pwrite_all(d->fd, d->cluster, COW_CLUSTER,
+						   d->h.data + (c << COW_CLUSTER_SHIFT));
 			if (r == 0)
 				set_allocated(d, c);
 		}
@@ -188,7 +165,7 @@ int cow_disk_flush(struct cow_disk *d, struct den_err *err)
 	for (uint64_t p = 0; p < pages; p++) {
 		if (!d->dirty[p])
 			continue;
-		if (pwrite_all(d->fd, d->bitmap + p * PAGE, PAGE, HEADER + p * PAGE) < 0)
+		if (den_pwrite_all(d->fd, d->bitmap + p * PAGE, PAGE, HEADER + p * PAGE) < 0)
 			return den_err_set(err, errno, "cannot write the disk %s", d->path);
 		d->dirty[p] = 0;
 		any = true;
@@ -268,7 +245,7 @@ static int load(struct cow_disk *d, uint64_t size, bool fresh, const struct stat
 	if (fresh) {
 		new_header(&d->h, size, base);
 	} else {
-		if (pread_all(d->fd, &d->h, sizeof(d->h), 0) < 0)
+		if (den_pread_all(d->fd, &d->h, sizeof(d->h), 0) < 0)
 			return den_err_set(err, errno, "cannot read the disk %s", d->path);
 		if (check_header(&d->h, d->path, base, err) < 0)
 			return -1;
@@ -292,12 +269,12 @@ static int load(struct cow_disk *d, uint64_t size, bool fresh, const struct stat
 	d->cluster = malloc(COW_CLUSTER);
 	if (d->bitmap == NULL || d->dirty == NULL || d->cluster == NULL)
 		return den_err_set(err, ENOMEM, "disk %s", d->path);
-	if (!fresh && pread_all(d->fd, d->bitmap, bytes, HEADER) < 0)
+	if (!fresh && den_pread_all(d->fd, d->bitmap, bytes, HEADER) < 0)
 		return den_err_set(err, errno, "cannot read the disk %s", d->path);
 	/* The header last: a den killed before it leaves a file the next open refuses. */
 	if (ftruncate(d->fd, (off_t)(d->h.data + d->h.size)) < 0 ||
-	    (fresh && pwrite_all(d->fd, d->bitmap, bytes, HEADER) < 0) ||
-	    pwrite_all(d->fd, &d->h, sizeof(d->h), 0) < 0 || fdatasync(d->fd) < 0)
+	    (fresh && den_pwrite_all(d->fd, d->bitmap, bytes, HEADER) < 0) ||
+	    den_pwrite_all(d->fd, &d->h, sizeof(d->h), 0) < 0 || fdatasync(d->fd) < 0)
 		return den_err_set(err, errno, "cannot write the disk %s", d->path);
 	return 0;
 }
@@ -350,4 +327,99 @@ fail:
 	free(d->cluster);
 	free(d);
 	return -1;
+}
+
+/* Copies [off, off + len) of in to out: in the kernel where it can, else skipping zero pages. */
+static int copy_range(int in, int out, uint64_t off, uint64_t len, bool *in_kernel, uint8_t *buf)
+{
+	while (len > 0) {
+		if (*in_kernel) {
+			loff_t from = (loff_t)off, to = (loff_t)off;
+			ssize_t n = copy_file_range(in, &from, out, &to, len, 0);
+			if (n > 0) {
+				off += (uint64_t)n, len -= (uint64_t)n;
+				continue;
+			}
+			if (n == 0)
+				return (errno = EIO, -1); /* the file shrank under us */
+			if (errno == EINTR)
+				continue;
+			if (errno != EXDEV && errno != EINVAL && errno != ENOSYS &&
+			    errno != EOPNOTSUPP)
+				return -1;
+			*in_kernel = false; /* older kernels, other file systems: by hand */
+		}
+		size_t n = len < COW_CLUSTER ? (size_t)len : COW_CLUSTER;
+		if (den_pread_all(in, buf, n, off) < 0)
+			return -1;
+		for (size_t at = 0; at < n; at += PAGE) {
+			size_t take = n - at < PAGE ? n - at : PAGE;
+			bool zero = buf[at] == 0 && memcmp(buf + at, buf + at + 1, take - 1) == 0;
+			if (!zero && den_pwrite_all(out, buf + at, take, off + at) < 0)
+				return -1;
+		}
+		off += n, len -= n;
+	}
+	return 0;
+}
+
+/* The ranges of in that hold data, into out (already src's size). */
+static int copy_data(int in, int out, uint64_t size)
+{
+	cleanup_free uint8_t *buf = malloc(COW_CLUSTER);
+	bool in_kernel = true;
+
+	if (buf == NULL)
+		return (errno = ENOMEM, -1);
+	for (uint64_t at = 0; at < size;) {
+		off_t data = lseek(in, (off_t)at, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break; /* only a hole from here on */
+		if (data < 0)
+			return -1;
+		off_t hole = lseek(in, data, SEEK_HOLE);
+		if (hole < 0 || (uint64_t)hole > size)
+			hole = (off_t)size;
+		if (copy_range(in, out, (uint64_t)data, (uint64_t)(hole - data), &in_kernel, buf) <
+		    0)
+			return -1;
+		at = (uint64_t)hole;
+	}
+	return 0;
+}
+
+int cow_disk_copy(const char *src, const char *dst, struct den_err *err)
+{
+	cleanup_close int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	cleanup_free char *tmp = NULL, *dir = NULL;
+	struct stat st;
+	char magic[8];
+
+	if (in < 0 || fstat(in, &st) < 0)
+		return den_err_set(err, errno, "cannot open the disk %s", src);
+	if (!S_ISREG(st.st_mode) || den_pread_all(in, magic, sizeof(magic), 0) < 0 ||
+	    memcmp(magic, MAGIC, sizeof(magic)) != 0)
+		return den_err_set(err, 0, "%s is not a copy-on-write disk den made", src);
+	if (asprintf(&tmp, "%s.tmp.XXXXXX", dst) < 0 || (dir = strdup(dst)) == NULL)
+		return den_err_set(err, ENOMEM, "cannot copy the disk %s", src);
+	cleanup_close int out = mkostemp(tmp, O_CLOEXEC);
+	if (out < 0)
+		return den_err_set(err, errno, "cannot copy the disk %s to %s", src, dst);
+	/* A clone shares the blocks (btrfs, XFS): instant, and no room taken until either changes. */
+	if (fchmod(out, 0600) < 0 ||
+	    (ioctl(out, FICLONE, in) < 0 &&
+	     (ftruncate(out, st.st_size) < 0 || copy_data(in, out, (uint64_t)st.st_size) < 0)) ||
+	    fsync(out) < 0 || rename(tmp, dst) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return den_err_set(err, e, "cannot copy the disk %s to %s", src, dst);
+	}
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	cleanup_close int dfd = open(slash != NULL ? (dir[0] ? dir : "/") : ".",
+				     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0)
+		return den_err_set(err, errno, "cannot sync the folder of %s", dst);
+	return 0;
 }

@@ -56,4 +56,15 @@ int cow_disk_flush(struct cow_disk *d, struct den_err *err);
 /* Flushes (errors are lost: flush first to see them) and frees. */
 void cow_disk_close(struct cow_disk *d);
 
+/*
+ * Copies the overlay at src to dst (replaced if there, mode 0600) for a
+ * snapshot: a clone sharing the file's extents (FICLONE) where the file
+ * system can, else only the ranges holding data (SEEK_DATA, SEEK_HOLE),
+ * by copy_file_range, or read and write skipping zeros: as sparse as the
+ * overlay. Written under a temporary name and renamed. Nothing may
+ * write src meanwhile: its VM is paused with its disks flushed (a
+ * `snapshot` with "then": "pause").
+ */
+int cow_disk_copy(const char *src, const char *dst, struct den_err *err);
+
 #endif

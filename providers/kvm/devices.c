@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The VM's virtio-mmio devices, 4 KiB apart from VIRTIO_MMIO_BASE: the
- * disks (vda, vdb... in order), the network card, then the entropy
- * source, each wired to KVM (ioeventfd, irqfd) and served on its own
- * thread.
+ * disks (vda, vdb... in order), the network card, the shared folders
+ * (virtio-9p), then the entropy source, each wired to KVM (ioeventfd,
+ * irqfd) and served on its own thread.
  */
 #include "providers/kvm/vm-internal.h"
 #include "providers/kvm/vmm.h"
@@ -49,11 +49,18 @@ static int wire(struct vm *vm, struct virtio_dev *d, struct den_err *err)
 	return 0;
 }
 
-/* The disks (vda, vdb... in order), the network card, then the entropy source. */
+/* The disks (vda, vdb... in order), the network card, the shares, then the entropy source. */
 int vm_add_devices(struct vm *vm, const struct vmm_spec *s, struct den_err *err)
 {
-	static const unsigned irqs[VM_MAX_DEVICES] = { 5, 6, 7, 9, 10, 11, 12, 14 };
-	unsigned n = s->n_disks + (s->net ? 1 : 0) + 1;
+	/*
+	 * ISA IRQs nothing else takes (4 is COM1's, 15 the ACPI GED's), then
+	 * IOAPIC pins past the ISA ones: the guest learns them from the DSDT.
+	 */
+	static const unsigned irqs[VM_MAX_DEVICES] = { 5, 6, 7, 9, 10, 11, 12, 14, 16, 17 };
+	_Static_assert(VM_MAX_DEVICES >= VMM_MAX_DISKS + 1 + VMM_MAX_SHARES + 1,
+		       "room for every device vmm_spec can ask for");
+	unsigned first_share = s->n_disks + (s->net ? 1 : 0);
+	unsigned n = first_share + s->n_shares + 1;
 
 	vm->gm = (struct guest_mem){ vm->mem, vm->layout };
 	for (unsigned i = 0; i < n && i < VM_MAX_DEVICES; i++) {
@@ -72,6 +79,10 @@ int vm_add_devices(struct vm *vm, const struct vmm_spec *s, struct den_err *err)
 		} else if (i == s->n_disks && s->net) {
 			d->name = "virtio-net";
 			rc = virtio_net_init(d, s->fwds, s->n_fwds, !s->net_no_loopback, err);
+		} else if (i < first_share + s->n_shares) {
+			const struct vmm_share *sh = &s->shares[i - first_share];
+			d->name = sh->path;
+			rc = virtio_9p_init(d, sh->path, sh->tag, sh->ro, err);
 		} else {
 			d->name = "virtio-rng";
 			rc = virtio_rng_init(d, err);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What a vCPU thread does: KVM_RUN, then the exit: port I/O to the UART
- * and the i8042 (whose reset command ends the VM), MMIO nobody answers,
- * shutdown (a triple fault, which is how some reboots end), and KVM's own
- * failures. Unknown ports read as all ones, as on a bus with nothing on it.
+ * What a vCPU thread does: KVM_RUN, then the exit: port I/O to the UART,
+ * the i8042 (whose reset command ends the VM), the ACPI registers and the
+ * GED's event register, MMIO nobody answers, shutdown (a triple fault,
+ * which is how some reboots end), and KVM's own failures. Unknown ports
+ * read as all ones, as on a bus with nothing on it.
  */
 #include "providers/kvm/vm-internal.h"
 #include "providers/kvm/acpi.h"
@@ -79,6 +80,9 @@ static void port_in(struct vm *vm, uint16_t port, uint8_t *data, unsigned size)
 		data[0] = 0; /* nothing to read, ready for commands */
 	} else if (port == ACPI_SLEEP_STATUS_PORT) {
 		data[0] = 0;
+	} else if (port == ACPI_GED_PORT) {
+		memset(data, 0, size);
+		data[0] = ged_read_events(vm); /* read-to-clear (ged.c) */
 	}
 }
 
@@ -177,6 +181,21 @@ static bool handle_exit(struct vcpu *v)
 	}
 }
 
+/* den's own work before the guest's first instruction: said once, on stderr (vmm.log). */
+static void note_startup(struct vm *vm)
+{
+	struct timespec now;
+
+	if (vm->started.tv_sec == 0 && vm->started.tv_nsec == 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long us = (now.tv_sec - vm->started.tv_sec) * 1000000LL +
+		       (now.tv_nsec - vm->started.tv_nsec) / 1000;
+	atomic_store(&vm->startup_us, us);
+	fprintf(stderr, "den vmm: the guest's first instruction, %.1f ms after den vmm run began\n",
+		(double)us / 1000.0);
+}
+
 void *vcpu_loop(void *arg)
 {
 	struct vcpu *v = arg;
@@ -185,6 +204,8 @@ void *vcpu_loop(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	if (v->id == 0)
+		note_startup(v->vm);
 	while (atomic_load(&v->vm->end) == VM_RUNNING) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {

@@ -14,11 +14,14 @@
 #include "core/keys.h"
 #include "core/log.h"
 #include "core/spawn.h"
-#include "core/ssh.h"
 #include "providers/host_kvm.h"
+#include "providers/kvm/kvm-provider.h"
 #include "providers/kvm/vm_boot.h"
+#include "providers/kvm/vmm.h"
 #include "providers/provider.h"
 #include "providers/seed.h"
+#include "providers/vm_ready.h"
+#include "providers/vm_shares.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,14 +38,8 @@
 /* What the VMM adds to the box's command line: its console, and a reboot that ends the VM. */
 #define CMDLINE_VMM "reboot=k panic=1 i8042.noaux i8042.nomux i8042.nopnp"
 #define MAX_ARGS 96
-
-extern const struct provider_ops provider_kvm;
-
-static char *path_in(const struct den_machine *dm, const char *name)
-{
-	char *p = NULL;
-	return asprintf(&p, "%s/%s", dm->dir, name) < 0 ? NULL : p;
-}
+/* The VMM's descriptor numbers for what it inherits: 3, 4, ... (den_spawn's fds). */
+#define VMM_FD0 3
 
 static int probe(struct den_err *err)
 {
@@ -85,20 +82,36 @@ static void args_free(struct args *a)
 		free(a->v[i]);
 }
 
-static void build_argv(const struct den_machine *dm, const struct vm_boot *b, int port,
-		       const int *hosts, struct args *a)
+/* What one start of the VMM runs: a boot of the box's kernel, or a snapshot restored. */
+struct launch {
+	const struct vm_boot *b; /* b->image always; the kernel's files unless restore */
+	const char *restore;	 /* a snapshot's folder, or NULL */
+	int port;		 /* SSH, on 127.0.0.1 */
+	const int *hosts;	 /* the forwarded ports' host sides */
+	struct vm_share shares[VMM_MAX_SHARES];
+	size_t n_shares;
+};
+
+static void build_argv(const struct den_machine *dm, const struct launch *l, struct args *a)
 {
 	const struct machine *cfg = dm->cfg;
+	const struct vm_boot *b = l->b;
+	int port = l->port;
+	const int *hosts = l->hosts;
 	char net[4096];
 	size_t at;
 
 	add(a, "den");
 	add(a, "vmm");
 	add(a, "run");
-	add(a, "--kernel=%s", b->kernel);
-	if (b->initrd != NULL)
-		add(a, "--initrd=%s", b->initrd);
-	add(a, "--cmdline=%s " CMDLINE_VMM, b->cmdline);
+	if (l->restore != NULL) {
+		add(a, "--restore=%s", l->restore);
+	} else {
+		add(a, "--kernel=%s", b->kernel);
+		if (b->initrd != NULL)
+			add(a, "--initrd=%s", b->initrd);
+		add(a, "--cmdline=%s " CMDLINE_VMM, b->cmdline);
+	}
 	add(a, "--cpus=%u", cfg->cpus);
 	add(a, "--memory=%lluM", (unsigned long long)(cfg->memory >> 20));
 	/* disk_size grows the disk (never shrinks it: the VMM refuses that). */
@@ -117,6 +130,9 @@ static void build_argv(const struct den_machine *dm, const struct vm_boot *b, in
 	if (at >= sizeof(net))
 		a->oom = true;
 	add(a, "--net=%s", net);
+	for (size_t i = 0; i < l->n_shares; i++)
+		add(a, "--share=%s,tag=%s%s", l->shares[i].path, l->shares[i].tag,
+		    l->shares[i].ro ? ",ro" : "");
 	add(a, "--console=%s/console.log", dm->dir);
 	add(a, "--api=%s/control.sock", dm->dir);
 }
@@ -125,24 +141,30 @@ static void build_argv(const struct den_machine *dm, const struct vm_boot *b, in
  * Starts the VMM in its own session with its output in vmm.log, and
  * waits until its control socket answers: then the guest is booting.
  */
-static int start_vmm(struct den_machine *dm, const struct vm_boot *b, int port, const int *hosts,
-		     pid_t *pid, struct den_err *err)
+static int spawn_vmm(struct den_machine *dm, const struct launch *l, pid_t *pid,
+		     struct den_err *err)
 {
-	cleanup_free char *log = path_in(dm, "vmm.log"), *sock = path_in(dm, "control.sock");
+	cleanup_free char *log = provider_path(dm, "vmm.log"),
+			  *sock = provider_path(dm, "control.sock");
 	cleanup_close int fd = -1;
 	struct args a = { .n = 0 };
+	int fds[VMM_MAX_SHARES];
 	char tail[2048];
 	int rc;
 
 	if (log == NULL || sock == NULL)
 		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
-	build_argv(dm, b, port, hosts, &a);
+	for (size_t i = 0; i < l->n_shares; i++)
+		fds[i] = l->shares[i].fd;
+	build_argv(dm, l, &a);
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	struct den_spawn sp = { .argv = (const char *const *)a.v,
 				.path = "/proc/self/exe",
 				.in = DEN_SPAWN_NULL,
 				.out = fd,
 				.err_fd = fd,
+				.fds = fds,
+				.n_fds = l->n_shares,
 				.close_fds = true,
 				.setsid = true };
 	if (a.oom)
@@ -173,6 +195,17 @@ static int start_vmm(struct den_machine *dm, const struct vm_boot *b, int port, 
 			   sock);
 }
 
+/* The VMM started, with the machine's 9p folders opened by den for it to inherit. */
+static int start_vmm(struct den_machine *dm, struct launch *l, pid_t *pid, struct den_err *err)
+{
+	/* The VMM gets each folder as /proc/self/fd/N: it never looks the path up itself. */
+	if (vm_shares_open(dm, VMM_FD0, l->shares, VMM_MAX_SHARES, &l->n_shares, err) < 0)
+		return -1;
+	int rc = spawn_vmm(dm, l, pid, err);
+	vm_shares_close(l->shares, l->n_shares);
+	return rc;
+}
+
 /* Is pid still this machine's VMM (not a recycled pid)? */
 static bool is_our_vmm(pid_t pid, const struct den_machine *dm)
 {
@@ -194,10 +227,10 @@ static bool wait_gone(pid_t pid, const struct den_machine *dm, unsigned ms)
 	return !is_our_vmm(pid, dm);
 }
 
-/* A VMM left by a den killed mid-up (or a halt that failed): stopped, then killed. */
-static int stop_leftover(struct den_machine *dm, struct den_err *err)
+/* A VMM left by a den killed mid-up (or a halt that failed): stopped, then killed (kvm-provider.h). */
+int kvm_stop(struct den_machine *dm, struct den_err *err)
 {
-	cleanup_free char *sock = path_in(dm, "control.sock");
+	cleanup_free char *sock = provider_path(dm, "control.sock");
 	pid_t pid = dm->rec.supervisor;
 	json_t *reply = NULL;
 	struct den_err ignored = { 0 };
@@ -215,46 +248,60 @@ static int stop_leftover(struct den_machine *dm, struct den_err *err)
 	return 0;
 }
 
+int kvm_start(struct den_machine *dm, const struct vm_boot *b, const char *restore,
+	      struct den_err *err)
+{
+	cleanup_free char *seed = provider_path(dm, "seed.iso"),
+			  *disk = provider_path(dm, "disk.cow"),
+			  *base = provider_path(dm, KVM_DISK_BASE);
+	cleanup_free int *hosts = NULL;
+	struct launch l = { .b = b, .restore = restore };
+	pid_t pid = -1;
+
+	if (seed == NULL || disk == NULL || base == NULL)
+		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
+	if (den_mkdir_p(dm->dir, 0700, err) < 0 || kvm_stop(dm, err) < 0)
+		return -1;
+	if (keys_ensure(dm->dir, err) < 0 || chmod(dm->dir, 0700) < 0)
+		return den_err_is_set(err) ? -1
+					   : den_err_set(err, errno, "cannot protect %s", dm->dir);
+	if (dm->rec.created == 0)
+		dm->rec.created = time(NULL);
+	/* A new disk: the box's own key (a Vagrant box's) is the one its first boot answers to. */
+	if (!den_exists(disk) && vm_box_key_record(dm, err) < 0)
+		return -1;
+	/* What the disk lies over, for `den box package` and snapshots. */
+	if (den_write_file_atomic(base, b->image, 0600, err) < 0)
+		return -1;
+	/* state.json says running before the VMM starts (see provider.h). */
+	if (seed_write_machine(dm, seed, err) < 0 ||
+	    provider_record_start(dm, "kvm", &l.port, &hosts, err) < 0)
+		return -1;
+	l.hosts = hosts;
+	den_crash_point("up:before-supervisor");
+	if (start_vmm(dm, &l, &pid, err) < 0)
+		return -1;
+	den_crash_point("up:after-supervisor");
+	dm->rec.supervisor = pid;
+	return machine_save(dm, err);
+}
+
 static int up(struct den_machine *dm, const struct provider_up_args *args, struct den_err *err)
 {
 	struct vm_boot b;
-	cleanup_free char *seed = path_in(dm, "seed.iso");
-	cleanup_free int *hosts = NULL;
-	pid_t pid = -1;
-	int port;
 
-	if (seed == NULL)
-		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
+	if (vm_shares_check(dm, VMM_MAX_SHARES, err) < 0)
+		return -1;
 	if (vm_boot_prepare(args->box_dir, &b, err) < 0)
 		return den_err_wrap(err, "machine %s", dm->cfg->name);
-	int rc = -1;
-	if (den_mkdir_p(dm->dir, 0700, err) < 0 || stop_leftover(dm, err) < 0)
-		goto out;
-	if (keys_ensure(dm->dir, err) < 0 || chmod(dm->dir, 0700) < 0) {
-		if (!den_err_is_set(err))
-			den_err_set(err, errno, "cannot protect %s", dm->dir);
-		goto out;
-	}
-	if (dm->rec.created == 0)
-		dm->rec.created = time(NULL);
-	/* state.json says running before the VMM starts (see provider.h). */
-	if (seed_write_machine(dm, seed, err) < 0 ||
-	    provider_record_start(dm, "kvm", &port, &hosts, err) < 0)
-		goto out;
-	den_crash_point("up:before-supervisor");
-	if (start_vmm(dm, &b, port, hosts, &pid, err) < 0)
-		goto out;
-	den_crash_point("up:after-supervisor");
-	dm->rec.supervisor = pid;
-	rc = machine_save(dm, err);
-out:
+	int rc = kvm_start(dm, &b, NULL, err);
 	vm_boot_free(&b);
 	return rc;
 }
 
 static int state(struct den_machine *dm, enum machine_state *out, struct den_err *err)
 {
-	cleanup_free char *sock = path_in(dm, "control.sock");
+	cleanup_free char *sock = provider_path(dm, "control.sock");
 	json_t *reply = NULL;
 	struct den_err ignored = { 0 };
 
@@ -270,9 +317,11 @@ static int state(struct den_machine *dm, enum machine_state *out, struct den_err
 }
 
 /*
- * Graceful: `systemctl poweroff` over SSH (what Vagrant does), waiting up
- * to graceful_halt_timeout for the guest to power the VM off; then, or at
- * once when forced, the VMM is stopped.
+ * Graceful: the ACPI power button (den's VMM's GED device; the guest's
+ * logind powers off, as on a laptop), waiting up to graceful_halt_timeout
+ * for the VM to end; then, or at once when forced, the VMM is stopped.
+ * It needs no SSH, so a guest whose sshd is broken still shuts down
+ * cleanly (docs/decisions.md, "A power button for graceful halts").
  */
 static int halt(struct den_machine *dm, bool force, struct den_err *err)
 {
@@ -281,18 +330,17 @@ static int halt(struct den_machine *dm, bool force, struct den_err *err)
 
 	state(dm, &st, err);
 	if (!force && st == MACHINE_RUNNING) {
-		struct den_ssh *ssh = NULL;
+		cleanup_free char *sock = provider_path(dm, "control.sock");
+		json_t *reply = NULL;
 		struct den_err e = { 0 };
-		int status = 0;
-		if (provider_ssh_open(&provider_kvm, dm, 10, &ssh, &e) == 0) {
-			den_ssh_exec(ssh, "sudo -n systemctl poweroff", NULL, NULL, &status, &e);
-			den_ssh_close(ssh);
-		}
+		if (sock != NULL && control_request(sock, "powerbutton", &reply, &e) == 0)
+			json_decref(reply);
 		if (!wait_gone(pid, dm, dm->cfg->graceful_halt_timeout * 1000))
-			den_warn("machine %s did not power off within %u s; stopping it",
+			den_warn("machine %s did not power off within %u s of its power button; "
+				 "stopping it",
 				 dm->cfg->name, dm->cfg->graceful_halt_timeout);
 	}
-	if (stop_leftover(dm, err) < 0)
+	if (kvm_stop(dm, err) < 0)
 		return -1;
 	return provider_record_halt(dm, err);
 }
@@ -300,14 +348,14 @@ static int halt(struct den_machine *dm, bool force, struct den_err *err)
 static int destroy(struct den_machine *dm, struct den_err *err)
 {
 	/* Its files go only once its VMM is gone (provider.h). */
-	if (stop_leftover(dm, err) < 0)
+	if (kvm_stop(dm, err) < 0)
 		return den_err_wrap(err, "cannot destroy it");
 	return provider_destroy(dm, halt, state, den_rm_rf, err);
 }
 
 static int control(struct den_machine *dm, const char *cmd, struct den_err *err)
 {
-	cleanup_free char *sock = path_in(dm, "control.sock");
+	cleanup_free char *sock = provider_path(dm, "control.sock");
 	json_t *reply = NULL;
 
 	if (sock == NULL || control_request(sock, cmd, &reply, err) < 0)
@@ -326,9 +374,9 @@ static int resume(struct den_machine *dm, struct den_err *err)
 	return control(dm, "resume", err);
 }
 
-static int ssh_info(struct den_machine *dm, struct ssh_info *out, struct den_err *err)
+static int ready(struct den_machine *dm, struct den_ssh *ssh, struct den_err *err)
 {
-	return provider_ssh_info(dm, NULL, out, err);
+	return vm_ready(&provider_kvm, dm, ssh, err);
 }
 
 const struct provider_ops provider_kvm = {
@@ -338,7 +386,13 @@ const struct provider_ops provider_kvm = {
 	.halt = halt,
 	.destroy = destroy,
 	.state = state,
-	.ssh_info = ssh_info,
+	.ssh_info = vm_ssh_info,
+	.ready = ready,
+	.package = kvm_package,
+	.snapshot_save = kvm_snapshot_save,
+	.snapshot_restore = kvm_snapshot_restore,
+	.snapshot_list = kvm_snapshot_list,
+	.snapshot_delete = kvm_snapshot_delete,
 	.suspend = suspend,
 	.resume = resume,
 };

@@ -147,3 +147,41 @@ size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
 		update_irq(s);
 	return n;
 }
+
+void serial_save(const struct serial *s, struct serial_state *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->ier = s->ier;
+	out->lcr = s->lcr;
+	out->mcr = s->mcr;
+	out->scr = s->scr;
+	out->dll = s->dll;
+	out->dlm = s->dlm;
+	out->fcr = s->fcr;
+	out->thr_interrupt = s->thr_interrupt;
+	memcpy(out->rx, s->rx, sizeof(out->rx));
+	out->rx_head = (uint32_t)s->rx_head;
+	out->rx_len = (uint32_t)s->rx_len;
+}
+
+/*
+ * The interrupt line is not raised here: its level is in the interrupt
+ * controllers' state, restored with the VM's.
+ */
+bool serial_load(struct serial *s, const struct serial_state *in)
+{
+	if (in->rx_head >= SERIAL_FIFO || in->rx_len > SERIAL_FIFO || in->thr_interrupt > 1)
+		return false;
+	s->ier = in->ier & 0x0f;
+	s->lcr = in->lcr;
+	s->mcr = in->mcr & 0x1f;
+	s->scr = in->scr;
+	s->dll = in->dll;
+	s->dlm = in->dlm;
+	s->fcr = in->fcr;
+	s->thr_interrupt = in->thr_interrupt;
+	memcpy(s->rx, in->rx, sizeof(s->rx));
+	s->rx_head = in->rx_head;
+	s->rx_len = in->rx_len;
+	return true;
+}

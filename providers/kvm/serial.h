@@ -36,4 +36,15 @@ void serial_write(struct serial *s, unsigned offset, uint8_t value);
 /* Host input for the guest; returns how many bytes the FIFO took. */
 size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len);
 
+/* The UART's registers and receive FIFO in a snapshot, as on disk. */
+struct serial_state {
+	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr, thr_interrupt;
+	uint8_t rx[SERIAL_FIFO];
+	uint32_t rx_head, rx_len;
+};
+
+void serial_save(const struct serial *s, struct serial_state *out);
+/* Back from a snapshot: false (nothing changed) when the state is damaged. */
+bool serial_load(struct serial *s, const struct serial_state *in);
+
 #endif

@@ -5,8 +5,8 @@
 /*
  * virtio-mmio (virtio 1.x, MMIO version 2) devices: the transport
  * (registers, feature negotiation, queues, interrupts) in virtio_mmio.c,
- * and each device's own work in virtio_blk.c, virtio_net.c and
- * virtio_rng.c (virtio_eventfd.c wakes a device's thread). Devices
+ * and each device's own work in virtio_blk.c, virtio_net.c, virtio_9p.c
+ * and virtio_rng.c (virtio_eventfd.c wakes a device's thread). Devices
  * sit 4 KiB apart from VIRTIO_MMIO_BASE, and the guest learns of them from
  * `virtio_mmio.device=4K@ADDR:IRQ` on its command line.
  */
@@ -27,6 +27,7 @@
 #define VIRTIO_ID_NET 1
 #define VIRTIO_ID_BLOCK 2
 #define VIRTIO_ID_RNG 4
+#define VIRTIO_ID_9P 9
 #define VIRTIO_REG_QUEUE_NOTIFY 0x050
 
 struct virtio_dev {
@@ -70,7 +71,42 @@ struct virtio_dev {
 	void (*free)(struct virtio_dev *d); /* the device's own state, or NULL */
 	pthread_t thread;
 	bool thread_started;
+	/* Snapshots: NULL for a device that cannot be snapshotted yet (saving says so). */
+	const struct virtio_snap_ops *snap;
 };
+
+/*
+ * A device's part in a VM snapshot (snapshot_devices.c). The transport's
+ * state (virtio_mmio_save) is always saved; a device sets these only for
+ * what it keeps beyond it.
+ */
+struct virtio_snap_ops {
+	/*
+	 * Before the save, under d->lock with no chain in flight: make what
+	 * backs the device whole for a copy (a disk's writes flushed); or NULL.
+	 */
+	int (*prepare)(struct virtio_dev *d, struct den_err *err);
+};
+/* For devices whose whole state is the transport's (virtio-rng, virtio-net). */
+extern const struct virtio_snap_ops virtio_snap_transport_only;
+
+/* The transport's state in a snapshot, as on disk (fixed size: up to 8 queues). */
+#define VIRTIO_SNAP_QUEUES 8
+struct virtio_mmio_state {
+	uint32_t device_id, nqueues;
+	uint64_t features, driver_features;
+	uint32_t status, dev_features_sel, drv_features_sel, queue_sel, int_status;
+	uint32_t broken_reported;
+	struct virtio_queue_state {
+		uint64_t desc, avail, used;
+		uint16_t num, last_avail, used_idx;
+		uint8_t ready, broken;
+	} q[VIRTIO_SNAP_QUEUES];
+};
+
+/* The transport's state (under d->lock, nothing in flight), and back (before its thread starts). */
+void virtio_mmio_save(const struct virtio_dev *d, struct virtio_mmio_state *s);
+int virtio_mmio_load(struct virtio_dev *d, const struct virtio_mmio_state *s, struct den_err *err);
 
 void virtio_mmio_read(struct virtio_dev *d, uint64_t offset, uint8_t *data, unsigned size);
 void virtio_mmio_write(struct virtio_dev *d, uint64_t offset, const uint8_t *data, unsigned size);
@@ -82,6 +118,16 @@ void virtio_signal_queue(struct virtio_dev *d, unsigned queue);
 
 /* Serves a notified queue, if the driver has the device running (takes d->lock). */
 void virtio_serve(struct virtio_dev *d, unsigned queue);
+
+/*
+ * A device's notify for slow requests (a disk's, a file system's): each
+ * chain popped is served by serve() with d->lock let go, so a vCPU touching
+ * the registers never waits on it, and answered with the bytes serve()
+ * wrote, unless the driver reset the device meanwhile. The chain counts
+ * as in flight throughout: a snapshot waits for it (snapshot_devices.c).
+ */
+typedef uint32_t virtio_serve_fn(struct virtio_dev *d, struct vq_chain *c);
+void virtio_serve_unlocked(struct virtio_dev *d, unsigned queue, virtio_serve_fn *serve);
 
 /* True while the driver has the device running (DRIVER_OK, not marked broken). */
 bool virtio_running(const struct virtio_dev *d);
@@ -118,5 +164,17 @@ struct usernet_fwd;
  */
 int virtio_net_init(struct virtio_dev *d, const struct usernet_fwd *fwds, size_t nfwds,
 		    bool host_loopback, struct den_err *err);
+
+/* The longest mount tag a share takes (the guest mounts it by this name). */
+#define VIRTIO_9P_TAG_MAX 63
+/*
+ * A virtio-9p device sharing the host folder root (p9.h: a 9P2000.L server
+ * that keeps the guest inside it) under the mount tag tag; ro refuses
+ * every write. The guest mounts it with
+ * `mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 TAG DIR`.
+ */
+int virtio_9p_init(struct virtio_dev *d, const char *root, const char *tag, bool ro,
+		   struct den_err *err);
+void virtio_9p_free(struct virtio_dev *d);
 
 #endif

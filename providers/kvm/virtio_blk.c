@@ -63,7 +63,7 @@ static uint64_t config(struct virtio_dev *d, unsigned offset, unsigned size)
 {
 	struct blk *b = d->priv;
 	uint8_t cfg[16] = { 0 };
-	uint32_t seg_max = VQ_MAX_SEGS - 2; /* the header and the status take one each */
+	uint32_t seg_max = 62; /* 64 descriptors a request: the header and the status take two */
 	uint64_t v = 0;
 
 	memcpy(cfg, &b->sectors, 8); /* capacity, size_max (not offered), seg_max */
@@ -91,8 +91,9 @@ static uint32_t get_id(struct vq_chain *c)
  * One request: header (type, reserved, sector), data, then the status
  * byte. Reads and writes are one preadv/pwritev over the data segments.
  */
-static uint32_t serve(struct blk *b, struct vq_chain *c)
+static uint32_t serve(struct virtio_dev *d, struct vq_chain *c)
 {
+	struct blk *b = d->priv;
 	struct vq_seg *st = &c->seg[c->n - 1];
 	struct iovec iov[VQ_MAX_SEGS];
 	uint32_t type, written = 0;
@@ -142,22 +143,28 @@ static uint32_t serve(struct blk *b, struct vq_chain *c)
 /* Requests are served with d->lock let go: the vCPUs read and ack interrupts meanwhile. */
 static void notify(struct virtio_dev *d, unsigned queue)
 {
-	struct vq_chain c;
-	bool any = false;
-
-	while (vq_pop(&d->q[queue], d->mem, &c) == 1) {
-		unsigned resets = d->resets;
-		pthread_mutex_unlock(&d->lock);
-		uint32_t written = serve(d->priv, &c);
-		pthread_mutex_lock(&d->lock);
-		if (d->resets != resets || !virtio_running(d))
-			return; /* the driver reset the device meanwhile: the request is gone */
-		vq_push(&d->q[queue], d->mem, c.head, written);
-		any = true;
-	}
-	if (any)
-		virtio_signal_queue(d, queue);
+	virtio_serve_unlocked(d, queue, serve);
 }
+
+/*
+ * Before a snapshot, with no request in flight: every write so far in the
+ * file (an overlay's bitmap too), so that a copy of it is the disk the
+ * snapshot's guest knows.
+ */
+static int snap_prepare(struct virtio_dev *d, struct den_err *err)
+{
+	struct blk *b = d->priv;
+
+	if (b->ro)
+		return 0;
+	if (b->cow != NULL)
+		return cow_disk_flush(b->cow, err);
+	if (fdatasync(b->fd) < 0)
+		return den_err_set(err, errno, "cannot flush the disk %s", d->name);
+	return 0;
+}
+
+static const struct virtio_snap_ops snap_ops = { .prepare = snap_prepare };
 
 /* The disk's file: a raw image (its size) or an overlay over a base. */
 static int open_disk(struct blk *b, const struct vmm_disk *disk, struct den_err *err)
@@ -200,6 +207,7 @@ int virtio_blk_init(struct virtio_dev *d, const struct vmm_disk *disk, struct de
 	d->notify = notify;
 	d->config = config;
 	d->free = virtio_blk_free;
+	d->snap = &snap_ops;
 	d->priv = b;
 	return 0;
 }

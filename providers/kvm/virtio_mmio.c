@@ -213,6 +213,29 @@ void virtio_serve(struct virtio_dev *d, unsigned queue)
 	pthread_mutex_unlock(&d->lock);
 }
 
+void virtio_serve_unlocked(struct virtio_dev *d, unsigned queue, virtio_serve_fn *serve)
+{
+	struct vq_chain c;
+	bool any = false;
+
+	while (vq_pop(&d->q[queue], d->mem, &c) == 1) {
+		unsigned resets = d->resets;
+		d->q[queue].inflight++;
+		pthread_mutex_unlock(&d->lock);
+		uint32_t written = serve(d, &c);
+		pthread_mutex_lock(&d->lock);
+		if (d->resets != resets)
+			return; /* the driver reset the device meanwhile: the request is gone */
+		d->q[queue].inflight--;
+		if (!virtio_running(d))
+			return;
+		vq_push(&d->q[queue], d->mem, c.head, written);
+		any = true;
+	}
+	if (any)
+		virtio_signal_queue(d, queue);
+}
+
 void virtio_signal_queue(struct virtio_dev *d, unsigned queue)
 {
 	if (vq_wants_interrupt(&d->q[queue], d->mem))
@@ -226,4 +249,70 @@ void virtio_signal(struct virtio_dev *d)
 		eventfd_write(d->irqfd, 1);
 	else
 		d->interrupt(d);
+}
+
+void virtio_mmio_save(const struct virtio_dev *d, struct virtio_mmio_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->device_id = d->device_id;
+	s->nqueues = d->nqueues;
+	s->features = d->features;
+	s->driver_features = d->driver_features;
+	s->status = d->status;
+	s->dev_features_sel = d->dev_features_sel;
+	s->drv_features_sel = d->drv_features_sel;
+	s->queue_sel = d->queue_sel;
+	s->int_status = d->int_status;
+	s->broken_reported = d->broken_reported;
+	for (unsigned i = 0; i < d->nqueues && i < VIRTIO_SNAP_QUEUES; i++) {
+		const struct virtqueue *q = &d->q[i];
+		s->q[i] = (struct virtio_queue_state){ q->desc,	 q->avail,	q->used,
+						       q->num,	 q->last_avail, q->used_idx,
+						       q->ready, q->broken };
+	}
+}
+
+/*
+ * The same device as the snapshot's (made from the same options), then
+ * what the driver had set. Ring addresses need no check here: vq_pop
+ * checks them at every use, as it does the guest's own writes.
+ */
+int virtio_mmio_load(struct virtio_dev *d, const struct virtio_mmio_state *s, struct den_err *err)
+{
+	_Static_assert(VIRTIO_MAX_QUEUES <= VIRTIO_SNAP_QUEUES, "a snapshot holds every queue");
+
+	if (s->device_id != d->device_id || s->nqueues != d->nqueues || s->features != d->features)
+		return den_err_set(
+			err, 0,
+			"the snapshot's device %#llx is not %s here (device id %u, "
+			"features %#llx; here %u, %#llx): restore with the options the VM "
+			"was saved with (--disk, ro, --net)",
+			(unsigned long long)d->base, d->name, s->device_id,
+			(unsigned long long)s->features, d->device_id,
+			(unsigned long long)d->features);
+	if ((s->driver_features & ~d->features) || s->broken_reported > 1)
+		return den_err_set(err, 0, "the snapshot's state of %s is damaged", d->name);
+	for (unsigned i = 0; i < d->nqueues; i++)
+		if (s->q[i].num > VQ_MAX_SIZE || s->q[i].ready > 1 || s->q[i].broken > 1)
+			return den_err_set(err, 0, "the snapshot's queue %u of %s is damaged", i,
+					   d->name);
+	d->driver_features = s->driver_features;
+	d->status = s->status;
+	d->dev_features_sel = s->dev_features_sel;
+	d->drv_features_sel = s->drv_features_sel;
+	d->queue_sel = s->queue_sel;
+	d->int_status = s->int_status;
+	d->broken_reported = s->broken_reported;
+	for (unsigned i = 0; i < d->nqueues; i++) {
+		const struct virtio_queue_state *q = &s->q[i];
+		d->q[i] = (struct virtqueue){ .num = q->num,
+					      .ready = q->ready,
+					      .desc = q->desc,
+					      .avail = q->avail,
+					      .used = q->used,
+					      .last_avail = q->last_avail,
+					      .used_idx = q->used_idx,
+					      .broken = q->broken };
+	}
+	return 0;
 }

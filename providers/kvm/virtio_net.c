@@ -241,6 +241,12 @@ int virtio_net_init(struct virtio_dev *d, const struct usernet_fwd *fwds, size_t
 	d->config = config;
 	d->loop = loop;
 	d->free = net_free;
+	/*
+	 * A snapshot keeps the transport only: frames waiting in the backlog are
+	 * lost, as on a wire, and slirp starts afresh on restore, so connections
+	 * through it are reset (docs/vmm.md, "Snapshots").
+	 */
+	d->snap = &virtio_snap_transport_only;
 	d->priv = n;
 	return usernet_new(fwds, nfwds, host_loopback, from_network, d, &n->u, err);
 }

@@ -33,5 +33,6 @@ int virtio_rng_init(struct virtio_dev *d, struct den_err *err)
 	d->nqueues = 1;
 	d->notify = notify;
 	d->config = NULL;
+	d->snap = &virtio_snap_transport_only;
 	return 0;
 }

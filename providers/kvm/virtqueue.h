@@ -15,7 +15,11 @@
 #include "providers/kvm/boot.h"
 
 #define VQ_MAX_SIZE 256
-#define VQ_MAX_SEGS 64
+/*
+ * A chain may be as long as its queue: virtio-9p's requests come as one
+ * descriptor per page, 128 and more for a 512 KiB msize.
+ */
+#define VQ_MAX_SEGS VQ_MAX_SIZE
 
 struct guest_mem {
 	uint8_t *host;
@@ -32,6 +36,11 @@ struct virtqueue {
 	uint16_t last_avail;	    /* next avail ring entry to take */
 	uint16_t used_idx; /* den's own count of used entries, never read back from the guest */
 	bool broken;	   /* the guest broke the rules: nothing more is taken */
+	/*
+	 * Chains taken and not yet given back while the device let its lock go
+	 * (virtio_serve_unlocked): a snapshot waits for none (snapshot_devices.c).
+	 */
+	uint16_t inflight;
 };
 
 struct vq_seg {

@@ -16,7 +16,7 @@
 #include "providers/kvm/serial.h"
 #include "providers/kvm/virtio.h"
 
-#define VM_MAX_DEVICES 8
+#define VM_MAX_DEVICES 10 /* VMM_MAX_DISKS, the network card, VMM_MAX_SHARES, virtio-rng */
 
 struct vm;
 
@@ -60,6 +60,12 @@ struct vm {
 	bool hugetlb;	     /* guest RAM is hugetlbfs pages */
 	bool escape_pending; /* console input: a Ctrl-A came, its key not yet */
 	atomic_ullong io_exits, mmio_exits, notify_exits;
+	struct timespec started; /* vmm_spec.started */
+	atomic_llong startup_us; /* from started to vCPU 0's first KVM_RUN; -1 until then */
+	/* --restore: the snapshot's folder and its state, read (snapshot_restore.c). */
+	const char *snapshot_dir;
+	struct snap_file *snapshot;
+	atomic_uint ged_events; /* ACPI_GED_* events the guest has not read yet (ged.c) */
 };
 
 /*
@@ -109,5 +115,14 @@ int vm_start_devices(struct vm *vm, struct den_err *err);
 
 /* Answers one client of the --api socket (control.c). */
 void vm_serve_api(struct vm *vm, int listen_fd);
+
+/*
+ * The Generic Event Device (ged.c, acpi.h): ged_raise sets events
+ * (ACPI_GED_POWER_BUTTON) and pulses the GED's IRQ; ged_read_events is the
+ * guest's read of the event register at ACPI_GED_PORT, which returns the
+ * pending events and clears them.
+ */
+int ged_raise(struct vm *vm, unsigned events, struct den_err *err);
+uint8_t ged_read_events(struct vm *vm);
 
 #endif

@@ -10,6 +10,7 @@
 #include "providers/kvm/vmm.h"
 #include "providers/kvm/vm-internal.h"
 #include "providers/kvm/acpi.h"
+#include "providers/kvm/snapshot-internal.h"
 #include "providers/host_kvm.h"
 #include "core/cleanup.h"
 #include "core/control.h"
@@ -113,7 +114,8 @@ static int create_vm(struct vm *vm, const struct vmm_spec *s, struct den_err *er
 	    ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0 || ioctl(vm->fd, KVM_CREATE_PIT2, &pit) < 0)
 		return den_err_set(err, errno, "cannot set up the VM's interrupt controllers");
 	boot_layout(s->memory, &vm->layout);
-	if (guest_ram(vm, s->memory, err) < 0)
+	if ((vm->snapshot != NULL ? vm_snapshot_map_memory(vm, s->memory, err)
+				  : guest_ram(vm, s->memory, err)) < 0)
 		return -1;
 	struct kvm_userspace_memory_region low = { 0, 0, 0, vm->layout.low,
 						   (uint64_t)(uintptr_t)vm->mem };
@@ -193,7 +195,9 @@ int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
 			 .fd = -1,
 			 .stop_fd = -1,
 			 .ncpus = s->cpus ? s->cpus : 1,
-			 .out_fd = s->console_out };
+			 .out_fd = s->console_out,
+			 .started = s->started,
+			 .startup_us = -1 };
 	uint64_t entry = 0;
 	int rc = 0;
 	sigset_t block, old;
@@ -227,14 +231,19 @@ int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
 		rc = den_err_set(err, errno, "cannot create the VM");
 		goto out;
 	}
-	if (create_vm(&vm, s, err) < 0 || vm_add_devices(&vm, s, err) < 0 ||
-	    load(&vm, s, &entry, err) < 0 || vm_start_devices(&vm, err) < 0) {
+	/* A restore makes its vCPUs itself, with their state, before any thread runs. */
+	if ((s->restore != NULL && vm_snapshot_open(&vm, s, err) < 0) ||
+	    create_vm(&vm, s, err) < 0 || vm_add_devices(&vm, s, err) < 0 ||
+	    (s->restore != NULL ? vm_snapshot_restore(&vm, err) : load(&vm, s, &entry, err)) < 0 ||
+	    vm_start_devices(&vm, err) < 0) {
 		vm_end(&vm, VM_FAILED, err->msg);
 		rc = -1;
 		goto out;
 	}
 	for (unsigned i = 0; i < vm.ncpus && rc == 0; i++)
-		rc = vcpu_create(&vm, i, entry, err);
+		rc = s->restore != NULL ? 0 : vcpu_create(&vm, i, entry, err);
+	if (s->restore != NULL)
+		snap_devices_kick(&vm); /* what the guest posted just before the save */
 	for (unsigned i = 0; i < vm.ncpus && rc == 0; i++) {
 		int e = vm_thread_start(&vm.vcpus[i].thread, vcpu_loop, &vm.vcpus[i]);
 		if (e != 0)
@@ -268,7 +277,8 @@ out:
 	if (s->stats != NULL)
 		*s->stats =
 			(struct vmm_stats){ atomic_load(&vm.io_exits), atomic_load(&vm.mmio_exits),
-					    atomic_load(&vm.notify_exits), vm.hugetlb };
+					    atomic_load(&vm.notify_exits), vm.hugetlb,
+					    atomic_load(&vm.end) == VM_POWEROFF };
 	for (unsigned i = 0; i < vm.ncpus; i++) {
 		if (vm.vcpus[i].run != NULL)
 			munmap(vm.vcpus[i].run, vm.run_size);
@@ -277,6 +287,7 @@ out:
 	}
 	free(vm.vcpus);
 	free(vm.cpuid);
+	vm_snapshot_close(&vm);
 	if (vm.mem != NULL)
 		munmap(vm.mem, s->memory);
 	if (vm.fd >= 0)

@@ -12,12 +12,14 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "core/err.h"
 #include "core/usernet.h"
 
 #define VMM_MAX_DISKS 4
 #define VMM_MAX_FWDS 16
+#define VMM_MAX_SHARES 4
 /* vCPUs of one VM; KVM may allow fewer (KVM_CAP_MAX_VCPUS), which den then says. */
 #define VMM_MAX_CPUS 64
 
@@ -43,13 +45,22 @@ struct vmm_spec {
 	/* virtio-blk devices vda, vdb... */
 	struct vmm_disk disks[VMM_MAX_DISKS];
 	unsigned n_disks;
-	/* Control socket (JSON lines: status, pause, resume, stop), or NULL. */
+	/* Control socket (JSON lines: status, pause, resume, stop, powerbutton), or NULL. */
 	const char *api;
 	/* A virtio-net device on den's user-mode network, with ports forwarded from the host. */
 	bool net;
 	bool net_no_loopback; /* the gateway does not reach the host's 127.0.0.1 (usernet.h) */
 	struct usernet_fwd fwds[VMM_MAX_FWDS];
 	unsigned n_fwds;
+	/*
+	 * Host folders shared over virtio-9p (virtio.h, p9.h), after the network
+	 * card; the guest mounts each by its tag. ro: every write refused.
+	 */
+	struct vmm_share {
+		const char *path, *tag;
+		bool ro;
+	} shares[VMM_MAX_SHARES];
+	unsigned n_shares;
 	/*
 	 * In place of a kernel, for den's tests of exits and devices: a flat
 	 * 16-bit program loaded at VMM_PROGRAM_ADDR and started in real mode
@@ -58,8 +69,20 @@ struct vmm_spec {
 	 */
 	const uint8_t *program;
 	size_t program_len;
+	/*
+	 * A snapshot folder (docs/vmm.md, "Snapshots"): the VM goes on from it
+	 * (kernel, initrd, cmdline and program unused). cpus, memory, disks and
+	 * net must be those of the VM that was saved.
+	 */
+	const char *restore;
 	/* Filled in when the VM ends, if not NULL. */
 	struct vmm_stats *stats;
+	/*
+	 * When `den vmm run` began (CLOCK_MONOTONIC), or zero: the VMM then
+	 * says on stderr, and in its status, how long den's own work took
+	 * before the guest's first instruction.
+	 */
+	struct timespec started;
 };
 
 #define VMM_PROGRAM_ADDR 0x1000
@@ -69,7 +92,8 @@ struct vmm_spec {
 /* What the vCPUs exited to den for: port I/O, MMIO, and queue notifies among the MMIO. */
 struct vmm_stats {
 	uint64_t io_exits, mmio_exits, notify_exits;
-	bool hugetlb; /* guest RAM came from hugetlbfs pages */
+	bool hugetlb;	  /* guest RAM came from hugetlbfs pages */
+	bool powered_off; /* the VM ended as a poweroff (S5, --api stop), not a reset */
 };
 
 /*

@@ -7,6 +7,7 @@
 #include "providers/qemu/disk.h"
 #include "providers/qemu/qemu-internal.h"
 #include "providers/qemu/qmp.h"
+#include "providers/vm_ready.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 #include "core/ssh.h"
@@ -21,7 +22,7 @@
 static int qmp_run(const struct den_machine *dm, const char *command, json_t *args, json_t **ret,
 		   int timeout_ms, struct den_err *err)
 {
-	cleanup_free char *sock = qemu_path(dm, "qmp.sock");
+	cleanup_free char *sock = provider_path(dm, "qmp.sock");
 	struct qmp *q = NULL;
 	int rc;
 
@@ -112,20 +113,6 @@ int qemu_resume(struct den_machine *dm, struct den_err *err)
 	return qemu_qmp(dm, "cont", NULL, NULL, err);
 }
 
-/* Snapshot names go on a monitor command line: letters, digits, . _ - only. */
-static int check_name(const char *name, struct den_err *err)
-{
-	size_t n = strlen(name);
-
-	if (n == 0 || n > 64 || name[0] == '-' ||
-	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
-		return den_err_set(err, 0,
-				   "snapshot name '%s': use letters, digits, '.', '_' and '-' "
-				   "(up to 64)",
-				   name);
-	return 0;
-}
-
 /* The monitor answers errors as text; anything it prints for these commands is one. */
 static int hmp_quiet(struct den_machine *dm, const char *cmd, const char *name, struct den_err *err)
 {
@@ -143,48 +130,22 @@ static int hmp_quiet(struct den_machine *dm, const char *cmd, const char *name, 
 	return 0;
 }
 
-/*
- * 9p folders mounted in the guest block saving its state (QEMU cannot
- * carry them over): they are let go over SSH around a snapshot.
- */
-static bool has_shares(const struct den_machine *dm)
-{
-	for (size_t i = 0; i < dm->cfg->n_folders; i++)
-		if (!dm->cfg->folders[i].disabled && dm->cfg->folders[i].type == SYNC_NATIVE)
-			return true;
-	return false;
-}
-
-static int shares_over_ssh(struct den_machine *dm, bool unmount, struct den_err *err)
-{
-	struct den_ssh *s = NULL;
-
-	if (!has_shares(dm))
-		return 0;
-	if (provider_ssh_open(&provider_qemu, dm, 10, &s, err) < 0)
-		return den_err_wrap(err, "cannot reach machine %s to %s its synced folders",
-				    dm->cfg->name, unmount ? "unmount" : "mount");
-	int rc = qemu_guest_mounts(dm, s, unmount, err);
-	den_ssh_close(s);
-	return rc;
-}
-
 int qemu_snapshot_save(struct den_machine *dm, const char *name, struct den_err *err)
 {
 	enum machine_state st;
 	struct den_err ignored = { 0 };
 
-	if (check_name(name, err) < 0 || need_running(dm, "save a snapshot", err) < 0)
+	if (vm_snapshot_name_check(name, err) < 0 || need_running(dm, "save a snapshot", err) < 0)
 		return -1;
 	qemu_state(dm, &st, &ignored);
 	/* A paused guest cannot let go of its 9p folders: it runs for that, then pauses again. */
-	bool paused = st == MACHINE_SUSPENDED && has_shares(dm);
+	bool paused = st == MACHINE_SUSPENDED && vm_has_shares(dm);
 	if (paused && qemu_resume(dm, err) < 0)
 		return -1;
-	int rc = shares_over_ssh(dm, true, err);
+	int rc = vm_shares_over_ssh(&provider_qemu, dm, true, err);
 	if (rc == 0)
 		rc = hmp_quiet(dm, "savevm", name, err);
-	if (shares_over_ssh(dm, false, rc < 0 ? &ignored : err) < 0)
+	if (vm_shares_over_ssh(&provider_qemu, dm, false, rc < 0 ? &ignored : err) < 0)
 		rc = -1;
 	if (paused && qemu_suspend(dm, rc < 0 ? &ignored : err) < 0)
 		rc = -1;
@@ -196,23 +157,25 @@ int qemu_snapshot_restore(struct den_machine *dm, const char *name, struct den_e
 	enum machine_state st;
 	struct den_err ignored = { 0 };
 
-	if (check_name(name, err) < 0 || need_running(dm, "restore a snapshot", err) < 0)
+	if (vm_snapshot_name_check(name, err) < 0 ||
+	    need_running(dm, "restore a snapshot", err) < 0)
 		return -1;
 	/* The guest's current mounts are let go first, so its 9p state is not cut mid-use. */
 	if (qemu_state(dm, &st, &ignored) == 0 && st == MACHINE_RUNNING)
-		shares_over_ssh(dm, true, &ignored);
+		vm_shares_over_ssh(&provider_qemu, dm, true, &ignored);
 	if (hmp_quiet(dm, "loadvm", name, err) < 0)
 		return -1;
 	/* loadvm leaves the machine as it was saved: running, 9p folders let go. */
 	if (qemu_qmp(dm, "cont", NULL, NULL, err) < 0)
 		return -1;
-	return shares_over_ssh(dm, false, err);
+	return vm_shares_over_ssh(&provider_qemu, dm, false, err);
 }
 
 /* `qemu-img info --output=json -U` names the snapshots, running or not. */
 int qemu_snapshot_list(struct den_machine *dm, char **names, struct den_err *err)
 {
-	cleanup_free char *disk = qemu_path(dm, "disk.qcow2"), *text = malloc(QEMU_IMG_OUTPUT_MAX);
+	cleanup_free char *disk = provider_path(dm, "disk.qcow2"),
+			  *text = malloc(QEMU_IMG_OUTPUT_MAX);
 
 	if (disk == NULL || text == NULL)
 		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
@@ -243,9 +206,9 @@ int qemu_snapshot_list(struct den_machine *dm, char **names, struct den_err *err
 int qemu_snapshot_delete(struct den_machine *dm, const char *name, struct den_err *err)
 {
 	enum machine_state st;
-	cleanup_free char *disk = qemu_path(dm, "disk.qcow2");
+	cleanup_free char *disk = provider_path(dm, "disk.qcow2");
 
-	if (check_name(name, err) < 0)
+	if (vm_snapshot_name_check(name, err) < 0)
 		return -1;
 	qemu_state(dm, &st, err);
 	if (st == MACHINE_RUNNING || st == MACHINE_SUSPENDED)

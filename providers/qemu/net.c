@@ -63,7 +63,7 @@ static void free_argv(char **v)
 int qemu_net_start(struct den_machine *dm, int ssh_port, const int *hosts, int *qemu_end,
 		   struct den_err *err)
 {
-	cleanup_free char *log = qemu_path(dm, "net.log");
+	cleanup_free char *log = provider_path(dm, "net.log");
 	cleanup_close int log_fd = -1;
 	char **argv = net_argv(dm, ssh_port, hosts);
 	int sv[2], ready[2], st;

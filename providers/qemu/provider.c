@@ -12,9 +12,10 @@
 #include "providers/qemu/qemu-internal.h"
 #include "providers/seed.h"
 #include "providers/host_kvm.h"
+#include "providers/vm_ready.h"
+#include "providers/vm_shares.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
-#include "core/hostpath.h"
 #include "core/keys.h"
 #include "core/log.h"
 #include "core/spawn.h"
@@ -31,13 +32,6 @@
 #include <unistd.h>
 
 #define QEMU "qemu-system-x86_64"
-#define MAX_SHARES 64
-
-char *qemu_path(const struct den_machine *dm, const char *name)
-{
-	char *p = NULL;
-	return asprintf(&p, "%s/%s", dm->dir, name) < 0 ? NULL : p;
-}
 
 static int probe(struct den_err *err)
 {
@@ -72,7 +66,7 @@ static bool is_our_qemu(pid_t pid, const struct den_machine *dm)
 
 pid_t qemu_running_pid(const struct den_machine *dm)
 {
-	cleanup_free char *pidfile = qemu_path(dm, "qemu.pid"), *text = NULL;
+	cleanup_free char *pidfile = provider_path(dm, "qemu.pid"), *text = NULL;
 	struct den_err ignored = { 0 };
 	size_t len;
 
@@ -121,7 +115,7 @@ static int box_image(const struct den_machine *dm, const char *box_dir, char **i
 
 static int write_seed(struct den_machine *dm, struct den_err *err)
 {
-	cleanup_free char *seed = qemu_path(dm, "seed.iso");
+	cleanup_free char *seed = provider_path(dm, "seed.iso");
 
 	return seed == NULL ? den_err_set(err, ENOMEM, "machine %s", dm->cfg->name)
 			    : seed_write_machine(dm, seed, err);
@@ -138,7 +132,7 @@ static int write_seed(struct den_machine *dm, struct den_err *err)
 static int start_qemu(struct den_machine *dm, char **argv, const int *fds, size_t n_fds,
 		      struct den_err *err)
 {
-	cleanup_free char *log = qemu_path(dm, "qemu.log");
+	cleanup_free char *log = provider_path(dm, "qemu.log");
 	cleanup_close int fd = -1;
 	char tail[2048] = "";
 	int status;
@@ -177,47 +171,17 @@ static void close_all(int *fds, size_t n)
 		close(fds[i]);
 }
 
-/*
- * The Envfile's native synced folders as 9p shares. Each folder is opened
- * here, following no link (a machine syncing the project could have
- * replaced a nested folder with one), and QEMU gets the descriptor as
- * /proc/self/fd/N: it never looks the path up itself.
- */
-static size_t plan_shares(struct den_machine *dm, struct qemu_share *shares, char tags[][24],
-			  char paths[][32], int *fds, struct den_err *err)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < dm->cfg->n_folders && n < MAX_SHARES; i++) {
-		const struct synced_folder *f = &dm->cfg->folders[i];
-		bool ro = false;
-		if (f->disabled || f->type != SYNC_NATIVE)
-			continue;
-		if (provider_create_folder(dm, f, err) < 0)
-			return (size_t)-1;
-		for (size_t j = 0; j < f->n_mount_options; j++)
-			ro |= strcmp(f->mount_options[j], "ro") == 0;
-		fds[n] = hostpath_open(dm->root, f->host_path, 0, O_PATH | O_DIRECTORY, err);
-		if (fds[n] < 0) {
-			close_all(fds, n);
-			return (size_t)-1;
-		}
-		qemu_share_tag(i, tags[n], 24);
-		snprintf(paths[n], 32, "/proc/self/fd/%d", QEMU_FD0 + (int)n);
-		shares[n] = (struct qemu_share){ tags[n], paths[n], ro };
-		n++;
-	}
-	return n;
-}
-
 static int launch(struct den_machine *dm, int ssh_port, const int *hosts, struct den_err *err)
 {
-	cleanup_free char *disk = qemu_path(dm, "disk.qcow2"), *seed = qemu_path(dm, "seed.iso"),
-			  *qmp = qemu_path(dm, "qmp.sock"), *serial = qemu_path(dm, "console.log"),
-			  *pidfile = qemu_path(dm, "qemu.pid");
-	struct qemu_share shares[MAX_SHARES];
-	char tags[MAX_SHARES][24], paths[MAX_SHARES][32], why[256] = "", note[512] = "";
-	int fds[MAX_SHARES + 1]; /* the shares' folders, then the network */
+	cleanup_free char *disk = provider_path(dm, "disk.qcow2"),
+			  *seed = provider_path(dm, "seed.iso"),
+			  *qmp = provider_path(dm, "qmp.sock"),
+			  *serial = provider_path(dm, "console.log"),
+			  *pidfile = provider_path(dm, "qemu.pid");
+	struct vm_share vs[VM_MAX_SHARES];
+	struct qemu_share shares[VM_MAX_SHARES];
+	char why[256] = "", note[512] = "";
+	int fds[VM_MAX_SHARES + 1]; /* the shares' folders, then the network */
 	const char *accel;
 	size_t n_shares;
 
@@ -228,9 +192,13 @@ static int launch(struct den_machine *dm, int ssh_port, const int *hosts, struct
 		return den_err_wrap(err, "machine %s", dm->cfg->name);
 	if (note[0] != '\0')
 		den_info("%s: %s", dm->cfg->name, note);
-	n_shares = plan_shares(dm, shares, tags, paths, fds, err);
-	if (n_shares == (size_t)-1)
+	/* QEMU gets each folder as /proc/self/fd/N: it never looks the path up itself. */
+	if (vm_shares_open(dm, QEMU_FD0, vs, VM_MAX_SHARES, &n_shares, err) < 0)
 		return den_err_wrap(err, "machine %s", dm->cfg->name);
+	for (size_t i = 0; i < n_shares; i++) {
+		fds[i] = vs[i].fd;
+		shares[i] = (struct qemu_share){ vs[i].tag, vs[i].path, vs[i].ro };
+	}
 	/* Ports in use are an error here, before QEMU starts. */
 	if (qemu_net_start(dm, ssh_port, hosts, &fds[n_shares], err) < 0) {
 		close_all(fds, n_shares);
@@ -293,24 +261,17 @@ static int stop_leftover(struct den_machine *dm, struct den_err *err)
  */
 static int prepare_disk(struct den_machine *dm, const char *box_dir, struct den_err *err)
 {
-	cleanup_free char *img = NULL, *fmt = NULL, *disk = qemu_path(dm, "disk.qcow2"),
-			  *part = qemu_path(dm, "disk.qcow2.part"),
-			  *marker = qemu_path(dm, "host_key_in");
+	cleanup_free char *img = NULL, *fmt = NULL, *disk = provider_path(dm, "disk.qcow2"),
+			  *part = provider_path(dm, "disk.qcow2.part");
 
-	if (disk == NULL || part == NULL || marker == NULL)
+	if (disk == NULL || part == NULL)
 		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
 	if (box_image(dm, box_dir, &img, &fmt, err) < 0)
 		return -1;
 	if (den_exists(disk))
 		return 0;
-	free(dm->rec.ssh_key);
-	dm->rec.ssh_key = NULL;
-	if (dm->cfg->ssh.private_key_path != NULL &&
-	    (dm->rec.ssh_key = strdup(dm->cfg->ssh.private_key_path)) == NULL)
-		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
-	unlink(marker);
 	unlink(part);
-	if (machine_save(dm, err) < 0)
+	if (vm_box_key_record(dm, err) < 0)
 		return -1;
 	if (qemu_disk_create(img, fmt, part, dm->cfg->disk_size, err) < 0) {
 		unlink(part);
@@ -327,6 +288,8 @@ static int up(struct den_machine *dm, const struct provider_up_args *args, struc
 {
 	int port;
 
+	if (vm_shares_check(dm, VM_MAX_SHARES, err) < 0)
+		return -1;
 	if (den_mkdir_p(dm->dir, 0700, err) < 0 || stop_leftover(dm, err) < 0)
 		return -1;
 	if (keys_ensure(dm->dir, err) < 0 || chmod(dm->dir, 0700) < 0)
@@ -370,7 +333,8 @@ static int halt(struct den_machine *dm, bool force, struct den_err *err)
 		if (!wait_gone(dm, pid, 3000) && kill_qemu(dm, pid, err) < 0)
 			return -1;
 	}
-	cleanup_free char *qmp = qemu_path(dm, "qmp.sock"), *pidfile = qemu_path(dm, "qemu.pid");
+	cleanup_free char *qmp = provider_path(dm, "qmp.sock"),
+			  *pidfile = provider_path(dm, "qemu.pid");
 	if (qmp != NULL)
 		unlink(qmp);
 	if (pidfile != NULL)
@@ -386,17 +350,9 @@ static int destroy(struct den_machine *dm, struct den_err *err)
 	return provider_destroy(dm, halt, qemu_state, den_rm_rf, err);
 }
 
-static int ssh_info(struct den_machine *dm, struct ssh_info *out, struct den_err *err)
+static int ready(struct den_machine *dm, struct den_ssh *ssh, struct den_err *err)
 {
-	cleanup_free char *marker = qemu_path(dm, "host_key_in");
-
-	if (marker == NULL)
-		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
-	if (provider_ssh_info(dm, dm->rec.ssh_key, out, err) < 0)
-		return -1;
-	/* A Vagrant box's first boot: its host key is its own until den's is in. */
-	out->host_key_unchecked = dm->rec.ssh_key != NULL && !den_exists(marker);
-	return 0;
+	return vm_ready(&provider_qemu, dm, ssh, err);
 }
 
 const struct provider_ops provider_qemu = {
@@ -406,13 +362,13 @@ const struct provider_ops provider_qemu = {
 	.halt = halt,
 	.destroy = destroy,
 	.state = qemu_state,
-	.ssh_info = ssh_info,
+	.ssh_info = vm_ssh_info,
 	.suspend = qemu_suspend,
 	.resume = qemu_resume,
 	.snapshot_save = qemu_snapshot_save,
 	.snapshot_restore = qemu_snapshot_restore,
 	.snapshot_list = qemu_snapshot_list,
 	.snapshot_delete = qemu_snapshot_delete,
-	.ready = qemu_ready,
+	.ready = ready,
 	.package = qemu_package,
 };

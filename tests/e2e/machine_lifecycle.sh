@@ -103,6 +103,9 @@ expect_out "stopped" "web is stopped"
 expect_true '! pgrep -f "container run.*--state=$SD/machines/web " >/dev/null' "web's supervisor is gone"
 run up web
 expect_rc 0 "den up web again"
+run up web --provider qemu
+expect_rc 1 "den up --provider qemu on a container machine"
+expect_err "was made with provider container, not qemu; \`den destroy web\` first" "says which provider made it"
 run ssh web -c 'cat /home/den/state.txt'
 expect_out "kept" "the machine's files survive a halt"
 

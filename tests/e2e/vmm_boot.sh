@@ -5,6 +5,7 @@
 # real kvm_amd emulated by QEMU.
 . "$(dirname "$0")/lib/assert.sh"
 . "$(dirname "$0")/lib/machines.sh"
+. "$(dirname "$0")/lib/l2.sh"
 require_root "den's VMM"
 
 KERNEL=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -1)
@@ -21,27 +22,9 @@ fi
 # The L2 guest: busybox as init with the virtio modules; it reports its
 # CPUs, writes to its disk, reads the entropy device, then powers off or
 # reboots as the kernel command line says.
-KVER=${KERNEL#/boot/vmlinuz-}
-mkdir -p "$T_DIR/l2/bin" "$T_DIR/l2/proc" "$T_DIR/l2/sys" "$T_DIR/l2/dev" "$T_DIR/l2/mods"
-cp "$(command -v busybox)" "$T_DIR/l2/bin/busybox"
 MODS="virtio_ring virtio virtio_mmio virtio_blk virtio_rng failover net_failover virtio_net"
-for m in $MODS; do
-	f=$(modinfo -n -k "$KVER" "$m")
-	case "$f" in
-	*.xz) xz -dc "$f" > "$T_DIR/l2/mods/$m.ko" ;;
-	*) cp "$f" "$T_DIR/l2/mods/$m.ko" ;;
-	esac
-done
-cat > "$T_DIR/l2/udhcpc.sh" <<'EOF2'
-#!/bin/busybox sh
-case "$1" in
-bound | renew)
-	/bin/busybox ip addr add "$ip/${mask:-24}" dev "$interface"
-	/bin/busybox ip route add default via "$router"
-	;;
-esac
-EOF2
-chmod 755 "$T_DIR/l2/udhcpc.sh"
+l2_initramfs "$T_DIR/l2" "$KERNEL" "$MODS"
+l2_dhcp_script "$T_DIR/l2"
 cat > "$T_DIR/l2/init" <<EOF2
 #!/bin/busybox sh
 B=/bin/busybox
@@ -68,7 +51,7 @@ echo "den-guest: rng \$(\$B dd if=/dev/hwrng bs=16 count=1 2>/dev/null | \$B wc 
 if \$B grep -q den.reboot /proc/cmdline; then \$B reboot -f; else \$B poweroff -f; fi
 EOF2
 chmod 755 "$T_DIR/l2/init"
-(cd "$T_DIR/l2" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$T_DIR/l2.cpio.gz"
+l2_pack "$T_DIR/l2" "$T_DIR/l2.cpio.gz"
 cat > "$T_DIR/inside.sh" <<EOF2
 # A watchdog: a den older than 150 s (no run here lasts half that) has its threads' kernel
 # stacks shown, then is killed so the rest goes on. Stuck inside KVM's kernel code (the
@@ -181,7 +164,7 @@ expect_out "den-guest: rng 16 bytes" "virtio-rng gives entropy"
 expect_out "vmm poweroff exit: 0 disk: den-disk-ok" "poweroff (ACPI S5) ends the VM with 0; the guest's write is on the disk image"
 expect_out "vmm reboot exit: 0" "a reboot ends the VM with 0"
 expect_true '[ "$(printf "%s\n" "$OUT" | grep -c "den-guest: up")" = 3 ]' "every boot printed here reached userspace (a read-only disk, the network)"
-expect_out 'api status: {"ok":true,"state":"running","cpus":1,"memory":268435456,"memory_backing":"anonymous"}' "--api status answers while the guest runs"
+expect_out 'api status: {"ok":true,"state":"running","cpus":1,"memory":268435456,"memory_backing":"anonymous","startup_us":' "--api status answers while the guest runs, with den's time to the first instruction"
 expect_out "vmm api exit: 0" "and the VM ends with the guest's poweroff"
 expect_out "vmm ctrl-a x exit: 0" "on a terminal, Ctrl-A x ends den vmm run with 0"
 expect_out "den: Ctrl-A x: the VM is stopped" "and says so"

@@ -9,6 +9,9 @@
 # Debian guest wants qemu64,+svm,+npt (AMD family 15), whose kernels need
 # no SRSO return thunk; under TCG's emulated SVM those crashed L1's and the
 # guest's kernels now and then (a stack overflow in error_entry).
+# HARNESS_SCRATCH=SIZE gives L1 an ext4 disk of that size (a sparse file on
+# this host, gone with the run) at /scratch: unlike L1's tmpfs it keeps
+# user extended attributes, which writable 9p folders need.
 # SCRIPT (a path on this host) runs in L1 as root with /dev/kvm; its
 # output and exit status come back: the harness exits with SCRIPT's status
 # (125 when L1 could not start it; on timeout, 124 when L1 itself had
@@ -32,7 +35,7 @@ trap 'rm -rf "$work"' EXIT
 root="$work/initramfs"
 mkdir -p "$root/bin" "$root/mods" "$root/proc" "$root/sys" "$root/dev" "$root/host" "$root/new" "$root/rw"
 cp "$(command -v busybox)" "$root/bin/busybox"
-mods="irqbypass ccp kvm kvm-amd virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p overlay"
+mods="irqbypass ccp kvm kvm-amd virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p overlay virtio_blk crc16 crc32c_generic libcrc32c mbcache jbd2 ext4"
 for m in $mods; do
 	f=$(modinfo -n -k "$KVER" "$m" 2>/dev/null) || continue
 	case "$f" in
@@ -53,18 +56,25 @@ for m in \$(\$B cat /mods/order); do \$B insmod /mods/\$m.ko 2>/dev/null; done
 \$B mount -t tmpfs tmpfs /rw
 \$B mkdir -p /rw/upper /rw/work
 \$B mount -t overlay overlay -o lowerdir=/host,upperdir=/rw/upper,workdir=/rw/work /new
+if [ -e /dev/vda ]; then \$B mkdir -p /new/scratch && \$B mount -t ext4 /dev/vda /new/scratch || echo "harness: no scratch disk"; fi
 \$B mount --move /dev /new/dev
 \$B umount /proc
 exec \$B switch_root /new /bin/sh -c 'mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t tmpfs tmpfs /run; mkdir -p /dev/pts; mount -t devpts devpts /dev/pts; ip link set lo up; echo "harness: L1 up, kvm: \$(ls /dev/kvm 2>&1)"; (while sleep 10; do echo "harness: L1 alive"; done) & cd /; bash "$SCRIPT"; echo "harness: exit \$?"; echo o > /proc/sysrq-trigger; sleep 5'
 EOF2
 chmod 755 "$root/init"
 (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$work/l1.cpio.gz"
+scratch=()
+if [ -n "${HARNESS_SCRATCH:-}" ]; then
+	truncate -s "$HARNESS_SCRATCH" "$work/scratch.img"
+	mkfs.ext4 -q -F "$work/scratch.img"
+	scratch=(-drive "file=$work/scratch.img,format=raw,if=virtio,cache=unsafe")
+fi
 # There before tail looks: the background job below may open it later than tail runs.
 : > "$work/raw"
 timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu "${HARNESS_CPU:-EPYC,+svm,+npt}" -m "${HARNESS_MEMORY:-2048}" -smp 2 \
 	-nographic -no-reboot -nic none -kernel "/boot/vmlinuz-$KVER" -initrd "$work/l1.cpio.gz" \
 	-append "console=ttyS0 quiet panic=-1 loglevel=3" \
-	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap "${scratch[@]}" \
 	</dev/null >"$work/raw" 2>&1 &
 qemu=$!
 # QEMU goes with the harness, however it ends (a test killed on timeout included).

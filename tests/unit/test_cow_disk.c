@@ -221,3 +221,86 @@ Test(cow_disk, a_new_disk_of_no_size_given_is_the_images_in_whole_sectors)
 	cr_expect_eq(cow_disk_size(d), (BASE_SIZE + 511) / 512 * 512);
 	cow_disk_close(d);
 }
+
+/* Both files' bytes, all of them, equal. */
+static void expect_same_files(const char *a, const char *b)
+{
+	FILE *fa = fopen(a, "r"), *fb = fopen(b, "r");
+	static uint8_t ba[1 << 20], bb[1 << 20];
+	size_t na, nb;
+	uint64_t at = 0;
+
+	cr_assert(fa != NULL && fb != NULL);
+	do {
+		na = fread(ba, 1, sizeof(ba), fa);
+		nb = fread(bb, 1, sizeof(bb), fb);
+		cr_assert_eq(na, nb, "the copy is as long as the overlay");
+		cr_assert(memcmp(ba, bb, na) == 0, "the copy differs in the MiB at %llu",
+			  (unsigned long long)at);
+		at += na;
+	} while (na > 0);
+	fclose(fa);
+	fclose(fb);
+}
+
+/* For a snapshot: a copy of an overlay written at random places, whole and still sparse. */
+Test(cow_disk, a_copy_of_an_overlay_is_the_same_disk_and_as_sparse)
+{
+	const uint64_t size = 256ull << 20;
+	struct cow_disk *d = open_disk(size);
+	struct den_err err = { 0 };
+	static uint8_t bufs[24][2 * COW_CLUSTER];
+	uint64_t offs[24];
+	size_t lens[24];
+	char copy[1100];
+	struct stat src, dst;
+
+	for (int i = 0; i < 24; i++) {
+		lens[i] = 1 + rnd() % sizeof(bufs[i]);
+		offs[i] = rnd() % (size - lens[i]);
+		for (size_t j = 0; j < lens[i]; j++)
+			bufs[i][j] = (uint8_t)rnd();
+		struct iovec iov = { bufs[i], lens[i] };
+		cr_assert_eq(cow_disk_writev(d, &iov, 1, offs[i], &err), 0, "%s", err.msg);
+	}
+	cr_assert_eq(cow_disk_flush(d, &err), 0, "%s", err.msg);
+	snprintf(copy, sizeof(copy), "%s/copy.cow", dir);
+	cr_assert_eq(cow_disk_copy(overlay, copy, &err), 0, "%s", err.msg);
+	cow_disk_close(d);
+	expect_same_files(overlay, copy);
+	cr_assert_eq(stat(overlay, &src), 0);
+	cr_assert_eq(stat(copy, &dst), 0);
+	cr_expect_eq(dst.st_mode & 0777, 0600);
+	cr_expect_lt(dst.st_blocks * 512, dst.st_size / 16, "sparse: %lld bytes taken of %lld",
+		     (long long)dst.st_blocks * 512, (long long)dst.st_size);
+	cr_expect_leq(dst.st_blocks, src.st_blocks + 128, "no more room than the overlay's");
+
+	/* The copy is a disk over the same base: the last write to each place reads back. */
+	unlink(overlay);
+	cr_assert_eq(rename(copy, overlay), 0);
+	d = open_disk(0);
+	for (int i = 0; i < 24; i++) {
+		static uint8_t got[2 * COW_CLUSTER];
+		struct iovec iov = { got, lens[i] };
+		cr_assert_eq(cow_disk_readv(d, &iov, 1, offs[i], &err), 0, "%s", err.msg);
+		for (int later = i + 1; later < 24; later++) /* later writes over this one win */
+			for (size_t j = 0; j < lens[i]; j++)
+				if (offs[i] + j >= offs[later] &&
+				    offs[i] + j < offs[later] + lens[later])
+					bufs[i][j] = bufs[later][offs[i] + j - offs[later]];
+		cr_expect(memcmp(got, bufs[i], lens[i]) == 0, "write %d reads back from the copy",
+			  i);
+	}
+	cow_disk_close(d);
+}
+
+Test(cow_disk, copying_a_file_that_is_no_overlay_is_refused)
+{
+	struct den_err err = { 0 };
+	char copy[1100];
+
+	snprintf(copy, sizeof(copy), "%s/copy.cow", dir);
+	cr_expect_neq(cow_disk_copy(base, copy, &err), 0);
+	cr_expect(strstr(err.msg, "is not a copy-on-write disk den made") != NULL, "%s", err.msg);
+	cr_expect(access(copy, F_OK) != 0);
+}

@@ -4,8 +4,9 @@
  * which run natively even where /dev/kvm is PVM: port I/O exits (the
  * UART both ways, i8042 reset, ACPI poweroff), virtio-blk and virtio-net
  * driven through their MMIO registers with notifies on ioeventfd, a
- * hostile queue, the control socket's pause, resume and stop, the quiet
- * timeout, hugetlbfs memory; and the console's Ctrl-A keys.
+ * hostile queue, the control socket's pause, resume and stop, the ACPI
+ * power button, the quiet timeout, hugetlbfs memory; and the console's
+ * Ctrl-A keys.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -324,6 +325,48 @@ Test(vmm_guests, the_control_socket_pauses_resumes_and_stops_the_vm)
 	cr_expect_eq(g.rc, 0, "%s", g.err.msg);
 	cr_expect_eq(g.status, 0, "stop ends the VM as a poweroff");
 	cr_expect_neq(access(sock, F_OK), 0, "the socket is gone with the VM");
+	guest_free(&g);
+}
+
+/*
+ * --api powerbutton: the GED's event register (which read nothing before)
+ * holds the power button's bit, reading it clears it, and IRQ 15 was
+ * pulsed; the guest then powers off, as Linux's would through logind.
+ */
+Test(vmm_guests, the_power_button_reaches_the_guest_through_the_ged)
+{
+	struct guest g;
+	char sock[4096];
+	pthread_t t;
+
+	guest_init(&g, "powerbutton");
+	snprintf(sock, sizeof(sock), "%s/api.sock", g.dir);
+	g.spec.api = sock;
+	g.spec.quiet_timeout = 10; /* a press that never arrives: the guest stays silent */
+	cr_assert(pthread_create(&t, NULL, guest_thread, &g) == 0);
+	for (int i = 0; i < 500 && access(sock, F_OK) != 0; i++)
+		usleep(10000);
+	/* Its first line is written after its reads with nothing pressed. */
+	wait_for_output(g.console, 0, "what it read before the press");
+	usleep(200000);
+	char *out = guest_output(&g);
+	cr_expect_str_eq(out, "den-ged: idle 00 irq15 00\n",
+			 "no event, no IRQ, and nothing more until the press");
+	free(out);
+
+	json_t *r = api(sock, "powerbutton");
+	cr_expect(json_is_true(json_object_get(r, "ok")), "%s",
+		  json_string_value(json_object_get(r, "error")));
+	json_decref(r);
+	pthread_join(t, NULL);
+	cr_assert_eq(g.rc, 0, "%s", g.err.msg);
+	out = guest_output(&g);
+	cr_expect_str_eq(out,
+			 "den-ged: idle 00 irq15 00\n"
+			 "den-ged: events 01 again 00 irq15 80\n",
+			 "the button's bit, cleared by the read, and IRQ 15 pulsed");
+	cr_expect(g.stats.powered_off, "the guest powered off (S5), not reset");
+	free(out);
 	guest_free(&g);
 }
 

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What den does inside a qemu machine over SSH once it answers: on a
- * Vagrant box's first boot, den's host key and login key replace the
- * box's (insert_key), and at every start the 9p synced folders are
- * mounted (owned, inside, by the folder's owner, else the login user).
+ * What den does inside a VM (the qemu and kvm providers') over SSH once
+ * it answers: on a Vagrant box's first boot, den's host key and login key
+ * replace the box's (insert_key), and at every start the 9p synced
+ * folders are mounted (owned, inside, by the folder's owner, else the
+ * login user).
  */
-#include "providers/qemu/qemu-internal.h"
+#include "providers/vm_ready.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 #include "core/keys.h"
@@ -13,12 +14,13 @@
 #include "core/shquote.h"
 #include "core/ssh.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-void qemu_share_tag(size_t i, char *tag, size_t len)
+void vm_share_tag(size_t i, char *tag, size_t len)
 {
 	snprintf(tag, len, "den%zu", i);
 }
@@ -59,8 +61,7 @@ static int run(struct den_machine *dm, struct den_ssh *ssh, const char *cmd, con
 	return 0;
 }
 
-int qemu_guest_mounts(struct den_machine *dm, struct den_ssh *ssh, bool unmount,
-		      struct den_err *err)
+int vm_mount_shares(struct den_machine *dm, struct den_ssh *ssh, bool unmount, struct den_err *err)
 {
 	for (size_t i = 0; i < dm->cfg->n_folders; i++) {
 		const struct synced_folder *f = &dm->cfg->folders[i];
@@ -72,7 +73,7 @@ int qemu_guest_mounts(struct den_machine *dm, struct den_ssh *ssh, bool unmount,
 			continue;
 		for (size_t j = 0; j < f->n_mount_options; j++)
 			ro |= strcmp(f->mount_options[j], "ro") == 0;
-		qemu_share_tag(i, tag, sizeof(tag));
+		vm_share_tag(i, tag, sizeof(tag));
 		guest = shell_quote(f->guest);
 		owner = shell_quote(f->owner ? f->owner : dm->rec.ssh_user);
 		group = f->group ? shell_quote(f->group) : NULL;
@@ -108,8 +109,8 @@ int qemu_guest_mounts(struct den_machine *dm, struct den_ssh *ssh, bool unmount,
 static int insert_keys(struct den_machine *dm, struct den_ssh *ssh, struct den_err *err)
 {
 	cleanup_free char *host_priv = NULL, *host_pub = NULL, *client_pub = NULL, *text = NULL;
-	cleanup_free char *hostkey_path = qemu_path(dm, KEYS_HOST),
-			  *marker = qemu_path(dm, "host_key_in");
+	cleanup_free char *hostkey_path = provider_path(dm, KEYS_HOST),
+			  *marker = provider_path(dm, "host_key_in");
 	size_t len;
 
 	if (hostkey_path == NULL || marker == NULL)
@@ -154,11 +155,12 @@ static int insert_keys(struct den_machine *dm, struct den_ssh *ssh, struct den_e
  * connections: wait until one logs in with den's keys, the host key
  * checked strictly, which also proves both keys are in.
  */
-static int wait_for_den_keys(struct den_machine *dm, struct den_err *err)
+static int wait_for_den_keys(const struct provider_ops *ops, struct den_machine *dm,
+			     struct den_err *err)
 {
 	for (int i = 0;; i++) {
 		struct den_ssh *s = NULL;
-		if (provider_ssh_open(&provider_qemu, dm, 5, &s, err) == 0) {
+		if (provider_ssh_open(ops, dm, 5, &s, err) == 0) {
 			den_ssh_close(s);
 			return 0;
 		}
@@ -170,15 +172,80 @@ static int wait_for_den_keys(struct den_machine *dm, struct den_err *err)
 	}
 }
 
-int qemu_ready(struct den_machine *dm, struct den_ssh *ssh, struct den_err *err)
+int vm_ready(const struct provider_ops *ops, struct den_machine *dm, struct den_ssh *ssh,
+	     struct den_err *err)
 {
-	cleanup_free char *marker = qemu_path(dm, "host_key_in");
+	cleanup_free char *marker = provider_path(dm, "host_key_in");
 
 	if (marker == NULL)
 		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
 	if (dm->rec.ssh_key != NULL && !den_exists(marker)) {
-		if (insert_keys(dm, ssh, err) < 0 || wait_for_den_keys(dm, err) < 0)
+		if (insert_keys(dm, ssh, err) < 0 || wait_for_den_keys(ops, dm, err) < 0)
 			return -1;
 	}
-	return qemu_guest_mounts(dm, ssh, false, err);
+	return vm_mount_shares(dm, ssh, false, err);
+}
+
+int vm_box_key_record(struct den_machine *dm, struct den_err *err)
+{
+	cleanup_free char *marker = provider_path(dm, "host_key_in");
+
+	if (marker == NULL)
+		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
+	free(dm->rec.ssh_key);
+	dm->rec.ssh_key = NULL;
+	if (dm->cfg->ssh.private_key_path != NULL &&
+	    (dm->rec.ssh_key = strdup(dm->cfg->ssh.private_key_path)) == NULL)
+		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
+	unlink(marker);
+	return machine_save(dm, err);
+}
+
+int vm_ssh_info(struct den_machine *dm, struct ssh_info *out, struct den_err *err)
+{
+	cleanup_free char *marker = provider_path(dm, "host_key_in");
+
+	if (marker == NULL)
+		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
+	if (provider_ssh_info(dm, dm->rec.ssh_key, out, err) < 0)
+		return -1;
+	/* A Vagrant box's first boot: its host key is its own until den's is in. */
+	out->host_key_unchecked = dm->rec.ssh_key != NULL && !den_exists(marker);
+	return 0;
+}
+
+bool vm_has_shares(const struct den_machine *dm)
+{
+	for (size_t i = 0; i < dm->cfg->n_folders; i++)
+		if (!dm->cfg->folders[i].disabled && dm->cfg->folders[i].type == SYNC_NATIVE)
+			return true;
+	return false;
+}
+
+int vm_shares_over_ssh(const struct provider_ops *ops, struct den_machine *dm, bool unmount,
+		       struct den_err *err)
+{
+	struct den_ssh *s = NULL;
+
+	if (!vm_has_shares(dm))
+		return 0;
+	if (provider_ssh_open(ops, dm, 10, &s, err) < 0)
+		return den_err_wrap(err, "cannot reach machine %s to %s its synced folders",
+				    dm->cfg->name, unmount ? "unmount" : "mount");
+	int rc = vm_mount_shares(dm, s, unmount, err);
+	den_ssh_close(s);
+	return rc;
+}
+
+int vm_snapshot_name_check(const char *name, struct den_err *err)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 64 || name[0] == '-' || name[0] == '.' ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
+		return den_err_set(err, 0,
+				   "snapshot name '%s': use letters, digits, '.', '_' and '-' "
+				   "(up to 64, not first '-' or '.')",
+				   name);
+	return 0;
 }
