@@ -21,12 +21,12 @@ static const char vagrantfile[] =
 	"  end\n"
 	"end\n";
 
-int vm_package_metadata(struct den_machine *dm, const char *dir, uint64_t size,
-			struct den_err *err)
+int vm_package_metadata(struct den_machine *dm, const char *dir, uint64_t size, struct den_err *err)
 {
 	cleanup_free char *meta = NULL, *vf = NULL, *text = NULL;
 
-	if (asprintf(&meta, "%s/metadata.json", dir) < 0 || asprintf(&vf, "%s/Vagrantfile", dir) < 0)
+	if (asprintf(&meta, "%s/metadata.json", dir) < 0 ||
+	    asprintf(&vf, "%s/Vagrantfile", dir) < 0)
 		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
 	/* Vagrant's virtual_size is in whole GB. */
 	json_t *j = json_pack("{s:s, s:s, s:I, s:s, s:{s:s?, s:s?, s:s}}", "provider", "libvirt",
