@@ -1,10 +1,11 @@
 #!/bin/bash
 # A writable 9p synced folder on a file system without user extended
 # attributes (tmpfs before Linux 6.6, many NFS homes; here a ramfs, which
-# has none on any kernel, mounted in a mount namespace of the test's own) is refused by `den up` before anything
-# starts, naming the folder and what works instead, for the qemu
-# provider (whose mapped-xattr 9p booted for minutes and then failed at
-# chown) as for kvm (checked in tests/e2e/kvm_machine.sh, where kvm runs).
+# has none on any kernel, mounted in a mount namespace of the test's own)
+# is refused by `den up` before anything starts, naming the folder and
+# what works instead, for the qemu provider (whose mapped-xattr 9p booted
+# for minutes and then failed at chown) as for kvm (checked in
+# tests/e2e/kvm_machine.sh, where kvm runs).
 . "$(dirname "$0")/lib/assert.sh"
 . "$(dirname "$0")/lib/machines.sh"
 require_root "a ramfs mounted in a mount namespace"
