@@ -265,13 +265,27 @@ static void notify(struct aml *a, const struct aml *object, const struct aml *va
 	op2(a, AML_NOTIFY, object, value);
 }
 
+/* Name(_CRS, Buffer() { res }): a device's resources (res ends with its end tag). */
+static void name_crs(struct aml *dev, const uint8_t *res, size_t n)
+{
+	static const uint8_t buffer_op[] = { 0x11 };
+	struct aml buf = { .n = 0 };
+
+	emit8(&buf, 0x0a); /* BufferSize as a byte */
+	emit8(&buf, (uint8_t)n);
+	emit(&buf, res, n);
+	emit8(dev, 0x08);
+	emit(dev, "_CRS", 4);
+	package(dev, buffer_op, 1, &buf);
+}
+
 /* Device(VRnn) { _HID "LNRO0005", _UID n, _CRS { Memory32Fixed, Interrupt } } */
 static void mmio_device(struct aml *scope, unsigned i, const struct acpi_mmio_dev *d)
 {
-	struct aml dev = { .n = 0 }, crs = { .n = 0 }, buf = { .n = 0 };
+	struct aml dev = { .n = 0 };
 	char name[8];
 	static const uint8_t hid[] = { 0x0d, 'L', 'N', 'R', 'O', '0', '0', '0', '5', 0 };
-	static const uint8_t device_op[] = { 0x5b, 0x82 }, buffer_op[] = { 0x11 };
+	static const uint8_t device_op[] = { 0x5b, 0x82 };
 
 	snprintf(name, sizeof(name), "VR%02X", i & 0xff);
 	emit(&dev, name, 4);
@@ -290,13 +304,7 @@ static void mmio_device(struct aml *scope, unsigned i, const struct acpi_mmio_de
 	le_put32(res + 17, d->irq);
 	res[21] = 0x79; /* end tag */
 	res[22] = 0;
-	emit8(&buf, 0x0a); /* BufferSize as a byte */
-	emit8(&buf, (uint8_t)sizeof(res));
-	emit(&buf, res, sizeof(res));
-	emit8(&crs, 0x08);
-	emit(&crs, "_CRS", 4);
-	package(&crs, buffer_op, 1, &buf);
-	emit(&dev, crs.b, crs.n);
+	name_crs(&dev, res, sizeof(res));
 	package(scope, device_op, 2, &dev);
 }
 
@@ -307,24 +315,19 @@ static void mmio_device(struct aml *scope, unsigned i, const struct acpi_mmio_de
  */
 static void uart_device(struct aml *scope)
 {
-	struct aml dev = { .n = 0 }, buf = { .n = 0 };
+	struct aml dev = { .n = 0 };
 	static const uint8_t hid[] = { 0x0c, 0x41, 0xd0, 0x05, 0x01 }; /* EISAID("PNP0501") */
 	static const uint8_t res[] = { 0x47, 1,	   0xf8, 0x03, 0xf8, 0x03, 0, 8, /* IO, decode16 */
 				       0x22, 0x10, 0x00,			 /* IRQ 4 */
 				       0x79, 0 };
-	static const uint8_t device_op[] = { 0x5b, 0x82 }, buffer_op[] = { 0x11 };
+	static const uint8_t device_op[] = { 0x5b, 0x82 };
 
 	emit(&dev, "COM1", 4);
 	name_string(&dev, "_HID", hid, sizeof(hid));
 	emit8(&dev, 0x08);
 	emit(&dev, "_UID", 4);
 	emit8(&dev, 0x01);
-	emit8(&buf, 0x0a);
-	emit8(&buf, (uint8_t)sizeof(res));
-	emit(&buf, res, sizeof(res));
-	emit8(&dev, 0x08);
-	emit(&dev, "_CRS", 4);
-	package(&dev, buffer_op, 1, &buf);
+	name_crs(&dev, res, sizeof(res));
 	package(scope, device_op, 2, &dev);
 }
 
@@ -379,9 +382,9 @@ static void ged_evt_method(struct aml *dev)
  */
 static void ged_device(struct aml *scope)
 {
-	struct aml dev = { .n = 0 }, buf = { .n = 0 };
+	struct aml dev = { .n = 0 };
 	static const uint8_t hid[] = { 0x0d, 'A', 'C', 'P', 'I', '0', '0', '1', '3', 0 };
-	static const uint8_t device_op[] = { 0x5b, 0x82 }, buffer_op[] = { 0x11 };
+	static const uint8_t device_op[] = { 0x5b, 0x82 };
 	/* Interrupt(ResourceConsumer, Edge, ActiveHigh, Exclusive) { ACPI_GED_IRQ }, end tag */
 	uint8_t res[9 + 2] = { 0x89, 6, 0, 0x03, 1 };
 
@@ -392,12 +395,7 @@ static void ged_device(struct aml *scope)
 	emit8(&dev, 0x08);
 	emit(&dev, "_UID", 4);
 	integer(&dev, 0);
-	emit8(&buf, 0x0a);
-	emit8(&buf, (uint8_t)sizeof(res));
-	emit(&buf, res, sizeof(res));
-	emit8(&dev, 0x08);
-	emit(&dev, "_CRS", 4);
-	package(&dev, buffer_op, 1, &buf);
+	name_crs(&dev, res, sizeof(res));
 	op_region(&dev, "EREG", AML_SYSTEM_IO, ACPI_GED_PORT, 1);
 	field(&dev, "EREG", AML_BYTE_ACC | AML_WRITE_AS_ZEROS, "ESEL", 8);
 	ged_evt_method(&dev);
