@@ -62,7 +62,7 @@ expect_true 'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert
 
 run box build debian-12 --provider vmware
 expect_rc 2 "an output den cannot make"
-expect_err "--provider must be container or qemu" "says which it can"
+expect_err "--provider must be container, qemu or kvm" "says which it can"
 
 run box build debain-12
 expect_rc 2 "an unknown recipe"

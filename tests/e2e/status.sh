@@ -41,7 +41,7 @@ expect_err "did you mean" "suggests one"
 
 # A machine with state on disk whose provider this build lacks: unknown, said why.
 mkdir -p "$SD/machines/m1"
-echo '{"version": 1, "provider": "kvm"}' > "$SD/machines/m1/state.json"
+echo '{"version": 1, "provider": "virtualbox"}' > "$SD/machines/m1/state.json"
 run status m1
 expect_out "unknown" "state from state.json"
 expect_out "not part of this den build" "explains unknown"
