@@ -70,6 +70,7 @@ bench: build
 	@bench/synced_folder.sh $(DEN) 256 3
 	@bench/provision.sh $(DEN) 50
 	@bench/vmm_boot.sh $(DEN)
+	@bench/vmm_startup.sh $(DEN)
 	@bench/kvm_provider.sh $(DEN)
 	@bench/qemu_up.sh $(DEN) 3
 

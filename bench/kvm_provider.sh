@@ -81,5 +81,7 @@ for p in kvm qemu; do
 done
 EOF
 echo "kvm provider vs qemu provider (accel: kvm), in the KVM-in-TCG harness, den/debian-12"
+# BENCH_LOG=FILE keeps L1's whole console (what went wrong, when a figure is missing).
 HARNESS_MEMORY=4096 HARNESS_SCRATCH=16G HARNESS_CPU=qemu64,+svm,+npt \
-	bash "$SRC/tests/harness/kvm-in-tcg.sh" "$work/inside.sh" 3000 2>&1 | sed -n 's/^bench: /  /p'
+	bash "$SRC/tests/harness/kvm-in-tcg.sh" "$work/inside.sh" 3000 2>&1 |
+	tee "${BENCH_LOG:-/dev/null}" | sed -n 's/^bench: /  /p'

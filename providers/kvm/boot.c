@@ -130,7 +130,8 @@ int boot_load(uint8_t *mem, const struct guest_layout *l, const uint8_t *image, 
 	memcpy(mem + BOOT_CMDLINE_ADDR, cmdline, strlen(cmdline));
 	le_put32(bp + HDR_CMD_LINE_PTR, BOOT_CMDLINE_ADDR);
 	le_put32(bp + BP_EXT_CMD_LINE_PTR, 0);
-	if (initrd != NULL && initrd_len > 0) {
+	out->initrd_addr = 0;
+	if (initrd_len > 0) {
 		uint64_t top = l->low;
 		if (out->initrd_max != 0 && (uint64_t)out->initrd_max + 1 < top)
 			top = (uint64_t)out->initrd_max + 1;
@@ -140,7 +141,9 @@ int boot_load(uint8_t *mem, const struct guest_layout *l, const uint8_t *image, 
 					   "MiB beside the kernel; give the machine more memory",
 					   initrd_len >> 20, (unsigned long long)(top >> 20));
 		uint64_t at = (top - initrd_len) & ~0xfffULL;
-		memcpy(mem + at, initrd, initrd_len);
+		if (initrd != NULL)
+			memcpy(mem + at, initrd, initrd_len);
+		out->initrd_addr = at;
 		le_put32(bp + HDR_RAMDISK_IMAGE, (uint32_t)at);
 		le_put32(bp + HDR_RAMDISK_SIZE, (uint32_t)initrd_len);
 		le_put32(bp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(at >> 32));

@@ -58,13 +58,16 @@ struct boot_kernel {
 	uint32_t initrd_max;  /* highest address the initrd may end at */
 	uint32_t cmdline_max; /* longest command line */
 	uint64_t entry;	      /* 64-bit entry point (guest-physical) */
+	uint64_t initrd_addr; /* where the initrd goes (page-aligned), or 0 with none */
 };
 
 /*
  * Loads the bzImage in image (len bytes) into guest memory mem (mem_size
  * bytes below the gap): the kernel at 1 MiB, boot_params at
  * BOOT_PARAMS_ADDR with the setup header, e820, command line, and the
- * initrd (may be NULL) at the highest aligned address it may use.
+ * initrd at the highest aligned address it may use: its initrd_len bytes
+ * copied there, or with initrd NULL only its place chosen (out->initrd_addr)
+ * for the caller to fill; no initrd when initrd_len is 0.
  */
 int boot_load(uint8_t *mem, const struct guest_layout *l, const uint8_t *image, size_t len,
 	      const uint8_t *initrd, size_t initrd_len, const char *cmdline,

@@ -152,12 +152,62 @@ static void write_acpi(struct vm *vm)
 		p[i] = (uint8_t)(rsdp >> (8 * i));
 }
 
+/* A file mapped read-only (never read through a buffer): den's kernel and initrd inputs. */
+struct mapped {
+	int fd;
+	uint8_t *p;
+	size_t len;
+};
+
+static int map_file(const char *path, struct mapped *m, struct den_err *err)
+{
+	struct stat st;
+
+	m->p = NULL;
+	m->len = 0;
+	m->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (m->fd < 0 || fstat(m->fd, &st) < 0)
+		return den_err_set(err, errno, "cannot read %s", path);
+	if (!S_ISREG(st.st_mode) || st.st_size == 0 || (uint64_t)st.st_size > MAX_IMAGE)
+		return den_err_set(err, 0, "%s: not a file of 1 byte to %llu MiB", path,
+				   (unsigned long long)(MAX_IMAGE >> 20));
+	m->len = (size_t)st.st_size;
+	m->p = mmap(NULL, m->len, PROT_READ, MAP_PRIVATE, m->fd, 0);
+	if (m->p == MAP_FAILED) {
+		m->p = NULL;
+		return den_err_set(err, errno, "cannot read %s", path);
+	}
+	return 0;
+}
+
+static void unmap_file(struct mapped *m)
+{
+	if (m->p != NULL)
+		munmap(m->p, m->len);
+	if (m->fd >= 0)
+		close(m->fd);
+}
+
+/*
+ * The initrd into guest RAM at its page-aligned place: the file mapped
+ * there, copy-on-write, so its pages are read when the guest reads them
+ * (a 30 MiB initrd costs den nothing before the guest starts); copied
+ * where the RAM is hugetlbfs pages, which a file mapping cannot split.
+ */
+static void place_initrd(struct vm *vm, const struct mapped *m, uint64_t at)
+{
+	if (!vm->hugetlb && mmap(vm->mem + at, m->len, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_FIXED, m->fd, 0) != MAP_FAILED)
+		return;
+	memcpy(vm->mem + at, m->p, m->len);
+}
+
 static int load(struct vm *vm, const struct vmm_spec *s, uint64_t *entry, struct den_err *err)
 {
-	cleanup_free char *kernel = NULL, *initrd = NULL;
 	const char *cmdline = s->cmdline ? s->cmdline : "";
-	size_t klen = 0, ilen = 0;
+	struct mapped kernel = { .fd = -1 }, initrd = { .fd = -1 };
 	struct boot_kernel k;
+	int rc = -1;
 
 	if (s->program != NULL) {
 		if (s->program_len > VMM_PROGRAM_MAX)
@@ -168,12 +218,16 @@ static int load(struct vm *vm, const struct vmm_spec *s, uint64_t *entry, struct
 		*entry = VMM_PROGRAM_ADDR;
 		return 0;
 	}
-	if (den_read_file(s->kernel, MAX_IMAGE, &kernel, &klen, err) < 0 ||
-	    (s->initrd != NULL && den_read_file(s->initrd, MAX_IMAGE, &initrd, &ilen, err) < 0))
-		return -1;
-	if (boot_load(vm->mem, &vm->layout, (const uint8_t *)kernel, klen, (const uint8_t *)initrd,
-		      ilen, cmdline, &k, err) < 0)
-		return den_err_wrap(err, "%s", s->kernel);
+	if (map_file(s->kernel, &kernel, err) < 0 ||
+	    (s->initrd != NULL && map_file(s->initrd, &initrd, err) < 0))
+		goto out;
+	if (boot_load(vm->mem, &vm->layout, kernel.p, kernel.len, NULL, initrd.len, cmdline, &k,
+		      err) < 0) {
+		den_err_wrap(err, "%s", s->kernel);
+		goto out;
+	}
+	if (initrd.len > 0)
+		place_initrd(vm, &initrd, k.initrd_addr);
 	boot_page_tables(vm->mem);
 	boot_gdt(vm->mem);
 	boot_reset_vector(vm->mem);
@@ -181,7 +235,11 @@ static int load(struct vm *vm, const struct vmm_spec *s, uint64_t *entry, struct
 		boot_mptable(vm->mem, vm->ncpus, (uint8_t)vm->ncpus);
 	write_acpi(vm);
 	*entry = k.entry;
-	return 0;
+	rc = 0;
+out:
+	unmap_file(&kernel);
+	unmap_file(&initrd);
+	return rc;
 }
 
 static void kick(int sig)

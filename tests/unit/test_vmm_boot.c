@@ -95,6 +95,33 @@ Test(vmm_boot, boot_params_carry_the_header_cmdline_initrd_and_e820)
 	free(k);
 }
 
+/* The VMM maps the initrd file into place itself: boot_load only chooses where. */
+Test(vmm_boot, an_initrd_without_bytes_gets_its_place_and_nothing_written)
+{
+	uint8_t *mem = calloc(1, MEM);
+	size_t len;
+	uint8_t *k = fake_bzimage(&len, 0x020f, 1);
+	struct guest_layout l;
+	struct boot_kernel bk;
+	struct den_err err = { 0 };
+
+	boot_layout(MEM, &l);
+	cr_assert(boot_load(mem, &l, k, len, NULL, 3 * 4096 + 5, "", &bk, &err) == 0, "%s",
+		  err.msg);
+	const uint8_t *bp = mem + BOOT_PARAMS_ADDR;
+	cr_expect_eq(bk.initrd_addr, get32(bp + 0x218), "the place is in boot_params");
+	cr_expect_eq(get32(bp + 0x21c), 3 * 4096 + 5);
+	cr_expect_eq(bk.initrd_addr % 4096, 0, "page-aligned, so a file can be mapped there");
+	cr_expect_leq(bk.initrd_addr + 3 * 4096 + 5, MEM);
+	for (size_t i = 0; i < 3 * 4096 + 5; i++)
+		cr_assert_eq(mem[bk.initrd_addr + i], 0, "nothing written at %zu", i);
+	cr_assert(boot_load(mem, &l, k, len, NULL, 0, "", &bk, &err) == 0);
+	cr_expect_eq(bk.initrd_addr, 0, "no initrd, no place");
+	cr_expect_eq(get32(bp + 0x21c), 0);
+	free(mem);
+	free(k);
+}
+
 Test(vmm_boot, non_kernels_and_old_protocols_are_refused_clearly)
 {
 	uint8_t *mem = calloc(1, MEM);
