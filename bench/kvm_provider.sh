@@ -67,9 +67,10 @@ for p in kvm qemu; do
 		pid=\$(cat "\$M/qemu.pid")
 	fi
 	# 9p: unpack, then list, inside the guest.
-	"\$D" -q ssh -c 'cd /share && t0=\$(date +%s%N) && tar -xf - && t1=\$(date +%s%N) && n=\$(find /share | wc -l) && t2=\$(date +%s%N) && echo "9p unpack \$(( (t1 - t0) / 1000000 )) ms, find | wc -l (\$n) \$(( (t2 - t1) / 1000000 )) ms"' < "$work/tree.tar" | sed "s/^/bench: \$p /"
+	"\$D" -q ssh -c 'cd /share && t0=\$(date +%s%N); tar -xf -; rc=\$?; t1=\$(date +%s%N); n=\$(find /share | wc -l); t2=\$(date +%s%N); echo "9p unpack \$(( (t1 - t0) / 1000000 )) ms (tar exit \$rc), find | wc -l (\$n) \$(( (t2 - t1) / 1000000 )) ms"' < "$work/tree.tar" | sed "s/^/bench: \$p /"
 	total=\$(awk '/^VmRSS/ { print \$2 }' /proc/\$pid/status)
-	guest=\$(awk '/^Size:/ { big = (\$2 == 1048576) } /^Rss:/ && big { s += \$2 } END { print s + 0 }' /proc/\$pid/smaps)
+	# Guest RAM is the mappings of 16 MiB and more (den's own are all far smaller).
+	guest=\$(awk '/^Size:/ { big = (\$2 >= 16384) } /^Rss:/ && big { s += \$2 } END { print s + 0 }' /proc/\$pid/smaps)
 	echo "bench: \$p RSS \$total KiB, guest RAM resident \$guest KiB, overhead \$((total - guest)) KiB"
 	if [ \$p = kvm ]; then
 		"\$D" -q snapshot save s1 >/dev/null 2>&1 || echo "bench: snapshot save failed"

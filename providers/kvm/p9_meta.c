@@ -165,6 +165,16 @@ int p9_op_getattr(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 		return -EBADF;
 	if ((rc = p9_guest_stat(f->fd, &st)) < 0)
 		return rc;
+	/*
+	 * A symlink keeps no xattrs: it is the share's owner's inside (den gives
+	 * the share's root to the folder's owner), so the user who makes links
+	 * in its folder can also touch and remove them (tar does both).
+	 */
+	struct stat root;
+	if (S_ISLNK(st.st_mode) && p9_guest_stat(s->root_fd, &root) == 0) {
+		st.st_uid = root.st_uid;
+		st.st_gid = root.st_gid;
+	}
 	struct p9_qid q = p9_qid_of(&st);
 	p9_put64(out, GETATTR_BASIC);
 	p9_put_qid(out, &q);

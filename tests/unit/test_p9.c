@@ -66,6 +66,21 @@ Test(p9, files_round_trip_and_land_on_the_host)
 	cr_expect_eq(walk(ROOT, 5, "d", NULL), ENOENT);
 }
 
+/* Links keep no xattrs: they are the share's owner's, so that user can touch and remove them. */
+Test(p9, a_symlink_is_the_share_owners_inside)
+{
+	struct attr a;
+
+	cr_assert_eq(setattr(ROOT, 0x6, 0, 1000, 1000, 0), 0, "the share's root to 1000:1000");
+	cr_assert_eq(symlink_(ROOT, "ln", "target"), 0);
+	cr_assert_eq(walk(ROOT, 1, "ln", NULL), 0);
+	cr_assert_eq(getattr(1, &a), 0);
+	cr_expect_eq(a.mode & S_IFMT, S_IFLNK);
+	cr_expect_eq(a.uid, 1000, "the share's owner, not the host's");
+	cr_expect_eq(a.gid, 1000);
+	cr_expect_eq(setattr(1, 0x30, 0, 0, 0, 0), 0, "times on a link: accepted, nothing changed");
+}
+
 Test(p9, a_hard_link_and_a_write_through_it)
 {
 	char host[1200];
