@@ -5,8 +5,10 @@
  * container provider's), booting the box's kernel (vm_boot.h) over a
  * copy-on-write disk on the box's raw image (cow_disk.h), with the
  * NoCloud seed as a second, read-only disk, den's user-mode network with
- * the SSH and forwarded ports, the console in console.log and its control
- * socket at control.sock. docs/vmm.md, "The kvm provider".
+ * the SSH and forwarded ports, the 9p synced folders (opened here, and
+ * inherited), the console in console.log and its control socket at
+ * control.sock; halted by its ACPI power button. package.c and snapshot.c
+ * do `den box package` and `den snapshot`. docs/vmm.md, "The kvm provider".
  */
 #include "core/cleanup.h"
 #include "core/control.h"
