@@ -15,7 +15,8 @@
 #   qemu's 9p (virtio-9p-pci, mapped-xattr);
 # - `den snapshot restore` to SSH-ready (and the 9p folder mounted) vs a
 #   cold `den up`.
-# Everything in L2 runs at TCG speed: compare the figures with each other,
+# L1 has one CPU (HARNESS_SMP=1): with two, its kernel crashed in the 9p
+# run. Everything in L2 runs at TCG speed: compare the figures with each other,
 # not with bare metal. Needs root (the box build).
 set -eu
 DEN=$(realpath "${1:-build/den}")
@@ -83,6 +84,6 @@ done
 EOF
 echo "kvm provider vs qemu provider (accel: kvm), in the KVM-in-TCG harness, den/debian-12"
 # BENCH_LOG=FILE keeps L1's whole console (what went wrong, when a figure is missing).
-HARNESS_MEMORY=4096 HARNESS_SCRATCH=16G HARNESS_CPU=qemu64,+svm,+npt \
+HARNESS_MEMORY=4096 HARNESS_SMP=1 HARNESS_SCRATCH=16G HARNESS_CPU=qemu64,+svm,+npt \
 	bash "$SRC/tests/harness/kvm-in-tcg.sh" "$work/inside.sh" 3000 2>&1 |
 	tee "${BENCH_LOG:-/dev/null}" | sed -n 's/^bench: /  /p'

@@ -10,6 +10,7 @@
  */
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include "core/err.h"
 #include "core/machine.h"
 
@@ -77,6 +78,15 @@ struct provider_ops {
 
 /* dm->dir/name, one of the machine's files, malloc'd (NULL when out of memory). */
 char *provider_path(const struct den_machine *dm, const char *name);
+
+/*
+ * Waits until the machine's detached supervisor (pid: `den container run`,
+ * `den vmm run`) answers on the machine's control.sock, at most timeout_ms.
+ * If it exits first, the error quotes the end of log_name in the machine's
+ * folder; if it never answers, it is killed (providers/supervisor.c).
+ */
+int provider_wait_control(struct den_machine *dm, pid_t pid, const char *log_name, int timeout_ms,
+			  struct den_err *err);
 
 /* Every provider built in, NULL-terminated (providers/registry.c). */
 extern const struct provider_ops *const providers[];

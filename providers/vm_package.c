@@ -21,6 +21,19 @@ static const char vagrantfile[] =
 	"  end\n"
 	"end\n";
 
+int vm_package_halted(const struct provider_ops *ops, struct den_machine *dm, struct den_err *err)
+{
+	enum machine_state st;
+
+	if (ops->state(dm, &st, err) < 0)
+		return -1;
+	if (st == MACHINE_RUNNING || st == MACHINE_SUSPENDED)
+		return den_err_set(err, 0,
+				   "machine %s is %s: `den halt %s` first, so its disk is still",
+				   dm->cfg->name, machine_state_name(st), dm->cfg->name);
+	return 0;
+}
+
 int vm_package_metadata(struct den_machine *dm, const char *dir, uint64_t size, struct den_err *err)
 {
 	cleanup_free char *meta = NULL, *vf = NULL, *text = NULL;

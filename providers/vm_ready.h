@@ -49,6 +49,13 @@ int vm_box_key_record(struct den_machine *dm, struct den_err *err);
 int vm_ssh_info(struct den_machine *dm, struct ssh_info *out, struct den_err *err);
 
 /*
+ * `den box package` of a machine whose disk is still: 0 when ops says it is
+ * neither running nor suspended, else an error saying to halt it
+ * (providers/vm_package.c).
+ */
+int vm_package_halted(const struct provider_ops *ops, struct den_machine *dm, struct den_err *err);
+
+/*
  * `den box package`: metadata.json and the Vagrantfile of a Vagrant
  * libvirt box into dir, beside the box.img of size bytes the provider made
  * (providers/vm_package.c).

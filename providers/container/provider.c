@@ -197,36 +197,6 @@ static int start_supervisor(struct den_machine *dm, const struct provider_up_arg
 	return rc < 0 ? den_err_wrap(err, "cannot start machine %s", dm->cfg->name) : 0;
 }
 
-/* Waits until the supervisor's control socket answers, or it dies. */
-static int wait_supervisor(struct den_machine *dm, pid_t pid, struct den_err *err)
-{
-	cleanup_free char *sock = provider_path(dm, "control.sock");
-	char tail[2048];
-
-	for (int i = 0; i < 1200; i++) {
-		json_t *reply = NULL;
-		int st;
-		if (control_request(sock, "status", &reply, err) == 0) {
-			json_decref(reply);
-			return 0;
-		}
-		den_err_clear(err);
-		if (waitpid(pid, &st, WNOHANG) == pid) {
-			cleanup_free char *log = provider_path(dm, "console.log");
-			if (log != NULL)
-				den_read_tail(log, 8, tail, sizeof(tail));
-			else
-				tail[0] = '\0';
-			return den_err_set(
-				err, 0, "machine %s did not start; the end of %s/console.log:\n%s",
-				dm->cfg->name, dm->dir, tail);
-		}
-		usleep(5000);
-	}
-	kill(pid, SIGKILL);
-	return den_err_set(err, 0, "machine %s: its supervisor did not come up", dm->cfg->name);
-}
-
 /*
  * Is pid still a supervisor of this machine (not a recycled pid)? Its
  * command line starts `den container run` and names the machine's folder
@@ -361,7 +331,7 @@ static int up(struct den_machine *dm, const struct provider_up_args *args, struc
 	if (start_supervisor(dm, args, port, fwd_hosts, &pid, err) < 0)
 		return -1;
 	den_crash_point("up:after-supervisor");
-	if (wait_supervisor(dm, pid, err) < 0)
+	if (provider_wait_control(dm, pid, "console.log", 6000, err) < 0)
 		return -1;
 	dm->rec.supervisor = pid;
 	return machine_save(dm, err);

@@ -72,19 +72,14 @@ int kvm_package(struct den_machine *dm, const char *dir, struct den_err *err)
 	cleanup_free char *overlay = provider_path(dm, "disk.cow"),
 			  *base_file = provider_path(dm, KVM_DISK_BASE), *base = NULL, *raw = NULL,
 			  *img = NULL;
-	enum machine_state st;
 	uint64_t size = 0;
 	size_t len;
 
 	if (overlay == NULL || base_file == NULL || asprintf(&raw, "%s/box.raw", dir) < 0 ||
 	    asprintf(&img, "%s/box.img", dir) < 0)
 		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
-	if (provider_kvm.state(dm, &st, err) < 0)
+	if (vm_package_halted(&provider_kvm, dm, err) < 0)
 		return -1;
-	if (st == MACHINE_RUNNING || st == MACHINE_SUSPENDED)
-		return den_err_set(err, 0,
-				   "machine %s is %s: `den halt %s` first, so its disk is still",
-				   dm->cfg->name, machine_state_name(st), dm->cfg->name);
 	if (!den_exists(overlay) || den_read_own_file(base_file, 8192, &base, &len, err) < 0)
 		return den_err_set(err, 0, "machine %s has no disk: `den up %s` first",
 				   dm->cfg->name, dm->cfg->name);

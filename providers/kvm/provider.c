@@ -146,15 +146,13 @@ static void build_argv(const struct den_machine *dm, const struct launch *l, str
 static int spawn_vmm(struct den_machine *dm, const struct launch *l, pid_t *pid,
 		     struct den_err *err)
 {
-	cleanup_free char *log = provider_path(dm, "vmm.log"),
-			  *sock = provider_path(dm, "control.sock");
+	cleanup_free char *log = provider_path(dm, "vmm.log");
 	cleanup_close int fd = -1;
 	struct args a = { .n = 0 };
 	int fds[VMM_MAX_SHARES];
-	char tail[2048];
 	int rc;
 
-	if (log == NULL || sock == NULL)
+	if (log == NULL)
 		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
 	for (size_t i = 0; i < l->n_shares; i++)
 		fds[i] = l->shares[i].fd;
@@ -177,24 +175,7 @@ static int spawn_vmm(struct den_machine *dm, const struct launch *l, pid_t *pid,
 	args_free(&a);
 	if (rc < 0)
 		return den_err_wrap(err, "cannot start machine %s", dm->cfg->name);
-	for (int i = 0; i < 2000; i++) {
-		json_t *reply = NULL;
-		int st;
-		if (control_request(sock, "status", &reply, err) == 0) {
-			json_decref(reply);
-			return 0;
-		}
-		den_err_clear(err);
-		if (waitpid(*pid, &st, WNOHANG) == *pid) {
-			den_read_tail(log, 8, tail, sizeof(tail));
-			return den_err_set(err, 0, "machine %s: den's VMM did not start:\n%s",
-					   dm->cfg->name, tail);
-		}
-		usleep(5000);
-	}
-	kill(*pid, SIGKILL);
-	return den_err_set(err, 0, "machine %s: den's VMM did not answer on %s", dm->cfg->name,
-			   sock);
+	return provider_wait_control(dm, *pid, "vmm.log", 10000, err);
 }
 
 /* The VMM started, with the machine's 9p folders opened by den for it to inherit. */

@@ -26,17 +26,12 @@ static int flatten(const char *disk, const char *img, struct den_err *err)
 int qemu_package(struct den_machine *dm, const char *dir, struct den_err *err)
 {
 	cleanup_free char *disk = provider_path(dm, "disk.qcow2"), *img = NULL;
-	enum machine_state st;
 	uint64_t size;
 
 	if (disk == NULL || asprintf(&img, "%s/box.img", dir) < 0)
 		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
-	if (qemu_state(dm, &st, err) < 0)
+	if (vm_package_halted(&provider_qemu, dm, err) < 0)
 		return -1;
-	if (st == MACHINE_RUNNING || st == MACHINE_SUSPENDED)
-		return den_err_set(err, 0,
-				   "machine %s is %s: `den halt %s` first, so its disk is still",
-				   dm->cfg->name, machine_state_name(st), dm->cfg->name);
 	if (!den_exists(disk))
 		return den_err_set(err, 0, "machine %s has no disk: `den up %s` first",
 				   dm->cfg->name, dm->cfg->name);

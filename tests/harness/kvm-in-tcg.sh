@@ -9,6 +9,8 @@
 # Debian guest wants qemu64,+svm,+npt (AMD family 15), whose kernels need
 # no SRSO return thunk; under TCG's emulated SVM those crashed L1's and the
 # guest's kernels now and then (a stack overflow in error_entry).
+# HARNESS_SMP=N gives L1 N CPUs (2 unless said): with 2, L1's kernel has
+# crashed under long L2 workloads now and then; 1 ran them clean.
 # HARNESS_SCRATCH=SIZE gives L1 an ext4 disk of that size (a sparse file on
 # this host, gone with the run) at /scratch: unlike L1's tmpfs it keeps
 # user extended attributes, which writable 9p folders need.
@@ -71,7 +73,7 @@ if [ -n "${HARNESS_SCRATCH:-}" ]; then
 fi
 # There before tail looks: the background job below may open it later than tail runs.
 : > "$work/raw"
-timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu "${HARNESS_CPU:-EPYC,+svm,+npt}" -m "${HARNESS_MEMORY:-2048}" -smp 2 \
+timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu "${HARNESS_CPU:-EPYC,+svm,+npt}" -m "${HARNESS_MEMORY:-2048}" -smp "${HARNESS_SMP:-2}" \
 	-nographic -no-reboot -nic none -kernel "/boot/vmlinuz-$KVER" -initrd "$work/l1.cpio.gz" \
 	-append "console=ttyS0 quiet panic=-1 loglevel=3" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap "${scratch[@]}" \
