@@ -16,7 +16,8 @@
 # - `den snapshot restore` to SSH-ready (and the 9p folder mounted) vs a
 #   cold `den up`.
 # L1 has one CPU (HARNESS_SMP=1): with two, its kernel crashed in the 9p
-# run. Everything in L2 runs at TCG speed: compare the figures with each other,
+# run; so the machines have one vCPU each (two on one CPU crawl).
+# Everything in L2 runs at TCG speed: compare the figures with each other,
 # not with bare metal. Needs root (the box build).
 set -eu
 DEN=$(realpath "${1:-build/den}")
@@ -38,7 +39,7 @@ machines:
     box: den/debian-12
     provider: $p
 $accel
-    cpus: 2
+    cpus: 1
     memory: 1G
     boot_timeout: 900
     synced_folders:

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `den box build`'s qemu output: the recipe's Debian with a kernel,
- * systemd, networkd (DHCP) and den's seed hook (boxes/vm-guest/), on an
- * ext4 partition of a disk image that boots under SeaBIOS with GRUB,
- * converted to qcow2 and packed as a Vagrant libvirt box (metadata.json,
- * box.img, Vagrantfile). No loop device and no mount: mkfs.ext4 -d fills
- * the partition from the tree, den writes the MBR and GRUB's core image.
+ * systemd, networkd (DHCP) and den's seed and warm-image hooks
+ * (boxes/vm-guest/), on an ext4 partition of a disk image that boots under
+ * SeaBIOS with GRUB, converted to qcow2 and packed as a Vagrant libvirt
+ * box (metadata.json, box.img, Vagrantfile). No loop device and no mount:
+ * mkfs.ext4 -d fills the partition from the tree, den writes the MBR and
+ * GRUB's core image.
  */
 #include "boxes/build-internal.h"
 #include "boxes/catalog.h"
+#include "boxes/identity.h"
 #include "boxes/pack.h"
 #include "core/cleanup.h"
 #include "core/embedded.h"
@@ -120,11 +122,18 @@ static int configure_vm(const char *root, const char *uuid, const char *log, str
 	    put_guest_file(root, "den-seed", "usr/local/sbin/den-seed", 0755, err) < 0 ||
 	    put_guest_file(root, "den-seed.service", "etc/systemd/system/den-seed.service", 0644,
 			   err) < 0 ||
+	    put_guest_file(root, "den-warm.service", "etc/systemd/system/den-warm.service", 0644,
+			   err) < 0 ||
 	    put_guest_file(root, "80-den.network", "etc/systemd/network/80-den.network", 0644,
 			   err) < 0)
 		return -1;
-	char *enable[] = { "chroot", (char *)root,	 "systemctl",
-			   "enable", "den-seed.service", "systemd-networkd.service",
+	char *enable[] = { "chroot",
+			   (char *)root,
+			   "systemctl",
+			   "enable",
+			   "den-seed.service",
+			   "den-warm.service",
+			   "systemd-networkd.service",
 			   NULL };
 	return build_step(enable, log, "systemctl enable", err);
 }
@@ -236,6 +245,8 @@ int make_vm_box(const struct recipe *r, const char *work, const char *out, struc
 		return -1;
 	json_t *den = build_den_metadata(r, "system");
 	json_object_set_new(den, "credentials", json_string("seed"));
+	/* Its seed hook does den's warm-image handshake (docs/vmm.md, "Warm images"). */
+	json_object_set_new(den, "warm", json_string(BOX_WARM_PROTOCOL));
 	if (build_write_json(json_pack("{s:s, s:s, s:i, s:s, s:o}", "provider", "libvirt", "format",
 				       "qcow2", "virtual_size", DISK_GIB, "architecture",
 				       box_host_arch(), "den", den),

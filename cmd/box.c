@@ -11,6 +11,7 @@
 #include "core/cleanup.h"
 #include "core/project.h"
 #include "core/suggest.h"
+#include "providers/kvm/warm.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -104,44 +105,91 @@ static int box_add_cmd(int argc, char **argv, struct den_ctx *ctx, struct den_er
 	return r;
 }
 
+/* The warm images of a VM box (docs/vmm.md, "Warm images"); other boxes have none. */
+static int box_warm_images(const struct store_entry *e, struct warm_info **w, size_t *n,
+			   struct den_err *err)
+{
+	*w = NULL;
+	*n = 0;
+	if (strcmp(e->provider, box_provider_of("kvm")) != 0)
+		return 0;
+	return warm_list(e->dir, w, n, err);
+}
+
+static json_t *warm_json(const struct warm_info *w, size_t n)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr != NULL && i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:i, s:I, s:I, s:I, s:b, s:I}", "name",
+						     w[i].name, "cpus", (int)w[i].cpus, "memory",
+						     (json_int_t)w[i].memory, "disk_size",
+						     (json_int_t)w[i].disk_size, "folders",
+						     (json_int_t)w[i].shares, "usable", w[i].usable,
+						     "bytes", (json_int_t)w[i].bytes));
+	return arr;
+}
+
+/* WARM in the table: "2 (1 usable)", or "-" for none. */
+static const char *warm_cell(struct table *t, const struct warm_info *w, size_t n)
+{
+	size_t usable = 0;
+
+	for (size_t i = 0; i < n; i++)
+		usable += w[i].usable;
+	return n == 0 ? "-" : table_addf(t, "%zu (%zu usable)", n, usable);
+}
+
 static int box_list_cmd(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 {
 	cleanup_free char *home = NULL;
 	struct store_entry *list = NULL;
 	size_t n = 0;
 	struct table t;
+	json_t *arr = NULL;
+	int rc = 0;
 
 	if (argc > 1)
 		return den_err_usage(err, "`den box list` takes no arguments, got '%s'", argv[1]);
 	if (den_home(&home, err) < 0 || store_list(home, &list, &n, err) < 0)
 		return -1;
-	if (ctx->json) {
-		json_t *arr = json_array();
-		for (size_t i = 0; arr != NULL && i < n; i++)
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name",
-							     list[i].name, "version",
-							     list[i].version, "provider",
-							     list[i].provider, "architecture",
-							     list[i].arch, "path", list[i].dir));
-		store_list_free(list, n);
-		return cmd_print_json(arr, err);
-	}
-	if (n == 0) {
+	if (!ctx->json && n == 0) {
 		store_list_free(list, n);
 		if (den_log_level() >= DEN_LOG_INFO)
 			puts("No boxes yet. Add one with `den box add NAME|URL|FILE`, or build one "
 			     "with `den box build debian-12`.");
 		return 0;
 	}
-	table_init(&t, 4);
-	table_add(&t, (const char *const[]){ "BOX", "VERSION", "PROVIDER", "ARCH" });
-	for (size_t i = 0; i < n; i++)
-		table_add(&t, (const char *const[]){ list[i].name, list[i].version,
-						     list[i].provider, list[i].arch });
-	table_print(&t, stdout, ctx->color);
+	if (ctx->json)
+		arr = json_array();
+	table_init(&t, 5);
+	table_add(&t, (const char *const[]){ "BOX", "VERSION", "PROVIDER", "ARCH", "WARM" });
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct warm_info *w = NULL;
+		size_t nw = 0;
+
+		rc = box_warm_images(&list[i], &w, &nw, err);
+		if (rc == 0 && ctx->json)
+			json_array_append_new(
+				arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "name",
+					       list[i].name, "version", list[i].version, "provider",
+					       list[i].provider, "architecture", list[i].arch,
+					       "path", list[i].dir, "warm", warm_json(w, nw)));
+		else if (rc == 0)
+			table_add(&t, (const char *const[]){ list[i].name, list[i].version,
+							     list[i].provider, list[i].arch,
+							     warm_cell(&t, w, nw) });
+		warm_list_free(w, nw);
+	}
+	if (rc == 0 && ctx->json)
+		rc = cmd_print_json(arr, err);
+	else if (rc == 0)
+		table_print(&t, stdout, ctx->color);
+	else
+		json_decref(arr);
 	table_free(&t);
 	store_list_free(list, n);
-	return 0;
+	return rc;
 }
 
 struct remove_filter {
@@ -266,6 +314,7 @@ static const struct den_cmd box_commands[] = {
 	{ "build", cmd_box_build, REPORTS, "build a box from a recipe" },
 	{ "publish", cmd_box_publish, REPORTS, "write a catalog for a folder of box files" },
 	{ "package", cmd_box_package, 0, "make a box file from a halted machine" },
+	{ "warm", cmd_box_warm, REPORTS, "make a VM box's warm image ahead of time" },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -276,7 +325,7 @@ int cmd_box(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 
 	if (argc < 2)
 		return den_err_usage(err, "usage: den box add|list|remove|outdated|update|prune|"
-					  "build|publish|package ...");
+					  "build|publish|package|warm ...");
 	for (const struct den_cmd *c = box_commands; c->name != NULL; c++) {
 		if (strcmp(c->name, argv[1]) == 0) {
 			if (ctx->json && !(c->flags & REPORTS))

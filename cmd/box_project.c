@@ -17,6 +17,7 @@
 #include "core/lock.h"
 #include "core/project.h"
 #include "core/version.h"
+#include "providers/kvm/warm.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -253,12 +254,45 @@ int cmd_box_outdated(int argc, char **argv, struct den_ctx *ctx, struct den_err 
 	return arr != NULL ? cmd_print_json(arr, err) : 0;
 }
 
+/*
+ * Removes the warm images of a VM box kept that this den cannot use
+ * (another den's, or another CPU's: docs/vmm.md, "Warm images"); counts
+ * them in *removed, and the VM boxes seen in *vm_boxes. A box removed
+ * takes its warm images with its folder.
+ */
+static int prune_warm(const struct store_entry *e, bool dry, size_t *removed, size_t *vm_boxes,
+		      struct den_err *err)
+{
+	struct warm_info *w = NULL;
+	size_t n = 0, k = 0;
+
+	if (strcmp(e->provider, box_provider_of("kvm")) != 0)
+		return 0;
+	(*vm_boxes)++;
+	if (!dry) {
+		if (warm_remove(e->dir, true, &k, err) < 0)
+			return den_err_wrap(err, "box %s %s", e->name, e->version);
+		*removed += k;
+		return 0;
+	}
+	if (warm_list(e->dir, &w, &n, err) < 0)
+		return den_err_wrap(err, "box %s %s", e->name, e->version);
+	for (size_t i = 0; i < n; i++)
+		if (!w[i].usable) {
+			printf("would remove the warm image %s of %s %s (%s, %s)\n", w[i].name,
+			       e->name, e->version, e->provider, e->arch);
+			(*removed)++;
+		}
+	warm_list_free(w, n);
+	return 0;
+}
+
 int cmd_box_prune(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 {
 	cleanup_free char *home = NULL;
 	struct store_entry *list = NULL;
 	struct boxlock lock = { 0 };
-	size_t n = 0;
+	size_t n = 0, warm = 0, vm_boxes = 0;
 	bool dry = argc > 1 && strcmp(argv[1], "--dry-run") == 0;
 	int rc = 0;
 
@@ -279,8 +313,10 @@ int cmd_box_prune(int argc, char **argv, struct den_ctx *ctx, struct den_err *er
 			    strcmp(list[j].arch, e->arch) == 0)
 				newest = false;
 		struct lock_entry *le = boxlock_find(&lock, e->name, e->provider, e->arch);
-		if (newest || (le != NULL && strcmp(le->version, e->version) == 0))
+		if (newest || (le != NULL && strcmp(le->version, e->version) == 0)) {
+			rc = prune_warm(e, dry, &warm, &vm_boxes, err);
 			continue;
+		}
 		if (dry) {
 			printf("would remove %s %s (%s, %s)\n", e->name, e->version, e->provider,
 			       e->arch);
@@ -291,6 +327,9 @@ int cmd_box_prune(int argc, char **argv, struct den_ctx *ctx, struct den_err *er
 			den_info("removed %s %s (%s, %s)", e->name, e->version, e->provider,
 				 e->arch);
 	}
+	if (rc == 0 && !dry && vm_boxes > 0)
+		den_info("removed %zu warm image%s that this den cannot use", warm,
+			 warm == 1 ? "" : "s");
 	store_list_free(list, n);
 	boxlock_free(&lock);
 	return rc;

@@ -118,10 +118,13 @@ int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *p
 	}
 	if (rc < 0)
 		return den_err_wrap(err, "machine %s", cfg->name);
-	cleanup_free char *init = box_dir_meta(box.dir, "init");
-	struct provider_up_args args = { .box_dir = box.dir,
-					 .box_system_init =
-						 init != NULL && strcmp(init, "system") == 0 };
+	cleanup_free char *init = box_dir_meta(box.dir, "init"),
+			  *warm = box_dir_meta(box.dir, "warm");
+	struct provider_up_args args = {
+		.box_dir = box.dir,
+		.box_system_init = init != NULL && strcmp(init, "system") == 0,
+		.box_warm = warm != NULL && strcmp(warm, BOX_WARM_PROTOCOL) == 0
+	};
 	free(dm->rec.box);
 	free(dm->rec.box_version);
 	free(dm->rec.ssh_user);

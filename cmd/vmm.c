@@ -3,7 +3,8 @@
  * `den vmm run --kernel BZIMAGE [--initrd FILE] [--cmdline STR] [--cpus N]
  * [--memory SIZE] [--disk FILE[,ro][,base=IMAGE[,size=SIZE]]]...
  * [--net user[,hostfwd=...]...] [--share PATH,tag=TAG[,ro]]...
- * [--console stdio|FILE] [--api SOCKET] [--quiet-timeout S] [--restore DIR]`: den's own
+ * [--console stdio|FILE] [--api SOCKET] [--quiet-timeout S] [--restore DIR [--clone]]
+ * [--warm-save DIR] [--channel-in FILE]`: den's own
  * VMM in the foreground, the guest's serial console on stdio (a terminal
  * in raw mode, Ctrl-A x to quit) or in a file. Exit status: 0 when the
  * guest resets or powers off, 1 on a VMM error, 2 on bad arguments.
@@ -27,9 +28,10 @@
 	"usage: den vmm run --kernel BZIMAGE [--initrd FILE] [--cmdline STR] [--cpus N] "          \
 	"[--memory SIZE] [--disk FILE[,ro][,base=IMAGE[,size=SIZE]]]... "                          \
 	"[--net user[,hostfwd=tcp:127.0.0.1:HP-:GP]...] [--share PATH,tag=TAG[,ro]]... "           \
-	"[--console stdio|FILE] [--api SOCKET] [--quiet-timeout S]\n"                              \
-	"       den vmm run --restore DIR [--cpus, --memory, --disk and --net as saved] "          \
-	"[--console stdio|FILE] [--api SOCKET] [--quiet-timeout S]"
+	"[--console stdio|FILE] [--api SOCKET] [--quiet-timeout S] [--warm-save DIR] "             \
+	"[--channel-in FILE]\n"                                                                    \
+	"       den vmm run --restore DIR [--clone] [--cpus, --memory, --disk and --net as "       \
+	"saved] [--console stdio|FILE] [--api SOCKET] [--quiet-timeout S] [--channel-in FILE]"
 
 /*
  * --disk FILE[,ro][,base=IMAGE[,size=SIZE]]: a raw image, or with base= a
@@ -186,6 +188,9 @@ static int vmm_run_cmd(int argc, char **argv, struct den_err *err)
 		{ "net", required_argument, NULL, 'n' },
 		{ "share", required_argument, NULL, 's' },
 		{ "restore", required_argument, NULL, 'r' },
+		{ "clone", no_argument, NULL, 'C' },
+		{ "warm-save", required_argument, NULL, 'w' },
+		{ "channel-in", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vmm_spec s = { .cmdline = DEFAULT_CMDLINE,
@@ -246,6 +251,15 @@ static int vmm_run_cmd(int argc, char **argv, struct den_err *err)
 		case 'r':
 			s.restore = optarg;
 			break;
+		case 'C':
+			s.clone = true;
+			break;
+		case 'w':
+			s.warm_save = optarg;
+			break;
+		case 'I':
+			s.channel_in = optarg;
+			break;
 		case 'd':
 			if (s.n_disks == VMM_MAX_DISKS)
 				return den_err_usage(err, "at most %d --disk", VMM_MAX_DISKS);
@@ -260,6 +274,12 @@ static int vmm_run_cmd(int argc, char **argv, struct den_err *err)
 	/* A snapshot (docs/vmm.md, "Snapshots") holds the kernel it was booted with. */
 	if ((s.kernel == NULL) == (s.restore == NULL) || optind != argc)
 		return den_err_usage(err, USAGE);
+	/* A warm image is saved from a boot, and makes new machines only when restored. */
+	if (s.clone && s.restore == NULL)
+		return den_err_usage(err, "--clone goes with --restore (a warm image)");
+	if (s.warm_save != NULL && (s.restore != NULL || s.warm_save[0] != '/'))
+		return den_err_usage(err, "--warm-save takes an absolute folder, and a boot "
+					  "(--kernel), not --restore");
 	if (check_shares(&s, err) < 0 || vmm_probe(err) < 0)
 		return -1;
 	struct termios saved;

@@ -22,6 +22,14 @@
 #define ENVFILE_MAX_BYTES (1u << 20) /* an Envfile is a config file, not a data set */
 #define ENVFILE_MAX_MACHINES 1024
 
+/*
+ * What a machine gets when neither it nor `defaults:` says (docs/envfile.md);
+ * `den box warm` makes warm images for these too.
+ */
+#define ENVFILE_DEFAULT_CPUS 2
+#define ENVFILE_DEFAULT_MEMORY ((uint64_t)1 << 30)
+#define ENVFILE_DEFAULT_BOOT_TIMEOUT 120
+
 enum net_mode { NET_USER, NET_HOST }; /* NET_USER: den's user-mode NAT */
 enum accel_mode { ACCEL_AUTO, ACCEL_KVM, ACCEL_TCG };
 

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define DEFAULT_CPUS 2
-#define DEFAULT_MEMORY DEN_GIB
-#define DEFAULT_BOOT_TIMEOUT 120
+#define DEFAULT_CPUS ENVFILE_DEFAULT_CPUS
+#define DEFAULT_MEMORY ENVFILE_DEFAULT_MEMORY
+#define DEFAULT_BOOT_TIMEOUT ENVFILE_DEFAULT_BOOT_TIMEOUT
 #define DEFAULT_HALT_TIMEOUT 60
 
 #define TAKE(m, d, key, field)                                                                     \

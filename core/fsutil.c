@@ -203,6 +203,20 @@ int den_mkdir_p(const char *path, mode_t mode, struct den_err *err)
 	return 0;
 }
 
+int den_sync_dir(const char *path, struct den_err *err)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || fsync(fd) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return den_err_set(err, e, "cannot sync the folder %s", path);
+	}
+	close(fd);
+	return 0;
+}
+
 int den_exists(const char *path)
 {
 	struct stat st;

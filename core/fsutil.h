@@ -67,6 +67,9 @@ int den_mkdir_p(const char *path, mode_t mode, struct den_err *err);
 /* rm -rf: removes path and everything below it, never following links. */
 int den_rm_rf(const char *path, struct den_err *err);
 
+/* The folder's entries on disk (its renames, unlinks): fsync of the folder itself. */
+int den_sync_dir(const char *path, struct den_err *err);
+
 /* True when path exists (any type). */
 int den_exists(const char *path);
 

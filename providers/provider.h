@@ -33,6 +33,7 @@ struct den_ssh;
 struct provider_up_args {
 	const char *box_dir;  /* the box, unpacked in the store */
 	bool box_system_init; /* the box boots its own init ("init": "system" in metadata) */
+	bool box_warm;	      /* its seed hook makes warm images ("warm" in metadata, kvm) */
 };
 
 struct provider_ops {

@@ -162,66 +162,86 @@ static int add_file(struct archive *a, const char *name, const char *text)
 /*
  * The same credentials as plain files under den/, for the seed hook in
  * den's own VM boxes (boxes/vm-guest/den-seed): no YAML to read there.
+ * names[] and texts[] get them (texts malloc'd); false when out of memory.
  */
-static int add_den_files(struct archive *a, const struct seed_spec *s)
+static bool den_files(const struct seed_spec *s, const char **names, char **texts)
 {
-	char *key = NULL, *pub = NULL, *user = NULL, *host = NULL;
-	int rc = -1;
+	static const char *const files[] = { "den/user", "den/authorized_keys",
+					     "den/ssh_host_ed25519_key",
+					     "den/ssh_host_ed25519_key.pub", "den/hostname" };
 
-	if (asprintf(&key, "%s\n", s->authorized_key) >= 0 &&
-	    asprintf(&pub, "%s\n", s->host_key_public) >= 0 &&
-	    asprintf(&user, "%s\n", s->user) >= 0 && asprintf(&host, "%s\n", s->hostname) >= 0 &&
-	    add_file(a, "den/user", user) == 0 && add_file(a, "den/authorized_keys", key) == 0 &&
-	    add_file(a, "den/ssh_host_ed25519_key", s->host_key_private) == 0 &&
-	    add_file(a, "den/ssh_host_ed25519_key.pub", pub) == 0 &&
-	    add_file(a, "den/hostname", host) == 0)
-		rc = 0;
-	free(key);
-	free(pub);
-	free(user);
-	free(host);
-	return rc;
+	for (size_t i = 0; i < DEN_ARRAY_SIZE(files); i++)
+		names[i] = files[i];
+	return asprintf(&texts[0], "%s\n", s->user) >= 0 &&
+	       asprintf(&texts[1], "%s\n", s->authorized_key) >= 0 &&
+	       (texts[2] = strdup(s->host_key_private)) != NULL &&
+	       asprintf(&texts[3], "%s\n", s->host_key_public) >= 0 &&
+	       asprintf(&texts[4], "%s\n", s->hostname) >= 0;
+}
+
+/* An ISO 9660 image labelled cidata holding n files, to path (replacing it). */
+static int write_iso(const char *path, const char *const *names, char *const *texts, size_t n,
+		     struct den_err *err)
+{
+	cleanup_free char *tmp = NULL;
+	struct archive *a = NULL;
+	bool ok;
+
+	if (den_archive_load(err) < 0)
+		return -1;
+	if (asprintf(&tmp, "%s.tmp", path) < 0)
+		return den_err_set(err, ENOMEM, "cannot write the cloud-init seed");
+	a = archive_write_new();
+	ok = a != NULL && archive_write_set_format_iso9660(a) == ARCHIVE_OK &&
+	     archive_write_set_format_option(a, "iso9660", "volume-id", "cidata") == ARCHIVE_OK &&
+	     archive_write_set_format_option(a, "iso9660", "joliet", "1") == ARCHIVE_OK &&
+	     archive_write_set_format_option(a, "iso9660", "rockridge", "1") == ARCHIVE_OK &&
+	     archive_write_open_filename(a, tmp) == ARCHIVE_OK;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = add_file(a, names[i], texts[i]) == 0;
+	if (!ok || archive_write_close(a) != ARCHIVE_OK) {
+		den_err_set(err, 0, "cannot write the cloud-init seed %s: %s", path,
+			    a ? archive_error_string(a) : "out of memory");
+		unlink(tmp);
+		if (a != NULL)
+			archive_write_free(a);
+		return -1;
+	}
+	archive_write_free(a);
+	if (rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return den_err_set(err, e, "cannot write the cloud-init seed %s", path);
+	}
+	return 0;
 }
 
 int seed_write(const char *path, const struct seed_spec *s, struct den_err *err)
 {
-	char *user_data = seed_user_data(s, err), *meta = NULL, *tmp = NULL;
-	struct archive *a = NULL;
+	const char *names[7] = { "meta-data", "user-data" };
+	char *texts[7] = { NULL };
 	int rc = -1;
 
-	if (user_data == NULL || (meta = meta_data(s, err)) == NULL || den_archive_load(err) < 0)
+	if ((texts[1] = seed_user_data(s, err)) == NULL || (texts[0] = meta_data(s, err)) == NULL)
 		goto out;
-	if (asprintf(&tmp, "%s.tmp", path) < 0) {
-		tmp = NULL;
+	if (!den_files(s, names + 2, texts + 2)) {
 		den_err_set(err, ENOMEM, "cannot write the cloud-init seed");
 		goto out;
 	}
-	a = archive_write_new();
-	if (a == NULL || archive_write_set_format_iso9660(a) != ARCHIVE_OK ||
-	    archive_write_set_format_option(a, "iso9660", "volume-id", "cidata") != ARCHIVE_OK ||
-	    archive_write_set_format_option(a, "iso9660", "joliet", "1") != ARCHIVE_OK ||
-	    archive_write_set_format_option(a, "iso9660", "rockridge", "1") != ARCHIVE_OK ||
-	    archive_write_open_filename(a, tmp) != ARCHIVE_OK ||
-	    add_file(a, "meta-data", meta) < 0 || add_file(a, "user-data", user_data) < 0 ||
-	    add_den_files(a, s) < 0 || archive_write_close(a) != ARCHIVE_OK) {
-		den_err_set(err, 0, "cannot write the cloud-init seed %s: %s", path,
-			    a ? archive_error_string(a) : "out of memory");
-		unlink(tmp);
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		den_err_set(err, errno, "cannot write the cloud-init seed %s", path);
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
+	rc = write_iso(path, names, texts, DEN_ARRAY_SIZE(texts), err);
 out:
-	if (a != NULL)
-		archive_write_free(a);
-	free(user_data);
-	free(meta);
-	free(tmp);
+	for (size_t i = 0; i < DEN_ARRAY_SIZE(texts); i++)
+		free(texts[i]);
 	return rc;
+}
+
+int seed_write_warm(const char *path, struct den_err *err)
+{
+	static const char *const names[] = { "meta-data", "den/warm" };
+	char meta[] = "instance-id: den-warm-template\n", warm[] = "1\n";
+	char *const texts[] = { meta, warm };
+
+	return write_iso(path, names, texts, DEN_ARRAY_SIZE(names), err);
 }
 
 int seed_write_machine(const struct den_machine *dm, const char *path, struct den_err *err)

@@ -27,6 +27,13 @@ char *seed_user_data(const struct seed_spec *s, struct den_err *err);
 /* Writes the seed image to path (replacing it). */
 int seed_write(const char *path, const struct seed_spec *s, struct den_err *err);
 
+/*
+ * The seed of a warm image's template (docs/vmm.md, "Warm images"): only
+ * den/warm, which tells den's seed hook to take no credentials and, late
+ * in the boot, to say on den's channel that it is ready to be saved.
+ */
+int seed_write_warm(const char *path, struct den_err *err);
+
 struct den_machine;
 /*
  * The seed of a VM (kvm and qemu providers) to path: its instance id (name

@@ -63,6 +63,8 @@ static int run(struct den_machine *dm, struct den_ssh *ssh, const char *cmd, con
 
 int vm_mount_shares(struct den_machine *dm, struct den_ssh *ssh, bool unmount, struct den_err *err)
 {
+	size_t share = 0; /* the folder's number among the shares: its tag (vm_shares_open) */
+
 	for (size_t i = 0; i < dm->cfg->n_folders; i++) {
 		const struct synced_folder *f = &dm->cfg->folders[i];
 		cleanup_free char *guest = NULL, *cmd = NULL, *owner = NULL, *group = NULL;
@@ -73,7 +75,7 @@ int vm_mount_shares(struct den_machine *dm, struct den_ssh *ssh, bool unmount, s
 			continue;
 		for (size_t j = 0; j < f->n_mount_options; j++)
 			ro |= strcmp(f->mount_options[j], "ro") == 0;
-		vm_share_tag(i, tag, sizeof(tag));
+		vm_share_tag(share++, tag, sizeof(tag));
 		guest = shell_quote(f->guest);
 		owner = shell_quote(f->owner ? f->owner : dm->rec.ssh_user);
 		group = f->group ? shell_quote(f->group) : NULL;

@@ -18,7 +18,7 @@
 
 struct den_ssh;
 
-/* The 9p tag of the machine's i-th synced folder ("den3"). */
+/* The 9p tag of the machine's i-th native synced folder, counting those only ("den3"). */
 void vm_share_tag(size_t i, char *tag, size_t len);
 
 /* Over SSH: mount (or, with unmount, let go of) the machine's 9p folders. */

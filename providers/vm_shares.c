@@ -106,7 +106,8 @@ int vm_shares_open(struct den_machine *dm, int fd0, struct vm_share *out, size_t
 		(*n)++;
 		if (!s->ro && check_writable(dm, f, s->fd, err) < 0)
 			goto fail;
-		vm_share_tag(i, s->tag, sizeof(s->tag));
+		/* Numbered among the shares, not the folders: a warm image's template has the same. */
+		vm_share_tag(*n - 1, s->tag, sizeof(s->tag));
 		snprintf(s->path, sizeof(s->path), "/proc/self/fd/%d", fd0 + (int)*n - 1);
 	}
 	return 0;
@@ -116,7 +117,7 @@ fail:
 	return -1;
 }
 
-int vm_shares_check(struct den_machine *dm, size_t max, struct den_err *err)
+int vm_shares_check(struct den_machine *dm, size_t max, size_t *count, struct den_err *err)
 {
 	struct vm_share s[VM_MAX_SHARES];
 	size_t n = 0;
@@ -124,5 +125,7 @@ int vm_shares_check(struct den_machine *dm, size_t max, struct den_err *err)
 	if (vm_shares_open(dm, 0, s, max < VM_MAX_SHARES ? max : VM_MAX_SHARES, &n, err) < 0)
 		return -1;
 	vm_shares_close(s, n);
+	if (count != NULL)
+		*count = n;
 	return 0;
 }

@@ -38,8 +38,11 @@ int vm_shares_open(struct den_machine *dm, int fd0, struct vm_share *out, size_t
 
 void vm_shares_close(struct vm_share *s, size_t n);
 
-/* vm_shares_open's checks alone, first thing in up: a folder it refuses stops it before anything is made. */
-int vm_shares_check(struct den_machine *dm, size_t max, struct den_err *err);
+/*
+ * vm_shares_open's checks alone, first thing in up: a folder it refuses
+ * stops it before anything is made. *count (when not NULL): how many.
+ */
+int vm_shares_check(struct den_machine *dm, size_t max, size_t *count, struct den_err *err);
 
 /*
  * 1 when files in the folder dir_fd keep user extended attributes, 0 when

@@ -32,6 +32,7 @@
 #define AML_WRITE_AS_ZEROS 0x40 /* Field update rule */
 #define AML_SERIALIZED 0x08	/* Method flag */
 #define AML_NOTIFY_PRESSED 0x80 /* Notify value for a button: it was pressed */
+#define AML_NOTIFY_VMGENID 0x80 /* Notify value for VGEN: its generation ID changed */
 
 /* A byte buffer with room enough for den's tables. */
 struct aml {
@@ -309,25 +310,59 @@ static void mmio_device(struct aml *scope, unsigned i, const struct acpi_mmio_de
 }
 
 /*
- * Device(COM1) { _HID PNP0501, _UID 1, _CRS { IO 0x3f8-0x3ff, IRQ 4 } }: in a
- * hardware-reduced system ISA interrupts are not set up by themselves, so
- * the UART's IRQ comes from here (the console would stall without it).
+ * Device(name) { _HID PNP0501, _UID uid, _CRS { IO port-port+7, IRQ irq } }:
+ * in a hardware-reduced system ISA interrupts are not set up by
+ * themselves, so a UART's IRQ comes from here (the console would stall
+ * without it). COM1 is the console, COM2 den's channel (channel.h).
  */
-static void uart_device(struct aml *scope)
+static void uart_device(struct aml *scope, const char *name, uint16_t port, unsigned irq,
+			uint8_t uid)
 {
 	struct aml dev = { .n = 0 };
 	static const uint8_t hid[] = { 0x0c, 0x41, 0xd0, 0x05, 0x01 }; /* EISAID("PNP0501") */
-	static const uint8_t res[] = { 0x47, 1,	   0xf8, 0x03, 0xf8, 0x03, 0, 8, /* IO, decode16 */
-				       0x22, 0x10, 0x00,			 /* IRQ 4 */
-				       0x79, 0 };
+	/* IO(Decode16, port, port, 0, 8), IRQNoFlags() { irq }, end tag */
+	uint8_t res[] = { 0x47, 1, 0, 0, 0, 0, 0, 8, 0x22, 0, 0, 0x79, 0 };
 	static const uint8_t device_op[] = { 0x5b, 0x82 };
 
-	emit(&dev, "COM1", 4);
+	le_put16(res + 2, port);
+	le_put16(res + 4, port);
+	le_put16(res + 9, (uint16_t)(1u << irq));
+	emit(&dev, name, 4);
 	name_string(&dev, "_HID", hid, sizeof(hid));
 	emit8(&dev, 0x08);
 	emit(&dev, "_UID", 4);
-	emit8(&dev, 0x01);
+	integer(&dev, uid);
 	name_crs(&dev, res, sizeof(res));
+	package(scope, device_op, 2, &dev);
+}
+
+/*
+ * Device(VGEN) { _HID "DENV0001", _CID "VM_Gen_Counter", _DDN
+ * "VM_Gen_Counter", ADDR Package { low, high } }: the VM generation ID
+ * (Microsoft's spec, as QEMU's vmgenid; Linux binds the _CID, which ACPICA
+ * upper-cases, as "VM_GEN_COUNTER"): 16 bytes at ACPI_VMGENID_ADDR
+ * that den changes when a VM is restored, then notifies VGEN (a GED
+ * event); Linux's vmgenid driver then reseeds its random number generator
+ * (add_vmfork_randomness), so no two restored machines share its output.
+ */
+static void vmgenid_device(struct aml *scope)
+{
+	struct aml dev = { .n = 0 }, addr = { .n = 0 };
+	static const uint8_t hid[] = { 0x0d, 'D', 'E', 'N', 'V', '0', '0', '0', '1', 0 };
+	static const uint8_t cid[] = { 0x0d, 'V', 'M', '_', 'G', 'e', 'n', '_',
+				       'C',  'o', 'u', 'n', 't', 'e', 'r', 0 };
+	static const uint8_t device_op[] = { 0x5b, 0x82 }, package_op[] = { 0x12 };
+
+	emit(&dev, "VGEN", 4);
+	name_string(&dev, "_HID", hid, sizeof(hid));
+	name_string(&dev, "_CID", cid, sizeof(cid));
+	name_string(&dev, "_DDN", cid, sizeof(cid));
+	emit8(&addr, 2); /* elements */
+	dword(&addr, (uint32_t)ACPI_VMGENID_ADDR);
+	dword(&addr, (uint32_t)((uint64_t)ACPI_VMGENID_ADDR >> 32));
+	emit8(&dev, 0x08);
+	emit(&dev, "ADDR", 4);
+	package(&dev, package_op, 1, &addr);
 	package(scope, device_op, 2, &dev);
 }
 
@@ -352,24 +387,36 @@ static void power_button_device(struct aml *scope)
 	package(scope, device_op, 2, &dev);
 }
 
-/* Method(_EVT, 1, Serialized) { Local0 = ESEL; If ((Local0 & 1) == 1) { Notify(\_SB.PWRB, 0x80) } } */
+/* If ((Local0 & bit) == bit) { Notify(path, value) } */
+static void on_event(struct aml *body, unsigned bit, const char *path, unsigned value)
+{
+	struct aml local0 = { .n = 0 }, mask = { .n = 0 }, masked = { .n = 0 };
+	struct aml is_set = { .n = 0 }, object = { .n = 0 }, v = { .n = 0 }, then = { .n = 0 };
+
+	emit8(&local0, AML_LOCAL0);
+	integer(&mask, bit);
+	name_path(&object, path);
+	integer(&v, value);
+	and_(&masked, &local0, &mask);
+	lequal(&is_set, &masked, &mask);
+	notify(&then, &object, &v);
+	if_then(body, &is_set, &then);
+}
+
+/*
+ * Method(_EVT, 1, Serialized) { Local0 = ESEL; If ((Local0 & 1) == 1) {
+ * Notify(\_SB.PWRB, 0x80) } If ((Local0 & 2) == 2) { Notify(\_SB.VGEN, 0x80) } }
+ */
 static void ged_evt_method(struct aml *dev)
 {
-	struct aml body = { .n = 0 }, esel = { .n = 0 }, local0 = { .n = 0 }, bit = { .n = 0 };
-	struct aml masked = { .n = 0 }, is_set = { .n = 0 }, pwrb = { .n = 0 };
-	struct aml pressed = { .n = 0 }, then = { .n = 0 };
+	struct aml body = { .n = 0 }, esel = { .n = 0 }, local0 = { .n = 0 };
 
 	name_path(&esel, "ESEL");
 	emit8(&local0, AML_LOCAL0);
-	integer(&bit, ACPI_GED_POWER_BUTTON);
-	name_path(&pwrb, "\\_SB_.PWRB");
-	integer(&pressed, AML_NOTIFY_PRESSED);
 	/* One read takes every pending event (the register clears on read). */
 	store(&body, &esel, &local0);
-	and_(&masked, &local0, &bit);
-	lequal(&is_set, &masked, &bit);
-	notify(&then, &pwrb, &pressed);
-	if_then(&body, &is_set, &then);
+	on_event(&body, ACPI_GED_POWER_BUTTON, "\\_SB_.PWRB", AML_NOTIFY_PRESSED);
+	on_event(&body, ACPI_GED_VMGENID, "\\_SB_.VGEN", AML_NOTIFY_VMGENID);
 	method(dev, "_EVT", 1, &body);
 }
 
@@ -408,8 +455,10 @@ static size_t dsdt(uint8_t *t, const struct acpi_mmio_dev *devs, size_t n)
 	static const uint8_t scope_op[] = { 0x10 }, package_op[] = { 0x12 };
 
 	emit(&sb, "\\_SB_", 5);
-	uart_device(&sb);
+	uart_device(&sb, "COM1", 0x3f8, 4, 1);
+	uart_device(&sb, "COM2", ACPI_CHANNEL_PORT, ACPI_CHANNEL_IRQ, 2);
 	power_button_device(&sb);
+	vmgenid_device(&sb);
 	ged_device(&sb);
 	for (size_t i = 0; i < n; i++)
 		mmio_device(&sb, (unsigned)i, &devs[i]);

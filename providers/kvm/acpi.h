@@ -7,8 +7,10 @@
  * microvm do): RSDP, XSDT, FADT (reset register, sleep control and status
  * registers), MADT (one local APIC per vCPU, the IOAPIC) and a DSDT naming
  * each virtio-mmio device (LNRO0005, its registers and IRQ), \_S5 for
- * poweroff, and a power button (PNP0C0C) pressed through a Generic Event
- * Device (ACPI0013). Written at ACPI_BASE (below 1 MiB, reserved in e820).
+ * poweroff, a power button (PNP0C0C) pressed through a Generic Event
+ * Device (ACPI0013), the two UARTs (the console and den's channel) and a
+ * VM generation ID (VM_Gen_Counter). Written at ACPI_BASE (below 1 MiB, reserved
+ * in e820).
  */
 
 #include <stddef.h>
@@ -28,12 +30,24 @@
 /*
  * The Generic Event Device (ged.c): its event register, one byte at a port
  * past the FADT's (0x600-0x604), reads the pending events and clears them;
- * its IRQ is ISA IRQ 15, which nothing else uses (COM1 has 4, the
+ * its IRQ is ISA IRQ 15, which nothing else uses (COM1 has 4, COM2 3, the
  * virtio-mmio devices 5, 6, 7, 9, 10, 11, 12 and 14).
  */
 #define ACPI_GED_PORT 0x608
 #define ACPI_GED_IRQ 15
 #define ACPI_GED_POWER_BUTTON 0x01 /* event bit: _EVT notifies \_SB.PWRB */
+#define ACPI_GED_VMGENID 0x02	   /* event bit: _EVT notifies \_SB.VGEN */
+
+/*
+ * The VM generation ID's 16 bytes: in the e820-reserved BIOS area past the
+ * tables, where the guest's kernel never puts anything of its own.
+ */
+#define ACPI_VMGENID_ADDR (ACPI_BASE + ACPI_SIZE)
+#define ACPI_VMGENID_SIZE 16
+
+/* den's channel to its guest hook: COM2 (channel.h). */
+#define ACPI_CHANNEL_PORT 0x2f8
+#define ACPI_CHANNEL_IRQ 3
 
 struct acpi_mmio_dev {
 	uint64_t base;

@@ -3,16 +3,19 @@
  * The serial console's host side, and the VMM's watching thread: the
  * UART's output written to the console fd (never under vm->lock), input
  * fed only as fast as the guest drains the FIFO, Ctrl-A x from a terminal,
- * the control socket, and the quiet timeout.
+ * the control socket, the lines on den's channel (channel.h), and the
+ * quiet timeout.
  */
 #include "providers/kvm/vm-internal.h"
 #include "providers/kvm/vmm.h"
+#include "providers/kvm/acpi.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -96,11 +99,66 @@ size_t vm_console_escape(struct vm *vm, const uint8_t *in, size_t len, uint8_t *
 	return n;
 }
 
-/* This thread, while the vCPUs run: console input, the control socket, the quiet timeout. */
+static void channel_irq(bool level, void *arg)
+{
+	struct vm *vm = arg;
+	struct kvm_irq_level irq = { .irq = ACPI_CHANNEL_IRQ, .level = level ? 1 : 0 };
+
+	ioctl(vm->fd, KVM_IRQ_LINE, &irq);
+}
+
+void vm_channel_init(struct vm *vm)
+{
+	channel_init(&vm->chan, channel_irq, vm);
+}
+
+/*
+ * A line from the guest's hook on den's channel: into the VMM's log (the
+ * channel keeps it printable and caps how many), and a template's "ready"
+ * saves the warm image (clone.c).
+ */
+static void channel_line(struct vm *vm)
+{
+	char line[CHANNEL_LINE];
+	eventfd_t n;
+
+	eventfd_read(vm->chan_fd, &n);
+	pthread_mutex_lock(&vm->lock);
+	bool got = channel_take_line(&vm->chan, line);
+	pthread_mutex_unlock(&vm->lock);
+	if (!got)
+		return;
+	fprintf(stderr, "den vmm: the guest's hook says: %s\n", line);
+	if (vm->warm_save == NULL || !clone_is_ready_line(line))
+		return;
+	struct den_err err = { 0 };
+	if (clone_save_template(vm, line, &err) < 0)
+		vm_end(vm, VM_FAILED, err.msg);
+	else
+		fprintf(stderr, "den vmm: warm image saved in %s\n", vm->warm_save);
+}
+
+/* Held channel input goes once its time is up, read GED events or not. */
+static void channel_deadline(struct vm *vm)
+{
+	if (vm->channel_hold_until == 0 || vm_now_ms() < vm->channel_hold_until)
+		return;
+	vm->channel_hold_until = 0;
+	pthread_mutex_lock(&vm->lock);
+	vm_channel_release(vm);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+/*
+ * This thread, while the vCPUs run: console input, the control socket,
+ * den's channel, the quiet timeout.
+ */
 void vm_watch(struct vm *vm, const struct vmm_spec *s, int api)
 {
 	uint8_t buf[256], escaped[sizeof(buf) + 1];
-	struct pollfd p[2] = { { s->console_in, POLLIN, 0 }, { api, POLLIN, 0 } };
+	struct pollfd p[3] = { { s->console_in, POLLIN, 0 },
+			       { api, POLLIN, 0 },
+			       { vm->chan_fd, POLLIN, 0 } };
 
 	while (atomic_load(&vm->end) == VM_RUNNING) {
 		/* Input only as fast as the guest drains the UART's FIFO: nothing is dropped. */
@@ -109,7 +167,7 @@ void vm_watch(struct vm *vm, const struct vmm_spec *s, int api)
 		pthread_mutex_unlock(&vm->lock);
 		/* One byte less than room: an escape may give back a Ctrl-A it held. */
 		p[0].events = room > 1 ? POLLIN : 0;
-		int r = poll(p, 2, room > 1 ? 200 : 10);
+		int r = poll(p, 3, room > 1 && vm->channel_hold_until == 0 ? 200 : 10);
 		/* A pipe whose writer is gone says POLLHUP even when POLLIN was not asked for. */
 		if (r > 0 && room > 1 && (p[0].revents & (POLLIN | POLLHUP))) {
 			size_t want = room - 1 < sizeof(buf) - 1 ? room - 1 : sizeof(buf) - 1;
@@ -128,6 +186,9 @@ void vm_watch(struct vm *vm, const struct vmm_spec *s, int api)
 		}
 		if (r > 0 && (p[1].revents & POLLIN))
 			vm_serve_api(vm, api);
+		if (r > 0 && (p[2].revents & POLLIN))
+			channel_line(vm);
+		channel_deadline(vm);
 		/* A paused guest prints nothing, and is not stuck. */
 		if (vm_is_paused(vm))
 			atomic_store(&vm->last_output, (long long)time(NULL));

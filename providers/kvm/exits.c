@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What a vCPU thread does: KVM_RUN, then the exit: port I/O to the UART,
+ * What a vCPU thread does: KVM_RUN, then the exit: port I/O to the UARTs,
  * the i8042 (whose reset command ends the VM), the ACPI registers and the
  * GED's event register, MMIO nobody answers, shutdown (a triple fault,
  * which is how some reboots end), and KVM's own failures. Unknown ports
@@ -80,9 +80,17 @@ static void port_in(struct vm *vm, uint16_t port, uint8_t *data, unsigned size)
 		data[0] = 0; /* nothing to read, ready for commands */
 	} else if (port == ACPI_SLEEP_STATUS_PORT) {
 		data[0] = 0;
+	} else if (port >= ACPI_CHANNEL_PORT && port < ACPI_CHANNEL_PORT + 8 && size == 1) {
+		pthread_mutex_lock(&vm->lock);
+		data[0] = channel_read(&vm->chan, port - ACPI_CHANNEL_PORT);
+		pthread_mutex_unlock(&vm->lock);
 	} else if (port == ACPI_GED_PORT) {
 		memset(data, 0, size);
 		data[0] = ged_read_events(vm); /* read-to-clear (ged.c) */
+		/* The guest has its events (a new VM generation ID): den's record may follow. */
+		pthread_mutex_lock(&vm->lock);
+		vm_channel_release(vm);
+		pthread_mutex_unlock(&vm->lock);
 	}
 }
 
@@ -99,6 +107,13 @@ static void port_out(struct vm *vm, uint16_t port, const uint8_t *data, unsigned
 		pthread_mutex_unlock(&vm->lock);
 		if (n > 0)
 			vm_console_write(vm, tx, n);
+	} else if (port >= ACPI_CHANNEL_PORT && port < ACPI_CHANNEL_PORT + 8 && size == 1) {
+		pthread_mutex_lock(&vm->lock);
+		channel_write(&vm->chan, port - ACPI_CHANNEL_PORT, data[0]);
+		bool line = vm->chan.has_done;
+		pthread_mutex_unlock(&vm->lock);
+		if (line)
+			eventfd_write(vm->chan_fd, 1); /* vm_watch takes it */
 	} else if (port == I8042_STATUS && data[0] == I8042_RESET) {
 		vm_end(vm, VM_RESET, NULL);
 	} else if (port == ACPI_RESET_PORT && data[0] == ACPI_RESET_VALUE) {

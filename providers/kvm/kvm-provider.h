@@ -18,11 +18,13 @@ extern const struct provider_ops provider_kvm;
 struct vm_boot;
 /*
  * Starts the machine's VMM: a boot of b's kernel over its disk, or with
- * restore the snapshot in that folder going on (b->image only). Records
- * it (state.json) as every provider's up does.
+ * restore the snapshot in that folder going on (b->image only), or with
+ * warm a new machine restored from that warm image (its disk the
+ * template's, copied; warm.h). Records it (state.json) as every
+ * provider's up does.
  */
 int kvm_start(struct den_machine *dm, const struct vm_boot *b, const char *restore,
-	      struct den_err *err);
+	      const char *warm, struct den_err *err);
 
 /* Its VMM ended (stopped, then killed), its socket gone: nothing of it runs. */
 int kvm_stop(struct den_machine *dm, struct den_err *err);

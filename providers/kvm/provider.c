@@ -18,6 +18,9 @@
 #include "core/spawn.h"
 #include "providers/host_kvm.h"
 #include "providers/kvm/kvm-provider.h"
+#include "providers/kvm/launch.h"
+#include "providers/kvm/cow_disk.h"
+#include "providers/kvm/warm.h"
 #include "providers/kvm/vm_boot.h"
 #include "providers/kvm/vmm.h"
 #include "providers/provider.h"
@@ -37,12 +40,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* What the VMM adds to the box's command line: its console, and a reboot that ends the VM. */
-#define CMDLINE_VMM "reboot=k panic=1 i8042.noaux i8042.nomux i8042.nopnp"
-#define MAX_ARGS 96
-/* The VMM's descriptor numbers for what it inherits: 3, 4, ... (den_spawn's fds). */
-#define VMM_FD0 3
-
 static int probe(struct den_err *err)
 {
 	char why[512];
@@ -52,103 +49,16 @@ static int probe(struct den_err *err)
 	return den_err_set(err, 0, "%s; use provider: qemu (or container) on this host", why);
 }
 
-/* `den vmm run ...` for dm, malloc'd strings in v; false when out of memory. */
-struct args {
-	char *v[MAX_ARGS + 1];
-	size_t n;
-	bool oom;
-};
-
-static void add(struct args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(struct args *a, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (a->n == MAX_ARGS) {
-		a->oom = true;
-		return;
-	}
-	va_start(ap, fmt);
-	if (vasprintf(&a->v[a->n], fmt, ap) < 0) {
-		a->v[a->n] = NULL;
-		a->oom = true;
-	} else {
-		a->n++;
-	}
-	va_end(ap);
-}
-
-static void args_free(struct args *a)
-{
-	for (size_t i = 0; i < a->n; i++)
-		free(a->v[i]);
-}
-
-/* What one start of the VMM runs: a boot of the box's kernel, or a snapshot restored. */
-struct launch {
-	const struct vm_boot *b; /* b->image always; the kernel's files unless restore */
-	const char *restore;	 /* a snapshot's folder, or NULL */
-	int port;		 /* SSH, on 127.0.0.1 */
-	const int *hosts;	 /* the forwarded ports' host sides */
-	struct vm_share shares[VMM_MAX_SHARES];
-	size_t n_shares;
-};
-
-static void build_argv(const struct den_machine *dm, const struct launch *l, struct args *a)
-{
-	const struct machine *cfg = dm->cfg;
-	const struct vm_boot *b = l->b;
-	int port = l->port;
-	const int *hosts = l->hosts;
-	char net[4096];
-	size_t at;
-
-	add(a, "den");
-	add(a, "vmm");
-	add(a, "run");
-	if (l->restore != NULL) {
-		add(a, "--restore=%s", l->restore);
-	} else {
-		add(a, "--kernel=%s", b->kernel);
-		if (b->initrd != NULL)
-			add(a, "--initrd=%s", b->initrd);
-		add(a, "--cmdline=%s " CMDLINE_VMM, b->cmdline);
-	}
-	add(a, "--cpus=%u", cfg->cpus);
-	add(a, "--memory=%lluM", (unsigned long long)(cfg->memory >> 20));
-	/* disk_size grows the disk (never shrinks it: the VMM refuses that). */
-	if (cfg->disk_size != 0)
-		add(a, "--disk=%s/disk.cow,base=%s,size=%lluK", dm->dir, b->image,
-		    (unsigned long long)(cfg->disk_size >> 10));
-	else
-		add(a, "--disk=%s/disk.cow,base=%s", dm->dir, b->image);
-	add(a, "--disk=%s/seed.iso,ro", dm->dir);
-	at = (size_t)snprintf(net, sizeof(net), "user%s,hostfwd=tcp:127.0.0.1:%d-:22",
-			      cfg->host_loopback ? "" : ",no-host-loopback", port);
-	for (size_t i = 0; i < cfg->n_ports && at < sizeof(net); i++)
-		at += (size_t)snprintf(net + at, sizeof(net) - at, ",hostfwd=%s:%s:%d-:%u",
-				       cfg->ports[i].protocol == FWD_UDP ? "udp" : "tcp",
-				       cfg->ports[i].host_ip, hosts[i], cfg->ports[i].guest);
-	if (at >= sizeof(net))
-		a->oom = true;
-	add(a, "--net=%s", net);
-	for (size_t i = 0; i < l->n_shares; i++)
-		add(a, "--share=%s,tag=%s%s", l->shares[i].path, l->shares[i].tag,
-		    l->shares[i].ro ? ",ro" : "");
-	add(a, "--console=%s/console.log", dm->dir);
-	add(a, "--api=%s/control.sock", dm->dir);
-}
-
 /*
  * Starts the VMM in its own session with its output in vmm.log, and
  * waits until its control socket answers: then the guest is booting.
  */
-static int spawn_vmm(struct den_machine *dm, const struct launch *l, pid_t *pid,
+static int spawn_vmm(struct den_machine *dm, const struct kvm_launch *l, pid_t *pid,
 		     struct den_err *err)
 {
 	cleanup_free char *log = provider_path(dm, "vmm.log");
 	cleanup_close int fd = -1;
-	struct args a = { .n = 0 };
+	struct kvm_args a = { .n = 0 };
 	int fds[VMM_MAX_SHARES];
 	int rc;
 
@@ -156,7 +66,7 @@ static int spawn_vmm(struct den_machine *dm, const struct launch *l, pid_t *pid,
 		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
 	for (size_t i = 0; i < l->n_shares; i++)
 		fds[i] = l->shares[i].fd;
-	build_argv(dm, l, &a);
+	kvm_launch_argv(dm->cfg, l, &a);
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	struct den_spawn sp = { .argv = (const char *const *)a.v,
 				.path = "/proc/self/exe",
@@ -172,17 +82,17 @@ static int spawn_vmm(struct den_machine *dm, const struct launch *l, pid_t *pid,
 	else
 		rc = fd < 0 ? den_err_set(err, errno, "cannot write %s", log)
 			    : den_spawn_start(&sp, pid, err);
-	args_free(&a);
+	kvm_args_free(&a);
 	if (rc < 0)
 		return den_err_wrap(err, "cannot start machine %s", dm->cfg->name);
 	return provider_wait_control(dm, *pid, "vmm.log", 10000, err);
 }
 
 /* The VMM started, with the machine's 9p folders opened by den for it to inherit. */
-static int start_vmm(struct den_machine *dm, struct launch *l, pid_t *pid, struct den_err *err)
+static int start_vmm(struct den_machine *dm, struct kvm_launch *l, pid_t *pid, struct den_err *err)
 {
 	/* The VMM gets each folder as /proc/self/fd/N: it never looks the path up itself. */
-	if (vm_shares_open(dm, VMM_FD0, l->shares, VMM_MAX_SHARES, &l->n_shares, err) < 0)
+	if (vm_shares_open(dm, KVM_FD0, l->shares, VMM_MAX_SHARES, &l->n_shares, err) < 0)
 		return -1;
 	int rc = spawn_vmm(dm, l, pid, err);
 	vm_shares_close(l->shares, l->n_shares);
@@ -231,14 +141,35 @@ int kvm_stop(struct den_machine *dm, struct den_err *err)
 	return 0;
 }
 
+/* A new machine's disk and den's record, from the warm image in warm (warm.h). */
+static int from_warm(struct den_machine *dm, const char *warm, struct kvm_launch *l, char **seed,
+		     char **record, struct den_err *err)
+{
+	cleanup_free char *src = NULL, *disk = provider_path(dm, "disk.cow");
+
+	if (disk == NULL || asprintf(&src, "%s/disk.cow", warm) < 0 ||
+	    asprintf(seed, "%s/seed.iso", warm) < 0 ||
+	    (*record = provider_path(dm, "channel.in")) == NULL)
+		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
+	/* The template's disk as it was when saved: what its memory knows of it. */
+	if (cow_disk_copy(src, disk, err) < 0 || warm_record_write(dm, *record, err) < 0)
+		return -1;
+	l->restore = warm;
+	l->clone = true;
+	l->seed = *seed;
+	l->channel_in = *record;
+	return 0;
+}
+
 int kvm_start(struct den_machine *dm, const struct vm_boot *b, const char *restore,
-	      struct den_err *err)
+	      const char *warm, struct den_err *err)
 {
 	cleanup_free char *seed = provider_path(dm, "seed.iso"),
 			  *disk = provider_path(dm, "disk.cow"),
-			  *base = provider_path(dm, KVM_DISK_BASE);
+			  *base = provider_path(dm, KVM_DISK_BASE), *warm_seed = NULL,
+			  *record = NULL;
 	cleanup_free int *hosts = NULL;
-	struct launch l = { .b = b, .restore = restore };
+	struct kvm_launch l = { .b = b, .dir = dm->dir, .restore = restore };
 	pid_t pid = -1;
 
 	if (seed == NULL || disk == NULL || base == NULL)
@@ -256,9 +187,12 @@ int kvm_start(struct den_machine *dm, const struct vm_boot *b, const char *resto
 	/* What the disk lies over, for `den box package` and snapshots. */
 	if (den_write_file_atomic(base, b->image, 0600, err) < 0)
 		return -1;
-	/* state.json says running before the VMM starts (see provider.h). */
+	/* The machine's own seed, for its boots; a clone starts on its warm image's. */
 	if (seed_write_machine(dm, seed, err) < 0 ||
-	    provider_record_start(dm, "kvm", &l.port, &hosts, err) < 0)
+	    (warm != NULL && from_warm(dm, warm, &l, &warm_seed, &record, err) < 0))
+		return -1;
+	/* state.json says running before the VMM starts (see provider.h). */
+	if (provider_record_start(dm, "kvm", &l.port, &hosts, err) < 0)
 		return -1;
 	l.hosts = hosts;
 	den_crash_point("up:before-supervisor");
@@ -269,15 +203,39 @@ int kvm_start(struct den_machine *dm, const struct vm_boot *b, const char *resto
 	return machine_save(dm, err);
 }
 
+/*
+ * A new machine of a box whose seed hook does den's warm-image handshake
+ * is restored from the box's warm image (made on the first up); any other
+ * start boots. A warm image that fails to start leaves the machine to boot.
+ */
 static int up(struct den_machine *dm, const struct provider_up_args *args, struct den_err *err)
 {
+	cleanup_free char *disk = provider_path(dm, "disk.cow"), *warm = NULL;
 	struct vm_boot b;
+	struct warm_want want;
+	size_t shares = 0;
+	int rc;
 
-	if (vm_shares_check(dm, VMM_MAX_SHARES, err) < 0)
+	if (disk == NULL)
+		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
+	if (vm_shares_check(dm, VMM_MAX_SHARES, &shares, err) < 0)
 		return -1;
 	if (vm_boot_prepare(args->box_dir, &b, err) < 0)
 		return den_err_wrap(err, "machine %s", dm->cfg->name);
-	int rc = kvm_start(dm, &b, NULL, err);
+	warm_want_of(dm->cfg, shares, &want);
+	if (args->box_warm && !den_exists(disk) &&
+	    warm_image_get(args->box_dir, &b, &want, &warm, err) < 0) {
+		vm_boot_free(&b);
+		return -1;
+	}
+	rc = kvm_start(dm, &b, NULL, warm, err);
+	if (rc < 0 && warm != NULL) {
+		den_warn("machine %s: its warm image did not start (%s); booting it", dm->cfg->name,
+			 err->msg);
+		den_err_clear(err);
+		unlink(disk);
+		rc = kvm_start(dm, &b, NULL, NULL, err);
+	}
 	vm_boot_free(&b);
 	return rc;
 }

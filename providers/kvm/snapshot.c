@@ -152,7 +152,7 @@ int kvm_snapshot_restore(struct den_machine *dm, const char *name, struct den_er
 	if (kvm_stop(dm, err) < 0 || cow_disk_copy(copy, disk, err) < 0)
 		return -1;
 	struct vm_boot b = { .image = base };
-	if (kvm_start(dm, &b, dir, err) < 0)
+	if (kvm_start(dm, &b, dir, NULL, err) < 0)
 		return -1;
 	/* Its network starts afresh: SSH answers anew, then the 9p folders are mounted again. */
 	if (provider_ssh_wait(&provider_kvm, dm, &ssh, err) < 0)

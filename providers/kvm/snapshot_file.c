@@ -66,6 +66,10 @@ const char *snap_type_name(enum snap_type type)
 		return "UART";
 	case SNAP_VM_GED:
 		return "ACPI events";
+	case SNAP_VM_CHANNEL:
+		return "den's channel";
+	case SNAP_VM_CLONE:
+		return "warm image's boot_id address";
 	case SNAP_DEV_TRANSPORT:
 		return "virtio device";
 	}

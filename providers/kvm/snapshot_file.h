@@ -18,7 +18,7 @@
 #include "core/err.h"
 
 #define SNAP_MAGIC "DENSNAP\n"
-#define SNAP_FORMAT 1
+#define SNAP_FORMAT 2 /* 2: den's channel (COM2), the warm image's boot_id */
 #define SNAP_STATE_FILE "state"
 #define SNAP_MEMORY_FILE "memory"
 /* Far more than 64 vCPUs' state takes: a bigger file is not one den wrote. */
@@ -64,6 +64,8 @@ enum snap_type {
 	SNAP_VM_CLOCK,		 /* struct kvm_clock_data */
 	SNAP_VM_UART,		 /* struct serial_state */
 	SNAP_VM_GED,		 /* uint32_t: ACPI_GED_* events the guest has not read */
+	SNAP_VM_CHANNEL,	 /* struct serial_state: den's channel, COM2 */
+	SNAP_VM_CLONE,		 /* uint64_t: where the kernel keeps boot_id (warm images only) */
 	SNAP_DEV_TRANSPORT = 64, /* struct virtio_mmio_state (index: the device) */
 };
 

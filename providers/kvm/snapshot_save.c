@@ -20,16 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The folder's entries themselves on disk: the renames, the unlink. */
-static int sync_dir(const char *dir, struct den_err *err)
-{
-	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0 || fsync(fd) < 0)
-		return den_err_set(err, errno, "cannot sync the folder %s", dir);
-	return 0;
-}
-
 /* vCPUs, the VM and the devices (held) into w. */
 static int collect(struct vm *vm, struct snap_writer *w, struct den_err *err)
 {
@@ -66,7 +56,7 @@ static int write_files(struct vm *vm, const char *dir, struct snap_writer *w, st
 	/* The old state goes first: from here until the end, dir holds no snapshot. */
 	if (unlink(state) < 0 && errno != ENOENT)
 		return den_err_set(err, errno, "cannot replace the snapshot in %s", dir);
-	if (sync_dir(dir, err) < 0)
+	if (den_sync_dir(dir, err) < 0)
 		return -1;
 	if (snap_memory_write(memory_tmp, vm->mem, vm->layout.ram, err) < 0 ||
 	    snap_writer_write(w, state_tmp, err) < 0)
@@ -75,7 +65,7 @@ static int write_files(struct vm *vm, const char *dir, struct snap_writer *w, st
 		den_err_set(err, errno, "cannot save into %s", dir);
 		goto fail;
 	}
-	return sync_dir(dir, err);
+	return den_sync_dir(dir, err);
 fail:
 	unlink(memory_tmp);
 	unlink(state_tmp);
@@ -103,14 +93,6 @@ int vm_snapshot_save(struct vm *vm, const char *dir, struct den_err *err)
 	return rc < 0 ? den_err_wrap(err, "snapshot %s", dir) : 0;
 }
 
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 json_t *vm_api_snapshot(struct vm *vm, json_t *req)
 {
 	const char *dir = json_string_value(json_object_get(req, "dir"));
@@ -126,10 +108,10 @@ json_t *vm_api_snapshot(struct vm *vm, json_t *req)
 		return json_pack("{s:b, s:s}", "ok", 0, "error",
 				 "snapshot's \"then\" is resume, pause or stop");
 	bool was_paused = vm_is_paused(vm);
-	long long start = now_ms();
+	long long start = vm_now_ms();
 	vm_pause(vm);
 	int rc = vm_snapshot_save(vm, dir, &err);
-	long long ms = now_ms() - start;
+	long long ms = vm_now_ms() - start;
 	/* A failed save leaves the VM as it was, whatever then said. */
 	bool resume = rc < 0 || then == NULL ? !was_paused : strcmp(then, "resume") == 0;
 	if (rc == 0 && then != NULL && strcmp(then, "stop") == 0)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The VM's own state in a snapshot: the in-kernel PICs and IOAPIC, the
- * PIT, the kvmclock's base (KVM_GET_CLOCK), the UART and the ACPI events
- * not yet read. Restored after the vCPUs, as Firecracker does; the clock
+ * PIT, the kvmclock's base (KVM_GET_CLOCK), the two UARTs, the ACPI events
+ * not yet read, and a warm image's boot_id address. Restored after the vCPUs, as Firecracker does; the clock
  * goes back to the value saved, so the guest's monotonic time resumes
  * where it stopped (its wall clock is behind by the time in between, as
  * after a suspend, until it asks NTP again).
@@ -30,7 +30,7 @@ int snap_vm_save(struct vm *vm, struct snap_writer *w, struct den_err *err)
 	struct kvm_irqchip chip;
 	struct kvm_pit_state2 pit;
 	struct kvm_clock_data clock;
-	struct serial_state uart;
+	struct serial_state uart, chan;
 
 	for (size_t i = 0; i < DEN_ARRAY_SIZE(chips); i++) {
 		memset(&chip, 0, sizeof(chip));
@@ -52,8 +52,12 @@ int snap_vm_save(struct vm *vm, struct snap_writer *w, struct den_err *err)
 	snap_put(w, SNAP_VM_CLOCK, 0, &clock, sizeof(clock));
 	pthread_mutex_lock(&vm->lock);
 	serial_save(&vm->serial, &uart);
+	serial_save(&vm->chan.uart, &chan);
 	pthread_mutex_unlock(&vm->lock);
 	snap_put(w, SNAP_VM_UART, 0, &uart, sizeof(uart));
+	snap_put(w, SNAP_VM_CHANNEL, 0, &chan, sizeof(chan));
+	if (vm->clone.template)
+		snap_put(w, SNAP_VM_CLONE, 0, &vm->clone.boot_id_at, sizeof(vm->clone.boot_id_at));
 	uint32_t ged = atomic_load(&vm->ged_events);
 	snap_put(w, SNAP_VM_GED, 0, &ged, sizeof(ged));
 	return 0;
@@ -64,8 +68,9 @@ int snap_vm_restore(struct vm *vm, const struct snap_file *f, struct den_err *er
 	struct kvm_irqchip chip;
 	struct kvm_pit_state2 pit;
 	struct kvm_clock_data clock;
-	struct serial_state uart;
+	struct serial_state uart, chan;
 	uint32_t ged;
+	size_t len;
 
 	if (snap_get(f, SNAP_VM_PIT, 0, &pit, sizeof(pit), err) < 0)
 		return -1;
@@ -87,13 +92,21 @@ int snap_vm_restore(struct vm *vm, const struct snap_file *f, struct den_err *er
 					   snap_type_name(chips[i].type), f->path);
 	}
 	if (snap_get(f, SNAP_VM_UART, 0, &uart, sizeof(uart), err) < 0 ||
+	    snap_get(f, SNAP_VM_CHANNEL, 0, &chan, sizeof(chan), err) < 0 ||
 	    snap_get(f, SNAP_VM_GED, 0, &ged, sizeof(ged), err) < 0)
 		return -1;
 	pthread_mutex_lock(&vm->lock);
-	bool ok = serial_load(&vm->serial, &uart);
+	bool ok = serial_load(&vm->serial, &uart) && serial_load(&vm->chan.uart, &chan);
 	pthread_mutex_unlock(&vm->lock);
 	if (!ok)
 		return den_err_set(err, 0, "%s is damaged: its UART state is not one", f->path);
 	atomic_store(&vm->ged_events, ged);
+	/* A warm image's: where the kernel keeps boot_id (clone.c checks it lies in RAM). */
+	if (snap_find(f, SNAP_VM_CLONE, 0, &len) != NULL) {
+		if (snap_get(f, SNAP_VM_CLONE, 0, &vm->clone.boot_id_at,
+			     sizeof(vm->clone.boot_id_at), err) < 0)
+			return -1;
+		vm->clone.template = true;
+	}
 	return 0;
 }

@@ -13,12 +13,14 @@
 
 #include "core/err.h"
 #include "providers/kvm/boot.h"
+#include "providers/kvm/channel.h"
 #include "providers/kvm/serial.h"
 #include "providers/kvm/virtio.h"
 
 #define VM_MAX_DEVICES 10 /* VMM_MAX_DISKS, the network card, VMM_MAX_SHARES, virtio-rng */
 
 struct vm;
+struct vmm_spec;
 
 struct vcpu {
 	struct vm *vm;
@@ -66,7 +68,44 @@ struct vm {
 	const char *snapshot_dir;
 	struct snap_file *snapshot;
 	atomic_uint ged_events; /* ACPI_GED_* events the guest has not read yet (ged.c) */
+	/* den's channel to its guest hook (channel.h), under vm->lock; chan_fd wakes vm_watch. */
+	struct channel chan;
+	int chan_fd;
+	long long channel_hold_until; /* vm_now_ms() when held input goes anyway; 0: never */
+	/* Warm images (clone.c): the folder a template is saved into, or NULL. */
+	const char *warm_save;
+	struct {
+		bool template;	     /* a warm image's VM: boot_id_at is known */
+		uint64_t boot_id_at; /* guest-physical address of the kernel's boot_id */
+	} clone;
 };
+
+/* CLOCK_MONOTONIC in milliseconds (vm.c). */
+long long vm_now_ms(void);
+
+/*
+ * How long a restored VM's channel input waits for the guest to read its
+ * GED events (the VM generation ID's change) before it goes anyway.
+ */
+#define CHANNEL_HOLD_MS 100
+
+/*
+ * Warm images (clone.c): clone_prepare, once the VM is loaded or restored
+ * and before its vCPUs run, writes a new VM generation ID (and raises its
+ * GED event on a restore), makes a --clone restore a new machine (its
+ * boot_id) and loads den's channel input; clone_is_ready_line tells the
+ * hook's "ready" line, clone_save_template saves the template on it (the
+ * VM ends).
+ */
+int clone_prepare(struct vm *vm, const struct vmm_spec *s, struct den_err *err);
+bool clone_is_ready_line(const char *line);
+int clone_save_template(struct vm *vm, const char *line, struct den_err *err);
+int vmgenid_renew(struct vm *vm, struct den_err *err);
+/*
+ * Lets den's held channel input go (under vm->lock), once: the host's time
+ * put first and "end" last (den's record, warm_record.c, is between).
+ */
+void vm_channel_release(struct vm *vm);
 
 /*
  * Starts one of the VMM's threads (a vCPU's, a device's) on a small stack:
@@ -102,9 +141,9 @@ void vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
 bool vm_is_paused(struct vm *vm);
 
-/* The UART's host side (console.c): set up; watch the VM until it ends. */
+/* The UARTs' host side (console.c): set up; watch the VM until it ends. */
 void vm_console_init(struct vm *vm);
-struct vmm_spec;
+void vm_channel_init(struct vm *vm);
 void vm_watch(struct vm *vm, const struct vmm_spec *s, int api);
 /* Ctrl-A keys in console input from a terminal; the rest, for the guest, in out (console.c). */
 size_t vm_console_escape(struct vm *vm, const uint8_t *in, size_t len, uint8_t *out);

@@ -4,7 +4,8 @@
  * pages, the in-kernel IOAPIC/PIC/LAPICs and PIT, guest RAM (hugetlbfs
  * pages where reserved, else one mapping with transparent huge pages
  * asked for; the part past 3 GiB placed above the 32-bit MMIO gap), the
- * devices, the kernel loaded by the boot protocol, vCPU threads, and this
+ * devices, the kernel loaded by the boot protocol (or a snapshot restored,
+ * clone.c making it a new machine where asked), vCPU threads, and this
  * thread watching the console until the guest resets or powers off.
  */
 #include "providers/kvm/vmm.h"
@@ -80,6 +81,14 @@ static int guest_ram(struct vm *vm, uint64_t size, struct den_err *err)
 	vm->mem = p + head;
 	madvise(vm->mem, size, MADV_HUGEPAGE); /* best effort */
 	return 0;
+}
+
+long long vm_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 int vm_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
@@ -252,6 +261,8 @@ int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
 	struct vm vm = { .kvm = -1,
 			 .fd = -1,
 			 .stop_fd = -1,
+			 .chan_fd = -1,
+			 .warm_save = s->warm_save,
 			 .ncpus = s->cpus ? s->cpus : 1,
 			 .out_fd = s->console_out,
 			 .started = s->started,
@@ -272,6 +283,7 @@ int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
 	pthread_mutex_init(&vm.pause_lock, NULL);
 	pthread_cond_init(&vm.resumed, NULL);
 	vm_console_init(&vm);
+	vm_channel_init(&vm);
 	atomic_store(&vm.last_output, (long long)time(NULL));
 	vm.vcpus = calloc(vm.ncpus, sizeof(*vm.vcpus));
 	if (vm.vcpus == NULL)
@@ -285,7 +297,8 @@ int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
 	sigaddset(&block, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	vm.stop_fd = eventfd(0, EFD_CLOEXEC);
-	if (vm.stop_fd < 0) {
+	vm.chan_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm.stop_fd < 0 || vm.chan_fd < 0) {
 		rc = den_err_set(err, errno, "cannot create the VM");
 		goto out;
 	}
@@ -293,7 +306,7 @@ int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
 	if ((s->restore != NULL && vm_snapshot_open(&vm, s, err) < 0) ||
 	    create_vm(&vm, s, err) < 0 || vm_add_devices(&vm, s, err) < 0 ||
 	    (s->restore != NULL ? vm_snapshot_restore(&vm, err) : load(&vm, s, &entry, err)) < 0 ||
-	    vm_start_devices(&vm, err) < 0) {
+	    clone_prepare(&vm, s, err) < 0 || vm_start_devices(&vm, err) < 0) {
 		vm_end(&vm, VM_FAILED, err->msg);
 		rc = -1;
 		goto out;
@@ -354,6 +367,9 @@ out:
 		close(vm.kvm);
 	if (vm.stop_fd >= 0)
 		close(vm.stop_fd);
+	if (vm.chan_fd >= 0)
+		close(vm.chan_fd);
+	channel_free(&vm.chan);
 	pthread_mutex_destroy(&vm.lock);
 	pthread_mutex_destroy(&vm.pause_lock);
 	pthread_cond_destroy(&vm.resumed);

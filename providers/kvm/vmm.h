@@ -75,6 +75,16 @@ struct vmm_spec {
 	 * net must be those of the VM that was saved.
 	 */
 	const char *restore;
+	/*
+	 * Warm images (docs/vmm.md, "Warm images"): warm_save, a folder the VM is
+	 * saved into (and then ends) when den's hook in the guest says on den's
+	 * channel that it is ready; clone, with restore, makes the restored VM a
+	 * new machine (a new boot_id) of a warm image; channel_in, a file whose
+	 * bytes den's channel (the guest's ttyS1) sends the guest.
+	 */
+	const char *warm_save;
+	bool clone;
+	const char *channel_in;
 	/* Filled in when the VM ends, if not NULL. */
 	struct vmm_stats *stats;
 	/*

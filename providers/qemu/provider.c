@@ -288,7 +288,7 @@ static int up(struct den_machine *dm, const struct provider_up_args *args, struc
 {
 	int port;
 
-	if (vm_shares_check(dm, VM_MAX_SHARES, err) < 0)
+	if (vm_shares_check(dm, VM_MAX_SHARES, NULL, err) < 0)
 		return -1;
 	if (den_mkdir_p(dm->dir, 0700, err) < 0 || stop_leftover(dm, err) < 0)
 		return -1;

@@ -83,6 +83,15 @@ Test(acpi_dsdt, iasl_disassembles_it_and_compiles_it_back)
 			   "an edge-triggered interrupt");
 	snprintf(want, sizeof(want), "0x%08X,", ACPI_GED_IRQ);
 	cr_expect_not_null(strstr(dsl, want), "on the IRQ den raises");
+	cr_expect_not_null(strstr(dsl, "Notify (\\_SB.VGEN, 0x80)"), "and the VM generation ID");
+	cr_expect_not_null(strstr(dsl, "Name (_CID, \"VM_Gen_Counter\")"),
+			   "which Linux's vmgenid binds");
+	cr_expect_not_null(strstr(dsl, "Name (ADDR, Package (0x02)"), "with its address: %s", dsl);
+	snprintf(want, sizeof(want), "0x%08X,", (unsigned)ACPI_VMGENID_ADDR);
+	cr_expect_not_null(strstr(dsl, want), "the one den writes");
+	cr_expect_not_null(strstr(dsl, "IO (Decode16,\n                    0x02F8,"),
+			   "den's channel, COM2");
+	cr_expect_not_null(strstr(dsl, "IRQNoFlags ()\n                    {3}"), "on IRQ 3");
 	cr_expect_not_null(strstr(dsl, "Name (\\_S5,"), "and the rest is still there");
 	/* Compiling the disassembly back checks what disassembly lets through. */
 	iasl(dir, "-p", "again", "dsdt.dsl");

@@ -7,7 +7,7 @@
  * (on 1 and 3 vCPUs); a buffer posted without a notify served after the
  * restore (every queue is kicked); a snapshot leaving the VM running or
  * paused; and restores refused with the reason when the VM differs or
- * the snapshot is damaged.
+ * the snapshot is damaged, or a clone is asked of a plain snapshot.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -360,6 +360,11 @@ static void a_network(struct vmm_spec *s)
 	s->net = true;
 }
 
+static void a_clone(struct vmm_spec *s)
+{
+	s->clone = true;
+}
+
 Test(vmm_snapshot, a_restore_into_another_vm_or_from_a_damaged_snapshot_is_refused)
 {
 	struct guest a;
@@ -375,6 +380,7 @@ Test(vmm_snapshot, a_restore_into_another_vm_or_from_a_damaged_snapshot_is_refus
 	expect_refused(two_cpus, "a VM with 1 vCPUs; this VM has 2", "another vCPU count");
 	expect_refused(more_memory, "16 MiB of memory; this VM has 32 MiB", "another memory size");
 	expect_refused(a_network, "1 devices; this VM has 2", "another set of devices");
+	expect_refused(a_clone, "is a snapshot, not a warm image", "a clone of a plain snapshot");
 
 	snprintf(path, sizeof(path), "%s/memory", snap);
 	cr_assert_eq(truncate(path, 8 << 20), 0);
