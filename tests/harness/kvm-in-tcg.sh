@@ -19,8 +19,9 @@
 # (125 when L1 could not start it; on timeout, 124 when L1 itself had
 # stopped answering, 126 when L1 was alive and SCRIPT made no progress:
 # L1 prints a heartbeat every 10 s, and the console's last write tells;
-# 123 when L1 ended by itself before SCRIPT did: a reset or a crash of the
-# L1 kernel, which QEMU TCG's emulated SVM causes now and then).
+# 123 when L1 ended by itself before SCRIPT did, or its kernel panicked or
+# locked up for two minutes (then the harness ends it): a reset or a crash
+# of the L1 kernel, which QEMU TCG's emulated SVM causes now and then).
 # 77, after one line "skipped: REASON", only when it cannot run on this
 # machine at all (a package missing): the tests' skip code. A timeout is
 # never a skip: callers count 124, 125 and 126 as failures.
@@ -82,10 +83,27 @@ qemu=$!
 # QEMU goes with the harness, however it ends (a test killed on timeout included).
 trap 'kill $qemu 2>/dev/null || true; rm -rf "$work"' EXIT
 trap 'exit 143' TERM INT
+# L1's own kernel stuck (a soft lockup going on for minutes) or panicked: TCG's
+# emulated SVM, now and then. It never recovers; end it now, as a crash.
+(
+	while kill -0 $qemu 2>/dev/null; do
+		sleep 5
+		if grep -q "Kernel panic" "$work/raw" ||
+			sed -n 's/.*soft lockup - CPU#[0-9]* stuck for \([0-9]*\)s.*/\1/p' "$work/raw" |
+			awk '$1 >= 120 { found = 1 } END { exit !found }'; then
+			: > "$work/l1-broken"
+			kill $qemu 2>/dev/null
+		fi
+	done
+) >/dev/null 2>&1 &
 tail --pid=$qemu -n +1 -f "$work/raw" | grep --line-buffered -v "TCG doesn't support" |
 	tee "$work/console" | grep -v "^harness: exit\|^harness: L1 alive" || true
 qemu_rc=0
 wait $qemu || qemu_rc=$?
+if [ -e "$work/l1-broken" ]; then
+	echo "harness: L1's kernel locked up or panicked (QEMU TCG's emulated SVM): a harness fault"
+	exit 123
+fi
 status=$(sed -n 's/^harness: exit \([0-9]*\).*/\1/p' "$work/console" | tail -1 | tr -d '\r')
 if [ -z "$status" ]; then
 	grep -q "harness: L1 up" "$work/console" || exit 125
