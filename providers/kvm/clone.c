@@ -191,6 +191,6 @@ int clone_prepare(struct vm *vm, const struct vmm_spec *s, struct den_err *err)
 	if (vmgenid_renew(vm, err) < 0)
 		return -1;
 	/* The guest learns the new ID from its GED; den's record waits until it read the event. */
-	vm->channel_hold_until = vm_now_ms() + CHANNEL_HOLD_MS;
+	vm->channel_hold_until = den_now_ms() + CHANNEL_HOLD_MS;
 	return ged_raise(vm, ACPI_GED_VMGENID, err);
 }

@@ -141,7 +141,7 @@ static void channel_line(struct vm *vm)
 /* Held channel input goes once its time is up, read GED events or not. */
 static void channel_deadline(struct vm *vm)
 {
-	if (vm->channel_hold_until == 0 || vm_now_ms() < vm->channel_hold_until)
+	if (vm->channel_hold_until == 0 || den_now_ms() < vm->channel_hold_until)
 		return;
 	vm->channel_hold_until = 0;
 	pthread_mutex_lock(&vm->lock);

@@ -108,10 +108,10 @@ json_t *vm_api_snapshot(struct vm *vm, json_t *req)
 		return json_pack("{s:b, s:s}", "ok", 0, "error",
 				 "snapshot's \"then\" is resume, pause or stop");
 	bool was_paused = vm_is_paused(vm);
-	long long start = vm_now_ms();
+	long long start = den_now_ms();
 	vm_pause(vm);
 	int rc = vm_snapshot_save(vm, dir, &err);
-	long long ms = vm_now_ms() - start;
+	long long ms = den_now_ms() - start;
 	/* A failed save leaves the VM as it was, whatever then said. */
 	bool resume = rc < 0 || then == NULL ? !was_paused : strcmp(then, "resume") == 0;
 	if (rc == 0 && then != NULL && strcmp(then, "stop") == 0)

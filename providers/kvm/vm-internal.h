@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/err.h"
 #include "providers/kvm/boot.h"
 #include "providers/kvm/channel.h"
@@ -71,7 +72,7 @@ struct vm {
 	/* den's channel to its guest hook (channel.h), under vm->lock; chan_fd wakes vm_watch. */
 	struct channel chan;
 	int chan_fd;
-	long long channel_hold_until; /* vm_now_ms() when held input goes anyway; 0: never */
+	long long channel_hold_until; /* den_now_ms() when held input goes anyway; 0: never */
 	/* Warm images (clone.c): the folder a template is saved into, or NULL. */
 	const char *warm_save;
 	struct {
@@ -79,9 +80,6 @@ struct vm {
 		uint64_t boot_id_at; /* guest-physical address of the kernel's boot_id */
 	} clone;
 };
-
-/* CLOCK_MONOTONIC in milliseconds (vm.c). */
-long long vm_now_ms(void);
 
 /*
  * How long a restored VM's channel input waits for the guest to read its

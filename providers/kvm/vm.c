@@ -83,14 +83,6 @@ static int guest_ram(struct vm *vm, uint64_t size, struct den_err *err)
 	return 0;
 }
 
-long long vm_now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 int vm_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
 {
 	pthread_attr_t attr;

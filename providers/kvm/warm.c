@@ -7,6 +7,7 @@
  */
 #include "providers/kvm/warm.h"
 #include "core/cleanup.h"
+#include "core/clock.h"
 #include "core/digest.h"
 #include "core/envfile.h"
 #include "core/fsutil.h"
@@ -270,20 +271,12 @@ static int write_record(const char *dir, const struct warm_key *k, const struct 
 	return den_write_file_atomic(path, text, 0600, err);
 }
 
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Makes the warm image final (dir) from a template booted in a folder of its own. */
 static int make(const char *root, const char *dir, const struct vm_boot *b,
 		const struct warm_want *w, const struct warm_key *k, struct den_err *err)
 {
 	cleanup_free char *tmp = NULL;
-	long long start = now_ms();
+	long long start = den_now_ms();
 
 	if (asprintf(&tmp, "%s/.new-%s", root, k->name) < 0)
 		return den_err_set(err, ENOMEM, "cannot make a warm image");
@@ -297,7 +290,7 @@ static int make(const char *root, const char *dir, const struct vm_boot *b,
 		 w->cpus, (unsigned long long)(w->memory >> 20));
 	int rc = run_template(tmp, b, w, err);
 	if (rc == 0)
-		rc = write_record(tmp, k, w, now_ms() - start, err);
+		rc = write_record(tmp, k, w, den_now_ms() - start, err);
 	if (rc == 0 && den_sync_dir(tmp, err) == 0 && rename(tmp, dir) < 0)
 		den_err_set(err, errno, "cannot keep the warm image in %s", dir);
 	if (rc == 0 && (den_err_is_set(err) || den_sync_dir(root, err) < 0))
@@ -307,7 +300,7 @@ static int make(const char *root, const char *dir, const struct vm_boot *b,
 		den_rm_rf(tmp, &ignored);
 		return -1;
 	}
-	den_info("warm image made in %.1f s", (double)(now_ms() - start) / 1000);
+	den_info("warm image made in %.1f s", (double)(den_now_ms() - start) / 1000);
 	return 0;
 }
 

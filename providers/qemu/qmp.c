@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "providers/qemu/qmp.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -7,7 +8,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 /* QEMU's replies are small; a line past this is not QMP. */
@@ -20,14 +20,6 @@ struct qmp {
 	size_t len, cap;
 	unsigned long next_id;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The next JSON object QEMU sends (a new reference), within the deadline. */
 static json_t *read_message(struct qmp *q, long long deadline, struct den_err *err)
@@ -51,7 +43,7 @@ static json_t *read_message(struct qmp *q, long long deadline, struct den_err *e
 			den_err_set(err, EPROTO, "QEMU sent a line longer than QMP's");
 			return NULL;
 		}
-		long long left = deadline - now_ms();
+		long long left = deadline - den_now_ms();
 		struct pollfd p = { q->fd, POLLIN, 0 };
 		int r = left > 0 ? poll(&p, 1, (int)left) : 0;
 		if (r < 0 && errno == EINTR)
@@ -121,7 +113,7 @@ int qmp_execute(struct qmp *q, const char *command, json_t *args, json_t **ret, 
 	free(text);
 	if (rc < 0 || send_all(q, "\n", err) < 0)
 		return -1;
-	long long deadline = now_ms() + q->timeout_ms;
+	long long deadline = den_now_ms() + q->timeout_ms;
 	for (;;) {
 		json_t *m = read_message(q, deadline, err);
 		if (m == NULL)
@@ -174,7 +166,7 @@ int qmp_connect(const char *path, int timeout_ms, struct qmp **out, struct den_e
 		qmp_close(q);
 		return -1;
 	}
-	json_t *hello = read_message(q, now_ms() + timeout_ms, err);
+	json_t *hello = read_message(q, den_now_ms() + timeout_ms, err);
 	if (hello == NULL || json_object_get(hello, "QMP") == NULL) {
 		if (hello != NULL)
 			den_err_set(err, EPROTO, "%s does not greet as QMP does", path);
