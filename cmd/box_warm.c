@@ -10,6 +10,7 @@
 #include "boxes/identity.h"
 #include "boxes/store.h"
 #include "cmd/cmd.h"
+#include "cmd/machines.h"
 #include "core/cleanup.h"
 #include "core/project.h"
 #include "core/size.h"
@@ -127,7 +128,7 @@ int cmd_box_warm(int argc, char **argv, struct den_ctx *ctx, struct den_err *err
 				  .shares = 1,
 				  .boot_timeout = ENVFILE_DEFAULT_BOOT_TIMEOUT };
 	const char *version = NULL, *name;
-	cleanup_free char *home = NULL, *hook = NULL, *dir = NULL;
+	cleanup_free char *home = NULL, *hook = NULL, *dir = NULL, *user = NULL;
 	struct store_entry e = { 0 };
 	struct vm_boot b;
 	char why[512];
@@ -194,6 +195,10 @@ int cmd_box_warm(int argc, char **argv, struct den_ctx *ctx, struct den_err *err
 		den_err_wrap(err, "box %s %s", e.name, e.version);
 		goto out;
 	}
+	/* The user `den up` logs in as with this box when the Envfile names none. */
+	struct machine none = { .name = "warm" };
+	user = cmd_login_user(&none, e.dir);
+	want.user = user ? user : "den";
 	rc = warm_image_get(e.dir, &b, &want, &dir, err);
 	vm_boot_free(&b);
 	if (rc < 0)

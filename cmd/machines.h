@@ -41,6 +41,9 @@ struct boxlock;
  * Resolves the machine's box (lock may be NULL: Envfile.lock is read and
  * written here) and has the provider start it; does not wait for SSH.
  */
+/* The login user: the Envfile's ssh.username, else what the box says, else "den". Malloc'd. */
+char *cmd_login_user(const struct machine *cfg, const char *box_dir);
+
 int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *provider,
 		      struct boxlock *lock, struct den_err *err);
 

@@ -12,6 +12,7 @@
 #include "cmd/cmd.h"
 #include "cmd/machines.h"
 #include "core/cleanup.h"
+#include "core/clock.h"
 #include "core/fsutil.h"
 #include "core/keys.h"
 #include "core/machine_index.h"
@@ -28,8 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The login user: the Envfile's ssh.username, else what the box says, else "den". */
-static char *box_user(const struct machine *cfg, const char *box_dir)
+char *cmd_login_user(const struct machine *cfg, const char *box_dir)
 {
 	char *user;
 
@@ -130,9 +130,12 @@ int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *p
 	free(dm->rec.ssh_user);
 	dm->rec.box = strdup(box.name);
 	dm->rec.box_version = strdup(box.version);
-	dm->rec.ssh_user = box_user(cfg, box.dir);
+	dm->rec.ssh_user = cmd_login_user(cfg, box.dir);
 	den_info("%s: starting (%s %s, %s)", cfg->name, box.name, box.version, provider);
+	long long t0 = den_now_ms();
 	rc = ops->up(dm, &args, err);
+	den_debug("%s: started by the %s provider in %lld ms", cfg->name, provider,
+		  den_now_ms() - t0);
 	if (rc == 0)
 		rc = machine_index_add(home, ctx->root, ctx->envfile_path, err);
 	store_entry_free(&box);
@@ -168,10 +171,14 @@ static int up_one(struct den_ctx *ctx, struct prov_target *t, const char *provid
 		add_console_tail(dm, err);
 		return -1;
 	}
+	long long t0 = den_now_ms();
 	if (ops->ready != NULL && ops->ready(dm, t->ssh, err) < 0)
 		return -1;
+	long long t1 = den_now_ms();
 	if (provider_rsync_folders(ops, dm, err) < 0)
 		return -1;
+	den_debug("%s: made ready in %lld ms, folders copied in %lld ms", dm->cfg->name, t1 - t0,
+		  den_now_ms() - t1);
 	den_info("%s is up: `den ssh %s` logs in (127.0.0.1:%d)", dm->cfg->name, dm->cfg->name,
 		 dm->rec.ssh_port);
 	return 0;

@@ -2,7 +2,9 @@
 /* SSH to a machine: one login, and waiting for a booting machine to answer. */
 #include "providers/provider.h"
 #include "core/cleanup.h"
+#include "core/clock.h"
 #include "core/keys.h"
+#include "core/log.h"
 #include "core/ssh.h"
 
 #include <stdio.h>
@@ -59,13 +61,20 @@ int provider_ssh_wait(const struct provider_ops *ops, struct den_machine *dm, st
 		      struct den_err *err)
 {
 	time_t deadline = time(NULL) + (time_t)dm->cfg->boot_timeout;
+	long long t0 = den_now_ms();
 	char last[512] = "";
 
-	while (time(NULL) <= deadline) {
+	for (int tries = 1; time(NULL) <= deadline; tries++) {
 		struct den_ssh *s = NULL;
 		int status = -1;
+		if (ops->not_ready_yet != NULL && ops->not_ready_yet(dm)) {
+			usleep(10000);
+			continue;
+		}
 		if (provider_ssh_open(ops, dm, 5, &s, err) == 0) {
 			if (den_ssh_exec(s, "true", NULL, NULL, &status, err) == 0 && status == 0) {
+				den_debug("%s: SSH answered in %lld ms (%d tries)", dm->cfg->name,
+					  den_now_ms() - t0, tries);
 				*out = s;
 				return 0;
 			}

@@ -71,6 +71,12 @@ struct provider_ops {
 	 */
 	int (*ready)(struct den_machine *dm, struct den_ssh *ssh, struct den_err *err);
 	/*
+	 * Optional: true while the machine is known not to answer SSH yet, told
+	 * without trying it (a warm image's machine whose hook has not said it
+	 * is made): SSH waits ask this instead, which costs the guest nothing.
+	 */
+	bool (*not_ready_yet)(struct den_machine *dm);
+	/*
 	 * Optional: a halted machine as a box: writes metadata.json, box.img and
 	 * Vagrantfile into dir (`den box package`).
 	 */

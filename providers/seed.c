@@ -235,12 +235,15 @@ out:
 	return rc;
 }
 
-int seed_write_warm(const char *path, struct den_err *err)
+int seed_write_warm(const char *path, const char *user, struct den_err *err)
 {
-	static const char *const names[] = { "meta-data", "den/warm" };
+	static const char *const names[] = { "meta-data", "den/warm", "den/user" };
 	char meta[] = "instance-id: den-warm-template\n", warm[] = "1\n";
-	char *const texts[] = { meta, warm };
+	cleanup_free char *line = NULL;
 
+	if (asprintf(&line, "%s\n", user) < 0)
+		return den_err_set(err, ENOMEM, "cannot write %s", path);
+	char *const texts[] = { meta, warm, line };
 	return write_iso(path, names, texts, DEN_ARRAY_SIZE(names), err);
 }
 

@@ -28,11 +28,12 @@ char *seed_user_data(const struct seed_spec *s, struct den_err *err);
 int seed_write(const char *path, const struct seed_spec *s, struct den_err *err);
 
 /*
- * The seed of a warm image's template (docs/vmm.md, "Warm images"): only
- * den/warm, which tells den's seed hook to take no credentials and, late
- * in the boot, to say on den's channel that it is ready to be saved.
+ * The seed of a warm image's template (docs/vmm.md, "Warm images"):
+ * den/warm, which tells den's seed hook to take no keys and, last in the
+ * boot, to say on den's channel that it is ready to be saved, and
+ * den/user, the login user it makes ready (no key, password locked).
  */
-int seed_write_warm(const char *path, struct den_err *err);
+int seed_write_warm(const char *path, const char *user, struct den_err *err);
 
 struct den_machine;
 /*

@@ -61,47 +61,90 @@ static int run(struct den_machine *dm, struct den_ssh *ssh, const char *cmd, con
 	return 0;
 }
 
+/* One folder's lines of the script vm_mount_shares runs as root; a failure names it and ends. */
+static int share_script(FILE *f, const struct synced_folder *sf, const char *tag,
+			const char *default_owner, bool unmount)
+{
+	cleanup_free char *guest = shell_quote(sf->guest), *quoted = NULL;
+	cleanup_free char *owner = shell_quote(sf->owner ? sf->owner : default_owner);
+	cleanup_free char *group = sf->group ? shell_quote(sf->group) : NULL;
+	cleanup_free char *what = NULL;
+	bool ro = false;
+
+	for (size_t j = 0; j < sf->n_mount_options; j++)
+		ro |= strcmp(sf->mount_options[j], "ro") == 0;
+	if (asprintf(&what, "%s synced folder %s", unmount ? "unmounting" : "mounting", sf->guest) <
+	    0)
+		what = NULL;
+	quoted = what ? shell_quote(what) : NULL;
+	if (guest == NULL || owner == NULL || (sf->group && group == NULL) || quoted == NULL)
+		return -1;
+	if (unmount) {
+		fprintf(f, "! mountpoint -q %s || umount %s || { echo %s >&2; exit 1; }\n", guest,
+			guest, quoted);
+		return 0;
+	}
+	/* Root of the share owned inside by its user (an xattr on the host: mapped-xattr). */
+	fprintf(f,
+		"mkdir -p %s && { mountpoint -q %s || mount -t 9p -o "
+		"trans=virtio,version=9p2000.L,msize=262144%s %s %s; } && "
+		"{ %s || chown %s%s%s %s; } || { echo %s >&2; exit 1; }\n",
+		guest, guest, ro ? ",ro" : "", tag, guest, ro ? "true" : "false", owner,
+		group ? ":" : "", group ? group : "", guest, quoted);
+	return 0;
+}
+
+int vm_mount_script(const struct den_machine *dm, bool unmount, char **out, struct den_err *err)
+{
+	char *script = NULL;
+	size_t len = 0,
+	       share = 0; /* the folder's number among the shares: its tag (vm_shares_open) */
+	FILE *f = open_memstream(&script, &len);
+	int rc = 0;
+
+	*out = NULL;
+	if (f == NULL)
+		return den_err_set(err, errno, "machine %s", dm->cfg->name);
+	if (!unmount)
+		fputs("modprobe 9pnet_virtio 2>/dev/null\n", f);
+	for (size_t i = 0; i < dm->cfg->n_folders && rc == 0; i++) {
+		const struct synced_folder *sf = &dm->cfg->folders[i];
+		char tag[24];
+
+		if (sf->disabled || sf->type != SYNC_NATIVE)
+			continue;
+		vm_share_tag(share++, tag, sizeof(tag));
+		rc = share_script(f, sf, tag, dm->rec.ssh_user, unmount);
+	}
+	if (fclose(f) != 0 || rc < 0) {
+		free(script);
+		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
+	}
+	if (share == 0)
+		free(script);
+	else
+		*out = script;
+	return 0;
+}
+
+/*
+ * All the folders in one script under one sudo: each sudo and each SSH
+ * command costs a guest's process start, which is the bulk of the time in
+ * a slow (nested, emulated) guest.
+ */
 int vm_mount_shares(struct den_machine *dm, struct den_ssh *ssh, bool unmount, struct den_err *err)
 {
-	size_t share = 0; /* the folder's number among the shares: its tag (vm_shares_open) */
+	cleanup_free char *script = NULL, *cmd = NULL, *quoted = NULL;
 
-	for (size_t i = 0; i < dm->cfg->n_folders; i++) {
-		const struct synced_folder *f = &dm->cfg->folders[i];
-		cleanup_free char *guest = NULL, *cmd = NULL, *owner = NULL, *group = NULL;
-		char tag[24], what[256];
-		bool ro = false;
-
-		if (f->disabled || f->type != SYNC_NATIVE)
-			continue;
-		for (size_t j = 0; j < f->n_mount_options; j++)
-			ro |= strcmp(f->mount_options[j], "ro") == 0;
-		vm_share_tag(share++, tag, sizeof(tag));
-		guest = shell_quote(f->guest);
-		owner = shell_quote(f->owner ? f->owner : dm->rec.ssh_user);
-		group = f->group ? shell_quote(f->group) : NULL;
-		if (guest == NULL || owner == NULL || (f->group && group == NULL))
-			return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
-		int rc;
-		if (unmount)
-			rc = asprintf(&cmd, "! mountpoint -q %s || sudo umount %s", guest, guest);
-		else
-			/* Root of the share owned inside by its user (an xattr on the host: mapped-xattr). */
-			rc = asprintf(&cmd,
-				      "sudo modprobe 9pnet_virtio 2>/dev/null; sudo mkdir -p %s && "
-				      "{ mountpoint -q %s || sudo mount -t 9p -o "
-				      "trans=virtio,version=9p2000.L,msize=262144%s %s %s; } && "
-				      "{ %s || sudo chown %s%s%s %s; }",
-				      guest, guest, ro ? ",ro" : "", tag, guest,
-				      ro ? "true" : "false", owner, group ? ":" : "",
-				      group ? group : "", guest);
-		if (rc < 0)
-			return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
-		snprintf(what, sizeof(what), "%s synced folder %s",
-			 unmount ? "unmounting" : "mounting", f->guest);
-		if (run(dm, ssh, cmd, what, err) < 0)
-			return -1;
-	}
-	return 0;
+	if (vm_mount_script(dm, unmount, &script, err) < 0)
+		return -1;
+	if (script == NULL)
+		return 0;
+	quoted = shell_quote(script);
+	if (quoted == NULL || asprintf(&cmd, "sudo sh -c %s", quoted) < 0)
+		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
+	return run(dm, ssh, cmd, unmount ? "unmounting synced folders" : "mounting synced folders",
+		   err);
 }
 
 /*
@@ -175,7 +218,7 @@ static int wait_for_den_keys(const struct provider_ops *ops, struct den_machine 
 }
 
 int vm_ready(const struct provider_ops *ops, struct den_machine *dm, struct den_ssh *ssh,
-	     struct den_err *err)
+	     bool folders_mounted, struct den_err *err)
 {
 	cleanup_free char *marker = provider_path(dm, "host_key_in");
 
@@ -185,7 +228,7 @@ int vm_ready(const struct provider_ops *ops, struct den_machine *dm, struct den_
 		if (insert_keys(dm, ssh, err) < 0 || wait_for_den_keys(ops, dm, err) < 0)
 			return -1;
 	}
-	return vm_mount_shares(dm, ssh, false, err);
+	return folders_mounted ? 0 : vm_mount_shares(dm, ssh, false, err);
 }
 
 int vm_box_key_record(struct den_machine *dm, struct den_err *err)

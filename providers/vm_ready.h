@@ -21,6 +21,12 @@ struct den_ssh;
 /* The 9p tag of the machine's i-th native synced folder, counting those only ("den3"). */
 void vm_share_tag(size_t i, char *tag, size_t len);
 
+/*
+ * The shell script, run as root, that mounts (or, with unmount, lets go
+ * of) the machine's 9p folders: *out malloc'd, NULL when it has none.
+ */
+int vm_mount_script(const struct den_machine *dm, bool unmount, char **out, struct den_err *err);
+
 /* Over SSH: mount (or, with unmount, let go of) the machine's 9p folders. */
 int vm_mount_shares(struct den_machine *dm, struct den_ssh *ssh, bool unmount, struct den_err *err);
 
@@ -65,9 +71,10 @@ int vm_package_metadata(struct den_machine *dm, const char *dir, uint64_t size,
 
 /*
  * The provider's ready: on a Vagrant box's first boot, den's host key and
- * login key in place of the box's; then the 9p folders mounted.
+ * login key in place of the box's; then the 9p folders mounted, unless
+ * folders_mounted (a warm image's machine whose hook mounted them).
  */
 int vm_ready(const struct provider_ops *ops, struct den_machine *dm, struct den_ssh *ssh,
-	     struct den_err *err);
+	     bool folders_mounted, struct den_err *err);
 
 #endif

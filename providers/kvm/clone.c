@@ -187,6 +187,7 @@ int clone_prepare(struct vm *vm, const struct vmm_spec *s, struct den_err *err)
 		id[6] = (uint8_t)((id[6] & 0x0f) | 0x40);
 		id[8] = (uint8_t)((id[8] & 0x3f) | 0x80);
 		memcpy(p, id, sizeof(id));
+		vm->clone.made = true;
 	}
 	if (vmgenid_renew(vm, err) < 0)
 		return -1;

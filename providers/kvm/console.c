@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CTRL_A 0x01
@@ -128,7 +130,21 @@ static void channel_line(struct vm *vm)
 	pthread_mutex_unlock(&vm->lock);
 	if (!got)
 		return;
-	fprintf(stderr, "den vmm: the guest's hook says: %s\n", line);
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double s = (double)(now.tv_sec - vm->started.tv_sec) +
+		   (double)(now.tv_nsec - vm->started.tv_nsec) / 1e9;
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	fprintf(stderr,
+		"den vmm: the guest's hook says, %.3f s after den vmm run began (exits: %llu "
+		"port, %llu mmio; faults: %ld minor, %ld major): %s\n",
+		s, (unsigned long long)atomic_load(&vm->io_exits),
+		(unsigned long long)atomic_load(&vm->mmio_exits), ru.ru_minflt, ru.ru_majflt, line);
+	if (vm->clone.made && strncmp(line, CLONE_DONE_LINE, strlen(CLONE_DONE_LINE)) == 0)
+		atomic_store(&vm->clone.personalised, true);
+	if (vm->clone.made && strcmp(line, CLONE_MOUNTED_LINE) == 0)
+		atomic_store(&vm->clone.folders_mounted, true);
 	if (vm->warm_save == NULL || !clone_is_ready_line(line))
 		return;
 	struct den_err err = { 0 };

@@ -56,15 +56,22 @@ void vm_serve_api(struct vm *vm, int listen_fd)
 	req = control_read_request(fd);
 	cmd = json_string_value(json_object_get(req, "cmd"));
 	if (cmd != NULL && strcmp(cmd, "status") == 0) {
-		control_reply(fd,
-			      json_pack("{s:b, s:s, s:i, s:I, s:s, s:I}", "ok", 1, "state",
-					vm_is_paused(vm) ? "paused" : "running", "cpus",
-					(int)vm->ncpus, "memory", (json_int_t)vm->layout.ram,
-					"memory_backing",
-					vm->snapshot  ? "snapshot"
-					: vm->hugetlb ? "hugetlbfs"
-						      : "anonymous",
-					"startup_us", (json_int_t)atomic_load(&vm->startup_us)));
+		json_t *reply =
+			json_pack("{s:b, s:s, s:i, s:I, s:s, s:I}", "ok", 1, "state",
+				  vm_is_paused(vm) ? "paused" : "running", "cpus", (int)vm->ncpus,
+				  "memory", (json_int_t)vm->layout.ram, "memory_backing",
+				  vm->snapshot	? "snapshot"
+				  : vm->hugetlb ? "hugetlbfs"
+						: "anonymous",
+				  "startup_us", (json_int_t)atomic_load(&vm->startup_us));
+		/* A machine from a warm image: has its hook made it its own yet? */
+		if (reply != NULL && vm->clone.made) {
+			json_object_set_new(reply, "personalised",
+					    json_boolean(atomic_load(&vm->clone.personalised)));
+			json_object_set_new(reply, "folders_mounted",
+					    json_boolean(atomic_load(&vm->clone.folders_mounted)));
+		}
+		control_reply(fd, reply);
 	} else if (cmd != NULL && strcmp(cmd, "pause") == 0) {
 		vm_pause(vm);
 		control_reply(fd, json_pack("{s:b, s:s}", "ok", 1, "state", "paused"));

@@ -222,7 +222,7 @@ static int up(struct den_machine *dm, const struct provider_up_args *args, struc
 		return -1;
 	if (vm_boot_prepare(args->box_dir, &b, err) < 0)
 		return den_err_wrap(err, "machine %s", dm->cfg->name);
-	warm_want_of(dm->cfg, shares, &want);
+	warm_want_of(dm->cfg, dm->rec.ssh_user, shares, &want);
 	if (args->box_warm && !den_exists(disk) &&
 	    warm_image_get(args->box_dir, &b, &want, &warm, err) < 0) {
 		vm_boot_free(&b);
@@ -315,9 +315,36 @@ static int resume(struct den_machine *dm, struct den_err *err)
 	return control(dm, "resume", err);
 }
 
+/*
+ * What the VMM's status says of a machine from a warm image (its hook's
+ * steps, vm-internal.h): the boolean key's value; absent (a booted
+ * machine, or no answer) is dflt.
+ */
+static bool clone_status(struct den_machine *dm, const char *key, bool dflt)
+{
+	cleanup_free char *sock = provider_path(dm, "control.sock");
+	json_t *reply = NULL;
+	struct den_err ignored = { 0 };
+	bool v = dflt;
+
+	if (sock != NULL && control_request(sock, "status", &reply, &ignored) == 0) {
+		json_t *j = json_object_get(reply, key);
+		if (json_is_boolean(j))
+			v = json_is_true(j);
+		json_decref(reply);
+	}
+	return v;
+}
+
+/* A machine from a warm image is not made yet: its hook has not said so. */
+static bool not_ready_yet(struct den_machine *dm)
+{
+	return !clone_status(dm, "personalised", true);
+}
+
 static int ready(struct den_machine *dm, struct den_ssh *ssh, struct den_err *err)
 {
-	return vm_ready(&provider_kvm, dm, ssh, err);
+	return vm_ready(&provider_kvm, dm, ssh, clone_status(dm, "folders_mounted", false), err);
 }
 
 const struct provider_ops provider_kvm = {
@@ -329,6 +356,7 @@ const struct provider_ops provider_kvm = {
 	.state = state,
 	.ssh_info = vm_ssh_info,
 	.ready = ready,
+	.not_ready_yet = not_ready_yet,
 	.package = kvm_package,
 	.snapshot_save = kvm_snapshot_save,
 	.snapshot_restore = kvm_snapshot_restore,

@@ -76,8 +76,11 @@ struct vm {
 	/* Warm images (clone.c): the folder a template is saved into, or NULL. */
 	const char *warm_save;
 	struct {
-		bool template;	     /* a warm image's VM: boot_id_at is known */
-		uint64_t boot_id_at; /* guest-physical address of the kernel's boot_id */
+		bool template;		     /* a warm image's VM: boot_id_at is known */
+		uint64_t boot_id_at;	     /* guest-physical address of the kernel's boot_id */
+		bool made;		     /* --clone: a new machine restored from a warm image */
+		atomic_bool personalised;    /* made, and its hook said "den-warm: done" */
+		atomic_bool folders_mounted; /* made, and its hook mounted the 9p folders */
 	} clone;
 };
 
@@ -97,6 +100,10 @@ struct vm {
  */
 int clone_prepare(struct vm *vm, const struct vmm_spec *s, struct den_err *err);
 bool clone_is_ready_line(const char *line);
+/* How the hook of a machine restored from a warm image says it is made (then sshd has den's keys). */
+#define CLONE_DONE_LINE "den-warm: done"
+/* ... and that it mounted the 9p folders den's record gave it the script of. */
+#define CLONE_MOUNTED_LINE "den-warm: folders mounted"
 int clone_save_template(struct vm *vm, const char *line, struct den_err *err);
 int vmgenid_renew(struct vm *vm, struct den_err *err);
 /*

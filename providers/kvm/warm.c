@@ -41,17 +41,18 @@
 #include <unistd.h>
 
 /* Changes whenever what a warm image holds, or how it is made, changes. */
-#define WARM_KEY_VERSION "den-warm-1"
+#define WARM_KEY_VERSION "den-warm-2"
 #define WARM_JSON "warm.json"
 #define CPUID_ENTRIES 256
 
-void warm_want_of(const struct machine *cfg, size_t shares, struct warm_want *out)
+void warm_want_of(const struct machine *cfg, const char *user, size_t shares, struct warm_want *out)
 {
 	*out = (struct warm_want){ .cpus = cfg->cpus,
 				   .memory = cfg->memory,
 				   .disk_size = cfg->disk_size,
 				   .shares = shares,
-				   .boot_timeout = cfg->boot_timeout };
+				   .boot_timeout = cfg->boot_timeout,
+				   .user = user };
 }
 
 int warm_host_cpu(char hex[DIGEST_HEX_MAX], struct den_err *err)
@@ -99,10 +100,10 @@ static int warm_key(const struct vm_boot *b, const struct warm_want *w, struct w
 		return -1;
 	if (asprintf(&text,
 		     "%s\nden %s\nsnapshot %u\ncpu %s\ncmdline %s\ncpus %u\nmemory %llu\n"
-		     "disk %llu\nshares %zu\n",
+		     "disk %llu\nshares %zu\nuser %s\n",
 		     WARM_KEY_VERSION, DEN_VERSION, SNAP_FORMAT, k->cpu, b->cmdline, w->cpus,
-		     (unsigned long long)w->memory, (unsigned long long)w->disk_size,
-		     w->shares) < 0)
+		     (unsigned long long)w->memory, (unsigned long long)w->disk_size, w->shares,
+		     w->user) < 0)
 		return den_err_set(err, ENOMEM, "cannot name a warm image");
 	struct digest *d = digest_new(DIGEST_SHA256);
 	if (d == NULL)
@@ -207,7 +208,7 @@ static int run_template(const char *tmp, const struct vm_boot *b, const struct w
 
 	if (log == NULL || seed == NULL)
 		return den_err_set(err, ENOMEM, "cannot make a warm image");
-	if (seed_write_warm(seed, err) < 0 || template_shares(tmp, &l, w->shares, err) < 0)
+	if (seed_write_warm(seed, w->user, err) < 0 || template_shares(tmp, &l, w->shares, err) < 0)
 		goto out;
 	for (size_t i = 0; i < l.n_shares; i++)
 		fds[i] = l.shares[i].fd;

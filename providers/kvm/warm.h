@@ -10,8 +10,8 @@
  * restored, made someone new, for each new machine of that box. A warm
  * image is keyed by what must match for a restore: den's version and
  * snapshot format, the host CPU's features as KVM offers them, the box's
- * kernel command line, and the machine's cpus, memory, disk size and
- * number of 9p folders. A key that does not match is another warm image;
+ * kernel command line, and the machine's cpus, memory, disk size, login
+ * user and number of 9p folders. A key that does not match is another warm image;
  * a damaged one is made again, never run.
  */
 
@@ -31,9 +31,11 @@ struct warm_want {
 	uint64_t memory, disk_size; /* bytes; disk_size 0: the box's */
 	size_t shares;		    /* 9p folders */
 	unsigned boot_timeout;	    /* seconds the template may take to say it is ready */
+	const char *user;	    /* den's login user, made in the template */
 };
 
-void warm_want_of(const struct machine *cfg, size_t shares, struct warm_want *out);
+void warm_want_of(const struct machine *cfg, const char *user, size_t shares,
+		  struct warm_want *out);
 
 /*
  * The warm image for want of the box at box_dir (booted as b says): made

@@ -2,8 +2,8 @@
 /*
  * What den tells a machine restored from a warm image (warm.h), as den's
  * seed hook reads it from den's channel: one "NAME BASE64" line per file
- * of its seed (user, authorized_keys, the host key, hostname), and a new
- * machine_id and entropy. Base64 keeps every value one line of plain
+ * of its seed (user, authorized_keys, the host key, hostname), a new
+ * machine_id and entropy, and the script that mounts its 9p folders. Base64 keeps every value one line of plain
  * ASCII on a raw serial line. The VMM puts "time" before and "end" after
  * as it sends.
  */
@@ -13,6 +13,7 @@
 #include "core/keys.h"
 #include "core/lazylib.h"
 #include "core/machine.h"
+#include "providers/vm_ready.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -58,7 +59,8 @@ static void put_line(struct record *r, const char *name, const char *value)
 
 int warm_record_write(const struct den_machine *dm, const char *path, struct den_err *err)
 {
-	cleanup_free char *key = NULL, *host_priv = NULL, *host_pub = NULL, *hostkey = NULL;
+	cleanup_free char *key = NULL, *host_priv = NULL, *host_pub = NULL, *hostkey = NULL,
+			  *mounts = NULL;
 	uint8_t entropy[ENTROPY_BYTES], id[16];
 	char machine_id[33];
 	struct record r = { .text = NULL };
@@ -68,7 +70,8 @@ int warm_record_write(const struct den_machine *dm, const char *path, struct den
 		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
 	if (den_crypto_load(err) < 0 || keys_public(dm->dir, KEYS_CLIENT, &key, err) < 0 ||
 	    keys_public(dm->dir, KEYS_HOST, &host_pub, err) < 0 ||
-	    den_read_own_file(hostkey, 64 << 10, &host_priv, &len, err) < 0)
+	    den_read_own_file(hostkey, 64 << 10, &host_priv, &len, err) < 0 ||
+	    vm_mount_script(dm, false, &mounts, err) < 0)
 		return -1;
 	if (getrandom(entropy, sizeof(entropy), 0) != (ssize_t)sizeof(entropy) ||
 	    getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id))
@@ -82,6 +85,8 @@ int warm_record_write(const struct den_machine *dm, const char *path, struct den
 	put_line(&r, "hostname", dm->cfg->hostname);
 	put_line(&r, "machine_id", machine_id);
 	put(&r, "entropy", entropy, sizeof(entropy));
+	if (mounts != NULL)
+		put(&r, "mounts", mounts, strlen(mounts));
 	explicit_bzero(entropy, sizeof(entropy));
 	int rc = r.oom ? den_err_set(err, ENOMEM, "machine %s", dm->cfg->name)
 		       : den_write_file_atomic(path, r.text, 0600, err);

@@ -352,7 +352,7 @@ static int destroy(struct den_machine *dm, struct den_err *err)
 
 static int ready(struct den_machine *dm, struct den_ssh *ssh, struct den_err *err)
 {
-	return vm_ready(&provider_qemu, dm, ssh, err);
+	return vm_ready(&provider_qemu, dm, ssh, false, err);
 }
 
 const struct provider_ops provider_qemu = {

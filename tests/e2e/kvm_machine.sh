@@ -91,6 +91,10 @@ t0=\$(date +%s%N)
 "$DEN" -q halt vm; echo "kvm halt: \$?"
 echo "kvm halt ms: \$(( (\$(date +%s%N) - t0) / 1000000 ))"
 echo "kvm halt graceful: \$(grep -c 'reboot: Power down' "\$M/vm/console.log")"
+if ! grep -q 'reboot: Power down' "\$M/vm/console.log"; then
+	tail -30 "\$M/vm/console.log" | sed 's/^/console: /'
+	tail -10 "\$M/vm/vmm.log" | sed 's/^/vmm.log: /'
+fi
 echo "kvm after halt: \$("$DEN" -q status vm | grep -o 'stopped\\|running\\|aborted' | head -1)"
 "$DEN" -q up vm --no-provision > /scratch/up2.log 2>&1; rc=\$?; echo "kvm up again: \$rc"
 if [ \$rc != 0 ]; then tail -5 /scratch/up2.log; tail -5 "\$M/vm/vmm.log" | sed 's/^/vmm.log: /'; fi

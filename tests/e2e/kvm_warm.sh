@@ -87,7 +87,7 @@ echo "warm made: \$(grep -c 'making a warm image' /scratch/up-a.log) \$(ls "\$W"
 grep -h 'warm image' /scratch/up-a.log | sed 's/^/log a: /'
 up b
 clock b
-echo "warm b restored: \$(grep -c 'making a warm image' /scratch/up-b.log) made, \$(grep -c 'den-warm: done' "\$M/b/vmm.log") hook done"
+echo "warm b restored: \$(grep -c 'making a warm image' /scratch/up-b.log) made, \$(grep -c 'den-warm: done' "\$M/b/vmm.log") hook done, \$(grep -c 'den-warm: folders mounted' "\$M/b/vmm.log") folders"
 for m in a b; do
 	echo "warm \$m hostname: \$(on \$m hostname)"
 	echo "warm \$m provisioned: \$(on \$m 'cat /tmp/provisioned')"
@@ -138,7 +138,7 @@ if ! printf '%s\n' "$OUT" | grep -q "warm up a: 0"; then
 fi
 expect_out "warm made: 1 1" "made one warm image, kept in the store"
 expect_out "warm up b: 0" "the second up"
-expect_out "warm b restored: 0 made, 1 hook done" "restored from it, the hook personalised it"
+expect_out "warm b restored: 0 made, 1 hook done, 1 folders" "restored from it, the hook personalised it and mounted its folder"
 expect_out "warm a hostname: a" "each machine has its own host name"
 expect_out "warm b hostname: b" "each machine has its own host name"
 expect_out "warm a provisioned: provisioned a" "provisioners run on a restored machine"
