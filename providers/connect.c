@@ -68,6 +68,8 @@ int provider_ssh_wait(const struct provider_ops *ops, struct den_machine *dm, st
 		struct den_ssh *s = NULL;
 		int status = -1;
 		if (ops->not_ready_yet != NULL && ops->not_ready_yet(dm)) {
+			snprintf(last, sizeof(last),
+				 "its hook has not said it is made: see its vmm.log");
 			usleep(10000);
 			continue;
 		}

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "providers/kvm/launch.h"
+#include "core/cleanup.h"
 #include "core/envfile.h"
+#include "core/spawn.h"
 #include "providers/kvm/vm_boot.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,4 +101,34 @@ void kvm_launch_argv(const struct machine *cfg, const struct kvm_launch *l, stru
 	/* A template is not controlled (and its folder's path may be too long for a socket's). */
 	if (l->warm_save == NULL)
 		add(a, "--api=%s/control.sock", l->dir);
+}
+
+int kvm_launch_spawn(const struct machine *cfg, const struct kvm_launch *l, const char *log,
+		     mode_t log_mode, bool detached, pid_t *pid, struct den_err *err)
+{
+	struct kvm_args a = { .n = 0 };
+	cleanup_close int fd = -1;
+	int fds[VMM_MAX_SHARES], rc;
+
+	for (size_t i = 0; i < l->n_shares; i++)
+		fds[i] = l->shares[i].fd;
+	kvm_launch_argv(cfg, l, &a);
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, log_mode);
+	struct den_spawn sp = { .argv = (const char *const *)a.v,
+				.path = "/proc/self/exe",
+				.in = DEN_SPAWN_NULL,
+				.out = fd,
+				.err_fd = fd,
+				.fds = fds,
+				.n_fds = l->n_shares,
+				.close_fds = true,
+				.setsid = detached,
+				.death_signal = detached ? 0 : SIGKILL };
+	if (a.oom)
+		rc = den_err_set(err, ENOMEM, "the VMM's command line");
+	else
+		rc = fd < 0 ? den_err_set(err, errno, "cannot write %s", log)
+			    : den_spawn_start(&sp, pid, err);
+	kvm_args_free(&a);
+	return rc;
 }

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "core/err.h"
 #include "providers/kvm/vmm.h"
@@ -48,5 +49,14 @@ struct kvm_args {
 /* The command line of l for machine cfg (its cpus, memory, disk_size, ports). */
 void kvm_launch_argv(const struct machine *cfg, const struct kvm_launch *l, struct kvm_args *a);
 void kvm_args_free(struct kvm_args *a);
+
+/*
+ * Starts `den vmm run` for l, its output into log (made with log_mode),
+ * l's 9p folders inherited as KVM_FD0, KVM_FD0 + 1...: detached, in a
+ * session of its own that outlives den (a machine's VMM), or else ending
+ * with den (a template's).
+ */
+int kvm_launch_spawn(const struct machine *cfg, const struct kvm_launch *l, const char *log,
+		     mode_t log_mode, bool detached, pid_t *pid, struct den_err *err);
 
 #endif

@@ -15,7 +15,6 @@
 #include "core/fsutil.h"
 #include "core/keys.h"
 #include "core/log.h"
-#include "core/spawn.h"
 #include "providers/host_kvm.h"
 #include "providers/kvm/kvm-provider.h"
 #include "providers/kvm/launch.h"
@@ -29,7 +28,6 @@
 #include "providers/vm_shares.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -57,33 +55,10 @@ static int spawn_vmm(struct den_machine *dm, const struct kvm_launch *l, pid_t *
 		     struct den_err *err)
 {
 	cleanup_free char *log = provider_path(dm, "vmm.log");
-	cleanup_close int fd = -1;
-	struct kvm_args a = { .n = 0 };
-	int fds[VMM_MAX_SHARES];
-	int rc;
 
 	if (log == NULL)
 		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
-	for (size_t i = 0; i < l->n_shares; i++)
-		fds[i] = l->shares[i].fd;
-	kvm_launch_argv(dm->cfg, l, &a);
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	struct den_spawn sp = { .argv = (const char *const *)a.v,
-				.path = "/proc/self/exe",
-				.in = DEN_SPAWN_NULL,
-				.out = fd,
-				.err_fd = fd,
-				.fds = fds,
-				.n_fds = l->n_shares,
-				.close_fds = true,
-				.setsid = true };
-	if (a.oom)
-		rc = den_err_set(err, ENOMEM, "machine %s: its VMM's command line", dm->cfg->name);
-	else
-		rc = fd < 0 ? den_err_set(err, errno, "cannot write %s", log)
-			    : den_spawn_start(&sp, pid, err);
-	kvm_args_free(&a);
-	if (rc < 0)
+	if (kvm_launch_spawn(dm->cfg, l, log, 0644, true, pid, err) < 0)
 		return den_err_wrap(err, "cannot start machine %s", dm->cfg->name);
 	return provider_wait_control(dm, *pid, "vmm.log", 10000, err);
 }

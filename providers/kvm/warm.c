@@ -15,7 +15,6 @@
 #include "core/lazylib.h"
 #include "core/log.h"
 #include "core/machine.h"
-#include "core/spawn.h"
 #include "providers/kvm/launch.h"
 #include "providers/kvm/snapshot_file.h"
 #include "providers/kvm/vm_boot.h"
@@ -200,35 +199,18 @@ static int run_template(const char *tmp, const struct vm_boot *b, const struct w
 		.name = "warm", .cpus = w->cpus, .memory = w->memory, .disk_size = w->disk_size
 	};
 	struct kvm_launch l = { .b = b, .dir = tmp, .warm_save = tmp };
-	struct kvm_args a = { .n = 0 };
 	cleanup_free char *log = path_in(tmp, "vmm.log"), *seed = path_in(tmp, "seed.iso");
-	cleanup_close int fd = -1;
-	int fds[VMM_MAX_SHARES], status = 0, rc = -1;
+	int status = 0, rc = -1;
 	pid_t pid = -1;
 
 	if (log == NULL || seed == NULL)
 		return den_err_set(err, ENOMEM, "cannot make a warm image");
 	if (seed_write_warm(seed, w->user, err) < 0 || template_shares(tmp, &l, w->shares, err) < 0)
 		goto out;
-	for (size_t i = 0; i < l.n_shares; i++)
-		fds[i] = l.shares[i].fd;
-	kvm_launch_argv(&cfg, &l, &a);
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (a.oom || fd < 0) {
-		den_err_set(err, a.oom ? ENOMEM : errno, "cannot start the template");
+	if (kvm_launch_spawn(&cfg, &l, log, 0600, false, &pid, err) < 0) {
+		den_err_wrap(err, "cannot start the template");
 		goto out;
 	}
-	struct den_spawn sp = { .argv = (const char *const *)a.v,
-				.path = "/proc/self/exe",
-				.in = DEN_SPAWN_NULL,
-				.out = fd,
-				.err_fd = fd,
-				.fds = fds,
-				.n_fds = l.n_shares,
-				.close_fds = true,
-				.death_signal = SIGKILL };
-	if (den_spawn_start(&sp, &pid, err) < 0)
-		goto out;
 	/* Its boot, at most boot_timeout: a template that never says ready is not waited for. */
 	for (unsigned ms = 0; waitpid(pid, &status, WNOHANG) == 0; ms += 100) {
 		if (ms >= w->boot_timeout * 1000u) {
@@ -248,7 +230,6 @@ static int run_template(const char *tmp, const struct vm_boot *b, const struct w
 		den_err_set(err, 0, "den's VMM failed:\n%s", tail);
 	}
 out:
-	kvm_args_free(&a);
 	for (size_t i = 0; i < l.n_shares; i++)
 		close(l.shares[i].fd);
 	return rc;
