@@ -20,7 +20,7 @@ fail() {
 	echo "FAIL: $*" >&2
 	echo "  exit: $RC" >&2
 	echo "  stdout: $OUT" | head -20 >&2
-	echo "  stderr: $ERR" | head -20 >&2
+	echo "  stderr: ${ERR-}" | head -20 >&2
 }
 
 # expect_rc N WHAT
