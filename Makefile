@@ -73,6 +73,9 @@ bench: build
 	@bench/vmm_startup.sh $(DEN)
 	@bench/kvm_provider.sh $(DEN)
 	@bench/qemu_up.sh $(DEN) 3
+	@bench/parallel_up.sh $(DEN) 5
+	@bench/private_network.sh $(DEN) 5
+	@bench/parallel_vms.sh $(DEN)
 
 format:
 	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')

@@ -22,6 +22,8 @@ int build_debootstrap(const struct recipe *r, const char *const *extra, const ch
 
 /* Users, sudo, host name; no host keys (den makes them per machine); no caches. */
 int build_configure(const struct recipe *r, const char *root, const char *log, struct den_err *err);
+/* A container box's programs lose file capabilities asking for CAP_NET_RAW (build_caps.c). */
+int build_drop_raw_caps(const char *root, struct den_err *err);
 
 /* Writes text to root/rel with mode. */
 int build_write_in(const char *root, const char *rel, const char *text, mode_t mode,

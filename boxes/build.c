@@ -231,7 +231,7 @@ static int make_container_box(const struct recipe *r, const char *work, const ch
 	if (build_debootstrap(r, NULL, root, log, err) < 0)
 		return -1;
 	den_info("[2/4] configuring: users, sudo, sshd");
-	if (build_configure(r, root, log, err) < 0)
+	if (build_configure(r, root, log, err) < 0 || build_drop_raw_caps(root, err) < 0)
 		return -1;
 	den_info("[3/4] packing the root file system");
 	if (pack_tree(root, tar, err) < 0 || write_metadata(r, meta, err) < 0)

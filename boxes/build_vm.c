@@ -96,7 +96,34 @@ static int copy_grub_modules(const char *root, const char *log, struct den_err *
 	return rc;
 }
 
-/* The guest's own settings: fstab, DNS, GRUB's menu, the seed hook, networkd. */
+/*
+ * Debian's sshd PAM stack runs /etc/update-motd.d (env, run-parts, sh,
+ * uname: four programs) at every session, `den ssh -c` and each
+ * provisioner step included. den's boxes show the same message, made once
+ * per boot by den's seed hook: pam_motd is told not to update it.
+ */
+static int motd_once_per_boot(const char *root, struct den_err *err)
+{
+	cleanup_free char *path = NULL, *text = NULL, *out = NULL;
+	const char *line = "pam_motd.so  motd=/run/motd.dynamic\n";
+	size_t len = 0;
+
+	if (asprintf(&path, "%s/etc/pam.d/sshd", root) < 0)
+		return den_err_set(err, ENOMEM, "cannot configure the box");
+	if (!den_exists(path))
+		return 0; /* no sshd: nothing to do */
+	if (den_read_file(path, 1 << 20, &text, &len, err) < 0)
+		return -1;
+	char *at = strstr(text, line);
+	if (at == NULL)
+		return 0; /* not Debian's stack: left as it is */
+	if (asprintf(&out, "%.*spam_motd.so  motd=/run/motd.dynamic noupdate\n%s", (int)(at - text),
+		     text, at + strlen(line)) < 0)
+		return den_err_set(err, ENOMEM, "cannot configure the box");
+	return build_write_in(root, "etc/pam.d/sshd", out, 0644, err);
+}
+
+/* The guest's own settings: fstab, DNS, GRUB's menu, the seed hook, networkd, motd. */
 static int configure_vm(const char *root, const char *uuid, const char *log, struct den_err *err)
 {
 	cleanup_free char *fstab = NULL, *grub = NULL, *resolv = NULL;
@@ -125,7 +152,8 @@ static int configure_vm(const char *root, const char *uuid, const char *log, str
 	    put_guest_file(root, "den-warm.service", "etc/systemd/system/den-warm.service", 0644,
 			   err) < 0 ||
 	    put_guest_file(root, "80-den.network", "etc/systemd/network/80-den.network", 0644,
-			   err) < 0)
+			   err) < 0 ||
+	    motd_once_per_boot(root, err) < 0)
 		return -1;
 	char *enable[] = { "chroot",
 			   (char *)root,

@@ -22,7 +22,7 @@ int box_identity_read(const char *path, struct box_identity *id, struct den_err 
  * "warm" in a VM box's "den" metadata: its seed hook speaks this version
  * of den's warm-image handshake (docs/vmm.md, "Warm images").
  */
-#define BOX_WARM_PROTOCOL "1"
+#define BOX_WARM_PROTOCOL "3" /* 3: den's record in den's ACPI table */
 
 /* A field of "den" in the metadata.json of a box unpacked at box_dir (malloc'd), or NULL. */
 char *box_dir_meta(const char *box_dir, const char *key);

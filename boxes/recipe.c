@@ -17,7 +17,7 @@
  * Bump when build.c changes what a recipe produces: it is part of the
  * cache key, so old cached boxes are not reused for new steps.
  */
-#define BUILD_STEPS_VERSION "den-build-5"
+#define BUILD_STEPS_VERSION "den-build-7"
 
 static const char *const suites[] = { "bullseye", "bookworm", "trixie", NULL };
 

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 
 #include "core/envfile.h"
+#include "cmd/parallel.h"
 #include "core/err.h"
 #include "core/log.h"
 
@@ -23,17 +24,19 @@ enum cmd_flags {
 	NEED_LOCK = 1 << 1,    /* take .den/env.lock (implies NEED_ENVFILE) */
 	REPORTS = 1 << 2,      /* accepts --json */
 	PLUMBING = 1 << 3,     /* for den itself and scripts; listed apart in `den help` */
+	PARALLEL = 1 << 4,     /* its machines side by side: --no-parallel, --jobs N (parallel.h) */
 };
 
 struct den_ctx {
-	const char *self;   /* path of the running den, for re-exec */
-	char *cwd;	    /* working directory after -C */
-	bool json;	    /* --json: machine-readable output on stdout */
-	bool color;	    /* colour on stdout */
-	char *root;	    /* project root (NEED_ENVFILE) */
-	char *envfile_path; /* absolute path of the Envfile (NEED_ENVFILE) */
-	struct envfile *ef; /* the Envfile, read and checked (NEED_ENVFILE) */
-	int lock_fd;	    /* held project lock (NEED_LOCK), else -1 */
+	const char *self;	       /* path of the running den, for re-exec */
+	char *cwd;		       /* working directory after -C */
+	bool json;		       /* --json: machine-readable output on stdout */
+	bool color;		       /* colour on stdout */
+	char *root;		       /* project root (NEED_ENVFILE) */
+	char *envfile_path;	       /* absolute path of the Envfile (NEED_ENVFILE) */
+	struct envfile *ef;	       /* the Envfile, read and checked (NEED_ENVFILE) */
+	int lock_fd;		       /* held project lock (NEED_LOCK), else -1 */
+	struct parallel_opts parallel; /* PARALLEL commands: how their machines run */
 };
 
 struct den_cmd {

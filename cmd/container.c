@@ -6,18 +6,24 @@
  *	                  [--bind HOST:GUEST[:ro]]... [--project DIR] [--network host]
  *	                  [--host-loopback]
  *	                  [--cpus N] [--memory SIZE] [--no-new-privs] [--init den|system]
- *	                  [--forward [tcp:|udp:][IP:]HOSTPORT:GUESTPORT]... -- CMD [ARGS...]
+ *	                  [--forward [tcp:|udp:][IP:]HOSTPORT:GUESTPORT]...
+ *	                  [--private-net FD:ADDRESS/PREFIX]... [--host 'ADDRESS NAME...']...
+ *	                  -- CMD [ARGS...]
  * Exit status: CMD's, 125 when the container could not start.
  */
 #include "cmd/cmd.h"
+#include "core/cleanup.h"
 #include "core/fsutil.h"
 #include "core/size.h"
 #include "providers/container/container.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static int parse_bind(char *arg, struct ctr_bind *b, struct den_err *err)
 {
@@ -77,6 +83,61 @@ static int parse_file(char *arg, struct ctr_file *f, struct den_err *err)
 	return 0;
 }
 
+/*
+ * --private-net FD:ADDRESS/PREFIX: the container's address on a private
+ * network, whose switch port den passed as descriptor FD.
+ */
+static int parse_private_net(const char *arg, struct ctr_net *n, struct den_err *err)
+{
+	char ip[INET_ADDRSTRLEN];
+	int fd, at = 0;
+	unsigned prefix;
+	struct in_addr a;
+
+	if (sscanf(arg, "%d:%15[0-9.]/%u%n", &fd, ip, &prefix, &at) != 3 || arg[at] != '\0' ||
+	    fd < 3 || prefix < 1 || prefix > 30 || inet_pton(AF_INET, ip, &a) != 1)
+		return den_err_usage(err,
+				     "--private-net %s: expected FD:ADDRESS/PREFIX "
+				     "(3:192.168.50.10/24)",
+				     arg);
+	/* A switch port (no process of the container gets it: PID 1 closes all but 0-2). */
+	int type = 0;
+	socklen_t len = sizeof(type);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET)
+		return den_err_usage(err,
+				     "--private-net %s: descriptor %d is not a SOCK_SEQPACKET "
+				     "socket (a switch port)",
+				     arg, fd);
+	n->port = fd;
+	n->addr = ntohl(a.s_addr);
+	n->prefix = prefix;
+	return 0;
+}
+
+/* --host 'ADDRESS NAME...': one more /etc/hosts line, appended to *hosts (malloc'd). */
+static int add_host(const char *arg, char **hosts, struct den_err *err)
+{
+	char ip[INET6_ADDRSTRLEN];
+	size_t n = strcspn(arg, " ");
+	struct in_addr a;
+	char *more;
+
+	snprintf(ip, sizeof(ip), "%.*s", (int)(n < sizeof(ip) ? n : 0), arg);
+	if (inet_pton(AF_INET, ip, &a) != 1 || arg[n] != ' ' || arg[n + 1] == '\0' ||
+	    arg[n + 1 +
+		strspn(arg + n + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "0123456789._- ")] != '\0')
+		return den_err_usage(err,
+				     "--host '%s': expected 'ADDRESS NAME...' (names of "
+				     "letters, digits, '.', '_', '-')",
+				     arg);
+	if (asprintf(&more, "%s%s\n", *hosts ? *hosts : "", arg) < 0)
+		return den_err_set(err, ENOMEM, "--host");
+	free(*hosts);
+	*hosts = more;
+	return 0;
+}
+
 /* The --file contents read so far, on the way out of a failed run. */
 static void free_files(struct ctr_spec *s)
 {
@@ -101,8 +162,11 @@ static int container_run(int argc, char **argv, struct den_err *err)
 		{ "init", required_argument, NULL, 'i' },
 		{ "project", required_argument, NULL, 'p' },
 		{ "host-loopback", no_argument, NULL, 'L' },
+		{ "private-net", required_argument, NULL, 'N' },
+		{ "host", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
+	cleanup_free char *hosts = NULL;
 	static struct usernet_fwd fwds[64];
 	struct ctr_spec s
 		__attribute__((cleanup(free_files))) = { .hostname = "den", .fwds = fwds };
@@ -171,6 +235,18 @@ static int container_run(int argc, char **argv, struct den_err *err)
 		case 'L':
 			s.host_loopback = true;
 			break;
+		case 'N':
+			if (s.n_nets == CTR_MAX_NETS)
+				return den_err_usage(err, "at most %d --private-net", CTR_MAX_NETS);
+			if (parse_private_net(optarg, &s.nets[s.n_nets], err) < 0)
+				return -1;
+			s.n_nets++;
+			break;
+		case 'H':
+			if (add_host(optarg, &hosts, err) < 0)
+				return -1;
+			s.hosts = hosts;
+			break;
 		case 'i':
 			if (strcmp(optarg, "den") != 0 && strcmp(optarg, "system") != 0)
 				return den_err_usage(
@@ -195,6 +271,9 @@ static int container_run(int argc, char **argv, struct den_err *err)
 					  "absolute");
 	if (optind == argc)
 		return den_err_usage(err, "`den container run` needs a command after --");
+	if (s.n_nets > 0 && s.host_network)
+		return den_err_usage(err,
+				     "--private-net needs den's own network, not --network host");
 	s.argv = argv + optind;
 	if (ctr_run(&s, &status, err) < 0)
 		return -1;

@@ -39,48 +39,62 @@ static const struct provider_ops *made_by(const struct den_machine *dm, struct d
 	return ops;
 }
 
+struct halt_job {
+	struct den_ctx *ctx;
+	struct machine **sel;
+	bool destroy, force;
+};
+
+/* Halts or destroys machine i of the selection. */
+static int halt_one(void *arg, size_t i, struct den_err *err)
+{
+	struct halt_job *j = arg;
+	const struct machine *cfg = j->sel[i];
+	struct den_machine dm;
+	const struct provider_ops *ops;
+	enum machine_state st = MACHINE_NOT_CREATED;
+	int rc = 0;
+
+	if (machine_open(j->ctx->root, cfg, &dm, err) < 0) {
+		/* A damaged state.json: destroy still cleans up. */
+		if (!j->destroy)
+			return -1;
+		den_err_clear(err);
+	}
+	if (!dm.exists && !j->destroy) {
+		den_info("%s is not created", cfg->name);
+	} else if ((ops = made_by(&dm, err)) == NULL) {
+		rc = -1;
+	} else if (j->destroy) {
+		rc = ops->destroy(&dm, err);
+		if (rc == 0)
+			den_info("%s destroyed", cfg->name);
+	} else if (ops->state(&dm, &st, err) == 0 && st != MACHINE_RUNNING &&
+		   st != MACHINE_SUSPENDED) {
+		den_info("%s is %s", cfg->name, machine_state_name(st));
+		if (st == MACHINE_ABORTED)
+			rc = ops->halt(&dm, true, err);
+	} else {
+		den_info("%s: %s", cfg->name, j->force ? "stopping at once" : "halting");
+		rc = ops->halt(&dm, j->force, err);
+		if (rc == 0)
+			den_info("%s halted", cfg->name);
+	}
+	machine_close(&dm);
+	return rc;
+}
+
+/* Each selected machine halted or destroyed, side by side unless --no-parallel. */
 static int each(struct den_ctx *ctx, int argc, char **argv, bool destroy, bool force,
 		struct den_err *err)
 {
 	struct machine **sel = NULL;
 	size_t n = 0;
-	int rc = 0;
 
 	if (cmd_select(ctx, argv + optind, (size_t)(argc - optind), false, &sel, &n, err) < 0)
 		return -1;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct den_machine dm;
-		const struct provider_ops *ops;
-		enum machine_state st = MACHINE_NOT_CREATED;
-
-		if (machine_open(ctx->root, sel[i], &dm, err) < 0) {
-			/* A damaged state.json: destroy still cleans up. */
-			if (!destroy)
-				rc = -1;
-			else
-				den_err_clear(err);
-		}
-		if (!dm.exists && !destroy) {
-			den_info("%s is not created", sel[i]->name);
-		} else if ((ops = made_by(&dm, err)) == NULL) {
-			rc = -1;
-		} else if (destroy) {
-			rc = ops->destroy(&dm, err);
-			if (rc == 0)
-				den_info("%s destroyed", sel[i]->name);
-		} else if (ops->state(&dm, &st, err) == 0 && st != MACHINE_RUNNING &&
-			   st != MACHINE_SUSPENDED) {
-			den_info("%s is %s", sel[i]->name, machine_state_name(st));
-			if (st == MACHINE_ABORTED)
-				rc = ops->halt(&dm, true, err);
-		} else {
-			den_info("%s: %s", sel[i]->name, force ? "stopping at once" : "halting");
-			rc = ops->halt(&dm, force, err);
-			if (rc == 0)
-				den_info("%s halted", sel[i]->name);
-		}
-		machine_close(&dm);
-	}
+	struct halt_job j = { ctx, sel, destroy, force };
+	int rc = cmd_run_machines(ctx, sel, n, halt_one, &j, NULL, err);
 	free(sel);
 	return rc;
 }

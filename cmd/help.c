@@ -145,7 +145,7 @@ static const struct {
 		 "                   [--cpus N] [--memory SIZE]\n"
 		 "                   [--disk FILE[,ro][,base=IMAGE[,size=SIZE]]]...\n"
 		 "                   [--net user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT]...]\n"
-		 "                   [--share PATH,tag=TAG[,ro]]...\n"
+		 "                   [--share PATH,tag=TAG[,ro]]... [--private-net FD,mac=MAC]...\n"
 		 "                   [--console stdio|FILE] [--api SOCKET]\n"
 		 "                   [--quiet-timeout SECONDS]\n\n"
 		 "Boots a Linux bzImage in the foreground with den's own VMM on /dev/kvm\n"
@@ -156,6 +156,8 @@ static const struct {
 		 "copy-on-write overlay over the raw IMAGE (never written), size= its size.\n"
 		 "--share shares a host folder over virtio-9p (up to 4); the guest mounts it\n"
 		 "with mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 TAG DIR.\n"
+		 "--private-net gives a card on a private network's switch port, the\n"
+		 "inherited SOCK_SEQPACKET descriptor FD, with that MAC (docs/networks.md).\n"
 		 "--api SOCKET answers JSON lines: status,\n"
 		 "pause, resume, stop. Exit status: 0 when the guest reboots or powers off (or\n"
 		 "is stopped), 1 on a VMM error, 2 on bad arguments. Default command line:\n"
@@ -174,7 +176,12 @@ static const struct {
 		 "10.0.2.3) to a QEMU `-netdev stream` peer on the inherited socket N, until\n"
 		 "it hangs up (plumbing; the qemu provider runs one per machine). The\n"
 		 "gateway reaches the host's 127.0.0.1 only with --host-loopback. Once the\n"
-		 "ports are bound it writes a byte to descriptor M.\n" },
+		 "ports are bound it writes a byte to descriptor M.\n\n"
+		 "usage: den net switch --control PATH [--ready-fd M]\n\n"
+		 "Serves a private network's Ethernet switch on the control socket PATH\n"
+		 "(plumbing): machines attach with a socket pair's end and the MAC den gave\n"
+		 "them; frames from another machine's MAC or of no Ethernet length are\n"
+		 "dropped. It ends when its last machine has gone.\n" },
 };
 
 const char *cmd_help_text(const char *name)
@@ -207,6 +214,15 @@ int cmd_help(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 					     "`den help`",
 					     argv[1]);
 		fputs(text, stdout);
+		if (c->flags & PARALLEL)
+			fputs("\nSeveral machines go side by side, each line prefixed with its "
+			      "name; one\n"
+			      "failing stops none of the others, and the end says ok or the error "
+			      "for\n"
+			      "each. --no-parallel does them one after another; --jobs N at most N "
+			      "at\n"
+			      "once.\n",
+			      stdout);
 		return 0;
 	}
 	puts("den: declarative development machines from an Envfile\n\n"

@@ -6,6 +6,7 @@
 #include "providers/host_kvm.h"
 #include "providers/provider.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,25 +120,49 @@ int cmd_unsupported(const struct provider_ops *ops, const char *what, struct den
 			   what);
 }
 
-int cmd_each_machine(struct den_ctx *ctx, char **names, size_t n_names, cmd_machine_fn fn,
+struct each_job {
+	struct den_ctx *ctx;
+	struct machine **sel;
+	cmd_machine_fn *fn;
+	void *arg;
+};
+
+static int each_one(void *arg, size_t i, struct den_err *err)
+{
+	struct each_job *j = arg;
+	struct den_machine dm;
+
+	if (machine_open(j->ctx->root, j->sel[i], &dm, err) < 0)
+		return -1;
+	int rc = j->fn(&dm, j->arg, err);
+	machine_close(&dm);
+	return rc;
+}
+
+int cmd_run_machines(struct den_ctx *ctx, struct machine **sel, size_t n, parallel_job_fn *job,
+		     void *arg, bool *ok, struct den_err *err)
+{
+	const char **names = calloc(n + 1, sizeof(*names));
+
+	if (names == NULL)
+		return den_err_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		names[i] = sel[i]->name;
+	int rc = parallel_run(&ctx->parallel, names, n, job, arg, ok, err);
+	free(names);
+	return rc;
+}
+
+int cmd_each_machine(struct den_ctx *ctx, char **names, size_t n_names, cmd_machine_fn *fn,
 		     void *arg, struct den_err *err)
 {
 	struct machine **sel = NULL;
 	size_t n = 0;
-	int rc = 0;
 
 	if (cmd_select(ctx, names, n_names, false, &sel, &n, err) < 0)
 		return -1;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct den_machine dm;
-
-		if (machine_open(ctx->root, sel[i], &dm, err) < 0) {
-			rc = -1;
-			break;
-		}
-		rc = fn(&dm, arg, err);
-		machine_close(&dm);
-	}
+	struct each_job j = { ctx, sel, fn, arg };
+	int rc = cmd_run_machines(ctx, sel, n, each_one, &j, NULL, err);
 	free(sel);
 	return rc;
 }

@@ -48,11 +48,18 @@ int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *p
 		      struct boxlock *lock, struct den_err *err);
 
 /*
- * Runs fn on each machine named (all when none; cmd_select), opened and
- * closed around the call; stops at the first that fails.
+ * Runs job for each of the n machines sel (cmd/parallel.h: side by side
+ * unless --no-parallel; one failing stops no other).
  */
-typedef int (*cmd_machine_fn)(struct den_machine *dm, void *arg, struct den_err *err);
-int cmd_each_machine(struct den_ctx *ctx, char **names, size_t n_names, cmd_machine_fn fn,
+int cmd_run_machines(struct den_ctx *ctx, struct machine **sel, size_t n, parallel_job_fn *job,
+		     void *arg, bool *ok, struct den_err *err);
+
+/*
+ * Runs fn on each machine named (all when none; cmd_select), opened and
+ * closed around the call, through cmd_run_machines.
+ */
+typedef int cmd_machine_fn(struct den_machine *dm, void *arg, struct den_err *err);
+int cmd_each_machine(struct den_ctx *ctx, char **names, size_t n_names, cmd_machine_fn *fn,
 		     void *arg, struct den_err *err);
 
 /* The provider of a created machine; else an error saying `den up` it first. */

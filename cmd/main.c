@@ -18,12 +18,13 @@
 
 const struct den_cmd den_commands[] = {
 	/* Machines */
-	{ "up", cmd_up, NEED_LOCK, "create and start machines, then provision them" },
-	{ "halt", cmd_halt, NEED_LOCK, "stop machines" },
-	{ "reload", cmd_reload, NEED_LOCK, "halt and start machines again" },
-	{ "destroy", cmd_destroy, NEED_LOCK, "stop machines and delete all their state" },
-	{ "suspend", cmd_suspend, NEED_LOCK, "pause machines, keeping their memory" },
-	{ "resume", cmd_resume, NEED_LOCK, "continue suspended machines" },
+	{ "up", cmd_up, NEED_LOCK | PARALLEL, "create and start machines, then provision them" },
+	{ "halt", cmd_halt, NEED_LOCK | PARALLEL, "stop machines" },
+	{ "reload", cmd_reload, NEED_LOCK | PARALLEL, "halt and start machines again" },
+	{ "destroy", cmd_destroy, NEED_LOCK | PARALLEL,
+	  "stop machines and delete all their state" },
+	{ "suspend", cmd_suspend, NEED_LOCK | PARALLEL, "pause machines, keeping their memory" },
+	{ "resume", cmd_resume, NEED_LOCK | PARALLEL, "continue suspended machines" },
 	{ "snapshot", cmd_snapshot, NEED_LOCK, "save, restore, list and delete snapshots" },
 	{ "status", cmd_status, NEED_ENVFILE | REPORTS,
 	  "show the state of this project's machines" },
@@ -35,7 +36,7 @@ const struct den_cmd den_commands[] = {
 	{ "exec", cmd_exec, NEED_ENVFILE | REPORTS,
 	  "run a command on machines in parallel, with a summary" },
 	{ "upload", cmd_upload, NEED_ENVFILE, "copy files from the host into a machine" },
-	{ "rsync", cmd_rsync, NEED_LOCK, "sync rsync-type folders into machines" },
+	{ "rsync", cmd_rsync, NEED_LOCK | PARALLEL, "sync rsync-type folders into machines" },
 	{ "provision", cmd_provision, NEED_LOCK, "run provisioners on running machines" },
 	/* Boxes */
 	{ "box", cmd_box, REPORTS,
@@ -194,6 +195,48 @@ static int strip_common(int *argc, char **argv, struct global_opts *g)
 	return 0;
 }
 
+/*
+ * Takes --no-parallel and --jobs N (--jobs=N) out of a PARALLEL command's
+ * arguments (up to "--") into ctx->parallel.
+ */
+static int strip_parallel(int *argc, char **argv, struct den_ctx *ctx, struct den_err *err)
+{
+	int out = 1;
+	bool after_dashdash = false;
+
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i], *n = NULL;
+		if (!after_dashdash && strcmp(a, "--") == 0)
+			after_dashdash = true;
+		if (!after_dashdash && strcmp(a, "--no-parallel") == 0) {
+			ctx->parallel.serial = true;
+			continue;
+		}
+		if (!after_dashdash && strcmp(a, "--jobs") == 0) {
+			if (++i == *argc)
+				return den_err_usage(err, "--jobs needs a number of machines");
+			n = argv[i];
+		} else if (!after_dashdash && strncmp(a, "--jobs=", 7) == 0) {
+			n = a + 7;
+		}
+		if (n != NULL) {
+			char *end;
+			long v = strtol(n, &end, 10);
+			if (*n == '\0' || *end != '\0' || v < 1 || v > 1024)
+				return den_err_usage(err,
+						     "--jobs takes a number of machines from 1 "
+						     "to 1024, not '%s'",
+						     n);
+			ctx->parallel.jobs = (unsigned)v;
+			continue;
+		}
+		argv[out++] = argv[i];
+	}
+	argv[out] = NULL;
+	*argc = out;
+	return 0;
+}
+
 int cmd_load_envfile(struct den_ctx *ctx, struct den_err *err)
 {
 	cleanup_free char *shown = NULL;
@@ -241,9 +284,12 @@ static int run(int argc, char **argv, struct den_ctx *ctx, struct global_opts *g
 	argc -= cmd_index;
 	argv += cmd_index;
 	strip_common(&argc, argv, g);
+	if ((cmd->flags & PARALLEL) && strip_parallel(&argc, argv, ctx, err) < 0)
+		return -1;
 	ctx->json = g->json;
 	ctx->color = ctx->color && !g->no_color;
 	den_log_setup((enum den_log_level)g->verbosity, den_log_color() && !g->no_color);
+	ctx->parallel.color = den_log_color() && !g->no_color;
 	if (g->help) {
 		char *v[] = { "help", (char *)cmd->name, NULL };
 		return cmd_help(2, v, ctx, err);

@@ -7,10 +7,15 @@
  *	            [--forward [tcp:|udp:][IP:]HOSTPORT:GUESTPORT]...
  * Exit status: 0 when the peer hung up, 1 on an error (a forwarded port in
  * use, a frame that is not one), 2 on bad arguments.
+ *	den net switch --control PATH [--lock FILE] [--ready-fd M]
+ * serves a private network's switch on the control socket PATH until its
+ * last machine has gone and it holds the project's lock FILE
+ * (providers/network/switch_serve.h).
  */
 #include "cmd/cmd.h"
 #include "core/size.h"
 #include "core/usernet.h"
+#include "providers/network/switch_serve.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -82,11 +87,45 @@ static int net_run(int argc, char **argv, struct den_err *err)
 	return usernet_serve_stream(fd, fwds, n, loopback, ready, err);
 }
 
+/* `den net switch --control PATH [--lock FILE] [--ready-fd M]`: a private network's switch. */
+static int net_switch(int argc, char **argv, struct den_err *err)
+{
+	static const struct option opts[] = {
+		{ "control", required_argument, NULL, 'c' },
+		{ "ready-fd", required_argument, NULL, 'r' },
+		{ "lock", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *control = NULL, *lock = NULL;
+	int ready = -1, c;
+
+	cmd_getopt_reset();
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 'c')
+			control = optarg;
+		else if (c == 'l')
+			lock = optarg;
+		else if (c == 'r' && take_fd(optarg, "--ready-fd", false, &ready, err) < 0)
+			return -1;
+		else if (c != 'r' && c != 'c' && c != 'l')
+			return den_err_usage(err, "unknown option '%s' for `den net switch`",
+					     argv[optind - 1]);
+	}
+	if (control == NULL || optind != argc)
+		return den_err_usage(err, "usage: den net switch --control PATH [--lock FILE] "
+					  "[--ready-fd M]");
+	return switch_serve(control, lock, ready, err);
+}
+
 int cmd_net(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 {
 	(void)ctx;
+	if (argc >= 2 && strcmp(argv[1], "switch") == 0)
+		return net_switch(argc - 1, argv + 1, err);
 	if (argc < 2 || strcmp(argv[1], "run") != 0)
 		return den_err_usage(err, "usage: den net run --fd N [--ready-fd M] "
-					  "[--host-loopback] [--forward SPEC]...");
+					  "[--host-loopback] [--forward SPEC]...\n"
+					  "       den net switch --control PATH [--lock FILE] "
+					  "[--ready-fd M]");
 	return net_run(argc - 1, argv + 1, err);
 }

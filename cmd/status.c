@@ -59,11 +59,40 @@ static void probe(const char *root, const struct machine *cfg, struct row *r, st
 	machine_close(&m);
 }
 
+/* Its private networks' addresses, as the Envfile gives them (den sets each one). */
+static json_t *networks_json(const struct machine *cfg)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; list != NULL && i < cfg->n_networks; i++) {
+		char net[INET_ADDRSTRLEN];
+		envfile_network_text(&cfg->networks[i], net);
+		json_array_append_new(list,
+				      json_pack("{s:s, s:i, s:s, s:b}", "ip", cfg->networks[i].ip,
+						"prefix", (int)cfg->networks[i].prefix, "network",
+						net, "dhcp", cfg->networks[i].dhcp));
+	}
+	return list;
+}
+
 static json_t *row_json(const struct machine *cfg, const struct row *r)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?}", "name", cfg->name, "state",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:o}", "name", cfg->name, "state",
 			 machine_state_id(r->state), "provider", r->provider, "box", r->box,
-			 "box_version", r->version, "matrix_of", cfg->matrix_of, "note", r->note);
+			 "box_version", r->version, "matrix_of", cfg->matrix_of, "note", r->note,
+			 "private_networks", networks_json(cfg));
+}
+
+/* "192.168.50.10/24, 10.1.0.5/16", or "-" (in t's memory). */
+static const char *addresses_text(struct table *t, const struct machine *cfg)
+{
+	char buf[1024] = "-";
+	size_t at = 0;
+
+	for (size_t i = 0; i < cfg->n_networks && at < sizeof(buf); i++)
+		at += (size_t)snprintf(buf + at, sizeof(buf) - at, "%s%s/%u", i ? ", " : "",
+				       cfg->networks[i].ip, cfg->networks[i].prefix);
+	return table_addf(t, "%s", buf);
 }
 
 int cmd_status(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
@@ -72,7 +101,7 @@ int cmd_status(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 	size_t n = 0;
 	struct table t;
 	json_t *list = NULL;
-	bool any_created = false;
+	bool any_created = false, any_network = false;
 
 	for (int i = 1; i < argc; i++)
 		if (argv[i][0] == '-')
@@ -87,6 +116,7 @@ int cmd_status(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 	for (size_t i = 0; i < n; i++) {
 		probe(ctx->root, sel[i], &rows[i], err);
 		any_created |= rows[i].state != MACHINE_NOT_CREATED;
+		any_network |= sel[i]->n_networks > 0;
 	}
 
 	if (ctx->json) {
@@ -94,8 +124,10 @@ int cmd_status(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 		for (size_t i = 0; list != NULL && i < n; i++)
 			json_array_append_new(list, row_json(sel[i], &rows[i]));
 	} else {
-		table_init(&t, 4);
-		table_add(&t, (const char *const[]){ "MACHINE", "STATE", "PROVIDER", "BOX" });
+		/* A column of private addresses when a machine has one. */
+		table_init(&t, any_network ? 5 : 4);
+		table_add(&t, (const char *const[]){ "MACHINE", "STATE", "PROVIDER", "BOX",
+						     "PRIVATE ADDRESSES" });
 		for (size_t i = 0; i < n; i++) {
 			const char *box = rows[i].version ? table_addf(&t, "%s (%s)", rows[i].box,
 								       rows[i].version)
@@ -106,7 +138,7 @@ int cmd_status(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 								 rows[i].note)
 						    : machine_state_name(rows[i].state);
 			table_add(&t, (const char *const[]){ sel[i]->name, state, rows[i].provider,
-							     box });
+							     box, addresses_text(&t, sel[i]) });
 		}
 		table_print(&t, stdout, ctx->color);
 		table_free(&t);

@@ -19,6 +19,7 @@
 #include "core/project.h"
 #include "core/ssh.h"
 #include "providers/key_support.h"
+#include "providers/network/network.h"
 #include "providers/provider.h"
 #include "provisioners/engine.h"
 
@@ -86,20 +87,14 @@ static int provider_matches(const struct den_machine *dm, const char *provider, 
 			   dm->cfg->name, dm->rec.provider, provider, dm->cfg->name);
 }
 
-int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *provider,
-		      struct boxlock *lock, struct den_err *err)
+/* The machine's box, found in the store or fetched, with its version locked in lock. */
+static int resolve_box(struct den_ctx *ctx, const struct machine *cfg, const char *provider,
+		       struct boxlock *lock, struct store_entry *box, struct den_err *err)
 {
-	const struct provider_ops *ops = provider_find(provider);
-	const struct machine *cfg = dm->cfg;
 	cleanup_free char *home = NULL;
 	struct boxlock own;
-	struct store_entry box;
 	int rc;
 
-	if (missing_provider(cfg, provider, err) < 0)
-		return -1;
-	if (provider_check_keys(provider, cfg, ctx->ef->path, err) < 0)
-		return -1;
 	if (den_home(&home, err) < 0)
 		return -1;
 	if (lock == NULL) {
@@ -110,18 +105,36 @@ int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *p
 	struct resolve_opts ro = { .home = home, .progress = cmd_progress() };
 	struct box_want w = { cfg->box, cfg->box_version, box_provider_of(provider),
 			      cfg->box_url ? cfg->box_url : getenv("DEN_BOX_SERVER") };
-	rc = box_resolve(&ro, &w, lock, &box, err);
+	rc = box_resolve(&ro, &w, lock, box, err);
 	if (lock == &own) {
 		if (rc == 0 && boxlock_write(lock, err) < 0)
 			rc = -1;
 		boxlock_free(lock);
 	}
-	if (rc < 0)
-		return den_err_wrap(err, "machine %s", cfg->name);
+	return rc < 0 ? den_err_wrap(err, "machine %s", cfg->name) : 0;
+}
+
+int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *provider,
+		      struct boxlock *lock, struct den_err *err)
+{
+	const struct provider_ops *ops = provider_find(provider);
+	const struct machine *cfg = dm->cfg;
+	cleanup_free char *home = NULL;
+	struct store_entry box;
+	int rc;
+
+	if (missing_provider(cfg, provider, err) < 0)
+		return -1;
+	if (provider_check_keys(provider, cfg, ctx->ef->path, err) < 0)
+		return -1;
+	if (den_home(&home, err) < 0 || resolve_box(ctx, cfg, provider, lock, &box, err) < 0)
+		return -1;
 	cleanup_free char *init = box_dir_meta(box.dir, "init"),
-			  *warm = box_dir_meta(box.dir, "warm");
+			  *warm = box_dir_meta(box.dir, "warm"),
+			  *hosts = network_hosts_lines(ctx->ef, cfg);
 	struct provider_up_args args = {
 		.box_dir = box.dir,
+		.hosts = hosts,
 		.box_system_init = init != NULL && strcmp(init, "system") == 0,
 		.box_warm = warm != NULL && strcmp(warm, BOX_WARM_PROTOCOL) == 0
 	};
@@ -174,6 +187,8 @@ static int up_one(struct den_ctx *ctx, struct prov_target *t, const char *provid
 	long long t0 = den_now_ms();
 	if (ops->ready != NULL && ops->ready(dm, t->ssh, err) < 0)
 		return -1;
+	if (network_check_addresses(t->ssh, dm->cfg, err) < 0)
+		return -1;
 	long long t1 = den_now_ms();
 	if (provider_rsync_folders(ops, dm, err) < 0)
 		return -1;
@@ -182,6 +197,54 @@ static int up_one(struct den_ctx *ctx, struct prov_target *t, const char *provid
 	den_info("%s is up: `den ssh %s` logs in (127.0.0.1:%d)", dm->cfg->name, dm->cfg->name,
 		 dm->rec.ssh_port);
 	return 0;
+}
+
+/*
+ * The boxes of the machines that will start, each fetched once (a box
+ * shared by several is found in the store the second time), with the
+ * progress bar on den's own terminal. A box that cannot be had is that
+ * machine's error (errs[i]), not the others'.
+ */
+static void fetch_boxes(struct den_ctx *ctx, struct den_machine *dms, const char **provs, size_t n,
+			struct boxlock *lock, struct den_err *errs)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct provider_ops *ops = provider_find(provs[i]);
+		enum machine_state st = MACHINE_NOT_CREATED;
+		struct store_entry box;
+		if (dms[i].exists && ops != NULL && ops->state(&dms[i], &st, &errs[i]) == 0 &&
+		    (st == MACHINE_RUNNING || st == MACHINE_SUSPENDED))
+			continue;
+		den_err_clear(&errs[i]);
+		if (resolve_box(ctx, dms[i].cfg, provs[i], lock, &box, &errs[i]) == 0)
+			store_entry_free(&box);
+	}
+}
+
+struct up_job {
+	struct den_ctx *ctx;
+	struct prov_target *t;
+	const char **provs;
+	struct boxlock *lock;
+	const struct den_err *box_errs; /* fetch_boxes' */
+};
+
+/* Machine i up; in a child of its own, its SSH session goes with it (provisioning opens its own). */
+static int up_job_one(void *arg, size_t i, struct den_err *err)
+{
+	struct up_job *j = arg;
+
+	if (den_err_is_set(&j->box_errs[i])) {
+		*err = j->box_errs[i];
+		return -1;
+	}
+	int rc = up_one(j->ctx, &j->t[i], j->provs[i], j->lock, err);
+
+	if (parallel_in_child()) {
+		den_ssh_close(j->t[i].ssh);
+		j->t[i].ssh = NULL;
+	}
+	return rc;
 }
 
 int cmd_up(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
@@ -225,8 +288,10 @@ int cmd_up(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 	struct den_machine *dms = calloc(n + 1, sizeof(*dms));
 	struct prov_target *t = calloc(n + 1, sizeof(*t));
 	const char **provs = calloc(n + 1, sizeof(*provs));
-	if (dms == NULL || t == NULL || provs == NULL) {
-		free(dms), free(t), free(provs), free(sel);
+	bool *up = calloc(n + 1, sizeof(*up));
+	struct den_err *box_errs = calloc(n + 1, sizeof(*box_errs));
+	if (dms == NULL || t == NULL || provs == NULL || up == NULL || box_errs == NULL) {
+		free(dms), free(t), free(provs), free(up), free(box_errs), free(sel);
 		return den_err_set(err, ENOMEM, "den up");
 	}
 	for (; opened < n && rc == 0; opened++)
@@ -244,16 +309,46 @@ int cmd_up(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 		rc = boxlock_read(ctx->envfile_path, &lock, err);
 	if (rc < 0)
 		goto out;
-	for (size_t i = 0; i < n && rc == 0; i++, started++) {
-		t[i].dm = &dms[i];
-		rc = up_one(ctx, &t[i], provs[i], &lock, err);
-	}
-	if (boxlock_write(&lock, err) < 0)
+	/* Each box once, here, before the machines start side by side (they find it then). */
+	fetch_boxes(ctx, dms, provs, n, &lock, box_errs);
+	if (boxlock_write(&lock, err) < 0) {
+		boxlock_free(&lock);
 		rc = -1;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		t[i].dm = &dms[i];
+	started = n;
+	struct up_job j = { ctx, t, provs, &lock, box_errs };
+	rc = cmd_run_machines(ctx, sel, n, up_job_one, &j, up, err);
 	boxlock_free(&lock);
-	if (rc == 0 && provision)
-		rc = cmd_provision_targets(ctx, t, n, all_steps ? PROV_WHEN_ASKED : PROV_WHEN_UP,
-					   with, err);
+	/* What a machine's child recorded (its ports, its pid) is in its state.json: read again. */
+	for (size_t i = 0; i < n; i++) {
+		struct den_err ignored = { 0 };
+		machine_close(&dms[i]);
+		if (machine_open(ctx->root, sel[i], &dms[i], &ignored) < 0)
+			up[i] = false;
+	}
+	/* The machines that came up are provisioned, as if the others had not been asked for. */
+	if (provision) {
+		size_t k = 0;
+		struct den_err perr = { 0 };
+		for (size_t i = 0; i < n; i++)
+			if (up[i])
+				t[k++] = t[i];
+			else
+				den_ssh_close(t[i].ssh), t[i].ssh = NULL;
+		started = k;
+		if (k > 0 &&
+		    cmd_provision_targets(ctx, t, k, all_steps ? PROV_WHEN_ASKED : PROV_WHEN_UP,
+					  with, &perr) < 0 &&
+		    rc == 0) {
+			*err = perr;
+			rc = -1;
+		} else if (den_err_is_set(&perr)) {
+			den_warn("%s", perr.msg);
+		}
+	}
 out:
 	for (size_t i = 0; i < started; i++)
 		den_ssh_close(t[i].ssh);
@@ -262,6 +357,8 @@ out:
 	free(provs);
 	free(t);
 	free(dms);
+	free(up);
+	free(box_errs);
 	free(sel);
 	return rc;
 }

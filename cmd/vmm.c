@@ -3,7 +3,7 @@
  * `den vmm run --kernel BZIMAGE [--initrd FILE] [--cmdline STR] [--cpus N]
  * [--memory SIZE] [--disk FILE[,ro][,base=IMAGE[,size=SIZE]]]...
  * [--net user[,hostfwd=...]...] [--share PATH,tag=TAG[,ro]]...
- * [--console stdio|FILE] [--api SOCKET] [--quiet-timeout S] [--restore DIR [--clone]]
+ * [--private-net FD,mac=MAC]... [--console stdio|FILE] [--api SOCKET] [--quiet-timeout S] [--restore DIR [--clone]]
  * [--warm-save DIR] [--channel-in FILE]`: den's own
  * VMM in the foreground, the guest's serial console on stdio (a terminal
  * in raw mode, Ctrl-A x to quit) or in a file. Exit status: 0 when the
@@ -13,12 +13,14 @@
 #include "core/size.h"
 #include "providers/vm_shares.h"
 #include "providers/kvm/vmm.h"
+#include "providers/network/switch.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -28,6 +30,7 @@
 	"usage: den vmm run --kernel BZIMAGE [--initrd FILE] [--cmdline STR] [--cpus N] "          \
 	"[--memory SIZE] [--disk FILE[,ro][,base=IMAGE[,size=SIZE]]]... "                          \
 	"[--net user[,hostfwd=tcp:127.0.0.1:HP-:GP]...] [--share PATH,tag=TAG[,ro]]... "           \
+	"[--private-net FD,mac=MAC]... "                                                           \
 	"[--console stdio|FILE] [--api SOCKET] [--quiet-timeout S] [--warm-save DIR] "             \
 	"[--channel-in FILE]\n"                                                                    \
 	"       den vmm run --restore DIR [--clone] [--cpus, --memory, --disk and --net as "       \
@@ -96,6 +99,33 @@ static int parse_net(char *arg, struct vmm_spec *s, struct den_err *err)
 		if (usernet_parse_hostfwd(opt + 8, &s->fwds[s->n_fwds++], err) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/*
+ * --private-net FD,mac=MAC: a virtio-net card on a private network's switch
+ * port, the inherited descriptor FD (SOCK_SEQPACKET; docs/networks.md).
+ */
+static int parse_private(const char *arg, struct vmm_spec *s, struct den_err *err)
+{
+	uint8_t mac[ETH_ALEN_DEN];
+	int fd, at = 0, type = 0;
+	socklen_t len = sizeof(type);
+
+	if (s->n_privates == VMM_MAX_PRIVATE)
+		return den_err_usage(err, "at most %d --private-net", VMM_MAX_PRIVATE);
+	if (sscanf(arg, "%d,mac=%n", &fd, &at) != 1 || at == 0 || fd < 3 ||
+	    !switch_mac_parse(arg + at, mac))
+		return den_err_usage(err, "--private-net FD,mac=MAC (a unicast MAC), not '%s'",
+				     arg);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET)
+		return den_err_usage(err,
+				     "--private-net %s: descriptor %d is not a SOCK_SEQPACKET "
+				     "socket (a switch port)",
+				     arg, fd);
+	struct vmm_private *p = &s->privates[s->n_privates++];
+	p->fd = fd;
+	memcpy(p->mac, mac, sizeof(mac));
 	return 0;
 }
 
@@ -187,6 +217,7 @@ static int vmm_run_cmd(int argc, char **argv, struct den_err *err)
 		{ "api", required_argument, NULL, 'a' },
 		{ "net", required_argument, NULL, 'n' },
 		{ "share", required_argument, NULL, 's' },
+		{ "private-net", required_argument, NULL, 'P' },
 		{ "restore", required_argument, NULL, 'r' },
 		{ "clone", no_argument, NULL, 'C' },
 		{ "warm-save", required_argument, NULL, 'w' },
@@ -246,6 +277,10 @@ static int vmm_run_cmd(int argc, char **argv, struct den_err *err)
 			break;
 		case 's':
 			if (parse_share(optarg, &s, err) < 0)
+				return -1;
+			break;
+		case 'P':
+			if (parse_private(optarg, &s, err) < 0)
 				return -1;
 			break;
 		case 'r':

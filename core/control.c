@@ -52,8 +52,37 @@ static ssize_t read_line(int fd, char *buf, size_t n)
 	return read_line_within(fd, buf, n, TIMEOUT_MS);
 }
 
+/* line on fd in one message, with pass (when >= 0) alongside it (SCM_RIGHTS). */
+static int send_line(int fd, const char *line, int pass)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { (void *)line, strlen(line) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (pass >= 0) {
+		memset(control.buf, 0, sizeof(control.buf));
+		m.msg_control = control.buf;
+		m.msg_controllen = sizeof(control.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass, sizeof(int));
+	}
+	return sendmsg(fd, &m, MSG_NOSIGNAL) == (ssize_t)strlen(line) ? 0 : -1;
+}
+
 int control_call(const char *path, const json_t *req, int timeout_ms, json_t **reply,
 		 struct den_err *err)
+{
+	return control_call_passing(path, req, -1, timeout_ms, reply, err);
+}
+
+int control_call_passing(const char *path, const json_t *req, int pass, int timeout_ms,
+			 json_t **reply, struct den_err *err)
 {
 	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	cleanup_free char *text = json_dumps(req, JSON_COMPACT);
@@ -70,7 +99,7 @@ int control_call(const char *path, const json_t *req, int timeout_ms, json_t **r
 		return den_err_set(err, EINVAL, "cannot send that request to %s", path);
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
 		return den_err_set(err, errno, "cannot reach the supervisor at %s", path);
-	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line))
+	if (send_line(fd, line, pass) < 0)
 		return den_err_set(err, errno, "cannot talk to the supervisor at %s", path);
 	if (read_line_within(fd, answer, sizeof(answer), timeout_ms) <= 0)
 		return den_err_set(err, ETIMEDOUT, "the supervisor at %s did not answer", path);
@@ -104,19 +133,54 @@ int control_listen(const char *path, struct den_err *err)
 	return steal_fd(&fd);
 }
 
-json_t *control_read_request(int fd)
+/* A request line as JSON whose "cmd" is a string, or NULL. */
+static json_t *parse_request(const char *line)
 {
-	char line[LINE_MAX_BYTES];
-	json_t *j;
+	json_t *j = json_loads(line, JSON_DISABLE_EOF_CHECK, NULL);
 
-	if (read_line(fd, line, sizeof(line)) <= 0)
-		return NULL;
-	j = json_loads(line, JSON_DISABLE_EOF_CHECK, NULL);
 	if (json_string_value(json_object_get(j, "cmd")) == NULL) {
 		json_decref(j);
 		return NULL;
 	}
 	return j;
+}
+
+json_t *control_read_request(int fd)
+{
+	char line[LINE_MAX_BYTES];
+
+	if (read_line(fd, line, sizeof(line)) <= 0)
+		return NULL;
+	return parse_request(line);
+}
+
+json_t *control_read_request_passed(int fd, int *passed)
+{
+	char line[LINE_MAX_BYTES];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { line, sizeof(line) - 1 };
+	struct msghdr m = { .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = control.buf,
+			    .msg_controllen = sizeof(control.buf) };
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	*passed = -1;
+	if (poll(&p, 1, TIMEOUT_MS) <= 0)
+		return NULL;
+	/* The client sends the line and the descriptor in one message (send_line). */
+	ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); n > 0 && c != NULL; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(passed, CMSG_DATA(c), sizeof(int));
+	if (n <= 0 || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+		return NULL;
+	line[n] = '\0';
+	return parse_request(line);
 }
 
 char *control_read_cmd(int fd)

@@ -24,6 +24,10 @@ int control_request(const char *path, const char *cmd, json_t **reply, struct de
 int control_call(const char *path, const json_t *req, int timeout_ms, json_t **reply,
 		 struct den_err *err);
 
+/* The same, passing the descriptor pass (SCM_RIGHTS) with the request. */
+int control_call_passing(const char *path, const json_t *req, int pass, int timeout_ms,
+			 json_t **reply, struct den_err *err);
+
 /* Server side: a listening socket at path (replacing a stale one), nonblocking. */
 int control_listen(const char *path, struct den_err *err);
 
@@ -35,6 +39,13 @@ char *control_read_cmd(int fd);
 
 /* The same, the whole request (a new reference, "cmd" a string), for commands with arguments. */
 json_t *control_read_request(int fd);
+
+/*
+ * The same, with the descriptor the client passed with it in *passed
+ * (close-on-exec; -1 when none, and when the request is NULL the caller
+ * still closes one that came).
+ */
+json_t *control_read_request_passed(int fd, int *passed);
 
 /* Writes one reply line: j is consumed. */
 void control_reply(int fd, json_t *j);

@@ -10,6 +10,7 @@
 #include "core/cleanup.h"
 #include "core/project.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -99,26 +100,138 @@ static int check_names(struct ectx *c, struct envfile *ef)
 	return rc;
 }
 
+/*
+ * Two private networks a machine is on, a and b (of machines ma and mb):
+ * the same network (the same address with the same netmask) or none in
+ * common. Overlapping ones would route a machine's packets by whichever
+ * den set first. 0, or an error at a.
+ */
+static int check_network_pair(struct ectx *c, const struct private_network *a, const char *ma,
+			      const struct private_network *b, const char *mb, bool same_machine)
+{
+	unsigned shorter = a->prefix < b->prefix ? a->prefix : b->prefix;
+	bool overlap = ((a->addr ^ b->addr) & envfile_netmask(shorter)) == 0;
+	char na[INET_ADDRSTRLEN], nb[INET_ADDRSTRLEN];
+
+	envfile_network_text(a, na);
+	envfile_network_text(b, nb);
+	if (a->addr == b->addr)
+		return ectx_error_at(c, a->pos,
+				     "private network ip %s of machine '%s' is already given to "
+				     "machine '%s' (line %d)",
+				     a->ip, ma, mb, b->pos.line);
+	if (!overlap)
+		return 0;
+	if (a->prefix != b->prefix)
+		return ectx_error_at(c, a->pos,
+				     "private network %s/%u of machine '%s' overlaps %s/%u of "
+				     "machine '%s' (line %d); machines on one network give it the "
+				     "same netmask, and different networks must not overlap",
+				     na, a->prefix, ma, nb, b->prefix, mb, b->pos.line);
+	if (same_machine)
+		return ectx_error_at(c, a->pos,
+				     "machine '%s' is on private network %s/%u twice (line %d); "
+				     "give it one address there",
+				     ma, na, a->prefix, b->pos.line);
+	return 0;
+}
+
+/* Whether a machine of ef has address addr on a private network (given, or picked before). */
+static bool address_taken(const struct envfile *ef, uint32_t addr)
+{
+	for (size_t i = 0; i < ef->n_machines; i++)
+		for (size_t a = 0; a < ef->machines[i].n_networks; a++) {
+			const struct private_network *n = &ef->machines[i].networks[a];
+			if (n->ip[0] != '\0' && n->addr == addr)
+				return true;
+		}
+	return false;
+}
+
+/* A machine with dhcp: true on network (base, prefix), or NULL. */
+static const struct machine *dhcp_user(const struct envfile *ef, uint32_t base, unsigned prefix)
+{
+	for (size_t i = 0; i < ef->n_machines; i++)
+		for (size_t a = 0; a < ef->machines[i].n_networks; a++) {
+			const struct private_network *n = &ef->machines[i].networks[a];
+			if (n->dhcp && n->prefix == prefix &&
+			    (n->addr & envfile_netmask(prefix)) == base)
+				return &ef->machines[i];
+		}
+	return NULL;
+}
+
+/*
+ * dhcp: true: den picks the address the network's DHCP server will give
+ * (docs/networks.md), so that every machine knows the others by name
+ * before any has asked: from the address below the server's down, in the
+ * Envfile's order, past addresses machines give themselves. A machine
+ * that gives itself the server's address is refused.
+ */
+static int assign_dhcp(struct ectx *c, struct envfile *ef)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < ef->n_machines; i++)
+		for (size_t a = 0; a < ef->machines[i].n_networks; a++) {
+			struct private_network *n = &ef->machines[i].networks[a];
+			uint32_t mask = envfile_netmask(n->prefix), base = n->addr & mask;
+			const struct machine *user = dhcp_user(ef, base, n->prefix);
+			char net[INET_ADDRSTRLEN];
+			envfile_network_text(n, net);
+			if (!n->dhcp && user != NULL && n->addr == envfile_dhcp_server(n))
+				rc |= ectx_error_at(
+					c, n->pos,
+					"private network ip %s of machine '%s' is where den's DHCP "
+					"server answers on %s/%u (machine '%s' has dhcp: true "
+					"there); "
+					"give the machine another",
+					n->ip, ef->machines[i].name, net, n->prefix, user->name);
+		}
+	for (size_t i = 0; i < ef->n_machines; i++)
+		for (size_t a = 0; a < ef->machines[i].n_networks; a++) {
+			struct private_network *n = &ef->machines[i].networks[a];
+			uint32_t base = n->addr & envfile_netmask(n->prefix), pick;
+			if (!n->dhcp || n->ip[0] != '\0')
+				continue;
+			for (pick = envfile_dhcp_server(n) - 1; pick > base; pick--)
+				if (!address_taken(ef, pick))
+					break;
+			if (pick == base) {
+				char net[INET_ADDRSTRLEN];
+				envfile_network_text(n, net);
+				rc |= ectx_error_at(
+					c, n->pos,
+					"private network %s/%u has no address left for "
+					"machine '%s' (dhcp: true); give it a larger one "
+					"(network: ADDRESS/PREFIX)",
+					net, n->prefix, ef->machines[i].name);
+				continue;
+			}
+			uint32_t be = htonl(pick);
+			n->addr = pick;
+			inet_ntop(AF_INET, &be, n->ip, sizeof(n->ip));
+		}
+	return rc;
+}
+
 static int check_networks(struct ectx *c, struct envfile *ef)
 {
 	int rc = 0;
 
 	for (size_t i = 0; i < ef->n_machines; i++) {
-		for (size_t a = 0; a < ef->machines[i].n_networks; a++) {
-			struct private_network *n = &ef->machines[i].networks[a];
-
-			for (size_t j = 0; j <= i; j++) {
-				size_t end = j == i ? a : ef->machines[j].n_networks;
-				for (size_t b = 0; b < end; b++) {
-					if (strcmp(ef->machines[j].networks[b].ip, n->ip) == 0)
-						rc = ectx_error_at(
-							c, n->pos,
-							"private network ip %s of machine '%s' is "
-							"already given to machine '%s'",
-							n->ip, ef->machines[i].name,
-							ef->machines[j].name);
-				}
+		struct machine *m = &ef->machines[i];
+		for (size_t a = 0; a < m->n_networks; a++) {
+			/* Against every earlier network, in this machine or before it: one error each. */
+			int bad = 0;
+			for (size_t j = 0; j <= i && bad == 0; j++) {
+				struct machine *o = &ef->machines[j];
+				size_t end = j == i ? a : o->n_networks;
+				for (size_t b = 0; b < end && bad == 0; b++)
+					bad = check_network_pair(c, &m->networks[a], m->name,
+								 &o->networks[b], o->name, j == i);
 			}
+			rc |= bad;
 		}
 	}
 	return rc;
@@ -242,6 +355,7 @@ int envfile_check(struct ectx *c)
 
 	rc |= check_names(c, ef);
 	rc |= check_ports(c, ef);
+	rc |= assign_dhcp(c, ef);
 	rc |= check_networks(c, ef);
 	for (size_t i = 0; i < ef->n_machines; i++) {
 		rc |= check_folders(c, &ef->machines[i]);

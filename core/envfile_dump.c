@@ -108,8 +108,9 @@ static json_t *machine_json(const struct machine *m)
 				  strings(f->rsync_exclude, f->n_rsync_exclude)));
 	}
 	for (size_t i = 0; i < m->n_networks; i++)
-		json_array_append_new(networks, json_pack("{s:s, s:i}", "ip", m->networks[i].ip,
-							  "prefix", m->networks[i].prefix));
+		json_array_append_new(
+			networks, json_pack("{s:s, s:i, s:b}", "ip", m->networks[i].ip, "prefix",
+					    m->networks[i].prefix, "dhcp", m->networks[i].dhcp));
 	for (size_t i = 0; i < m->n_steps; i++)
 		json_array_append_new(steps, envfile_step_to_json(&m->steps[i]));
 

@@ -184,11 +184,66 @@ int envfile_parse_folder(struct ectx *c, yaml_node_t *v, struct synced_folder *f
 	return check_folder_type_keys(c, f, opts_node, exclude_node);
 }
 
+/* A netmask, dotted (255.255.255.0) or as a length (24), into *prefix. */
+static int parse_netmask(struct ectx *c, yaml_node_t *val, unsigned *prefix)
+{
+	unsigned char buf[4];
+	uint64_t p;
+	const char *s = (const char *)val->data.scalar.value;
+
+	if (val->type == YAML_SCALAR_NODE && inet_pton(AF_INET, s, buf) == 1) {
+		uint32_t mask = ntohl(*(uint32_t *)buf);
+		*prefix = (unsigned)__builtin_popcount(mask);
+		if (mask != (*prefix ? ~0u << (32 - *prefix) : 0))
+			return ectx_error(c, val, "netmask '%s' in %s is not a contiguous mask", s,
+					  c->where);
+		if (*prefix < 1 || *prefix > 30)
+			return ectx_error(c, val,
+					  "netmask '%s' in %s leaves no room for a network of "
+					  "machines; expected /1 to /30",
+					  s, c->where);
+		return 0;
+	}
+	if (ectx_uint(c, val, "netmask", 1, 30, &p) < 0)
+		return -1;
+	*prefix = (unsigned)p;
+	return 0;
+}
+
+/* `network: 192.168.60.0/24` (with dhcp: true): its address and prefix into n. */
+static int parse_dhcp_network(struct ectx *c, yaml_node_t *val, struct private_network *n)
+{
+	const char *s = NULL;
+	char addr[INET_ADDRSTRLEN];
+	unsigned char buf[4];
+	unsigned prefix;
+	char end;
+
+	if (ectx_string(c, val, "private network's network", &s) < 0)
+		return -1;
+	if (sscanf(s, "%15[0-9.]/%u%c", addr, &prefix, &end) != 2 ||
+	    inet_pton(AF_INET, addr, buf) != 1 || prefix < 1 || prefix > 30)
+		return ectx_error(c, val,
+				  "network '%s' in %s is not an IPv4 network with a prefix from "
+				  "/1 to /30, such as 192.168.60.0/24",
+				  s, c->where);
+	n->addr = ntohl(*(uint32_t *)buf);
+	n->prefix = prefix;
+	if (n->addr & ~envfile_netmask(prefix)) {
+		uint32_t net = htonl(n->addr & envfile_netmask(prefix));
+		inet_ntop(AF_INET, &net, addr, sizeof(addr));
+		return ectx_error(c, val,
+				  "network '%s' in %s has host bits set; did you mean %s/%u?", s,
+				  c->where, addr, prefix);
+	}
+	return 0;
+}
+
 int envfile_parse_network(struct ectx *c, yaml_node_t *v, struct private_network *n)
 {
-	static const char *const known[] = { "ip", "netmask", NULL };
+	static const char *const known[] = { "ip", "netmask", "dhcp", "network", NULL };
 	struct ectx_iter it = ECTX_ITER(v);
-	yaml_node_t *k, *val, *ip_node = NULL;
+	yaml_node_t *k, *val, *ip_node = NULL, *mask_node = NULL, *net_node = NULL;
 	const char *key, *ip = NULL;
 	unsigned char buf[4];
 	int rc = 0;
@@ -202,34 +257,80 @@ int envfile_parse_network(struct ectx *c, yaml_node_t *v, struct private_network
 			rc |= ectx_string(c, val, "private network ip", &ip);
 			ip_node = val;
 		} else if (strcmp(key, "netmask") == 0) {
-			uint64_t p;
-			const char *s = (const char *)val->data.scalar.value;
-			if (val->type == YAML_SCALAR_NODE && inet_pton(AF_INET, s, buf) == 1) {
-				uint32_t mask = ntohl(*(uint32_t *)buf);
-				n->prefix = (unsigned)__builtin_popcount(mask);
-				if (mask != (n->prefix ? ~0u << (32 - n->prefix) : 0))
-					rc = ectx_error(c, val,
-							"netmask '%s' in %s is not a "
-							"contiguous mask",
-							s, c->where);
-			} else if (ectx_uint(c, val, "netmask", 1, 30, &p) < 0) {
-				rc = -1;
-			} else {
-				n->prefix = (unsigned)p;
-			}
+			rc |= parse_netmask(c, val, &n->prefix);
+			mask_node = val;
+		} else if (strcmp(key, "dhcp") == 0) {
+			rc |= ectx_bool(c, val, "dhcp", &n->dhcp);
+		} else if (strcmp(key, "network") == 0) {
+			net_node = val;
 		} else {
 			rc = ectx_unknown_key(c, k, known);
 		}
 	}
 	if (rc < 0)
 		return -1;
+	if (n->dhcp) {
+		if (ip_node != NULL || mask_node != NULL)
+			return ectx_error(c, ip_node != NULL ? ip_node : mask_node,
+					  "private network in %s has dhcp: true and a fixed %s; "
+					  "give one or the other (its network: ADDRESS/PREFIX "
+					  "names where dhcp asks)",
+					  c->where, ip_node != NULL ? "ip" : "netmask");
+		if (net_node != NULL)
+			return parse_dhcp_network(c, net_node, n);
+		inet_pton(AF_INET, ENVFILE_DHCP_NETWORK, buf);
+		n->addr = ntohl(*(uint32_t *)buf);
+		n->prefix = ENVFILE_DHCP_PREFIX;
+		return 0;
+	}
+	if (net_node != NULL)
+		return ectx_error(c, net_node,
+				  "private network in %s: network goes with dhcp: true; a fixed "
+				  "address gives its network by ip and netmask",
+				  c->where);
 	if (ip == NULL)
-		return ectx_error(c, v, "private network in %s has no 'ip'; add ip: 192.168.56.10",
+		return ectx_error(c, v,
+				  "private network in %s has no 'ip'; add ip: 192.168.56.10, or "
+				  "dhcp: true",
 				  c->where);
 	if (inet_pton(AF_INET, ip, buf) != 1)
 		return ectx_error(c, ip_node,
 				  "private network ip '%s' in %s is not an IPv4 address", ip,
 				  c->where);
-	n->ip = ip;
+	snprintf(n->ip, sizeof(n->ip), "%s", ip);
+	n->addr = ntohl(*(uint32_t *)buf);
+	/* The network's own address and its broadcast are no machine's. */
+	uint32_t host = n->addr & ~envfile_netmask(n->prefix);
+	if (host == 0 || host == ~envfile_netmask(n->prefix)) {
+		char net[INET_ADDRSTRLEN], first[INET_ADDRSTRLEN], last[INET_ADDRSTRLEN];
+		uint32_t base = n->addr & envfile_netmask(n->prefix);
+		uint32_t a = htonl(base + 1), b = htonl(base + ~envfile_netmask(n->prefix) - 1);
+		envfile_network_text(n, net);
+		inet_ntop(AF_INET, &a, first, sizeof(first));
+		inet_ntop(AF_INET, &b, last, sizeof(last));
+		return ectx_error(c, ip_node,
+				  "private network ip %s in %s is the %s address of %s/%u; give "
+				  "the machine one from %s to %s",
+				  ip, c->where, host == 0 ? "network's own" : "broadcast", net,
+				  n->prefix, first, last);
+	}
 	return 0;
+}
+
+uint32_t envfile_dhcp_server(const struct private_network *n)
+{
+	return (n->addr | ~envfile_netmask(n->prefix)) - 1;
+}
+
+uint32_t envfile_netmask(unsigned prefix)
+{
+	return prefix == 0 ? 0 : ~0u << (32 - prefix);
+}
+
+void envfile_network_text(const struct private_network *n, char out[INET_ADDRSTRLEN])
+{
+	uint32_t net = htonl(n->addr & envfile_netmask(n->prefix));
+
+	if (inet_ntop(AF_INET, &net, out, INET_ADDRSTRLEN) == NULL)
+		snprintf(out, INET_ADDRSTRLEN, "?");
 }

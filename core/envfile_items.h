@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <netinet/in.h>
 #include <stdint.h>
 
 struct envfile_pos {
@@ -43,10 +44,28 @@ struct synced_folder {
 };
 
 struct private_network {
-	const char *ip;	 /* IPv4 address of the machine */
-	unsigned prefix; /* netmask length, default 24 */
+	char ip[INET_ADDRSTRLEN]; /* IPv4 address of the machine (den's pick when dhcp) */
+	uint32_t addr;		  /* the same, host byte order */
+	unsigned prefix;	  /* netmask length, default 24 */
+	/*
+	 * dhcp: true: the machine asks the network's DHCP server (in den's
+	 * switch) for its address, which den picks at load time
+	 * (envfile_check.c), so that other machines know it by name.
+	 */
+	bool dhcp;
 	struct envfile_pos pos;
 };
+
+/* The network `dhcp: true` joins when it names none (VirtualBox's, which Vagrant users know). */
+#define ENVFILE_DHCP_NETWORK "172.28.128.0"
+#define ENVFILE_DHCP_PREFIX 24
+/* Where a network's DHCP server answers: its last address before the broadcast. */
+uint32_t envfile_dhcp_server(const struct private_network *n);
+
+/* The netmask of a prefix length, host byte order (0 for 0). */
+uint32_t envfile_netmask(unsigned prefix);
+/* The network n's machine is on, dotted ("192.168.50.0"): its address, its host part zeroed. */
+void envfile_network_text(const struct private_network *n, char out[INET_ADDRSTRLEN]);
 
 enum prov_kind { PROV_SHELL, PROV_FILE, PROV_ANSIBLE, PROV_ANSIBLE_LOCAL };
 enum prov_run { RUN_ONCE, RUN_ALWAYS, RUN_NEVER };

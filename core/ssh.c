@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "core/ssh-internal.h"
+#include "core/clock.h"
 #include "core/lazylib.h"
+#include "core/log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -57,11 +59,13 @@ int den_ssh_open(const struct den_ssh_target *t, struct den_ssh **out, struct de
 	ssh_options_set(d->session, SSH_OPTIONS_NODELAY, &one);
 	/* Only what the caller gives: no ~/.ssh/config, no agent, no known_hosts files. */
 	ssh_options_set(d->session, SSH_OPTIONS_PROCESS_CONFIG, &no);
+	long long t0 = den_now_ms();
 	if (ssh_connect(d->session) != SSH_OK) {
 		den_err_set(err, 0, "cannot connect to %s:%d: %s", t->host, t->port,
 			    ssh_get_error(d->session));
 		goto fail;
 	}
+	long long t_kex = den_now_ms();
 	if (t->host_pub != NULL && check_host_key(d->session, t, err) < 0)
 		goto fail;
 	if (ssh_pki_import_privkey_file(t->key_path, NULL, NULL, NULL, &key) != SSH_OK) {
@@ -75,6 +79,8 @@ int den_ssh_open(const struct den_ssh_target *t, struct den_ssh **out, struct de
 		goto fail;
 	}
 	ssh_key_free(key);
+	den_debug("SSH to %s:%d: keys exchanged in %lld ms, logged in %lld ms after", t->host,
+		  t->port, t_kex - t0, den_now_ms() - t_kex);
 	*out = d;
 	return 0;
 fail:

@@ -157,6 +157,45 @@ int usernet_new(const struct usernet_fwd *fwds, size_t n, bool host_loopback, us
 	return 0;
 }
 
+int usernet_new_dhcp(const struct usernet_dhcp *d, usernet_send_fn send, void *arg,
+		     struct usernet **out, struct den_err *err)
+{
+	struct usernet *u;
+	/*
+	 * Restricted: nothing the guest sends reaches the host or beyond; no
+	 * DNS either. What is left is libslirp's DHCP server (and ARP for its
+	 * own address, which a renewal needs).
+	 */
+	SlirpConfig cfg = { .version = 3,
+			    .restricted = 1,
+			    .in_enabled = true,
+			    .vnetwork = d->network,
+			    .vnetmask = d->netmask,
+			    .vhost = d->server,
+			    .vdhcp_start = d->lease,
+			    .vnameserver = d->server,
+			    .vhostname = d->hostname,
+			    .if_mtu = 1500,
+			    .if_mru = 1500,
+			    .disable_host_loopback = true,
+			    .disable_dns = true };
+
+	if (den_slirp_load(err) < 0)
+		return -1;
+	u = calloc(1, sizeof(*u));
+	if (u == NULL)
+		return den_err_set(err, ENOMEM, "cannot set up the DHCP server");
+	u->send = send;
+	u->arg = arg;
+	u->slirp = slirp_new(&cfg, &callbacks, u);
+	if (u->slirp == NULL) {
+		free(u);
+		return den_err_set(err, 0, "cannot start the DHCP server (libslirp)");
+	}
+	*out = u;
+	return 0;
+}
+
 void usernet_input(struct usernet *u, const void *frame, size_t len)
 {
 	slirp_input(u->slirp, frame, (int)len);

@@ -45,6 +45,20 @@ typedef ssize_t (*usernet_send_fn)(const void *buf, size_t len, void *arg);
 int usernet_new(const struct usernet_fwd *fwds, size_t n, bool host_loopback, usernet_send_fn send,
 		void *arg, struct usernet **out, struct den_err *err);
 
+/*
+ * A DHCP server and nothing else, for one machine on a private network
+ * (providers/network/): libslirp restricted, so no packet reaches the
+ * host. It answers at server (its MAC: 52:55 and server's bytes, as
+ * libslirp's own) and leases lease, the first address it gives, to the one
+ * machine whose frames it is given; with hostname (NULL: none).
+ */
+struct usernet_dhcp {
+	struct in_addr network, netmask, server, lease;
+	const char *hostname;
+};
+int usernet_new_dhcp(const struct usernet_dhcp *d, usernet_send_fn send, void *arg,
+		     struct usernet **out, struct den_err *err);
+
 /* A frame from the guest. */
 void usernet_input(struct usernet *u, const void *frame, size_t len);
 

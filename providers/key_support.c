@@ -39,11 +39,6 @@ static bool asks_keep_box_key(const struct machine *c)
 	return !c->ssh.insert_key;
 }
 
-static bool asks_private_networks(const struct machine *c)
-{
-	return c->n_networks > 0;
-}
-
 const struct key_support key_supports[] = {
 	{ ENVFILE_KEY_DISK_SIZE,
 	  "any",
@@ -77,12 +72,6 @@ const struct key_support key_supports[] = {
 	  asks_keep_box_key,
 	  { "qemu", "kvm" },
 	  "den always puts its key in a container; remove ssh.insert_key" },
-	{ ENVFILE_KEY_NETWORKS,
-	  "any",
-	  asks_private_networks,
-	  { NULL },
-	  "machine-to-machine networks are not in this version of den yet; remove "
-	  "private_networks" },
 	{ ENVFILE_KEY_COUNT, NULL, NULL, { NULL }, NULL },
 };
 
@@ -101,8 +90,6 @@ int provider_check_keys(const char *provider, const struct machine *cfg, const c
 		if (!row->asks(cfg) || key_support_has(row, provider))
 			continue;
 		struct envfile_pos p = cfg->key_pos[row->key];
-		if (row->key == ENVFILE_KEY_NETWORKS)
-			p = cfg->networks[0].pos;
 		return den_err_kind_set(err, DEN_ERR_ENVFILE,
 					"%s:%d:%d: %s in machine '%s': the %s provider does not "
 					"do it (%s)",

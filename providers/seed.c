@@ -6,6 +6,7 @@
 #include "core/machine.h"
 #include "core/lazylib.h"
 #include "core/yamlout.h"
+#include "providers/network/switch.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -166,9 +167,13 @@ static int add_file(struct archive *a, const char *name, const char *text)
  */
 static bool den_files(const struct seed_spec *s, const char **names, char **texts)
 {
-	static const char *const files[] = { "den/user", "den/authorized_keys",
+	static const char *const files[] = { "den/user",
+					     "den/authorized_keys",
 					     "den/ssh_host_ed25519_key",
-					     "den/ssh_host_ed25519_key.pub", "den/hostname" };
+					     "den/ssh_host_ed25519_key.pub",
+					     "den/hostname",
+					     "den/networks",
+					     "den/hosts" };
 
 	for (size_t i = 0; i < DEN_ARRAY_SIZE(files); i++)
 		names[i] = files[i];
@@ -176,7 +181,9 @@ static bool den_files(const struct seed_spec *s, const char **names, char **text
 	       asprintf(&texts[1], "%s\n", s->authorized_key) >= 0 &&
 	       (texts[2] = strdup(s->host_key_private)) != NULL &&
 	       asprintf(&texts[3], "%s\n", s->host_key_public) >= 0 &&
-	       asprintf(&texts[4], "%s\n", s->hostname) >= 0;
+	       asprintf(&texts[4], "%s\n", s->hostname) >= 0 &&
+	       (texts[5] = strdup(s->networks ? s->networks : "")) != NULL &&
+	       (texts[6] = strdup(s->hosts ? s->hosts : "")) != NULL;
 }
 
 /* An ISO 9660 image labelled cidata holding n files, to path (replacing it). */
@@ -218,8 +225,8 @@ static int write_iso(const char *path, const char *const *names, char *const *te
 
 int seed_write(const char *path, const struct seed_spec *s, struct den_err *err)
 {
-	const char *names[7] = { "meta-data", "user-data" };
-	char *texts[7] = { NULL };
+	const char *names[9] = { "meta-data", "user-data" };
+	char *texts[9] = { NULL };
 	int rc = -1;
 
 	if ((texts[1] = seed_user_data(s, err)) == NULL || (texts[0] = meta_data(s, err)) == NULL)
@@ -247,19 +254,49 @@ int seed_write_warm(const char *path, const char *user, struct den_err *err)
 	return write_iso(path, names, texts, DEN_ARRAY_SIZE(names), err);
 }
 
-int seed_write_machine(const struct den_machine *dm, const char *path, struct den_err *err)
+/*
+ * "MAC ADDRESS/PREFIX\n" for each of cfg's private networks, " dhcp"
+ * before the newline for one that asks den's DHCP server (malloc'd), or
+ * NULL.
+ */
+static char *networks_text(const struct machine *cfg)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return NULL;
+	for (size_t i = 0; i < cfg->n_networks; i++) {
+		uint8_t mac[ETH_ALEN_DEN];
+		char shown[SWITCH_MAC_TEXT];
+		switch_mac_of(cfg->networks[i].addr, mac);
+		switch_mac_text(mac, shown);
+		fprintf(f, "%s %s/%u%s\n", shown, cfg->networks[i].ip, cfg->networks[i].prefix,
+			cfg->networks[i].dhcp ? " dhcp" : "");
+	}
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+int seed_write_machine(const struct den_machine *dm, const char *path, const char *hosts,
+		       struct den_err *err)
 {
 	cleanup_free char *key = NULL, *host_priv = NULL, *host_pub = NULL, *hostkey_path = NULL,
-			  *id = NULL;
+			  *id = NULL, *networks = networks_text(dm->cfg);
 	size_t len;
 
-	if (asprintf(&hostkey_path, "%s/" KEYS_HOST, dm->dir) < 0 ||
+	if (networks == NULL || asprintf(&hostkey_path, "%s/" KEYS_HOST, dm->dir) < 0 ||
 	    asprintf(&id, "den-%s-%lld", dm->cfg->name, dm->rec.created) < 0)
 		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
 	if (keys_public(dm->dir, KEYS_CLIENT, &key, err) < 0 ||
 	    keys_public(dm->dir, KEYS_HOST, &host_pub, err) < 0 ||
 	    den_read_own_file(hostkey_path, 64 << 10, &host_priv, &len, err) < 0)
 		return -1;
-	struct seed_spec s = { id, dm->cfg->hostname, dm->rec.ssh_user, key, host_priv, host_pub };
+	struct seed_spec s = { id,	  dm->cfg->hostname, dm->rec.ssh_user, key,
+			       host_priv, host_pub,	     networks,	       hosts };
 	return seed_write(path, &s, err);
 }

@@ -19,6 +19,8 @@ struct seed_spec {
 	const char *authorized_key;   /* "ssh-ed25519 AAAA..." den logs in with */
 	const char *host_key_private; /* OpenSSH private key text */
 	const char *host_key_public;  /* "ssh-ed25519 AAAA..." */
+	const char *networks; /* private networks, "MAC ADDRESS/PREFIX\n" each; NULL: none */
+	const char *hosts;    /* /etc/hosts lines of the machines sharing them; NULL: none */
 };
 
 /* The user-data document (malloc'd), written with libyaml's emitter. */
@@ -39,8 +41,10 @@ struct den_machine;
 /*
  * The seed of a VM (kvm and qemu providers) to path: its instance id (name
  * and creation time), host name, login user (rec.ssh_user), den's login
- * key and the host key den made for it (its folder's keys).
+ * key and the host key den made for it (its folder's keys), and its
+ * private networks' addresses and hosts (NULL: none), for den's hook.
  */
-int seed_write_machine(const struct den_machine *dm, const char *path, struct den_err *err);
+int seed_write_machine(const struct den_machine *dm, const char *path, const char *hosts,
+		       struct den_err *err);
 
 #endif

@@ -3,7 +3,7 @@
 # when none are. `make deps` runs it; `make test` and `make up` too.
 #   scripts/deps.sh          build and test dependencies (clang: the clang build check)
 #   scripts/deps.sh fuzz     also libFuzzer, for `make fuzz`
-#   scripts/deps.sh bench    also curl and bc, for `make bench`
+#   scripts/deps.sh bench    also curl, bc, crun and iperf3, for `make bench`
 set -eu
 
 PKGS="gcc clang make cmake pkg-config libc6-dev clang-format git python3
@@ -12,7 +12,7 @@ libslirp-dev libglib2.0-dev libcriterion-dev libssl-dev libseccomp-dev libext2fs
 ansible-core qemu-system-x86 qemu-utils linux-image-amd64 cpio grub-pc-bin rsync e2fsprogs
 acpica-tools"
 [ "${1:-}" = fuzz ] && PKGS="$PKGS libclang-rt-14-dev"
-[ "${1:-}" = bench ] && PKGS="$PKGS curl bc crun"
+[ "${1:-}" = bench ] && PKGS="$PKGS curl bc crun iperf3"
 
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' $PKGS 2>/dev/null |
 	awk '$2 == "installed" { print $1 }')

@@ -23,6 +23,9 @@ int ctr_harden(const struct ctr_spec *spec, struct den_err *err);
  * ping sockets for ping_groups ("LOW HIGH", ids as the caller sees them) (net.c).
  */
 int ctr_net_make_tap(int *tap, const char *ping_groups, struct den_err *err);
+/* The same for private network n: ifname up with n's address and den's MAC for it (net.c). */
+int ctr_net_make_private_tap(const char *ifname, const struct ctr_net *n, int *tap,
+			     struct den_err *err);
 /* Passing the tap descriptor from the container to den over a unix socket. */
 int ctr_send_fd(int sock, int fd, struct den_err *err);
 int ctr_recv_fd(int sock, int *fd, struct den_err *err);

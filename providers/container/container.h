@@ -23,6 +23,7 @@
 #define CTR_MAX_BINDS 64
 #define CTR_MAX_FILES 16
 #define CTR_SYSTEM_FILES 5 /* of them, den's own: /etc/hosts, /etc/hostname... (run.c) */
+#define CTR_MAX_NETS 8
 
 /* A file den writes into the container before it starts (from inside: see inside.c). */
 struct ctr_file {
@@ -39,6 +40,17 @@ struct ctr_bind {
 	bool readonly;
 	const char *owner; /* user inside who appears to own the folder's files, or NULL */
 	const char *group; /* group inside, or NULL: the owner's */
+};
+
+/*
+ * A private network (docs/networks.md): a tap device ethN (N from 1) in
+ * the container with the address, its frames carried by the supervisor
+ * to and from the machine's port on the network's switch.
+ */
+struct ctr_net {
+	int port;	 /* the machine's end of its switch port (SOCK_SEQPACKET) */
+	uint32_t addr;	 /* the container's address, host byte order */
+	unsigned prefix; /* netmask length */
 };
 
 struct ctr_spec {
@@ -59,6 +71,9 @@ struct ctr_spec {
 	const struct usernet_fwd *fwds; /* ports forwarded from the host (own network only) */
 	size_t n_fwds;
 	const char *control; /* control socket to serve (status, halt, kill), or NULL */
+	struct ctr_net nets[CTR_MAX_NETS]; /* private networks (own network only) */
+	size_t n_nets;
+	const char *hosts; /* more /etc/hosts lines ("ADDRESS NAME...\n"), or NULL */
 	struct ctr_file files[CTR_MAX_FILES];
 	size_t n_files;
 	struct ctr_ids ids;    /* host ids of root inside; zero: ctr_run picks them (idmap.h) */

@@ -4,10 +4,14 @@
  * network namespace a tap device tap0 gets 10.0.2.15/24 and a default
  * route via 10.0.2.2; its descriptor goes back to den, whose user-mode
  * network (core/usernet.c) answers for the gateway, DNS and the outside.
+ * Each private network is one more tap, eth1 on, with its address and
+ * den's MAC for it, whose frames den carries to the network's switch.
  */
 #include "providers/container/container-internal.h"
 #include "core/cleanup.h"
+#include "core/envfile_items.h"
 #include "core/usernet.h"
+#include "providers/network/switch.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -35,21 +39,33 @@ static int set_addr(int sock, const char *ifname, unsigned long req, const char 
 	return 0;
 }
 
-/*
- * The same MAC at every boot (QEMU's user-network default): the user-mode
- * network remembers the guest's address, and a rebooted container must
- * still answer to it.
- */
-static int set_mac(int sock, struct den_err *err)
+static int set_mac(int sock, const char *ifname, const unsigned char mac[6], struct den_err *err)
 {
-	static const unsigned char mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 	struct ifreq ifr = { 0 };
 
-	snprintf(ifr.ifr_name, IFNAMSIZ, "tap0");
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
 	ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
-	memcpy(ifr.ifr_hwaddr.sa_data, mac, sizeof(mac));
+	memcpy(ifr.ifr_hwaddr.sa_data, mac, 6);
 	if (ioctl(sock, SIOCSIFHWADDR, &ifr) < 0)
-		return den_err_set(err, errno, "cannot set the MAC address of tap0");
+		return den_err_set(err, errno, "cannot set the MAC address of %s", ifname);
+	return 0;
+}
+
+/*
+ * tap0's MAC, the same at every boot (QEMU's user-network default): the
+ * user-mode network remembers the guest's address, and a rebooted
+ * container must still answer to it.
+ */
+static const unsigned char usernet_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+
+static int set_mtu(int sock, const char *ifname, int mtu, struct den_err *err)
+{
+	struct ifreq ifr = { 0 };
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+	ifr.ifr_mtu = mtu;
+	if (ioctl(sock, SIOCSIFMTU, &ifr) < 0)
+		return den_err_set(err, errno, "cannot set the MTU of %s to %d", ifname, mtu);
 	return 0;
 }
 
@@ -82,23 +98,53 @@ static int default_route(int sock, struct den_err *err)
 	return 0;
 }
 
-int ctr_net_make_tap(int *out, const char *ping_groups, struct den_err *err)
+/* A tap device ifname (nonblocking, close-on-exec) in *tap, and a socket to configure it. */
+static int open_tap(const char *ifname, int *tap, int *sock, struct den_err *err)
 {
-	cleanup_close int tap = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
-	cleanup_close int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	struct ifreq ifr = { 0 };
 
-	if (tap < 0)
+	*tap = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (*tap < 0)
 		return den_err_set(err, errno,
 				   "cannot open /dev/net/tun (the container network "
 				   "needs it; or use network: host)");
-	if (sock < 0)
+	*sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (*sock < 0)
 		return den_err_set(err, errno, "cannot configure the container network");
-	snprintf(ifr.ifr_name, IFNAMSIZ, "tap0");
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-	if (ioctl(tap, TUNSETIFF, &ifr) < 0)
-		return den_err_set(err, errno, "cannot create tap0");
-	if (link_up(sock, "lo", err) < 0 || set_mac(sock, err) < 0 ||
+	if (ioctl(*tap, TUNSETIFF, &ifr) < 0)
+		return den_err_set(err, errno, "cannot create %s", ifname);
+	return 0;
+}
+
+int ctr_net_make_private_tap(const char *ifname, const struct ctr_net *n, int *out,
+			     struct den_err *err)
+{
+	cleanup_close int tap = -1, sock = -1;
+	char ip[INET_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
+	struct in_addr a = { htonl(n->addr) }, m = { htonl(envfile_netmask(n->prefix)) };
+	unsigned char mac[6];
+
+	inet_ntop(AF_INET, &a, ip, sizeof(ip));
+	inet_ntop(AF_INET, &m, mask, sizeof(mask));
+	switch_mac_of(n->addr, mac);
+	if (open_tap(ifname, &tap, &sock, err) < 0 || set_mac(sock, ifname, mac, err) < 0 ||
+	    set_mtu(sock, ifname, SWITCH_MTU, err) < 0 ||
+	    set_addr(sock, ifname, SIOCSIFADDR, ip, err) < 0 ||
+	    set_addr(sock, ifname, SIOCSIFNETMASK, mask, err) < 0 || link_up(sock, ifname, err) < 0)
+		return -1;
+	*out = steal_fd(&tap);
+	return 0;
+}
+
+int ctr_net_make_tap(int *out, const char *ping_groups, struct den_err *err)
+{
+	cleanup_close int tap = -1, sock = -1;
+
+	if (open_tap("tap0", &tap, &sock, err) < 0)
+		return -1;
+	if (link_up(sock, "lo", err) < 0 || set_mac(sock, "tap0", usernet_mac, err) < 0 ||
 	    set_addr(sock, "tap0", SIOCSIFADDR, USERNET_GUEST, err) < 0 ||
 	    set_addr(sock, "tap0", SIOCSIFNETMASK, "255.255.255.0", err) < 0 ||
 	    link_up(sock, "tap0", err) < 0 || default_route(sock, err) < 0)

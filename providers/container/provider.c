@@ -7,6 +7,7 @@
  */
 #include "providers/container/container-internal.h"
 #include "providers/provider.h"
+#include "providers/network/network.h"
 #include "core/cleanup.h"
 #include "core/control.h"
 #include "core/fsutil.h"
@@ -99,7 +100,7 @@ static int write_sshd_config(const struct den_machine *dm, int port, struct den_
 
 /* The supervisor's command line: `den container run ...` for this machine. */
 static void build_argv(const struct den_machine *dm, const struct provider_up_args *args, int port,
-		       const int *hosts, struct argv_builder *a)
+		       const int *hosts, const struct network_port *nets, struct argv_builder *a)
 {
 	const struct machine *c = dm->cfg;
 	char ip[INET6_ADDRSTRLEN];
@@ -127,6 +128,14 @@ static void build_argv(const struct den_machine *dm, const struct provider_up_ar
 			add(a, "--forward=%s:%s:%d:%u",
 			    c->ports[i].protocol == FWD_UDP ? "udp" : "tcp", ip, hosts[i],
 			    c->ports[i].guest);
+		}
+		/* Each switch port is the supervisor's descriptor 3 on (start_supervisor). */
+		for (size_t i = 0; i < c->n_networks; i++)
+			add(a, "--private-net=%zu:%s/%u", 3 + i, nets[i].ip, nets[i].prefix);
+		for (const char *l = args->hosts; l != NULL && *l != '\0';) {
+			size_t len = strcspn(l, "\n");
+			add(a, "--host=%.*s", (int)len, l);
+			l += len + (l[len] == '\n');
 		}
 	}
 	for (size_t i = 0; i < c->n_folders; i++) {
@@ -168,14 +177,27 @@ static int start_supervisor(struct den_machine *dm, const struct provider_up_arg
 	struct argv_builder a = { 0 };
 	cleanup_free char *log = provider_path(dm, "console.log");
 	cleanup_close int fd = -1;
+	struct network_port nets[CTR_MAX_NETS];
+	int net_fds[CTR_MAX_NETS];
+	size_t n_nets = dm->cfg->n_networks;
 	int rc;
 
 	if (args->box_system_init && write_sshd_config(dm, port, err) < 0)
 		return -1;
-	build_argv(dm, args, port, hosts, &a);
+	if (n_nets > CTR_MAX_NETS)
+		return den_err_set(err, 0,
+				   "machine %s: a container is on at most %d private networks",
+				   dm->cfg->name, CTR_MAX_NETS);
+	/* Its ports on the project's switches: the supervisor carries their frames. */
+	if (n_nets > 0 && network_join_all(dm, SOCK_SEQPACKET, nets, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n_nets; i++)
+		net_fds[i] = nets[i].fd;
+	build_argv(dm, args, port, hosts, nets, &a);
 	if (a.oom || log == NULL) {
 		for (size_t i = 0; i < a.n; i++)
 			free(a.v[i]);
+		network_close_all(nets, n_nets);
 		return den_err_set(err, ENOMEM, "cannot start machine %s", dm->cfg->name);
 	}
 	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -189,9 +211,12 @@ static int start_supervisor(struct den_machine *dm, const struct provider_up_arg
 				.in = DEN_SPAWN_NULL,
 				.out = fd,
 				.err_fd = fd,
+				.fds = net_fds,
+				.n_fds = n_nets,
 				.setsid = true };
 	rc = fd < 0 ? den_err_set(err, errno, "cannot write %s", log)
 		    : den_spawn_start(&sp, out, err);
+	network_close_all(nets, n_nets);
 	for (size_t i = 0; i < a.n; i++)
 		free(a.v[i]);
 	return rc < 0 ? den_err_wrap(err, "cannot start machine %s", dm->cfg->name) : 0;

@@ -39,7 +39,7 @@
 struct channels {
 	int err[2];  /* text of a setup error, child to den */
 	int go[2];   /* den to middle: you are in the cgroup */
-	int sock[2]; /* middle to den: the tap descriptor */
+	int sock[2]; /* middle to den: the tap descriptors (tap0, then eth1...) */
 };
 
 static void report(int fd, const struct den_err *err)
@@ -65,8 +65,12 @@ static int become_root(struct den_err *err)
 	return 0;
 }
 
-/* tap0 made in the current network namespace and handed to den on sock. */
-static int hand_tap(int sock, const char *ping_groups, struct den_err *err)
+/*
+ * tap0 made in the current network namespace and handed to den on sock,
+ * then one tap for each private network, eth1 on.
+ */
+static int hand_tap(const struct ctr_spec *s, int sock, const char *ping_groups,
+		    struct den_err *err)
 {
 	int tap = -1;
 
@@ -74,6 +78,15 @@ static int hand_tap(int sock, const char *ping_groups, struct den_err *err)
 		return -1;
 	int rc = ctr_send_fd(sock, tap, err);
 	close(tap);
+	for (size_t i = 0; rc == 0 && i < s->n_nets; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "eth%u", (unsigned)(i + 1));
+		rc = ctr_net_make_private_tap(name, &s->nets[i], &tap, err);
+		if (rc == 0) {
+			rc = ctr_send_fd(sock, tap, err);
+			close(tap);
+		}
+	}
 	return rc;
 }
 
@@ -90,7 +103,7 @@ static int setup_rootless(const struct ctr_spec *s, int sock, struct den_err *er
 	 */
 	const char *groups = s->map.gid < s->map.sub_gid ? "1000 65535" : "0 1000";
 
-	if (!s->host_network && hand_tap(sock, groups, err) < 0)
+	if (!s->host_network && hand_tap(s, sock, groups, err) < 0)
 		return -1;
 	close(sock);
 	return ctr_setup_root_rootless(s, err);
@@ -215,7 +228,7 @@ static int join_and_make_tap(const struct ctr_spec *s, int procfd, pid_t pid, in
 	/* Ping for every group den's root can name (ping_group_range's most). */
 	if (join(procfd, pid, "net", CLONE_NEWNET, err) < 0)
 		return -1;
-	return hand_tap(sock, "0 2147483647", err);
+	return hand_tap(s, sock, "0 2147483647", err);
 }
 
 /* The child in the new namespaces, parent of PID 1; passes its status up. */
@@ -345,23 +358,54 @@ static void serve_control(int lfd, pid_t pid)
 }
 
 /*
+ * Frames between private network i's tap and its switch port, whichever
+ * has some; a port whose switch has gone is let go (*port = -1).
+ */
+static void carry_private(int tap, int *port, short tap_ev, short port_ev, unsigned char *frame,
+			  size_t size)
+{
+	ssize_t len;
+
+	if (tap_ev & POLLIN)
+		while ((len = read(tap, frame, size)) > 0)
+			if (*port >= 0)
+				(void)!send(*port, frame, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (*port < 0 || !(port_ev & (POLLIN | POLLHUP | POLLERR)))
+		return;
+	while ((len = recv(*port, frame, size, MSG_DONTWAIT)) > 0)
+		(void)!write(tap, frame, (size_t)len);
+	if (len == 0 || (len < 0 && errno != EAGAIN && errno != EINTR) ||
+	    (port_ev & (POLLHUP | POLLERR)))
+		*port = -1;
+}
+
+/*
  * The supervisor's loop until the container ends: frames between the tap
- * and the user-mode network (u may be NULL with the host's network), and
+ * and the user-mode network (u may be NULL with the host's network),
+ * between each private network's tap (ptaps) and its switch port, and
  * the control socket (ctl may be -1).
  */
-static void supervise(struct usernet *u, int tap, pid_t pid, int ctl)
+static void supervise(const struct ctr_spec *s, struct usernet *u, int tap, const int *ptaps,
+		      pid_t pid, int ctl)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	static unsigned char frame[65536];
 	struct pollfd fds[USERNET_MAX_FDS];
+	int ports[CTR_MAX_NETS];
 
+	for (size_t i = 0; i < s->n_nets; i++)
+		ports[i] = s->nets[i].port;
 	for (;;) {
-		size_t n = 3;
+		size_t n = 3 + 2 * s->n_nets;
 		int timeout = -1, r;
 
 		fds[0] = (struct pollfd){ tap, POLLIN, 0 };
 		fds[1] = (struct pollfd){ pidfd, POLLIN, 0 };
 		fds[2] = (struct pollfd){ ctl, POLLIN, 0 };
+		for (size_t i = 0; i < s->n_nets; i++) {
+			fds[3 + 2 * i] = (struct pollfd){ ptaps[i], POLLIN, 0 };
+			fds[4 + 2 * i] = (struct pollfd){ ports[i], POLLIN, 0 };
+		}
 		if (u != NULL)
 			usernet_fill(u, fds, USERNET_MAX_FDS, &n, &timeout);
 		if (pidfd < 0 && (timeout < 0 || timeout > 200))
@@ -374,6 +418,9 @@ static void supervise(struct usernet *u, int tap, pid_t pid, int ctl)
 			while ((len = read(tap, frame, sizeof(frame))) > 0)
 				usernet_input(u, frame, (size_t)len);
 		}
+		for (size_t i = 0; r > 0 && i < s->n_nets; i++)
+			carry_private(ptaps[i], &ports[i], fds[3 + 2 * i].revents,
+				      fds[4 + 2 * i].revents, frame, sizeof(frame));
 		if (r > 0 && ctl >= 0 && (fds[2].revents & POLLIN))
 			serve_control(ctl, pid);
 		if ((r > 0 && (fds[1].revents & POLLIN)) ||
@@ -424,15 +471,18 @@ static int add_system_init_files(struct ctr_spec *s, struct den_err *err)
 /* /etc/hostname, /etc/hosts and (with den's network) /etc/resolv.conf, for every container. */
 static int add_system_files(struct ctr_spec *s, struct den_err *err)
 {
-	static char hosts[512], hostname[300];
+	static char hosts[16384], hostname[300];
 
 	if (s->n_files + CTR_SYSTEM_FILES > CTR_MAX_FILES)
 		return den_err_usage(err, "at most %d files", CTR_MAX_FILES - CTR_SYSTEM_FILES);
 	if (s->system_init && add_system_init_files(s, err) < 0)
 		return -1;
 	snprintf(hostname, sizeof(hostname), "%s\n", s->hostname);
-	snprintf(hosts, sizeof(hosts), "127.0.0.1 localhost\n127.0.1.1 %s\n::1 localhost\n",
-		 s->hostname);
+	/* Then the machines that share a private network with it, by name (docs/networks.md). */
+	if (snprintf(hosts, sizeof(hosts), "127.0.0.1 localhost\n127.0.1.1 %s\n::1 localhost\n%s",
+		     s->hostname, s->hosts ? s->hosts : "") >= (int)sizeof(hosts))
+		return den_err_usage(err, "--host: more than %zu bytes of /etc/hosts",
+				     sizeof(hosts));
 	s->files[s->n_files++] = (struct ctr_file){ "/etc/hostname", hostname, 0644, NULL, false };
 	s->files[s->n_files++] = (struct ctr_file){ "/etc/hosts", hosts, 0644, NULL, false };
 	if (!s->host_network)
@@ -451,12 +501,15 @@ static int boot(const struct ctr_spec *s, struct usernet *net, int *tap, int ctl
 		struct den_err *err)
 {
 	struct channels ch = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	int ptaps[CTR_MAX_NETS];
 	char msg[DEN_ERR_MSG_MAX], name[128];
 	struct ctr_cgroup cg = { 0 };
 	int st, rc = 0;
 	ssize_t n;
 	pid_t pid;
 
+	for (size_t i = 0; i < CTR_MAX_NETS; i++)
+		ptaps[i] = -1;
 	if (pipe2(ch.err, O_CLOEXEC) < 0 || pipe2(ch.go, O_CLOEXEC) < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch.sock) < 0) {
 		rc = den_err_set(err, errno, "cannot start the container");
@@ -510,12 +563,17 @@ static int boot(const struct ctr_spec *s, struct usernet *net, int *tap, int ctl
 		struct den_err tap_err = { 0 };
 		if (ctr_recv_fd(ch.sock[0], tap, &tap_err) < 0)
 			*tap = -1; /* the setup error, if any, comes through the pipe */
+		for (size_t i = 0; *tap >= 0 && i < s->n_nets; i++)
+			if (ctr_recv_fd(ch.sock[0], &ptaps[i], &tap_err) < 0) {
+				close(*tap), *tap = -1; /* all of them, or none */
+				break;
+			}
 	}
 	n = read(ch.err[0], msg, sizeof(msg) - 1);
 	if (n <= 0 && *tap < 0 && !s->host_network)
 		kill(pid, SIGKILL); /* no network device and no word why: do not hang */
 	if (n <= 0 && (*tap >= 0 || s->host_network))
-		supervise(net, *tap, pid, ctl);
+		supervise(s, net, *tap, ptaps, pid, ctl);
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR) {
 			rc = den_err_set(err, errno, "cannot wait for the container");
@@ -535,6 +593,9 @@ out:
 	close_all(&ch);
 	if (*tap >= 0)
 		close(*tap), *tap = -1;
+	for (size_t i = 0; i < CTR_MAX_NETS; i++)
+		if (ptaps[i] >= 0)
+			close(ptaps[i]);
 	return rc;
 }
 

@@ -531,6 +531,20 @@ static size_t madt(uint8_t *t, unsigned cpus, uint8_t ioapic_id)
 	return len;
 }
 
+void acpi_den_record(uint8_t *table, const void *record, size_t len)
+{
+	memset(table, 0, DEN_RECORD_TABLE_SIZE);
+	header(table, "DENR", DEN_RECORD_TABLE_SIZE, 1);
+	table[DEN_RECORD_HEADER - 1] = '\n'; /* the creator revision's top byte */
+	memcpy(table + DEN_RECORD_HEADER, record, len);
+	finish(table, DEN_RECORD_TABLE_SIZE);
+	/* The header is one line: a checksum that is a newline moves by one. */
+	if (table[9] == '\n') {
+		table[27] = 1; /* the OEM revision's top byte */
+		finish(table, DEN_RECORD_TABLE_SIZE);
+	}
+}
+
 uint64_t acpi_write(uint8_t *mem, unsigned cpus, uint8_t ioapic_id,
 		    const struct acpi_mmio_dev *devs, size_t n_devs)
 {
@@ -542,10 +556,12 @@ uint64_t acpi_write(uint8_t *mem, unsigned cpus, uint8_t ioapic_id,
 	dsdt(mem + dsdt_a, devs, n_devs);
 	fadt(mem + fadt_a, dsdt_a);
 	madt(mem + madt_a, cpus, ioapic_id);
-	header(mem + xsdt, "XSDT", 36 + 16, 1);
+	acpi_den_record(mem + DEN_RECORD_ADDR, "", 0); /* empty until a warm image's restore */
+	header(mem + xsdt, "XSDT", 36 + 24, 1);
 	le_put64(mem + xsdt + 36, fadt_a);
 	le_put64(mem + xsdt + 44, madt_a);
-	finish(mem + xsdt, 36 + 16);
+	le_put64(mem + xsdt + 52, DEN_RECORD_ADDR);
+	finish(mem + xsdt, 36 + 24);
 	uint8_t *r = mem + rsdp;
 	memcpy(r, "RSD PTR ", 8);
 	memcpy(r + 9, "DEN   ", 6);

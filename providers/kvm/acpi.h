@@ -45,6 +45,23 @@
 #define ACPI_VMGENID_ADDR (ACPI_BASE + ACPI_SIZE)
 #define ACPI_VMGENID_SIZE 16
 
+/*
+ * den's record for a machine made from a warm image (clone.c): an ACPI
+ * table of den's own, "DENR", in the same reserved area, past the
+ * generation ID's page, up to the page of the reset vector (boot.h). Its
+ * length is the whole area from the first boot on, as the guest's kernel
+ * sizes /sys/firmware/acpi/tables/DENR then; that file reads the table
+ * from guest memory at each read, so the hook takes in a record den wrote
+ * long after the boot with the shell's own read: no /dev/mem, no program.
+ * The header's last byte is a newline (one line to skip), and the record,
+ * text lines, follows it. The channel says when it is there, as a serial
+ * port would take thousands of exits to carry it.
+ */
+#define DEN_RECORD_ADDR (ACPI_VMGENID_ADDR + 0x1000)
+#define DEN_RECORD_TABLE_SIZE (0xff000 - DEN_RECORD_ADDR)
+#define DEN_RECORD_HEADER 36
+#define DEN_RECORD_MAX (DEN_RECORD_TABLE_SIZE - DEN_RECORD_HEADER)
+
 /* den's channel to its guest hook: COM2 (channel.h). */
 #define ACPI_CHANNEL_PORT 0x2f8
 #define ACPI_CHANNEL_IRQ 3
@@ -58,5 +75,12 @@ struct acpi_mmio_dev {
 /* Writes the tables into guest memory mem; returns the RSDP's address. */
 uint64_t acpi_write(uint8_t *mem, unsigned cpus, uint8_t ioapic_id,
 		    const struct acpi_mmio_dev *devs, size_t n_devs);
+
+/*
+ * The DENR table at table (guest memory at DEN_RECORD_ADDR, room for
+ * DEN_RECORD_TABLE_SIZE bytes) holding record's len bytes (at most
+ * DEN_RECORD_MAX), zeros after them, its checksum right.
+ */
+void acpi_den_record(uint8_t *table, const void *record, size_t len);
 
 #endif

@@ -9,7 +9,7 @@
  * sends is taken a line at a time into a fixed buffer (a longer line is
  * cut, bytes that are not printable ASCII dropped), and only the first
  * CHANNEL_MAX_LINES lines reach the VMM's log. What den sends (set before
- * the vCPUs run) enters the UART's FIFO as fast as the guest drains it,
+ * the vCPUs run: a few short lines, its record being in guest memory) enters the UART's FIFO as fast as the guest drains it,
  * from the vCPU thread that reads the FIFO: no polling between the two.
  * Every function but channel_init is called under vm->lock.
  */
@@ -22,8 +22,6 @@
 
 #define CHANNEL_LINE 256
 #define CHANNEL_MAX_LINES 64
-/* What den sends the guest at most: a record of keys and names, never more. */
-#define CHANNEL_MAX_INPUT (64u << 10)
 
 struct channel {
 	struct serial uart;

@@ -12,7 +12,8 @@
  * with it (SNAP_VM_CLONE), and ends. A VM restored from it with --clone
  * is made a machine of its own before its vCPUs run: a new boot_id where
  * the kernel keeps it, a new VM generation ID (the guest's RNG reseeds
- * when the GED tells it), and den's record for the hook on the channel.
+ * when the GED tells it), and den's record for the hook in guest memory
+ * (den's ACPI table, acpi.h), which the channel then announces.
  * Every restore gets a new VM generation ID: a snapshot restored twice
  * must not repeat its random numbers either.
  */
@@ -20,6 +21,7 @@
 #include "providers/kvm/acpi.h"
 #include "providers/kvm/snapshot-internal.h"
 #include "providers/kvm/vmm.h"
+#include "core/cleanup.h"
 #include "core/fsutil.h"
 
 #include <ctype.h>
@@ -32,8 +34,8 @@
 #include <time.h>
 
 #define READY "den-warm: ready "
-/* What vm_channel_release adds: "time S.NNNNNNNNN\n" before, "end\n" after. */
-#define CHANNEL_TAIL 64
+/* What the channel sends: "time S.NNNNNNNNN\n", "record LEN\n", "end\n". */
+#define CHANNEL_TAIL 128
 #define BOOT_ID_SIZE 16
 
 /* Fresh random bytes from the host, or an error: never zeros in their place. */
@@ -117,25 +119,35 @@ int clone_save_template(struct vm *vm, const char *line, struct den_err *err)
 	vm->clone.template = true;
 	if (vm_snapshot_save(vm, vm->warm_save, err) < 0)
 		return -1;
-	vm_end(vm, VM_POWEROFF, NULL);
+	vm_end(vm, VM_POWEROFF, "a warm image's template, saved");
 	return 0;
 }
 
-/* The record den sends the hook, from channel_in: a file of at most CHANNEL_MAX_INPUT. */
+/*
+ * The record den gives the hook, from channel_in (at most DEN_RECORD_MAX
+ * bytes): into guest memory as den's ACPI table (acpi.h), zeros after it;
+ * the channel will say "record LEN".
+ */
 static int load_channel_input(struct vm *vm, const char *path, struct den_err *err)
 {
-	char *buf = NULL, *room;
+	cleanup_free char *buf = NULL;
 	size_t len = 0;
 
-	if (den_read_file(path, CHANNEL_MAX_INPUT, &buf, &len, err) < 0)
-		return den_err_wrap(err, "den's channel input");
-	room = realloc(buf, len + CHANNEL_TAIL);
-	if (room == NULL) {
-		free(buf);
-		return den_err_set(err, ENOMEM, "den's channel input");
+	if (den_read_file(path, DEN_RECORD_MAX, &buf, &len, err) < 0)
+		return den_err_wrap(err, "den's record for the guest (at most %u KiB)",
+				    DEN_RECORD_MAX >> 10);
+	uint8_t *table = guest_ptr(&vm->gm, DEN_RECORD_ADDR, DEN_RECORD_TABLE_SIZE);
+	char *line = malloc(CHANNEL_TAIL);
+	if (table == NULL || line == NULL) {
+		free(line);
+		return line == NULL ? den_err_set(err, ENOMEM, "den's record for the guest")
+				    : den_err_set(err, 0, "the VM is too small for den's record");
 	}
+	acpi_den_record(table, buf, len);
+	explicit_bzero(buf, len);
+	int n = snprintf(line, CHANNEL_TAIL, "record %zu\n", len);
 	pthread_mutex_lock(&vm->lock);
-	channel_set_input(&vm->chan, (uint8_t *)room, len, len + CHANNEL_TAIL);
+	channel_set_input(&vm->chan, (uint8_t *)line, (size_t)n, CHANNEL_TAIL);
 	pthread_mutex_unlock(&vm->lock);
 	return 0;
 }
@@ -143,7 +155,7 @@ static int load_channel_input(struct vm *vm, const char *path, struct den_err *e
 void vm_channel_release(struct vm *vm)
 {
 	struct timespec now;
-	char time_line[CHANNEL_TAIL];
+	char time_line[64];
 
 	if (!vm->chan.held)
 		return;
@@ -188,6 +200,7 @@ int clone_prepare(struct vm *vm, const struct vmm_spec *s, struct den_err *err)
 		id[8] = (uint8_t)((id[8] & 0x3f) | 0x80);
 		memcpy(p, id, sizeof(id));
 		vm->clone.made = true;
+		working_set_prefault(vm);
 	}
 	if (vmgenid_renew(vm, err) < 0)
 		return -1;

@@ -86,7 +86,7 @@ size_t vm_console_escape(struct vm *vm, const uint8_t *in, size_t len, uint8_t *
 		vm->escape_pending = false;
 		if (c == 'x' || c == 'X') {
 			say(vm, "\nden: Ctrl-A x: the VM is stopped\n");
-			vm_end(vm, VM_POWEROFF, NULL);
+			vm_end(vm, VM_POWEROFF, "stopped from its console (Ctrl-A x)");
 			return n;
 		}
 		if (c == 'h' || c == 'H' || c == '?') {

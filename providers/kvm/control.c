@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The VMM's control socket (--api): JSON lines as core/control.h, with
- * the commands status, pause, resume, stop, powerbutton and snapshot
- * (snapshot_save.c: {"cmd": "snapshot", "dir": ...}). Pausing kicks
+ * the commands status, pause, resume, stop, powerbutton, snapshot
+ * (snapshot_save.c: {"cmd": "snapshot", "dir": ...}) and working-set (a
+ * machine from a warm image records the image's working set, once:
+ * working_set.c). Pausing kicks
  * every vCPU out of KVM_RUN and parks it until resume; stop ends the VM as
  * a poweroff would; powerbutton presses the ACPI power button (ged.c) and
  * answers at once: the guest powers off in its own time, or not at all.
@@ -80,7 +82,7 @@ void vm_serve_api(struct vm *vm, int listen_fd)
 		control_reply(fd, json_pack("{s:b, s:s}", "ok", 1, "state", "running"));
 	} else if (cmd != NULL && strcmp(cmd, "stop") == 0) {
 		control_reply(fd, json_pack("{s:b}", "ok", 1));
-		vm_end(vm, VM_POWEROFF, NULL);
+		vm_end(vm, VM_POWEROFF, "stopped through its control socket");
 	} else if (cmd != NULL && strcmp(cmd, "powerbutton") == 0) {
 		struct den_err err = { 0 };
 		if (ged_raise(vm, ACPI_GED_POWER_BUTTON, &err) < 0)
@@ -89,10 +91,12 @@ void vm_serve_api(struct vm *vm, int listen_fd)
 			control_reply(fd, json_pack("{s:b}", "ok", 1));
 	} else if (cmd != NULL && strcmp(cmd, "snapshot") == 0) {
 		control_reply(fd, vm_api_snapshot(vm, req)); /* snapshot_save.c */
+	} else if (cmd != NULL && strcmp(cmd, "working-set") == 0) {
+		control_reply(fd, vm_api_working_set(vm));
 	} else {
 		control_reply(fd, json_pack("{s:b, s:s}", "ok", 0, "error",
 					    "unknown command; try status, pause, resume, stop, "
-					    "powerbutton or snapshot"));
+					    "powerbutton, snapshot or working-set"));
 	}
 	json_decref(req);
 	close(fd);

@@ -388,7 +388,7 @@ static int copy_data(int in, int out, uint64_t size)
 	return 0;
 }
 
-int cow_disk_copy(const char *src, const char *dst, struct den_err *err)
+int cow_disk_copy(const char *src, const char *dst, bool durable, struct den_err *err)
 {
 	cleanup_close int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	cleanup_free char *tmp = NULL, *dir = NULL;
@@ -409,11 +409,13 @@ int cow_disk_copy(const char *src, const char *dst, struct den_err *err)
 	if (fchmod(out, 0600) < 0 ||
 	    (ioctl(out, FICLONE, in) < 0 &&
 	     (ftruncate(out, st.st_size) < 0 || copy_data(in, out, (uint64_t)st.st_size) < 0)) ||
-	    fsync(out) < 0 || rename(tmp, dst) < 0) {
+	    (durable && fsync(out) < 0) || rename(tmp, dst) < 0) {
 		int e = errno;
 		unlink(tmp);
 		return den_err_set(err, e, "cannot copy the disk %s to %s", src, dst);
 	}
+	if (!durable)
+		return 0;
 	char *slash = strrchr(dir, '/');
 	if (slash != NULL)
 		*slash = '\0';

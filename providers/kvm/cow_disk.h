@@ -21,6 +21,7 @@
  * One thread uses a cow_disk at a time.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -63,8 +64,12 @@ void cow_disk_close(struct cow_disk *d);
  * by copy_file_range, or read and write skipping zeros: as sparse as the
  * overlay. Written under a temporary name and renamed. Nothing may
  * write src meanwhile: its VM is paused with its disks flushed (a
- * `snapshot` with "then": "pause").
+ * `snapshot` with "then": "pause"). durable: synced (file and folder)
+ * before it returns; else left to the page cache, for a disk a VM is about
+ * to run on, whose first flush (fdatasync) syncs it: a sync here would
+ * wait for everything else the file system has to write (ext4's ordered
+ * journal), seconds on a busy host.
  */
-int cow_disk_copy(const char *src, const char *dst, struct den_err *err);
+int cow_disk_copy(const char *src, const char *dst, bool durable, struct den_err *err);
 
 #endif

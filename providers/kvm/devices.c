@@ -56,11 +56,12 @@ int vm_add_devices(struct vm *vm, const struct vmm_spec *s, struct den_err *err)
 	 * ISA IRQs nothing else takes (4 is COM1's, 15 the ACPI GED's), then
 	 * IOAPIC pins past the ISA ones: the guest learns them from the DSDT.
 	 */
-	static const unsigned irqs[VM_MAX_DEVICES] = { 5, 6, 7, 9, 10, 11, 12, 14, 16, 17 };
-	_Static_assert(VM_MAX_DEVICES >= VMM_MAX_DISKS + 1 + VMM_MAX_SHARES + 1,
+	static const unsigned irqs[VM_MAX_DEVICES] = { 5, 6, 7, 9, 10, 11, 12, 14, 16, 17, 18, 19 };
+	_Static_assert(VM_MAX_DEVICES >= VMM_MAX_DISKS + 1 + VMM_MAX_SHARES + 1 + VMM_MAX_PRIVATE,
 		       "room for every device vmm_spec can ask for");
 	unsigned first_share = s->n_disks + (s->net ? 1 : 0);
-	unsigned n = first_share + s->n_shares + 1;
+	unsigned rng = first_share + s->n_shares;
+	unsigned n = rng + 1 + s->n_privates;
 
 	vm->gm = (struct guest_mem){ vm->mem, vm->layout };
 	for (unsigned i = 0; i < n && i < VM_MAX_DEVICES; i++) {
@@ -83,9 +84,13 @@ int vm_add_devices(struct vm *vm, const struct vmm_spec *s, struct den_err *err)
 			const struct vmm_share *sh = &s->shares[i - first_share];
 			d->name = sh->path;
 			rc = virtio_9p_init(d, sh->path, sh->tag, sh->ro, err);
-		} else {
+		} else if (i == rng) {
 			d->name = "virtio-rng";
 			rc = virtio_rng_init(d, err);
+		} else {
+			const struct vmm_private *p = &s->privates[i - rng - 1];
+			d->name = "virtio-net (private network)";
+			rc = virtio_net_init_private(d, p->fd, p->mac, err);
 		}
 		if (rc < 0 || wire(vm, d, err) < 0)
 			return -1;

@@ -115,14 +115,16 @@ static void port_out(struct vm *vm, uint16_t port, const uint8_t *data, unsigned
 		if (line)
 			eventfd_write(vm->chan_fd, 1); /* vm_watch takes it */
 	} else if (port == I8042_STATUS && data[0] == I8042_RESET) {
-		vm_end(vm, VM_RESET, NULL);
+		vm_end(vm, VM_RESET, "the guest reset it (the i8042's reset command)");
 	} else if (port == ACPI_RESET_PORT && data[0] == ACPI_RESET_VALUE) {
-		vm_end(vm, VM_RESET, NULL);
-	} else if ((port == PCI_RESET_CONTROL && (data[0] & 0x04)) ||
-		   (port == FAST_A20 && (data[0] & 0x01))) {
-		vm_end(vm, VM_RESET, NULL); /* the other ways Linux's reboot tries */
+		vm_end(vm, VM_RESET, "the guest reset it (ACPI's reset register)");
+	} else if (port == PCI_RESET_CONTROL && (data[0] & 0x04)) {
+		vm_end(vm, VM_RESET,
+		       "the guest reset it (port 0xcf9)"); /* Linux's reboot tries these too */
+	} else if (port == FAST_A20 && (data[0] & 0x01)) {
+		vm_end(vm, VM_RESET, "the guest reset it (port 0x92)");
 	} else if (port == ACPI_SLEEP_CONTROL_PORT && (data[0] & ACPI_SLEEP_ENABLE)) {
-		vm_end(vm, VM_POWEROFF, NULL); /* S5: the guest powered off */
+		vm_end(vm, VM_POWEROFF, "the guest powered off (ACPI S5)");
 	}
 }
 
@@ -130,7 +132,7 @@ static bool handle_exit(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	struct kvm_run *r = v->run;
-	char why[256];
+	char why[384];
 
 	switch (r->exit_reason) {
 	case KVM_EXIT_IO: {
@@ -168,13 +170,27 @@ static bool handle_exit(struct vcpu *v)
 	case KVM_EXIT_HLT:
 	case KVM_EXIT_INTR:
 		return true;
-	case KVM_EXIT_SHUTDOWN:
-		vm_end(vm, VM_RESET, NULL); /* a triple fault: the machine resets */
+	case KVM_EXIT_SHUTDOWN: {
+		/* As hardware does, the machine resets; where it was says why (vmm.log). */
+		struct kvm_regs regs = { 0 };
+		struct kvm_sregs sr = { 0 };
+		ioctl(v->fd, KVM_GET_REGS, &regs);
+		ioctl(v->fd, KVM_GET_SREGS, &sr);
+		snprintf(why, sizeof(why),
+			 "a triple fault on vCPU %u (rip %llx rsp %llx cr0 %llx cr2 %llx cr3 %llx "
+			 "cr4 %llx efer %llx): the machine resets",
+			 v->id, (unsigned long long)regs.rip, (unsigned long long)regs.rsp,
+			 (unsigned long long)sr.cr0, (unsigned long long)sr.cr2,
+			 (unsigned long long)sr.cr3, (unsigned long long)sr.cr4,
+			 (unsigned long long)sr.efer);
+		vm_end(vm, VM_RESET, why);
 		return false;
+	}
 	case KVM_EXIT_SYSTEM_EVENT:
-		vm_end(vm,
-		       r->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN ? VM_POWEROFF : VM_RESET,
-		       NULL);
+		if (r->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
+			vm_end(vm, VM_POWEROFF, "KVM says the guest shut down");
+		else
+			vm_end(vm, VM_RESET, "KVM says the guest reset");
 		return false;
 	case KVM_EXIT_FAIL_ENTRY:
 		snprintf(why, sizeof(why),

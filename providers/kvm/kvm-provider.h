@@ -20,11 +20,12 @@ struct vm_boot;
  * Starts the machine's VMM: a boot of b's kernel over its disk, or with
  * restore the snapshot in that folder going on (b->image only), or with
  * warm a new machine restored from that warm image (its disk the
- * template's, copied; warm.h). Records it (state.json) as every
- * provider's up does.
+ * template's, copied; warm.h). Its private networks' cards are joined to
+ * their switches, and its seed holds hosts (/etc/hosts lines; NULL:
+ * none). Records it (state.json) as every provider's up does.
  */
 int kvm_start(struct den_machine *dm, const struct vm_boot *b, const char *restore,
-	      const char *warm, struct den_err *err);
+	      const char *warm, const char *hosts, struct den_err *err);
 
 /* Its VMM ended (stopped, then killed), its socket gone: nothing of it runs. */
 int kvm_stop(struct den_machine *dm, struct den_err *err);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "providers/kvm/launch.h"
+#include "providers/network/switch.h"
 #include "core/cleanup.h"
 #include "core/envfile.h"
 #include "core/spawn.h"
@@ -93,6 +94,11 @@ void kvm_launch_argv(const struct machine *cfg, const struct kvm_launch *l, stru
 	for (size_t i = 0; i < l->n_shares; i++)
 		add(a, "--share=%s,tag=%s%s", l->shares[i].path, l->shares[i].tag,
 		    l->shares[i].ro ? ",ro" : "");
+	for (size_t i = 0; i < l->n_privates; i++) {
+		char mac[SWITCH_MAC_TEXT];
+		switch_mac_text(l->privates[i].mac, mac);
+		add(a, "--private-net=%zu,mac=%s", KVM_FD0 + l->n_shares + i, mac);
+	}
 	if (l->channel_in != NULL)
 		add(a, "--channel-in=%s", l->channel_in);
 	if (l->warm_save != NULL)
@@ -108,10 +114,12 @@ int kvm_launch_spawn(const struct machine *cfg, const struct kvm_launch *l, cons
 {
 	struct kvm_args a = { .n = 0 };
 	cleanup_close int fd = -1;
-	int fds[VMM_MAX_SHARES], rc;
+	int fds[VMM_MAX_SHARES + VMM_MAX_PRIVATE], rc;
 
 	for (size_t i = 0; i < l->n_shares; i++)
 		fds[i] = l->shares[i].fd;
+	for (size_t i = 0; i < l->n_privates; i++)
+		fds[l->n_shares + i] = l->privates[i].fd;
 	kvm_launch_argv(cfg, l, &a);
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, log_mode);
 	struct den_spawn sp = { .argv = (const char *const *)a.v,
@@ -120,7 +128,7 @@ int kvm_launch_spawn(const struct machine *cfg, const struct kvm_launch *l, cons
 				.out = fd,
 				.err_fd = fd,
 				.fds = fds,
-				.n_fds = l->n_shares,
+				.n_fds = l->n_shares + l->n_privates,
 				.close_fds = true,
 				.setsid = detached,
 				.death_signal = detached ? 0 : SIGKILL };

@@ -35,6 +35,9 @@ struct kvm_launch {
 	const int *hosts;	 /* the forwarded ports' host sides (cfg->ports) */
 	struct vm_share shares[VMM_MAX_SHARES];
 	size_t n_shares;
+	struct vmm_private
+		privates[VMM_MAX_PRIVATE]; /* fd: den's end, inherited after the shares */
+	size_t n_privates;
 };
 
 #define KVM_MAX_ARGS 96
@@ -52,7 +55,8 @@ void kvm_args_free(struct kvm_args *a);
 
 /*
  * Starts `den vmm run` for l, its output into log (made with log_mode),
- * l's 9p folders inherited as KVM_FD0, KVM_FD0 + 1...: detached, in a
+ * l's 9p folders inherited as KVM_FD0, KVM_FD0 + 1..., then its private
+ * networks' switch ports: detached, in a
  * session of its own that outlives den (a machine's VMM), or else ending
  * with den (a template's).
  */

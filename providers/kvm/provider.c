@@ -10,12 +10,14 @@
  * control.sock; halted by its ACPI power button. package.c and snapshot.c
  * do `den box package` and `den snapshot`. docs/vmm.md, "The kvm provider".
  */
+#include "core/clock.h"
 #include "core/cleanup.h"
 #include "core/control.h"
 #include "core/fsutil.h"
 #include "core/keys.h"
 #include "core/log.h"
 #include "providers/host_kvm.h"
+#include "providers/network/network.h"
 #include "providers/kvm/kvm-provider.h"
 #include "providers/kvm/launch.h"
 #include "providers/kvm/cow_disk.h"
@@ -33,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -66,11 +69,28 @@ static int spawn_vmm(struct den_machine *dm, const struct kvm_launch *l, pid_t *
 /* The VMM started, with the machine's 9p folders opened by den for it to inherit. */
 static int start_vmm(struct den_machine *dm, struct kvm_launch *l, pid_t *pid, struct den_err *err)
 {
+	struct network_port nets[VMM_MAX_PRIVATE];
+	size_t n_nets = dm->cfg->n_networks;
+
+	if (n_nets > VMM_MAX_PRIVATE)
+		return den_err_set(err, 0, "machine %s: den's VMM has at most %d private networks",
+				   dm->cfg->name, VMM_MAX_PRIVATE);
 	/* The VMM gets each folder as /proc/self/fd/N: it never looks the path up itself. */
 	if (vm_shares_open(dm, KVM_FD0, l->shares, VMM_MAX_SHARES, &l->n_shares, err) < 0)
 		return -1;
+	/* Its ports on the project's switches, a packet a frame: the VMM's cards hold them. */
+	if (n_nets > 0 && network_join_all(dm, SOCK_SEQPACKET, nets, err) < 0) {
+		vm_shares_close(l->shares, l->n_shares);
+		return -1;
+	}
+	for (size_t i = 0; i < n_nets; i++) {
+		l->privates[i].fd = nets[i].fd;
+		memcpy(l->privates[i].mac, nets[i].mac, 6);
+	}
+	l->n_privates = n_nets;
 	int rc = spawn_vmm(dm, l, pid, err);
 	vm_shares_close(l->shares, l->n_shares);
+	network_close_all(nets, n_nets);
 	return rc;
 }
 
@@ -126,9 +146,15 @@ static int from_warm(struct den_machine *dm, const char *warm, struct kvm_launch
 	    asprintf(seed, "%s/seed.iso", warm) < 0 ||
 	    (*record = provider_path(dm, "channel.in")) == NULL)
 		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
-	/* The template's disk as it was when saved: what its memory knows of it. */
-	if (cow_disk_copy(src, disk, err) < 0 || warm_record_write(dm, *record, err) < 0)
+	/* The template's disk as it was when saved (what its memory knows of it); synced by its first flush. */
+	long long t0 = den_now_ms();
+	if (cow_disk_copy(src, disk, false, err) < 0)
 		return -1;
+	long long t1 = den_now_ms();
+	if (warm_record_write(dm, *record, err) < 0)
+		return -1;
+	den_debug("%s: disk copied in %lld ms, den's record written in %lld ms", dm->cfg->name,
+		  t1 - t0, den_now_ms() - t1);
 	l->restore = warm;
 	l->clone = true;
 	l->seed = *seed;
@@ -137,7 +163,7 @@ static int from_warm(struct den_machine *dm, const char *warm, struct kvm_launch
 }
 
 int kvm_start(struct den_machine *dm, const struct vm_boot *b, const char *restore,
-	      const char *warm, struct den_err *err)
+	      const char *warm, const char *hosts_lines, struct den_err *err)
 {
 	cleanup_free char *seed = provider_path(dm, "seed.iso"),
 			  *disk = provider_path(dm, "disk.cow"),
@@ -149,11 +175,13 @@ int kvm_start(struct den_machine *dm, const struct vm_boot *b, const char *resto
 
 	if (seed == NULL || disk == NULL || base == NULL)
 		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
+	long long t0 = den_now_ms();
 	if (den_mkdir_p(dm->dir, 0700, err) < 0 || kvm_stop(dm, err) < 0)
 		return -1;
 	if (keys_ensure(dm->dir, err) < 0 || chmod(dm->dir, 0700) < 0)
 		return den_err_is_set(err) ? -1
 					   : den_err_set(err, errno, "cannot protect %s", dm->dir);
+	den_debug("%s: keys ready in %lld ms", dm->cfg->name, den_now_ms() - t0);
 	if (dm->rec.created == 0)
 		dm->rec.created = time(NULL);
 	/* A new disk: the box's own key (a Vagrant box's) is the one its first boot answers to. */
@@ -162,17 +190,23 @@ int kvm_start(struct den_machine *dm, const struct vm_boot *b, const char *resto
 	/* What the disk lies over, for `den box package` and snapshots. */
 	if (den_write_file_atomic(base, b->image, 0600, err) < 0)
 		return -1;
-	/* The machine's own seed, for its boots; a clone starts on its warm image's. */
-	if (seed_write_machine(dm, seed, err) < 0 ||
-	    (warm != NULL && from_warm(dm, warm, &l, &warm_seed, &record, err) < 0))
+	/*
+	 * The machine's own seed, for its boots; a clone starts on its warm
+	 * image's, and its own is written at its first boot (each start here).
+	 */
+	if (warm == NULL ? seed_write_machine(dm, seed, hosts_lines, err) < 0
+			 : from_warm(dm, warm, &l, &warm_seed, &record, err) < 0)
 		return -1;
 	/* state.json says running before the VMM starts (see provider.h). */
 	if (provider_record_start(dm, "kvm", &l.port, &hosts, err) < 0)
 		return -1;
 	l.hosts = hosts;
+	long long t1 = den_now_ms();
 	den_crash_point("up:before-supervisor");
 	if (start_vmm(dm, &l, &pid, err) < 0)
 		return -1;
+	den_debug("%s: keys, seed%s in %lld ms; its VMM answering in %lld ms", dm->cfg->name,
+		  warm != NULL ? ", disk and record" : "", t1 - t0, den_now_ms() - t1);
 	den_crash_point("up:after-supervisor");
 	dm->rec.supervisor = pid;
 	return machine_save(dm, err);
@@ -193,23 +227,27 @@ static int up(struct den_machine *dm, const struct provider_up_args *args, struc
 
 	if (disk == NULL)
 		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
+	long long t0 = den_now_ms();
 	if (vm_shares_check(dm, VMM_MAX_SHARES, &shares, err) < 0)
 		return -1;
 	if (vm_boot_prepare(args->box_dir, &b, err) < 0)
 		return den_err_wrap(err, "machine %s", dm->cfg->name);
 	warm_want_of(dm->cfg, dm->rec.ssh_user, shares, &want);
-	if (args->box_warm && !den_exists(disk) &&
+	/* A machine on a private network boots: its cards are not in the warm image. */
+	if (args->box_warm && !den_exists(disk) && dm->cfg->n_networks == 0 &&
 	    warm_image_get(args->box_dir, &b, &want, &warm, err) < 0) {
 		vm_boot_free(&b);
 		return -1;
 	}
-	rc = kvm_start(dm, &b, NULL, warm, err);
+	den_debug("%s: box ready%s in %lld ms", dm->cfg->name,
+		  warm != NULL ? ", warm image checked" : "", den_now_ms() - t0);
+	rc = kvm_start(dm, &b, NULL, warm, args->hosts, err);
 	if (rc < 0 && warm != NULL) {
 		den_warn("machine %s: its warm image did not start (%s); booting it", dm->cfg->name,
 			 err->msg);
 		den_err_clear(err);
 		unlink(disk);
-		rc = kvm_start(dm, &b, NULL, NULL, err);
+		rc = kvm_start(dm, &b, NULL, NULL, args->hosts, err);
 	}
 	vm_boot_free(&b);
 	return rc;
@@ -292,23 +330,32 @@ static int resume(struct den_machine *dm, struct den_err *err)
 
 /*
  * What the VMM's status says of a machine from a warm image (its hook's
- * steps, vm-internal.h): the boolean key's value; absent (a booted
- * machine, or no answer) is dflt.
+ * steps, vm-internal.h), in one request: the two boolean keys' values
+ * into v; one absent (a booted machine, or no answer) leaves v as it was.
  */
-static bool clone_status(struct den_machine *dm, const char *key, bool dflt)
+static void clone_status2(struct den_machine *dm, const char *const keys[2], bool v[2])
 {
 	cleanup_free char *sock = provider_path(dm, "control.sock");
 	json_t *reply = NULL;
 	struct den_err ignored = { 0 };
-	bool v = dflt;
 
 	if (sock != NULL && control_request(sock, "status", &reply, &ignored) == 0) {
-		json_t *j = json_object_get(reply, key);
-		if (json_is_boolean(j))
-			v = json_is_true(j);
+		for (int i = 0; i < 2; i++) {
+			json_t *j = json_object_get(reply, keys[i]);
+			if (json_is_boolean(j))
+				v[i] = json_is_true(j);
+		}
 		json_decref(reply);
 	}
-	return v;
+}
+
+static bool clone_status(struct den_machine *dm, const char *key, bool dflt)
+{
+	const char *const keys[2] = { key, key };
+	bool v[2] = { dflt, dflt };
+
+	clone_status2(dm, keys, v);
+	return v[0];
 }
 
 /* A machine from a warm image is not made yet: its hook has not said so. */
@@ -317,9 +364,21 @@ static bool not_ready_yet(struct den_machine *dm)
 	return !clone_status(dm, "personalised", true);
 }
 
+/*
+ * Ready once den is logged in; a machine from a warm image then has its VMM
+ * record the image's working set if no machine did yet (working_set.c):
+ * what its guest touched up to here, which later machines map at once.
+ */
 static int ready(struct den_machine *dm, struct den_ssh *ssh, struct den_err *err)
 {
-	return vm_ready(&provider_kvm, dm, ssh, clone_status(dm, "folders_mounted", false), err);
+	const char *const keys[2] = { "personalised", "folders_mounted" };
+	bool v[2] = { false, false }; /* one status: made, and its folders mounted */
+	struct den_err ignored = { 0 };
+
+	clone_status2(dm, keys, v);
+	if (v[0])
+		control(dm, "working-set", &ignored); /* a cache: without it, only slower */
+	return vm_ready(&provider_kvm, dm, ssh, v[0] && v[1], err);
 }
 
 const struct provider_ops provider_kvm = {

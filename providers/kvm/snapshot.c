@@ -71,7 +71,7 @@ static int save_into(struct den_machine *dm, const char *dir, struct den_err *er
 	}
 	json_decref(reply);
 	/* The VM stands paused with its disks flushed: the overlay holds still. */
-	return cow_disk_copy(disk, copy, err);
+	return cow_disk_copy(disk, copy, true, err);
 }
 
 /* The new snapshot in place of an older one of that name, whole or not at all. */
@@ -149,10 +149,10 @@ int kvm_snapshot_restore(struct den_machine *dm, const char *name, struct den_er
 	if (den_read_own_file(base_file, 8192, &base, &len, err) < 0)
 		return den_err_wrap(err, "machine %s", dm->cfg->name);
 	/* The machine as it is now goes; the saved one takes its place. */
-	if (kvm_stop(dm, err) < 0 || cow_disk_copy(copy, disk, err) < 0)
+	if (kvm_stop(dm, err) < 0 || cow_disk_copy(copy, disk, true, err) < 0)
 		return -1;
 	struct vm_boot b = { .image = base };
-	if (kvm_start(dm, &b, dir, NULL, err) < 0)
+	if (kvm_start(dm, &b, dir, NULL, NULL, err) < 0)
 		return -1;
 	/* Its network starts afresh: SSH answers anew, then the 9p folders are mounted again. */
 	if (provider_ssh_wait(&provider_kvm, dm, &ssh, err) < 0)

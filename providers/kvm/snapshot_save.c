@@ -115,7 +115,7 @@ json_t *vm_api_snapshot(struct vm *vm, json_t *req)
 	/* A failed save leaves the VM as it was, whatever then said. */
 	bool resume = rc < 0 || then == NULL ? !was_paused : strcmp(then, "resume") == 0;
 	if (rc == 0 && then != NULL && strcmp(then, "stop") == 0)
-		vm_end(vm, VM_POWEROFF, NULL);
+		vm_end(vm, VM_POWEROFF, "saved, then stopped");
 	else if (resume)
 		vm_resume(vm);
 	if (rc < 0)

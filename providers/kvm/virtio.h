@@ -164,6 +164,13 @@ struct usernet_fwd;
  */
 int virtio_net_init(struct virtio_dev *d, const struct usernet_fwd *fwds, size_t nfwds,
 		    bool host_loopback, struct den_err *err);
+/*
+ * The same on a private network's switch port (docs/networks.md): frames
+ * to and from port (SOCK_SEQPACKET, which the device then owns), the card's
+ * MAC mac, and the network's MTU offered (VIRTIO_NET_F_MTU).
+ */
+int virtio_net_init_private(struct virtio_dev *d, int port, const uint8_t mac[6],
+			    struct den_err *err);
 
 /* The longest mount tag a share takes (the guest mounts it by this name). */
 #define VIRTIO_9P_TAG_MAX 63

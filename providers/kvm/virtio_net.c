@@ -6,16 +6,23 @@
  * runs on this device's own thread, which also waits on the queues' kick
  * eventfds. No offloads are offered: the guest checksums and segments
  * itself, and one receive chain takes one whole frame.
+ * On a private network (docs/networks.md) the other end is a switch port
+ * instead of slirp, a packet a frame, and the card offers the network's
+ * MTU (VIRTIO_NET_F_MTU), so that its frames carry 64 KiB.
  */
 #include "providers/kvm/virtio.h"
 #include "core/usernet.h"
+#include "providers/network/switch.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#define NET_F_MTU (1ULL << 3)
 #define NET_F_MAC (1ULL << 5)
 #define NET_F_STATUS (1ULL << 16)
 #define NET_S_LINK_UP 1
@@ -33,22 +40,25 @@ struct frame {
 };
 
 struct net {
-	struct usernet *u;
+	struct usernet *u; /* den's user-mode network, or NULL */
+	int port;	   /* else a private network's switch port; -1 once the switch has gone */
 	uint8_t mac[6];
 	struct frame backlog[BACKLOG];
 	unsigned first, count;
 	uint8_t tx[MAX_FRAME];
+	uint8_t rx[MAX_FRAME]; /* a frame from the switch port */
 };
 
 static uint64_t config(struct virtio_dev *d, unsigned offset, unsigned size)
 {
 	struct net *n = d->priv;
-	uint8_t cfg[8];
+	uint8_t cfg[12] = { 0 };
 	uint64_t v = 0;
 
-	memcpy(cfg, n->mac, 6); /* mac, then status */
+	memcpy(cfg, n->mac, 6); /* mac, status, max_virtqueue_pairs, mtu (little-endian) */
 	cfg[6] = NET_S_LINK_UP;
-	cfg[7] = 0;
+	cfg[10] = (uint8_t)(SWITCH_MTU & 0xff);
+	cfg[11] = (uint8_t)(SWITCH_MTU >> 8);
 	for (unsigned i = 0; i < size && offset + i < sizeof(cfg); i++)
 		v |= (uint64_t)cfg[offset + i] << (8 * i);
 	return v;
@@ -169,8 +179,26 @@ static void transmit(struct virtio_dev *d)
 		vq_push(&d->q[TXQ], d->mem, c.head, 0);
 		virtio_signal_queue(d, TXQ);
 		pthread_mutex_unlock(&d->lock);
-		if (len >= 14) /* an Ethernet header at least */
+		if (len < 14) /* an Ethernet header at least */
+			continue;
+		if (n->u != NULL)
 			usernet_input(n->u, n->tx, len);
+		else if (n->port >= 0) /* a switch that cannot take it now loses it, as a wire */
+			(void)!send(n->port, n->tx, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+}
+
+/* The switch's frames for the guest; its end closed: the card has no network left. */
+static void from_switch(struct virtio_dev *d)
+{
+	struct net *n = d->priv;
+	ssize_t len;
+
+	while ((len = recv(n->port, n->rx, sizeof(n->rx), MSG_DONTWAIT)) > 0)
+		from_network(n->rx, (size_t)len, d);
+	if (len == 0 || (errno != EAGAIN && errno != EINTR)) {
+		close(n->port);
+		n->port = -1;
 	}
 }
 
@@ -182,12 +210,14 @@ static void *loop(void *arg)
 	eventfd_t count;
 
 	for (;;) {
-		size_t nfds = 3;
+		size_t nfds = 4;
 		int timeout = -1;
 		fds[0] = (struct pollfd){ d->kick[RXQ], POLLIN, 0 };
 		fds[1] = (struct pollfd){ d->kick[TXQ], POLLIN, 0 };
 		fds[2] = (struct pollfd){ d->stop, POLLIN, 0 };
-		usernet_fill(n->u, fds, sizeof(fds) / sizeof(fds[0]), &nfds, &timeout);
+		fds[3] = (struct pollfd){ n->port, POLLIN, 0 };
+		if (n->u != NULL)
+			usernet_fill(n->u, fds, sizeof(fds) / sizeof(fds[0]), &nfds, &timeout);
 		int r = poll(fds, nfds, timeout);
 		if (r < 0 && errno != EINTR)
 			break;
@@ -200,7 +230,10 @@ static void *loop(void *arg)
 		}
 		if (r > 0 && (fds[1].revents & POLLIN) && eventfd_read(d->kick[TXQ], &count) == 0)
 			transmit(d);
-		usernet_dispatch(n->u, fds, nfds, r < 0);
+		if (r > 0 && fds[3].revents)
+			from_switch(d);
+		if (n->u != NULL)
+			usernet_dispatch(n->u, fds, nfds, r < 0);
 	}
 	return NULL;
 }
@@ -219,23 +252,20 @@ static void net_free(struct virtio_dev *d)
 	if (n == NULL)
 		return;
 	usernet_free(n->u);
+	if (n->port >= 0)
+		close(n->port);
 	for (unsigned i = 0; i < n->count; i++)
 		free(n->backlog[(n->first + i) % BACKLOG].buf);
 	free(n);
 	d->priv = NULL;
 }
 
-int virtio_net_init(struct virtio_dev *d, const struct usernet_fwd *fwds, size_t nfwds,
-		    bool host_loopback, struct den_err *err)
+/* The device of n, its MAC mac; features beyond the base ones. */
+static void setup(struct virtio_dev *d, struct net *n, const uint8_t mac[6], uint64_t features)
 {
-	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
-	struct net *n = calloc(1, sizeof(*n));
-
-	if (n == NULL)
-		return den_err_set(err, ENOMEM, "cannot set up the network");
-	memcpy(n->mac, mac, sizeof(mac));
+	memcpy(n->mac, mac, 6);
 	d->device_id = VIRTIO_ID_NET;
-	d->features = VIRTIO_F_VERSION_1 | NET_F_MAC | NET_F_STATUS;
+	d->features = VIRTIO_F_VERSION_1 | NET_F_MAC | NET_F_STATUS | features;
 	d->nqueues = 2;
 	d->notify = notify;
 	d->config = config;
@@ -248,5 +278,31 @@ int virtio_net_init(struct virtio_dev *d, const struct usernet_fwd *fwds, size_t
 	 */
 	d->snap = &virtio_snap_transport_only;
 	d->priv = n;
+}
+
+int virtio_net_init(struct virtio_dev *d, const struct usernet_fwd *fwds, size_t nfwds,
+		    bool host_loopback, struct den_err *err)
+{
+	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+	struct net *n = calloc(1, sizeof(*n));
+
+	if (n == NULL)
+		return den_err_set(err, ENOMEM, "cannot set up the network");
+	n->port = -1;
+	setup(d, n, mac, 0);
 	return usernet_new(fwds, nfwds, host_loopback, from_network, d, &n->u, err);
+}
+
+int virtio_net_init_private(struct virtio_dev *d, int port, const uint8_t mac[6],
+			    struct den_err *err)
+{
+	struct net *n = calloc(1, sizeof(*n));
+
+	if (n == NULL) {
+		close(port);
+		return den_err_set(err, ENOMEM, "cannot set up the private network's card");
+	}
+	n->port = port;
+	setup(d, n, mac, NET_F_MTU);
+	return 0;
 }

@@ -4,6 +4,7 @@
 
 /* The VMM's own pieces, private to providers/kvm/. */
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -18,7 +19,8 @@
 #include "providers/kvm/serial.h"
 #include "providers/kvm/virtio.h"
 
-#define VM_MAX_DEVICES 10 /* VMM_MAX_DISKS, the network card, VMM_MAX_SHARES, virtio-rng */
+/* VMM_MAX_DISKS, the network card, VMM_MAX_SHARES, virtio-rng, VMM_MAX_PRIVATE */
+#define VM_MAX_DEVICES 12
 
 struct vm;
 struct vmm_spec;
@@ -105,6 +107,13 @@ bool clone_is_ready_line(const char *line);
 /* ... and that it mounted the 9p folders den's record gave it the script of. */
 #define CLONE_MOUNTED_LINE "den-warm: folders mounted"
 int clone_save_template(struct vm *vm, const char *line, struct den_err *err);
+/*
+ * A warm image's working set (working_set.c): a new machine maps the pages
+ * its image's first machine touched before den logged in; the control
+ * socket's "working-set" records them, once per image.
+ */
+void working_set_prefault(struct vm *vm);
+json_t *vm_api_working_set(struct vm *vm);
 int vmgenid_renew(struct vm *vm, struct den_err *err);
 /*
  * Lets den's held channel input go (under vm->lock), once: the host's time

@@ -326,6 +326,8 @@ int vmm_run(const struct vmm_spec *s, int *status, struct den_err *err)
 			pthread_join(vm.vcpus[i].thread, NULL);
 	if (rc == 0 && atomic_load(&vm.end) == VM_FAILED)
 		rc = den_err_set(err, 0, "%s", vm.why);
+	else if (rc == 0 && vm.why[0] != '\0') /* why a detached VMM is gone, in its log */
+		fprintf(stderr, "den vmm: the VM ended: %s\n", vm.why);
 	*status = 0;
 	if (api >= 0) {
 		close(api);

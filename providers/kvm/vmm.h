@@ -20,6 +20,7 @@
 #define VMM_MAX_DISKS 4
 #define VMM_MAX_FWDS 16
 #define VMM_MAX_SHARES 4
+#define VMM_MAX_PRIVATE 2 /* private networks' cards */
 /* vCPUs of one VM; KVM may allow fewer (KVM_CAP_MAX_VCPUS), which den then says. */
 #define VMM_MAX_CPUS 64
 
@@ -62,6 +63,16 @@ struct vmm_spec {
 	} shares[VMM_MAX_SHARES];
 	unsigned n_shares;
 	/*
+	 * virtio-net cards on private networks (docs/networks.md), after
+	 * virtio-rng: each on a switch port (SOCK_SEQPACKET, one packet a
+	 * frame) with den's MAC for its address, and the network's MTU.
+	 */
+	struct vmm_private {
+		int fd;
+		uint8_t mac[6];
+	} privates[VMM_MAX_PRIVATE];
+	unsigned n_privates;
+	/*
 	 * In place of a kernel, for den's tests of exits and devices: a flat
 	 * 16-bit program loaded at VMM_PROGRAM_ADDR and started in real mode
 	 * there (CS:IP 0:VMM_PROGRAM_ADDR, SS:SP 0:VMM_PROGRAM_STACK), with DS
@@ -79,8 +90,9 @@ struct vmm_spec {
 	 * Warm images (docs/vmm.md, "Warm images"): warm_save, a folder the VM is
 	 * saved into (and then ends) when den's hook in the guest says on den's
 	 * channel that it is ready; clone, with restore, makes the restored VM a
-	 * new machine (a new boot_id) of a warm image; channel_in, a file whose
-	 * bytes den's channel (the guest's ttyS1) sends the guest.
+	 * new machine (a new boot_id) of a warm image; channel_in, den's record
+	 * for the guest (a file): put in guest memory as den's ACPI table
+	 * (acpi.h), and announced on den's channel (the guest's ttyS1).
 	 */
 	const char *warm_save;
 	bool clone;

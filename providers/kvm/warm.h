@@ -48,10 +48,11 @@ int warm_image_get(const char *box_dir, const struct vm_boot *b, const struct wa
 		   char **dir, struct den_err *err);
 
 /*
- * What den tells a machine restored from a warm image, for its hook (den's
- * channel, boxes/vm-guest/den-seed): its login user and key, host key,
- * host name, a new machine-id and fresh entropy, to path (mode 0600). The
- * VMM adds the time (first) and the end when it sends it.
+ * What den tells a machine restored from a warm image, for its hook
+ * (boxes/vm-guest/den-seed): its login user and key, host key, host name,
+ * a new machine-id, fresh entropy and its 9p mounts, to path (mode 0600).
+ * The VMM puts it in guest memory and names it on den's channel after the
+ * time.
  */
 int warm_record_write(const struct den_machine *dm, const char *path, struct den_err *err);
 

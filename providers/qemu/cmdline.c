@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "providers/qemu/cmdline.h"
+#include "providers/network/switch.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,6 +61,15 @@ static void network(struct args *a, const struct qemu_launch *l)
 	add(a, "stream,id=net0,server=off,addr.type=fd,addr.str=%d", l->net_fd);
 	add(a, "-device");
 	add(a, "virtio-net-pci,netdev=net0");
+	for (size_t i = 0; i < l->n_privates; i++) {
+		char mac[SWITCH_MAC_TEXT];
+		switch_mac_text(l->privates[i].mac, mac);
+		add(a, "-netdev");
+		add(a, "stream,id=private%zu,server=off,addr.type=fd,addr.str=%d", i,
+		    l->privates[i].fd);
+		add(a, "-device");
+		add(a, "virtio-net-pci,netdev=private%zu,mac=%s,host_mtu=%d", i, mac, SWITCH_MTU);
+	}
 }
 
 char **qemu_argv(const struct qemu_launch *l)

@@ -20,6 +20,12 @@ struct qemu_share {
 	bool ro;
 };
 
+/* A private network's card: its MAC, on a stream socket to the network's switch. */
+struct qemu_private {
+	int fd; /* QEMU's descriptor of it */
+	uint8_t mac[6];
+};
+
 struct qemu_launch {
 	const char *name;  /* the machine's */
 	const char *accel; /* "kvm" or "tcg" */
@@ -33,6 +39,8 @@ struct qemu_launch {
 	int net_fd; /* QEMU's descriptor of its stream socket to den's network */
 	const struct qemu_share *shares;
 	size_t n_shares;
+	const struct qemu_private *privates; /* second card on: docs/networks.md */
+	size_t n_privates;
 	bool daemonize; /* -daemonize: QEMU returns once the machine is set up */
 };
 

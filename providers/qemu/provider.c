@@ -6,6 +6,7 @@
  * answering QMP on .den/machines/NAME/qmp.sock. Halt asks the guest to
  * power down (ACPI), then QEMU to quit, then kills it.
  */
+#include "providers/network/network.h"
 #include "providers/qemu/accel.h"
 #include "providers/qemu/cmdline.h"
 #include "providers/qemu/disk.h"
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -113,16 +115,17 @@ static int box_image(const struct den_machine *dm, const char *box_dir, char **i
 	return 0;
 }
 
-static int write_seed(struct den_machine *dm, struct den_err *err)
+static int write_seed(struct den_machine *dm, const char *hosts, struct den_err *err)
 {
 	cleanup_free char *seed = provider_path(dm, "seed.iso");
 
 	return seed == NULL ? den_err_set(err, ENOMEM, "machine %s", dm->cfg->name)
-			    : seed_write_machine(dm, seed, err);
+			    : seed_write_machine(dm, seed, hosts, err);
 }
 
 /* QEMU's descriptor numbers for what it inherits: 3, 4, ... (den_spawn's fds). */
 #define QEMU_FD0 3
+#define QEMU_MAX_PRIVATE 8 /* private networks of a machine */
 
 /*
  * Runs QEMU, which daemonizes once the machine is set up; its errors go to
@@ -181,12 +184,19 @@ static int launch(struct den_machine *dm, int ssh_port, const int *hosts, struct
 	struct vm_share vs[VM_MAX_SHARES];
 	struct qemu_share shares[VM_MAX_SHARES];
 	char why[256] = "", note[512] = "";
-	int fds[VM_MAX_SHARES + 1]; /* the shares' folders, then the network */
+	/* The shares' folders, the network, then the private networks' switch ports. */
+	int fds[VM_MAX_SHARES + 1 + QEMU_MAX_PRIVATE];
+	struct network_port nets[QEMU_MAX_PRIVATE];
+	struct qemu_private privates[QEMU_MAX_PRIVATE];
+	size_t n_nets = dm->cfg->n_networks;
 	const char *accel;
 	size_t n_shares;
 
 	if (!disk || !seed || !qmp || !serial || !pidfile)
 		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
+	if (n_nets > QEMU_MAX_PRIVATE)
+		return den_err_set(err, 0, "machine %s: a VM is on at most %d private networks",
+				   dm->cfg->name, QEMU_MAX_PRIVATE);
 	bool kvm = kvm_host_usable(why, sizeof(why));
 	if (qemu_accel(dm->cfg->accel, kvm, why, &accel, note, sizeof(note), err) < 0)
 		return den_err_wrap(err, "machine %s", dm->cfg->name);
@@ -204,6 +214,17 @@ static int launch(struct den_machine *dm, int ssh_port, const int *hosts, struct
 		close_all(fds, n_shares);
 		return -1;
 	}
+	/* Its ports on the project's switches, in QEMU's stream framing. */
+	if (n_nets > 0 && network_join_all(dm, SOCK_STREAM, nets, err) < 0) {
+		close_all(fds, n_shares + 1);
+		return -1;
+	}
+	for (size_t i = 0; i < n_nets; i++) {
+		fds[n_shares + 1 + i] = nets[i].fd;
+		privates[i].fd = QEMU_FD0 + (int)(n_shares + 1 + i);
+		memcpy(privates[i].mac, nets[i].mac, 6);
+	}
+	size_t n_fds = n_shares + 1 + n_nets;
 	struct qemu_launch l = {
 		.name = dm->cfg->name,
 		.accel = accel,
@@ -217,18 +238,20 @@ static int launch(struct den_machine *dm, int ssh_port, const int *hosts, struct
 		.net_fd = QEMU_FD0 + (int)n_shares,
 		.shares = shares,
 		.n_shares = n_shares,
+		.privates = privates,
+		.n_privates = n_nets,
 		.daemonize = true,
 	};
 	char **argv = qemu_argv(&l);
 	if (argv == NULL) {
-		close_all(fds, n_shares + 1);
+		close_all(fds, n_fds);
 		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
 	}
 	unlink(pidfile);
 	unlink(qmp);
 	den_crash_point("up:before-supervisor");
-	int rc = start_qemu(dm, argv, fds, n_shares + 1, err);
-	close_all(fds, n_shares + 1);
+	int rc = start_qemu(dm, argv, fds, n_fds, err);
+	close_all(fds, n_fds);
 	qemu_argv_free(argv);
 	return rc;
 }
@@ -304,7 +327,8 @@ static int up(struct den_machine *dm, const struct provider_up_args *args, struc
 	if (prepare_disk(dm, args->box_dir, err) < 0)
 		return -1;
 	cleanup_free int *hosts = NULL;
-	if (write_seed(dm, err) < 0 || provider_record_start(dm, "qemu", &port, &hosts, err) < 0 ||
+	if (write_seed(dm, args->hosts, err) < 0 ||
+	    provider_record_start(dm, "qemu", &port, &hosts, err) < 0 ||
 	    launch(dm, port, hosts, err) < 0)
 		return -1;
 	den_crash_point("up:after-supervisor");

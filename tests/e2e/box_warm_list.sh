@@ -26,9 +26,9 @@ PY
 	rm -rf "$d"
 }
 
-vm_box "$T_DIR/vm-1.box" den/vm 1.0.0 1
-vm_box "$T_DIR/vm-0.box" den/vm 0.9.0 1
-vm_box "$T_DIR/oldvm.box" den/oldvm 1.0.0 ""
+vm_box "$T_DIR/vm-1.box" den/vm 1.0.0 2
+vm_box "$T_DIR/vm-0.box" den/vm 0.9.0 2
+vm_box "$T_DIR/oldvm.box" den/oldvm 1.0.0 1 # an older den's handshake
 d=$(mktemp -d "$T_DIR/c.XXXX")
 echo '{"provider": "container", "den": {"name": "den/ctr", "version": "1.0.0"}}' > "$d/metadata.json"
 mkdir "$d/rootfs" && tar -C "$d/rootfs" -cf "$d/rootfs.tar" . && rm -rf "$d/rootfs"

@@ -4,12 +4,14 @@
 # ansible provisioning, a forwarded port, a 9p folder both ways, an rsync
 # folder, halt and up, suspend and resume, snapshots, QEMU killed under
 # den, `den box package`, a Vagrant libvirt box made from it and booted
-# with the insecure-key convention, and destroy leaving nothing.
+# with the insecure-key convention, a private network shared with a
+# container (each reaches the other by name), and destroy leaving nothing.
 . "$(dirname "$0")/lib/assert.sh"
 
 . "$(dirname "$0")/lib/machines.sh"
 require_root "building the qemu box (debootstrap, mkfs)"
 add_box debian-12 qemu
+add_box debian-12 container
 
 P="$T_DIR/project"
 mkdir -p "$P/share/inner" "$P/code/skip"
@@ -37,6 +39,7 @@ machines:
     boot_timeout: 600
     forwarded_ports:
       - { guest: 8000, host: $FPORT }
+    private_networks: [{ ip: 192.168.60.10 }, { dhcp: true }]
     synced_folders:
       - { host: ./share, guest: /share }
       - { host: ./share/inner, guest: /inner }
@@ -51,6 +54,12 @@ machines:
     memory: 512M
     boot_timeout: 600
     ssh: { private_key_path: ./insecure_key }
+  ctr:
+    box: den/debian-12
+    provider: container
+    autostart: false
+    memory: 256M
+    private_networks: [{ ip: 192.168.60.20 }, { dhcp: true }]
 EOF2
 cd "$P"
 SD=$(state_dir)
@@ -97,6 +106,18 @@ vm "echo served > /tmp/index.html; nohup python3 -m http.server 8000 -d /tmp >/d
 for _ in $(seq 60); do curl -sf "http://127.0.0.1:$FPORT/index.html" >/dev/null && break; sleep 0.5; done
 expect_true '[ "$(curl -s "http://127.0.0.1:$FPORT/index.html")" = served ]' "forwarded port reaches the guest"
 expect_true 'ss -ltn | grep -q "127.0.0.1:$FPORT "' "forwarded port bound to 127.0.0.1"
+# A private network shared with a container: each reaches the other by name.
+run up ctr
+expect_rc 0 "a container joins the VM's private network"
+expect_true 'vm "ip -4 -o addr show" | grep -q "inet 192.168.60.10/24"' "the VM has its private address (den's seed)"
+expect_true 'vm "ping -c1 -W5 ctr" | grep -q "1 received"' "the VM pings the container by name"
+expect_true '"$DEN" -q ssh ctr -c "ping -c1 -W5 vm" | grep -q "1 received"' "the container pings the VM by name"
+# dhcp: true: the VM's card asked den's switch, which leased the address den picked.
+expect_true 'vm "ip -4 -o addr show" | grep "inet 172.28.128.253/24" | grep -q dynamic' "the VM leased its dhcp address from the switch"
+expect_true '! vm "ip route" | grep -q "172.28.128.254"' "and took no route from the lease"
+expect_true '"$DEN" -q ssh ctr -c "ping -c1 -W5 172.28.128.253" | grep -q "1 received"' "the container (172.28.128.252) reaches it there"
+run destroy ctr
+expect_rc 0 "the container goes; the VM's port stays on the switch"
 # den's network, not QEMU's: the host's loopback is out of reach (issue 13).
 python3 -c 'import socket, time; s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(120)' > "$T_DIR/lport" &
 LISTENER=$!
@@ -233,4 +254,7 @@ expect_true '! pgrep -f "$SD/machines" >/dev/null' "no process of the project le
 nets() { for p in $(pgrep -f "^den net run "); do [ "$(readlink "/proc/$p/exe")" = "$(readlink -f "$DEN")" ] && echo "$p"; done; }
 for _ in $(seq 50); do [ -z "$(nets)" ] && break; sleep 0.1; done
 expect_true '[ -z "$(nets)" ]' "no den net run is left"
+for _ in $(seq 50); do pgrep -f "den net switch --control $SD/" >/dev/null || break; sleep 0.1; done
+expect_true '! pgrep -f "den net switch --control $SD/" >/dev/null' "the private network's switch is gone"
+expect_true '[ -z "$(ls "$SD/networks/"*.sock 2>/dev/null)" ]' "with its socket"
 t_done

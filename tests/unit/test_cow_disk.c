@@ -265,7 +265,7 @@ Test(cow_disk, a_copy_of_an_overlay_is_the_same_disk_and_as_sparse)
 	}
 	cr_assert_eq(cow_disk_flush(d, &err), 0, "%s", err.msg);
 	snprintf(copy, sizeof(copy), "%s/copy.cow", dir);
-	cr_assert_eq(cow_disk_copy(overlay, copy, &err), 0, "%s", err.msg);
+	cr_assert_eq(cow_disk_copy(overlay, copy, true, &err), 0, "%s", err.msg);
 	cow_disk_close(d);
 	expect_same_files(overlay, copy);
 	cr_assert_eq(stat(overlay, &src), 0);
@@ -300,7 +300,7 @@ Test(cow_disk, copying_a_file_that_is_no_overlay_is_refused)
 	char copy[1100];
 
 	snprintf(copy, sizeof(copy), "%s/copy.cow", dir);
-	cr_expect_neq(cow_disk_copy(base, copy, &err), 0);
+	cr_expect_neq(cow_disk_copy(base, copy, false, &err), 0);
 	cr_expect(strstr(err.msg, "is not a copy-on-write disk den made") != NULL, "%s", err.msg);
 	cr_expect(access(copy, F_OK) != 0);
 }

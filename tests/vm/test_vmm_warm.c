@@ -6,7 +6,8 @@
  * when it says ready on den's channel, and ends; each restore with
  * --clone gets a new boot_id where the guest said its kernel keeps it
  * (a version 4 UUID) and a new VM generation ID, the GED tells the guest,
- * and den's record reaches it on the channel, the host's time after it; a hook naming the wrong
+ * and den's record reaches its memory, named on the channel after the
+ * host's time; a hook naming the wrong
  * address, or garbling its line, gets no warm image. (A snapshot that is
  * not a warm image makes no clones: test_vmm_snapshot.c.)
  */
@@ -21,6 +22,7 @@
 
 #include "core/cleanup.h"
 #include "core/fsutil.h"
+#include "providers/kvm/acpi.h"
 #include "providers/kvm/vmm.h"
 #include "tests/helpers/testutil.h"
 
@@ -150,7 +152,8 @@ Test(vmm_warm, each_clone_gets_its_own_boot_id_and_generation_id_and_the_record)
 	char *a = clone_of_template("a", "hello a!");
 	char *b = clone_of_template("b", "hello b!");
 	cr_expect_not_null(strstr(a, "ged=02"), "the GED told the guest of its new ID: %s", a);
-	cr_expect_not_null(strstr(a, "hello a!"), "den's record came through the channel: %s", a);
+	cr_expect_not_null(strstr(a, "record 8\nend\nhello a!"),
+			   "the channel named den's record, in guest memory: %s", a);
 	cr_expect_not_null(strstr(b, "hello b!"), "%s", b);
 	id_after(a, "after", "bootid=", boot1);
 	id_after(a, "after", "vmgenid=", gen1);
@@ -167,7 +170,7 @@ Test(vmm_warm, each_clone_gets_its_own_boot_id_and_generation_id_and_the_record)
 	char *c = clone_of_template("c", "x!");
 	const char *t_at = strstr(c, "time ");
 	cr_assert_not_null(t_at, "the time comes first: %s", c);
-	cr_expect_not_null(strstr(t_at, "\nx!"), "then the record: %s", c);
+	cr_expect_not_null(strstr(t_at, "\nrecord 2\nend\nx!\nafter"), "then the record: %s", c);
 	long long secs = strtoll(t_at + 5, NULL, 10), now = (long long)time(NULL);
 	cr_expect(secs <= now && secs >= now - 60, "the host's time, %lld (now %lld)", secs, now);
 	free(c);
@@ -192,6 +195,29 @@ Test(vmm_warm, each_clone_gets_its_own_boot_id_and_generation_id_and_the_record)
 	free(a);
 	free(b);
 	free(s);
+}
+
+Test(vmm_warm, a_record_larger_than_its_place_in_memory_is_refused)
+{
+	struct run c;
+	char warm[4200], in[4200];
+	struct den_err err = { 0 };
+	cleanup_free char *big = malloc(DEN_RECORD_MAX + 2);
+
+	free(make_template());
+	cr_assert_not_null(big);
+	memset(big, 'x', DEN_RECORD_MAX + 1);
+	big[DEN_RECORD_MAX + 1] = '\0';
+	snprintf(warm, sizeof(warm), "%s/warm", dir);
+	snprintf(in, sizeof(in), "%s/big.in", dir);
+	cr_assert(den_write_file_atomic(in, big, 0600, &err) == 0, "%s", err.msg);
+	run_init(&c, "warm", "big");
+	c.spec.restore = warm;
+	c.spec.clone = true;
+	c.spec.channel_in = in;
+	free(run(&c));
+	cr_expect_neq(c.rc, 0, "a record past its %u bytes is not cut", DEN_RECORD_MAX);
+	cr_expect_not_null(strstr(c.err.msg, "den's record"), "%s", c.err.msg);
 }
 
 Test(vmm_warm, a_hook_naming_the_wrong_address_gets_no_warm_image)

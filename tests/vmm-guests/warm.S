@@ -5,8 +5,10 @@
  * ID (at 0xf0000) printed on the console, then on den's channel (COM2)
  * "den-warm: ready bootid=<hex> at=00003000". Then, forever: the GED's events
  * (port 0x608) printed when there are some, and each byte den's channel
- * brings echoed to the console; a '!' prints the boot_id and generation ID
- * again and resets.
+ * brings echoed to the console; after its last line ("end"), den's record
+ * (NUL-terminated, past the 36-byte header of den's ACPI table at 0xf1000)
+ * is printed, then the boot_id and generation
+ * ID again, and the VM resets.
  */
 #include "guest.inc"
 
@@ -48,8 +50,18 @@ wait:
 	mov $COM2, %dx
 	in %dx, %al
 	call putc
-	cmp $'!', %al
+	xchg %al, %bl
+	cmp $'d', %al
 	jne wait
+	cmp $'\n', %bl
+	jne wait
+	/* "end\n": den's record is in memory. */
+	push %ds
+	mov $0xf100, %ax
+	mov %ax, %ds
+	mov $36, %si
+	call puts
+	pop %ds
 	mov $after, %si
 	call puts
 	call ids

@@ -45,15 +45,22 @@ EOF
 # l2_harness SCRIPT TIMEOUT: SCRIPT run in L1 (tests/harness/kvm-in-tcg.sh,
 # TIMEOUT seconds), its output in $OUT; returns only when it ran whole. Of
 # the harness's exit codes, 77 (cannot run here at all) skips the test;
-# 123 (L1 itself reset or crashed: TCG's emulated SVM, now and then) runs
-# it once more; any other failure fails the test and ends it. With
+# 123 (L1 itself reset, crashed or stopped: TCG's emulated SVM, now and
+# then) runs it again, up to three runs in all; any other failure fails the
+# test and ends it. (With one L1 CPU, L1 stopped answering in about one
+# run of kvm_machine in three, each time as an L2 kernel booted, with no
+# word from L1's kernel: an emulated guest mode that never exits. A real
+# CPU cannot do that; den's tests cannot tell it from a den fault any
+# other way, so they count on another run.) With
 # lib/assert.sh (t_skip, expect_true, t_done).
 l2_harness() {
 	OUT=$(bash "$SRC/tests/harness/kvm-in-tcg.sh" "$1" "$2" 2>&1) && RC=0 || RC=$?
-	if [ "$RC" = 123 ]; then
-		echo "note: L1 ended by itself; running the harness once more"
+	for run in 2 3; do
+		[ "$RC" = 123 ] || break
+		echo "note: L1 ended by itself (a harness fault); running the harness again ($run of 3)"
+		printf '%s\n' "$OUT" | grep "^L1 console: " | tail -5
 		OUT=$(bash "$SRC/tests/harness/kvm-in-tcg.sh" "$1" "$2" 2>&1) && RC=0 || RC=$?
-	fi
+	done
 	if [ "$RC" = 77 ]; then
 		local why
 		why=$(printf '%s\n' "$OUT" | sed -n 's/^skipped: //p' | head -1)
@@ -61,8 +68,8 @@ l2_harness() {
 	fi
 	[ -n "${DEN_TEST_DEBUG:-}" ] && printf "%s\n" "$OUT" >&2
 	if [ "$RC" != 0 ]; then
-		printf '%s\n' "$OUT" | tail -8
-		expect_true false "the harness ran den inside L1 (exit $RC: 123 L1 crashed twice, 124 L1 hung, 126 den hung)"
+		printf '%s\n' "$OUT" | tail -80
+		expect_true false "the harness ran den inside L1 (exit $RC: 123 L1 failed three times, 124 L1 hung, 126 den hung)"
 		t_done
 		exit 1
 	fi
