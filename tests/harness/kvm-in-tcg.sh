@@ -19,14 +19,24 @@
 # (125 when L1 could not start it; on timeout, 124 when L1 itself had
 # stopped answering, 126 when L1 was alive and SCRIPT made no progress:
 # L1 prints a heartbeat every 10 s, and the console's last write tells;
-# 123 when L1 ended by itself before SCRIPT did, or its kernel panicked or
-# locked up for two minutes (then the harness ends it): a reset or a crash
-# of the L1 kernel, which QEMU TCG's emulated SVM causes now and then).
+# 123 when L1 ended by itself before SCRIPT did, or its kernel panicked,
+# locked up for two minutes or went quiet (then the harness ends it): a
+# reset, a crash or a stop of the L1 kernel, which QEMU TCG's emulated SVM
+# causes now and then).
+# Quiet: no heartbeat for 60 s. The harness then prints L1's CPU and local
+# APIC state (QEMU's monitor, tests/harness/l1_monitor.py) and presses a
+# key: an L1 idle with its timer interrupt lost (one CPU, nothing else to
+# wake it) takes the keyboard's interrupt, restarts its tick and goes on;
+# the harness says so. Still quiet 120 s later: ended, as a crash. For the
+# same reason L1's tick is periodic (nohz=off highres=off: its local APIC
+# timer fires again by itself, where a one-shot one lost stays lost); L2
+# boots as fast that way (bench/kvm_provider.sh's up: 71 s against 79 s).
 # 77, after one line "skipped: REASON", only when it cannot run on this
 # machine at all (a package missing): the tests' skip code. A timeout is
 # never a skip: callers count 124, 125 and 126 as failures.
 set -eu
 SCRIPT=$(realpath "$1")
+HERE=$(dirname "$(realpath "$0")")
 TIMEOUT=${2:-600}
 KVER=$(ls /boot/vmlinuz-* 2>/dev/null | sed 's|/boot/vmlinuz-||' | sort -V | tail -1)
 if [ -z "$KVER" ] || ! command -v qemu-system-x86_64 >/dev/null || ! command -v busybox >/dev/null; then
@@ -62,7 +72,7 @@ for m in \$(\$B cat /mods/order); do \$B insmod /mods/\$m.ko 2>/dev/null; done
 if [ -e /dev/vda ]; then \$B mkdir -p /new/scratch && \$B mount -t ext4 /dev/vda /new/scratch || echo "harness: no scratch disk"; fi
 \$B mount --move /dev /new/dev
 \$B umount /proc
-exec \$B switch_root /new /bin/sh -c 'mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t tmpfs tmpfs /run; mkdir -p /dev/pts; mount -t devpts devpts /dev/pts; ip link set lo up; echo "harness: L1 up, kvm: \$(ls /dev/kvm 2>&1)"; (while sleep 10; do echo "harness: L1 alive"; done) & cd /; bash "$SCRIPT"; echo "harness: exit \$?"; echo o > /proc/sysrq-trigger; sleep 5'
+exec \$B switch_root /new /bin/sh -c 'mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t tmpfs tmpfs /run; mkdir -p /dev/pts; mount -t devpts devpts /dev/pts; ip link set lo up; echo "harness: L1 up, kvm: \$(ls /dev/kvm 2>&1)"; (while sleep 10; do echo "harness: L1 alive"; done) & cd /; bash "$SCRIPT"; echo "harness: exit \$?"; echo o > /proc/sysrq-trigger; sleep 60'
 EOF2
 chmod 755 "$root/init"
 (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$work/l1.cpio.gz"
@@ -76,19 +86,40 @@ fi
 : > "$work/raw"
 timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu "${HARNESS_CPU:-EPYC,+svm,+npt}" -m "${HARNESS_MEMORY:-2048}" -smp "${HARNESS_SMP:-2}" \
 	-nographic -no-reboot -nic none -kernel "/boot/vmlinuz-$KVER" -initrd "$work/l1.cpio.gz" \
-	-append "console=ttyS0 quiet panic=-1 loglevel=3" \
+	-append "console=ttyS0 quiet panic=-1 loglevel=3 nohz=off highres=off" -monitor "unix:$work/monitor,server=on,wait=off" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap "${scratch[@]}" \
 	</dev/null >"$work/raw" 2>&1 &
 qemu=$!
 # QEMU goes with the harness, however it ends (a test killed on timeout included).
-trap 'kill $qemu 2>/dev/null || true; rm -rf "$work"' EXIT
+# The watcher below first: one that marks L1 broken as the folder goes would leave it behind.
+watcher=
+trap 'kill $watcher $qemu 2>/dev/null || true; rm -rf "$work"' EXIT
 trap 'exit 143' TERM INT
-# L1's own kernel stuck (a soft lockup going on for minutes) or panicked: TCG's
-# emulated SVM, now and then. It never recovers; end it now, as a crash.
+# L1's own kernel stuck (a soft lockup going on for minutes), stopped or
+# panicked: TCG's emulated SVM, now and then. It never recovers; end it now,
+# as a crash. Quiet for a minute: first what L1's CPU was doing, and a key
+# press (see the top). Once SCRIPT's status is out, L1 only powers off:
+# what its kernel does then is no crash.
 (
+	woken=
 	while kill -0 $qemu 2>/dev/null; do
 		sleep 5
-		if grep -q "Kernel panic" "$work/raw" ||
+		grep -q "^harness: exit [0-9]" "$work/raw" && break
+		# Its heartbeat (every 10 s) silent: L1 stopped (idle, never woken).
+		quiet=$(($(date +%s) - $(stat -c %Y "$work/raw")))
+		grep -q "harness: L1 up" "$work/raw" || quiet=0
+		if [ "$quiet" -lt 60 ]; then
+			woken=
+		elif [ -z "$woken" ]; then
+			woken=1
+			{
+				echo "quiet for ${quiet} s at $(date +%T); L1's CPU then:"
+				python3 "$HERE/l1_monitor.py" "$work/monitor" state 2>&1
+				python3 "$HERE/l1_monitor.py" "$work/monitor" wake 2>&1
+				echo "a key pressed"
+			} >> "$work/l1-quiet"
+		fi
+		if grep -q "Kernel panic" "$work/raw" || [ "$quiet" -gt 180 ] ||
 			sed -n 's/.*soft lockup - CPU#[0-9]* stuck for \([0-9]*\)s.*/\1/p' "$work/raw" |
 			awk '$1 >= 120 { found = 1 } END { exit !found }'; then
 			: > "$work/l1-broken"
@@ -96,14 +127,20 @@ trap 'exit 143' TERM INT
 		fi
 	done
 ) >/dev/null 2>&1 &
+watcher=$!
 tail --pid=$qemu -n +1 -f "$work/raw" | grep --line-buffered -v "TCG doesn't support" |
 	tee "$work/console" | grep -v "^harness: exit\|^harness: L1 alive" || true
 qemu_rc=0
 wait $qemu || qemu_rc=$?
 if [ -e "$work/l1-broken" ]; then
 	echo "harness: L1's kernel locked up or panicked (QEMU TCG's emulated SVM): a harness fault"
+	# What L1's kernel said last, for the one who looks into it.
+	grep -v "^harness: L1 alive\|TCG doesn't support" "$work/raw" | tail -25 | sed 's/^/L1 console: /'
+	sed 's/^/L1 quiet: /' "$work/l1-quiet" 2>/dev/null
 	exit 123
 fi
+# L1 went quiet and the key press woke it: said, for whoever looks into TCG's SVM.
+[ -e "$work/l1-quiet" ] && sed 's/^/harness: L1 went quiet and went on: /' "$work/l1-quiet"
 status=$(sed -n 's/^harness: exit \([0-9]*\).*/\1/p' "$work/console" | tail -1 | tr -d '\r')
 if [ -z "$status" ]; then
 	grep -q "harness: L1 up" "$work/console" || exit 125
