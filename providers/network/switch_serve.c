@@ -50,7 +50,7 @@ static ssize_t dhcp_send(const void *frame, size_t len, void *arg);
 /*
  * "dhcp": {"server": ADDRESS, "prefix": N}: the port's own DHCP server,
  * which leases it the address its MAC carries (switch_mac_of), on that
- * network, answering at server. 0, or the reason it cannot be.
+ * network, answering at server. NULL, or the reason it cannot be.
  */
 static const char *add_dhcp(struct switch_port *p, json_t *dhcp)
 {
@@ -129,10 +129,11 @@ static json_t *status(const struct net_switch *sw)
 		if (!p->used)
 			continue;
 		switch_mac_text(p->mac, mac);
-		json_array_append_new(ports, json_pack("{s:s, s:s, s:I, s:I, s:I}", "name", p->name,
-						       "mac", mac, "in", (json_int_t)p->in, "out",
-						       (json_int_t)p->out, "dropped",
-						       (json_int_t)p->dropped));
+		json_array_append_new(ports,
+				      json_pack("{s:s, s:s, s:I, s:I, s:I, s:b}", "name", p->name,
+						"mac", mac, "in", (json_int_t)p->in, "out",
+						(json_int_t)p->out, "dropped",
+						(json_int_t)p->dropped, "dhcp", p->dhcp != NULL));
 	}
 	return json_pack("{s:b, s:o}", "ok", 1, "ports", ports);
 }

@@ -8,8 +8,8 @@
  * lines (core/control.h): {"cmd": "attach", "name": N, "mac": M} (and
  * "dhcp": {"server": ADDRESS, "prefix": P} for a machine that asks for
  * its address) with the switch's end of the machine's socket pair passed
- * alongside (SCM_RIGHTS), "detach" (name), "status" (each port's name, mac and
- * frame counts) and "stop".
+ * alongside (SCM_RIGHTS), "detach" (name), "status" (each port's name, mac,
+ * frame counts and whether it has a DHCP server) and "stop".
  */
 
 #include <stdint.h>

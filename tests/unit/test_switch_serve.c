@@ -310,6 +310,16 @@ Test(switch_serve, a_dhcp_machine_is_offered_its_own_address_by_its_own_server)
 	cr_expect_eq(dhcp_answer(db, 500, &offered, &server), -1,
 		     "a machine with a fixed address has no DHCP server");
 	cr_expect_eq(got(web, 300), -1, "and web's server does not answer db");
+	json_t *reply = NULL;
+	cr_assert_eq(control_request(path, "status", &reply, &err), 0, "%s", err.msg);
+	json_t *ports = json_object_get(reply, "ports");
+	for (size_t i = 0; i < json_array_size(ports); i++) {
+		json_t *p = json_array_get(ports, i);
+		bool web_port = strcmp(json_string_value(json_object_get(p, "name")), "web") == 0;
+		cr_expect_eq(json_is_true(json_object_get(p, "dhcp")), web_port,
+			     "status says which port has a DHCP server");
+	}
+	json_decref(reply);
 	switch_mac_of(CACHE, mac);
 	dhcp.server = "10.0.0.1";
 	cr_expect_lt(switch_join(path, "cache", mac, &dhcp, SOCK_SEQPACKET, &err), 0,
