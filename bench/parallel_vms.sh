@@ -4,7 +4,10 @@
 # side and with --no-parallel, to SSH-ready, beside each one alone (the
 # slowest of them is the floor). Here QEMU runs on TCG (this host's KVM is
 # PVM): each VM keeps a core busy while it boots, so with fewer cores than
-# VMs side by side cannot reach the floor. Then iperf3 (this host's, over
+# VMs side by side cannot reach the floor. One vCPU each: with two, QEMU
+# 7.2's multi-threaded TCG once left debian-13's kernel (6.12) a stale
+# breakpoint from its own code patching ("Oops: int3" at boot, three VMs
+# side by side). Then iperf3 (this host's, over
 # a 9p folder) from d12 to d13 on their private network, and ping between
 # them. Prints, never asserts. Needs root and iperf3.
 #   bench/parallel_vms.sh [DEN]
@@ -23,6 +26,7 @@ cat > "$work/p/Envfile" <<EOF2
 den: 1
 defaults:
   provider: qemu
+  cpus: 1
   memory: 1G
   boot_timeout: 900
   synced_folders: [{ host: ., guest: /vagrant, disabled: true }, { host: ./tools, guest: /tools }]
