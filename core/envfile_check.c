@@ -175,18 +175,20 @@ static int assign_dhcp(struct ectx *c, struct envfile *ef)
 	for (size_t i = 0; i < ef->n_machines; i++)
 		for (size_t a = 0; a < ef->machines[i].n_networks; a++) {
 			struct private_network *n = &ef->machines[i].networks[a];
-			uint32_t mask = envfile_netmask(n->prefix), base = n->addr & mask;
-			const struct machine *user = dhcp_user(ef, base, n->prefix);
+			const struct machine *user;
 			char net[INET_ADDRSTRLEN];
+			if (n->dhcp || n->addr != envfile_dhcp_server(n))
+				continue;
+			user = dhcp_user(ef, n->addr & envfile_netmask(n->prefix), n->prefix);
+			if (user == NULL)
+				continue;
 			envfile_network_text(n, net);
-			if (!n->dhcp && user != NULL && n->addr == envfile_dhcp_server(n))
-				rc |= ectx_error_at(
-					c, n->pos,
-					"private network ip %s of machine '%s' is where den's DHCP "
-					"server answers on %s/%u (machine '%s' has dhcp: true "
-					"there); "
-					"give the machine another",
-					n->ip, ef->machines[i].name, net, n->prefix, user->name);
+			rc |= ectx_error_at(c, n->pos,
+					    "private network ip %s of machine '%s' is where den's "
+					    "DHCP server answers on %s/%u (machine '%s' has dhcp: "
+					    "true there); give the machine another",
+					    n->ip, ef->machines[i].name, net, n->prefix,
+					    user->name);
 		}
 	for (size_t i = 0; i < ef->n_machines; i++)
 		for (size_t a = 0; a < ef->machines[i].n_networks; a++) {

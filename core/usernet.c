@@ -109,10 +109,35 @@ static const SlirpCb callbacks = {
 	.notify = cb_notify,
 };
 
+/*
+ * A libslirp instance of cfg whose frames for the guest go to send; what
+ * names it in an error ("the user-mode network", "the DHCP server").
+ */
+static int start(const SlirpConfig *cfg, usernet_send_fn send, void *arg, const char *what,
+		 struct usernet **out, struct den_err *err)
+{
+	struct usernet *u;
+
+	if (den_slirp_load(err) < 0)
+		return -1;
+	u = calloc(1, sizeof(*u));
+	if (u == NULL)
+		return den_err_set(err, ENOMEM, "cannot set up %s", what);
+	u->send = send;
+	u->arg = arg;
+	u->slirp = slirp_new(cfg, &callbacks, u);
+	if (u->slirp == NULL) {
+		free(u);
+		return den_err_set(err, 0, "cannot start %s (libslirp)", what);
+	}
+	*out = u;
+	return 0;
+}
+
 int usernet_new(const struct usernet_fwd *fwds, size_t n, bool host_loopback, usernet_send_fn send,
 		void *arg, struct usernet **out, struct den_err *err)
 {
-	struct usernet *u;
+	struct usernet *u = NULL;
 	SlirpConfig cfg = { .version = 1,
 			    .in_enabled = true,
 			    .vhostname = "den",
@@ -121,24 +146,14 @@ int usernet_new(const struct usernet_fwd *fwds, size_t n, bool host_loopback, us
 			    .disable_host_loopback = !host_loopback };
 	struct in_addr guest;
 
-	if (den_slirp_load(err) < 0)
-		return -1;
-	u = calloc(1, sizeof(*u));
-	if (u == NULL)
-		return den_err_set(err, ENOMEM, "cannot set up the network");
 	inet_pton(AF_INET, "10.0.2.0", &cfg.vnetwork);
 	inet_pton(AF_INET, "255.255.255.0", &cfg.vnetmask);
 	inet_pton(AF_INET, USERNET_GATEWAY, &cfg.vhost);
 	inet_pton(AF_INET, USERNET_GUEST, &cfg.vdhcp_start);
 	inet_pton(AF_INET, USERNET_DNS, &cfg.vnameserver);
 	inet_pton(AF_INET, USERNET_GUEST, &guest);
-	u->send = send;
-	u->arg = arg;
-	u->slirp = slirp_new(&cfg, &callbacks, u);
-	if (u->slirp == NULL) {
-		free(u);
-		return den_err_set(err, 0, "cannot start the user-mode network (libslirp)");
-	}
+	if (start(&cfg, send, arg, "the user-mode network", &u, err) < 0)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (slirp_add_hostfwd(u->slirp, fwds[i].udp, fwds[i].host_ip, fwds[i].host_port,
 				      guest, fwds[i].guest_port) < 0) {
@@ -160,7 +175,6 @@ int usernet_new(const struct usernet_fwd *fwds, size_t n, bool host_loopback, us
 int usernet_new_dhcp(const struct usernet_dhcp *d, usernet_send_fn send, void *arg,
 		     struct usernet **out, struct den_err *err)
 {
-	struct usernet *u;
 	/*
 	 * Restricted: nothing the guest sends reaches the host or beyond; no
 	 * DNS either. What is left is libslirp's DHCP server (and ARP for its
@@ -180,20 +194,7 @@ int usernet_new_dhcp(const struct usernet_dhcp *d, usernet_send_fn send, void *a
 			    .disable_host_loopback = true,
 			    .disable_dns = true };
 
-	if (den_slirp_load(err) < 0)
-		return -1;
-	u = calloc(1, sizeof(*u));
-	if (u == NULL)
-		return den_err_set(err, ENOMEM, "cannot set up the DHCP server");
-	u->send = send;
-	u->arg = arg;
-	u->slirp = slirp_new(&cfg, &callbacks, u);
-	if (u->slirp == NULL) {
-		free(u);
-		return den_err_set(err, 0, "cannot start the DHCP server (libslirp)");
-	}
-	*out = u;
-	return 0;
+	return start(&cfg, send, arg, "the DHCP server", out, err);
 }
 
 void usernet_input(struct usernet *u, const void *frame, size_t len)
