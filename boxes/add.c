@@ -4,6 +4,7 @@
 #include "core/digest.h"
 #include "boxes/download.h"
 #include "boxes/identity.h"
+#include "boxes/image.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 #include "core/lazylib.h"
@@ -140,32 +141,6 @@ static int fetch_and_install(const char *home, const struct box_add_opts *o,
 	return r;
 }
 
-/*
- * A box already in the store with what was asked: 1 and *out filled, 0
- * when there is none, -1 when the store cannot be read.
- */
-static int in_store(const char *home, const struct box_id *id, struct store_entry *out,
-		    struct den_err *err)
-{
-	struct store_entry *list = NULL;
-	size_t n = 0;
-	bool found = false;
-
-	if (store_list(home, &list, &n, err) < 0)
-		return den_err_wrap(err, "cannot read the box store");
-	for (size_t i = 0; i < n && !found; i++) {
-		struct store_entry *e = &list[i];
-		if (strcmp(e->name, id->name) == 0 && strcmp(e->version, id->version) == 0 &&
-		    strcmp(e->provider, id->provider) == 0 && strcmp(e->arch, id->arch) == 0) {
-			*out = *e;
-			memset(e, 0, sizeof(*e));
-			found = true;
-		}
-	}
-	store_list_free(list, n);
-	return found ? 1 : 0;
-}
-
 static int add_from_catalog(const char *home, const struct box_add_opts *o, const char *catalog_url,
 			    const char *text, size_t len, struct store_entry *out,
 			    struct den_err *err)
@@ -203,7 +178,7 @@ static int add_from_catalog(const char *home, const struct box_add_opts *o, cons
 	if (store_lock(home, c.name, &lock, err) < 0)
 		goto fail;
 	if (!o->force) {
-		int have = in_store(home, &id, out, err);
+		int have = store_find(home, &id, out, err);
 		if (have != 0) {
 			catalog_free(&c);
 			return have < 0 ? -1 : 1;
@@ -277,6 +252,43 @@ static int add_file(const char *home, const struct box_add_opts *o, const char *
 	return r < 0 ? den_err_wrap(err, "box %s", o->name) : r;
 }
 
+static bool is_image_ref(const char *s)
+{
+	char *path = NULL, *tag = NULL;
+	enum image_format f = s ? image_ref_parse(s, &path, &tag) : IMAGE_NONE;
+
+	free(path);
+	free(tag);
+	return f != IMAGE_NONE;
+}
+
+/*
+ * A container image: named as the source (its version exact, from the
+ * command line or the lock), or as the server of a box name (box_url: the
+ * version a constraint).
+ */
+static int add_image(const char *home, const struct box_add_opts *o, const char *ref,
+		     bool named_by_server, struct store_entry *out, struct den_err *err)
+{
+	struct image_add_opts io = { .ref = ref,
+				     .base_dir = o->base_dir,
+				     .name = named_by_server ? o->source : o->name,
+				     .version = named_by_server ? NULL : o->version,
+				     .constraint = named_by_server ? o->version : NULL,
+				     .checksum = o->checksum,
+				     .force = o->force };
+
+	if (o->provider != NULL && strcmp(o->provider, "container") != 0)
+		return den_err_set(err, 0,
+				   "%s is a container image: it makes a box for provider "
+				   "container, not %s",
+				   ref, o->provider);
+	if (o->checksum != NULL && o->checksum_type != NULL &&
+	    strcasecmp(o->checksum_type, "sha256") != 0)
+		return den_err_usage(err, "an image's checksum is its sha256 image id");
+	return image_add(home, &io, out, err);
+}
+
 int box_add(const char *home, const struct box_add_opts *o, struct store_entry *out,
 	    struct den_err *err)
 {
@@ -289,6 +301,10 @@ int box_add(const char *home, const struct box_add_opts *o, struct store_entry *
 	if (o->checksum != NULL && o->checksum_type == NULL)
 		return den_err_usage(err, "--checksum needs --checksum-type (md5, sha1, sha256, "
 					  "sha384 or sha512)");
+	if (is_image_ref(o->source))
+		return add_image(home, o, o->source, false, out, err);
+	if (is_image_ref(o->server) && box_name_valid(o->source))
+		return add_image(home, o, o->server, true, out, err);
 	if (download_is_url(o->source)) {
 		/* A URL: a catalog (small JSON) or a box file; fetch it to find out. */
 		path = cache_path(home, o->source, err);
@@ -319,6 +335,13 @@ int box_add(const char *home, const struct box_add_opts *o, struct store_entry *
 		abs = realpath(o->source, NULL);
 		if (abs == NULL)
 			return den_err_set(err, errno, "cannot read %s", o->source);
+		enum image_format f = image_sniff(abs);
+		if (f != IMAGE_NONE) {
+			cleanup_free char *ref = NULL;
+			if (asprintf(&ref, "%s:%s", image_format_name(f), abs) < 0)
+				return den_err_set(err, ENOMEM, "box %s", o->source);
+			return add_image(home, o, ref, false, out, err);
+		}
 		if (sniff_catalog(abs, &catalog, err) < 0)
 			return -1;
 		if (!catalog)

@@ -4,7 +4,9 @@
 
 /*
  * Adding boxes (DESIGN.md §6): from a catalog by name (ORG/NAME on a box
- * server), from a URL (a catalog or a box file), or from a local file.
+ * server), from a URL (a catalog or a box file), from a local file, or
+ * from a container image (boxes/image.h: as a source, or as the server
+ * of ORG/NAME, which is how an Envfile's box_url names one).
  * Downloads are checked against the catalog's checksum; the store changes
  * only when a whole, verified box is unpacked.
  */
@@ -21,9 +23,10 @@ struct box_add_opts {
 	const char *provider; /* --provider */
 	const char *arch;     /* --architecture; NULL: this host's, as Vagrant picks */
 	const char *checksum, *checksum_type; /* expected digest of the box file */
-	const char *server;		      /* box server for ORG/NAME ($DEN_BOX_SERVER) */
-	bool force;			      /* replace a box already in the store */
-	bool progress;			      /* progress bar on stderr */
+	const char *server;   /* box server for ORG/NAME ($DEN_BOX_SERVER), or an image */
+	const char *base_dir; /* where relative image paths are (the Envfile's folder) */
+	bool force;	      /* replace a box already in the store */
+	bool progress;	      /* progress bar on stderr */
 };
 
 /*

@@ -2,6 +2,7 @@
 #include "boxes/resolve.h"
 #include "boxes/box.h"
 #include "boxes/catalog.h"
+#include "boxes/image.h"
 #include "core/log.h"
 #include "core/version.h"
 
@@ -51,10 +52,16 @@ static int newest_installed(const char *home, const struct box_want *w, const ch
 static int record(struct boxlock *lock, const struct box_want *w, const struct store_entry *e,
 		  struct den_err *err)
 {
+	char *path = NULL, *tag = NULL;
+	/* An image box_url names is locked as the Envfile names it: relative to it, for the team. */
+	bool image = w->server != NULL && image_ref_parse(w->server, &path, &tag) != IMAGE_NONE;
 	struct lock_entry le = { (char *)w->name,  (char *)w->constraint,
 				 e->version,	   e->provider,
-				 e->arch,	   e->url,
+				 e->arch,	   image ? (char *)w->server : e->url,
 				 e->checksum_type, e->checksum };
+
+	free(path);
+	free(tag);
 
 	return lock ? boxlock_set(lock, &le, err) : 0;
 }
@@ -93,6 +100,7 @@ static int from_lock(const struct resolve_opts *o, const struct box_want *w,
 				  .arch = le->arch,
 				  .checksum = le->checksum,
 				  .checksum_type = le->checksum_type,
+				  .base_dir = w->base_dir,
 				  .progress = o->progress };
 	den_info("fetching %s %s, as Envfile.lock says", w->name, le->version);
 	if (box_add(o->home, &a, out, err) < 0)
@@ -142,6 +150,7 @@ int box_resolve(const struct resolve_opts *o, const struct box_want *w, struct b
 				  .version = w->constraint,
 				  .provider = w->provider,
 				  .server = w->server,
+				  .base_dir = w->base_dir,
 				  .progress = o->progress };
 	r = box_add(o->home, &a, out, err);
 	if (r < 0)

@@ -21,6 +21,7 @@ struct box_want {
 	const char *constraint; /* box_version, or NULL */
 	const char *provider;	/* box provider: "container", "kvm", "qemu" */
 	const char *server;	/* box_url or $DEN_BOX_SERVER, or NULL */
+	const char *base_dir;	/* the Envfile's folder: where box_url's image paths are */
 };
 
 struct resolve_opts {

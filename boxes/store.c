@@ -275,15 +275,52 @@ static int move_into_place(const char *home, const char *tmp, const char *final,
 	return userns_rm_rf(old, err);
 }
 
+/* tmp (a whole box) into the store as id, with its record; on failure tmp is removed. */
+static int finish_install(const char *home, const struct box_id *id, const char *tmp,
+			  const struct box_origin *origin, bool force, struct store_entry *out,
+			  struct den_err *err)
+{
+	cleanup_free char *final = NULL;
+	struct den_err ignored = { 0 };
+	int r;
+
+	if (write_record(tmp, id, origin, err) < 0)
+		goto fail;
+	final = store_box_dir(home, id);
+	if (final == NULL) {
+		den_err_set(err, 0,
+			    "refused: version '%s', provider '%s' or architecture '%s' of box "
+			    "%s is not a plain name",
+			    id->version, id->provider, id->arch, id->name);
+		goto fail;
+	}
+	r = move_into_place(home, tmp, final, force, err);
+	if (r < 0)
+		goto fail;
+	if (r == 1)
+		userns_rm_rf(tmp, &ignored); /* already there, and kept */
+	out->name = strdup(id->name);
+	out->version = strdup(id->version);
+	out->provider = strdup(id->provider);
+	out->arch = strdup(id->arch);
+	out->dir = steal_pointer(&final);
+	out->url = origin->url ? strdup(origin->url) : NULL;
+	out->checksum_type = origin->checksum_type ? strdup(origin->checksum_type) : NULL;
+	out->checksum = origin->checksum ? strdup(origin->checksum) : NULL;
+	return r;
+fail:
+	userns_rm_rf(tmp, &ignored);
+	return -1;
+}
+
 int store_install(const char *home, const struct box_id *want, const char *path,
 		  const struct box_origin *origin, bool force, struct store_entry *out,
 		  struct den_err *err)
 {
-	cleanup_free char *tmp = NULL, *provider = NULL, *arch = NULL, *final = NULL;
+	cleanup_free char *tmp = NULL, *provider = NULL, *arch = NULL;
 	struct box_id id = *want;
 	struct den_err ignored = { 0 };
 	uint64_t max, used = 0;
-	int r;
 
 	memset(out, 0, sizeof(*out));
 	if (unpack_max_bytes(&max, err) < 0)
@@ -298,32 +335,40 @@ int store_install(const char *home, const struct box_id *want, const char *path,
 	if (id.arch == NULL)
 		id.arch = arch[0] ? arch : "unknown";
 	/* The rootfs counts against what is left of the cap, not a fresh one. */
-	if ((strcmp(id.provider, "container") == 0 && unpack_rootfs(tmp, max - used, err) < 0) ||
-	    write_record(tmp, &id, origin, err) < 0)
+	if (strcmp(id.provider, "container") == 0 && unpack_rootfs(tmp, max - used, err) < 0)
 		goto fail;
-	final = store_box_dir(home, &id);
-	if (final == NULL) {
-		den_err_set(err, 0,
-			    "refused: version '%s', provider '%s' or architecture '%s' of box "
-			    "%s is not a plain name",
-			    id.version, id.provider, id.arch, id.name);
-		goto fail;
-	}
-	r = move_into_place(home, tmp, final, force, err);
-	if (r < 0)
-		goto fail;
-	if (r == 1)
-		userns_rm_rf(tmp, &ignored); /* already there, and kept */
-	out->name = strdup(id.name);
-	out->version = strdup(id.version);
-	out->provider = strdup(id.provider);
-	out->arch = strdup(id.arch);
-	out->dir = steal_pointer(&final);
-	out->url = origin->url ? strdup(origin->url) : NULL;
-	out->checksum_type = origin->checksum_type ? strdup(origin->checksum_type) : NULL;
-	out->checksum = origin->checksum ? strdup(origin->checksum) : NULL;
-	return r;
+	return finish_install(home, &id, tmp, origin, force, out, err);
 fail:
 	userns_rm_rf(tmp, &ignored);
 	return -1;
+}
+
+int store_install_dir(const char *home, const struct box_id *id, const char *tmp,
+		      const struct box_origin *origin, bool force, struct store_entry *out,
+		      struct den_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	return finish_install(home, id, tmp, origin, force, out, err);
+}
+
+int store_find(const char *home, const struct box_id *id, struct store_entry *out,
+	       struct den_err *err)
+{
+	struct store_entry *list = NULL;
+	size_t n = 0;
+	bool found = false;
+
+	if (store_list(home, &list, &n, err) < 0)
+		return den_err_wrap(err, "cannot read the box store");
+	for (size_t i = 0; i < n && !found; i++) {
+		struct store_entry *e = &list[i];
+		if (strcmp(e->name, id->name) == 0 && strcmp(e->version, id->version) == 0 &&
+		    strcmp(e->provider, id->provider) == 0 && strcmp(e->arch, id->arch) == 0) {
+			*out = *e;
+			memset(e, 0, sizeof(*e));
+			found = true;
+		}
+	}
+	store_list_free(list, n);
+	return found ? 1 : 0;
 }

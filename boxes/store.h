@@ -63,6 +63,24 @@ int store_install(const char *home, const struct box_id *id, const char *path,
 		  const struct box_origin *origin, bool force, struct store_entry *out,
 		  struct den_err *err);
 
+/*
+ * A box folder made whole in $DEN_HOME/tmp (store_tmp_dir: metadata.json
+ * and the payload, a container box's rootfs/ unpacked) moved into the
+ * store as id, as store_install does with an archive. tmp is gone after,
+ * either way.
+ */
+int store_install_dir(const char *home, const struct box_id *id, const char *tmp,
+		      const struct box_origin *origin, bool force, struct store_entry *out,
+		      struct den_err *err);
+
+/*
+ * The box in the store with exactly id's name, version, provider and
+ * architecture: 1 and *out filled, 0 when there is none, -1 when the
+ * store cannot be read.
+ */
+int store_find(const char *home, const struct box_id *id, struct store_entry *out,
+	       struct den_err *err);
+
 /* Every box in the store, sorted by name, then version newest first. */
 int store_list(const char *home, struct store_entry **out, size_t *n, struct den_err *err);
 void store_list_free(struct store_entry *e, size_t n);

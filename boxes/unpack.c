@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "boxes/unpack.h"
+#include "boxes/layer.h"
 #include "core/lazylib.h"
 #include "core/size.h"
 
@@ -202,40 +203,31 @@ static bool links_escape(const char *dir, struct den_err *err)
 	return escape_found != 0;
 }
 
-int unpack_archive(const char *path, const char *dir, enum unpack_policy policy, uint64_t max_bytes,
-		   uint64_t *used, struct den_err *err)
+/*
+ * Unpacks the members of in (open) into dir; for a layer, whiteouts are
+ * applied instead of unpacked (boxes/layer.h). *total counts the bytes
+ * written, against max_bytes.
+ */
+static int unpack_entries(struct archive *in, const char *shown, const char *dir,
+			  enum unpack_policy policy, struct layer *layer, uint64_t max_bytes,
+			  uint64_t *used, struct den_err *err)
 {
-	struct archive *in = NULL, *out = NULL;
+	struct archive *out = NULL;
 	struct archive_entry *e;
 	uint64_t total = 0, entries = 0;
 	int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 		    ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
 	int ret = 0, cwd = -1;
 
-	if (den_archive_load(err) < 0)
-		return -1;
-	in = archive_read_new();
 	out = archive_write_disk_new();
-	if (in == NULL || out == NULL) {
-		ret = den_err_set(err, ENOMEM, "cannot unpack %s", path);
-		goto out;
-	}
+	if (out == NULL)
+		return den_err_set(err, ENOMEM, "cannot unpack %s", shown);
 	if (policy == UNPACK_ROOTFS)
 		flags |= ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_XATTR;
-	archive_read_support_filter_all(in);
-	archive_read_support_format_tar(in);
-	archive_read_support_format_gnutar(in);
-	archive_read_support_format_zip(in);
 	archive_write_disk_set_options(out, flags);
 	/* A root file system's owners are its own ids: never the host's names for them. */
 	if (policy != UNPACK_ROOTFS)
 		archive_write_disk_set_standard_lookup(out);
-	if (archive_read_open_filename(in, path, BLOCK) != ARCHIVE_OK) {
-		ret = den_err_set(err, 0,
-				  "%s is not a box archive, or it is damaged or truncated: %s",
-				  path, archive_error_string(in));
-		goto out;
-	}
 	/* Extract relative to dir: member names are relative paths. */
 	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0 || chdir(dir) < 0) {
@@ -250,7 +242,7 @@ int unpack_archive(const char *path, const char *dir, enum unpack_policy policy,
 		if (r < ARCHIVE_WARN) {
 			ret = den_err_set(
 				err, 0,
-				"%s is not a box archive, or it is damaged or truncated: %s", path,
+				"%s is not a box archive, or it is damaged or truncated: %s", shown,
 				archive_error_string(in));
 			goto out;
 		}
@@ -269,6 +261,9 @@ int unpack_archive(const char *path, const char *dir, enum unpack_policy policy,
 			goto out;
 		}
 		r = check_entry(e, policy, err);
+		if (r > 0 && layer != NULL)
+			r = layer_entry(layer, archive_entry_pathname(e),
+					archive_entry_filetype(e) == AE_IFDIR, err);
 		if (r < 0) {
 			ret = -1;
 			goto out;
@@ -296,27 +291,55 @@ int unpack_archive(const char *path, const char *dir, enum unpack_policy policy,
 	 * (1777 of /tmp, for one) at close, by the members' relative names.
 	 */
 	if (archive_write_close(out) != ARCHIVE_OK) {
-		ret = den_err_set(err, 0, "cannot unpack %s: %s", path, archive_error_string(out));
+		ret = den_err_set(err, 0, "cannot unpack %s: %s", shown, archive_error_string(out));
 		goto out;
 	}
-	if (entries == 0)
-		ret = den_err_set(err, 0, "%s is empty: not a box", path);
+	if (entries == 0 && layer == NULL)
+		ret = den_err_set(err, 0, "%s is empty: not a box", shown);
 	else if (policy == UNPACK_BOX && links_escape(".", err))
 		ret = -1;
 	if (used != NULL)
 		*used = total;
 out:
 	/* On an error too: whatever close does must happen inside dir. */
-	if (out != NULL && cwd >= 0)
+	if (cwd >= 0)
 		archive_write_close(out);
 	if (cwd >= 0) {
 		if (fchdir(cwd) < 0 && ret == 0)
 			ret = den_err_set(err, errno, "cannot return to the working folder");
 		close(cwd);
 	}
-	if (in != NULL)
-		archive_read_free(in);
-	if (out != NULL)
-		archive_write_free(out);
+	archive_write_free(out);
 	return ret;
+}
+
+int unpack_archive(const char *path, const char *dir, enum unpack_policy policy, uint64_t max_bytes,
+		   uint64_t *used, struct den_err *err)
+{
+	struct archive *in;
+	int ret;
+
+	if (den_archive_load(err) < 0)
+		return -1;
+	in = archive_read_new();
+	if (in == NULL)
+		return den_err_set(err, ENOMEM, "cannot unpack %s", path);
+	archive_read_support_filter_all(in);
+	archive_read_support_format_tar(in);
+	archive_read_support_format_gnutar(in);
+	archive_read_support_format_zip(in);
+	if (archive_read_open_filename(in, path, BLOCK) != ARCHIVE_OK)
+		ret = den_err_set(err, 0,
+				  "%s is not a box archive, or it is damaged or truncated: %s",
+				  path, archive_error_string(in));
+	else
+		ret = unpack_entries(in, path, dir, policy, NULL, max_bytes, used, err);
+	archive_read_free(in);
+	return ret;
+}
+
+int unpack_layer(struct archive *in, const char *shown, const char *dir, struct layer *layer,
+		 uint64_t max_bytes, uint64_t *used, struct den_err *err)
+{
+	return unpack_entries(in, shown, dir, UNPACK_ROOTFS, layer, max_bytes, used, err);
 }

@@ -39,6 +39,16 @@ enum unpack_policy {
 int unpack_archive(const char *path, const char *dir, enum unpack_policy policy, uint64_t max_bytes,
 		   uint64_t *used, struct den_err *err);
 
+/*
+ * Unpacks one container image layer, a tar read from in (open), over the
+ * root file system being built in dir, with UNPACK_ROOTFS's rules and the
+ * layer's whiteouts applied (boxes/layer.h). An empty layer is fine.
+ */
+struct archive;
+struct layer;
+int unpack_layer(struct archive *in, const char *shown, const char *dir, struct layer *layer,
+		 uint64_t max_bytes, uint64_t *used, struct den_err *err);
+
 /* The size cap: $DEN_BOX_MAX_SIZE (a size such as 10G) or 64 GiB. */
 int unpack_max_bytes(uint64_t *out, struct den_err *err);
 

@@ -79,8 +79,10 @@ static int box_add_cmd(int argc, char **argv, struct den_ctx *ctx, struct den_er
 	if (cmd_load_envfile(ctx, err) == 0) {
 		for (size_t i = 0; i < ctx->ef->n_machines; i++)
 			if (strcmp(ctx->ef->machines[i].box, o.source) == 0 &&
-			    ctx->ef->machines[i].box_url != NULL)
+			    ctx->ef->machines[i].box_url != NULL) {
 				o.server = ctx->ef->machines[i].box_url;
+				o.base_dir = ctx->root;
+			}
 	}
 	den_err_clear(err);
 	r = box_add(home, &o, &e, err);
@@ -140,6 +142,27 @@ static const char *warm_cell(struct table *t, const struct warm_info *w, size_t 
 	return n == 0 ? "-" : table_addf(t, "%zu (%zu usable)", n, usable);
 }
 
+/*
+ * FROM in the table: where the box came from, short: a server's host, a
+ * file's name, an image's transport and file ("docker-archive app.tar").
+ */
+static const char *from_cell(struct table *t, const char *url)
+{
+	const char *colon, *host, *base;
+
+	if (url == NULL)
+		return "-";
+	host = strstr(url, "://");
+	if (host != NULL && strncmp(url, "file://", 7) != 0)
+		return table_addf(t, "%.*s", (int)strcspn(host + 3, "/"), host + 3);
+	colon = host ? NULL : strchr(url, ':');
+	base = strrchr(url, '/');
+	base = base ? base + 1 : url;
+	if (colon != NULL && colon < base)
+		return table_addf(t, "%.*s %s", (int)(colon - url), url, base);
+	return base;
+}
+
 static int box_list_cmd(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 {
 	cleanup_free char *home = NULL;
@@ -162,8 +185,9 @@ static int box_list_cmd(int argc, char **argv, struct den_ctx *ctx, struct den_e
 	}
 	if (ctx->json)
 		arr = json_array();
-	table_init(&t, 5);
-	table_add(&t, (const char *const[]){ "BOX", "VERSION", "PROVIDER", "ARCH", "WARM" });
+	table_init(&t, 6);
+	table_add(&t,
+		  (const char *const[]){ "BOX", "VERSION", "PROVIDER", "ARCH", "WARM", "FROM" });
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct warm_info *w = NULL;
 		size_t nw = 0;
@@ -171,14 +195,16 @@ static int box_list_cmd(int argc, char **argv, struct den_ctx *ctx, struct den_e
 		rc = box_warm_images(&list[i], &w, &nw, err);
 		if (rc == 0 && ctx->json)
 			json_array_append_new(
-				arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "name",
+				arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s?, s:s?}", "name",
 					       list[i].name, "version", list[i].version, "provider",
 					       list[i].provider, "architecture", list[i].arch,
-					       "path", list[i].dir, "warm", warm_json(w, nw)));
+					       "path", list[i].dir, "warm", warm_json(w, nw), "url",
+					       list[i].url, "checksum", list[i].checksum));
 		else if (rc == 0)
 			table_add(&t, (const char *const[]){ list[i].name, list[i].version,
 							     list[i].provider, list[i].arch,
-							     warm_cell(&t, w, nw) });
+							     warm_cell(&t, w, nw),
+							     from_cell(&t, list[i].url) });
 		warm_list_free(w, nw);
 	}
 	if (rc == 0 && ctx->json)

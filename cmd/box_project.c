@@ -37,7 +37,7 @@ static const char *server_for(const struct machine *cfg)
 }
 
 /* The distinct boxes the Envfile's machines want. *out is malloc'd. */
-static size_t project_wants(const struct envfile *ef, struct box_want **out)
+static size_t project_wants(const struct envfile *ef, const char *root, struct box_want **out)
 {
 	struct box_want *w = calloc(ef->n_machines + 1, sizeof(*w));
 	size_t n = 0;
@@ -50,7 +50,7 @@ static size_t project_wants(const struct envfile *ef, struct box_want **out)
 			       strcmp(w[j].provider, box_provider(cfg)) == 0;
 		if (!seen)
 			w[n++] = (struct box_want){ cfg->box, cfg->box_version, box_provider(cfg),
-						    server_for(cfg) };
+						    server_for(cfg), root };
 	}
 	*out = w;
 	return n;
@@ -123,7 +123,7 @@ static int resolve_project(struct den_ctx *ctx, const char *what, bool update, s
 	if (open_project(ctx, what, &home, &lock, err) < 0)
 		return -1;
 	o.home = home;
-	size_t n = project_wants(ctx->ef, &w);
+	size_t n = project_wants(ctx->ef, ctx->root, &w);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct lock_entry *le =
 			boxlock_find(&lock, w[i].name, w[i].provider, box_host_arch());
@@ -208,13 +208,13 @@ int cmd_box_outdated(int argc, char **argv, struct den_ctx *ctx, struct den_err 
 			    strcmp(w[n - 1].provider, list[i].provider) == 0)
 				continue;
 			w[n++] = (struct box_want){ list[i].name, NULL, list[i].provider,
-						    getenv("DEN_BOX_SERVER") };
+						    getenv("DEN_BOX_SERVER"), NULL };
 		}
 	} else {
 		if (cmd_load_envfile(ctx, err) < 0 ||
 		    boxlock_read(ctx->envfile_path, &lock, err) < 0)
 			return -1;
-		n = project_wants(ctx->ef, &w);
+		n = project_wants(ctx->ef, ctx->root, &w);
 	}
 	table_init(&t, 5);
 	table_add(&t, (const char *const[]){ "BOX", "PROVIDER", "CURRENT", "ALLOWED", "LATEST" });

@@ -104,7 +104,7 @@ static int resolve_box(struct den_ctx *ctx, const struct machine *cfg, const cha
 	}
 	struct resolve_opts ro = { .home = home, .progress = cmd_progress() };
 	struct box_want w = { cfg->box, cfg->box_version, box_provider_of(provider),
-			      cfg->box_url ? cfg->box_url : getenv("DEN_BOX_SERVER") };
+			      cfg->box_url ? cfg->box_url : getenv("DEN_BOX_SERVER"), ctx->root };
 	rc = box_resolve(&ro, &w, lock, box, err);
 	if (lock == &own) {
 		if (rc == 0 && boxlock_write(lock, err) < 0)
@@ -129,6 +129,16 @@ int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *p
 		return -1;
 	if (den_home(&home, err) < 0 || resolve_box(ctx, cfg, provider, lock, &box, err) < 0)
 		return -1;
+	cleanup_free char *ssh = box_dir_meta(box.dir, "ssh");
+	if (ssh != NULL && strcmp(ssh, "none") == 0) {
+		den_err_set(err, 0,
+			    "machine %s: box %s %s is a container image with no SSH server "
+			    "(/usr/sbin/sshd), and den reaches machines over SSH; install "
+			    "openssh-server in the image",
+			    cfg->name, box.name, box.version);
+		store_entry_free(&box);
+		return -1;
+	}
 	cleanup_free char *init = box_dir_meta(box.dir, "init"),
 			  *warm = box_dir_meta(box.dir, "warm"),
 			  *hosts = network_hosts_lines(ctx->ef, cfg);

@@ -303,9 +303,14 @@ static int rm_at(int at, const char *name, struct rm_walk *w, unsigned depth)
 
 int den_rm_rf(const char *path, struct den_err *err)
 {
+	return den_rm_rf_at(AT_FDCWD, path, err);
+}
+
+int den_rm_rf_at(int at, const char *path, struct den_err *err)
+{
 	struct rm_walk w = { .len = 0 };
 
-	if (rm_at(AT_FDCWD, path, &w, 0) < 0) {
+	if (rm_at(at, path, &w, 0) < 0) {
 		if (errno == EBUSY)
 			return den_err_set(
 				err, 0,

@@ -66,6 +66,8 @@ int den_mkdir_p(const char *path, mode_t mode, struct den_err *err);
 
 /* rm -rf: removes path and everything below it, never following links. */
 int den_rm_rf(const char *path, struct den_err *err);
+/* The same for name in the folder at (a name with no '/' to be sure no link is followed). */
+int den_rm_rf_at(int at, const char *name, struct den_err *err);
 
 /* The folder's entries on disk (its renames, unlinks): fsync of the folder itself. */
 int den_sync_dir(const char *path, struct den_err *err);

@@ -70,10 +70,21 @@ touch "$BOX/kvm/warm/c2-m1024-d0-s1-0123456789abcdef.lock"
 # --- den box list ---------------------------------------------------------------
 run box list
 expect_rc 0 "box list"
-expect_true 'printf "%s\n" "$OUT" | head -1 | grep -qE "^BOX +VERSION +PROVIDER +ARCH +WARM$"' "a WARM column after the others"
-expect_true 'printf "%s\n" "$OUT" | grep -E "^den/vm +1\.0\.0 " | grep -qE " 2 \(0 usable\)$"' "two warm images, neither for this CPU"
-expect_true 'printf "%s\n" "$OUT" | grep -E "^den/ctr " | grep -qE " -$"' "a container box has none"
-expect_true 'printf "%s\n" "$OUT" | grep -E "^den/oldvm " | grep -qE " -$"' "a VM box without warm images"
+expect_true 'printf "%s\n" "$OUT" | head -1 | grep -qE "^BOX +VERSION +PROVIDER +ARCH +WARM +FROM$"' "WARM and FROM columns after the others"
+# warm_of NAME [VERSION]: the WARM cell of that box's row, by the header's columns.
+warm_of() {
+	printf "%s\n" "$OUT" | python3 -c '
+import sys
+rows = sys.stdin.read().splitlines()
+a, b = rows[0].index("WARM"), rows[0].index("FROM")
+for r in rows[1:]:
+    f = r.split()
+    if f[0] == sys.argv[1] and (len(sys.argv) < 3 or f[1] == sys.argv[2]):
+        print(r[a:b].strip())' "$@"
+}
+expect_true '[ "$(warm_of den/vm 1.0.0)" = "2 (0 usable)" ]' "two warm images, neither for this CPU"
+expect_true '[ "$(warm_of den/ctr)" = - ]' "a container box has none"
+expect_true '[ "$(warm_of den/oldvm)" = - ]' "a VM box without warm images"
 
 run box list --json
 expect_rc 0 "box list --json"

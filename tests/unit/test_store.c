@@ -64,7 +64,7 @@ static int resolve(const char *name, const char *constraint, const char *provide
 		   struct boxlock *lock, struct store_entry *out, struct den_err *err)
 {
 	const struct resolve_opts o = { .home = home, .offline = true };
-	const struct box_want w = { name, constraint, provider, NULL };
+	const struct box_want w = { name, constraint, provider, NULL, NULL };
 
 	return box_resolve(&o, &w, lock, out, err);
 }

@@ -1,0 +1,147 @@
+#!/bin/bash
+# Container images as container boxes (docs/boxes.md, "Container images"):
+# den's debian-12 root file system made an image by podman (import, then a
+# build whose layer deletes a file), saved as a docker-archive and an
+# oci-archive, copied to an OCI layout by skopeo; each added, brought up,
+# reached by `den ssh`, provisioned. A busybox-only image is added and its
+# `den up` refused (it has no sshd). Hostile images are refused with the
+# store byte-for-byte as it was.
+. "$(dirname "$0")/lib/assert.sh"
+. "$(dirname "$0")/lib/machines.sh"
+require_root "container images (podman's storage, den's containers)"
+
+add_debian_box
+STORE="$T_DIR/podman"
+pm() {
+	podman --root "$STORE/root" --runroot "$STORE/run" --storage-driver vfs \
+		--cgroup-manager cgroupfs --events-backend none "$@"
+}
+PROJ="$T_DIR/proj"
+mkdir -p "$PROJ" "$T_DIR/ctx" "$T_DIR/bb/bin" "$T_DIR/bb/etc"
+trap '"$DEN" -q -C "$PROJ" destroy -f >/dev/null 2>&1; rm -rf "$T_DIR"' EXIT
+cd "$T_DIR"
+
+# --- images made by the real tools ------------------------------------------------
+ROOTFS=$(echo "$DEN_HOME"/boxes/den/debian-12/*/container-amd64/rootfs)
+tar -C "$ROOTFS" -cf - . | pm import --change 'ENV APP=demo' --change 'WORKDIR /srv' - localhost/deb:1.0 >/dev/null
+printf 'FROM localhost/deb:1.0\nRUN rm /etc/motd && echo layered > /etc/layered\n' >"$T_DIR/ctx/Containerfile"
+pm build -q --isolation chroot -t localhost/deb:1.1 "$T_DIR/ctx" >/dev/null
+pm save -q --format docker-archive -o deb-docker.tar localhost/deb:1.1 >/dev/null
+pm save -q --format oci-archive -o deb-oci.tar localhost/deb:1.1 >/dev/null
+skopeo copy -q docker-archive:deb-docker.tar oci:deb-layout:1.1 >/dev/null
+expect_true '[ -s deb-docker.tar ] && [ -s deb-oci.tar ] && [ -f deb-layout/index.json ]' "podman and skopeo made the images"
+
+cp "$(command -v busybox)" bb/bin/
+ln -s busybox bb/bin/sh
+echo bb > bb/etc/hostname
+tar -C bb -cf - . | pm import - localhost/busybox:2.0 >/dev/null
+pm save -q --format docker-archive -o busybox.tar localhost/busybox:2.0 >/dev/null
+
+# --- den box add of each form -----------------------------------------------------
+run box add docker-archive:deb-docker.tar
+expect_rc 0 "add a docker-archive"
+expect_err "localhost/deb 1.1 (container, amd64) added" "named after the image, versioned by its tag"
+B="$DEN_HOME/boxes/localhost/deb/1.1/container-amd64"
+expect_true '[ ! -e "$B/rootfs/etc/motd" ]' "the second layer's whiteout deleted /etc/motd"
+expect_true '[ "$(cat "$B/rootfs/etc/layered")" = layered ]' "the second layer's file is there"
+expect_true '[ -u "$B/rootfs/usr/bin/sudo" ]' "setuid programs survive in a rootfs"
+expect_true '[ "$(stat -c %U "$B/rootfs/home/den")" = 1000 ] || [ "$(stat -c %u "$B/rootfs/home/den")" = 1000 ]' "owners are the image's"
+expect_true 'python3 -c "
+import json, sys
+m = json.load(open(sys.argv[1]))[\"den\"]
+assert m[\"ssh\"] == \"sshd\" and m[\"ssh_user\"] == \"den\", m
+assert \"APP=demo\" in m[\"image\"][\"config\"][\"Env\"], m
+assert m[\"image\"][\"config\"][\"WorkingDir\"] == \"/srv\", m
+assert m[\"image\"][\"format\"] == \"docker-archive\" and m[\"image\"][\"id\"].startswith(\"sha256:\"), m
+" "$B/metadata.json"' "the image's config is kept in the metadata"
+
+run box add deb-oci.tar --name team/deb-oci
+expect_rc 0 "add an oci-archive found by looking (no transport named)"
+run box add oci:deb-layout:1.1 --name team/deb-layout --box-version 3.0
+expect_rc 0 "add an OCI layout with a tag and a version"
+run box add docker-archive:deb-docker.tar
+expect_rc 0 "adding the same image again"
+expect_err "already" "is a no-op that says so"
+run box add busybox.tar --name team/busybox
+expect_rc 0 "a busybox-only image is added"
+
+run box list
+expect_true 'printf "%s\n" "$OUT" | grep -E "^team/deb-layout +3\.0 " | grep -q "oci deb-layout:1.1"' "box list says where a box came from"
+
+# --- den up from an Envfile's box_url, ssh, provision, the lock -------------------------
+cd "$PROJ"
+cat >Envfile <<'EOF'
+den: 1
+machines:
+  app:
+    box: team/app
+    box_url: docker-archive:../deb-docker.tar
+    provider: container
+    provision:
+      - shell: test ! -e /etc/motd && cat /etc/layered > /tmp/provisioned
+EOF
+run up
+expect_rc 0 "den up of an image named by box_url"
+run ssh app -c 'cat /tmp/provisioned; id -un'
+expect_out "layered" "the shell provisioner ran in the image's root"
+expect_out "den" "den logs in as the image's den user"
+expect_true 'python3 -c "
+import json
+b = json.load(open(\"Envfile.lock\"))[\"boxes\"][0]
+assert b[\"url\"] == \"docker-archive:../deb-docker.tar\" and b[\"version\"] == \"1.1\", b
+"' "Envfile.lock names the image as the Envfile does, with its id"
+run destroy -f
+expect_rc 0 "destroy"
+
+for box in team/deb-oci team/deb-layout; do
+	sed -i "s|box: .*|box: $box|; /box_url/d" Envfile
+	rm -f Envfile.lock
+	run up
+	expect_rc 0 "den up of $box"
+	run ssh app -c 'cat /tmp/provisioned'
+	expect_out "layered" "$box: provisioned"
+	run destroy -f
+done
+
+sed -i "s|box: .*|box: team/busybox|" Envfile
+rm -f Envfile.lock
+run up
+expect_rc 1 "den up of an image without sshd"
+expect_err "no SSH server" "is refused, saying why"
+cd "$T_DIR"
+
+# --- hostile images: refused, the store unchanged -------------------------------------
+store_snapshot() { (cd "$DEN_HOME" && find boxes -printf '%p %s %m %l %i %T@\n' | sort); }
+hostile() { # KIND FORM MESSAGE
+	rm -rf "h-$1" "h-$1.tar"
+	python3 "$SRC/tests/helpers/oci_image.py" "h-$1" "$1"
+	local ref="oci:h-$1"
+	if [ "$2" != oci ]; then
+		tar -C "h-$1" -cf "h-$1.tar" .
+		ref="$2:h-$1.tar"
+	fi
+	run box add "$ref" --name test/hostile
+	expect_rc 1 "$1 ($2) is refused"
+	expect_err "$3" "$1 ($2) says why"
+	expect_true '[ "$(store_snapshot)" = "$before" ]' "$1 ($2) leaves the store as it was"
+	expect_true '[ -z "$(ls -A "$DEN_HOME/tmp")" ]' "$1 ($2) leaves nothing in tmp"
+}
+python3 "$SRC/tests/helpers/oci_image.py" h-good good
+run box add oci:h-good --name test/good
+expect_rc 0 "the helper's own image, whole, is added"
+expect_true '[ "$(cat "$DEN_HOME/boxes/test/good/1.0/container-amd64/rootfs/etc/hello")" = hello ]' "its layer is applied"
+run box remove test/good
+before=$(store_snapshot)
+hostile digest-mismatch oci "does not match its digest"
+hostile digest-mismatch oci-archive "does not match its digest"
+hostile diff-id-mismatch oci "does not match its diff_id"
+hostile dotdot-layer oci-archive "'..'"
+hostile bad-digest oci "is not sha256:HEX"
+hostile blob-link-out oci "leads outside the image"
+hostile blob-link-out oci-archive "points outside"
+hostile size-lie oci "its descriptor says"
+hostile arm64 oci "linux/arm64"
+hostile docker-config-outside docker-archive "leads outside the image"
+expect_true '[ ! -e /escaped ] && [ ! -e "$T_DIR/escaped" ]' "nothing was written outside"
+
+t_done
