@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "boxes/store.h"
 #include "boxes/unpack.h"
+#include "boxes/vm_import.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 #include "core/log.h"
@@ -169,7 +170,9 @@ static int read_metadata(const char *dir, const struct box_id *id, char **provid
 		json_decref(j);
 		return den_err_set(err, 0, "not a box: its metadata.json names no provider");
 	}
-	if (id->provider != NULL && strcmp(id->provider, p) != 0) {
+	/* A VirtualBox, VMware or Hyper-V box becomes a libvirt box (boxes/vm_import.h). */
+	if (id->provider != NULL && strcmp(id->provider, p) != 0 &&
+	    !(strcmp(id->provider, "libvirt") == 0 && vm_import_provider(p))) {
 		den_err_set(err, 0, "the box file is for provider %s, but %s was expected", p,
 			    id->provider);
 		json_decref(j);
@@ -331,6 +334,16 @@ int store_install(const char *home, const struct box_id *want, const char *path,
 	if (unpack_archive(path, tmp, UNPACK_BOX, max, &used, err) < 0 ||
 	    read_metadata(tmp, &id, &provider, &arch, err) < 0)
 		goto fail;
+	if (vm_import_provider(provider)) {
+		if (vm_import(tmp, provider, err) < 0)
+			goto fail;
+		free(provider);
+		provider = strdup("libvirt");
+		if (provider == NULL) {
+			den_err_set(err, ENOMEM, "box %s", id.name);
+			goto fail;
+		}
+	}
 	id.provider = provider;
 	if (id.arch == NULL)
 		id.arch = arch[0] ? arch : "unknown";

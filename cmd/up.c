@@ -17,6 +17,7 @@
 #include "core/keys.h"
 #include "core/machine_index.h"
 #include "core/project.h"
+#include "core/size.h"
 #include "core/ssh.h"
 #include "providers/key_support.h"
 #include "providers/network/network.h"
@@ -114,6 +115,35 @@ static int resolve_box(struct den_ctx *ctx, const struct machine *cfg, const cha
 	return rc < 0 ? den_err_wrap(err, "machine %s", cfg->name) : 0;
 }
 
+/*
+ * The machine as it starts: an imported box's CPU count and memory (its
+ * machine description's: boxes/vm_import.h) where the Envfile sets none.
+ * 1 when *sized differs from cfg.
+ */
+static int box_sized(const struct machine *cfg, const char *box_dir, struct machine *sized)
+{
+	cleanup_free char *cpus = box_dir_meta(box_dir, "cpus"),
+			  *memory = box_dir_meta(box_dir, "memory");
+	const char *why;
+	uint64_t bytes;
+	int changed = 0;
+
+	*sized = *cfg;
+	if (cpus != NULL && !(cfg->set & KEYBIT(ENVFILE_KEY_CPUS)) &&
+	    strspn(cpus, "0123456789") == strlen(cpus) && strlen(cpus) <= 3 && atoi(cpus) >= 1 &&
+	    atoi(cpus) <= 255) {
+		sized->cpus = (unsigned)atoi(cpus);
+		changed = 1;
+	}
+	if (memory != NULL && !(cfg->set & KEYBIT(ENVFILE_KEY_MEMORY)) &&
+	    den_size_parse(memory, DEN_MIB, &bytes, &why) == 0 && bytes >= (16ull << 20) &&
+	    bytes <= (4ull << 40)) {
+		sized->memory = bytes;
+		changed = 1;
+	}
+	return changed;
+}
+
 int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *provider,
 		      struct boxlock *lock, struct den_err *err)
 {
@@ -155,8 +185,15 @@ int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *p
 	dm->rec.box_version = strdup(box.version);
 	dm->rec.ssh_user = cmd_login_user(cfg, box.dir);
 	den_info("%s: starting (%s %s, %s)", cfg->name, box.name, box.version, provider);
+	struct machine sized;
+	if (box_sized(cfg, box.dir, &sized)) {
+		den_info("%s: %u CPU%s and %llu MiB, as its box says", cfg->name, sized.cpus,
+			 sized.cpus == 1 ? "" : "s", (unsigned long long)(sized.memory >> 20));
+		dm->cfg = &sized;
+	}
 	long long t0 = den_now_ms();
 	rc = ops->up(dm, &args, err);
+	dm->cfg = cfg;
 	den_debug("%s: started by the %s provider in %lld ms", cfg->name, provider,
 		  den_now_ms() - t0);
 	if (rc == 0)

@@ -3,15 +3,15 @@
 #define DEN_CORE_LAZYLIB_H
 
 /*
- * libcurl, libarchive, libssh, libslirp, libcrypto, libext2fs and libblkid
- * are loaded on first
+ * libcurl, libarchive, libssh, libslirp, libcrypto, libext2fs, libblkid
+ * and libxml2 are loaded on first
  * use, not at start-up: `den status` takes 0.8 ms so, against 5.4 ms
  * with them preloaded (docs/decisions.md).
  *
  * Each library has one table, an X-macro list in its stub file
  * (boxes/lazy_curl.c, boxes/lazy_archive.c, core/lazy_ssh.c,
  * core/lazy_slirp.c, core/lazy_crypto.c, boxes/lazy_ext2fs.c,
- * boxes/lazy_blkid.c) naming every function den calls
+ * boxes/lazy_blkid.c, boxes/lazy_xml.c) naming every function den calls
  * once: X(ret, name, (params), (args)). LAZYLIB_DEFINE makes of it the
  * table of names and addresses, and stubs under the libraries' own names
  * that jump through it; callers write plain library code. The file name
@@ -46,7 +46,7 @@ int lazylib_load(struct lazylib *lib, struct den_err *err);
 
 /* The tables, and their loads for entry points. */
 extern struct lazylib lazylib_curl, lazylib_archive, lazylib_ssh, lazylib_slirp, lazylib_crypto,
-	lazylib_ext2fs, lazylib_blkid;
+	lazylib_ext2fs, lazylib_blkid, lazylib_xml;
 
 static inline int den_curl_load(struct den_err *err)
 {
@@ -75,6 +75,10 @@ static inline int den_ext2fs_load(struct den_err *err)
 static inline int den_blkid_load(struct den_err *err)
 {
 	return lazylib_load(&lazylib_blkid, err);
+}
+static inline int den_xml_load(struct den_err *err)
+{
+	return lazylib_load(&lazylib_xml, err);
 }
 
 #endif

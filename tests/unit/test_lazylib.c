@@ -25,11 +25,12 @@ static const struct {
 	{ &lazylib_crypto, DEN_SONAME_CRYPTO, DEN_PACKAGE_CRYPTO, DEN_LIBFILE_CRYPTO },
 	{ &lazylib_ext2fs, DEN_SONAME_EXT2FS, DEN_PACKAGE_EXT2FS, DEN_LIBFILE_EXT2FS },
 	{ &lazylib_blkid, DEN_SONAME_BLKID, DEN_PACKAGE_BLKID, DEN_LIBFILE_BLKID },
+	{ &lazylib_xml, DEN_SONAME_XML2, DEN_PACKAGE_XML2, DEN_LIBFILE_XML2 },
 };
 
 /* What den's own code calls in those libraries, by name. */
-static const char *const prefixes[] = { "curl_",  "archive_", "ssh_",	 "sftp_",
-					"slirp_", "EVP_",     "ext2fs_", "blkid_" };
+static const char *const prefixes[] = { "curl_",  "archive_", "ssh_",	 "sftp_", "slirp_",
+					"EVP_",	  "ext2fs_",  "blkid_", "xml" };
 
 Test(lazylib, every_table_loads_and_every_name_resolves)
 {
