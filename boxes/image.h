@@ -8,6 +8,7 @@
  * tarball, named as skopeo and podman name them:
  *
  *     oci:PATH[:REF]   docker-archive:PATH   oci-archive:PATH
+ *     lxd:PATH         (LXD's and LXC's images: boxes/lxd_image.c)
  *
  * Every blob is checked against its digest as it is read, the layers are
  * applied in order with their whiteouts, and the result is stored as a
@@ -27,6 +28,7 @@ enum image_format {
 	IMAGE_OCI,	      /* an OCI image layout folder */
 	IMAGE_OCI_ARCHIVE,    /* a tar of one */
 	IMAGE_DOCKER_ARCHIVE, /* `docker save`: manifest.json, configs, layer tars */
+	IMAGE_LXD,	      /* LXD's unified tarball, or a folder of its split form */
 };
 
 /* "oci-archive" ... for messages and box.json. */
@@ -59,6 +61,8 @@ struct image {
 	struct json_t *config; /* the config blob, verified */
 	struct image_layer *layers;
 	size_t n_layers;
+	char *lxd_unified; /* LXD: the unified tarball, or NULL */
+	char *lxd_rootfs;  /* LXD: the split form's rootfs tarball, or NULL */
 };
 
 /*
@@ -81,6 +85,16 @@ int image_open_below(int dirfd, const char *file);
  */
 int image_apply_layers(int dirfd, const struct image *img, const char *root, uint64_t max,
 		       uint64_t *used, struct den_err *err);
+
+/*
+ * An LXD image at path: a unified tarball or a folder of the split form.
+ * Its metadata.yaml is read (architecture checked, properties kept as
+ * img->config's "properties"); img->id is LXD's fingerprint.
+ */
+int lxd_open(const char *path, struct image *img, struct den_err *err);
+
+/* Unpacks an LXD image's root file system into dir/rootfs (as a rootfs.tar). */
+int lxd_unpack_rootfs(const struct image *img, const char *dir, uint64_t max, struct den_err *err);
 
 /* What image_add is asked. */
 struct image_add_opts {

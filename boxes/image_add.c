@@ -167,6 +167,12 @@ static json_t *kept_config(const struct image *img)
 					    "Entrypoint", "ExposedPorts", "Labels", "StopSignal" };
 	json_t *from = json_object_get(img->config, "config"), *kept = json_object();
 
+	/* An LXD image's config is its metadata.yaml's properties. */
+	if (json_object_get(img->config, "properties") != NULL) {
+		json_decref(kept);
+		return json_deep_copy(img->config);
+	}
+
 	for (size_t i = 0; kept && i < sizeof(keys) / sizeof(*keys); i++) {
 		json_t *v = json_object_get(from, keys[i]);
 		if (v != NULL && !json_is_null(v))
@@ -200,17 +206,21 @@ static int write_metadata(const char *dir, const struct box_id *id, enum image_f
 	return den_write_file_atomic(path, text, 0644, err);
 }
 
-struct layers_job {
+struct rootfs_job {
 	int dirfd;
 	const struct image *img;
-	const char *root;
+	const char *dir, *root;
 	uint64_t max;
 };
 
-static int layers_job(void *arg, struct den_err *err)
+static int rootfs_job(void *arg, struct den_err *err)
 {
-	const struct layers_job *j = arg;
+	const struct rootfs_job *j = arg;
 
+	if (j->img->lxd_unified != NULL || j->img->lxd_rootfs != NULL)
+		return lxd_unpack_rootfs(j->img, j->dir, j->max, err);
+	if (mkdir(j->root, 0755) < 0)
+		return den_err_set(err, errno, "cannot make %s", j->root);
 	return image_apply_layers(j->dirfd, j->img, j->root, j->max, NULL, err);
 }
 
@@ -222,21 +232,23 @@ static int make_rootfs(int dirfd, const struct image *img, const char *dir, uint
 		       struct den_err *err)
 {
 	cleanup_free char *root = NULL;
-	struct layers_job job = { dirfd, img, NULL, max };
+	struct rootfs_job job = { dirfd, img, dir, NULL, max };
 	struct userns_map m;
 
 	if (asprintf(&root, "%s/rootfs", dir) < 0)
 		return den_err_set(err, ENOMEM, "cannot make the root file system");
-	if (mkdir(root, 0755) < 0)
-		return den_err_set(err, errno, "cannot make %s", root);
 	job.root = root;
-	den_info("applying %zu layer%s of %s", img->n_layers, img->n_layers == 1 ? "" : "s",
-		 img->reference ? img->reference : img->id);
+	if (img->n_layers > 0)
+		den_info("applying %zu layer%s of %s", img->n_layers, img->n_layers == 1 ? "" : "s",
+			 img->reference ? img->reference : img->id);
+	else
+		den_info("unpacking the root file system of %s",
+			 img->reference ? img->reference : img->id);
 	if (userns_rootless())
-		return userns_map_for_user(&m, err) < 0 || userns_run(&m, layers_job, &job, err) < 0
+		return userns_map_for_user(&m, err) < 0 || userns_run(&m, rootfs_job, &job, err) < 0
 			       ? -1
 			       : 0;
-	return layers_job(&job, err);
+	return rootfs_job(&job, err);
 }
 
 /* The image's folder: a layout as it is, an archive unpacked (as a hostile box file) into src. */
@@ -291,14 +303,16 @@ int image_add(const char *home, const struct image_add_opts *o, struct store_ent
 	path = image_path(o, &f, &tag, err);
 	if (path == NULL || unpack_max_bytes(&max, err) < 0)
 		return -1;
-	found = image_sniff(path);
+	/* An LXD image is a file or a folder of two: lxd_open says what is wrong with it. */
+	found = f == IMAGE_LXD ? f : image_sniff(path);
 	if (found != f)
 		return den_err_set(err, 0, "%s is %s%s, not what %s: says", path,
 				   found == IMAGE_NONE ? "not an image" : "an ",
 				   found == IMAGE_NONE ? "" : image_format_name(found),
 				   image_format_name(f));
-	dirfd = open_image_dir(home, f, path, max, &used, &src, err);
-	if (dirfd < 0 || image_open(dirfd, f, tag, &img, err) < 0)
+	if (f == IMAGE_LXD ? lxd_open(path, &img, err) < 0
+			   : (dirfd = open_image_dir(home, f, path, max, &used, &src, err)) < 0 ||
+				     image_open(dirfd, f, tag, &img, err) < 0)
 		goto out;
 	name = box_name(o, &img, err);
 	version = name ? box_version(o, &img, err) : NULL;

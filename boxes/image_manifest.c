@@ -397,6 +397,8 @@ void image_free(struct image *img)
 	free(img->reference);
 	free(img->id);
 	free(img->manifest);
+	free(img->lxd_unified);
+	free(img->lxd_rootfs);
 	json_decref(img->config);
 	memset(img, 0, sizeof(*img));
 }

@@ -18,6 +18,7 @@ static const struct {
 	{ "oci-archive:", IMAGE_OCI_ARCHIVE },
 	{ "docker-archive:", IMAGE_DOCKER_ARCHIVE },
 	{ "oci:", IMAGE_OCI },
+	{ "lxd:", IMAGE_LXD },
 };
 
 const char *image_format_name(enum image_format f)
@@ -29,6 +30,8 @@ const char *image_format_name(enum image_format f)
 		return "oci-archive";
 	case IMAGE_DOCKER_ARCHIVE:
 		return "docker-archive";
+	case IMAGE_LXD:
+		return "lxd";
 	case IMAGE_NONE:
 		break;
 	}
@@ -78,7 +81,7 @@ enum image_format image_sniff(const char *path)
 	struct archive_entry *e;
 	struct archive *a;
 	struct stat st;
-	bool layout = false, index = false, manifest = false;
+	bool layout = false, index = false, manifest = false, lxd_meta = false, lxd_root = false;
 	enum image_format f = IMAGE_NONE;
 
 	if (stat(path, &st) < 0)
@@ -106,7 +109,9 @@ enum image_format image_sniff(const char *path)
 		layout |= strcmp(m, "oci-layout") == 0;
 		index |= strcmp(m, "index.json") == 0;
 		manifest |= strcmp(m, "manifest.json") == 0;
-		if (layout && index)
+		lxd_meta |= strcmp(m, "metadata.yaml") == 0;
+		lxd_root |= strncmp(m, "rootfs/", 7) == 0;
+		if ((layout && index) || (lxd_meta && lxd_root))
 			break;
 	}
 	/* Docker 25 writes both: the OCI layout is the one with digests. */
@@ -114,6 +119,8 @@ enum image_format image_sniff(const char *path)
 		f = IMAGE_OCI_ARCHIVE;
 	else if (manifest)
 		f = IMAGE_DOCKER_ARCHIVE;
+	else if (lxd_meta && lxd_root)
+		f = IMAGE_LXD;
 out:
 	archive_read_free(a);
 	return f;

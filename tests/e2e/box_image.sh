@@ -110,6 +110,57 @@ expect_rc 1 "den up of an image without sshd"
 expect_err "no SSH server" "is refused, saying why"
 cd "$T_DIR"
 
+# --- LXD images: the unified tarball and the split form ------------------------------------
+mkdir -p lxd/templates lxd/split lxd/squash
+cat >lxd/metadata.yaml <<'YAML'
+architecture: x86_64
+creation_date: 1796300000
+properties:
+  architecture: amd64
+  description: Debian bookworm amd64
+  os: Debian
+  release: bookworm
+  serial: "20261203_00:00"
+templates:
+  /etc/hostname: { when: [create, copy], template: hostname.tpl }
+YAML
+echo '{{ container.name }}' >lxd/templates/hostname.tpl
+tar -C lxd -czf lxd/unified.tar.gz metadata.yaml templates -C "$ROOTFS" --transform 's,^\.,rootfs,' .
+tar -C lxd -cf lxd/split/meta.tar metadata.yaml templates
+tar -C "$ROOTFS" -cf lxd/split/rootfs.tar .
+run box add lxd/unified.tar.gz
+expect_rc 0 "add LXD's unified tarball (found by looking)"
+expect_err "debian/bookworm 0 (container, amd64) added" "named after its os and release"
+L="$DEN_HOME/boxes/debian/bookworm/0/container-amd64"
+expect_true '[ -x "$L/rootfs/usr/sbin/sshd" ] && [ ! -e "$L/metadata.yaml" ] && [ ! -e "$L/lxd" ]' "its rootfs/ is the box's root, the rest is gone"
+expect_true '[ "$(stat -c %u "$L/rootfs/home/den")" = 1000 ]' "owners are the image's"
+expect_true 'python3 -c "
+import json, sys
+m = json.load(open(sys.argv[1]))[\"den\"][\"image\"]
+assert m[\"format\"] == \"lxd\" and m[\"config\"][\"properties\"][\"release\"] == \"bookworm\", m
+" "$L/metadata.json"' "metadata.yaml's properties are kept"
+run box add lxd:lxd/split --name team/lxd-split --box-version 2.0
+expect_rc 0 "add LXD's split form (a folder of two tarballs)"
+cp lxd/split/meta.tar lxd/squash/
+printf 'hsqs-not-really' >lxd/squash/rootfs.squashfs
+run box add lxd:lxd/squash --name team/squash
+expect_rc 1 "a squashfs root is refused"
+expect_err "squashfs" "saying what den reads instead"
+sed -i 's/x86_64/aarch64/' lxd/metadata.yaml
+tar -C lxd -cf lxd/arm.tar metadata.yaml -C "$ROOTFS" --transform 's,^\.,rootfs,' ./etc/hostname
+run box add lxd:lxd/arm.tar --name team/arm
+expect_rc 1 "an image for another architecture is refused"
+expect_err "aarch64" "naming it"
+cd "$PROJ"
+printf 'den: 1\nmachines:\n  app: { box: team/lxd-split, provider: container }\n' >Envfile
+rm -f Envfile.lock
+run up
+expect_rc 0 "den up of the LXD image"
+run ssh app -c 'cat /etc/os-release'
+expect_out "bookworm" "den ssh reaches it"
+run destroy -f
+cd "$T_DIR"
+
 # --- hostile images: refused, the store unchanged -------------------------------------
 store_snapshot() { (cd "$DEN_HOME" && find boxes -printf '%p %s %m %l %i %T@\n' | sort); }
 hostile() { # KIND FORM MESSAGE
