@@ -47,6 +47,10 @@ enum image_format image_ref_parse(const char *ref, char **path, char **tag);
  */
 enum image_format image_sniff(const char *path);
 
+/* A tar member's name without its leading "./"s, or NULL. */
+struct archive_entry;
+const char *image_member_name(struct archive_entry *e);
+
 /* One layer: its blob file (below the layout) and what it must hash to. */
 struct image_layer {
 	char *file;    /* relative to the image's folder */

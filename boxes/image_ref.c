@@ -65,14 +65,13 @@ enum image_format image_ref_parse(const char *ref, char **path, char **tag)
 	return IMAGE_NONE;
 }
 
-/* A member's name without its leading "./". */
-static const char *member(struct archive_entry *e)
+const char *image_member_name(struct archive_entry *e)
 {
 	const char *p = archive_entry_pathname(e);
 
 	while (p != NULL && p[0] == '.' && p[1] == '/')
 		p += 2;
-	return p ? p : "";
+	return p;
 }
 
 enum image_format image_sniff(const char *path)
@@ -103,7 +102,9 @@ enum image_format image_sniff(const char *path)
 		goto out;
 	/* Headers only: a seekable tar skips the members' bytes. A box's metadata.json ends it. */
 	for (unsigned n = 0; n < 100000 && archive_read_next_header(a, &e) == ARCHIVE_OK; n++) {
-		const char *m = member(e);
+		const char *m = image_member_name(e);
+		if (m == NULL)
+			continue;
 		if (strcmp(m, "metadata.json") == 0)
 			goto out;
 		layout |= strcmp(m, "oci-layout") == 0;

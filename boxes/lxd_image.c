@@ -36,15 +36,6 @@ struct tar_top {
 	bool metadata, rootfs;
 };
 
-static const char *member(struct archive_entry *e)
-{
-	const char *p = archive_entry_pathname(e);
-
-	while (p != NULL && p[0] == '.' && p[1] == '/')
-		p += 2;
-	return p ? p : "";
-}
-
 /* Reads path's member names (headers only); metadata.yaml's text into *yaml when asked. */
 static int scan_tar(const char *path, struct tar_top *top, char **yaml, struct den_err *err)
 {
@@ -66,7 +57,9 @@ static int scan_tar(const char *path, struct tar_top *top, char **yaml, struct d
 		return den_err_set(err, 0, "%s is not a tarball", path);
 	}
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		const char *m = member(e);
+		const char *m = image_member_name(e);
+		if (m == NULL)
+			continue;
 		top->rootfs |= strncmp(m, "rootfs/", 7) == 0;
 		if (strcmp(m, "metadata.yaml") != 0 || archive_entry_filetype(e) != AE_IFREG)
 			continue;

@@ -29,8 +29,8 @@ static const struct {
 };
 
 /* What den's own code calls in those libraries, by name. */
-static const char *const prefixes[] = { "curl_",  "archive_", "ssh_",	 "sftp_", "slirp_",
-					"EVP_",	  "ext2fs_",  "blkid_", "xml" };
+static const char *const prefixes[] = { "curl_", "archive_", "ssh_",   "sftp_", "slirp_",
+					"EVP_",	 "ext2fs_",  "blkid_", "xml" };
 
 Test(lazylib, every_table_loads_and_every_name_resolves)
 {
