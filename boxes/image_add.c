@@ -189,13 +189,15 @@ static int write_metadata(const char *dir, const struct box_id *id, enum image_f
 
 	if (asprintf(&root, "%s/rootfs", dir) < 0)
 		return den_err_set(err, ENOMEM, "box %s", id->name);
+	/* No sshd: den serves SSH itself, as root (providers/container/sshd.h). */
+	bool sshd = has_sshd(root);
 	j = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s*, s:s, "
 		      "s:s*, s:o}}}",
 		      "provider", "container", "format", "rootfs", "architecture", id->arch, "den",
 		      "name", id->name, "version", id->version, "init", "den", "ssh_user",
-		      login_user(root), "ssh", has_sshd(root) ? "sshd" : "none", "image", "format",
-		      image_format_name(f), "reference", img->reference, "id", img->id, "manifest",
-		      img->manifest, "config", kept_config(img));
+		      sshd ? login_user(root) : "root", "ssh", sshd ? "sshd" : "den", "image",
+		      "format", image_format_name(f), "reference", img->reference, "id", img->id,
+		      "manifest", img->manifest, "config", kept_config(img));
 
 	if (j == NULL || asprintf(&path, "%s/metadata.json", dir) < 0 ||
 	    (text = json_dumps(j, JSON_INDENT(2))) == NULL) {

@@ -12,10 +12,12 @@
  * Exit status: CMD's, 125 when the container could not start.
  */
 #include "cmd/cmd.h"
+#include "core/keys.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 #include "core/size.h"
 #include "providers/container/container.h"
+#include "providers/container/sshd.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -164,12 +166,17 @@ static int container_run(int argc, char **argv, struct den_err *err)
 		{ "host-loopback", no_argument, NULL, 'L' },
 		{ "private-net", required_argument, NULL, 'N' },
 		{ "host", required_argument, NULL, 'H' },
+		{ "den-ssh", required_argument, NULL, 'S' },
+		{ "env", required_argument, NULL, 'E' },
+		{ "workdir", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	cleanup_free char *hosts = NULL;
 	static struct usernet_fwd fwds[64];
 	struct ctr_spec s
 		__attribute__((cleanup(free_files))) = { .hostname = "den", .fwds = fwds };
+	static struct ctr_sshd sshd;
+	size_t n_env = 0;
 	int c, status = 0;
 
 	cmd_getopt_reset();
@@ -254,6 +261,26 @@ static int container_run(int argc, char **argv, struct den_err *err)
 					     "(CMD is the box's own init, such as /sbin/init)");
 			s.system_init = strcmp(optarg, "system") == 0;
 			break;
+		case 'S': {
+			uint64_t port;
+			if (!den_parse_u64(optarg, &port) || port < 1 || port > 65535)
+				return den_err_usage(err, "--den-ssh takes a port, not '%s'",
+						     optarg);
+			sshd.port = (int)port;
+			s.sshd = &sshd;
+			break;
+		}
+		case 'E':
+			if (n_env == CTR_SSHD_MAX_ENV || strchr(optarg, '=') == NULL)
+				return den_err_usage(err, "--env takes NAME=VALUE (at most %d)",
+						     CTR_SSHD_MAX_ENV);
+			sshd.env[n_env++] = optarg;
+			break;
+		case 'W':
+			if (optarg[0] != '/')
+				return den_err_usage(err, "--workdir takes an absolute path");
+			sshd.workdir = optarg;
+			break;
 		case 'n':
 			if (strcmp(optarg, "host") != 0)
 				return den_err_usage(err,
@@ -269,12 +296,25 @@ static int container_run(int argc, char **argv, struct den_err *err)
 	if (s.rootfs == NULL || s.state == NULL || s.rootfs[0] != '/' || s.state[0] != '/')
 		return den_err_usage(err, "`den container run` needs --rootfs DIR and --state DIR, "
 					  "absolute");
-	if (optind == argc)
-		return den_err_usage(err, "`den container run` needs a command after --");
+	if (optind == argc && s.sshd == NULL)
+		return den_err_usage(err,
+				     "`den container run` needs a command after --, or --den-ssh");
+	if (s.sshd != NULL && (optind != argc || s.system_init))
+		return den_err_usage(err, "--den-ssh is the container's main process: no command, "
+					  "no --init system");
 	if (s.n_nets > 0 && s.host_network)
 		return den_err_usage(err,
 				     "--private-net needs den's own network, not --network host");
-	s.argv = argv + optind;
+	s.argv = s.sshd ? NULL : argv + optind;
+	if (s.sshd != NULL) {
+		/* Its keys are den's files in the machine's folder, read before the root is entered. */
+		char host[4096], client[4096];
+		snprintf(host, sizeof(host), "%s/" KEYS_HOST, s.state);
+		snprintf(client, sizeof(client), "%s/" KEYS_CLIENT ".pub", s.state);
+		sshd.loopback = s.host_network;
+		if (ctr_sshd_prepare(&sshd, host, client, err) < 0)
+			return -1;
+	}
 	if (ctr_run(&s, &status, err) < 0)
 		return -1;
 	fflush(stdout);

@@ -160,11 +160,10 @@ int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *p
 	if (den_home(&home, err) < 0 || resolve_box(ctx, cfg, provider, lock, &box, err) < 0)
 		return -1;
 	cleanup_free char *ssh = box_dir_meta(box.dir, "ssh");
-	if (ssh != NULL && strcmp(ssh, "none") == 0) {
+	if (ssh != NULL && strcmp(ssh, "den") == 0 && strcmp(provider, "container") != 0) {
 		den_err_set(err, 0,
-			    "machine %s: box %s %s is a container image with no SSH server "
-			    "(/usr/sbin/sshd), and den reaches machines over SSH; install "
-			    "openssh-server in the image",
+			    "machine %s: box %s %s is a container image with no SSH server: "
+			    "use provider: container",
 			    cfg->name, box.name, box.version);
 		store_entry_free(&box);
 		return -1;
@@ -176,7 +175,8 @@ int cmd_start_machine(struct den_ctx *ctx, struct den_machine *dm, const char *p
 		.box_dir = box.dir,
 		.hosts = hosts,
 		.box_system_init = init != NULL && strcmp(init, "system") == 0,
-		.box_warm = warm != NULL && strcmp(warm, BOX_WARM_PROTOCOL) == 0
+		.box_warm = warm != NULL && strcmp(warm, BOX_WARM_PROTOCOL) == 0,
+		.box_den_ssh = ssh != NULL && strcmp(ssh, "den") == 0
 	};
 	free(dm->rec.box);
 	free(dm->rec.box_version);

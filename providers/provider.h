@@ -34,6 +34,7 @@ struct provider_up_args {
 	const char *box_dir;  /* the box, unpacked in the store */
 	bool box_system_init; /* the box boots its own init ("init": "system" in metadata) */
 	bool box_warm;	      /* its seed hook makes warm images ("warm" in metadata, kvm) */
+	bool box_den_ssh;     /* no sshd: den serves SSH itself ("ssh": "den", container images) */
 	const char *hosts;    /* /etc/hosts lines of the machines on its private networks */
 };
 

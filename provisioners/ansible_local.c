@@ -22,11 +22,11 @@ static const char install_script[] =
 	"if ! command -v ansible-playbook >/dev/null 2>&1; then\n"
 	"  echo 'installing Ansible in the machine'\n"
 	"  if command -v apt-get >/dev/null 2>&1; then\n"
-	"    sudo -n env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&\n"
-	"    sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
+	"    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&\n"
+	"    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
 	"--no-install-recommends ansible-core\n"
-	"  elif command -v dnf >/dev/null 2>&1; then sudo -n dnf install -y -q ansible-core\n"
-	"  elif command -v apk >/dev/null 2>&1; then sudo -n apk add -q ansible-core\n"
+	"  elif command -v dnf >/dev/null 2>&1; then $SUDO dnf install -y -q ansible-core\n"
+	"  elif command -v apk >/dev/null 2>&1; then $SUDO apk add -q ansible-core\n"
 	"  else echo 'no apt-get, dnf or apk here to install Ansible with' >&2; exit 127; fi\n"
 	"fi\n";
 
@@ -72,6 +72,8 @@ static char *script_for(const struct prov_ctx *ctx, const struct prov_ansible *a
 		return NULL;
 	}
 	fputs("set -e\n", f);
+	/* install_script's $SUDO: none for a root login (an image's, maybe without sudo). */
+	fprintf(f, "SUDO='%s'\n", prov_sudo(ctx));
 	fputs(a->install ? install_script : missing_script, f);
 	if (a->provisioning_path == NULL || strcmp(a->provisioning_path, "~") == 0) {
 		fputs("cd \"$HOME\"\n", f);

@@ -34,14 +34,15 @@ static int install_with_sudo(struct prov_ctx *ctx, const struct prov_step *step,
 
 	if (qs == NULL || qf == NULL || qd == NULL)
 		return den_err_set(err, ENOMEM, "step '%s'", step->name);
+	const char *sudo = prov_sudo(ctx);
 	if (dir ? asprintf(&cmd,
-			   "sudo -n mkdir -p -- %s && sudo -n cp -PR -- %s/. %s; rc=$?; "
+			   "%smkdir -p -- %s && %scp -PR -- %s/. %s; rc=$?; "
 			   "rm -rf -- %s; exit $rc",
-			   qd, qf, qd, qs) < 0
+			   sudo, qd, sudo, qf, qd, qs) < 0
 		: asprintf(&cmd,
-			   "sudo -n mkdir -p -- \"$(dirname -- %s)\" && sudo -n cp -P -- %s %s; "
+			   "%smkdir -p -- \"$(dirname -- %s)\" && %scp -P -- %s %s; "
 			   "rc=$?; rm -rf -- %s; exit $rc",
-			   qd, qf, qd, qs) < 0)
+			   sudo, qd, sudo, qf, qd, qs) < 0)
 		return den_err_set(err, ENOMEM, "step '%s'", step->name);
 	if (den_ssh_exec(ctx->ssh, cmd, prov_output_feed, ctx->out, &status, err) < 0)
 		return den_err_wrap(err, "machine %s: step '%s'", ctx->machine->cfg->name,

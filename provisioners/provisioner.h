@@ -61,6 +61,12 @@ const struct provisioner_ops *provisioner_find(enum prov_kind kind);
 int prov_shell_read_script(const char *root, const struct prov_step *step, char **out, size_t *len,
 			   struct den_err *err);
 
+/*
+ * How a step runs a command as root: "sudo -n " for a login that is not
+ * root, "" for root (an image's, whose machine may have no sudo at all).
+ */
+const char *prov_sudo(const struct prov_ctx *ctx);
+
 /* The error for a step that ran and failed: its name, kind, exit code and last lines. */
 int prov_step_failed(struct prov_ctx *ctx, const struct prov_step *step, int exit_code,
 		     struct den_err *err);

@@ -2,6 +2,8 @@
 /* The provisioners built into den. */
 #include "provisioners/provisioner.h"
 
+#include <string.h>
+
 #include <errno.h>
 #include <stdio.h>
 
@@ -17,6 +19,13 @@ const struct provisioner_ops *provisioner_find(enum prov_kind kind)
 		if (provisioners[i]->kind == kind)
 			return provisioners[i];
 	return NULL;
+}
+
+const char *prov_sudo(const struct prov_ctx *ctx)
+{
+	const char *user = ctx->machine->rec.ssh_user;
+
+	return user != NULL && strcmp(user, "root") == 0 ? "" : "sudo -n ";
 }
 
 int prov_step_failed(struct prov_ctx *ctx, const struct prov_step *step, int exit_code,

@@ -38,7 +38,8 @@ static char *default_upload_path(const char *name)
 }
 
 /* The command line that runs the uploaded script (malloc'd). */
-static char *command_for(const struct prov_shell *sh, const char *path, bool shebang)
+static char *command_for(const struct prov_shell *sh, const char *sudo, const char *path,
+			 bool shebang)
 {
 	char *cmd = NULL;
 	size_t len = 0;
@@ -52,7 +53,7 @@ static char *command_for(const struct prov_shell *sh, const char *path, bool she
 		return NULL;
 	}
 	fprintf(f, "chmod 0755 %s && exec ", qpath);
-	if (sh->privileged)
+	if (sh->privileged && sudo[0] != '\0')
 		fputs("sudo -n -H -- ", f);
 	fputs("env", f);
 	for (size_t i = 0; i < sh->n_env; i++) {
@@ -149,7 +150,8 @@ static int run(struct prov_ctx *ctx, const struct prov_step *step, struct den_er
 	if (den_ssh_put_text(ctx->ssh, script, len, upload, 0755, err) < 0)
 		return den_err_wrap(err, "machine %s: step '%s' could not upload its script",
 				    ctx->machine->cfg->name, step->name);
-	cmd = command_for(sh, upload, len > 2 && script[0] == '#' && script[1] == '!');
+	cmd = command_for(sh, prov_sudo(ctx), upload,
+			  len > 2 && script[0] == '#' && script[1] == '!');
 	if (cmd == NULL)
 		return den_err_set(err, ENOMEM, "step '%s'", step->name);
 	ctx->out->keep_color = sh->keep_color;

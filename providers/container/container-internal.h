@@ -38,6 +38,6 @@ int ctr_bind_inside(const struct ctr_spec *spec, const int *bind_fds, struct den
 int ctr_put_files(const struct ctr_spec *spec, struct den_err *err);
 
 /* den-init, PID 1 of the container: runs argv, reaps, forwards SIGTERM (init.c). */
-int ctr_init(char *const *argv);
+int ctr_init(char *const *argv, const struct ctr_sshd *sshd);
 
 #endif

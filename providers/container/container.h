@@ -26,6 +26,8 @@
 #define CTR_MAX_NETS 8
 
 /* A file den writes into the container before it starts (from inside: see inside.c). */
+struct ctr_sshd;
+
 struct ctr_file {
 	const char *guest; /* absolute, or "~/..." in the owner's home */
 	const char *text;  /* its content */
@@ -61,6 +63,7 @@ struct ctr_spec {
 	const char *project; /* binds below it resolve beneath it, no link followed (hostpath.h) */
 	size_t n_binds;
 	char *const *argv;		/* what den-init runs as the container's main process */
+	struct ctr_sshd *sshd;		/* or den's SSH server (sshd.h), when argv is NULL */
 	bool system_init;		/* argv is the box's own init (systemd): PID 1 itself */
 	bool host_network;		/* share the host's network namespace */
 	bool host_loopback;		/* the gateway reaches the host's 127.0.0.1 */

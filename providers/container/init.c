@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * den-init: PID 1 of a container. It starts the main process (sshd for a
- * machine), reaps every orphan that ends up with it, forwards SIGTERM and
+ * machine, or den's own SSH server: sshd.h), reaps every orphan that ends up with it, forwards SIGTERM and
  * SIGINT to the main process for a halt, and exits with the main
  * process's status once the rest have been given a moment to finish.
  * It is den's own code, running in the process that built the root, so
  * it needs nothing from the box but the programs it starts.
  */
 #include "providers/container/container-internal.h"
+#include "providers/container/sshd.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -66,7 +67,7 @@ static void end_the_rest(const sigset_t *set)
 		;
 }
 
-int ctr_init(char *const *argv)
+int ctr_init(char *const *argv, const struct ctr_sshd *sshd)
 {
 	sigset_t set, old;
 	bool main_done = false;
@@ -81,12 +82,16 @@ int ctr_init(char *const *argv)
 	sigprocmask(SIG_BLOCK, &set, &old);
 	main_pid = fork();
 	if (main_pid < 0) {
-		fprintf(stderr, "den-init: cannot start %s: %s\n", argv[0], strerror(errno));
+		fprintf(stderr, "den-init: cannot start %s: %s\n",
+			sshd ? "den's SSH server" : argv[0], strerror(errno));
 		return 125;
 	}
 	if (main_pid == 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		setsid();
+		/* den's own SSH server: den's code, already here, for an image with no sshd. */
+		if (sshd != NULL)
+			_exit(ctr_sshd_serve(sshd));
 		execve(argv[0], argv, (char *const *)default_env);
 		execvpe(argv[0], argv, (char *const *)default_env);
 		fprintf(stderr, "den-init: cannot run %s: %s\n", argv[0], strerror(errno));

@@ -6,6 +6,7 @@
  * 127.0.0.1. State is asked of the supervisor's control socket.
  */
 #include "providers/container/container-internal.h"
+#include "providers/container/sshd.h"
 #include "providers/provider.h"
 #include "providers/network/network.h"
 #include "core/cleanup.h"
@@ -98,6 +99,36 @@ static int write_sshd_config(const struct den_machine *dm, int port, struct den_
 	return den_write_file_atomic(path, text, 0644, err);
 }
 
+/*
+ * The image's Env and WorkingDir (a container image's box: boxes/image.h),
+ * for den's SSH server to give its sessions. The box's metadata is
+ * untrusted: what is not a plain NAME=value or an absolute path is left out.
+ */
+static void add_image_config(struct argv_builder *a, const char *box_dir)
+{
+	cleanup_free char *path = NULL, *text = NULL;
+	struct den_err ignored = { 0 };
+	json_error_t jerr;
+	json_t *m, *config, *v;
+	size_t i, n = 0;
+
+	if (asprintf(&path, "%s/metadata.json", box_dir) < 0 ||
+	    den_read_file(path, 1 << 20, &text, NULL, &ignored) < 0)
+		return;
+	m = json_loads(text, 0, &jerr);
+	config = json_object_get(json_object_get(json_object_get(m, "den"), "image"), "config");
+	json_array_foreach(json_object_get(config, "Env"), i, v)
+	{
+		const char *e = json_string_value(v);
+		if (e != NULL && strchr(e, '=') != NULL && e[0] != '=' && n++ < CTR_SSHD_MAX_ENV)
+			add(a, "--env=%s", e);
+	}
+	const char *wd = json_string_value(json_object_get(config, "WorkingDir"));
+	if (wd != NULL && wd[0] == '/')
+		add(a, "--workdir=%s", wd);
+	json_decref(m);
+}
+
 /* The supervisor's command line: `den container run ...` for this machine. */
 static void build_argv(const struct den_machine *dm, const struct provider_up_args *args, int port,
 		       const int *hosts, const struct network_port *nets, struct argv_builder *a)
@@ -149,6 +180,12 @@ static void build_argv(const struct den_machine *dm, const struct provider_up_ar
 		add(a, "--bind=%s:%s:%s,owner=%s%s%s", f->host_path, f->guest, ro ? "ro" : "rw",
 		    f->owner ? f->owner : dm->rec.ssh_user, f->group ? ",group=" : "",
 		    f->group ? f->group : "");
+	}
+	/* No sshd in the box: den's own SSH server, with the image's Env and WorkingDir. */
+	if (args->box_den_ssh) {
+		add(a, "--den-ssh=%d", c->network == NET_HOST ? port : 22);
+		add_image_config(a, args->box_dir);
+		return;
 	}
 	/* den's credentials go in from inside the container (see inside.c). */
 	add(a, "--file=/etc/ssh/ssh_host_ed25519_key:0600::%s/" KEYS_HOST, dm->dir);

@@ -151,7 +151,7 @@ static __attribute__((noreturn)) void pid1(const struct ctr_spec *s, int errfd, 
 	}
 	/* Not ptrace-able or readable through /proc/1 by the container's root. */
 	prctl(PR_SET_DUMPABLE, 0);
-	_exit(ctr_init(s->argv));
+	_exit(ctr_init(s->argv, s->sshd));
 }
 
 static pid_t pid1_pid;

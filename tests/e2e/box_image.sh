@@ -3,9 +3,11 @@
 # den's debian-12 root file system made an image by podman (import, then a
 # build whose layer deletes a file), saved as a docker-archive and an
 # oci-archive, copied to an OCI layout by skopeo; each added, brought up,
-# reached by `den ssh`, provisioned. A busybox-only image is added and its
-# `den up` refused (it has no sshd). Hostile images are refused with the
-# store byte-for-byte as it was.
+# reached by `den ssh`, provisioned. Images with no sshd (busybox only;
+# Debian without openssh-server) get den's own SSH server: ssh, exec, a pty,
+# upload, SFTP, shell and file provisioners, Ansible. LXD images, unified
+# and split. Hostile images are refused with the store byte-for-byte as it
+# was.
 . "$(dirname "$0")/lib/assert.sh"
 . "$(dirname "$0")/lib/machines.sh"
 require_root "container images (podman's storage, den's containers)"
@@ -30,6 +32,10 @@ pm save -q --format docker-archive -o deb-docker.tar localhost/deb:1.1 >/dev/nul
 pm save -q --format oci-archive -o deb-oci.tar localhost/deb:1.1 >/dev/null
 skopeo copy -q docker-archive:deb-docker.tar oci:deb-layout:1.1 >/dev/null
 expect_true '[ -s deb-docker.tar ] && [ -s deb-oci.tar ] && [ -f deb-layout/index.json ]' "podman and skopeo made the images"
+
+printf 'FROM localhost/deb:1.0\nRUN rm /usr/sbin/sshd\n' >"$T_DIR/ctx/Containerfile"
+pm build -q --isolation chroot -t localhost/nossh:1.0 "$T_DIR/ctx" >/dev/null
+pm save -q --format docker-archive -o nossh.tar localhost/nossh:1.0 >/dev/null
 
 cp "$(command -v busybox)" bb/bin/
 ln -s busybox bb/bin/sh
@@ -64,6 +70,9 @@ expect_rc 0 "adding the same image again"
 expect_err "already" "is a no-op that says so"
 run box add busybox.tar --name team/busybox
 expect_rc 0 "a busybox-only image is added"
+expect_true 'grep -q "\"ssh\": \"den\"" "$DEN_HOME/boxes/team/busybox/2.0/container-amd64/metadata.json"' "den serves SSH for it"
+run box add nossh.tar
+expect_rc 0 "a Debian image without sshd is added"
 
 run box list
 expect_true 'printf "%s\n" "$OUT" | grep -E "^team/deb-layout +3\.0 " | grep -q "oci deb-layout:1.1"' "box list says where a box came from"
@@ -103,11 +112,76 @@ for box in team/deb-oci team/deb-layout; do
 	run destroy -f
 done
 
-sed -i "s|box: .*|box: team/busybox|" Envfile
+# --- images with no sshd: den's own SSH server -------------------------------------------
+mkdir -p up/sub
+echo one >up/a
+ln -s a up/link
+echo two >up/sub/b
+cat >Envfile <<'YAML'
+den: 1
+machines:
+  bb:
+    box: team/busybox
+    provider: container
+    provision:
+      - shell: "echo shell-ran as $(id -u)"
+      - file: { source: up/a, destination: /etc/from-file }
+      - shell: { inline: "echo file-says $(cat /etc/from-file) MODE=$MODE", env: { MODE: dev } }
+YAML
 rm -f Envfile.lock
 run up
-expect_rc 1 "den up of an image without sshd"
-expect_err "no SSH server" "is refused, saying why"
+expect_rc 0 "den up of a busybox-only image (no libc, no sshd, no python)"
+expect_true 'printf "%s\n%s" "$OUT" "$ERR" | grep -q "shell-ran as 0"' "a shell provisioner runs, as root"
+expect_true 'printf "%s\n%s" "$OUT" "$ERR" | grep -q "file-says one MODE=dev"' "a file provisioner, then a step's env"
+run ssh bb -c 'echo to-out; echo to-err >&2; exit 3'
+expect_rc 3 "den ssh -c gives the command's exit code"
+expect_out "to-out" "stdout"
+expect_err "to-err" "stderr, apart"
+run exec bb -- 'echo exec-ok'
+expect_out "exec-ok" "den exec"
+run upload up /tmp/up
+expect_rc 0 "den upload (SFTP)"
+run ssh bb -c 'readlink /tmp/up/link; cat /tmp/up/sub/b'
+expect_out "a" "a symlink arrives as a symlink"
+expect_out "two" "a folder's files arrive"
+"$DEN" -q ssh-config bb >"$T_DIR/sshcfg"
+printf 'put %s/up/a /tmp/put-by-sftp\nls -l /tmp\nget /tmp/put-by-sftp %s/got\n' "$PROJ" "$T_DIR" >"$T_DIR/batch"
+OUT=$(sftp -F "$T_DIR/sshcfg" -b "$T_DIR/batch" bb 2>&1) && RC=0 || RC=$?
+expect_rc 0 "OpenSSH's sftp works with den's server"
+expect_true '[ "$(cat "$T_DIR/got")" = one ]' "put, then get, the same bytes"
+expect_true 'printf "%s" "$OUT" | grep -q -- "-rw-r--r-- .* put-by-sftp"' "ls -l shows modes"
+OUT=$(script -qc "$DEN -C $PROJ ssh bb" /dev/null <<<$'tty\nexit' 2>&1 | tr -d '\r') && RC=0 || RC=$?
+expect_out "/dev/pts/" "den ssh gives a login shell on a pty"
+ssh-keygen -q -t ed25519 -N "" -f "$T_DIR/stranger"
+port=$(awk '$1 == "Port" { print $2 }' "$T_DIR/sshcfg")
+known=$(awk '$1 == "UserKnownHostsFile" { print $2 }' "$T_DIR/sshcfg")
+OUT=$(ssh -F /dev/null -p "$port" -i "$T_DIR/stranger" -o IdentitiesOnly=yes -o BatchMode=yes \
+	-o UserKnownHostsFile="$known" -o StrictHostKeyChecking=yes root@127.0.0.1 true 2>&1) && RC=0 || RC=$?
+expect_true '[ "$RC" -ne 0 ] && printf "%s" "$OUT" | grep -q "Permission denied"' "another key is refused ($OUT)"
+run halt bb
+run up bb
+expect_rc 0 "halt, then up again"
+run destroy -f
+expect_rc 0 "destroy"
+
+# A Debian image with no sshd: Ansible (its python3), the image's Env and WorkingDir.
+printf -- '- hosts: all\n  tasks:\n    - copy: { content: "by-ansible\\n", dest: /tmp/ansible-file }\n    - fetch: { src: /tmp/ansible-file, dest: fetched/, flat: yes }\n' >site.yml
+cat >Envfile <<'YAML'
+den: 1
+machines:
+  deb:
+    box: localhost/nossh
+    provider: container
+    provision:
+      - ansible: { playbook: site.yml }
+      - shell: "echo APP=$APP in $(pwd)"
+YAML
+rm -f Envfile.lock
+run up
+expect_rc 0 "den up and ansible on a Debian image without sshd"
+expect_true '[ "$(cat fetched/ansible-file)" = by-ansible ]' "ansible copied and fetched over den's SFTP"
+expect_true 'printf "%s\n%s" "$OUT" "$ERR" | grep -q "APP=demo in /srv"' "the image's Env and WorkingDir are the sessions'"
+run destroy -f
 cd "$T_DIR"
 
 # --- LXD images: the unified tarball and the split form ------------------------------------
