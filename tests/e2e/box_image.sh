@@ -256,6 +256,11 @@ run box add oci:h-good --name test/good
 expect_rc 0 "the helper's own image, whole, is added"
 expect_true '[ "$(cat "$DEN_HOME/boxes/test/good/1.0/container-amd64/rootfs/etc/hello")" = hello ]' "its layer is applied"
 run box remove test/good
+python3 "$SRC/tests/helpers/oci_image.py" h-multi multi-arch
+run box add oci:h-multi
+expect_rc 0 "a multi-architecture image (an index in the index) is added"
+expect_true '[ "$(cat "$DEN_HOME/boxes/test/multi/2.0/container-amd64/rootfs/etc/arch")" = amd64 ]' "amd64's image is taken"
+run box remove test/multi
 before=$(store_snapshot)
 hostile digest-mismatch oci "does not match its digest"
 hostile digest-mismatch oci-archive "does not match its digest"
@@ -267,6 +272,13 @@ hostile blob-link-out oci-archive "points outside"
 hostile size-lie oci "its descriptor says"
 hostile arm64 oci "linux/arm64"
 hostile docker-config-outside docker-archive "leads outside the image"
+hostile through-link oci "symlink"
+expect_true '[ ! -e /etc/den-escaped ]' "a layer never writes through a lower layer's link"
+python3 "$SRC/tests/helpers/oci_image.py" h-big big
+DEN_BOX_MAX_SIZE=1K run box add oci:h-big --name test/big
+expect_rc 1 "an image past DEN_BOX_MAX_SIZE is refused"
+expect_err "more than 1K" "saying the cap"
+expect_true '[ "$(store_snapshot)" = "$before" ]' "the cap leaves the store as it was"
 expect_true '[ ! -e /escaped ] && [ ! -e "$T_DIR/escaped" ]' "nothing was written outside"
 
 t_done

@@ -7,7 +7,8 @@ this makes the ones no real tool would.
     oci_image.py DIR KIND
 
 KIND: good | digest-mismatch | diff-id-mismatch | dotdot-layer | bad-digest |
-      blob-link-out | size-lie | arm64 | docker-config-outside
+      blob-link-out | size-lie | arm64 | docker-config-outside | multi-arch |
+      through-link
 """
 import gzip
 import hashlib
@@ -39,10 +40,62 @@ def put(d, data):
     return sha(data)
 
 
+def image(d, arch, layers):
+    """A manifest (and its config) of these layer tars: its descriptor."""
+    descs, diff_ids = [], []
+    for tar in layers:
+        blob = gzip.compress(tar, mtime=0)
+        descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                      "digest": put(d, blob), "size": len(blob)})
+        diff_ids.append(sha(tar))
+    cbytes = json.dumps({"architecture": arch, "os": "linux",
+                         "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
+    mbytes = json.dumps({"schemaVersion": 2,
+                         "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                         "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                    "digest": put(d, cbytes), "size": len(cbytes)},
+                         "layers": descs}).encode()
+    return {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": put(d, mbytes),
+            "size": len(mbytes), "platform": {"architecture": arch, "os": "linux"}}
+
+
+def layout(d, top):
+    with open(os.path.join(d, "index.json"), "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": [top]}, f)
+    with open(os.path.join(d, "oci-layout"), "w") as f:
+        json.dump({"imageLayoutVersion": "1.0.0"}, f)
+
+
+def symlink_tar(name, target):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as t:
+        info = tarfile.TarInfo(name)
+        info.type = tarfile.SYMTYPE
+        info.linkname = target
+        t.addfile(info)
+    return buf.getvalue()
+
+
 def main():
     d, kind = sys.argv[1], sys.argv[2]
     os.makedirs(d, exist_ok=True)
+    if kind == "multi-arch":
+        # An index in the index, arm64 first: amd64's image is the one to take.
+        arm = image(d, "arm64", [layer_tar([("etc/arch", b"arm64\n")])])
+        amd = image(d, "amd64", [layer_tar([("etc/arch", b"amd64\n")])])
+        nested = json.dumps({"schemaVersion": 2, "manifests": [arm, amd]}).encode()
+        layout(d, {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": put(d, nested),
+                   "size": len(nested),
+                   "annotations": {"org.opencontainers.image.ref.name": "test/multi:2.0"}})
+        return
+    if kind == "through-link":
+        # A lower layer's link to the host's /etc, and a layer writing through it.
+        layout(d, image(d, "amd64", [symlink_tar("hostetc", "/etc"),
+                                     layer_tar([("hostetc/den-escaped", b"out\n")])]))
+        return
     members = [("etc/hello", b"hello\n")]
+    if kind == "big":
+        members.append(("etc/big", bytes(64 << 10)))
     if kind == "dotdot-layer":
         members.append(("../escaped", b"out\n"))
     tar = layer_tar(members)
