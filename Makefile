@@ -76,6 +76,7 @@ bench: build
 	@bench/parallel_up.sh $(DEN) 5
 	@bench/private_network.sh $(DEN) 5
 	@bench/parallel_vms.sh $(DEN)
+	@bench/box_image.sh $(DEN)
 
 format:
 	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')

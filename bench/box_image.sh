@@ -4,9 +4,10 @@
 # podman here, then
 #   den box add docker-archive:FILE   vs  podman load -i FILE
 #   den up (container, to SSH-ready)  vs  podman run --rm IMAGE true
-# each best of 3, same run, same disk. podman uses its vfs driver with its
-# own storage here (no overlay fuse, no systemd), crun as runtime, and
-# --network none. Prints, never asserts. Needs root, podman and crun.
+# each best of 3, same run, same disk. podman uses the kernel's overlayfs
+# (its overlay driver, as den does) with its own storage here, no systemd,
+# crun as runtime, and --network none. Prints, never asserts. Needs root,
+# podman and crun (`scripts/deps.sh bench`).
 #   bench/box_image.sh [DEN]
 set -eu
 DEN=$(realpath "${1:-build/den}")
@@ -17,7 +18,13 @@ pm() {
 	podman --root "$work/podman/root" --runroot "$work/podman/run" --storage-driver overlay \
 		--cgroup-manager cgroupfs --events-backend none --runtime crun "$@"
 }
-trap '"$DEN" -q -C "$work/p" destroy -f >/dev/null 2>&1; rm -rf "$work"' EXIT
+# podman's overlay driver leaves its storage mounted: unmounted (lazily) before the folder goes.
+cleanup() {
+	"$DEN" -q -C "$work/p" destroy -f >/dev/null 2>&1
+	grep -o " $work/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
 "$DEN" -q box build debian-12 --provider container --output "$work/boxes" --add >/dev/null
 root=$(echo "$DEN_HOME"/boxes/den/debian-12/*/container-amd64/rootfs)
 tar -C "$root" -cf - . | pm import - localhost/bench:1.0 >/dev/null
