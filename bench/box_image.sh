@@ -4,7 +4,10 @@
 # podman here, then
 #   den box add docker-archive:FILE   vs  podman load -i FILE
 #   den up (container, to SSH-ready)  vs  podman run --rm IMAGE true
-# each best of 3, same run, same disk. podman uses the kernel's overlayfs
+# each best of 3, same run, same disk; then `den ssh -c true` (a whole
+# connection: key exchange, login, one command), median of 20, against
+# den's own SSH server (a busybox-only image) and against OpenSSH's sshd
+# (den/debian-12) in the same container runtime. podman uses the kernel's overlayfs
 # (its overlay driver, as den does) with its own storage here, no systemd,
 # crun as runtime, and --network none. Prints, never asserts. Needs root,
 # podman and crun (`scripts/deps.sh bench`).
@@ -77,3 +80,31 @@ printf 'add:  den box add %6.2f s   podman load %6.2f s\n' "$d" "$p"
 d=$(for i in 1 2 3; do up_den; done | best)
 p=$(for i in 1 2 3; do run_podman; done | best)
 printf 'up:   den up      %6.2f s   podman run true %6.2f s   (den: to SSH-ready)\n' "$d" "$p"
+
+# den's own SSH server (an image with no sshd) against OpenSSH's sshd, same runtime.
+mkdir -p "$work/bb/bin"
+cp "$(command -v busybox)" "$work/bb/bin/"
+ln -s busybox "$work/bb/bin/sh"
+tar -C "$work/bb" -cf - . | pm import - localhost/busybox:1.0 >/dev/null
+pm save -q --format docker-archive -o "$work/busybox.tar" localhost/busybox:1.0 2>/dev/null
+"$DEN" -q box add "docker-archive:$work/busybox.tar" >/dev/null
+"$DEN" -q -C "$work/p" destroy -f >/dev/null 2>&1 || true
+cat >"$work/p/Envfile" <<'YAML'
+den: 1
+defaults: { provider: container, synced_folders: [{ host: ., guest: /vagrant, disabled: true }] }
+machines:
+  bb: { box: localhost/busybox }
+  deb: { box: den/debian-12 }
+YAML
+"$DEN" -q -C "$work/p" up >/dev/null
+median_ssh() {
+	for i in $(seq 20); do
+		local t0
+		t0=$(now)
+		"$DEN" -q -C "$work/p" ssh "$1" -c true
+		echo "$(now) - $t0" | bc
+	done | sort -g | sed -n 10p
+}
+b=$(median_ssh bb)
+o=$(median_ssh deb)
+printf 'ssh:  den ssh -c true, median of 20: den'"'"'s SSH server (busybox image) %5.3f s   OpenSSH sshd (den/debian-12) %5.3f s\n' "$b" "$o"

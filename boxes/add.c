@@ -5,6 +5,7 @@
 #include "boxes/download.h"
 #include "boxes/identity.h"
 #include "boxes/image.h"
+#include "boxes/vm_import.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 #include "core/lazylib.h"
@@ -161,7 +162,8 @@ static int add_from_catalog(const char *home, const struct box_add_opts *o, cons
 	}
 	if (catalog_select(&c, o->version, o->provider, o->arch, &v, &p, err) < 0)
 		goto fail;
-	struct box_id id = { c.name, v->version, p->name,
+	/* A VirtualBox, VMware or Hyper-V box is stored converted, as a libvirt box. */
+	struct box_id id = { c.name, v->version, vm_import_provider(p->name) ? "libvirt" : p->name,
 			     strcmp(p->arch, "unknown") == 0 && o->arch == NULL ? box_host_arch()
 										: p->arch };
 	url = resolve_url(catalog_url, p->url);

@@ -180,6 +180,9 @@ static const struct catalog_provider *pick(const struct catalog_version *v, cons
 	return unknown ? unknown : dflt;
 }
 
+/* What a libvirt box may be made from (boxes/vm_import.h), in the order den takes them. */
+static const char *const importable[] = { "virtualbox", "vmware_desktop", "hyperv" };
+
 int catalog_select(const struct catalog *c, const char *constraint, const char *provider,
 		   const char *arch, const struct catalog_version **vout,
 		   const struct catalog_provider **pout, struct den_err *err)
@@ -199,6 +202,12 @@ int catalog_select(const struct catalog *c, const char *constraint, const char *
 			continue;
 		any_version = true;
 		p = pick(v, provider, arch);
+		/* No libvirt box of this version: a VirtualBox, VMware or Hyper-V one, converted. */
+		for (size_t k = 0;
+		     p == NULL && provider != NULL && strcmp(provider, "libvirt") == 0 &&
+		     k < sizeof(importable) / sizeof(*importable);
+		     k++)
+			p = pick(v, importable[k], arch);
 		if (p != NULL) {
 			*vout = v;
 			*pout = p;

@@ -50,7 +50,9 @@ void catalog_free(struct catalog *c);
  * The newest version allowed by constraint (NULL: any) that has provider
  * (NULL: any) for arch. arch NULL means this host's, falling back as
  * Vagrant does: first the host's architecture, then "unknown", then the
- * provider marked default_architecture.
+ * provider marked default_architecture. A version with no libvirt box
+ * serves provider libvirt with its virtualbox, vmware_desktop or hyperv
+ * one (in that order), which den converts when it adds it.
  */
 int catalog_select(const struct catalog *c, const char *constraint, const char *provider,
 		   const char *arch, const struct catalog_version **v,

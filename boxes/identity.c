@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "boxes/identity.h"
+#include "boxes/unpack.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 #include "core/lazylib.h"
@@ -28,19 +29,9 @@ int box_identity_read(const char *path, struct box_identity *id, struct den_err 
 	int ret = -1;
 
 	memset(id, 0, sizeof(*id));
-	if (den_archive_load(err) < 0)
-		return -1;
-	a = archive_read_new();
+	a = unpack_open(path, true, err);
 	if (a == NULL)
-		return den_err_set(err, ENOMEM, "cannot read %s", path);
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	archive_read_support_format_zip(a);
-	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
-		den_err_set(err, 0, "%s is not a box archive: %s", path, archive_error_string(a));
-		goto out;
-	}
+		return -1;
 	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
 		const char *name = archive_entry_pathname(e);
 		la_int64_t size = archive_entry_size(e);

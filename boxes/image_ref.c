@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Naming a container image (TRANSPORT:PATH) and telling one from a box file. */
 #include "boxes/image.h"
+#include "boxes/unpack.h"
 #include "core/lazylib.h"
 
 #include <archive.h>
@@ -90,16 +91,8 @@ enum image_format image_sniff(const char *path)
 		snprintf(p, sizeof(p), "%s/oci-layout", path);
 		return access(p, F_OK) == 0 ? IMAGE_OCI : IMAGE_NONE;
 	}
-	if (!S_ISREG(st.st_mode) || den_archive_load(&ignored) < 0)
+	if (!S_ISREG(st.st_mode) || (a = unpack_open(path, false, &ignored)) == NULL)
 		return IMAGE_NONE;
-	a = archive_read_new();
-	if (a == NULL)
-		return IMAGE_NONE;
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK)
-		goto out;
 	/* Headers only: a seekable tar skips the members' bytes. A box's metadata.json ends it. */
 	for (unsigned n = 0; n < 100000 && archive_read_next_header(a, &e) == ARCHIVE_OK; n++) {
 		const char *m = image_member_name(e);

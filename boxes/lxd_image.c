@@ -44,18 +44,9 @@ static int scan_tar(const char *path, struct tar_top *top, char **yaml, struct d
 	int r, rc = 0;
 
 	memset(top, 0, sizeof(*top));
-	if (den_archive_load(err) < 0)
-		return -1;
-	a = archive_read_new();
+	a = unpack_open(path, false, err);
 	if (a == NULL)
-		return den_err_set(err, ENOMEM, "cannot read %s", path);
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	if (archive_read_open_filename(a, path, CHUNK) != ARCHIVE_OK) {
-		archive_read_free(a);
-		return den_err_set(err, 0, "%s is not a tarball", path);
-	}
+		return -1;
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		const char *m = image_member_name(e);
 		if (m == NULL)

@@ -313,27 +313,40 @@ out:
 	return ret;
 }
 
-int unpack_archive(const char *path, const char *dir, enum unpack_policy policy, uint64_t max_bytes,
-		   uint64_t *used, struct den_err *err)
+struct archive *unpack_open(const char *path, bool zip, struct den_err *err)
 {
 	struct archive *in;
-	int ret;
 
 	if (den_archive_load(err) < 0)
-		return -1;
+		return NULL;
 	in = archive_read_new();
-	if (in == NULL)
-		return den_err_set(err, ENOMEM, "cannot unpack %s", path);
+	if (in == NULL) {
+		den_err_set(err, ENOMEM, "cannot read %s", path);
+		return NULL;
+	}
 	archive_read_support_filter_all(in);
 	archive_read_support_format_tar(in);
 	archive_read_support_format_gnutar(in);
-	archive_read_support_format_zip(in);
-	if (archive_read_open_filename(in, path, BLOCK) != ARCHIVE_OK)
-		ret = den_err_set(err, 0,
-				  "%s is not a box archive, or it is damaged or truncated: %s",
-				  path, archive_error_string(in));
-	else
-		ret = unpack_entries(in, path, dir, policy, NULL, max_bytes, used, err);
+	if (zip)
+		archive_read_support_format_zip(in);
+	if (archive_read_open_filename(in, path, BLOCK) != ARCHIVE_OK) {
+		den_err_set(err, 0, "%s is not a box archive, or it is damaged or truncated: %s",
+			    path, archive_error_string(in));
+		archive_read_free(in);
+		return NULL;
+	}
+	return in;
+}
+
+int unpack_archive(const char *path, const char *dir, enum unpack_policy policy, uint64_t max_bytes,
+		   uint64_t *used, struct den_err *err)
+{
+	struct archive *in = unpack_open(path, true, err);
+	int ret;
+
+	if (in == NULL)
+		return -1;
+	ret = unpack_entries(in, path, dir, policy, NULL, max_bytes, used, err);
 	archive_read_free(in);
 	return ret;
 }

@@ -40,11 +40,17 @@ int unpack_archive(const char *path, const char *dir, enum unpack_policy policy,
 		   uint64_t *used, struct den_err *err);
 
 /*
+ * path opened for reading with libarchive: any compression, tar (and zip
+ * when asked). NULL with err ("PATH is not a box archive...") when it cannot be.
+ */
+struct archive;
+struct archive *unpack_open(const char *path, bool zip, struct den_err *err);
+
+/*
  * Unpacks one container image layer, a tar read from in (open), over the
  * root file system being built in dir, with UNPACK_ROOTFS's rules and the
  * layer's whiteouts applied (boxes/layer.h). An empty layer is fine.
  */
-struct archive;
 struct layer;
 int unpack_layer(struct archive *in, const char *shown, const char *dir, struct layer *layer,
 		 uint64_t max_bytes, uint64_t *used, struct den_err *err);

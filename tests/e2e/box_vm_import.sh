@@ -93,6 +93,14 @@ assert m[\"den\"][\"imported_from\"] == \"vmware_desktop\" and m[\"den\"][\"cpus
 run box list
 expect_true 'printf "%s\n" "$OUT" | grep -E "^test/hv " | grep -q "libvirt"' "box list shows the converted box as libvirt"
 
+# A catalog (as Vagrant Cloud's) with no libvirt box: its VirtualBox one serves qemu and kvm.
+printf '{ "name": "test/cat", "versions": [ { "version": "1.2.0", "providers": [
+  { "name": "virtualbox", "url": "vb.box", "checksum_type": "sha256", "checksum": "%s" } ] } ] }\n' \
+	"$(sha256sum vb.box | cut -d" " -f1)" >catalog.json
+run box add ./catalog.json --provider libvirt
+expect_rc 0 "a libvirt box asked of a catalog that has only a virtualbox one"
+expect_true '[ -f "$(echo "$DEN_HOME"/boxes/test/cat/1.2.0/libvirt-*/box.img)" ]' "it is converted and stored as libvirt"
+
 # --- all three up under qemu, side by side -------------------------------------------------------
 cd "$PROJ"
 cat >Envfile <<'EOF'
