@@ -47,6 +47,18 @@ enum image_format image_ref_parse(const char *ref, char **path, char **tag);
  */
 enum image_format image_sniff(const char *path);
 
+/*
+ * The version an image's reference gives its box: its tag when that is a
+ * version ("1.2" of "localhost/app:1.2"), else "0".
+ */
+const char *image_tag_version(const char *reference);
+
+/*
+ * The version the image ref names would get as a box, read without
+ * unpacking it (`den box outdated`): malloc'd, NULL when ref is no image.
+ */
+char *image_peek_version(const char *ref, const char *base_dir);
+
 /* A tar member's name without its leading "./"s, or NULL. */
 struct archive_entry;
 const char *image_member_name(struct archive_entry *e);

@@ -89,12 +89,8 @@ static char *box_version(const struct image_add_opts *o, const struct image *img
 {
 	struct den_version v;
 	struct den_constraints c;
-	const char *why, *tag = NULL, *version = "0";
+	const char *why, *version = image_tag_version(img->reference);
 
-	if (img->reference != NULL) {
-		tag = strrchr(img->reference, ':');
-		tag = tag && strchr(tag, '/') == NULL ? tag + 1 : img->reference;
-	}
 	if (o->version != NULL) {
 		if (den_version_parse(o->version, &v, &why) < 0) {
 			den_err_usage(
@@ -103,8 +99,6 @@ static char *box_version(const struct image_add_opts *o, const struct image *img
 			return NULL;
 		}
 		version = o->version;
-	} else if (tag != NULL && den_version_parse(tag, &v, &why) == 0) {
-		version = tag;
 	}
 	if (o->constraint != NULL) {
 		if (den_constraints_parse(o->constraint, &c, &why) < 0) {

@@ -2,15 +2,20 @@
 /* Naming a container image (TRANSPORT:PATH) and telling one from a box file. */
 #include "boxes/image.h"
 #include "boxes/unpack.h"
+#include "core/fsutil.h"
 #include "core/lazylib.h"
+#include "core/version.h"
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#define MEMBER_MAX (4u << 20)
 
 static const struct {
 	const char *prefix;
@@ -118,4 +123,95 @@ enum image_format image_sniff(const char *path)
 out:
 	archive_read_free(a);
 	return f;
+}
+
+const char *image_tag_version(const char *reference)
+{
+	const char *tag = reference ? strrchr(reference, ':') : NULL, *why;
+	struct den_version v;
+
+	tag = tag && strchr(tag, '/') == NULL ? tag + 1 : reference;
+	return tag != NULL && den_version_parse(tag, &v, &why) == 0 ? tag : "0";
+}
+
+/* A small member of the archive at path (index.json, manifest.json), or NULL. */
+static char *read_member(const char *path, const char *name)
+{
+	struct den_err ignored = { 0 };
+	struct archive *a = unpack_open(path, false, &ignored);
+	struct archive_entry *e;
+	char *text = NULL;
+
+	while (a != NULL && text == NULL && archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		const char *m = image_member_name(e);
+		la_int64_t n = archive_entry_size(e);
+		if (m == NULL || strcmp(m, name) != 0 || n <= 0 || n > MEMBER_MAX)
+			continue;
+		text = calloc(1, (size_t)n + 1);
+		if (text != NULL && archive_read_data(a, text, (size_t)n) != n) {
+			free(text);
+			text = NULL;
+			break;
+		}
+	}
+	if (a != NULL)
+		archive_read_free(a);
+	return text;
+}
+
+/* The reference an index.json or manifest.json names (the tag's, when given). */
+static char *reference_in(const char *text, bool docker, const char *tag)
+{
+	json_t *j = text ? json_loads(text, 0, NULL) : NULL, *e, *t;
+	char *found = NULL;
+	size_t i, k;
+
+	json_array_foreach(docker ? j : json_object_get(j, "manifests"), i, e)
+	{
+		if (docker) {
+			json_array_foreach(json_object_get(e, "RepoTags"), k,
+					   t) if (found == NULL && json_is_string(t)) found =
+				strdup(json_string_value(t));
+		} else {
+			const char *r = json_string_value(
+				json_object_get(json_object_get(e, "annotations"),
+						"org.opencontainers.image.ref.name"));
+			if (found == NULL && r != NULL &&
+			    (tag == NULL || strcmp(image_tag_version(r), tag) == 0 ||
+			     strcmp(r, tag) == 0))
+				found = strdup(r);
+		}
+	}
+	json_decref(j);
+	return found;
+}
+
+char *image_peek_version(const char *ref, const char *base_dir)
+{
+	char *path = NULL, *tag = NULL, *joined = NULL, *text = NULL, *reference = NULL, *v;
+	enum image_format f = image_ref_parse(ref, &path, &tag);
+	struct den_err ignored = { 0 };
+
+	if (f == IMAGE_NONE)
+		return NULL;
+	if (path[0] != '/' && base_dir != NULL && asprintf(&joined, "%s/%s", base_dir, path) < 0)
+		joined = NULL;
+	const char *p = joined ? joined : path;
+	if (f == IMAGE_OCI) {
+		char *index = NULL;
+		if (asprintf(&index, "%s/index.json", p) >= 0)
+			den_read_file(index, MEMBER_MAX, &text, NULL, &ignored);
+		free(index);
+	} else if (f != IMAGE_LXD) {
+		text = read_member(p, image_sniff(p) == IMAGE_DOCKER_ARCHIVE ? "manifest.json"
+									     : "index.json");
+	}
+	reference = reference_in(text, image_sniff(p) == IMAGE_DOCKER_ARCHIVE, tag);
+	v = strdup(tag && f == IMAGE_OCI && reference == NULL ? "0" : image_tag_version(reference));
+	free(path);
+	free(tag);
+	free(joined);
+	free(text);
+	free(reference);
+	return v;
 }

@@ -6,6 +6,7 @@
  */
 #include "boxes/box.h"
 #include "boxes/catalog.h"
+#include "boxes/image.h"
 #include "boxes/download.h"
 #include "boxes/lock.h"
 #include "boxes/resolve.h"
@@ -161,8 +162,23 @@ int cmd_box_update(int argc, char **argv, struct den_ctx *ctx, struct den_err *e
 }
 
 /* Newest version in the catalog allowed by constraint (NULL: any), or "?" when unknown. */
-static char *latest(const char *server, const char *name, const char *constraint,
-		    const char *provider)
+/* version (malloc'd, taken) when constraint allows it, else "none". */
+static char *image_allowed(char *version, const char *constraint)
+{
+	struct den_constraints c = { 0 };
+	struct den_version v;
+	const char *why;
+
+	if (constraint == NULL ||
+	    (den_constraints_parse(constraint, &c, &why) == 0 &&
+	     den_version_parse(version, &v, &why) == 0 && den_constraints_match(&c, &v)))
+		return version;
+	free(version);
+	return strdup("none");
+}
+
+static char *latest(const char *server, const char *base_dir, const char *name,
+		    const char *constraint, const char *provider)
 {
 	cleanup_free char *url = NULL, *text = NULL;
 	struct catalog c;
@@ -172,6 +188,10 @@ static char *latest(const char *server, const char *name, const char *constraint
 	size_t len;
 	char *out = NULL;
 
+	/* An image's box: the version the image gives it now (its tag), if allowed. */
+	char *image = server ? image_peek_version(server, base_dir) : NULL;
+	if (image != NULL)
+		return image_allowed(image, constraint);
 	if (server == NULL || asprintf(&url, "%s/%s", server, name) < 0)
 		return strdup("?");
 	if (download_text(url, 16u << 20, &text, &len, &err) < 0 ||
@@ -222,9 +242,10 @@ int cmd_box_outdated(int argc, char **argv, struct den_ctx *ctx, struct den_err 
 		struct resolve_opts o = { .home = home, .offline = true };
 		struct store_entry e;
 		struct den_err ignored = { 0 };
-		cleanup_free char *allowed =
-			latest(w[i].server, w[i].name, w[i].constraint, w[i].provider);
-		cleanup_free char *newest = latest(w[i].server, w[i].name, NULL, w[i].provider);
+		cleanup_free char *allowed = latest(w[i].server, w[i].base_dir, w[i].name,
+						    w[i].constraint, w[i].provider);
+		cleanup_free char *newest =
+			latest(w[i].server, w[i].base_dir, w[i].name, NULL, w[i].provider);
 		const char *current = "none";
 		char *cur = NULL;
 

@@ -99,6 +99,8 @@ import json
 b = json.load(open(\"Envfile.lock\"))[\"boxes\"][0]
 assert b[\"url\"] == \"docker-archive:../deb-docker.tar\" and b[\"version\"] == \"1.1\", b
 "' "Envfile.lock names the image as the Envfile does, with its id"
+run box outdated
+expect_true 'printf "%s\n" "$OUT" | grep -qE "^team/app +container +1\.1 +1\.1 +1\.1"' "box outdated reads the image's version without unpacking it"
 run destroy -f
 expect_rc 0 "destroy"
 
@@ -273,6 +275,7 @@ hostile size-lie oci "its descriptor says"
 hostile arm64 oci "linux/arm64"
 hostile docker-config-outside docker-archive "leads outside the image"
 hostile through-link oci "symlink"
+hostile hardlink-through-link oci "symlink"
 expect_true '[ ! -e /etc/den-escaped ]' "a layer never writes through a lower layer's link"
 python3 "$SRC/tests/helpers/oci_image.py" h-big big
 DEN_BOX_MAX_SIZE=1K run box add oci:h-big --name test/big

@@ -88,6 +88,16 @@ def main():
                    "size": len(nested),
                    "annotations": {"org.opencontainers.image.ref.name": "test/multi:2.0"}})
         return
+    if kind == "hardlink-through-link":
+        # A hard link whose target is reached through a lower layer's link to the host's /etc.
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as t:
+            info = tarfile.TarInfo("stolen")
+            info.type = tarfile.LNKTYPE
+            info.linkname = "hostetc/hostname"
+            t.addfile(info)
+        layout(d, image(d, "amd64", [symlink_tar("hostetc", "/etc"), buf.getvalue()]))
+        return
     if kind == "through-link":
         # A lower layer's link to the host's /etc, and a layer writing through it.
         layout(d, image(d, "amd64", [symlink_tar("hostetc", "/etc"),
