@@ -109,9 +109,10 @@ static void start(struct served *s, pthread_t *t, int *peer)
 	s->fd = sv[0];
 	s->ready = ready[1];
 	*peer = sv[1];
+	/* Set before the thread starts: it may end, and set its own, before we would. */
+	s->rc = 1;
 	cr_assert(pthread_create(t, NULL, serve, s) == 0);
 	/* Ready, or ended: read returns 1 or 0. */
-	s->rc = 1;
 	(void)!read(ready[0], &c, 1);
 	close(ready[0]);
 }
