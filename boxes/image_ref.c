@@ -98,12 +98,14 @@ enum image_format image_sniff(const char *path)
 	}
 	if (!S_ISREG(st.st_mode) || (a = unpack_open(path, false, &ignored)) == NULL)
 		return IMAGE_NONE;
-	/* Headers only: a seekable tar skips the members' bytes. A box's metadata.json ends it. */
+	/* Headers only: a seekable tar skips the members' bytes. */
 	for (unsigned n = 0; n < 100000 && archive_read_next_header(a, &e) == ARCHIVE_OK; n++) {
 		const char *m = image_member_name(e);
 		if (m == NULL)
 			continue;
-		if (strcmp(m, "metadata.json") == 0)
+		/* A box file's own members: no image, and no need to read on through its disk. */
+		if (strcmp(m, "metadata.json") == 0 || strcmp(m, "Vagrantfile") == 0 ||
+		    strcmp(m, "box.img") == 0 || strcmp(m, "box.ovf") == 0)
 			goto out;
 		layout |= strcmp(m, "oci-layout") == 0;
 		index |= strcmp(m, "index.json") == 0;
