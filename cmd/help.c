@@ -167,12 +167,15 @@ static const struct {
 		 "console=ttyS0 reboot=k panic=1.\n" },
 	{ "container",
 	  "usage: den container run --rootfs DIR --state DIR [--hostname NAME]\n"
-	  "                         [--bind HOST:GUEST[:ro]]... [--network host] -- CMD...\n\n"
+	  "                         [--bind HOST:GUEST[:ro]]... [--network host] -- CMD...\n"
+	  "       den container run ... --den-ssh PORT [--env NAME=VALUE]... [--workdir DIR]\n\n"
 	  "Runs CMD in a container in the foreground (plumbing; the container provider's\n"
 	  "supervisor is built on it): new pid, mount, uts, ipc, net and cgroup\n"
 	  "namespaces; an overlayfs root with DIR as its read-only lower layer and\n"
 	  "STATE/upper for writes; /proc, read-only /sys, a small /dev; den-init as\n"
-	  "PID 1. Exits with CMD's status. Needs root.\n" },
+	  "PID 1. Exits with CMD's status. Needs root. With --den-ssh, den's own SSH\n"
+	  "server is the main process instead of CMD (for images with no sshd), with\n"
+	  "STATE's host key and den's key, its sessions in the image's /bin/sh.\n" },
 	{ "net", "usage: den net run --fd N [--ready-fd M] [--host-loopback]\n"
 		 "                   [--forward [tcp:|udp:][IP:]HOSTPORT:GUESTPORT]...\n\n"
 		 "Serves den's user-mode network (DHCP 10.0.2.15, gateway 10.0.2.2, DNS\n"
