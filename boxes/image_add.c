@@ -302,10 +302,11 @@ int image_add(const char *home, const struct image_add_opts *o, struct store_ent
 	/* An LXD image is a file or a folder of two: lxd_open says what is wrong with it. */
 	found = f == IMAGE_LXD ? f : image_sniff(path);
 	if (found != f)
-		return den_err_set(err, 0, "%s is %s%s, not what %s: says", path,
-				   found == IMAGE_NONE ? "not an image" : "an ",
-				   found == IMAGE_NONE ? "" : image_format_name(found),
-				   image_format_name(f));
+		return den_err_set(err, 0, "%s is not an image in %s form (%s%s)", path,
+				   image_format_name(f),
+				   found == IMAGE_NONE ? "it holds no image den reads"
+						       : "it is in the form of ",
+				   found == IMAGE_NONE ? "" : image_format_name(found));
 	if (f == IMAGE_LXD ? lxd_open(path, &img, err) < 0
 			   : (dirfd = open_image_dir(home, f, path, max, &used, &src, err)) < 0 ||
 				     image_open(dirfd, f, tag, &img, err) < 0)
