@@ -257,7 +257,7 @@ static int add_file(const char *home, const struct box_add_opts *o, const char *
 static bool is_image_ref(const char *s)
 {
 	char *path = NULL, *tag = NULL;
-	enum image_format f = s ? image_ref_parse(s, &path, &tag) : IMAGE_NONE;
+	enum image_format f = s ? image_ref_parse(s, NULL, &path, &tag) : IMAGE_NONE;
 
 	free(path);
 	free(tag);

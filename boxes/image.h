@@ -35,11 +35,12 @@ enum image_format {
 const char *image_format_name(enum image_format f);
 
 /*
- * "TRANSPORT:PATH" -> its format, *path (malloc'd) and, for oci:, *ref
- * (malloc'd, NULL when not given). IMAGE_NONE when ref names no image
- * transport (nothing is allocated then).
+ * "TRANSPORT:PATH" -> its format, *path (malloc'd; a relative PATH joined
+ * to base_dir when that is not NULL) and, for oci:, *tag (malloc'd, NULL
+ * when not given). IMAGE_NONE when ref names no image transport (nothing
+ * is allocated then).
  */
-enum image_format image_ref_parse(const char *ref, char **path, char **tag);
+enum image_format image_ref_parse(const char *ref, const char *base_dir, char **path, char **tag);
 
 /*
  * What the file or folder at path holds: an image format, or IMAGE_NONE

@@ -30,10 +30,10 @@
 static char *image_path(const struct image_add_opts *o, enum image_format *f, char **tag,
 			struct den_err *err)
 {
-	cleanup_free char *path = NULL, *joined = NULL;
+	cleanup_free char *path = NULL;
 	char *abs;
 
-	*f = image_ref_parse(o->ref, &path, tag);
+	*f = image_ref_parse(o->ref, o->base_dir, &path, tag);
 	if (*f == IMAGE_NONE) {
 		den_err_usage(err,
 			      "'%s' names no image; use oci:PATH[:TAG], oci-archive:PATH or "
@@ -41,15 +41,9 @@ static char *image_path(const struct image_add_opts *o, enum image_format *f, ch
 			      o->ref);
 		return NULL;
 	}
-	if (path[0] != '/' && o->base_dir != NULL) {
-		if (asprintf(&joined, "%s/%s", o->base_dir, path) < 0) {
-			den_err_set(err, ENOMEM, "image %s", o->ref);
-			return NULL;
-		}
-	}
-	abs = realpath(joined ? joined : path, NULL);
+	abs = realpath(path, NULL);
 	if (abs == NULL)
-		den_err_set(err, errno, "cannot read %s", joined ? joined : path);
+		den_err_set(err, errno, "cannot read %s", path);
 	return abs;
 }
 

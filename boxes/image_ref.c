@@ -44,7 +44,7 @@ const char *image_format_name(enum image_format f)
 	return "none";
 }
 
-enum image_format image_ref_parse(const char *ref, char **path, char **tag)
+enum image_format image_ref_parse(const char *ref, const char *base_dir, char **path, char **tag)
 {
 	*path = *tag = NULL;
 	for (size_t i = 0; i < sizeof(transports) / sizeof(transports[0]); i++) {
@@ -57,7 +57,13 @@ enum image_format image_ref_parse(const char *ref, char **path, char **tag)
 			const char *slash = strrchr(p, '/');
 			colon = strchr(slash ? slash : p, ':');
 		}
-		*path = colon ? strndup(p, (size_t)(colon - p)) : strdup(p);
+		int n_path = colon ? (int)(colon - p) : (int)strlen(p);
+		if (p[0] != '/' && base_dir != NULL) {
+			if (asprintf(path, "%s/%.*s", base_dir, n_path, p) < 0)
+				*path = NULL;
+		} else {
+			*path = strndup(p, (size_t)n_path);
+		}
 		if (colon && colon[1] != '\0')
 			*tag = strdup(colon + 1);
 		if (*path == NULL || (colon && colon[1] != '\0' && *tag == NULL)) {
@@ -190,29 +196,26 @@ static char *reference_in(const char *text, bool docker, const char *tag)
 
 char *image_peek_version(const char *ref, const char *base_dir)
 {
-	char *path = NULL, *tag = NULL, *joined = NULL, *text = NULL, *reference = NULL, *v;
-	enum image_format f = image_ref_parse(ref, &path, &tag);
+	char *path = NULL, *tag = NULL, *text = NULL, *reference = NULL, *v;
+	enum image_format f = image_ref_parse(ref, base_dir, &path, &tag);
 	struct den_err ignored = { 0 };
 
 	if (f == IMAGE_NONE)
 		return NULL;
-	if (path[0] != '/' && base_dir != NULL && asprintf(&joined, "%s/%s", base_dir, path) < 0)
-		joined = NULL;
-	const char *p = joined ? joined : path;
+	/* The transport says the form: image_add refuses a file of another one. */
+	bool docker = f == IMAGE_DOCKER_ARCHIVE;
 	if (f == IMAGE_OCI) {
 		char *index = NULL;
-		if (asprintf(&index, "%s/index.json", p) >= 0)
+		if (asprintf(&index, "%s/index.json", path) >= 0)
 			den_read_file(index, MEMBER_MAX, &text, NULL, &ignored);
 		free(index);
 	} else if (f != IMAGE_LXD) {
-		text = read_member(p, image_sniff(p) == IMAGE_DOCKER_ARCHIVE ? "manifest.json"
-									     : "index.json");
+		text = read_member(path, docker ? "manifest.json" : "index.json");
 	}
-	reference = reference_in(text, image_sniff(p) == IMAGE_DOCKER_ARCHIVE, tag);
+	reference = reference_in(text, docker, tag);
 	v = strdup(tag && f == IMAGE_OCI && reference == NULL ? "0" : image_tag_version(reference));
 	free(path);
 	free(tag);
-	free(joined);
 	free(text);
 	free(reference);
 	return v;

@@ -54,7 +54,8 @@ static int record(struct boxlock *lock, const struct box_want *w, const struct s
 {
 	char *path = NULL, *tag = NULL;
 	/* An image box_url names is locked as the Envfile names it: relative to it, for the team. */
-	bool image = w->server != NULL && image_ref_parse(w->server, &path, &tag) != IMAGE_NONE;
+	bool image =
+		w->server != NULL && image_ref_parse(w->server, NULL, &path, &tag) != IMAGE_NONE;
 	struct lock_entry le = { (char *)w->name,  (char *)w->constraint,
 				 e->version,	   e->provider,
 				 e->arch,	   image ? (char *)w->server : e->url,
