@@ -96,5 +96,8 @@ const char *box_provider_of(const char *provider)
 	/* One VM box for both VM providers: a Vagrant libvirt box. */
 	if (provider != NULL && (strcmp(provider, "qemu") == 0 || strcmp(provider, "kvm") == 0))
 		return "libvirt";
+	/* LXD gets den's container boxes, made LXD images (providers/lxd/). */
+	if (provider != NULL && strcmp(provider, "lxd") == 0)
+		return "container";
 	return provider;
 }

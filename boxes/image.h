@@ -108,7 +108,7 @@ int image_apply_layers(int dirfd, const struct image *img, const char *root, uin
  * Its metadata.yaml is read (architecture checked, properties kept as
  * img->config's "properties"); img->id is LXD's fingerprint.
  */
-int lxd_open(const char *path, struct image *img, struct den_err *err);
+int image_lxd_open(const char *path, struct image *img, struct den_err *err);
 
 /* Unpacks an LXD image's root file system into dir/rootfs (as a rootfs.tar). */
 int lxd_unpack_rootfs(const struct image *img, const char *dir, uint64_t max, struct den_err *err);

@@ -293,7 +293,7 @@ int image_add(const char *home, const struct image_add_opts *o, struct store_ent
 	path = image_path(o, &f, &tag, err);
 	if (path == NULL || unpack_max_bytes(&max, err) < 0)
 		return -1;
-	/* An LXD image is a file or a folder of two: lxd_open says what is wrong with it. */
+	/* An LXD image is a file or a folder of two: image_lxd_open says what is wrong with it. */
 	found = f == IMAGE_LXD ? f : image_sniff(path);
 	if (found != f)
 		return den_err_set(err, 0, "%s is not an image in %s form (%s%s)", path,
@@ -301,7 +301,7 @@ int image_add(const char *home, const struct image_add_opts *o, struct store_ent
 				   found == IMAGE_NONE ? "it holds no image den reads"
 						       : "it is in the form of ",
 				   found == IMAGE_NONE ? "" : image_format_name(found));
-	if (f == IMAGE_LXD ? lxd_open(path, &img, err) < 0
+	if (f == IMAGE_LXD ? image_lxd_open(path, &img, err) < 0
 			   : (dirfd = open_image_dir(home, f, path, max, &used, &src, err)) < 0 ||
 				     image_open(dirfd, f, tag, &img, err) < 0)
 		goto out;

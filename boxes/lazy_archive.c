@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* libarchive's table (core/lazylib.h): box files read, unpacked and written. */
+/* libarchive's table (core/lazylib.h): box files read, unpacked and written; LXD images. */
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -79,6 +79,16 @@
 	X(void, archive_entry_set_filetype, (E * e, unsigned int t), (e, t))                       \
 	X(void, archive_entry_set_perm, (E * e, MODE m), (e, m))                                   \
 	X(void, archive_entry_set_size, (E * e, la_int64_t s), (e, s))                             \
-	X(void, archive_entry_set_mtime, (E * e, time_t t, long ns), (e, t, ns))
+	X(void, archive_entry_set_mtime, (E * e, time_t t, long ns), (e, t, ns))                   \
+	X(void, archive_entry_set_uid, (E * e, la_int64_t id), (e, id))                            \
+	X(void, archive_entry_set_gid, (E * e, la_int64_t id), (e, id))                            \
+	X(void, archive_entry_set_rdev, (E * e, dev_t d), (e, d))                                  \
+	X(void, archive_entry_copy_symlink, (E * e, const char *s), (e, s))                        \
+	X(void, archive_entry_xattr_add_entry, (E * e, const char *n, const void *v, size_t l),    \
+	  (e, n, v, l))                                                                            \
+	X(int, archive_write_open,                                                                 \
+	  (A * a, void *d, archive_open_callback *o, archive_write_callback *w,                    \
+	   archive_close_callback *c),                                                             \
+	  (a, d, o, w, c))
 
 LAZYLIB_DEFINE(lazylib_archive, DEN_ARCHIVE_FUNCS, DEN_SONAME_ARCHIVE, DEN_PACKAGE_ARCHIVE)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* libcurl's table (core/lazylib.h): box and catalog downloads. */
+/* libcurl's table (core/lazylib.h): box and catalog downloads, LXD's REST API. */
 #define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 #include <stdarg.h>
@@ -11,6 +11,9 @@
 	X(CURL *, curl_easy_init, (void), ())                                                      \
 	X(CURLcode, curl_easy_perform, (CURL * c), (c))                                            \
 	X(void, curl_easy_cleanup, (CURL * c), (c))                                                \
+	X(void, curl_easy_reset, (CURL * c), (c))                                                  \
+	X(struct curl_slist *, curl_slist_append, (struct curl_slist * l, const char *s), (l, s))  \
+	X(void, curl_slist_free_all, (struct curl_slist * l), (l))                                 \
 	X(const char *, curl_easy_strerror, (CURLcode rc), (rc))                                   \
 	V(curl_easy_setopt)                                                                        \
 	V(curl_easy_getinfo)

@@ -223,7 +223,7 @@ static int find_split(const char *dir, char **meta, char **rootfs, struct den_er
 	return rc;
 }
 
-int lxd_open(const char *path, struct image *img, struct den_err *err)
+int image_lxd_open(const char *path, struct image *img, struct den_err *err)
 {
 	cleanup_free char *yaml = NULL, *meta = NULL, *rootfs = NULL;
 	struct tar_top top;

@@ -36,7 +36,8 @@ static int snapshot_one(const struct provider_ops *ops, struct den_machine *dm, 
 	if (op == NULL)
 		return cmd_unsupported(ops, "keep snapshots", err);
 	if (strcmp(verb, "save") == 0)
-		den_info("%s: saving snapshot %s (disk and memory)", dm->cfg->name, name);
+		den_info("%s: saving snapshot %s (%s)", dm->cfg->name, name,
+			 ops->snapshot_keeps ? ops->snapshot_keeps : "disk and memory");
 	if (op(dm, name, err) < 0)
 		return -1;
 	den_info("%s: snapshot %s %s", dm->cfg->name, name,

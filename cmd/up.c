@@ -72,8 +72,8 @@ static int missing_provider(const struct machine *cfg, const char *provider, str
 	if (provider_find(provider) != NULL)
 		return 0;
 	return den_err_set(err, 0,
-			   "machine %s: no provider %s in this den; use provider: container, qemu "
-			   "or kvm",
+			   "machine %s: no provider %s in this den; use provider: container, qemu, "
+			   "kvm or lxd",
 			   cfg->name, provider);
 }
 
@@ -326,7 +326,7 @@ int cmd_up(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 	}
 	if (provider != NULL && provider_find(provider) == NULL)
 		return den_err_usage(
-			err, "no provider '%s' in this den (it has container, qemu and kvm)",
+			err, "no provider '%s' in this den (it has container, qemu, kvm and lxd)",
 			provider);
 	if (!provision && with != NULL)
 		return den_err_usage(err, "--no-provision and --provision-with do not go together");

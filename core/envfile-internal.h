@@ -109,6 +109,10 @@ int envfile_finish_machine(struct ectx *c, struct machine *m);
 /* Applies one machine key; used for matrix values. */
 int envfile_apply_key(struct ectx *c, const char *key, yaml_node_t *val, struct machine *m);
 
+/* `lxd:` (envfile_lxd.c): parsed, and merged from defaults field by field. */
+int envfile_parse_lxd(struct ectx *c, yaml_node_t *v, struct machine *m);
+void envfile_merge_lxd(struct machine *m, const struct machine *d);
+
 /* List items (envfile_items.c). */
 int envfile_parse_port(struct ectx *c, yaml_node_t *v, struct forwarded_port *p);
 int envfile_parse_folder(struct ectx *c, yaml_node_t *v, struct synced_folder *f);

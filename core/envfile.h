@@ -39,6 +39,23 @@ struct ssh_settings {
 	bool insert_key;	      /* replace that key with den's own; default true */
 };
 
+enum lxd_type { LXD_CONTAINER, LXD_VM };
+
+/*
+ * provider: lxd's settings (`lxd:`, docs/lxd.md). A field left NULL is
+ * LXD's own default; a machine's field wins over the one in defaults.
+ */
+struct lxd_settings {
+	const char *remote;	  /* NULL: the local LXD's unix socket; "https://HOST[:PORT]" */
+	const char *project;	  /* the LXD project; NULL: "default" */
+	const char *target;	  /* the cluster member to place the instance on */
+	const char *storage_pool; /* the root disk's pool; NULL: the profiles' */
+	const char **profiles;	  /* NULL: ["default"] */
+	size_t n_profiles;
+	enum lxd_type type;
+	bool type_set;
+};
+
 /* The machine keys, one bit each in machine.set, recording what the file gave. */
 enum envfile_key {
 	ENVFILE_KEY_BOX,
@@ -57,6 +74,7 @@ enum envfile_key {
 	ENVFILE_KEY_NO_NEW_PRIVS,
 	ENVFILE_KEY_HOST_LOOPBACK,
 	ENVFILE_KEY_ACCEL,
+	ENVFILE_KEY_LXD,
 	ENVFILE_KEY_SSH_USERNAME,
 	ENVFILE_KEY_SSH_KEY,
 	ENVFILE_KEY_SSH_INSERT_KEY,
@@ -73,7 +91,7 @@ struct machine {
 	const char *name;
 	const char *matrix_of; /* the machine whose `matrix:` made this one, or NULL */
 	const char *box, *box_version, *box_url;
-	const char *provider; /* "kvm", "qemu", "container", or NULL: the container provider */
+	const char *provider; /* "kvm", "qemu", "container", "lxd", or NULL: see cmd/machines.c */
 	unsigned cpus;
 	uint64_t memory;    /* bytes */
 	uint64_t disk_size; /* bytes; 0: the box's size */
@@ -84,6 +102,7 @@ struct machine {
 	bool no_new_privs; /* containers: PR_SET_NO_NEW_PRIVS (setuid programs, sudo, stop working) */
 	bool host_loopback; /* the gateway 10.0.2.2 reaches the host's 127.0.0.1 (off: it does not) */
 	enum accel_mode accel;
+	struct lxd_settings lxd;
 	struct ssh_settings ssh;
 	struct forwarded_port *ports;
 	size_t n_ports;

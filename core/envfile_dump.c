@@ -113,22 +113,33 @@ static json_t *machine_json(const struct machine *m)
 					    m->networks[i].prefix, "dhcp", m->networks[i].dhcp));
 	for (size_t i = 0; i < m->n_steps; i++)
 		json_array_append_new(steps, envfile_step_to_json(&m->steps[i]));
+	json_t *lxd = json_null();
+	if (m->set & KEYBIT(ENVFILE_KEY_LXD))
+		lxd = json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}", "remote",
+				str_or_null(m->lxd.remote), "project", str_or_null(m->lxd.project),
+				"target", str_or_null(m->lxd.target), "storage_pool",
+				str_or_null(m->lxd.storage_pool), "profiles",
+				m->lxd.profiles ? strings(m->lxd.profiles, m->lxd.n_profiles)
+						: json_null(),
+				"type", m->lxd.type == LXD_VM ? "vm" : "container");
 
-	return json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:i, s:s, s:I, s:o, s:s, s:b, s:b, s:i, "
-			 "s:i, s:s, s:b, s:b, s:s, s:{s:o, s:o, s:b}, s:o, s:o, s:o, s:o}",
-			 "name", m->name, "matrix_of", str_or_null(m->matrix_of), "box", m->box,
-			 "box_version", str_or_null(m->box_version), "box_url",
-			 str_or_null(m->box_url), "provider", str_or_null(m->provider), "cpus",
-			 (int)m->cpus, "memory", mem, "memory_bytes", (json_int_t)m->memory,
-			 "disk_size", m->disk_size ? json_string(disk) : json_null(), "hostname",
-			 m->hostname, "primary", m->primary, "autostart", m->autostart,
-			 "boot_timeout", (int)m->boot_timeout, "graceful_halt_timeout",
-			 (int)m->graceful_halt_timeout, "network", nets[m->network], "no_new_privs",
-			 m->no_new_privs, "host_loopback", m->host_loopback, "accel",
-			 accels[m->accel], "ssh", "username", str_or_null(m->ssh.username),
-			 "private_key_path", str_or_null(m->ssh.private_key_path), "insert_key",
-			 m->ssh.insert_key, "forwarded_ports", ports, "synced_folders", folders,
-			 "private_networks", networks, "provision", steps);
+	json_t *j = json_pack(
+		"{s:s, s:o, s:s, s:o, s:o, s:o, s:i, s:s, s:I, s:o, s:s, s:b, s:b, s:i, "
+		"s:i, s:s, s:b, s:b, s:s, s:{s:o, s:o, s:b}, s:o, s:o, s:o, s:o}",
+		"name", m->name, "matrix_of", str_or_null(m->matrix_of), "box", m->box,
+		"box_version", str_or_null(m->box_version), "box_url", str_or_null(m->box_url),
+		"provider", str_or_null(m->provider), "cpus", (int)m->cpus, "memory", mem,
+		"memory_bytes", (json_int_t)m->memory, "disk_size",
+		m->disk_size ? json_string(disk) : json_null(), "hostname", m->hostname, "primary",
+		m->primary, "autostart", m->autostart, "boot_timeout", (int)m->boot_timeout,
+		"graceful_halt_timeout", (int)m->graceful_halt_timeout, "network", nets[m->network],
+		"no_new_privs", m->no_new_privs, "host_loopback", m->host_loopback, "accel",
+		accels[m->accel], "ssh", "username", str_or_null(m->ssh.username),
+		"private_key_path", str_or_null(m->ssh.private_key_path), "insert_key",
+		m->ssh.insert_key, "forwarded_ports", ports, "synced_folders", folders,
+		"private_networks", networks, "provision", steps);
+	json_object_set_new(j, "lxd", lxd);
+	return j;
 }
 
 json_t *envfile_to_json(const struct envfile *ef)

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const envfile_provider_names[] = { "kvm", "qemu", "container", NULL };
+const char *const envfile_provider_names[] = { "kvm", "qemu", "container", "lxd", NULL };
 static const char *const net_names[] = { "user", "host", NULL };
 static const char *const accel_names[] = { "auto", "kvm", "tcg", NULL };
 
@@ -258,6 +258,7 @@ static const struct machine_key {
 	{ "no_new_privs", k_no_new_privs, false },
 	{ "host_loopback", k_host_loopback, false },
 	{ "accel", k_accel, false },
+	{ "lxd", envfile_parse_lxd, false },
 	{ "ssh", k_ssh, false },
 	{ "forwarded_ports", k_ports, false },
 	{ "synced_folders", k_folders, false },
@@ -283,6 +284,7 @@ static const char *const machine_key_names[] = {
 	"no_new_privs",
 	"host_loopback",
 	"accel",
+	"lxd",
 	"ssh",
 	"forwarded_ports",
 	"synced_folders",
@@ -319,6 +321,7 @@ const char *envfile_key_name(enum envfile_key k)
 		[ENVFILE_KEY_NO_NEW_PRIVS] = "no_new_privs",
 		[ENVFILE_KEY_HOST_LOOPBACK] = "host_loopback",
 		[ENVFILE_KEY_ACCEL] = "accel",
+		[ENVFILE_KEY_LXD] = "lxd",
 		[ENVFILE_KEY_SSH_USERNAME] = "ssh.username",
 		[ENVFILE_KEY_SSH_KEY] = "ssh.private_key_path",
 		[ENVFILE_KEY_SSH_INSERT_KEY] = "ssh.insert_key",

@@ -55,6 +55,7 @@ int envfile_merge_defaults(struct ectx *c, struct machine *m, const struct machi
 	TAKE(m, d, ENVFILE_KEY_NO_NEW_PRIVS, no_new_privs);
 	TAKE(m, d, ENVFILE_KEY_HOST_LOOPBACK, host_loopback);
 	TAKE(m, d, ENVFILE_KEY_ACCEL, accel);
+	envfile_merge_lxd(m, d);
 	TAKE(m, d, ENVFILE_KEY_SSH_USERNAME, ssh.username);
 	TAKE(m, d, ENVFILE_KEY_SSH_KEY, ssh.private_key_path);
 	TAKE(m, d, ENVFILE_KEY_SSH_INSERT_KEY, ssh.insert_key);

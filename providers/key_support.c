@@ -39,6 +39,21 @@ static bool asks_keep_box_key(const struct machine *c)
 	return !c->ssh.insert_key;
 }
 
+static bool asks_host_loopback(const struct machine *c)
+{
+	return c->host_loopback;
+}
+
+static bool asks_private_network(const struct machine *c)
+{
+	return c->n_networks > 0;
+}
+
+static bool asks_lxd(const struct machine *c)
+{
+	return (c->set & KEYBIT(ENVFILE_KEY_LXD)) != 0;
+}
+
 const struct key_support key_supports[] = {
 	{ ENVFILE_KEY_DISK_SIZE,
 	  "any",
@@ -72,6 +87,23 @@ const struct key_support key_supports[] = {
 	  asks_keep_box_key,
 	  { "qemu", "kvm" },
 	  "den always puts its key in a container; remove ssh.insert_key" },
+	{ ENVFILE_KEY_HOST_LOOPBACK,
+	  "true",
+	  asks_host_loopback,
+	  { "qemu", "kvm", "container" },
+	  "the gateway that reaches the host's loopback is den's user-mode network, which a "
+	  "machine on LXD does not have; remove host_loopback" },
+	{ ENVFILE_KEY_NETWORKS,
+	  "any",
+	  asks_private_network,
+	  { "qemu", "kvm", "container" },
+	  "den's private networks join den's own machines; on LXD, put the machines on an LXD "
+	  "network through lxd: profiles instead" },
+	{ ENVFILE_KEY_LXD,
+	  "any",
+	  asks_lxd,
+	  { "lxd" },
+	  "lxd: holds the lxd provider's settings; set provider: lxd, or remove lxd:" },
 	{ ENVFILE_KEY_COUNT, NULL, NULL, { NULL }, NULL },
 };
 

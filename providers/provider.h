@@ -67,6 +67,8 @@ struct provider_ops {
 	/* Optional: the snapshot names, one per line (malloc'd), and deleting one. */
 	int (*snapshot_list)(struct den_machine *dm, char **names, struct den_err *err);
 	int (*snapshot_delete)(struct den_machine *dm, const char *name, struct den_err *err);
+	/* What a snapshot keeps, for messages; NULL: "disk and memory". */
+	const char *snapshot_keeps;
 	/*
 	 * Optional: run once SSH answers after each start, on that session
 	 * (the qemu provider mounts its 9p folders and puts den's key in).

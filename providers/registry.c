@@ -13,12 +13,10 @@
 extern const struct provider_ops provider_container;
 extern const struct provider_ops provider_qemu;
 extern const struct provider_ops provider_kvm;
+extern const struct provider_ops provider_lxd;
 
 const struct provider_ops *const providers[] = {
-	&provider_container,
-	&provider_qemu,
-	&provider_kvm,
-	NULL,
+	&provider_container, &provider_qemu, &provider_kvm, &provider_lxd, NULL,
 };
 
 const struct provider_ops *provider_find(const char *name)

@@ -10,6 +10,7 @@
  */
 #include "providers/container/container-internal.h"
 #include "core/cleanup.h"
+#include "core/passwd.h"
 #include "core/fsutil.h"
 #include "core/hostpath.h"
 #include "providers/container/idmap.h"
@@ -82,23 +83,12 @@ static int user_of(const char *name, uid_t *uid, gid_t *gid, char *home, size_t 
 /* The gid of a group, from the container's own /etc/group. */
 static int group_of(const char *name, gid_t *gid, struct den_err *err)
 {
-	char line[1024];
 	FILE *f = fopen("/etc/group", "re");
+	int rc = passwd_find_group(f, name, gid, err);
 
-	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
-		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		if (c2 == NULL)
-			continue;
-		*c1 = '\0';
-		if (strcmp(line, name) == 0) {
-			*gid = (gid_t)strtoul(c2 + 1, NULL, 10);
-			fclose(f);
-			return 0;
-		}
-	}
 	if (f != NULL)
 		fclose(f);
-	return den_err_set(err, 0, "the box has no group '%s'", name);
+	return rc;
 }
 
 /*
@@ -170,37 +160,18 @@ static int bind_inside(const struct ctr_spec *s, const struct ctr_bind *b, int f
 static int user_of(const char *name, uid_t *uid, gid_t *gid, char *home, size_t n,
 		   struct den_err *err)
 {
-	char line[1024];
+	struct passwd_user u;
 	FILE *f = fopen("/etc/passwd", "re");
+	int rc = passwd_find_user(f, name, &u, err);
 
-	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
-		char *field[7] = { 0 }, *p = line;
-		int k = 0;
-
-		line[strcspn(line, "\n")] = '\0';
-		for (; k < 7 && p != NULL; k++) {
-			field[k] = p;
-			p = strchr(p, ':');
-			if (p != NULL)
-				*p++ = '\0';
-		}
-		if (k < 6 || strcmp(field[0], name) != 0)
-			continue;
-		fclose(f);
-		if (field[5][0] != '/' || strstr(field[5], "..") != NULL)
-			return den_err_set(err, 0,
-					   "user %s has home '%s', which is not a plain "
-					   "absolute path",
-					   name, field[5]);
-		*uid = (uid_t)strtoul(field[2], NULL, 10);
-		*gid = (gid_t)strtoul(field[3], NULL, 10);
-		snprintf(home, n, "%s", field[5]);
-		return 0;
-	}
 	if (f != NULL)
 		fclose(f);
-	return den_err_set(err, 0, "the box has no user '%s' (set ssh.username in the Envfile)",
-			   name);
+	if (rc < 0)
+		return -1;
+	*uid = u.uid;
+	*gid = u.gid;
+	snprintf(home, n, "%s", u.home);
+	return 0;
 }
 
 /* mkdir -p, each new folder given to uid:gid with mode. */

@@ -13,7 +13,7 @@
 #include "providers/key_support.h"
 #include "tests/helpers/testutil.h"
 
-static const char *const all_providers[] = { "qemu", "container", "kvm" };
+static const char *const all_providers[] = { "qemu", "container", "kvm", "lxd" };
 
 /* The machine line that asks for what a row is about (key and value). */
 static const char *asking_line(enum envfile_key k)
@@ -35,6 +35,10 @@ static const char *asking_line(enum envfile_key k)
 		return "synced_folders: [{ host: /tmp, guest: /work }]";
 	case ENVFILE_KEY_NETWORKS:
 		return "private_networks: [{ ip: 192.168.56.10 }]";
+	case ENVFILE_KEY_HOST_LOOPBACK:
+		return "host_loopback: true";
+	case ENVFILE_KEY_LXD:
+		return "lxd: { project: default }";
 	default:
 		return NULL;
 	}
@@ -146,9 +150,9 @@ Test(key_support, docs_table_says_the_same)
 	fclose(f);
 	const char *table = strstr(doc, "## Keys by provider");
 	cr_assert_not_null(table, "docs/envfile.md has no \"Keys by provider\" section");
-	/* Columns after the key: qemu, container, kvm. */
+	/* Columns after the key: qemu, container, kvm, lxd. */
 	for (const struct key_support *row = key_supports; row->asks != NULL; row++) {
-		for (int c = 0; c < 3; c++) {
+		for (int c = 0; c < 4; c++) {
 			char *cell = doc_cell(table, envfile_key_name(row->key), c);
 			cr_assert_not_null(cell, "docs/envfile.md: no row for `%s`",
 					   envfile_key_name(row->key));

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DEN_PROVIDERS_LXD_INTERNAL_H
+#define DEN_PROVIDERS_LXD_INTERNAL_H
+
+/*
+ * The lxd provider's parts (docs/lxd.md): client.c speaks LXD's REST API
+ * (libcurl, over its unix socket or HTTPS; jansson), image.c makes a den
+ * container box an LXD image once, instance.c builds and starts an
+ * instance, provider.c is the ops struct. LXD's answers are input like
+ * any other: sizes are capped and every field is checked before use.
+ */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/envfile.h"
+#include "core/err.h"
+#include "core/machine.h"
+
+#define LXD_DEFAULT_SOCKET "/var/lib/lxd/unix.socket"
+#define LXD_MAX_ANSWER (16u << 20) /* JSON answers; a file read back is capped by its caller */
+#define LXD_OP_WAIT_S 600	   /* one asynchronous operation, at most */
+
+struct lxd_client {
+	void *curl;    /* one CURL handle: its connection is kept between requests */
+	char *where;   /* for messages: "the local LXD (SOCKET)", "LXD at https://..." */
+	char *socket;  /* the unix socket, or NULL for HTTPS */
+	char *base;    /* "http://lxd" or "https://HOST:PORT" */
+	char *project; /* "?project=" on every request; NULL: LXD's default */
+	char *target;  /* "&target=" when an instance is made; NULL: LXD picks */
+	char *host;    /* the server's host, for proxy devices' listen address */
+	bool progress; /* upload progress on stderr */
+};
+
+/* What one request sends and gets back. */
+struct lxd_request {
+	const char *method; /* "GET", "POST", "PUT", "PATCH", "DELETE" */
+	const char *path;   /* "/1.0/instances/NAME" (escaped); project= is added */
+	const char *query;  /* more query parameters ("path=/etc/passwd"), or NULL */
+	json_t *body;	    /* JSON to send, or NULL */
+	/* Raw upload instead of body: read() fills buf, returns bytes, 0 at the end, < 0 to abort. */
+	long (*read)(void *arg, char *buf, size_t len);
+	void *read_arg;
+	const char *const *headers; /* extra "Name: value" lines, NULL-terminated, or NULL */
+	bool raw_answer;	    /* keep the answer's bytes (a file) instead of parsing JSON */
+	size_t max_answer;	    /* with raw_answer: refused past this many bytes */
+	/* Out: */
+	long status;	/* HTTP status */
+	json_t *answer; /* the whole JSON answer (parsed), or NULL */
+	char *raw;	/* with raw_answer: the bytes (NUL-added), malloc'd */
+	size_t raw_len;
+};
+
+/*
+ * Opens a client for a machine's lxd: settings (remote NULL: the local
+ * LXD's unix socket, $LXD_DIR/unix.socket or /var/lib/lxd/unix.socket).
+ * Nothing is sent yet.
+ */
+int lxd_open(const struct lxd_settings *s, struct lxd_client *c, struct den_err *err);
+void lxd_close(struct lxd_client *c);
+
+/*
+ * One request. Fails when LXD cannot be reached or answers with an error
+ * (err quotes LXD's own message; err->errno_ is ENOENT when LXD said 404,
+ * what it says of what is not there). An async answer is not waited for
+ * here: see lxd_call.
+ */
+int lxd_send(struct lxd_client *c, struct lxd_request *r, struct den_err *err);
+void lxd_request_free(struct lxd_request *r);
+#define LXD_NOT_FOUND 404
+
+/*
+ * A request whose operation (if LXD answers async) is waited for until
+ * it ends; its failure is err, in den's words with what: "cannot start
+ * den-web-1a2b". *metadata (when not NULL) gets the answer's (or the
+ * operation's) metadata, a new reference.
+ */
+int lxd_call(struct lxd_client *c, const char *method, const char *path, json_t *body,
+	     json_t **metadata, const char *what, struct den_err *err);
+
+/*
+ * Waits for the operation LXD named (its "/1.0/operations/ID") to end;
+ * its failure is err, LXD's words. *metadata as for lxd_call.
+ */
+int lxd_wait(struct lxd_client *c, const char *op, json_t **metadata, struct den_err *err);
+
+/* Percent-escapes s for one URL path segment or query value (malloc'd). */
+char *lxd_escape(const char *s);
+
+/*
+ * A machine's instance (instance.c). Its name: den-MACHINE-HASH, HASH of
+ * this host, the project and the machine, so stable across ups and apart
+ * between projects and hosts sharing one LXD. Its mark user.den.owner
+ * (HOST:PROJECT) is checked before den touches an instance by that name.
+ */
+int lxd_instance_name(const struct den_machine *dm, char *out, size_t n, struct den_err *err);
+int lxd_instance_owner(const struct den_machine *dm, char *out, size_t n);
+
+/* Its config: limits, den's marks, raw.idmap for synced folders (refused when LXD cannot). */
+int lxd_instance_config(const struct den_machine *dm, const char *box_dir, json_t **out,
+			struct den_err *err);
+
+/* Its devices: proxy devices for SSH (ssh_port) and forwarded ports (hosts[i]), folders. */
+json_t *lxd_instance_devices(const struct lxd_client *c, const struct den_machine *dm, int ssh_port,
+			     const int *hosts);
+
+/*
+ * den's files, put into the stopped instance before each start: the host
+ * key, the login user's authorized_keys (user from the box's own
+ * /etc/passwd), sshd's settings, the host name.
+ */
+int lxd_instance_put_credentials(struct lxd_client *c, const char *name,
+				 const struct den_machine *dm, const char *box_dir,
+				 struct den_err *err);
+
+/*
+ * The box's LXD image, uploaded once (image.c): its fingerprint (64 hex
+ * digits) in fp. Reused when LXD has it; the box's alias made to point at
+ * it.
+ */
+int lxd_image_ensure(struct lxd_client *c, const char *box_dir, const char *box,
+		     const char *version, char fp[65], struct den_err *err);
+
+/*
+ * Removes the box's alias and image when no instance of the project uses
+ * the image any longer (destroy).
+ */
+int lxd_image_release(struct lxd_client *c, const char *fp, struct den_err *err);
+
+/*
+ * A deterministic unified LXD image tarball of the box (metadata.yaml and
+ * rootfs/): write() gets its bytes in order (tarball.c). The same box
+ * gives the same bytes, so the same fingerprint.
+ */
+int lxd_tarball_write(const char *box_dir, const char *box, const char *version,
+		      int (*write)(void *arg, const void *buf, size_t len), void *arg,
+		      struct den_err *err);
+
+#endif

@@ -1,0 +1,69 @@
+# An LXD of the test's own: Debian's daemon with its own LXD_DIR under
+# /var/tmp, `dir` storage, no network bridge, no traffic but loopback
+# (its image-server lookups go to a proxy address nothing listens on).
+# Needs $T_DIR. Sets LXD_DIR and LXD_PID; stop_lxd ends it by pid.
+
+lxd_fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+start_lxd() {
+	command -v lxd >/dev/null || t_skip "lxd is not installed (make deps installs it)"
+	LXD_DIR=$(mktemp -d /var/tmp/den-lxd.XXXXXX)
+	export LXD_DIR LXD_CONF="$LXD_DIR/client" # lxc's own settings: not root's ~/.config/lxc
+	run_lxd
+	lxc storage create default dir </dev/null >/dev/null 2>&1 &&
+		lxc profile device add default root disk path=/ pool=default </dev/null >/dev/null 2>&1 ||
+		lxd_fail "cannot give the test's LXD a storage pool"
+}
+
+# The daemon on $LXD_DIR (again, after a kill).
+run_lxd() {
+	https_proxy=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9 no_proxy= \
+		lxd --group root --logfile "$LXD_DIR/lxd.log" </dev/null >"$LXD_DIR/lxd.out" 2>&1 &
+	LXD_PID=$!
+	if ! lxd waitready --timeout 60; then
+		tail -5 "$LXD_DIR/lxd.out" >&2
+		lxd_fail "LXD did not start"
+	fi
+}
+
+# Instances stopped (LXD's shutdown stops them), the daemon ended, its
+# mounts and folder gone.
+stop_lxd() {
+	[ -n "${LXD_PID:-}" ] || return 0
+	timeout 120 lxd shutdown </dev/null >/dev/null 2>&1
+	for _ in $(seq 100); do kill -0 "$LXD_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$LXD_PID" 2>/dev/null
+	wait "$LXD_PID" 2>/dev/null
+	grep -o " $LXD_DIR[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do
+		umount -l "$m" 2>/dev/null
+	done
+	rm -rf "$LXD_DIR"
+	LXD_PID=
+}
+
+# A host uid (and gid) that LXD may map into containers: root:ID:1 in
+# /etc/subuid and /etc/subgid, taken back by drop_delegation. usermod
+# will not change root's, so the files are edited under shadow's own
+# lock (FILE.lock, made by link(2)), as usermod would.
+edit_subid() { # FILE sed-script
+	local tmp="$1.den$$" got=
+	echo $$ >"$tmp"
+	for _ in $(seq 300); do ln "$tmp" "$1.lock" 2>/dev/null && got=1 && break; sleep 0.1; done
+	[ -n "$got" ] && sed "$2" "$1" >"$1.new" && mv "$1.new" "$1"
+	[ -n "$got" ] && rm -f "$1.lock"
+	rm -f "$tmp"
+}
+delegate_id() {
+	DELEGATED=$1
+	edit_subid /etc/subuid "\$a root:$1:1"
+	edit_subid /etc/subgid "\$a root:$1:1"
+}
+drop_delegation() {
+	[ -n "${DELEGATED:-}" ] || return 0
+	edit_subid /etc/subuid "/^root:$DELEGATED:1\$/d"
+	edit_subid /etc/subgid "/^root:$DELEGATED:1\$/d"
+	DELEGATED=
+}
