@@ -77,6 +77,7 @@ bench: build
 	@bench/private_network.sh $(DEN) 5
 	@bench/parallel_vms.sh $(DEN)
 	@bench/box_image.sh $(DEN)
+	@bench/lxd_up.sh $(DEN) 5
 
 format:
 	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
