@@ -99,25 +99,32 @@ static int probe(struct den_err *err)
 	return 0;
 }
 
+/* The Envfile's profiles (absent: LXD's "default"). */
+static json_t *profiles_of(const struct lxd_settings *s)
+{
+	json_t *profiles = json_array();
+
+	if (s->profiles == NULL)
+		json_array_append_new(profiles, json_string("default"));
+	for (size_t i = 0; s->profiles != NULL && i < s->n_profiles; i++)
+		json_array_append_new(profiles, json_string(s->profiles[i]));
+	return profiles;
+}
+
 /* The instance made from the box's image, stopped. */
 static int create(struct lxd_machine *m, struct den_machine *dm,
 		  const struct provider_up_args *args, json_t *config, json_t *devices,
 		  struct den_err *err)
 {
-	const struct lxd_settings *s = &dm->cfg->lxd;
 	char fp[65];
 	cleanup_free char *path = NULL;
 
 	if (lxd_image_ensure(&m->c, args->box_dir, dm->rec.box, dm->rec.box_version, fp, err) < 0)
 		return den_err_wrap(err, "machine %s", dm->cfg->name);
-	json_t *profiles = json_array();
-	if (s->profiles == NULL)
-		json_array_append_new(profiles, json_string("default"));
-	for (size_t i = 0; s->profiles != NULL && i < s->n_profiles; i++)
-		json_array_append_new(profiles, json_string(s->profiles[i]));
-	json_t *body = json_pack("{s:s, s:s, s:{s:s, s:s}, s:o, s:O, s:O}", "name", m->name, "type",
-				 "container", "source", "type", "image", "fingerprint", fp,
-				 "profiles", profiles, "config", config, "devices", devices);
+	json_t *body =
+		json_pack("{s:s, s:s, s:{s:s, s:s}, s:o, s:O, s:O}", "name", m->name, "type",
+			  "container", "source", "type", "image", "fingerprint", fp, "profiles",
+			  profiles_of(&dm->cfg->lxd), "config", config, "devices", devices);
 	if (body == NULL ||
 	    (m->c.target != NULL && asprintf(&path, "/1.0/instances?target=%s", m->c.target) < 0)) {
 		json_decref(body);
@@ -131,7 +138,10 @@ static int create(struct lxd_machine *m, struct den_machine *dm,
 		      : 0;
 }
 
-/* An instance made before: den's config and devices as this up has them, LXD's own kept. */
+/*
+ * An instance made before: den's config, devices and profiles as this up
+ * has them, LXD's volatile keys and the user's own devices kept.
+ */
 static int update(struct lxd_machine *m, struct den_machine *dm, json_t *inst, json_t *config,
 		  json_t *devices, struct den_err *err)
 {
@@ -152,7 +162,7 @@ static int update(struct lxd_machine *m, struct den_machine *dm, json_t *inst, j
 	json_object_update(devs, devices);
 	json_object_set_new(body, "config", merged);
 	json_object_set_new(body, "devices", devs);
-	json_object_set(body, "profiles", json_object_get(inst, "profiles"));
+	json_object_set_new(body, "profiles", profiles_of(&dm->cfg->lxd));
 	json_object_set(body, "description", json_object_get(inst, "description"));
 	json_object_set_new(body, "ephemeral", json_false());
 	int rc = lxd_call(&m->c, "PUT", m->path, body, NULL, NULL, err);
@@ -317,26 +327,26 @@ static int ssh_info(struct den_machine *dm, struct ssh_info *out, struct den_err
 	return provider_ssh_info(dm, NULL, out, err);
 }
 
-static int suspend(struct den_machine *dm, struct den_err *err)
+/* One state change of the instance (freeze, unfreeze) as a command of its own. */
+static int change_state_of(struct den_machine *dm, const char *action, struct den_err *err)
 {
 	struct lxd_machine m;
 
 	if (machine_open_lxd(dm, &m, err) < 0)
 		return -1;
-	int rc = change_state(&m, "freeze", 0, false, err);
+	int rc = change_state(&m, action, 0, false, err);
 	lxd_close(&m.c);
 	return rc;
 }
 
+static int suspend(struct den_machine *dm, struct den_err *err)
+{
+	return change_state_of(dm, "freeze", err);
+}
+
 static int resume(struct den_machine *dm, struct den_err *err)
 {
-	struct lxd_machine m;
-
-	if (machine_open_lxd(dm, &m, err) < 0)
-		return -1;
-	int rc = change_state(&m, "unfreeze", 0, false, err);
-	lxd_close(&m.c);
-	return rc;
+	return change_state_of(dm, "unfreeze", err);
 }
 
 /* LXD's rule for snapshot names, and den's for what goes in a URL. */

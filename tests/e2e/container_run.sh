@@ -3,6 +3,7 @@
 # Namespaces, the overlay root, binds, /dev, /proc, /sys, den-init as PID 1,
 # exit codes, and no process or mount left on the host afterwards.
 . "$(dirname "$0")/lib/assert.sh"
+. "$(dirname "$0")/lib/machines.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
 	t_skip "containers need root (namespaces, mounts)"
@@ -34,7 +35,7 @@ crun 'cat /work/f && echo new > /work/g'
 expect_out "shared" "a bound folder is visible"
 expect_true '[ "$(cat "$T_DIR/share/g")" = new ]' "and writable both ways"
 # A user namespace: root inside is an unprivileged host id (den's range, docs/container.md).
-BASE=1879048192
+BASE=$(container_base)
 expect_true '[ "$(stat -c %u:%g "$T_DIR/share/g")" = "$BASE:$BASE" ]' "root inside writes as host id $BASE, not root (got $(stat -c %u:%g "$T_DIR/share/g"))"
 crun 'cat /proc/self/uid_map /proc/self/gid_map | tr -s " " | tr "\n" "|"'
 expect_out " 0 $BASE 65536| 0 $BASE 65536|" "its maps: container ids 0-65535 are host ids $BASE-"

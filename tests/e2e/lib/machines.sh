@@ -24,3 +24,11 @@ state_dir() {
 
 # mdir NAME [PROJECT]: one machine's state folder.
 mdir() { echo "$(state_dir "${2:-.}")/machines/$1"; }
+
+# The host id root inside a container is (den's choice, docs/container.md):
+# the start of root's range in /etc/subuid when it has one of 65536 ids or
+# more (Debian's lxd package adds one), else den's own 1879048192.
+container_base() {
+	awk -F: '$1 == "root" && $2 > 0 && $3 >= 65536 { print $2; found = 1; exit }
+		END { if (!found) print 1879048192 }' /etc/subuid
+}
