@@ -4,6 +4,7 @@
 #include "core/cleanup.h"
 #include "core/lazylib.h"
 #include "core/log.h"
+#include "core/membuf.h"
 
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -297,34 +298,9 @@ int download_file(struct download *d, struct den_err *err)
 			   d->url);
 }
 
-struct membuf {
-	char *data;
-	size_t len, max;
-	bool too_big;
-};
-
-static size_t on_text(char *data, size_t size, size_t n, void *p)
-{
-	struct membuf *m = p;
-	size_t len = size * n;
-
-	if (m->len + len > m->max) {
-		m->too_big = true;
-		return 0;
-	}
-	char *q = realloc(m->data, m->len + len + 1);
-	if (q == NULL)
-		return 0;
-	m->data = q;
-	memcpy(m->data + m->len, data, len);
-	m->len += len;
-	m->data[m->len] = '\0';
-	return len;
-}
-
 int download_text(const char *url, size_t max, char **out, size_t *len, struct den_err *err)
 {
-	struct membuf m = { .max = max };
+	struct den_membuf m = { .max = max };
 	long http = 0;
 	CURL *c;
 	CURLcode rc;
@@ -336,7 +312,7 @@ int download_text(const char *url, size_t max, char **out, size_t *len, struct d
 	if (c == NULL)
 		return den_err_set(err, ENOMEM, "cannot download %s", url);
 	setup(c, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_text);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, den_membuf_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &m);
 	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
 	rc = curl_easy_perform(c);

@@ -169,6 +169,13 @@ const char *envfile_proto_name(enum fwd_proto p);
 /* A machine key as written in the Envfile ("disk_size", "ssh.private_key_path"). */
 const char *envfile_key_name(enum envfile_key k);
 
+/*
+ * An LXD name as den writes them (projects, profiles, pools, members,
+ * snapshots): letters, digits, '-', '_' and '.', not starting with '-' or
+ * '.', at most 63; fit for a URL as it is.
+ */
+bool envfile_lxd_name_ok(const char *s);
+
 /* The providers an Envfile may name (NULL-terminated). */
 extern const char *const envfile_provider_names[];
 

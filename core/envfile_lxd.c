@@ -16,8 +16,7 @@ static const char *const lxd_keys[] = { "remote",	"project", "target", "profiles
 					"storage_pool", "type",	   NULL };
 static const char *const lxd_types[] = { "container", "vm", NULL };
 
-/* An LXD object name: letters, digits, '-', '_' and '.', not starting with '.', at most 63. */
-static bool lxd_name_ok(const char *s)
+bool envfile_lxd_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -33,7 +32,7 @@ static int lxd_name(struct ectx *c, yaml_node_t *v, const char *what, const char
 {
 	if (ectx_string(c, v, what, out) < 0)
 		return -1;
-	if (!lxd_name_ok(*out))
+	if (!envfile_lxd_name_ok(*out))
 		return ectx_error(c, v,
 				  "%s '%s' in %s is not an LXD name; use letters, digits, '-', "
 				  "'_' and '.' (at most 63)",
@@ -107,7 +106,7 @@ int envfile_parse_lxd(struct ectx *c, yaml_node_t *v, struct machine *m)
 				continue;
 			}
 			for (size_t j = 0; j < l->n_profiles; j++)
-				if (!lxd_name_ok(l->profiles[j]))
+				if (!envfile_lxd_name_ok(l->profiles[j]))
 					rc = ectx_error(c, val,
 							"lxd profile '%s' in %s is not an LXD "
 							"name; use letters, digits, '-', '_' and "

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "core/yamlout.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,19 +9,10 @@ static int append(void *arg, unsigned char *data, size_t size)
 {
 	struct yamlout *y = arg;
 
-	if (y->len + size + 1 > y->cap) {
-		size_t cap = (y->len + size + 1) * 2;
-		char *b = realloc(y->buf, cap);
-		if (b == NULL) {
-			y->failed = true;
-			return 0;
-		}
-		y->buf = b;
-		y->cap = cap;
+	if (size > 0 && den_membuf_write((char *)data, 1, size, &y->out) != size) {
+		y->failed = true;
+		return 0;
 	}
-	memcpy(y->buf + y->len, data, size);
-	y->len += size;
-	y->buf[y->len] = '\0';
 	return 1;
 }
 
@@ -43,10 +35,11 @@ bool yamlout_begin(struct yamlout *y, const char *header)
 	yaml_event_t e;
 
 	memset(y, 0, sizeof(*y));
+	y->out.max = SIZE_MAX;
 	if (header != NULL && !append(y, (unsigned char *)header, strlen(header)))
 		return false;
 	if (!yaml_emitter_initialize(&y->e)) {
-		free(y->buf);
+		free(y->out.data);
 		return false;
 	}
 	yaml_emitter_set_output(&y->e, append, y);
@@ -64,10 +57,10 @@ char *yamlout_finish(struct yamlout *y)
 	yamlout_event(y, &e, yaml_document_end_event_initialize(&e, 1));
 	yamlout_event(y, &e, yaml_stream_end_event_initialize(&e));
 	yaml_emitter_delete(&y->e);
-	if (y->failed || y->buf == NULL) {
-		free(y->buf);
-		y->buf = NULL;
+	if (y->failed || y->out.data == NULL) {
+		free(y->out.data);
+		y->out.data = NULL;
 		return NULL;
 	}
-	return y->buf;
+	return y->out.data;
 }

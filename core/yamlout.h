@@ -13,11 +13,12 @@
 #include <stddef.h>
 #include <yaml.h>
 
+#include "core/membuf.h"
+
 struct yamlout {
 	yaml_emitter_t e;
-	char *buf; /* the text so far, NUL-terminated */
-	size_t len, cap;
-	bool failed; /* an event libyaml refused, or no memory */
+	struct den_membuf out; /* the text so far */
+	bool failed;	       /* an event libyaml refused, or no memory */
 };
 
 /* Starts the stream and the document, after header (a comment line, or NULL). */

@@ -7,6 +7,7 @@
  */
 #include "providers/container/container-internal.h"
 #include "providers/container/sshd.h"
+#include "providers/guest_files.h"
 #include "providers/provider.h"
 #include "providers/network/network.h"
 #include "core/cleanup.h"
@@ -89,12 +90,7 @@ static int write_sshd_config(const struct den_machine *dm, int port, struct den_
 
 	if (dm->cfg->network == NET_HOST)
 		snprintf(listen, sizeof(listen), "Port %d\nListenAddress 127.0.0.1\n", port);
-	if (path == NULL ||
-	    asprintf(&text,
-		     "# Written by den at each up: the machine's SSH as den reaches it.\n"
-		     "%sHostKey /etc/ssh/ssh_host_ed25519_key\nUsePAM no\n"
-		     "PermitRootLogin prohibit-password\n",
-		     listen) < 0)
+	if (path == NULL || asprintf(&text, GUEST_SSHD_HEADER "%s" GUEST_SSHD_SETTINGS, listen) < 0)
 		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
 	return den_write_file_atomic(path, text, 0644, err);
 }

@@ -14,6 +14,7 @@
  */
 #include "providers/container/container-internal.h"
 #include "providers/container/cgroup.h"
+#include "providers/guest_files.h"
 #include "core/cleanup.h"
 #include "core/control.h"
 #include "core/fsutil.h"
@@ -479,8 +480,8 @@ static int add_system_files(struct ctr_spec *s, struct den_err *err)
 		return -1;
 	snprintf(hostname, sizeof(hostname), "%s\n", s->hostname);
 	/* Then the machines that share a private network with it, by name (docs/networks.md). */
-	if (snprintf(hosts, sizeof(hosts), "127.0.0.1 localhost\n127.0.1.1 %s\n::1 localhost\n%s",
-		     s->hostname, s->hosts ? s->hosts : "") >= (int)sizeof(hosts))
+	if (snprintf(hosts, sizeof(hosts), GUEST_HOSTS_FORMAT "%s", s->hostname,
+		     s->hosts ? s->hosts : "") >= (int)sizeof(hosts))
 		return den_err_usage(err, "--host: more than %zu bytes of /etc/hosts",
 				     sizeof(hosts));
 	s->files[s->n_files++] = (struct ctr_file){ "/etc/hostname", hostname, 0644, NULL, false };

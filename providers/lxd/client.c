@@ -14,6 +14,7 @@
 #include "core/cleanup.h"
 #include "core/lazylib.h"
 #include "core/log.h"
+#include "core/membuf.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -88,37 +89,6 @@ char *lxd_escape(const char *s)
 	return out;
 }
 
-struct answer {
-	char *buf;
-	size_t len, cap, max;
-	bool too_big;
-};
-
-static size_t on_answer(char *data, size_t size, size_t n, void *p)
-{
-	struct answer *a = p;
-	size_t len = size * n;
-
-	if (a->len + len > a->max) {
-		a->too_big = true;
-		return 0;
-	}
-	if (a->len + len + 1 > a->cap) {
-		size_t cap = a->cap ? a->cap : 4096;
-		while (cap < a->len + len + 1)
-			cap *= 2;
-		char *b = realloc(a->buf, cap);
-		if (b == NULL)
-			return 0;
-		a->buf = b;
-		a->cap = cap;
-	}
-	memcpy(a->buf + a->len, data, len);
-	a->len += len;
-	a->buf[a->len] = '\0';
-	return len;
-}
-
 struct upload {
 	struct lxd_request *r;
 	bool failed;
@@ -157,10 +127,16 @@ static char *request_url(const struct lxd_client *c, const struct lxd_request *r
 	return url;
 }
 
-int lxd_send(struct lxd_client *c, struct lxd_request *r, struct den_err *err)
+/*
+ * One request. Fails when LXD cannot be reached or answers with an error
+ * (err quotes LXD's own message; err->errno_ is ENOENT when LXD said 404,
+ * what it says of what is not there). An async answer is not waited for
+ * here: see lxd_run.
+ */
+static int lxd_send(struct lxd_client *c, struct lxd_request *r, struct den_err *err)
 {
 	cleanup_free char *url = request_url(c, r), *body = NULL;
-	struct answer a = { .max = r->raw_answer ? r->max_answer : LXD_MAX_ANSWER };
+	struct den_membuf a = { .max = LXD_MAX_ANSWER };
 	struct upload up = { r, false };
 	struct curl_slist *hdr = NULL;
 	CURL *h = c->curl;
@@ -168,8 +144,6 @@ int lxd_send(struct lxd_client *c, struct lxd_request *r, struct den_err *err)
 
 	r->status = 0;
 	r->answer = NULL;
-	r->raw = NULL;
-	r->raw_len = 0;
 	if (url == NULL)
 		return den_err_set(err, ENOMEM, "LXD request");
 	if (r->body != NULL) {
@@ -187,7 +161,7 @@ int lxd_send(struct lxd_client *c, struct lxd_request *r, struct den_err *err)
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_answer);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, den_membuf_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &a);
 	curl_easy_setopt(h, CURLOPT_PROXY, ""); /* never a proxy from the environment */
 	if (body != NULL) {
@@ -205,14 +179,15 @@ int lxd_send(struct lxd_client *c, struct lxd_request *r, struct den_err *err)
 	curl_slist_free_all(hdr);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
 	if (a.too_big) {
-		free(a.buf);
+		free(a.data);
 		return den_err_set(err, 0, "%s answered %s %s with more than %zu bytes; refused",
 				   c->where, r->method, r->path, a.max);
 	}
 	if (rc != CURLE_OK) {
-		free(a.buf);
+		free(a.data);
 		if (up.failed)
-			return -1; /* the reader said why in err already */
+			return den_err_set(err, 0, "%s: the upload for %s %s was cut short",
+					   c->where, r->method, r->path);
 		if (rc == CURLE_COULDNT_CONNECT && c->socket != NULL)
 			return den_err_set(err, 0,
 					   "cannot reach %s: %s (is lxd running? start it, or "
@@ -221,14 +196,9 @@ int lxd_send(struct lxd_client *c, struct lxd_request *r, struct den_err *err)
 		return den_err_set(err, 0, "%s: %s %s: %s", c->where, r->method, r->path,
 				   curl_easy_strerror(rc));
 	}
-	if (r->raw_answer && r->status >= 200 && r->status < 300) {
-		r->raw = a.buf ? a.buf : strdup("");
-		r->raw_len = a.len;
-		return r->raw != NULL ? 0 : den_err_set(err, ENOMEM, "LXD answer");
-	}
 	json_error_t jerr;
-	r->answer = a.buf ? json_loadb(a.buf, a.len, 0, &jerr) : NULL;
-	free(a.buf);
+	r->answer = a.data ? json_loadb(a.data, a.len, 0, &jerr) : NULL;
+	free(a.data);
 	if (!json_is_object(r->answer)) {
 		json_decref(r->answer);
 		r->answer = NULL;
@@ -246,12 +216,10 @@ int lxd_send(struct lxd_client *c, struct lxd_request *r, struct den_err *err)
 	return 0;
 }
 
-void lxd_request_free(struct lxd_request *r)
+static void lxd_request_free(struct lxd_request *r)
 {
 	json_decref(r->answer);
-	free(r->raw);
 	r->answer = NULL;
-	r->raw = NULL;
 }
 
 int lxd_wait(struct lxd_client *c, const char *op, json_t **metadata, struct den_err *err)
@@ -283,24 +251,31 @@ int lxd_wait(struct lxd_client *c, const char *op, json_t **metadata, struct den
 	return rc;
 }
 
-int lxd_call(struct lxd_client *c, const char *method, const char *path, json_t *body,
-	     json_t **metadata, const char *what, struct den_err *err)
+int lxd_run(struct lxd_client *c, struct lxd_request *r, json_t **metadata, struct den_err *err)
 {
-	struct lxd_request r = { .method = method, .path = path, .body = body };
 	int rc;
 
 	if (metadata != NULL)
 		*metadata = NULL;
-	rc = lxd_send(c, &r, err);
+	rc = lxd_send(c, r, err);
 	if (rc == 0) {
-		const char *type = json_string_value(json_object_get(r.answer, "type"));
-		const char *op = json_string_value(json_object_get(r.answer, "operation"));
+		const char *type = json_string_value(json_object_get(r->answer, "type"));
+		const char *op = json_string_value(json_object_get(r->answer, "operation"));
 		if (type != NULL && strcmp(type, "async") == 0 && op != NULL)
 			rc = lxd_wait(c, op, metadata, err);
 		else if (metadata != NULL)
-			*metadata = json_incref(json_object_get(r.answer, "metadata"));
+			*metadata = json_incref(json_object_get(r->answer, "metadata"));
 	}
-	lxd_request_free(&r);
+	lxd_request_free(r);
+	return rc;
+}
+
+int lxd_call(struct lxd_client *c, const char *method, const char *path, json_t *body,
+	     json_t **metadata, const char *what, struct den_err *err)
+{
+	struct lxd_request r = { .method = method, .path = path, .body = body };
+	int rc = lxd_run(c, &r, metadata, err);
+
 	if (rc < 0 && what != NULL)
 		return den_err_wrap(err, "%s", what);
 	return rc;

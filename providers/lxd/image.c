@@ -161,7 +161,8 @@ static int upload(struct lxd_client *c, const char *box_dir, const char *box, co
 				 .read = reader,
 				 .read_arg = &u,
 				 .headers = headers };
-	rc = lxd_send(c, &r, err);
+	json_t *md = NULL;
+	rc = lxd_run(c, &r, &md, err);
 	/* Whatever curl did, the writer must end: it does once its reader is gone. */
 	shutdown(u.fds[0], SHUT_RDWR);
 	pthread_join(t, NULL);
@@ -170,31 +171,18 @@ static int upload(struct lxd_client *c, const char *box_dir, const char *box, co
 	draw(&u, true);
 	digest_final_hex(u.sent, hex);
 	digest_free(u.sent);
+	const char *got = json_string_value(json_object_get(md, "fingerprint"));
 	if (den_err_is_set(&u.werr)) {
-		lxd_request_free(&r);
-		*err = u.werr;
-		return -1;
-	}
-	if (rc == 0) {
-		const char *op = json_string_value(json_object_get(r.answer, "operation"));
-		cleanup_free char *path = op ? strdup(op) : NULL;
-		lxd_request_free(&r);
-		if (strcmp(hex, fp) != 0)
-			return den_err_set(err, 0,
-					   "box %s changed while it was uploaded to LXD; run den "
-					   "up again",
-					   box);
-		json_t *md = NULL;
-		rc = path ? lxd_wait(c, path, &md, err)
-			  : den_err_set(err, 0, "%s did not say how the upload went", c->where);
-		const char *got = json_string_value(json_object_get(md, "fingerprint"));
-		if (rc == 0 && (got == NULL || strcmp(got, fp) != 0))
-			rc = den_err_set(err, 0, "%s made image %.12s of it, not %.12s", c->where,
-					 got ? got : "(none)", fp);
-		json_decref(md);
-	} else {
-		lxd_request_free(&r);
-	}
+		*err = u.werr; /* the tarball, not LXD, went wrong first */
+		rc = -1;
+	} else if (rc == 0 && strcmp(hex, fp) != 0)
+		rc = den_err_set(err, 0,
+				 "box %s changed while it was uploaded to LXD; run den up again",
+				 box);
+	else if (rc == 0 && (got == NULL || strcmp(got, fp) != 0))
+		rc = den_err_set(err, 0, "%s made image %.12s of it, not %.12s", c->where,
+				 got ? got : "(none)", fp);
+	json_decref(md);
 	return rc < 0 ? den_err_wrap(err, "cannot upload box %s %s to LXD", box, version) : 0;
 }
 

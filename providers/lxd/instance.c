@@ -12,6 +12,7 @@
 #include "core/keys.h"
 #include "core/log.h"
 #include "core/passwd.h"
+#include "providers/guest_files.h"
 #include "providers/provider.h"
 
 #include <stdio.h>
@@ -72,33 +73,37 @@ int lxd_instance_name(const struct den_machine *dm, char *out, size_t n, struct 
 	return 0;
 }
 
-/* The user den logs in as, from the box's own /etc/passwd (not the guest's). */
+/* The box's own /etc/passwd or /etc/group (never the guest's, never the host's). */
+static FILE *box_etc(const char *box_dir, const char *name, struct den_err *err)
+{
+	cleanup_free char *root = NULL;
+
+	if (asprintf(&root, "%s/rootfs", box_dir) < 0) {
+		den_err_set(err, ENOMEM, "box %s", name);
+		return NULL;
+	}
+	return passwd_open_in(root, name, err);
+}
+
+/* A user of the box: the login user, or a synced folder's owner. */
 static int box_user(const char *box_dir, const char *name, struct passwd_user *u,
 		    struct den_err *err)
 {
-	cleanup_free char *root = NULL;
-	FILE *f;
+	FILE *f = box_etc(box_dir, "etc/passwd", err);
+	int rc = f != NULL ? passwd_find_user(f, name, u, err) : -1;
 
-	if (asprintf(&root, "%s/rootfs", box_dir) < 0)
-		return den_err_set(err, ENOMEM, "box user");
-	if ((f = passwd_open_in(root, "etc/passwd", err)) == NULL)
-		return -1;
-	int rc = passwd_find_user(f, name, u, err);
-	fclose(f);
+	if (f != NULL)
+		fclose(f);
 	return rc;
 }
 
 static int box_group(const char *box_dir, const char *name, gid_t *gid, struct den_err *err)
 {
-	cleanup_free char *root = NULL;
-	FILE *f;
+	FILE *f = box_etc(box_dir, "etc/group", err);
+	int rc = f != NULL ? passwd_find_group(f, name, gid, err) : -1;
 
-	if (asprintf(&root, "%s/rootfs", box_dir) < 0)
-		return den_err_set(err, ENOMEM, "box group");
-	if ((f = passwd_open_in(root, "etc/group", err)) == NULL)
-		return -1;
-	int rc = passwd_find_group(f, name, gid, err);
-	fclose(f);
+	if (f != NULL)
+		fclose(f);
 	return rc;
 }
 
@@ -162,12 +167,12 @@ static int folder_idmap(const struct den_machine *dm, const char *box_dir, char 
 			free(map);
 			return den_err_set(
 				err, 0,
-				"machine %s: synced folder %s belongs to %u:%u, and LXD maps a "
+				"synced folder %s belongs to %u:%u, and LXD maps a "
 				"host user into a container only when root may hand it out: add "
 				"`root:%u:1` to /etc/subuid and `root:%u:1` to /etc/subgid, then "
 				"restart LXD (or use type: rsync for this folder)",
-				dm->cfg->name, f->host_path, (unsigned)st.st_uid,
-				(unsigned)st.st_gid, (unsigned)st.st_uid, (unsigned)st.st_gid);
+				f->host_path, (unsigned)st.st_uid, (unsigned)st.st_gid,
+				(unsigned)st.st_uid, (unsigned)st.st_gid);
 		}
 		char line[128];
 		snprintf(line, sizeof(line), "uid %u %u\ngid %u %u\n", (unsigned)st.st_uid,
@@ -180,10 +185,10 @@ static int folder_idmap(const struct den_machine *dm, const char *box_dir, char 
 		if (strstr(map, uid_part) != NULL) {
 			free(map);
 			return den_err_set(err, 0,
-					   "machine %s: synced folders of host user %u are shown "
+					   "synced folders of host user %u are shown "
 					   "as two different owners inside; give them the same "
 					   "owner: and group:",
-					   dm->cfg->name, (unsigned)st.st_uid);
+					   (unsigned)st.st_uid);
 		}
 		if (asprintf(&more, "%s%s", map, line) < 0)
 			more = NULL;
@@ -191,7 +196,7 @@ static int folder_idmap(const struct den_machine *dm, const char *box_dir, char 
 		map = more;
 	}
 	if (map == NULL)
-		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
+		return den_err_set(err, ENOMEM, "synced folders");
 	*out = map;
 	return 0;
 }
@@ -268,7 +273,7 @@ int lxd_instance_config(const struct den_machine *dm, const char *box_dir, json_
 
 	*out = NULL;
 	if (lxd_instance_owner(dm, owner, sizeof(owner)) < 0)
-		return den_err_set(err, ENAMETOOLONG, "machine %s", m->name);
+		return den_err_set(err, ENAMETOOLONG, "the project's folder");
 	if (folder_idmap(dm, box_dir, &idmap, err) < 0)
 		return -1;
 	snprintf(cpus, sizeof(cpus), "%u", m->cpus);
@@ -276,7 +281,7 @@ int lxd_instance_config(const struct den_machine *dm, const char *box_dir, json_
 	*out = json_pack("{s:s, s:s, s:s, s:s}", "limits.cpu", cpus, "limits.memory", mem,
 			 "user.den.owner", owner, "user.den.machine", m->name);
 	if (*out == NULL)
-		return den_err_set(err, ENOMEM, "machine %s", m->name);
+		return den_err_set(err, ENOMEM, "instance config");
 	if (idmap[0] != '\0')
 		json_object_set_new(*out, "raw.idmap", json_string(idmap));
 	return 0;
@@ -327,15 +332,9 @@ static int push(struct lxd_client *c, const char *name, const char *path, const 
 				 .read = read_text,
 				 .read_arg = &tr,
 				 .headers = headers };
-	int rc = lxd_send(c, &r, err);
-	lxd_request_free(&r);
+	int rc = lxd_run(c, &r, NULL, err);
 	return rc < 0 ? den_err_wrap(err, "cannot put %s into %s", path, name) : 0;
 }
-
-/* sshd's settings (as the container provider's, for a box whose init starts sshd). */
-#define SSHD_CONFIG                                                                                \
-	"# Written by den at each up: the machine's SSH as den reaches it.\n"                      \
-	"HostKey /etc/ssh/ssh_host_ed25519_key\nUsePAM no\nPermitRootLogin prohibit-password\n"
 
 int lxd_instance_put_credentials(struct lxd_client *c, const char *name,
 				 const struct den_machine *dm, const char *box_dir,
@@ -347,25 +346,25 @@ int lxd_instance_put_credentials(struct lxd_client *c, const char *name,
 	struct passwd_user u;
 
 	if (box_user(box_dir, dm->rec.ssh_user, &u, err) < 0)
-		return den_err_wrap(err, "machine %s", dm->cfg->name);
+		return -1;
 	if (asprintf(&kpath, "%s/" KEYS_HOST, dm->dir) < 0 ||
 	    asprintf(&ppath, "%s/" KEYS_HOST ".pub", dm->dir) < 0 ||
 	    asprintf(&hostname, "%s\n", dm->cfg->hostname) < 0 ||
-	    asprintf(&hosts, "127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost\n",
-		     dm->cfg->hostname) < 0 ||
+	    asprintf(&hosts, GUEST_HOSTS_FORMAT, dm->cfg->hostname) < 0 ||
 	    asprintf(&ssh_dir, "%s/.ssh", strcmp(u.home, "/") == 0 ? "" : u.home) < 0 ||
 	    asprintf(&auth, "%s/authorized_keys", ssh_dir) < 0)
-		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
+		return den_err_set(err, ENOMEM, "den's files for %s", name);
 	if (den_read_file(kpath, 16384, &host_key, NULL, err) < 0 ||
 	    den_read_file(ppath, 16384, &host_pub, NULL, err) < 0 ||
 	    keys_public(dm->dir, KEYS_CLIENT, &client_pub, err) < 0 ||
 	    asprintf(&auth_line, "%s\n", client_pub) < 0)
-		return den_err_is_set(err) ? -1 : den_err_set(err, ENOMEM, "machine %s", name);
+		return den_err_is_set(err) ? -1
+					   : den_err_set(err, ENOMEM, "den's files for %s", name);
 	if (push(c, name, "/etc/ssh/ssh_host_ed25519_key", host_key, 0, 0, 0600, false, err) < 0 ||
 	    push(c, name, "/etc/ssh/ssh_host_ed25519_key.pub", host_pub, 0, 0, 0644, false, err) <
 		    0 ||
-	    push(c, name, "/etc/ssh/sshd_config.d/den.conf", SSHD_CONFIG, 0, 0, 0644, false, err) <
-		    0 ||
+	    push(c, name, "/etc/ssh/sshd_config.d/den.conf", GUEST_SSHD_HEADER GUEST_SSHD_SETTINGS,
+		 0, 0, 0644, false, err) < 0 ||
 	    push(c, name, "/etc/hostname", hostname, 0, 0, 0644, false, err) < 0 ||
 	    push(c, name, "/etc/hosts", hosts, 0, 0, 0644, false, err) < 0 ||
 	    push(c, name, ssh_dir, NULL, u.uid, u.gid, 0700, true, err) < 0 ||

@@ -8,6 +8,8 @@
  * container box an LXD image once, instance.c builds and starts an
  * instance, provider.c is the ops struct. LXD's answers are input like
  * any other: sizes are capped and every field is checked before use.
+ * Errors below provider.c do not name the machine: each op adds
+ * "machine NAME: " once.
  */
 
 #include <jansson.h>
@@ -19,7 +21,7 @@
 #include "core/machine.h"
 
 #define LXD_DEFAULT_SOCKET "/var/lib/lxd/unix.socket"
-#define LXD_MAX_ANSWER (16u << 20) /* JSON answers; a file read back is capped by its caller */
+#define LXD_MAX_ANSWER (16u << 20) /* an answer of LXD's, at most */
 #define LXD_OP_WAIT_S 600	   /* one asynchronous operation, at most */
 
 struct lxd_client {
@@ -43,13 +45,9 @@ struct lxd_request {
 	long (*read)(void *arg, char *buf, size_t len);
 	void *read_arg;
 	const char *const *headers; /* extra "Name: value" lines, NULL-terminated, or NULL */
-	bool raw_answer;	    /* keep the answer's bytes (a file) instead of parsing JSON */
-	size_t max_answer;	    /* with raw_answer: refused past this many bytes */
 	/* Out: */
 	long status;	/* HTTP status */
 	json_t *answer; /* the whole JSON answer (parsed), or NULL */
-	char *raw;	/* with raw_answer: the bytes (NUL-added), malloc'd */
-	size_t raw_len;
 };
 
 /*
@@ -60,22 +58,19 @@ struct lxd_request {
 int lxd_open(const struct lxd_settings *s, struct lxd_client *c, struct den_err *err);
 void lxd_close(struct lxd_client *c);
 
-/*
- * One request. Fails when LXD cannot be reached or answers with an error
- * (err quotes LXD's own message; err->errno_ is ENOENT when LXD said 404,
- * what it says of what is not there). An async answer is not waited for
- * here: see lxd_call.
- */
-int lxd_send(struct lxd_client *c, struct lxd_request *r, struct den_err *err);
-void lxd_request_free(struct lxd_request *r);
+/* What LXD says of what is not there; lxd_run then sets err->errno_ to ENOENT. */
 #define LXD_NOT_FOUND 404
 
 /*
- * A request whose operation (if LXD answers async) is waited for until
- * it ends; its failure is err, in den's words with what: "cannot start
- * den-web-1a2b". *metadata (when not NULL) gets the answer's (or the
- * operation's) metadata, a new reference.
+ * One request, and its operation (if LXD answers async) waited for until
+ * it ends. Fails when LXD cannot be reached or says no: err quotes LXD's
+ * own words, and err->errno_ is ENOENT when LXD said 404. *metadata (when
+ * not NULL) gets the answer's (or the operation's) metadata, a new
+ * reference; r's answer is freed.
  */
+int lxd_run(struct lxd_client *c, struct lxd_request *r, json_t **metadata, struct den_err *err);
+
+/* lxd_run of a JSON request; a failure's err begins with what ("cannot start den-web-1a2b"). */
 int lxd_call(struct lxd_client *c, const char *method, const char *path, json_t *body,
 	     json_t **metadata, const char *what, struct den_err *err);
 

@@ -56,7 +56,7 @@ static int get_instance(struct lxd_machine *m, const struct den_machine *dm, jso
 	*inst = NULL;
 	if (lxd_call(&m->c, "GET", m->path, NULL, inst, NULL, err) < 0) {
 		if (err->errno_ != ENOENT)
-			return den_err_wrap(err, "machine %s", dm->cfg->name);
+			return -1;
 		den_err_clear(err);
 		return 0;
 	}
@@ -67,9 +67,9 @@ static int get_instance(struct lxd_machine *m, const struct den_machine *dm, jso
 		json_decref(*inst);
 		*inst = NULL;
 		return den_err_set(err, 0,
-				   "machine %s: %s has an instance %s that this project did not "
-				   "make; den leaves it alone (rename or delete it in LXD)",
-				   dm->cfg->name, m->c.where, m->name);
+				   "%s has an instance %s that this project did not make; den "
+				   "leaves it alone (rename or delete it in LXD)",
+				   m->c.where, m->name);
 	}
 	return 0;
 }
@@ -120,7 +120,7 @@ static int create(struct lxd_machine *m, struct den_machine *dm,
 	cleanup_free char *path = NULL;
 
 	if (lxd_image_ensure(&m->c, args->box_dir, dm->rec.box, dm->rec.box_version, fp, err) < 0)
-		return den_err_wrap(err, "machine %s", dm->cfg->name);
+		return -1;
 	json_t *body =
 		json_pack("{s:s, s:s, s:{s:s, s:s}, s:o, s:O, s:O}", "name", m->name, "type",
 			  "container", "source", "type", "image", "fingerprint", fp, "profiles",
@@ -128,14 +128,12 @@ static int create(struct lxd_machine *m, struct den_machine *dm,
 	if (body == NULL ||
 	    (m->c.target != NULL && asprintf(&path, "/1.0/instances?target=%s", m->c.target) < 0)) {
 		json_decref(body);
-		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
+		return den_err_set(err, ENOMEM, "instance %s", m->name);
 	}
 	den_info("%s: making instance %s on %s", dm->cfg->name, m->name, m->c.where);
 	int rc = lxd_call(&m->c, "POST", path ? path : "/1.0/instances", body, NULL, NULL, err);
 	json_decref(body);
-	return rc < 0 ? den_err_wrap(err, "machine %s: cannot make instance %s", dm->cfg->name,
-				     m->name)
-		      : 0;
+	return rc < 0 ? den_err_wrap(err, "cannot make instance %s", m->name) : 0;
 }
 
 /*
@@ -167,9 +165,7 @@ static int update(struct lxd_machine *m, struct den_machine *dm, json_t *inst, j
 	json_object_set_new(body, "ephemeral", json_false());
 	int rc = lxd_call(&m->c, "PUT", m->path, body, NULL, NULL, err);
 	json_decref(body);
-	return rc < 0 ? den_err_wrap(err, "machine %s: cannot set up instance %s", dm->cfg->name,
-				     m->name)
-		      : 0;
+	return rc < 0 ? den_err_wrap(err, "cannot set up instance %s", m->name) : 0;
 }
 
 static int up(struct den_machine *dm, const struct provider_up_args *args, struct den_err *err)
@@ -204,7 +200,7 @@ static int up(struct den_machine *dm, const struct provider_up_args *args, struc
 	if (rc == 0)
 		rc = provider_record_start(dm, "lxd", &port, &hosts, err);
 	if (rc == 0 && (devices = lxd_instance_devices(&m.c, dm, port, hosts)) == NULL)
-		rc = den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
+		rc = den_err_set(err, ENOMEM, "instance %s", m.name);
 	if (rc == 0) {
 		free(dm->rec.id);
 		dm->rec.id = strdup(m.name);
@@ -349,59 +345,63 @@ static int resume(struct den_machine *dm, struct den_err *err)
 	return change_state_of(dm, "unfreeze", err);
 }
 
-/* LXD's rule for snapshot names, and den's for what goes in a URL. */
-static int snapshot_path(const struct lxd_machine *m, const char *name, char **out,
-			 struct den_err *err)
-{
-	size_t n = strlen(name);
+/* Where a snapshot request goes: the instance's snapshots, one of them, the instance. */
+enum snap_on { SNAP_LIST, SNAP_ONE, SNAP_INSTANCE };
 
-	*out = NULL;
-	if (n == 0 || n > 63 || name[0] == '.' || name[0] == '-' ||
-	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != n)
-		return den_err_set(err, 0,
-				   "snapshot name '%s': use letters, digits, '-', '_' and '.' (at "
-				   "most 63)",
-				   name);
-	if (asprintf(out, "%s/snapshots/%s", m->path, name) < 0)
-		return den_err_set(err, ENOMEM, "snapshot %s", name);
-	return 0;
-}
-
-static int snapshot_save(struct den_machine *dm, const char *name, struct den_err *err)
-{
-	struct lxd_machine m;
-	cleanup_free char *path = NULL, *list = NULL;
-	int rc;
-
-	if (machine_open_lxd(dm, &m, err) < 0)
-		return -1;
-	rc = snapshot_path(&m, name, &path, err);
-	if (rc == 0 && asprintf(&list, "%s/snapshots", m.path) < 0)
-		rc = den_err_set(err, ENOMEM, "snapshot %s", name);
-	json_t *body = json_pack("{s:s, s:b}", "name", name, "stateful", false);
-	if (rc == 0)
-		rc = lxd_call(&m.c, "POST", list, body, NULL, "cannot save the snapshot", err);
-	json_decref(body);
-	lxd_close(&m.c);
-	return rc;
-}
-
-static int snapshot_restore(struct den_machine *dm, const char *name, struct den_err *err)
+/*
+ * One request about snapshot name (body, when not NULL, is taken). The
+ * name is held to LXD's rule for snapshot names first, which also keeps
+ * it fit for a URL.
+ */
+static int snapshot_request(struct den_machine *dm, const char *name, const char *method,
+			    enum snap_on on, json_t *body, const char *what, struct den_err *err)
 {
 	struct lxd_machine m;
 	cleanup_free char *path = NULL;
 	int rc;
 
-	if (machine_open_lxd(dm, &m, err) < 0)
+	if (!envfile_lxd_name_ok(name)) {
+		json_decref(body);
+		return den_err_set(err, 0,
+				   "snapshot name '%s': use letters, digits, '-', '_' and '.' (at "
+				   "most 63)",
+				   name);
+	}
+	if (machine_open_lxd(dm, &m, err) < 0) {
+		json_decref(body);
 		return -1;
-	rc = snapshot_path(&m, name, &path, err);
-	/* LXD restores a running container by stopping and starting it again. */
-	json_t *body = json_pack("{s:s}", "restore", name);
-	if (rc == 0)
-		rc = lxd_call(&m.c, "PUT", m.path, body, NULL, "cannot restore the snapshot", err);
+	}
+	if (asprintf(&path, "%s%s%s", m.path,
+		     on == SNAP_LIST  ? "/snapshots"
+		     : on == SNAP_ONE ? "/snapshots/"
+				      : "",
+		     on == SNAP_ONE ? name : "") < 0)
+		rc = den_err_set(err, ENOMEM, "snapshot %s", name);
+	else
+		rc = lxd_call(&m.c, method, path, body, NULL, what, err);
 	json_decref(body);
 	lxd_close(&m.c);
 	return rc;
+}
+
+static int snapshot_save(struct den_machine *dm, const char *name, struct den_err *err)
+{
+	return snapshot_request(dm, name, "POST", SNAP_LIST,
+				json_pack("{s:s, s:b}", "name", name, "stateful", false),
+				"cannot save the snapshot", err);
+}
+
+/* LXD restores a running container by stopping and starting it again. */
+static int snapshot_restore(struct den_machine *dm, const char *name, struct den_err *err)
+{
+	return snapshot_request(dm, name, "PUT", SNAP_INSTANCE, json_pack("{s:s}", "restore", name),
+				"cannot restore the snapshot", err);
+}
+
+static int snapshot_delete(struct den_machine *dm, const char *name, struct den_err *err)
+{
+	return snapshot_request(dm, name, "DELETE", SNAP_ONE, NULL, "cannot delete the snapshot",
+				err);
 }
 
 static int snapshot_list(struct den_machine *dm, char **names, struct den_err *err)
@@ -441,21 +441,6 @@ static int snapshot_list(struct den_machine *dm, char **names, struct den_err *e
 	json_decref(list);
 	*names = out;
 	return 0;
-}
-
-static int snapshot_delete(struct den_machine *dm, const char *name, struct den_err *err)
-{
-	struct lxd_machine m;
-	cleanup_free char *path = NULL;
-	int rc;
-
-	if (machine_open_lxd(dm, &m, err) < 0)
-		return -1;
-	rc = snapshot_path(&m, name, &path, err);
-	if (rc == 0)
-		rc = lxd_call(&m.c, "DELETE", path, NULL, NULL, "cannot delete the snapshot", err);
-	lxd_close(&m.c);
-	return rc;
 }
 
 const struct provider_ops provider_lxd = {

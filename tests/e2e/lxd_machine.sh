@@ -59,6 +59,7 @@ run up web
 expect_rc 1 "up with no LXD running fails"
 expect_err "cannot reach the local LXD ($T_DIR/no-lxd/unix.socket)" "it says which LXD it could not reach"
 expect_err "is lxd running?" "and what to do"
+expect_err "error: machine web: cannot reach" "the machine is named once"
 
 start_lxd
 delegate_id $OWNER
