@@ -74,6 +74,11 @@ awk '{ print \$4 }' /tmp/ticks | sort -c -n && echo "uptime: goes on"
 echo "after, all whole: \$(grep '^tick' /tmp/b.console | head -n -1 | grep -vc 'rng 4 disk den-disk net from-host')"
 grep '^tick' /tmp/b.console | grep -v 'rng 4 disk den-disk net from-host' | sed 's/^/not whole: /'
 grep "den-dmesg" /tmp/b.console || echo "after, kernel log: clean"
+# What the restored VM said besides its rounds (a panic), and den's words on why it ended
+# (which may follow a round the end cut short, on its line), for a failure's reader.
+grep -av '^tick' /tmp/b.console | tail -40 | sed 's/^/restored console: /'
+grep -ao 'den vmm: .*' /tmp/b.console | sed 's/^/restored vmm: /'
+tail -c 300 /tmp/b.console | sed 's/^/restored console end: /'
 EOF2
 l2_harness "$T_DIR/inside.sh" 300
 expect_out "den-guest: up, cpus 2, kvm-clock" "the stock kernel boots on 2 vCPUs with kvm-clock"
