@@ -35,7 +35,7 @@ printf 'den: 1\nmachines:\n  web: { box: den/debian-12-systemd, provider: lxd, c
 t0=$(now)
 "$DEN" -q -C "$T_DIR/p" up
 first=$(ms "$t0")
-ALIAS=den/den/debian-12-systemd/1.0.0
+ALIAS=den/den/debian-12-systemd/1.1.0
 # An instance of LXD's own keeps the image while den's machines come and go.
 lxc init "$ALIAS" holder </dev/null >/dev/null 2>&1
 "$DEN" -q -C "$T_DIR/p" destroy -f

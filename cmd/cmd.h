@@ -88,6 +88,7 @@ int cmd_net(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_up(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_provision(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_vmm(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_lxd(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_exec(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_upload(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_halt(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);

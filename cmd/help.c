@@ -144,6 +144,15 @@ static const struct {
 	{ "version", "usage: den version [--json]\n\n"
 		     "Prints den's version; with -v or --json also the libraries it uses.\n" },
 	{ "help", "usage: den help [COMMAND]\n\nShows the commands, or one command's help.\n" },
+	{ "lxd", "usage: den lxd trust https://HOST[:PORT] [--token TOKEN]\n"
+		 "\n"
+		 "Makes den and the LXD at that address trust each other, for machines with\n"
+		 "`lxd: {remote: https://HOST:PORT}`. On the server, `lxc config trust add den`\n"
+		 "prints a token (without --token, den reads it from stdin). den checks that\n"
+		 "the server's certificate is the one the token names, pins it in\n"
+		 "$DEN_HOME/lxd/servers, and has LXD trust den's client certificate\n"
+		 "($DEN_HOME/lxd/client.crt, made on first use). Later connections trust\n"
+		 "that certificate only. See docs/lxd.md, \"A remote LXD\".\n" },
 	{ "vmm", "usage: den vmm run --kernel BZIMAGE [--initrd FILE] [--cmdline STR]\n"
 		 "                   [--cpus N] [--memory SIZE]\n"
 		 "                   [--disk FILE[,ro][,base=IMAGE[,size=SIZE]]]...\n"

@@ -41,6 +41,8 @@ const struct den_cmd den_commands[] = {
 	/* Boxes */
 	{ "box", cmd_box, REPORTS,
 	  "add, list, remove, update, prune, build, publish and package boxes" },
+	/* Providers */
+	{ "lxd", cmd_lxd, 0, "make den and a remote LXD trust each other (provider: lxd)" },
 	/* Project */
 	{ "init", cmd_init, 0, "write an Envfile from a template" },
 	{ "validate", cmd_validate, NEED_ENVFILE | REPORTS,

@@ -28,14 +28,15 @@ int cmd_port(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 	table_init(&t, 4);
 	table_add(&t, (const char *const[]){ "GUEST", "HOST", "PROTOCOL", "ID" });
 	if (dm.exists && dm.rec.ssh_port > 0) {
+		const char *ssh_host = dm.rec.ssh_host ? dm.rec.ssh_host : "127.0.0.1";
 		if (arr)
 			json_array_append_new(arr, json_pack("{s:i, s:s, s:i, s:s, s:s}", "guest",
-							     22, "host_ip", "127.0.0.1", "host",
+							     22, "host_ip", ssh_host, "host",
 							     dm.rec.ssh_port, "protocol", "tcp",
 							     "id", "ssh"));
 		table_add(&t, (const char *const[]){
-				      "22", table_addf(&t, "127.0.0.1:%d", dm.rec.ssh_port), "tcp",
-				      "ssh" });
+				      "22", table_addf(&t, "%s:%d", ssh_host, dm.rec.ssh_port),
+				      "tcp", "ssh" });
 	}
 	/* As started (auto_correct may have moved some), else as the Envfile says. */
 	json_t *started =

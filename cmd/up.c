@@ -241,8 +241,8 @@ static int up_one(struct den_ctx *ctx, struct prov_target *t, const char *provid
 		return -1;
 	den_debug("%s: made ready in %lld ms, folders copied in %lld ms", dm->cfg->name, t1 - t0,
 		  den_now_ms() - t1);
-	den_info("%s is up: `den ssh %s` logs in (127.0.0.1:%d)", dm->cfg->name, dm->cfg->name,
-		 dm->rec.ssh_port);
+	den_info("%s is up: `den ssh %s` logs in (%s:%d)", dm->cfg->name, dm->cfg->name,
+		 dm->rec.ssh_host ? dm->rec.ssh_host : "127.0.0.1", dm->rec.ssh_port);
 	return 0;
 }
 

@@ -67,14 +67,14 @@ int keys_public(const char *dir, const char *name, char **out, struct den_err *e
 	return 0;
 }
 
-int keys_write_known_hosts(const char *dir, int port, struct den_err *err)
+int keys_write_known_hosts(const char *dir, const char *host, int port, struct den_err *err)
 {
 	cleanup_free char *pub = NULL, *path = NULL, *line = NULL;
 
 	if (keys_public(dir, KEYS_HOST, &pub, err) < 0)
 		return -1;
 	if (asprintf(&path, "%s/known_hosts", dir) < 0 ||
-	    asprintf(&line, "[127.0.0.1]:%d %s\n", port, pub) < 0)
+	    asprintf(&line, "[%s]:%d %s\n", host, port, pub) < 0)
 		return den_err_set(err, ENOMEM, "cannot write known_hosts");
 	return den_write_file_atomic(path, line, 0644, err);
 }

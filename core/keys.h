@@ -20,7 +20,7 @@ int keys_ensure(const char *dir, struct den_err *err);
 /* "ssh-ed25519 AAAA..." of dir/NAME.pub (malloc'd, no newline). */
 int keys_public(const char *dir, const char *name, char **out, struct den_err *err);
 
-/* Writes dir/known_hosts: the host key for [127.0.0.1]:port. */
-int keys_write_known_hosts(const char *dir, int port, struct den_err *err);
+/* Writes dir/known_hosts: the host key for [host]:port (host an address: 127.0.0.1...). */
+int keys_write_known_hosts(const char *dir, const char *host, int port, struct den_err *err);
 
 #endif

@@ -143,6 +143,12 @@ static bool ok_ports(json_t *ports)
 	return true;
 }
 
+/* An address as den writes it: an IPv4 or IPv6 literal, so no name and no option. */
+static bool ok_address(const char *s)
+{
+	return made_of(s, "0123456789abcdefABCDEF.:", 45) && s[0] != '\0';
+}
+
 static int parse_record(const char *path, const char *text, struct machine_record *r,
 			struct den_err *err)
 {
@@ -165,6 +171,7 @@ static int parse_record(const char *path, const char *text, struct machine_recor
 	    take_string(j, "box_version", ok_box, &r->box_version, &bad) < 0 ||
 	    take_string(j, "ssh_user", machine_is_user_name, &r->ssh_user, &bad) < 0 ||
 	    take_string(j, "ssh_key", ok_key_path, &r->ssh_key, &bad) < 0 ||
+	    take_string(j, "ssh_host", ok_address, &r->ssh_host, &bad) < 0 ||
 	    take_int(j, "ssh_port", 65535, &port, &bad) < 0 ||
 	    take_int(j, "supervisor_pid", 1 << 22, &pid, &bad) < 0 ||
 	    take_int(j, "created", 1LL << 40, &created, &bad) < 0 ||
@@ -240,6 +247,8 @@ int machine_save(struct den_machine *dm, struct den_err *err)
 		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
 	if (dm->rec.ssh_key != NULL)
 		json_object_set_new(j, "ssh_key", json_string(dm->rec.ssh_key));
+	if (dm->rec.ssh_host != NULL)
+		json_object_set_new(j, "ssh_host", json_string(dm->rec.ssh_host));
 	if (dm->rec.ports_json != NULL)
 		json_object_set_new(j, "ports", json_loads(dm->rec.ports_json, 0, NULL));
 	text = json_dumps(j, JSON_INDENT(2));
@@ -262,5 +271,6 @@ void machine_close(struct den_machine *dm)
 	free(dm->rec.ssh_user);
 	free(dm->rec.ssh_key);
 	free(dm->rec.ports_json);
+	free(dm->rec.ssh_host);
 	memset(dm, 0, sizeof(*dm));
 }

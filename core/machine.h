@@ -36,6 +36,7 @@ struct machine_record {
 	char *ssh_key; /* a box's own key (Vagrant's insecure key) until den's is in; NULL: den's */
 	bool running;  /* up, and not halted since: a dead supervisor then means "aborted" */
 	char *ports_json; /* the forwarded ports as started (auto_correct may move them), JSON */
+	char *ssh_host; /* address of ssh_port and the ports: NULL is 127.0.0.1 (a remote LXD's) */
 };
 
 struct den_machine {

@@ -17,7 +17,7 @@ int provider_ssh_info(const struct den_machine *dm, const char *key_path, struct
 		      struct den_err *err)
 {
 	memset(out, 0, sizeof(*out));
-	out->host = strdup("127.0.0.1");
+	out->host = strdup(dm->rec.ssh_host ? dm->rec.ssh_host : "127.0.0.1");
 	out->port = dm->rec.ssh_port;
 	out->user = strdup(dm->rec.ssh_user ? dm->rec.ssh_user : "den");
 	if (key_path != NULL)

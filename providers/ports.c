@@ -80,7 +80,7 @@ int provider_record_start(struct den_machine *dm, const char *provider, int *por
 {
 	*hosts = NULL;
 	*port = provider_free_port(err);
-	if (*port < 0 || keys_write_known_hosts(dm->dir, *port, err) < 0)
+	if (*port < 0 || keys_write_known_hosts(dm->dir, "127.0.0.1", *port, err) < 0)
 		return -1;
 	*hosts = calloc(dm->cfg->n_ports + 1, sizeof(**hosts));
 	if (*hosts == NULL)

@@ -249,9 +249,10 @@ static json_t *host_vars(const struct prov_inv_host *h)
 		     "-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes",
 		     qkh) < 0)
 		return NULL;
-	return json_pack("{s:s, s:i, s:s, s:s, s:s}", "ansible_host", "127.0.0.1", "ansible_port",
-			 h->port, "ansible_user", h->user, "ansible_ssh_private_key_file",
-			 h->key_path, "ansible_ssh_common_args", args);
+	return json_pack("{s:s, s:i, s:s, s:s, s:s}", "ansible_host",
+			 h->host ? h->host : "127.0.0.1", "ansible_port", h->port, "ansible_user",
+			 h->user, "ansible_ssh_private_key_file", h->key_path,
+			 "ansible_ssh_common_args", args);
 }
 
 int prov_inventory_yaml(const struct prov_inv_host *hosts, size_t n, const char *groups_json,
@@ -280,7 +281,7 @@ int prov_inventory_yaml(const struct prov_inv_host *hosts, size_t n, const char 
 
 /* What an inventory host keeps of a machine: its strings. */
 struct owned_host {
-	char *user, *key, *known_hosts;
+	char *user, *key, *known_hosts, *host;
 };
 
 int prov_inventory_write(struct envfile *ef, const char *groups_json, const char *path,
@@ -306,8 +307,11 @@ int prov_inventory_write(struct envfile *ef, const char *groups_json, const char
 				o->key = NULL;
 			if (asprintf(&o->known_hosts, "%s/known_hosts", dm.dir) < 0)
 				o->known_hosts = NULL;
-			hosts[n] = (struct prov_inv_host){ ef->machines[i].name, dm.rec.ssh_port,
-							   o->user, o->key, o->known_hosts };
+			o->host = dm.rec.ssh_host ? strdup(dm.rec.ssh_host) : NULL;
+			hosts[n] = (struct prov_inv_host){
+				ef->machines[i].name, dm.rec.ssh_port, o->user, o->key,
+				o->known_hosts,	      o->host
+			};
 			n++;
 			if (!o->user || !o->key || !o->known_hosts)
 				rc = den_err_set(err, ENOMEM, "cannot write %s", path);
@@ -319,7 +323,7 @@ int prov_inventory_write(struct envfile *ef, const char *groups_json, const char
 	if (rc == 0)
 		rc = den_write_file_atomic(path, text, 0600, err);
 	for (size_t i = 0; own != NULL && i < n; i++)
-		free(own[i].user), free(own[i].key), free(own[i].known_hosts);
+		free(own[i].user), free(own[i].key), free(own[i].known_hosts), free(own[i].host);
 	free(hosts);
 	free(own);
 	return rc;

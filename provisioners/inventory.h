@@ -29,6 +29,7 @@ struct prov_inv_host {
 	const char *user;	 /* login user */
 	const char *key_path;	 /* den's private key for it */
 	const char *known_hosts; /* file holding the host key den gave it */
+	const char *host;	 /* address of port: NULL is 127.0.0.1 */
 };
 
 /*

@@ -12,14 +12,116 @@
 
 #include "providers/lxd/lxd-internal.h"
 #include "core/cleanup.h"
+#include "core/fsutil.h"
 #include "core/lazylib.h"
 #include "core/log.h"
 #include "core/membuf.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+/* The address a host name stands for (first answer), as text: proxy devices listen on it. */
+char *lxd_numeric_host(const char *host, struct den_err *err)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+	char ip[INET6_ADDRSTRLEN];
+	int rc = getaddrinfo(host, NULL, &hints, &res);
+
+	if (rc != 0 || res == NULL) {
+		den_err_set(err, 0, "cannot find the address of LXD's host %s: %s", host,
+			    rc ? gai_strerror(rc) : "no answer");
+		return NULL;
+	}
+	const void *a = res->ai_family == AF_INET6
+				? (const void *)&((struct sockaddr_in6 *)res->ai_addr)->sin6_addr
+				: (const void *)&((struct sockaddr_in *)res->ai_addr)->sin_addr;
+	const char *got = inet_ntop(res->ai_family, a, ip, sizeof(ip));
+	freeaddrinfo(res);
+	if (got == NULL) {
+		den_err_set(err, errno, "cannot find the address of LXD's host %s", host);
+		return NULL;
+	}
+	return strdup(ip);
+}
+
+/* The parts every client has; the caller has set socket or the HTTPS fields. */
+static int open_common(const struct lxd_settings *s, struct lxd_client *c, struct den_err *err)
+{
+	c->project = s && s->project ? lxd_escape(s->project) : NULL;
+	c->target = s && s->target ? lxd_escape(s->target) : NULL;
+	c->curl = curl_easy_init();
+	if (c->base == NULL || c->host == NULL || c->where == NULL || c->curl == NULL ||
+	    (s && s->project != NULL && c->project == NULL) ||
+	    (s && s->target != NULL && c->target == NULL)) {
+		lxd_close(c);
+		return den_err_set(err, ENOMEM, "LXD client");
+	}
+	return 0;
+}
+
+int lxd_open_https(const char *url, const char *server_crt, const char *client_crt,
+		   const char *client_key, const struct lxd_settings *s, struct lxd_client *c,
+		   struct den_err *err)
+{
+	struct lxd_url u;
+	cleanup_free char *pem = NULL;
+	size_t len = 0;
+	char fp[65];
+
+	memset(c, 0, sizeof(*c));
+	if (lxd_url_parse(url, &u, err) < 0 || den_curl_load(err) < 0)
+		return -1;
+	if (den_read_file(server_crt, 1u << 16, &pem, &len, err) < 0 ||
+	    lxd_tls_cert_pin(pem, len, fp, &c->server_pin, err) < 0)
+		return den_err_wrap(err, "the certificate den pinned for LXD at %s", url);
+	c->host = lxd_numeric_host(u.host, err);
+	if (c->host == NULL) {
+		lxd_close(c);
+		return -1;
+	}
+	if (asprintf(&c->base, "https://%s%s%s:%d", u.v6 ? "[" : "", u.host, u.v6 ? "]" : "",
+		     u.port) < 0)
+		c->base = NULL;
+	if (c->base != NULL && asprintf(&c->where, "LXD at %s", c->base) < 0)
+		c->where = NULL;
+	c->url = c->base ? strdup(c->base) : NULL;
+	c->server_crt = strdup(server_crt);
+	c->client_crt = strdup(client_crt);
+	c->client_key = strdup(client_key);
+	if (c->url == NULL || c->server_crt == NULL || c->client_crt == NULL ||
+	    c->client_key == NULL) {
+		lxd_close(c);
+		return den_err_set(err, ENOMEM, "LXD client");
+	}
+	return open_common(s, c, err);
+}
+
+/* A remote: den's certificate and the server's pinned one must be there (den lxd trust). */
+static int open_remote(const struct lxd_settings *s, struct lxd_client *c, struct den_err *err)
+{
+	cleanup_free char *dir = NULL, *server = NULL, *crt = NULL, *key = NULL;
+	struct lxd_url u;
+
+	if (lxd_url_parse(s->remote, &u, err) < 0 || lxd_tls_home(&dir, err) < 0)
+		return -1;
+	server = lxd_tls_server_path(dir, &u);
+	if (server == NULL)
+		return den_err_set(err, ENOMEM, "LXD client");
+	if (!den_exists(server) || lxd_tls_client_cert(dir, false, &crt, &key, err) < 0) {
+		den_err_clear(err);
+		return den_err_set(err, 0,
+				   "den does not know LXD at %s yet: on that server run `lxc "
+				   "config trust add den`, then here `den lxd trust %s "
+				   "--token TOKEN` with the token it printed",
+				   s->remote, s->remote);
+	}
+	return lxd_open_https(s->remote, server, crt, key, s, c, err);
+}
 
 int lxd_open(const struct lxd_settings *s, struct lxd_client *c, struct den_err *err)
 {
@@ -27,10 +129,7 @@ int lxd_open(const struct lxd_settings *s, struct lxd_client *c, struct den_err 
 
 	memset(c, 0, sizeof(*c));
 	if (s->remote != NULL)
-		return den_err_set(err, 0,
-				   "lxd remote %s: den reaches LXD through its local unix socket "
-				   "only so far; leave remote out and run den on the LXD host",
-				   s->remote);
+		return open_remote(s, c, err);
 	if (den_curl_load(err) < 0)
 		return -1;
 	if (dir != NULL && dir[0] != '\0') {
@@ -39,20 +138,15 @@ int lxd_open(const struct lxd_settings *s, struct lxd_client *c, struct den_err 
 	} else {
 		c->socket = strdup(LXD_DEFAULT_SOCKET);
 	}
-	c->base = strdup("http://lxd");
-	c->host = strdup("127.0.0.1");
-	if (c->socket != NULL && asprintf(&c->where, "the local LXD (%s)", c->socket) < 0)
-		c->where = NULL;
-	c->project = s->project ? lxd_escape(s->project) : NULL;
-	c->target = s->target ? lxd_escape(s->target) : NULL;
-	c->curl = curl_easy_init();
-	if (c->socket == NULL || c->base == NULL || c->host == NULL || c->where == NULL ||
-	    c->curl == NULL || (s->project != NULL && c->project == NULL) ||
-	    (s->target != NULL && c->target == NULL)) {
+	if (c->socket == NULL) {
 		lxd_close(c);
 		return den_err_set(err, ENOMEM, "LXD client");
 	}
-	return 0;
+	c->base = strdup("http://lxd");
+	c->host = strdup("127.0.0.1");
+	if (asprintf(&c->where, "the local LXD (%s)", c->socket) < 0)
+		c->where = NULL;
+	return open_common(s, c, err);
 }
 
 void lxd_close(struct lxd_client *c)
@@ -65,6 +159,11 @@ void lxd_close(struct lxd_client *c)
 	free(c->project);
 	free(c->target);
 	free(c->host);
+	free(c->url);
+	free(c->server_crt);
+	free(c->server_pin);
+	free(c->client_crt);
+	free(c->client_key);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -156,8 +255,18 @@ static int lxd_send(struct lxd_client *c, struct lxd_request *r, struct den_err 
 		hdr = curl_slist_append(hdr, *hl);
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, url);
-	if (c->socket != NULL)
+	if (c->socket != NULL) {
 		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->socket);
+	} else {
+		/* The pinned certificate is the only one trusted, its key pinned too (tls.c). */
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->server_crt);
+		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+		curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, c->server_pin);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+		curl_easy_setopt(h, CURLOPT_SSLCERT, c->client_crt);
+		curl_easy_setopt(h, CURLOPT_SSLKEY, c->client_key);
+	}
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
@@ -188,6 +297,13 @@ static int lxd_send(struct lxd_client *c, struct lxd_request *r, struct den_err 
 		if (up.failed)
 			return den_err_set(err, 0, "%s: the upload for %s %s was cut short",
 					   c->where, r->method, r->path);
+		if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH)
+			return den_err_set(err, 0,
+					   "%s showed a certificate other than the one den pinned "
+					   "for it (%s): refused, as someone may be in between. If "
+					   "the server's certificate changed on purpose, run `den "
+					   "lxd trust %s --token TOKEN` again",
+					   c->where, c->server_crt, c->url);
 		if (rc == CURLE_COULDNT_CONNECT && c->socket != NULL)
 			return den_err_set(err, 0,
 					   "cannot reach %s: %s (is lxd running? start it, or "
@@ -206,6 +322,17 @@ static int lxd_send(struct lxd_client *c, struct lxd_request *r, struct den_err 
 				   r->method, r->path, r->status);
 	}
 	const char *type = json_string_value(json_object_get(r->answer, "type"));
+	const char *said = answer_error(r->answer);
+	if (r->status == 403 && c->socket == NULL && said != NULL &&
+	    strcasecmp(said, "not authorized") == 0) {
+		den_err_set(err, 0,
+			    "%s does not trust den's client certificate (%s): on the server run "
+			    "`lxc config trust add den`, then here `den lxd trust %s --token "
+			    "TOKEN`",
+			    c->where, c->client_crt, c->url);
+		err->errno_ = EACCES;
+		return -1;
+	}
 	if (r->status >= 400 || type == NULL || strcmp(type, "error") == 0) {
 		const char *e = answer_error(r->answer);
 		den_err_set(err, 0, "%s: %s", c->where, e ? e : "an error with no message");
@@ -226,11 +353,20 @@ int lxd_wait(struct lxd_client *c, const char *op, json_t **metadata, struct den
 {
 	cleanup_free char *path = NULL, *query = NULL;
 
-	/* The operation's path comes from LXD: only /1.0/operations/ID is followed. */
-	if (strncmp(op, "/1.0/operations/", 16) != 0 ||
-	    strspn(op + 16, "0123456789abcdefABCDEF-") != strlen(op + 16) || strlen(op) > 80)
+	/*
+	 * The operation's path comes from LXD: only /1.0/operations/ID is
+	 * followed, with the ?project=NAME a cluster adds (den sends its own).
+	 */
+	size_t id = strncmp(op, "/1.0/operations/", 16) == 0
+			    ? strspn(op + 16, "0123456789abcdefABCDEF-")
+			    : 0;
+	const char *rest = op + 16 + id;
+	if (id == 0 || id > 64 ||
+	    (rest[0] != '\0' &&
+	     (strncmp(rest, "?project=", 9) != 0 || !envfile_lxd_name_ok(rest + 9))))
 		return den_err_set(err, 0, "%s named an operation den does not follow", c->where);
-	if (asprintf(&path, "%s/wait", op) < 0 || asprintf(&query, "timeout=%d", LXD_OP_WAIT_S) < 0)
+	if (asprintf(&path, "%.*s/wait", (int)(16 + id), op) < 0 ||
+	    asprintf(&query, "timeout=%d", LXD_OP_WAIT_S) < 0)
 		return den_err_set(err, ENOMEM, "LXD operation");
 	struct lxd_request r = { .method = "GET", .path = path, .query = query };
 	if (lxd_send(c, &r, err) < 0)

@@ -233,7 +233,9 @@ json_t *lxd_instance_devices(const struct lxd_client *c, const struct den_machin
 	add_proxy(devices, "den-ssh", ssh, "tcp:127.0.0.1:22");
 	for (size_t i = 0; i < m->n_ports; i++) {
 		const char *proto = m->ports[i].protocol == FWD_UDP ? "udp" : "tcp";
-		cleanup_free char *listen = proxy_address(proto, m->ports[i].host_ip, hosts[i]),
+		/* A remote LXD listens on its own address: 127.0.0.1 there is not this host's. */
+		const char *ip = c->socket == NULL ? c->host : m->ports[i].host_ip;
+		cleanup_free char *listen = proxy_address(proto, ip, hosts[i]),
 				  *connect = proxy_address(proto, "127.0.0.1", m->ports[i].guest);
 		char name[32];
 		if (listen == NULL || connect == NULL) {

@@ -24,6 +24,8 @@
 #define LXD_MAX_ANSWER (16u << 20) /* an answer of LXD's, at most */
 #define LXD_OP_WAIT_S 600	   /* one asynchronous operation, at most */
 
+#define LXD_DEFAULT_PORT 8443
+
 struct lxd_client {
 	void *curl;    /* one CURL handle: its connection is kept between requests */
 	char *where;   /* for messages: "the local LXD (SOCKET)", "LXD at https://..." */
@@ -31,9 +33,53 @@ struct lxd_client {
 	char *base;    /* "http://lxd" or "https://HOST:PORT" */
 	char *project; /* "?project=" on every request; NULL: LXD's default */
 	char *target;  /* "&target=" when an instance is made; NULL: LXD picks */
-	char *host;    /* the server's host, for proxy devices' listen address */
+	char *host;    /* the server's address, for proxy devices' listen address */
 	bool progress; /* upload progress on stderr */
+	/* HTTPS only: */
+	char *url;	  /* "https://HOST:PORT", as the user gave it (for messages) */
+	char *server_crt; /* the server's pinned certificate (CAINFO) */
+	char *server_pin; /* its key's pin, "sha256//BASE64" */
+	char *client_crt; /* den's client certificate and key */
+	char *client_key;
 };
+
+/* An LXD's HTTPS address (tls.c). host has no brackets; v6 says it needs them. */
+struct lxd_url {
+	char host[256];
+	int port;
+	bool v6;
+};
+
+/* The address host stands for (its first), as text: proxy devices listen on it (malloc'd). */
+char *lxd_numeric_host(const char *host, struct den_err *err);
+
+/* "https://HOST[:PORT][/]"; err says the form when it is not. */
+int lxd_url_parse(const char *url, struct lxd_url *u, struct den_err *err);
+
+/* $DEN_HOME/lxd (made, 0700): den's client certificate and the pinned servers. */
+int lxd_tls_home(char **dir, struct den_err *err);
+
+/*
+ * den's client certificate and key in dir (client.crt, client.key):
+ * made when missing and make is true (EC P-384, self-signed, 10 years),
+ * else an error.
+ */
+int lxd_tls_client_cert(const char *dir, bool make, char **crt, char **key, struct den_err *err);
+
+/* dir/servers/HOST_PORT.crt: where a server's certificate is pinned (malloc'd). */
+char *lxd_tls_server_path(const char *dir, const struct lxd_url *u);
+
+/*
+ * A PEM certificate's fingerprint as LXD shows it (SHA-256 of its DER, hex)
+ * and, when pin is not NULL, its key's pin as libcurl takes it.
+ */
+int lxd_tls_cert_pin(const char *pem, size_t len, char fp[65], char **pin, struct den_err *err);
+
+/* What den reads of a trust token (`lxc config trust add`): the server's certificate. */
+struct lxd_token {
+	char fingerprint[65];
+};
+int lxd_tls_token_decode(const char *token, struct lxd_token *t, struct den_err *err);
 
 /* What one request sends and gets back. */
 struct lxd_request {
@@ -56,6 +102,15 @@ struct lxd_request {
  * Nothing is sent yet.
  */
 int lxd_open(const struct lxd_settings *s, struct lxd_client *c, struct den_err *err);
+
+/*
+ * A client of the LXD at url over HTTPS, trusting the certificate in
+ * server_crt only, showing den's client_crt (s NULL: no project, no
+ * target). An untrusted client's request fails with err->errno_ EACCES.
+ */
+int lxd_open_https(const char *url, const char *server_crt, const char *client_crt,
+		   const char *client_key, const struct lxd_settings *s, struct lxd_client *c,
+		   struct den_err *err);
 void lxd_close(struct lxd_client *c);
 
 /* What LXD says of what is not there; lxd_run then sets err->errno_ to ENOENT. */

@@ -73,7 +73,7 @@ expect_err "web is up" "web answers on SSH"
 expect_err "db is up" "db answers on SSH"
 expect_true '[ "$(printf "%s\n" "$ERR" | grep -c "to the local LXD")" = 1 ]' "the box went to LXD once for both machines"
 expect_true '[ "$(instances)" = 2 ] && [ "$(images)" = 1 ] && [ "$(aliases)" = 1 ]' "two instances of one image, aliased once"
-expect_true 'lxc image alias list --format csv </dev/null | grep -q "^den/den/debian-12-systemd/1.0.0,"' "the alias names box and version"
+expect_true 'lxc image alias list --format csv </dev/null | grep -q "^den/den/debian-12-systemd/1.1.0,"' "the alias names box and version"
 
 run ssh web -c 'hostname; id -un; nproc; ps -p 1 -o comm=; systemctl is-active ssh'
 expect_true '[ "$(echo $OUT)" = "web den 1 systemd active" ]' "systemd boots the machine, sshd runs, den's user logs in, 1 CPU (got: $(echo $OUT))"

@@ -103,10 +103,10 @@ Test(inventory, hostile_values_stay_one_literal_value)
 	snprintf(pwned, sizeof(pwned), "%s/pwned", dir);
 	snprintf(jinja, sizeof(jinja), "{{ lookup('pipe', 'touch %s') }}", pwned);
 	struct prov_inv_host hosts[] = {
-		{ "web", 2222, connect, "/k/web key", kh },
-		{ "db", 2223, newline, "/k/db", "/kh/db" },
-		{ "yes", 2224, "null", "/k/yes", "/kh/yes" },
-		{ "tpl", 2225, jinja, "/k/tpl", "/kh/tpl" },
+		{ "web", 2222, connect, "/k/web key", kh, NULL },
+		{ "db", 2223, newline, "/k/db", "/kh/db", "127.0.0.2" }, /* a remote LXD's */
+		{ "yes", 2224, "null", "/k/yes", "/kh/yes", NULL },
+		{ "tpl", 2225, jinja, "/k/tpl", "/kh/tpl", NULL },
 	};
 	const char *groups = "{\"servers\": [\"web\", \"db\"], \"servers:vars\": {\"tier\": "
 			     "\"backend\", \"n\": 3, \"ratio\": 1.0, \"on\": true, \"word\": "
@@ -121,6 +121,8 @@ Test(inventory, hostile_values_stay_one_literal_value)
 	json_t *web = hostvars(list, "web"), *db = hostvars(list, "db"), *y = hostvars(list, "yes");
 	cr_expect_str_eq(unsafe_text(web, "ansible_user"), connect);
 	cr_expect_str_eq(unsafe_text(db, "ansible_user"), newline);
+	cr_expect_str_eq(unsafe_text(web, "ansible_host"), "127.0.0.1", "no address: loopback");
+	cr_expect_str_eq(unsafe_text(db, "ansible_host"), "127.0.0.2", "the machine's own address");
 	cr_expect_str_eq(unsafe_text(y, "ansible_user"), "null",
 			 "a word YAML would read as null stays a string");
 	cr_expect_str_eq(unsafe_text(hostvars(list, "tpl"), "ansible_user"), jinja);

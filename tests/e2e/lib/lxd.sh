@@ -30,18 +30,47 @@ run_lxd() {
 }
 
 # Instances stopped (LXD's shutdown stops them), the daemon ended, its
-# mounts and folder gone.
+# mounts and folder gone; a second cluster member's first.
 stop_lxd() {
+	if [ -n "${LXD2_PID:-}" ]; then
+		stop_lxd_at "$LXD2_DIR" "$LXD2_PID"
+		LXD2_PID=
+	fi
 	[ -n "${LXD_PID:-}" ] || return 0
-	timeout 120 lxd shutdown </dev/null >/dev/null 2>&1
-	for _ in $(seq 100); do kill -0 "$LXD_PID" 2>/dev/null || break; sleep 0.1; done
-	kill -9 "$LXD_PID" 2>/dev/null
-	wait "$LXD_PID" 2>/dev/null
-	grep -o " $LXD_DIR[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do
+	stop_lxd_at "$LXD_DIR" "$LXD_PID"
+	LXD_PID=
+}
+stop_lxd_at() { # DIR PID
+	LXD_DIR=$1 timeout 120 lxd shutdown </dev/null >/dev/null 2>&1
+	for _ in $(seq 100); do kill -0 "$2" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$2" 2>/dev/null
+	wait "$2" 2>/dev/null
+	grep -o " $1[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do
 		umount -l "$m" 2>/dev/null
 	done
-	rm -rf "$LXD_DIR"
-	LXD_PID=
+	rm -rf "$1"
+}
+
+# cluster_lxd NAME ADDRESS NAME2 ADDRESS2: the test's LXD (start_lxd) made
+# a cluster's first member NAME listening on ADDRESS (IP:PORT), and a
+# second daemon (its own LXD_DIR, LXD2_DIR and LXD2_PID) joined as NAME2
+# on ADDRESS2. LXD allows both on one host, on loopback addresses.
+cluster_lxd() {
+	lxc config set core.https_address "$2" </dev/null >/dev/null &&
+		lxc cluster enable "$1" </dev/null >/dev/null || lxd_fail "cannot make LXD a cluster"
+	local token
+	token=$(lxc cluster add "$3" </dev/null 2>/dev/null | tail -1)
+	LXD2_DIR=$(mktemp -d /var/tmp/den-lxd.XXXXXX)
+	(
+		export LXD_DIR=$LXD2_DIR
+		https_proxy=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9 no_proxy= \
+			exec lxd --group root --logfile "$LXD_DIR/lxd.log" </dev/null >"$LXD_DIR/lxd.out" 2>&1
+	) &
+	LXD2_PID=$!
+	LXD_DIR=$LXD2_DIR lxd waitready --timeout 60 || lxd_fail "the second LXD did not start"
+	printf 'cluster:\n  enabled: true\n  server_name: %s\n  server_address: %s\n  cluster_token: %s\n' \
+		"$3" "$4" "$token" | LXD_DIR=$LXD2_DIR lxd init --preseed >/dev/null 2>&1 ||
+		lxd_fail "the second LXD did not join the cluster"
 }
 
 # A host uid (and gid) that LXD may map into containers: root:ID:1 in
