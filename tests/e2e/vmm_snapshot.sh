@@ -70,8 +70,13 @@ echo "ticks: \$(grep -c '^tick' /tmp/a.console) before, \$(grep -c '^tick' /tmp/
 awk 'NR > 1 && \$2 != prev + 1 { print "count: " \$2 " after " prev; bad = 1 } { prev = \$2 }
 	END { if (!bad) print "count: one by one from 1 to " prev }' /tmp/ticks
 awk '{ print \$4 }' /tmp/ticks | sort -c -n && echo "uptime: goes on"
-# Every round but the last: the stop may cut that one, the kernel's power-off lines on its end.
-echo "after, all whole: \$(grep '^tick' /tmp/b.console | head -n -1 | grep -vc 'rng 4 disk den-disk net from-host')"
+# Every round but the first and the last whole. The stop may cut the last, the kernel's
+# power-off lines on its end. The first may have begun before the save: a connection its
+# wget had open then is one the fresh slirp never saw, which it resets (as a real network
+# would after a machine came back from a snapshot), so it may lack the file; its entropy
+# and disk it must have, and a round after it must reach the host through a new connection.
+echo "after, all whole: \$(grep '^tick' /tmp/b.console | head -n -1 | tail -n +2 | grep -vc 'rng 4 disk den-disk net from-host')"
+echo "after, first round: \$(grep '^tick' /tmp/b.console | head -1 | grep -c 'rng 4 disk den-disk net ')"
 grep '^tick' /tmp/b.console | grep -v 'rng 4 disk den-disk net from-host' | sed 's/^/not whole: /'
 grep "den-dmesg" /tmp/b.console || echo "after, kernel log: clean"
 # What the restored VM said besides its rounds (a panic), and den's words on why it ended
@@ -90,6 +95,7 @@ expect_true 'printf "%s" "$OUT" | grep -Eq "^ticks: ([6-9]|[1-9][0-9]+) before, 
 	"it counted before the save and after the restore"
 expect_out "uptime: goes on" "its uptime goes on from where it was (kvm-clock restored)"
 expect_out "after, all whole: 0" "after the restore every round read entropy, the disk and a file from the host"
+expect_out "after, first round: 1" "the first round after the restore read entropy and the disk"
 expect_out '"memory_backing":"snapshot"' "the restored VM's memory is the snapshot's file"
 expect_out 'again: {"ok":true,"ms":' "a restored VM can be snapshotted again"
 expect_out 'stop: {"ok":true}' "and stopped"
