@@ -5,7 +5,8 @@
 # to SSH-ready (image already in LXD), against the same done with lxc:
 # init of the same image, a proxy device, host key and authorized_keys
 # pushed, start, and ssh until `true` answers; then den up of 10 machines
-# side by side, and the first up, which uploads the box. Needs root.
+# side by side, the first up, which uploads the box, and den up and
+# status over HTTPS (den lxd trust with a token; the pinned certificate). Needs root.
 set -eu
 DEN=$(realpath "${1:-build/den}")
 RUNS=${2:-5}
@@ -18,6 +19,7 @@ export DEN_BUILD_CACHE=${DEN_BUILD_CACHE:-/var/cache/den-test}
 cleanup() {
 	"$DEN" -q -C "$T_DIR/p" destroy -f >/dev/null 2>&1 || true
 	"$DEN" -q -C "$T_DIR/ten" destroy -f >/dev/null 2>&1 || true
+	"$DEN" -q -C "$T_DIR/h" destroy -f >/dev/null 2>&1 || true
 	stop_lxd
 	rm -rf "$T_DIR"
 }
@@ -40,11 +42,26 @@ ALIAS=den/den/debian-12-systemd/1.1.0
 lxc init "$ALIAS" holder </dev/null >/dev/null 2>&1
 "$DEN" -q -C "$T_DIR/p" destroy -f
 
-ups=() halts=() downs=()
+ups=() halts=() downs=() stats=()
 for _ in $(seq "$RUNS"); do
 	t0=$(now); "$DEN" -q -C "$T_DIR/p" up; ups+=("$(ms "$t0")")
+	t0=$(now); "$DEN" -q -C "$T_DIR/p" status >/dev/null; stats+=("$(ms "$t0")")
 	t0=$(now); "$DEN" -q -C "$T_DIR/p" halt; halts+=("$(ms "$t0")")
 	t0=$(now); "$DEN" -q -C "$T_DIR/p" destroy -f; downs+=("$(ms "$t0")")
+done
+
+# The same LXD over HTTPS, paired by den lxd trust: what TLS and the pinned certificate cost.
+HPORT=$(free_port)
+lxc config set core.https_address "127.0.0.1:$HPORT" </dev/null
+lxc config trust add --name bench </dev/null 2>/dev/null | tail -1 | "$DEN" -q lxd trust "https://127.0.0.1:$HPORT" >/dev/null
+mkdir -p "$T_DIR/h"
+printf 'den: 1\nmachines:\n  web: { box: den/debian-12-systemd, provider: lxd, cpus: 1, memory: 512M, lxd: { remote: "https://127.0.0.1:%s" } }\n' \
+	"$HPORT" >"$T_DIR/h/Envfile"
+hups=() hstats=()
+for _ in $(seq "$RUNS"); do
+	t0=$(now); "$DEN" -q -C "$T_DIR/h" up; hups+=("$(ms "$t0")")
+	t0=$(now); "$DEN" -q -C "$T_DIR/h" status >/dev/null; hstats+=("$(ms "$t0")")
+	"$DEN" -q -C "$T_DIR/h" destroy -f
 done
 
 # The peer: the same steps with lxc and OpenSSH's ssh.
@@ -78,6 +95,9 @@ t0=$(now); "$DEN" -q -C "$T_DIR/ten" destroy -f; ten_down=$(ms "$t0")
 echo "lxd provider, median of $RUNS ($(nproc) cores, den/debian-12-systemd, LXD $(lxd --version), dir storage)"
 printf '  den up to SSH-ready (image in LXD)          %8.1f ms\n' "$(printf '%s\n' "${ups[@]}" | median)"
 printf '  lxc init+device+push+start, ssh true        %8.1f ms\n' "$(printf '%s\n' "${peer[@]}" | median)"
+printf '  den up over HTTPS (127.0.0.1, pinned cert)  %8.1f ms\n' "$(printf '%s\n' "${hups[@]}" | median)"
+printf '  den status, unix socket                     %8.1f ms\n' "$(printf '%s\n' "${stats[@]}" | median)"
+printf '  den status, HTTPS                           %8.1f ms\n' "$(printf '%s\n' "${hstats[@]}" | median)"
 printf '  den halt                                    %8.1f ms\n' "$(printf '%s\n' "${halts[@]}" | median)"
 printf '  den destroy                                 %8.1f ms\n' "$(printf '%s\n' "${downs[@]}" | median)"
 printf '  first den up (box uploaded as an image)     %8.1f ms\n' "$first"

@@ -2,7 +2,7 @@
 /*
  * `den lxd trust URL [--token TOKEN]`: makes den and the LXD at URL trust
  * each other (providers/lxd/trust.c, docs/lxd.md "A remote LXD"). The
- * token comes from `lxc config trust add NAME` on the server; without
+ * token comes from `lxc config trust add --name NAME` on the server; without
  * --token it is read from the first line of stdin, so it need not be on
  * a command line.
  */
@@ -27,7 +27,7 @@ static char *read_token(void)
 
 	if (isatty(STDIN_FILENO))
 		fprintf(stderr,
-			"the trust token (from `lxc config trust add den` on the server): ");
+			"the trust token (from `lxc config trust add --name den` on the server): ");
 	ssize_t n = getline(&line, &cap, stdin);
 	if (n <= 0 || n > MAX_TOKEN) {
 		free(line);
@@ -46,8 +46,9 @@ int cmd_lxd(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 		{ "token", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
-	cleanup_free char *read = NULL;
+	cleanup_free char *from_stdin = NULL;
 	const char *token = NULL;
+	struct lxd_trusted t;
 	int c;
 
 	(void)ctx;
@@ -64,7 +65,11 @@ int cmd_lxd(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 	}
 	if (optind != argc - 1)
 		return den_err_usage(err, USAGE);
-	if (token == NULL && (token = read = read_token()) == NULL)
+	if (token == NULL && (token = from_stdin = read_token()) == NULL)
 		return den_err_usage(err, "no trust token on stdin\n" USAGE);
-	return lxd_trust(argv[optind], token, err);
+	if (lxd_trust(argv[optind], token, &t, err) < 0)
+		return -1;
+	printf("%s: certificate %s pinned (%s); %s den's certificate (%s)\n", t.base, t.fingerprint,
+	       t.pinned, t.already ? "it trusted" : "it now trusts", t.client_crt);
+	return 0;
 }

@@ -4,6 +4,7 @@
 #include "core/fsutil.h"
 #include "core/project.h"
 
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -146,7 +147,10 @@ static bool ok_ports(json_t *ports)
 /* An address as den writes it: an IPv4 or IPv6 literal, so no name and no option. */
 static bool ok_address(const char *s)
 {
-	return made_of(s, "0123456789abcdefABCDEF.:", 45) && s[0] != '\0';
+	struct in6_addr a;
+
+	return strlen(s) < INET6_ADDRSTRLEN &&
+	       (inet_pton(AF_INET, s, &a) == 1 || inet_pton(AF_INET6, s, &a) == 1);
 }
 
 static int parse_record(const char *path, const char *text, struct machine_record *r,

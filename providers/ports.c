@@ -90,6 +90,8 @@ int provider_record_start(struct den_machine *dm, const char *provider, int *por
 	free(dm->rec.provider);
 	dm->rec.provider = strdup(provider);
 	dm->rec.ssh_port = *port;
+	free(dm->rec.ssh_host); /* 127.0.0.1: a provider that listens elsewhere says so after */
+	dm->rec.ssh_host = NULL;
 	dm->rec.supervisor = 0;
 	dm->rec.running = true;
 	if (dm->rec.created == 0)

@@ -116,7 +116,7 @@ static int open_remote(const struct lxd_settings *s, struct lxd_client *c, struc
 		den_err_clear(err);
 		return den_err_set(err, 0,
 				   "den does not know LXD at %s yet: on that server run `lxc "
-				   "config trust add den`, then here `den lxd trust %s "
+				   "config trust add --name den`, then here `den lxd trust %s "
 				   "--token TOKEN` with the token it printed",
 				   s->remote, s->remote);
 	}
@@ -323,13 +323,14 @@ static int lxd_send(struct lxd_client *c, struct lxd_request *r, struct den_err 
 	}
 	const char *type = json_string_value(json_object_get(r->answer, "type"));
 	const char *said = answer_error(r->answer);
-	if (r->status == 403 && c->socket == NULL && said != NULL &&
+	if (r->status == 403 && c->socket == NULL && !c->pairing && said != NULL &&
 	    strcasecmp(said, "not authorized") == 0) {
-		den_err_set(err, 0,
-			    "%s does not trust den's client certificate (%s): on the server run "
-			    "`lxc config trust add den`, then here `den lxd trust %s --token "
-			    "TOKEN`",
-			    c->where, c->client_crt, c->url);
+		den_err_set(
+			err, 0,
+			"%s does not trust den's client certificate (%s): on the server run "
+			"`lxc config trust add --name den`, then here `den lxd trust %s --token "
+			"TOKEN`",
+			c->where, c->client_crt, c->url);
 		err->errno_ = EACCES;
 		return -1;
 	}
@@ -360,7 +361,7 @@ int lxd_wait(struct lxd_client *c, const char *op, json_t **metadata, struct den
 	size_t id = strncmp(op, "/1.0/operations/", 16) == 0
 			    ? strspn(op + 16, "0123456789abcdefABCDEF-")
 			    : 0;
-	const char *rest = op + 16 + id;
+	const char *rest = id > 0 ? op + 16 + id : "";
 	if (id == 0 || id > 64 ||
 	    (rest[0] != '\0' &&
 	     (strncmp(rest, "?project=", 9) != 0 || !envfile_lxd_name_ok(rest + 9))))

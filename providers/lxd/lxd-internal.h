@@ -41,6 +41,7 @@ struct lxd_client {
 	char *server_pin; /* its key's pin, "sha256//BASE64" */
 	char *client_crt; /* den's client certificate and key */
 	char *client_key;
+	bool pairing; /* den lxd trust: a 403 is about the token, not a missing trust */
 };
 
 /* An LXD's HTTPS address (tls.c). host has no brackets; v6 says it needs them. */
@@ -186,5 +187,40 @@ int lxd_image_release(struct lxd_client *c, const char *fp, struct den_err *err)
 int lxd_tarball_write(const char *box_dir, const char *box, const char *version,
 		      int (*write)(void *arg, const void *buf, size_t len), void *arg,
 		      struct den_err *err);
+
+#define NAME_MAX_LEN 64
+
+/* A machine's client and instance name, both ready for requests (provider.c). */
+struct lxd_machine {
+	struct lxd_client c;
+	char name[NAME_MAX_LEN];
+	char path[NAME_MAX_LEN + 32]; /* "/1.0/instances/NAME" */
+};
+
+/*
+ * The instance by its name, when it is this machine's: one whose
+ * user.den.owner is another project's (or no den's) is never touched.
+ * *inst NULL when there is none.
+ */
+int lxd_get_instance(struct lxd_machine *m, const struct den_machine *dm, json_t **inst,
+		     struct den_err *err);
+
+/* An instance made before set up as this up has it (LXD's volatile keys and the user's devices kept). */
+int lxd_update(struct lxd_machine *m, struct den_machine *dm, json_t *inst, json_t *config,
+	       json_t *devices, struct den_err *err);
+
+/*
+ * remote.c: what a remote LXD cannot do, refused before anything is made:
+ * native folders, ports on one of this host's addresses.
+ */
+int lxd_check_remote(const struct den_machine *dm, struct den_err *err);
+
+/* Where SSH and the ports listen: 127.0.0.1, or the remote's address (state.json, known_hosts). */
+int lxd_record_address(struct den_machine *dm, const struct lxd_client *c, int port,
+		       struct den_err *err);
+
+/* On a cluster: the devices moved to the address of the member the instance landed on. */
+int lxd_place_on_member(struct lxd_machine *m, struct den_machine *dm, int port, const int *hosts,
+			json_t *config, struct den_err *err);
 
 #endif

@@ -4,13 +4,24 @@
 
 /* What the lxd provider offers besides its ops: `den lxd trust` (cmd/lxd.c). */
 
+#include <stdbool.h>
+
 #include "core/err.h"
+
+/* What `den lxd trust` did, for its message. */
+struct lxd_trusted {
+	char base[300];	       /* https://HOST:PORT */
+	char fingerprint[65];  /* the server's certificate, pinned */
+	char pinned[4096];     /* where */
+	char client_crt[4096]; /* den's certificate, which LXD trusts */
+	bool already;	       /* LXD trusted it before the token */
+};
 
 /*
  * Pins the certificate of the LXD at url when it is the one the trust
  * token names, then has that LXD trust den's client certificate with the
  * token (providers/lxd/trust.c). Nothing is kept when a step fails.
  */
-int lxd_trust(const char *url, const char *token, struct den_err *err);
+int lxd_trust(const char *url, const char *token, struct lxd_trusted *out, struct den_err *err);
 
 #endif

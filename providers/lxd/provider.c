@@ -20,15 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define NAME_MAX_LEN 64
-
-/* The machine's client and instance name, both ready for requests. */
-struct lxd_machine {
-	struct lxd_client c;
-	char name[NAME_MAX_LEN];
-	char path[NAME_MAX_LEN + 32]; /* "/1.0/instances/NAME" */
-};
-
 static int machine_open_lxd(const struct den_machine *dm, struct lxd_machine *m,
 			    struct den_err *err)
 {
@@ -43,13 +34,8 @@ static int machine_open_lxd(const struct den_machine *dm, struct lxd_machine *m,
 	return 0;
 }
 
-/*
- * The instance by its name, when it is this machine's: one whose
- * user.den.owner is another project's (or no den's) is never touched.
- * *inst NULL when there is none.
- */
-static int get_instance(struct lxd_machine *m, const struct den_machine *dm, json_t **inst,
-			struct den_err *err)
+int lxd_get_instance(struct lxd_machine *m, const struct den_machine *dm, json_t **inst,
+		     struct den_err *err)
 {
 	char owner[4200];
 
@@ -140,8 +126,8 @@ static int create(struct lxd_machine *m, struct den_machine *dm,
  * An instance made before: den's config, devices and profiles as this up
  * has them, LXD's volatile keys and the user's own devices kept.
  */
-static int update(struct lxd_machine *m, struct den_machine *dm, json_t *inst, json_t *config,
-		  json_t *devices, struct den_err *err)
+int lxd_update(struct lxd_machine *m, struct den_machine *dm, json_t *inst, json_t *config,
+	       json_t *devices, struct den_err *err)
 {
 	json_t *old_config = json_object_get(inst, "config"), *v;
 	json_t *body = json_object();
@@ -168,112 +154,6 @@ static int update(struct lxd_machine *m, struct den_machine *dm, json_t *inst, j
 	return rc < 0 ? den_err_wrap(err, "cannot set up instance %s", m->name) : 0;
 }
 
-/*
- * A remote LXD cannot see this host's folders: each synced folder must be
- * copied in (type: rsync). Said before anything is made.
- */
-static int check_remote_folders(const struct den_machine *dm, struct den_err *err)
-{
-	for (size_t i = 0; dm->cfg->lxd.remote != NULL && i < dm->cfg->n_folders; i++) {
-		const struct synced_folder *f = &dm->cfg->folders[i];
-		if (!f->disabled && f->type == SYNC_NATIVE)
-			return den_err_set(err, 0,
-					   "machine %s: synced folder %s (line %d): LXD at %s "
-					   "cannot see this host's files; give it type: rsync (den "
-					   "copies it in at up and with `den rsync`)",
-					   dm->cfg->name, f->guest, f->pos.line,
-					   dm->cfg->lxd.remote);
-	}
-	return 0;
-}
-
-/*
- * Where SSH and the forwarded ports are reached: the local LXD's proxy
- * devices listen on 127.0.0.1, a remote's on its own address, which
- * state.json, known_hosts and `den port` then say.
- */
-static int record_address(struct den_machine *dm, const struct lxd_client *c, int port,
-			  struct den_err *err)
-{
-	bool remote = c->socket == NULL;
-
-	free(dm->rec.ssh_host);
-	dm->rec.ssh_host = remote ? strdup(c->host) : NULL;
-	if (remote && dm->rec.ssh_host == NULL)
-		return den_err_set(err, ENOMEM, "machine %s", dm->cfg->name);
-	if (!remote)
-		return 0;
-	json_t *ports = dm->rec.ports_json ? json_loads(dm->rec.ports_json, 0, NULL) : NULL, *p;
-	size_t i;
-	json_array_foreach(ports, i, p)
-	{
-		json_object_set_new(p, "host_ip", json_string(c->host));
-	}
-	if (ports != NULL) {
-		free(dm->rec.ports_json);
-		dm->rec.ports_json = json_dumps(ports, JSON_COMPACT);
-		json_decref(ports);
-	}
-	return keys_write_known_hosts(dm->dir, c->host, port, err);
-}
-
-/*
- * On a cluster, the instance's proxy devices listen on the address of the
- * member it is on (LXD picks one when the Envfile gives no target), which
- * is known once it is made: when that is not the address den dialled, the
- * devices move there and state.json says so.
- */
-static int place_on_member(struct lxd_machine *m, struct den_machine *dm, int port,
-			   const int *hosts, json_t *config, struct den_err *err)
-{
-	json_t *inst = NULL, *member = NULL, *devices = NULL;
-	cleanup_free char *path = NULL, *addr = NULL;
-	struct lxd_url u;
-	int rc;
-
-	if (m->c.socket != NULL)
-		return 0;
-	rc = get_instance(m, dm, &inst, err);
-	const char *where = json_string_value(json_object_get(inst, "location"));
-	if (rc < 0 || inst == NULL || where == NULL || where[0] == '\0' ||
-	    strcmp(where, "none") == 0) { /* not a cluster */
-		json_decref(inst);
-		return rc;
-	}
-	if (!envfile_lxd_name_ok(where) || asprintf(&path, "/1.0/cluster/members/%s", where) < 0)
-		rc = den_err_set(err, 0, "%s placed %s on a member den cannot name", m->c.where,
-				 m->name);
-	else
-		rc = lxd_call(&m->c, "GET", path, NULL, &member, "cannot find its cluster member",
-			      err);
-	const char *url = json_string_value(json_object_get(member, "url"));
-	if (rc == 0 && (url == NULL || lxd_url_parse(url, &u, err) < 0))
-		rc = den_err_is_set(err) ? -1
-					 : den_err_set(err, 0, "member %s has no address", where);
-	if (rc == 0)
-		addr = lxd_numeric_host(u.host, err);
-	if (rc == 0 && addr == NULL)
-		rc = -1;
-	if (rc == 0 && strcmp(addr, m->c.host) != 0) {
-		den_info("%s: on cluster member %s (%s)", dm->cfg->name, where, addr);
-		free(m->c.host);
-		m->c.host = addr;
-		addr = NULL;
-		if ((devices = lxd_instance_devices(&m->c, dm, port, hosts)) == NULL)
-			rc = den_err_set(err, ENOMEM, "instance %s", m->name);
-		if (rc == 0)
-			rc = record_address(dm, &m->c, port, err);
-		if (rc == 0)
-			rc = machine_save(dm, err);
-		if (rc == 0)
-			rc = update(m, dm, inst, config, devices, err);
-	}
-	json_decref(devices);
-	json_decref(member);
-	json_decref(inst);
-	return rc;
-}
-
 static int up(struct den_machine *dm, const struct provider_up_args *args, struct den_err *err)
 {
 	struct lxd_machine m;
@@ -292,7 +172,7 @@ static int up(struct den_machine *dm, const struct provider_up_args *args, struc
 				   "has none (its metadata has no \"init\": \"system\"); use a "
 				   "box that boots systemd, such as den/debian-12-systemd",
 				   dm->cfg->name, dm->rec.box, dm->rec.box_version);
-	if (check_remote_folders(dm, err) < 0)
+	if (lxd_check_remote(dm, err) < 0)
 		return -1;
 	for (size_t i = 0; i < dm->cfg->n_folders; i++)
 		if (provider_create_folder(dm, &dm->cfg->folders[i], err) < 0)
@@ -301,14 +181,14 @@ static int up(struct den_machine *dm, const struct provider_up_args *args, struc
 		return den_err_wrap(err, "machine %s", dm->cfg->name);
 	if (machine_open_lxd(dm, &m, err) < 0)
 		return -1;
-	rc = get_instance(&m, dm, &inst, err);
+	rc = lxd_get_instance(&m, dm, &inst, err);
 	if (rc == 0)
 		rc = lxd_instance_config(dm, args->box_dir, &config, err);
 	/* state.json says running (and which ports) before LXD is asked to start anything. */
 	if (rc == 0)
 		rc = provider_record_start(dm, "lxd", &port, &hosts, err);
 	if (rc == 0)
-		rc = record_address(dm, &m.c, port, err);
+		rc = lxd_record_address(dm, &m.c, port, err);
 	if (rc == 0 && (devices = lxd_instance_devices(&m.c, dm, port, hosts)) == NULL)
 		rc = den_err_set(err, ENOMEM, "instance %s", m.name);
 	if (rc == 0) {
@@ -318,10 +198,10 @@ static int up(struct den_machine *dm, const struct provider_up_args *args, struc
 	}
 	den_crash_point("up:before-instance");
 	if (rc == 0)
-		rc = inst ? update(&m, dm, inst, config, devices, err)
+		rc = inst ? lxd_update(&m, dm, inst, config, devices, err)
 			  : create(&m, dm, args, config, devices, err);
 	if (rc == 0)
-		rc = place_on_member(&m, dm, port, hosts, config, err);
+		rc = lxd_place_on_member(&m, dm, port, hosts, config, err);
 	if (rc == 0)
 		rc = lxd_instance_put_credentials(&m.c, m.name, dm, args->box_dir, err);
 	den_crash_point("up:before-start");
@@ -376,7 +256,7 @@ static int halt(struct den_machine *dm, bool force, struct den_err *err)
 
 	if (machine_open_lxd(dm, &m, err) < 0)
 		return -1;
-	rc = get_instance(&m, dm, &inst, err);
+	rc = lxd_get_instance(&m, dm, &inst, err);
 	const char *status = json_string_value(json_object_get(inst, "status"));
 	if (rc == 0 && inst != NULL && status != NULL && strcmp(status, "Stopped") != 0) {
 		if (!force)
@@ -406,7 +286,7 @@ static int destroy(struct den_machine *dm, struct den_err *err)
 
 	if (machine_open_lxd(dm, &m, err) < 0)
 		return -1;
-	rc = get_instance(&m, dm, &inst, err);
+	rc = lxd_get_instance(&m, dm, &inst, err);
 	if (rc == 0 && inst != NULL) {
 		const char *base = json_string_value(
 			json_object_get(json_object_get(inst, "config"), "volatile.base_image"));

@@ -106,7 +106,7 @@ char *lxd_tls_server_path(const char *dir, const struct lxd_url *u)
 	return path;
 }
 
-/* FILE for a new file at path with mode, written through a temporary file. */
+/* A new file at tmp with mode (none may be there): its FILE for writing. */
 static FILE *create_private(const char *tmp, mode_t mode, struct den_err *err)
 {
 	unlink(tmp);
@@ -119,6 +119,13 @@ static FILE *create_private(const char *tmp, mode_t mode, struct den_err *err)
 			close(fd);
 	}
 	return f;
+}
+
+/* Closes f after its bytes are on disk; false when any write failed. */
+static bool close_synced(FILE *f, bool ok)
+{
+	ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
+	return fclose(f) == 0 && ok;
 }
 
 /* A new key and its self-signed certificate, CN den@HOST. */
@@ -157,8 +164,15 @@ static int make_cert(EVP_PKEY **key, X509 **cert, struct den_err *err)
 	return 0;
 }
 
-/* Writes the key (0600) and the certificate, each through a temporary file. */
-static int write_cert(const char *crt, const char *key, EVP_PKEY *k, X509 *x, struct den_err *err)
+/*
+ * Writes the key (0600) and the certificate, each through a temporary
+ * file synced before its rename. The certificate is the pair's last
+ * part: any old one goes first, so a den stopped in between leaves a key
+ * without a certificate, which the next call makes again, never a key
+ * beside another key's certificate.
+ */
+static int write_cert(const char *dir, const char *crt, const char *key, EVP_PKEY *k, X509 *x,
+		      struct den_err *err)
 {
 	cleanup_free char *tmp_key = NULL, *tmp_crt = NULL;
 	FILE *f;
@@ -167,8 +181,7 @@ static int write_cert(const char *crt, const char *key, EVP_PKEY *k, X509 *x, st
 		return den_err_set(err, ENOMEM, "LXD client certificate");
 	if ((f = create_private(tmp_key, 0600, err)) == NULL)
 		return -1;
-	int ok = PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) > 0;
-	if (fclose(f) != 0 || !ok) {
+	if (!close_synced(f, PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) > 0)) {
 		unlink(tmp_key);
 		return den_err_set(err, errno, "cannot write %s", key);
 	}
@@ -176,14 +189,14 @@ static int write_cert(const char *crt, const char *key, EVP_PKEY *k, X509 *x, st
 		unlink(tmp_key);
 		return -1;
 	}
-	ok = PEM_write_X509(f, x) > 0;
-	if (fclose(f) != 0 || !ok || rename(tmp_key, key) < 0 || rename(tmp_crt, crt) < 0) {
+	if (!close_synced(f, PEM_write_X509(f, x) > 0) || (unlink(crt) < 0 && errno != ENOENT) ||
+	    rename(tmp_key, key) < 0 || rename(tmp_crt, crt) < 0) {
 		den_err_set(err, errno, "cannot write %s", crt);
 		unlink(tmp_key);
 		unlink(tmp_crt);
 		return -1;
 	}
-	return 0;
+	return den_sync_dir(dir, err);
 }
 
 int lxd_tls_client_cert(const char *dir, bool make, char **crt, char **key, struct den_err *err)
@@ -200,7 +213,7 @@ int lxd_tls_client_cert(const char *dir, bool make, char **crt, char **key, stru
 	else if (!make)
 		rc = den_err_set(err, 0, "den has no LXD client certificate yet (%s)", *crt);
 	else if ((rc = den_crypto_load(err)) == 0 && (rc = make_cert(&k, &x, err)) == 0)
-		rc = write_cert(*crt, *key, k, x, err);
+		rc = write_cert(dir, *crt, *key, k, x, err);
 	EVP_PKEY_free(k);
 	X509_free(x);
 	if (rc < 0) {
@@ -211,29 +224,24 @@ int lxd_tls_client_cert(const char *dir, bool make, char **crt, char **key, stru
 	return rc;
 }
 
-/* Lower-case hex to bytes; n bytes wanted. */
-static void unhex(const char *hex, unsigned char *out, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned v = 0;
-		sscanf(hex + 2 * i, "%2x", &v);
-		out[i] = (unsigned char)v;
-	}
-}
-
 /* SHA-256 of len bytes at p: hex (65) and, when raw is not NULL, the 32 bytes. */
-static void sha256(const unsigned char *p, size_t len, char hex[DIGEST_HEX_MAX], unsigned char *raw)
+static int sha256(const unsigned char *p, size_t len, char hex[DIGEST_HEX_MAX], unsigned char *raw,
+		  struct den_err *err)
 {
 	struct digest *d = digest_new(DIGEST_SHA256);
 
-	memset(hex, 0, DIGEST_HEX_MAX);
 	if (d == NULL)
-		return;
+		return den_err_set(err, ENOMEM, "SHA-256");
 	digest_update(d, p, len);
 	digest_final_hex(d, hex);
 	digest_free(d);
-	if (raw != NULL)
-		unhex(hex, raw, 32);
+	for (size_t i = 0; raw != NULL && i < 32; i++) {
+		unsigned v = 0;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return den_err_set(err, 0, "SHA-256 gave no digest");
+		raw[i] = (unsigned char)v;
+	}
+	return strlen(hex) == 64 ? 0 : den_err_set(err, 0, "SHA-256 gave no digest");
 }
 
 int lxd_tls_cert_pin(const char *pem, size_t len, char fp[65], char **pin, struct den_err *err)
@@ -260,11 +268,14 @@ int lxd_tls_cert_pin(const char *pem, size_t len, char fp[65], char **pin, struc
 		X509_free(x);
 		return den_err_set(err, 0, "cannot read the certificate");
 	}
-	sha256(der, (size_t)n, hex, NULL);
-	memcpy(fp, hex, 64); /* sha256: 64 hex digits */
-	fp[64] = '\0';
+	int rc = sha256(der, (size_t)n, hex, NULL, err);
 	free(der);
 	der = NULL;
+	if (rc < 0) {
+		X509_free(x);
+		return -1;
+	}
+	memcpy(fp, hex, 65); /* 64 hex digits and the NUL (sha256 checked the length) */
 	/* Its key's pin, as libcurl takes it: sha256// and base64 of the SubjectPublicKeyInfo's SHA-256. */
 	if (pin != NULL) {
 		n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), NULL);
@@ -274,8 +285,12 @@ int lxd_tls_cert_pin(const char *pem, size_t len, char fp[65], char **pin, struc
 			X509_free(x);
 			return den_err_set(err, 0, "cannot read the certificate's key");
 		}
-		sha256(der, (size_t)n, hex, raw);
+		rc = sha256(der, (size_t)n, hex, raw, err);
 		free(der);
+		if (rc < 0) {
+			X509_free(x);
+			return -1;
+		}
 		EVP_EncodeBlock(b64, raw, sizeof(raw));
 		if (asprintf(pin, "sha256//%s", (char *)b64) < 0) {
 			*pin = NULL;
@@ -323,5 +338,5 @@ int lxd_tls_token_decode(const char *token, struct lxd_token *t, struct den_err 
 bad:
 	return den_err_set(err, 0,
 			   "that is not an LXD trust token (make one on the server with `lxc "
-			   "config trust add NAME`, and give all of it)");
+			   "config trust add --name NAME`, and give all of it)");
 }

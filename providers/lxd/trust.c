@@ -89,6 +89,7 @@ static int present_token(const char *url, const char *tmp, const char *crt, cons
 
 	if (lxd_open_https(url, tmp, crt, key, NULL, &c, err) < 0)
 		return -1;
+	c.pairing = true;
 	rc = auth_of(&c, was, err);
 	if (rc == 0 && !*was) {
 		json_t *body = json_pack("{s:s, s:s}", "type", "client", "password", token);
@@ -98,7 +99,7 @@ static int present_token(const char *url, const char *tmp, const char *crt, cons
 			den_err_wrap(err,
 				     "the token was refused: used already, expired or revoked? (a "
 				     "token is good once; make another with `lxc config trust add "
-				     "den`)");
+				     "--name den`)");
 		if (rc == 0)
 			rc = auth_of(&c, &trusted, err);
 		if (rc == 0 && !trusted)
@@ -109,7 +110,7 @@ static int present_token(const char *url, const char *tmp, const char *crt, cons
 	return rc;
 }
 
-int lxd_trust(const char *url, const char *token, struct den_err *err)
+int lxd_trust(const char *url, const char *token, struct lxd_trusted *out, struct den_err *err)
 {
 	cleanup_free char *dir = NULL, *path = NULL, *tmp = NULL, *pem = NULL, *crt = NULL,
 			  *key = NULL, *base = NULL, *servers = NULL;
@@ -146,7 +147,10 @@ int lxd_trust(const char *url, const char *token, struct den_err *err)
 		unlink(tmp);
 		return -1;
 	}
-	printf("%s: certificate %s pinned (%s); %s den's certificate (%s)\n", base, fp, path,
-	       was ? "it trusted" : "it now trusts", crt);
+	snprintf(out->base, sizeof(out->base), "%s", base);
+	memcpy(out->fingerprint, fp, sizeof(out->fingerprint));
+	snprintf(out->pinned, sizeof(out->pinned), "%s", path);
+	snprintf(out->client_crt, sizeof(out->client_crt), "%s", crt);
+	out->already = was;
 	return 0;
 }

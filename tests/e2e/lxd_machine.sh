@@ -99,6 +99,25 @@ expect_out "127.0.0.1:$FPORT" "den port lists the forwarded port"
 
 run status
 expect_true 'printf "%s\n" "$OUT" | grep -qE "^web +running +lxd"' "status asks LXD: running"
+run global-status
+expect_true 'printf "%s\n" "$OUT" | grep -E "web" | grep -q "running"' "global-status asks LXD too"
+
+# exec, upload and provision over the proxy device.
+run exec --all -- 'echo ran-on-$(hostname)'
+expect_rc 0 "den exec on both machines"
+expect_out "ran-on-web" "exec ran on web"
+expect_out "ran-on-db" "and on db"
+echo "uploaded" >"$T_DIR/up.txt"
+run upload "$T_DIR/up.txt" /tmp/up.txt web
+expect_rc 0 "den upload"
+run ssh web -c 'cat /tmp/up.txt'
+expect_out "uploaded" "the file arrived"
+run ssh web -c 'sudo rm /tmp/shell-ran'
+expect_rc 0 "the provisioner's mark removed"
+run provision web
+expect_rc 0 "den provision"
+run ssh web -c 'cat /tmp/shell-ran'
+expect_out "provisioned" "the shell provisioner ran again"
 
 # halt and up: the machine and its files come back.
 run ssh web -c 'echo kept > ~/kept'
@@ -111,6 +130,17 @@ run up web
 expect_rc 0 "up after halt"
 run ssh web -c 'cat ~/kept'
 expect_out "kept" "its files are kept across halt"
+run ssh web -c 'touch /run/before-reload'
+run reload web
+expect_rc 0 "reload"
+run ssh web -c 'cat ~/kept; ls /run/before-reload 2>/dev/null || echo rebooted'
+expect_out "kept" "the machine is back after reload"
+expect_out "rebooted" "reload booted it again (/run is new)"
+run halt -f db
+expect_rc 0 "halt -f"
+expect_true '[ "$(lxc list --format csv -c s "den-db-" </dev/null)" = STOPPED ]' "LXD says db stopped"
+run up db
+expect_rc 0 "db up again"
 
 # Snapshots are LXD's own.
 run snapshot save web s1
