@@ -42,45 +42,54 @@ ALIAS=den/den/debian-12-systemd/1.1.0
 lxc init "$ALIAS" holder </dev/null >/dev/null 2>&1
 "$DEN" -q -C "$T_DIR/p" destroy -f
 
-ups=() halts=() downs=() stats=()
-for _ in $(seq "$RUNS"); do
-	t0=$(now); "$DEN" -q -C "$T_DIR/p" up; ups+=("$(ms "$t0")")
-	t0=$(now); "$DEN" -q -C "$T_DIR/p" status >/dev/null; stats+=("$(ms "$t0")")
-	t0=$(now); "$DEN" -q -C "$T_DIR/p" halt; halts+=("$(ms "$t0")")
-	t0=$(now); "$DEN" -q -C "$T_DIR/p" destroy -f; downs+=("$(ms "$t0")")
-done
-
-# The same LXD over HTTPS, paired by den lxd trust: what TLS and the pinned certificate cost.
+# The same LXD over HTTPS too, paired by den lxd trust: what TLS and the pinned
+# certificate cost. Each round does lxc's, HTTPS's and the unix socket's up in turn:
+# LXD itself gets slower over a run (its storage), which would otherwise count
+# against whichever came later.
 HPORT=$(free_port)
 lxc config set core.https_address "127.0.0.1:$HPORT" </dev/null
 lxc config trust add --name bench </dev/null 2>/dev/null | tail -1 | "$DEN" -q lxd trust "https://127.0.0.1:$HPORT" >/dev/null
 mkdir -p "$T_DIR/h"
 printf 'den: 1\nmachines:\n  web: { box: den/debian-12-systemd, provider: lxd, cpus: 1, memory: 512M, lxd: { remote: "https://127.0.0.1:%s" } }\n' \
 	"$HPORT" >"$T_DIR/h/Envfile"
-hups=() hstats=()
-for _ in $(seq "$RUNS"); do
-	t0=$(now); "$DEN" -q -C "$T_DIR/h" up; hups+=("$(ms "$t0")")
-	t0=$(now); "$DEN" -q -C "$T_DIR/h" status >/dev/null; hstats+=("$(ms "$t0")")
-	"$DEN" -q -C "$T_DIR/h" destroy -f
-done
-
-# The peer: the same steps with lxc and OpenSSH's ssh.
+# The peer: the same steps with lxc and OpenSSH's ssh, in the same rounds.
 ssh-keygen -q -t ed25519 -N '' -f "$T_DIR/client" && ssh-keygen -q -t ed25519 -N '' -f "$T_DIR/host"
 printf 'HostKey /etc/ssh/ssh_host_ed25519_key\nUsePAM no\n' >"$T_DIR/den.conf"
-peer=()
-for i in $(seq "$RUNS"); do
+peer_up() { # NAME: one lxc launch of the image, timed into peer
+	local port
 	port=$(free_port)
 	t0=$(now)
-	lxc init "$ALIAS" "peer$i" -c limits.cpu=1 -c limits.memory=512MiB </dev/null >/dev/null 2>&1
-	lxc config device add "peer$i" ssh proxy "listen=tcp:127.0.0.1:$port" connect=tcp:127.0.0.1:22 bind=host </dev/null >/dev/null
-	lxc file push --mode 0600 "$T_DIR/host" "peer$i/etc/ssh/ssh_host_ed25519_key" </dev/null >/dev/null
-	lxc file push "$T_DIR/den.conf" "peer$i/etc/ssh/sshd_config.d/den.conf" </dev/null >/dev/null
-	lxc file push -p --uid 1000 --gid 1000 --mode 0600 "$T_DIR/client.pub" "peer$i/home/den/.ssh/authorized_keys" </dev/null >/dev/null
-	lxc start "peer$i" </dev/null >/dev/null 2>&1
+	lxc init "$ALIAS" "$1" -c limits.cpu=1 -c limits.memory=512MiB </dev/null >/dev/null 2>&1
+	lxc config device add "$1" ssh proxy "listen=tcp:127.0.0.1:$port" connect=tcp:127.0.0.1:22 bind=host </dev/null >/dev/null
+	lxc file push --mode 0600 "$T_DIR/host" "$1/etc/ssh/ssh_host_ed25519_key" </dev/null >/dev/null
+	lxc file push "$T_DIR/den.conf" "$1/etc/ssh/sshd_config.d/den.conf" </dev/null >/dev/null
+	lxc file push -p --uid 1000 --gid 1000 --mode 0600 "$T_DIR/client.pub" "$1/home/den/.ssh/authorized_keys" </dev/null >/dev/null
+	lxc start "$1" </dev/null >/dev/null 2>&1
 	until ssh -q -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
 		-i "$T_DIR/client" -p "$port" den@127.0.0.1 true 2>/dev/null; do sleep 0.02; done
 	peer+=("$(ms "$t0")")
-	lxc delete -f "peer$i" </dev/null
+	lxc delete -f "$1" </dev/null
+}
+peer=()
+ups=() halts=() downs=() stats=() hups=() hstats=()
+https_up() {
+	t0=$(now); "$DEN" -q -C "$T_DIR/h" up; hups+=("$(ms "$t0")")
+	t0=$(now); "$DEN" -q -C "$T_DIR/h" status >/dev/null; hstats+=("$(ms "$t0")")
+	"$DEN" -q -C "$T_DIR/h" destroy -f
+}
+unix_up() {
+	t0=$(now); "$DEN" -q -C "$T_DIR/p" up; ups+=("$(ms "$t0")")
+	t0=$(now); "$DEN" -q -C "$T_DIR/p" status >/dev/null; stats+=("$(ms "$t0")")
+	t0=$(now); "$DEN" -q -C "$T_DIR/p" halt; halts+=("$(ms "$t0")")
+	t0=$(now); "$DEN" -q -C "$T_DIR/p" destroy -f; downs+=("$(ms "$t0")")
+}
+# The three in a rotating order, so none is always the round's last.
+for i in $(seq "$RUNS"); do
+	case $((i % 3)) in
+	0) peer_up "peer$i"; https_up; unix_up ;;
+	1) unix_up; peer_up "peer$i"; https_up ;;
+	2) https_up; unix_up; peer_up "peer$i" ;;
+	esac
 done
 
 # Ten machines side by side.
