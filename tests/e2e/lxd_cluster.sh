@@ -33,12 +33,7 @@ machines:
     lxd: { target: m9 }
 EOF2
 cd "$P"
-cleanup() {
-	"$DEN" -C "$P" destroy -f >/dev/null 2>&1
-	stop_lxd
-	rm -rf "$T_DIR"
-}
-trap cleanup EXIT
+lxd_cleanup_at_exit "$P"
 
 RC=0 OUT= ERR=
 start_lxd

@@ -45,13 +45,7 @@ cat >"$P/site.yml" <<'EOF2'
     - copy: { content: "{{ word }} from ansible\n", dest: /etc/from-ansible }
 EOF2
 cd "$P"
-cleanup() {
-	"$DEN" -C "$P" destroy -f >/dev/null 2>&1
-	stop_lxd
-	drop_delegation
-	rm -rf "$T_DIR"
-}
-trap cleanup EXIT
+lxd_cleanup_at_exit "$P"
 
 # No LXD yet: said, nothing made.
 export LXD_DIR="$T_DIR/no-lxd"

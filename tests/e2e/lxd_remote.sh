@@ -35,12 +35,7 @@ machines:
       - shell: echo provisioned > /tmp/shell-ran
 EOF2
 cd "$P"
-cleanup() {
-	"$DEN" -C "$P" destroy -f >/dev/null 2>&1
-	stop_lxd
-	rm -rf "$T_DIR"
-}
-trap cleanup EXIT
+lxd_cleanup_at_exit "$P"
 
 start_lxd
 lxc config set core.https_address "127.0.0.1:$PORT" </dev/null >/dev/null || lxd_fail "cannot make LXD listen on 127.0.0.1:$PORT"

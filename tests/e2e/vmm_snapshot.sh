@@ -101,4 +101,6 @@ expect_out 'again: {"ok":true,"ms":' "a restored VM can be snapshotted again"
 expect_out 'stop: {"ok":true}' "and stopped"
 expect_out "restored vmm exit: 0" "ending with 0"
 expect_out "after, kernel log: clean" "no lockup, stall or clocksource complaint after the restore"
+# A failure's report shows 20 lines of stdout: what the restored VM said, whole, below it.
+[ "$T_FAIL" -eq 0 ] || printf '%s\n' "$OUT" | grep -a "^restored \|^not whole: \|^L1 " >&2
 t_done

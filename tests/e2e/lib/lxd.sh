@@ -18,6 +18,14 @@ start_lxd() {
 		lxd_fail "cannot give the test's LXD a storage pool"
 }
 
+# lxd_cleanup_at_exit PROJECT: when the test ends, however it ends, the
+# project's machines destroyed, the LXD (and a second member) stopped, a
+# delegated id taken back and $T_DIR removed.
+lxd_cleanup_at_exit() {
+	LXD_PROJECT=$1
+	trap '"$DEN" -C "$LXD_PROJECT" destroy -f >/dev/null 2>&1; stop_lxd; drop_delegation; rm -rf "$T_DIR"' EXIT
+}
+
 # The daemon on $LXD_DIR (again, after a kill).
 run_lxd() {
 	https_proxy=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9 no_proxy= \
