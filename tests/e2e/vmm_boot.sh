@@ -114,16 +114,18 @@ wait \$vmm
 echo "vmm net exit: \$?"
 EOF2
 OUT=$(bash "$SRC/tests/harness/kvm-in-tcg.sh" "$T_DIR/inside.sh" 420 2>&1) && RC=0 || RC=$?
-# 123: L1 itself reset or crashed (QEMU TCG's emulated SVM does now and then; a den
-# stuck or crashing in L2 cannot end L1): once more, saying so. Twice is a failure.
-if [ "$RC" = 123 ]; then
+# 123: L1 itself reset, crashed or locked up (QEMU TCG's emulated SVM does now and
+# then; a den stuck or crashing in L2 cannot end L1): again, saying so, up to three runs
+# in all, as lib/l2.sh's l2_harness does (two in a row were seen). Three is a failure.
+for run in 2 3; do
+	[ "$RC" = 123 ] || break
 	printf '%s\n' "$OUT" | tail -3
-	echo "note: L1 ended by itself; running the harness once more"
+	echo "note: L1 ended by itself; running the harness again ($run of 3)"
 	OUT=$(bash "$SRC/tests/harness/kvm-in-tcg.sh" "$T_DIR/inside.sh" 420 2>&1) && RC=0 || RC=$?
-fi
+done
 if [ "$RC" = 123 ]; then
 	printf '%s\n' "$OUT" | tail -5
-	expect_true false "the KVM-in-TCG harness's L1 ended by itself twice (see its last lines above)"
+	expect_true false "the KVM-in-TCG harness's L1 ended by itself three times (see its last lines above)"
 	t_done
 	exit 1
 fi
