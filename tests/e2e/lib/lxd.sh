@@ -48,13 +48,14 @@ stop_lxd() {
 	stop_lxd_at "$LXD_DIR" "$LXD_PID"
 	LXD_PID=
 }
+# Safe under set -e (bench/lxd_up.sh): a daemon already gone is no error.
 stop_lxd_at() { # DIR PID
-	LXD_DIR=$1 timeout 120 lxd shutdown </dev/null >/dev/null 2>&1
+	LXD_DIR=$1 timeout 120 lxd shutdown </dev/null >/dev/null 2>&1 || true
 	for _ in $(seq 100); do kill -0 "$2" 2>/dev/null || break; sleep 0.1; done
-	kill -9 "$2" 2>/dev/null
-	wait "$2" 2>/dev/null
-	grep -o " $1[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do
-		umount -l "$m" 2>/dev/null
+	kill -9 "$2" 2>/dev/null || true
+	wait "$2" 2>/dev/null || true
+	{ grep -o " $1[^ ]*" /proc/self/mountinfo || true; } | sort -r | while read -r m; do
+		umount -l "$m" 2>/dev/null || true
 	done
 	rm -rf "$1"
 }
