@@ -84,17 +84,13 @@ int lxd_open_https(const char *url, const char *server_crt, const char *client_c
 		lxd_close(c);
 		return -1;
 	}
-	if (asprintf(&c->base, "https://%s%s%s:%d", u.v6 ? "[" : "", u.host, u.v6 ? "]" : "",
-		     u.port) < 0)
-		c->base = NULL;
+	c->base = lxd_url_base(&u);
 	if (c->base != NULL && asprintf(&c->where, "LXD at %s", c->base) < 0)
 		c->where = NULL;
-	c->url = c->base ? strdup(c->base) : NULL;
 	c->server_crt = strdup(server_crt);
 	c->client_crt = strdup(client_crt);
 	c->client_key = strdup(client_key);
-	if (c->url == NULL || c->server_crt == NULL || c->client_crt == NULL ||
-	    c->client_key == NULL) {
+	if (c->server_crt == NULL || c->client_crt == NULL || c->client_key == NULL) {
 		lxd_close(c);
 		return den_err_set(err, ENOMEM, "LXD client");
 	}
@@ -159,7 +155,6 @@ void lxd_close(struct lxd_client *c)
 	free(c->project);
 	free(c->target);
 	free(c->host);
-	free(c->url);
 	free(c->server_crt);
 	free(c->server_pin);
 	free(c->client_crt);
@@ -303,7 +298,7 @@ static int lxd_send(struct lxd_client *c, struct lxd_request *r, struct den_err 
 					   "for it (%s): refused, as someone may be in between. If "
 					   "the server's certificate changed on purpose, run `den "
 					   "lxd trust %s --token TOKEN` again",
-					   c->where, c->server_crt, c->url);
+					   c->where, c->server_crt, c->base);
 		if (rc == CURLE_COULDNT_CONNECT && c->socket != NULL)
 			return den_err_set(err, 0,
 					   "cannot reach %s: %s (is lxd running? start it, or "
@@ -330,13 +325,12 @@ static int lxd_send(struct lxd_client *c, struct lxd_request *r, struct den_err 
 			"%s does not trust den's client certificate (%s): on the server run "
 			"`lxc config trust add --name den`, then here `den lxd trust %s --token "
 			"TOKEN`",
-			c->where, c->client_crt, c->url);
+			c->where, c->client_crt, c->base);
 		err->errno_ = EACCES;
 		return -1;
 	}
 	if (r->status >= 400 || type == NULL || strcmp(type, "error") == 0) {
-		const char *e = answer_error(r->answer);
-		den_err_set(err, 0, "%s: %s", c->where, e ? e : "an error with no message");
+		den_err_set(err, 0, "%s: %s", c->where, said ? said : "an error with no message");
 		/* Callers tell "not there" apart by it (the message stays LXD's). */
 		err->errno_ = r->status == LXD_NOT_FOUND ? ENOENT : 0;
 		return -1;

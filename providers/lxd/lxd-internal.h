@@ -36,7 +36,6 @@ struct lxd_client {
 	char *host;    /* the server's address, for proxy devices' listen address */
 	bool progress; /* upload progress on stderr */
 	/* HTTPS only: */
-	char *url;	  /* "https://HOST:PORT", as the user gave it (for messages) */
 	char *server_crt; /* the server's pinned certificate (CAINFO) */
 	char *server_pin; /* its key's pin, "sha256//BASE64" */
 	char *client_crt; /* den's client certificate and key */
@@ -56,6 +55,9 @@ char *lxd_numeric_host(const char *host, struct den_err *err);
 
 /* "https://HOST[:PORT][/]"; err says the form when it is not. */
 int lxd_url_parse(const char *url, struct lxd_url *u, struct den_err *err);
+
+/* "https://HOST:PORT" (brackets for IPv6), what requests go to (malloc'd; NULL: no memory). */
+char *lxd_url_base(const struct lxd_url *u);
 
 /* $DEN_HOME/lxd (made, 0700): den's client certificate and the pinned servers. */
 int lxd_tls_home(char **dir, struct den_err *err);

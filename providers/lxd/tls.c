@@ -74,6 +74,16 @@ bad:
 			   url);
 }
 
+char *lxd_url_base(const struct lxd_url *u)
+{
+	char *base = NULL;
+
+	if (asprintf(&base, "https://%s%s%s:%d", u->v6 ? "[" : "", u->host, u->v6 ? "]" : "",
+		     u->port) < 0)
+		return NULL;
+	return base;
+}
+
 int lxd_tls_home(char **dir, struct den_err *err)
 {
 	cleanup_free char *home = NULL;

@@ -124,9 +124,7 @@ int lxd_trust(const char *url, const char *token, struct lxd_trusted *out, struc
 		return -1;
 	path = lxd_tls_server_path(dir, &u);
 	if (path == NULL || asprintf(&tmp, "%s.new", path) < 0 ||
-	    asprintf(&servers, "%s/servers", dir) < 0 ||
-	    asprintf(&base, "https://%s%s%s:%d", u.v6 ? "[" : "", u.host, u.v6 ? "]" : "", u.port) <
-		    0)
+	    asprintf(&servers, "%s/servers", dir) < 0 || (base = lxd_url_base(&u)) == NULL)
 		return den_err_set(err, ENOMEM, "den lxd trust");
 	if (server_cert(base, &pem, err) < 0 ||
 	    lxd_tls_cert_pin(pem, strlen(pem), fp, NULL, err) < 0)
