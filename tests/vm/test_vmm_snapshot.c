@@ -320,7 +320,7 @@ Test(vmm_snapshot, a_restore_notifies_every_queue_once)
 	cr_assert(strstr(before, "served") == NULL, "the first VM never serves it: %s", before);
 
 	guest_init_program(&b, "unnotified", "b", snap);
-	guest_start(&b, 1); /* the line "served" ends */
+	guest_start(&b, 2); /* "\nserved\n": the line before it ends, then "served" */
 	json_decref(api(&b, "stop"));
 	guest_end(&b);
 	cr_assert_eq(b.rc, 0, "%s", b.err.msg);
