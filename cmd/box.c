@@ -19,6 +19,48 @@
 #include <string.h>
 #include <unistd.h>
 
+const struct cmd_usage cmd_usage_box = {
+	.path = "box",
+	.subcommands = "add list remove outdated update prune build publish package warm",
+};
+
+const struct cmd_usage cmd_usage_box_add = {
+	.path = "box add",
+	.operands = { CMD_VALUE_FILE },
+	.opts = {
+		CMD_OPT("box-version", 0, CMD_VALUE_WORD, "C",
+			"the newest version matching constraint C (\"~> 1.2\", \">= 1, < 2\")"),
+		CMD_OPT("provider", 0, CMD_VALUE_PROVIDER, "P", "the box made for provider P"),
+		CMD_OPT("architecture", 0, CMD_VALUE_WORD, "A",
+			"the box for architecture A (default amd64)"),
+		CMD_OPT("checksum", 0, CMD_VALUE_WORD, "X", "the box file's expected checksum"),
+		CMD_OPT("checksum-type", 0, CMD_VALUE_WORD, "T",
+			"what --checksum is: sha256, sha512 or sha1"),
+		CMD_OPT("name", 0, CMD_VALUE_WORD, "NAME",
+			"the box's name (for a box file den did not build)"),
+		CMD_OPT("force", 'f', CMD_VALUE_NONE, NULL,
+			"replace the version in the store if it is there"),
+	},
+};
+
+const struct cmd_usage cmd_usage_box_list = {
+	.path = "box list",
+};
+
+const struct cmd_usage cmd_usage_box_remove = {
+	.path = "box remove",
+	.operands = { CMD_VALUE_BOX },
+	.opts = {
+		CMD_OPT("box-version", 0, CMD_VALUE_WORD, "V", "only version V"),
+		CMD_OPT("provider", 0, CMD_VALUE_PROVIDER, "P", "only the box for provider P"),
+		CMD_OPT("architecture", 0, CMD_VALUE_WORD, "A", "only the box for architecture A"),
+		CMD_OPT("all", 0, CMD_VALUE_NONE, NULL,
+			"every version, provider and architecture that matches"),
+		CMD_OPT("force", 'f', CMD_VALUE_NONE, NULL,
+			"remove it even when a machine still uses it"),
+	},
+};
+
 static int box_add_cmd(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 {
 	static const struct option opts[] = {

@@ -19,6 +19,27 @@
 #include <string.h>
 #include <unistd.h>
 
+const struct cmd_usage cmd_usage_box_build = {
+	.path = "box build",
+	.operands = { CMD_VALUE_RECIPE },
+	.opts = {
+		CMD_OPT("output", 'o', CMD_VALUE_DIR, "DIR", "write the box file into DIR"),
+		CMD_OPT("no-cache", 0, CMD_VALUE_NONE, NULL,
+			"build even when the cache has this recipe's box"),
+		CMD_OPT("add", 0, CMD_VALUE_NONE, NULL, "add the box to the store (the default)"),
+		CMD_OPT("no-add", 0, CMD_VALUE_NONE, NULL, "only write the box file"),
+		CMD_OPT("provider", 0, CMD_VALUE_PROVIDER, "P",
+			"build the box for provider P (container, qemu or kvm)"),
+	},
+};
+
+const struct cmd_usage cmd_usage_box_publish = {
+	.path = "box publish",
+	.operands = { CMD_VALUE_DIR },
+	.opts = { CMD_OPT("base-url", 0, CMD_VALUE_WORD, "URL",
+			  "the URL the folder is served at, for the catalogs' links") },
+};
+
 /* Was the box in the store at dir built from this recipe as it is now? */
 static bool same_recipe(const char *dir, const char *recipe_name)
 {

@@ -23,6 +23,12 @@
 #include <string.h>
 #include <unistd.h>
 
+const struct cmd_usage cmd_usage_box_package = {
+	.path = "box package",
+	.operands = { CMD_VALUE_MACHINE },
+	.opts = { CMD_OPT("output", 'o', CMD_VALUE_FILE, "FILE", "write the box file to FILE") },
+};
+
 static int pack(const char *dir, const char *out, struct den_err *err)
 {
 	static const char *const names[] = { "metadata.json", "box.img", "Vagrantfile" };

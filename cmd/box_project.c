@@ -26,6 +26,22 @@
 #include <string.h>
 #include <unistd.h>
 
+const struct cmd_usage cmd_usage_box_update = {
+	.path = "box update",
+};
+
+const struct cmd_usage cmd_usage_box_outdated = {
+	.path = "box outdated",
+	.opts = { CMD_OPT("global", 0, CMD_VALUE_NONE, NULL,
+			  "every box in the store, not only the project's") },
+};
+
+const struct cmd_usage cmd_usage_box_prune = {
+	.path = "box prune",
+	.opts = { CMD_OPT("dry-run", 0, CMD_VALUE_NONE, NULL,
+			  "say what would be removed, remove nothing") },
+};
+
 /* The box provider a machine needs: its provider's (cmd_machine_provider's choice when unset). */
 static const char *box_provider(const struct machine *cfg)
 {

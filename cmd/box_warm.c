@@ -24,6 +24,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+const struct cmd_usage cmd_usage_box_warm = {
+	.path = "box warm",
+	.operands = { CMD_VALUE_BOX },
+	.opts = {
+		CMD_OPT("version", 0, CMD_VALUE_WORD, "V", "the box's version V (default the newest)"),
+		CMD_OPT("box-version", 0, CMD_VALUE_WORD, "V", "the same as --version"),
+		CMD_OPT("cpus", 0, CMD_VALUE_WORD, "N", "a warm image for N vCPUs"),
+		CMD_OPT("memory", 0, CMD_VALUE_WORD, "SIZE", "a warm image for SIZE of memory"),
+		CMD_OPT("disk-size", 0, CMD_VALUE_WORD, "SIZE", "a warm image for a disk of SIZE"),
+		CMD_OPT("folders", 0, CMD_VALUE_WORD, "N", "a warm image for N synced folders"),
+	},
+};
+
 #define USAGE                                                                                      \
 	"usage: den box warm BOX [--version V] [--cpus N] [--memory SIZE] [--disk-size SIZE] "     \
 	"[--folders N]"

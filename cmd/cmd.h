@@ -16,6 +16,7 @@
 
 #include "core/envfile.h"
 #include "cmd/parallel.h"
+#include "cmd/usage.h"
 #include "core/err.h"
 #include "core/log.h"
 
@@ -102,6 +103,8 @@ int cmd_resume(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_snapshot(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_rsync(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_global_status(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_completion(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_doctor(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_not_yet(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 
 #endif

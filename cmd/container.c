@@ -27,6 +27,50 @@
 #include <string.h>
 #include <sys/socket.h>
 
+const struct cmd_usage cmd_usage_container = {
+	.path = "container",
+	.subcommands = "run",
+};
+
+const struct cmd_usage cmd_usage_container_run = {
+	.path = "container run",
+	.operands = { CMD_VALUE_FILE },
+	.many = true,
+	.opts = {
+		CMD_OPT("rootfs", 0, CMD_VALUE_DIR, "DIR", "the read-only lower layer of the root"),
+		CMD_OPT("state", 0, CMD_VALUE_DIR, "DIR", "the container's own folder (STATE/upper)"),
+		CMD_OPT("hostname", 0, CMD_VALUE_WORD, "NAME", "its host name (default den)"),
+		CMD_OPT("bind", 0, CMD_VALUE_DIR, "HOST:GUEST[:ro,owner=U,group=G]",
+			"bind a host folder into it"),
+		CMD_OPT("network", 0, CMD_VALUE_WORD, "host",
+			"share the host's network instead of den's own"),
+		CMD_OPT("cpus", 0, CMD_VALUE_WORD, "N", "limit it to N CPUs' time"),
+		CMD_OPT("memory", 0, CMD_VALUE_WORD, "SIZE", "limit its memory"),
+		CMD_OPT("no-new-privs", 0, CMD_VALUE_NONE, NULL,
+			"set no_new_privs (sudo inside stops working)"),
+		CMD_OPT("forward", 0, CMD_VALUE_WORD, "[tcp:|udp:][IP:]HOSTPORT:GUESTPORT",
+			"forward a host port to it"),
+		CMD_OPT("control", 0, CMD_VALUE_FILE, "SOCKET",
+			"serve status, halt and kill on SOCKET"),
+		CMD_OPT("file", 0, CMD_VALUE_WORD, "GUEST:MODE:OWNER:HOSTFILE",
+			"put a host file into it before it starts"),
+		CMD_OPT("init", 0, CMD_VALUE_WORD, "den|system",
+			"den-init runs CMD (den), or CMD is the box's own init (system)"),
+		CMD_OPT("project", 0, CMD_VALUE_DIR, "DIR",
+			"binds below DIR resolve beneath it, no link followed"),
+		CMD_OPT("host-loopback", 0, CMD_VALUE_NONE, NULL,
+			"let the gateway reach the host's 127.0.0.1"),
+		CMD_OPT("private-net", 0, CMD_VALUE_WORD, "FD:ADDRESS/PREFIX",
+			"a card on a private network's switch port, the inherited socket FD"),
+		CMD_OPT("host", 0, CMD_VALUE_WORD, "'ADDRESS NAME...'", "a line for its /etc/hosts"),
+		CMD_OPT("den-ssh", 0, CMD_VALUE_WORD, "PORT",
+			"run den's own SSH server on PORT as the main process"),
+		CMD_OPT("env", 0, CMD_VALUE_WORD, "NAME=VALUE", "set NAME in den's SSH sessions"),
+		CMD_OPT("workdir", 0, CMD_VALUE_WORD, "DIR",
+			"the folder den's SSH sessions start in"),
+	},
+};
+
 static int parse_bind(char *arg, struct ctr_bind *b, struct den_err *err)
 {
 	char *guest = strchr(arg, ':'), *mode;

@@ -21,6 +21,16 @@
 #include <string.h>
 #include <time.h>
 
+const struct cmd_usage cmd_usage_exec = {
+	.path = "exec",
+	.operands = { CMD_VALUE_MACHINE },
+	.many = true,
+	.opts = {
+		CMD_OPT("all", 0, CMD_VALUE_NONE, NULL, "every machine (as naming none does)"),
+		CMD_OPT("quiet", 0, CMD_VALUE_NONE, NULL, "print only the summary table"),
+	},
+};
+
 struct job {
 	const char *cmd;
 	struct den_machine dm;

@@ -19,6 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+const struct cmd_usage cmd_usage_global_status = {
+	.path = "global-status",
+	.opts = { CMD_OPT("prune", 0, CMD_VALUE_NONE, NULL,
+			  "forget projects that have no machine left") },
+};
+
 /* Where the rows go: a table, or JSON objects (--json). */
 struct rows {
 	struct table *t;

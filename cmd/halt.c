@@ -12,6 +12,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+const struct cmd_usage cmd_usage_halt = {
+	.path = "halt",
+	.operands = { CMD_VALUE_MACHINE },
+	.many = true,
+	.opts = { CMD_OPT("force", 'f', CMD_VALUE_NONE, NULL,
+			  "stop them at once, not gracefully") },
+};
+
+const struct cmd_usage cmd_usage_destroy = {
+	.path = "destroy",
+	.operands = { CMD_VALUE_MACHINE },
+	.many = true,
+	.opts = { CMD_OPT("force", 'f', CMD_VALUE_NONE, NULL,
+			  "stop them at once before deleting, not gracefully") },
+};
+
 static int parse(int argc, char **argv, const char *cmd, bool *force, struct den_err *err)
 {
 	static const struct option opts[] = { { "force", no_argument, NULL, 'f' },

@@ -5,9 +5,17 @@
  * issue updates its entry when it lands.
  */
 #include "cmd/cmd.h"
+#include "cmd/manual.h"
 
 #include <stdio.h>
 #include <string.h>
+
+const struct cmd_usage cmd_usage_help = {
+	.path = "help",
+	.operands = { CMD_VALUE_COMMAND },
+	.opts = { CMD_OPT("man", 0, CMD_VALUE_DIR, "DIR",
+			  "write den's manual pages into DIR (the build does)") },
+};
 
 static const struct {
 	const char *name;
@@ -132,10 +140,7 @@ static const struct {
 		  "Writes an Envfile in the current folder from a template:\n"
 		  "  default   one machine with the project folder synced to /work\n"
 		  "  multi     a web and a db machine\n"
-		  "  matrix    one machine per Debian release, for testing across them\n\n"
-		  "  --box NAME  use box NAME instead of den/debian-12\n"
-		  "  --force     overwrite an existing Envfile\n"
-		  "  --list      list the templates\n" },
+		  "  matrix    one machine per Debian release, for testing across them\n" },
 	{ "validate", "usage: den validate [--json]\n\n"
 		      "Reads the Envfile and reports every mistake with its line and column.\n"
 		      "Exits 0 when the Envfile is valid, 2 when it is not. Nothing is changed.\n\n"
@@ -143,7 +148,30 @@ static const struct {
 		      "            expanded) as JSON on stdout\n" },
 	{ "version", "usage: den version [--json]\n\n"
 		     "Prints den's version; with -v or --json also the libraries it uses.\n" },
-	{ "help", "usage: den help [COMMAND]\n\nShows the commands, or one command's help.\n" },
+	{ "help", "usage: den help [COMMAND]\n"
+		  "       den help --man DIR\n"
+		  "\n"
+		  "Shows the commands, or one command's help. --man writes den's manual pages\n"
+		  "(den.1 and den-COMMAND.1 for each command), made from the same help.\n" },
+	{ "completion",
+	  "usage: den completion bash|zsh|fish\n"
+	  "\n"
+	  "Prints the shell's completion script for den: commands, sub-commands,\n"
+	  "options, the Envfile's machines and provisioner steps, boxes in the store,\n"
+	  "templates and a machine's snapshots. `make install` puts them where each\n"
+	  "shell looks; to try one now:\n"
+	  "  source <(den completion bash)\n"
+	  "  source <(den completion zsh)\n"
+	  "  den completion fish | source\n"
+	  "The scripts ask `den completion --complete -- WORDS...` for the candidates.\n" },
+	{ "doctor", "usage: den doctor [--json]\n"
+		    "\n"
+		    "Says what this host can run: each provider (kvm, qemu, container, lxd) and\n"
+		    "what it needs (/dev/kvm and whether den's VMM runs on it, QEMU and its\n"
+		    "accelerators, namespaces, overlayfs, the cgroup layout, /dev/net/tun,\n"
+		    "idmapped mounts, an LXD that answers) and the tools provisioning uses. Each\n"
+		    "line says ok, or what is missing and what to do. Exits 1 when no provider\n"
+		    "can run here.\n" },
 	{ "lxd", "usage: den lxd trust https://HOST[:PORT] [--token TOKEN]\n"
 		 "\n"
 		 "Makes den and the LXD at that address trust each other, for machines with\n"
@@ -192,7 +220,7 @@ static const struct {
 		 "it hangs up (plumbing; the qemu provider runs one per machine). The\n"
 		 "gateway reaches the host's 127.0.0.1 only with --host-loopback. Once the\n"
 		 "ports are bound it writes a byte to descriptor M.\n\n"
-		 "usage: den net switch --control PATH [--ready-fd M]\n\n"
+		 "usage: den net switch --control PATH [--lock FILE] [--ready-fd M]\n\n"
 		 "Serves a private network's Ethernet switch on the control socket PATH\n"
 		 "(plumbing): machines attach with a socket pair's end and the MAC den gave\n"
 		 "them; frames from another machine's MAC or of no Ethernet length are\n"
@@ -207,6 +235,65 @@ const char *cmd_help_text(const char *name)
 	return NULL;
 }
 
+/* text from column indent on, broken at spaces before column 80 */
+static void print_wrapped(const char *text, int indent)
+{
+	const char *p = text;
+
+	while (strlen(p) > (size_t)(80 - indent)) {
+		const char *brk = p + (80 - indent);
+		while (brk > p && *brk != ' ')
+			brk--;
+		if (brk == p)
+			break; /* one long word: as it is */
+		printf("%.*s\n%*s", (int)(brk - p), p, indent, "");
+		p = brk + 1;
+	}
+	printf("%s\n", p);
+}
+
+/* "  -p, --provider P   start new machines with..." for each option of u. */
+static void print_opts(const struct cmd_usage *u)
+{
+	char tag[96];
+
+	for (const struct cmd_opt *o = u->opts; o < u->opts + CMD_MAX_OPTS && o->name != NULL;
+	     o++) {
+		int n = 0;
+		if (o->letter != 0)
+			n = snprintf(tag, sizeof(tag), "-%c%s", o->letter, o->name[0] ? ", " : "");
+		if (o->name[0] != '\0' && n >= 0 && (size_t)n < sizeof(tag))
+			n += snprintf(tag + n, sizeof(tag) - (size_t)n, "--%s", o->name);
+		if (o->meta != NULL && n >= 0 && (size_t)n < sizeof(tag))
+			snprintf(tag + n, sizeof(tag) - (size_t)n, " %s", o->meta);
+		if (strlen(tag) <= 22)
+			printf("  %-22s  ", tag);
+		else
+			printf("  %s\n  %-22s  ", tag, "");
+		print_wrapped(o->help, 26);
+	}
+}
+
+/* The options of a command's usage and of its sub-commands'. */
+static void print_usage_opts(const struct den_cmd *c)
+{
+	const struct cmd_usage *u = cmd_usage_find(c->name);
+	size_t len = strlen(c->name);
+
+	if (u != NULL && u->opts[0].name != NULL) {
+		puts("\nOptions:");
+		print_opts(u);
+	}
+	if (c->flags & PARALLEL)
+		print_opts(&cmd_usage_parallel);
+	for (const struct cmd_usage *const *s = cmd_usages; *s != NULL; s++)
+		if (strncmp((*s)->path, c->name, len) == 0 && (*s)->path[len] == ' ' &&
+		    (*s)->opts[0].name != NULL) {
+			printf("\nOptions of den %s:\n", (*s)->path);
+			print_opts(*s);
+		}
+}
+
 static void list_commands(bool plumbing)
 {
 	for (const struct den_cmd *c = den_commands; c->name != NULL; c++) {
@@ -219,6 +306,11 @@ static void list_commands(bool plumbing)
 int cmd_help(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 {
 	(void)ctx;
+	if (argc >= 2 && strcmp(argv[1], "--man") == 0) {
+		if (argc != 3)
+			return den_err_usage(err, "usage: den help --man DIR");
+		return manual_write_all(argv[2], err);
+	}
 	if (argc >= 2 && argv[1] != NULL) {
 		const struct den_cmd *c = cmd_find(argv[1]);
 		const char *text = cmd_help_text(argv[1]);
@@ -234,10 +326,9 @@ int cmd_help(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 			      "name; one\n"
 			      "failing stops none of the others, and the end says ok or the error "
 			      "for\n"
-			      "each. --no-parallel does them one after another; --jobs N at most N "
-			      "at\n"
-			      "once.\n",
+			      "each.\n",
 			      stdout);
+		print_usage_opts(c);
 		return 0;
 	}
 	puts("den: declarative development machines from an Envfile\n\n"

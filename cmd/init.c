@@ -10,6 +10,16 @@
 #include <stdio.h>
 #include <string.h>
 
+const struct cmd_usage cmd_usage_init = {
+	.path = "init",
+	.operands = { CMD_VALUE_TEMPLATE },
+	.opts = {
+		CMD_OPT("box", 'b', CMD_VALUE_BOX, "NAME", "use box NAME instead of den/debian-12"),
+		CMD_OPT("force", 'f', CMD_VALUE_NONE, NULL, "overwrite an existing Envfile"),
+		CMD_OPT("list", 0, CMD_VALUE_NONE, NULL, "list the templates"),
+	},
+};
+
 #define DEFAULT_BOX "den/debian-12"
 #define BOX_TOKEN "@BOX@"
 

@@ -16,6 +16,18 @@
 #include <string.h>
 #include <unistd.h>
 
+const struct cmd_usage cmd_usage_lxd = {
+	.path = "lxd",
+	.subcommands = "trust",
+};
+
+const struct cmd_usage cmd_usage_lxd_trust = {
+	.path = "lxd trust",
+	.operands = { CMD_VALUE_WORD },
+	.opts = { CMD_OPT("token", 0, CMD_VALUE_WORD, "TOKEN",
+			  "the token `lxc config trust add` printed (else read from stdin)") },
+};
+
 #define USAGE "usage: den lxd trust https://HOST[:PORT] [--token TOKEN]"
 #define MAX_TOKEN 8192
 

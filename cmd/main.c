@@ -16,6 +16,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+const struct cmd_usage cmd_usage_global = {
+	.path = "",
+	.opts = {
+		CMD_OPT("", 'C', CMD_VALUE_DIR, "DIR", "act as if den was started in DIR"),
+		CMD_OPT("verbose", 'v', CMD_VALUE_NONE, NULL, "say more; -vv says what den does"),
+		CMD_OPT("quiet", 'q', CMD_VALUE_NONE, NULL, "say only errors"),
+		CMD_OPT("json", 0, CMD_VALUE_NONE, NULL,
+			"machine-readable output on stdout, for commands that report"),
+		CMD_OPT("no-color", 0, CMD_VALUE_NONE, NULL, "no colour (NO_COLOR=1 does the same)"),
+		CMD_OPT("help", 'h', CMD_VALUE_NONE, NULL, "show the command's help"),
+		CMD_OPT("version", 0, CMD_VALUE_NONE, NULL, "print den's version"),
+	},
+};
+
+const struct cmd_usage cmd_usage_parallel = {
+	.path = "",
+	.opts = {
+		CMD_OPT("no-parallel", 0, CMD_VALUE_NONE, NULL,
+			"one machine after another, not side by side"),
+		CMD_OPT("jobs", 0, CMD_VALUE_WORD, "N", "at most N machines at once"),
+	},
+};
+
 const struct den_cmd den_commands[] = {
 	/* Machines */
 	{ "up", cmd_up, NEED_LOCK | PARALLEL, "create and start machines, then provision them" },
@@ -49,6 +72,10 @@ const struct den_cmd den_commands[] = {
 	  "check the Envfile and show any mistakes" },
 	{ "version", cmd_version, REPORTS, "print den's version" },
 	{ "help", cmd_help, 0, "show help for den or for a command" },
+	{ "completion", cmd_completion, 0,
+	  "print the shell completion script for bash, zsh or fish" },
+	{ "doctor", cmd_doctor, REPORTS,
+	  "say what this host can run, and what to do about the rest" },
 	/* Plumbing */
 	{ "vmm", cmd_vmm, PLUMBING, "run a VM in the foreground (den's own VMM)" },
 	{ "container", cmd_container, PLUMBING,

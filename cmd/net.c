@@ -24,6 +24,35 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+const struct cmd_usage cmd_usage_net = {
+	.path = "net",
+	.subcommands = "run switch",
+};
+
+const struct cmd_usage cmd_usage_net_run = {
+	.path = "net run",
+	.opts = {
+		CMD_OPT("fd", 0, CMD_VALUE_WORD, "N", "the inherited socket of the QEMU peer"),
+		CMD_OPT("ready-fd", 0, CMD_VALUE_WORD, "M",
+			"write a byte to descriptor M once the ports are bound"),
+		CMD_OPT("forward", 0, CMD_VALUE_WORD, "[tcp:|udp:][IP:]HOSTPORT:GUESTPORT",
+			"forward a host port to the guest"),
+		CMD_OPT("host-loopback", 0, CMD_VALUE_NONE, NULL,
+			"let the gateway reach the host's 127.0.0.1"),
+	},
+};
+
+const struct cmd_usage cmd_usage_net_switch = {
+	.path = "net switch",
+	.opts = {
+		CMD_OPT("control", 0, CMD_VALUE_FILE, "PATH", "the switch's control socket"),
+		CMD_OPT("lock", 0, CMD_VALUE_FILE, "FILE",
+			"the project's lock: before ending with no machine, take it (a den holding it may be about to join)"),
+		CMD_OPT("ready-fd", 0, CMD_VALUE_WORD, "M",
+			"write a byte to descriptor M once it serves"),
+	},
+};
+
 #define MAX_FORWARDS 64
 
 /* An inherited descriptor: a number, open, and (for the peer) a socket. */

@@ -11,6 +11,11 @@
 
 #include <stdio.h>
 
+const struct cmd_usage cmd_usage_port = {
+	.path = "port",
+	.operands = { CMD_VALUE_MACHINE },
+};
+
 int cmd_port(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 {
 	const struct machine *cfg;

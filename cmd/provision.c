@@ -17,6 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+const struct cmd_usage cmd_usage_provision = {
+	.path = "provision",
+	.operands = { CMD_VALUE_MACHINE },
+	.many = true,
+	.opts = { CMD_OPT("provision-with", 0, CMD_VALUE_STEP, "NAME,...",
+			  "run exactly the provisioner steps named") },
+};
+
 /* shell `reboot: true`: halt gracefully, start again (SSH is the engine's to wait for). */
 static int restart(struct den_machine *dm, void *arg, struct den_err *err)
 {

@@ -10,6 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+const struct cmd_usage cmd_usage_reload = {
+	.path = "reload",
+	.operands = { CMD_VALUE_MACHINE },
+	.many = true,
+	.opts = {
+		CMD_OPT("provision", 0, CMD_VALUE_NONE, NULL,
+			"run every provisioner step after, not only run: always ones"),
+		CMD_OPT("provision-with", 0, CMD_VALUE_STEP, "NAME,...",
+			"run exactly the provisioner steps named after"),
+	},
+};
+
 int cmd_reload(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 {
 	/* Each argument goes to at most one slot of each: argc slots and the NULL. */

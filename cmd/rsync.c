@@ -9,6 +9,12 @@
 #include "core/log.h"
 #include "providers/provider.h"
 
+const struct cmd_usage cmd_usage_rsync = {
+	.path = "rsync",
+	.operands = { CMD_VALUE_MACHINE },
+	.many = true,
+};
+
 static int sync_machine(struct den_machine *dm, void *arg, struct den_err *err)
 {
 	const struct provider_ops *ops = cmd_machine_ops(dm);

@@ -15,6 +15,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+const struct cmd_usage cmd_usage_snapshot = {
+	.path = "snapshot",
+	.subcommands = "save restore list delete",
+};
+
+const struct cmd_usage cmd_usage_snapshot_save = {
+	.path = "snapshot save",
+	.operands = { CMD_VALUE_MACHINE, CMD_VALUE_WORD },
+};
+
+const struct cmd_usage cmd_usage_snapshot_restore = {
+	.path = "snapshot restore",
+	.operands = { CMD_VALUE_MACHINE, CMD_VALUE_SNAPSHOT },
+};
+
+const struct cmd_usage cmd_usage_snapshot_list = {
+	.path = "snapshot list",
+	.operands = { CMD_VALUE_MACHINE },
+};
+
+const struct cmd_usage cmd_usage_snapshot_delete = {
+	.path = "snapshot delete",
+	.operands = { CMD_VALUE_MACHINE, CMD_VALUE_SNAPSHOT },
+};
+
 static int snapshot_one(const struct provider_ops *ops, struct den_machine *dm, const char *verb,
 			const char *name, struct den_err *err)
 {

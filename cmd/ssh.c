@@ -20,6 +20,19 @@
 #include <string.h>
 #include <unistd.h>
 
+const struct cmd_usage cmd_usage_ssh = {
+	.path = "ssh",
+	.operands = { CMD_VALUE_MACHINE },
+	.opts = { CMD_OPT("command", 'c', CMD_VALUE_WORD, "CMD",
+			  "run CMD on the machine and exit with its status") },
+};
+
+const struct cmd_usage cmd_usage_ssh_config = {
+	.path = "ssh-config",
+	.operands = { CMD_VALUE_MACHINE },
+	.many = true,
+};
+
 /* Every value that goes into a Host block or onto ssh's command line, for both commands. */
 static int check_info(const char *name, const struct ssh_info *info, struct den_err *err)
 {

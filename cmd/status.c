@@ -18,6 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+const struct cmd_usage cmd_usage_status = {
+	.path = "status",
+	.operands = { CMD_VALUE_MACHINE },
+	.many = true,
+};
+
 struct row {
 	enum machine_state state;
 	const char *provider;

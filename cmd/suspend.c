@@ -14,6 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+const struct cmd_usage cmd_usage_suspend = {
+	.path = "suspend",
+	.operands = { CMD_VALUE_MACHINE },
+	.many = true,
+};
+
+const struct cmd_usage cmd_usage_resume = {
+	.path = "resume",
+	.operands = { CMD_VALUE_MACHINE },
+	.many = true,
+};
+
 /* arg: non-NULL to suspend, NULL to resume. */
 static int pause_or_go(struct den_machine *dm, void *arg, struct den_err *err)
 {

@@ -31,6 +31,21 @@
 #include <time.h>
 #include <unistd.h>
 
+const struct cmd_usage cmd_usage_up = {
+	.path = "up",
+	.operands = { CMD_VALUE_MACHINE },
+	.many = true,
+	.opts = {
+		CMD_OPT("provider", 'p', CMD_VALUE_PROVIDER, "P",
+			"start new machines with provider P (container, qemu, kvm, lxd)"),
+		CMD_OPT("no-provision", 0, CMD_VALUE_NONE, NULL, "do not run the provisioners"),
+		CMD_OPT("provision-with", 0, CMD_VALUE_STEP, "NAME,...",
+			"run only the provisioner steps named"),
+		CMD_OPT("provision", 0, CMD_VALUE_NONE, NULL,
+			"run every provisioner step but run: never ones, done or not"),
+	},
+};
+
 char *cmd_login_user(const struct machine *cfg, const char *box_dir)
 {
 	char *user;

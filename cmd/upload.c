@@ -22,6 +22,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+const struct cmd_usage cmd_usage_upload = {
+	.path = "upload",
+	.operands = { CMD_VALUE_FILE, CMD_VALUE_WORD, CMD_VALUE_MACHINE },
+};
+
 int cmd_upload(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 {
 	const struct machine *cfg;

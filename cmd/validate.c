@@ -9,6 +9,10 @@
 
 #include <stdio.h>
 
+const struct cmd_usage cmd_usage_validate = {
+	.path = "validate",
+};
+
 int cmd_validate(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 {
 	if (argc > 1)

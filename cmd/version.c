@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <yaml.h>
 
+const struct cmd_usage cmd_usage_version = {
+	.path = "version",
+};
+
 #define STR_(x) #x
 #define STR(x) STR_(x)
 

@@ -24,6 +24,45 @@
 #include <termios.h>
 #include <unistd.h>
 
+const struct cmd_usage cmd_usage_vmm = {
+	.path = "vmm",
+	.subcommands = "run",
+};
+
+const struct cmd_usage cmd_usage_vmm_run = {
+	.path = "vmm run",
+	.opts = {
+		CMD_OPT("kernel", 0, CMD_VALUE_FILE, "BZIMAGE", "the Linux kernel to boot"),
+		CMD_OPT("initrd", 0, CMD_VALUE_FILE, "FILE", "its initial ramdisk"),
+		CMD_OPT("cmdline", 0, CMD_VALUE_WORD, "STR",
+			"its command line (default console=ttyS0 reboot=k panic=1)"),
+		CMD_OPT("cpus", 0, CMD_VALUE_WORD, "N", "vCPUs (default 1)"),
+		CMD_OPT("memory", 0, CMD_VALUE_WORD, "SIZE", "guest memory (default 512M)"),
+		CMD_OPT("disk", 0, CMD_VALUE_FILE, "FILE[,ro][,base=IMAGE[,size=SIZE]]",
+			"a virtio disk; with base=, a copy-on-write overlay over IMAGE"),
+		CMD_OPT("net", 0, CMD_VALUE_WORD, "user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT]",
+			"a network card on den's user-mode network"),
+		CMD_OPT("share", 0, CMD_VALUE_DIR, "PATH,tag=TAG[,ro]",
+			"share a host folder over virtio-9p (up to 4)"),
+		CMD_OPT("private-net", 0, CMD_VALUE_WORD, "FD,mac=MAC",
+			"a card on a private network's switch port, the inherited socket FD"),
+		CMD_OPT("console", 0, CMD_VALUE_FILE, "stdio|FILE",
+			"where the serial console goes (default stdio)"),
+		CMD_OPT("api", 0, CMD_VALUE_FILE, "SOCKET",
+			"answer JSON lines on SOCKET: status, pause, resume, stop, snapshot"),
+		CMD_OPT("quiet-timeout", 0, CMD_VALUE_WORD, "SECONDS",
+			"give up after so long without console output (0: never)"),
+		CMD_OPT("restore", 0, CMD_VALUE_DIR, "DIR",
+			"go on from the snapshot or warm image in DIR instead of booting"),
+		CMD_OPT("clone", 0, CMD_VALUE_NONE, NULL,
+			"with --restore of a warm image: the VM becomes a new machine"),
+		CMD_OPT("warm-save", 0, CMD_VALUE_DIR, "DIR",
+			"save the VM into DIR when den's hook in the guest says it is ready"),
+		CMD_OPT("channel-in", 0, CMD_VALUE_FILE, "FILE",
+			"den's record for the guest, given on den's channel"),
+	},
+};
+
 #define DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=1 i8042.noaux i8042.nomux i8042.nopnp"
 
 #define USAGE                                                                                      \

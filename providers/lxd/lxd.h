@@ -5,6 +5,7 @@
 /* What the lxd provider offers besides its ops: `den lxd trust` (cmd/lxd.c). */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/err.h"
 
@@ -23,5 +24,12 @@ struct lxd_trusted {
  * token (providers/lxd/trust.c). Nothing is kept when a step fails.
  */
 int lxd_trust(const char *url, const char *token, struct lxd_trusted *out, struct den_err *err);
+
+/*
+ * Asks the local LXD ($LXD_DIR/unix.socket, or /var/lib/lxd's) its
+ * version (providers/lxd/probe.c): *where gets the socket. Fails, saying
+ * why, when none answers.
+ */
+int lxd_probe(char *version, size_t vlen, char *where, size_t wlen, struct den_err *err);
 
 #endif

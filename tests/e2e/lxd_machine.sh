@@ -142,6 +142,10 @@ expect_rc 0 "snapshot save"
 run ssh web -c 'echo changed > ~/kept'
 run snapshot list web
 expect_out "s1" "the snapshot is listed"
+run completion --complete -- snapshot restore web ""
+expect_true '[ "$(echo $OUT)" = "words s1" ]' "completion offers the machine's snapshots (got: $(echo $OUT))"
+run doctor --json
+expect_true 'echo "$OUT" | python3 -c "import json, sys; d = json.load(sys.stdin); sys.exit(not (d[\"providers\"][\"lxd\"] and any(c[\"area\"] == \"lxd\" and c[\"said\"].startswith(\"LXD 5.\") for c in d[\"checks\"])))"' "den doctor finds this LXD and its version"
 expect_true 'lxc query "/1.0/instances/$(lxc list --format csv -c n den-web- </dev/null)/snapshots" </dev/null | grep -q "/snapshots/s1\""' "LXD holds it"
 run snapshot restore web s1
 expect_rc 0 "snapshot restore"
