@@ -12,7 +12,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DEN        := $(BUILD)/den
 MAKEFLAGS  += --no-print-directory
 
-.PHONY: all deps configure build test up install fuzz bench format clean
+.PHONY: all deps configure build test up install deb fuzz bench format clean
 
 all: build
 
@@ -43,9 +43,15 @@ up: deps $(BUILD)/CMakeCache.txt
 	@echo "Log in:   DEN_ENVFILE=Envfile.example ./$(DEN) ssh"
 	@echo "Stop it:  DEN_ENVFILE=Envfile.example ./$(DEN) halt   (or destroy)"
 
+# den, its manual pages (man den, man den-up, man 5 Envfile) and its bash,
+# zsh and fish completions.
 install: build
 	@DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX) >/dev/null
-	@echo "installed den to $(DESTDIR)$(PREFIX)/bin/den"
+	@echo "installed den to $(DESTDIR)$(PREFIX)/bin/den, with its manual pages and completions"
+
+# den's Debian package, $(BUILD)/den_VERSION_amd64.deb (dpkg-buildpackage).
+deb: deps
+	@scripts/deb.sh $(BUILD)
 
 # libFuzzer, 60 s by default: FUZZ_TARGET=envfile (default), catalog or p9.
 fuzz:
