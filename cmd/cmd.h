@@ -83,6 +83,9 @@ struct store_entry;
 int box_record_in_project(struct den_ctx *ctx, const struct store_entry *e, struct den_err *err);
 /* `den box add` with no box: every box the Envfile needs, as Envfile.lock says. */
 int box_add_project(struct den_ctx *ctx, struct den_err *err);
+/* `den init --from VAGRANTFILE` (cmd/init_vagrantfile.c). */
+int cmd_init_from_vagrantfile(struct den_ctx *ctx, const char *from, bool force,
+			      struct den_err *err);
 int cmd_box(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_container(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_net(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);

@@ -136,11 +136,19 @@ static const struct {
 	  "      VMM runs on, and a box built by a den that makes warm images; prints the\n"
 	  "      warm image's folder. See docs/vmm.md, \"Warm images\".\n\n"
 	  "DEN_BOX_MAX_SIZE caps what a box may unpack to (default 64G).\n" },
-	{ "init", "usage: den init [TEMPLATE] [--box NAME] [--force] [--list]\n\n"
+	{ "init", "usage: den init [TEMPLATE] [--box NAME] [--force] [--list]\n"
+		  "       den init --from VAGRANTFILE [--force]\n\n"
 		  "Writes an Envfile in the current folder from a template:\n"
 		  "  default   one machine with the project folder synced to /work\n"
 		  "  multi     a web and a db machine\n"
-		  "  matrix    one machine per Debian release, for testing across them\n" },
+		  "  matrix    one machine per Debian release, for testing across them\n\n"
+		  "With --from, from a Vagrantfile: den runs it in Ruby (as Vagrant does, so\n"
+		  "loops and conditions work; Debian's ruby package) against a recording\n"
+		  "stand-in for Vagrant's configuration, and writes boxes, box versions, cpus\n"
+		  "and memory of the provider blocks, forwarded ports, private networks,\n"
+		  "synced folders, shell, file and ansible provisioners and each define as\n"
+		  "den's. What it cannot convert is listed with the Vagrantfile's line, on\n"
+		  "stderr and atop the Envfile. Only convert a Vagrantfile you would run.\n" },
 	{ "validate", "usage: den validate [--json]\n\n"
 		      "Reads the Envfile and reports every mistake with its line and column.\n"
 		      "Exits 0 when the Envfile is valid, 2 when it is not. Nothing is changed.\n\n"

@@ -17,6 +17,8 @@ const struct cmd_usage cmd_usage_init = {
 		CMD_OPT("box", 'b', CMD_VALUE_BOX, "NAME", "use box NAME instead of den/debian-12"),
 		CMD_OPT("force", 'f', CMD_VALUE_NONE, NULL, "overwrite an existing Envfile"),
 		CMD_OPT("list", 0, CMD_VALUE_NONE, NULL, "list the templates"),
+		CMD_OPT("from", 0, CMD_VALUE_FILE, "VAGRANTFILE",
+			"convert a Vagrantfile (or a folder's) instead of using a template"),
 	},
 };
 
@@ -90,8 +92,10 @@ int cmd_init(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 	static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
 					      { "box", required_argument, NULL, 'b' },
 					      { "list", no_argument, NULL, 'l' },
+					      { "from", required_argument, NULL, 'F' },
 					      { NULL, 0, NULL, 0 } };
-	const char *box = DEFAULT_BOX, *name = "default";
+	const char *box = DEFAULT_BOX, *name = "default", *from = NULL;
+	bool box_given = false;
 	bool force = false;
 	int c;
 
@@ -103,6 +107,10 @@ int cmd_init(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 			break;
 		case 'b':
 			box = optarg;
+			box_given = true;
+			break;
+		case 'F':
+			from = optarg;
 			break;
 		case 'l':
 			for (const struct den_embedded *t = den_templates; t->name != NULL; t++)
@@ -115,6 +123,11 @@ int cmd_init(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 					     argv[optind - 1]);
 		}
 	}
+	if (from != NULL && (optind < argc || box_given))
+		return den_err_usage(err, "--from converts a Vagrantfile: no template and no --box "
+					  "with it");
+	if (from != NULL)
+		return cmd_init_from_vagrantfile(ctx, from, force, err);
 	if (optind < argc)
 		name = argv[optind++];
 	if (optind < argc)

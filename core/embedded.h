@@ -21,5 +21,7 @@ extern const struct den_embedded den_templates[]; /* ends with a NULL name */
 extern const struct den_embedded den_recipes[];	  /* ends with a NULL name */
 /* Files den installs into the VM boxes it builds (boxes/vm-guest/, full names). */
 extern const struct den_embedded den_vm_guest[];
+/* den's Ruby stand-in for Vagrant's configuration (vagrantfile/recorder.rb). */
+extern const struct den_embedded den_vagrantfile[];
 
 #endif

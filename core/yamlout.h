@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <jansson.h>
 #include <yaml.h>
 
 #include "core/membuf.h"
@@ -26,6 +27,14 @@ bool yamlout_begin(struct yamlout *y, const char *header);
 
 /* Emits the event that made (an *_event_initialize result) filled in. */
 void yamlout_event(struct yamlout *y, yaml_event_t *event, int made);
+
+/*
+ * Emits a JSON value as YAML: objects as block mappings in their keys'
+ * order, arrays of scalars in flow style ([a, b]) and others as blocks,
+ * strings plain unless YAML would read them as another type (then
+ * quoted), multi-line strings literal (|). null is skipped in mappings.
+ */
+void yamlout_json(struct yamlout *y, const json_t *j);
 
 /* Ends the document and the stream: the text (malloc'd), or NULL when anything failed. */
 char *yamlout_finish(struct yamlout *y);

@@ -4,7 +4,7 @@
 # providers/ and provisioners/ never include cmd/; provisioners/ reaches
 # machines through the engine's callbacks, never providers/; a provider's
 # folder never includes another provider's (what two share sits in
-# providers/ itself).
+# providers/ itself); vagrantfile/ (den init --from) stands on core/ alone.
 cd "${DEN_SOURCE_DIR:?run through ctest}" || exit 1
 bad=0
 check() { # FILES PATTERN WHY
@@ -21,10 +21,11 @@ check "core/*.[ch]" "boxes|providers|provisioners|cmd)/" "core/ includes a layer
 check "boxes/*.[ch]" "providers|provisioners|cmd)/" "boxes/ includes a layer beside or above it"
 check "providers/*.[ch] providers/*/*.[ch] provisioners/*.[ch]" "cmd)/" "a module includes cmd/"
 check "provisioners/*.[ch]" "providers)/" "provisioners/ includes providers/ (use the engine's callbacks)"
+check "vagrantfile/*.[ch]" "boxes|providers|provisioners|cmd)/" "vagrantfile/ includes more than core/"
 for dir in providers/*/; do
 	name=$(basename "$dir")
 	others=$(ls -d providers/*/ | xargs -n1 basename | grep -vx "$name" | paste -sd'|')
 	[ -n "$others" ] && check "$dir*.[ch]" "providers/($others)/" "providers/$name includes another provider's folder"
 done
-echo "$((5 - (bad > 5 ? 5 : bad))) rules kept, $bad broken"
+echo "$((6 - (bad > 6 ? 6 : bad))) rules kept, $bad broken"
 [ "$bad" -eq 0 ]
