@@ -8,6 +8,7 @@
  */
 #include "providers/doctor.h"
 #include "core/cleanup.h"
+#include "core/fsutil.h"
 #include "core/project.h"
 #include "core/spawn.h"
 #include "core/userns.h"
@@ -66,22 +67,6 @@ static void first_line(const char *const *argv, char *out, size_t len)
 	if (den_spawn_run(&sp, &err) < 0 && buf[0] == '\0')
 		return;
 	snprintf(out, len, "%.*s", (int)strcspn(buf, "\n"), buf);
-}
-
-/* Whether a program is on $PATH. */
-static bool on_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char file[4096];
-
-	for (const char *p = path != NULL ? path : "/usr/bin:/bin"; *p != '\0';) {
-		size_t n = strcspn(p, ":");
-		snprintf(file, sizeof(file), "%.*s/%s", (int)n, n ? p : ".", prog);
-		if (access(file, X_OK) == 0)
-			return true;
-		p += n + (p[n] == ':');
-	}
-	return false;
 }
 
 static bool check_kvm(struct doctor_report *r)
@@ -292,7 +277,7 @@ static bool check_lxd(struct doctor_report *r)
 static void check_tool(struct doctor_report *r, const char *prog, const char *for_what,
 		       const char *package)
 {
-	if (on_path(prog))
+	if (den_on_path(prog))
 		add(r, "tools", prog, DOCTOR_OK, "for %s", for_what);
 	else
 		add(r, "tools", prog, DOCTOR_NO, "not found: apt-get install %s (for %s)", package,
