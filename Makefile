@@ -84,6 +84,7 @@ bench: build
 	@bench/parallel_vms.sh $(DEN)
 	@bench/box_image.sh $(DEN)
 	@bench/lxd_up.sh $(DEN) 5
+	@bench/completion.sh $(DEN) $(BUILD)/bench_startup
 
 format:
 	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')

@@ -288,7 +288,7 @@ void completion_words(struct den_ctx *ctx, char **words, int n, FILE *out)
 	struct line l = { .ctx = ctx, .cur = n > 0 ? words[n - 1] : "", .prefix = "" };
 	const struct cmd_opt *value = NULL;
 	const char *directive = "words";
-	char *offered = NULL;
+	char prefix[80], *offered = NULL;
 	size_t offered_len = 0;
 
 	/* The candidates wait behind the directive, which is known last. */
@@ -318,12 +318,11 @@ void completion_words(struct den_ctx *ctx, char **words, int n, FILE *out)
 		const char *inline_val = NULL;
 		const struct cmd_opt *o = find_opt(&l, l.cur, &inline_val);
 		if (o != NULL && o->value != CMD_VALUE_NONE) {
-			char prefix[80];
 			snprintf(prefix, sizeof(prefix), "%.*s", (int)(inline_val - l.cur), l.cur);
 			l.prefix = prefix;
 			l.cur = inline_val;
-			offer_value(&l,
-				    o->value); /* paths after "=" are not the shell's to complete */
+			/* Words only: a path after "=" is not one the shell completes. */
+			offer_value(&l, o->value);
 		}
 	} else if (l.cur[0] == '-') {
 		if (l.use != NULL)
