@@ -11,7 +11,8 @@ libyaml-dev libjansson-dev libcurl4-openssl-dev libarchive-dev libssh-dev
 libslirp-dev libglib2.0-dev libcriterion-dev libssl-dev libseccomp-dev libext2fs-dev libblkid-dev libxml2-dev debootstrap zstd xz-utils busybox-static curl openssh-client procps uidmap
 ansible-core qemu-system-x86 qemu-utils linux-image-amd64 cpio grub-pc-bin rsync e2fsprogs
 acpica-tools podman skopeo lxd lxd-client openssl
-bash-completion zsh fish man-db groff-base dpkg-dev debhelper lintian ruby"
+bash-completion zsh fish man-db groff-base dpkg-dev debhelper lintian ruby
+docker-registry apache2-utils"
 [ "${1:-}" = fuzz ] && PKGS="$PKGS libclang-rt-14-dev"
 [ "${1:-}" = bench ] && PKGS="$PKGS curl bc crun iperf3"
 
