@@ -35,5 +35,24 @@ if [ "$(id -u)" -ne 0 ]; then
 	fi
 fi
 export DEBIAN_FRONTEND=noninteractive
+# No daemon of these packages starts as they install (docker-registry would
+# listen on :5000 of every interface, lxd would start its own): the tests
+# start what they need, on 127.0.0.1, and end it. An existing policy-rc.d
+# (a container's) is kept.
+policy=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	policy=/usr/sbin/policy-rc.d
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+	$SUDO chmod 755 "$policy"
+	trap '$SUDO rm -f "$policy"' EXIT
+fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# Nor at the next boot: the registry is the tests' alone.
+case " $missing " in
+*" docker-registry "*)
+	if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+		$SUDO systemctl disable docker-registry.service >/dev/null 2>&1 || true
+	fi
+	;;
+esac
