@@ -80,16 +80,12 @@ static void roff_paragraph(FILE *f, const char *p, size_t len)
 {
 	const char *indented = NULL;
 
-	for (const char *l = p; l < p + len;
-	     l = (const char *)memchr(l, '\n', (size_t)(p + len - l))) {
-		if (l != p)
-			l++;
-		if (l < p + len && *l == ' ') {
-			indented = l;
-			break;
-		}
-		if (memchr(l, '\n', (size_t)(p + len - l)) == NULL)
-			break;
+	/* The first line that starts with a space. */
+	for (size_t at = 0; at < len && indented == NULL;) {
+		if (p[at] == ' ')
+			indented = p + at;
+		const char *nl = memchr(p + at, '\n', len - at);
+		at = nl != NULL ? (size_t)(nl - p) + 1 : len;
 	}
 	if (indented != p) {
 		fputs(".PP\n", f);
