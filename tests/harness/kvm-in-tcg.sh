@@ -128,8 +128,16 @@ trap 'exit 143' TERM INT
 	done
 ) >/dev/null 2>&1 &
 watcher=$!
+# L1's heartbeat and SCRIPT's output share L1's console, so a heartbeat can land in the
+# middle of one of SCRIPT's lines ("d" "harness: L1 alive" "en-9p: ..."): it is taken
+# out wherever it is, and the two halves of the line it cut are joined again.
 tail --pid=$qemu -n +1 -f "$work/raw" | grep --line-buffered -v "TCG doesn't support" |
-	tee "$work/console" | grep -v "^harness: exit\|^harness: L1 alive" || true
+	tee "$work/console" | awk '
+		{ line = held $0; held = "" }
+		line ~ /harness: L1 alive\r?$/ { sub(/harness: L1 alive\r?$/, "", line); held = line; next }
+		line ~ /^harness: exit/ { next }
+		{ print line }
+		END { if (held != "") print held }' || true
 qemu_rc=0
 wait $qemu || qemu_rc=$?
 if [ -e "$work/l1-broken" ]; then
