@@ -79,8 +79,7 @@ static void offer_opts(struct line *l, const struct cmd_usage *u)
 {
 	char word[80];
 
-	for (const struct cmd_opt *o = u->opts; o < u->opts + CMD_MAX_OPTS && o->name != NULL;
-	     o++) {
+	for (cmd_usage_each_opt(o, u)) {
 		if (o->name[0] != '\0')
 			snprintf(word, sizeof(word), "--%s", o->name);
 		else

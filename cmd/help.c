@@ -265,8 +265,7 @@ static void print_opts(const struct cmd_usage *u)
 {
 	char tag[96];
 
-	for (const struct cmd_opt *o = u->opts; o < u->opts + CMD_MAX_OPTS && o->name != NULL;
-	     o++) {
+	for (cmd_usage_each_opt(o, u)) {
 		int n = 0;
 		if (o->letter != 0)
 			n = snprintf(tag, sizeof(tag), "-%c%s", o->letter, o->name[0] ? ", " : "");
@@ -285,21 +284,19 @@ static void print_opts(const struct cmd_usage *u)
 /* The options of a command's usage and of its sub-commands'. */
 static void print_usage_opts(const struct den_cmd *c)
 {
-	const struct cmd_usage *u = cmd_usage_find(c->name);
-	size_t len = strlen(c->name);
+	const struct cmd_usage *u = cmd_usage_find(c->name), *sub;
+	size_t at = 0;
 
-	if (u != NULL && u->opts[0].name != NULL) {
+	if (cmd_usage_has_opts(u) || (c->flags & PARALLEL))
 		puts("\nOptions:");
+	if (cmd_usage_has_opts(u))
 		print_opts(u);
-	}
 	if (c->flags & PARALLEL)
 		print_opts(&cmd_usage_parallel);
-	for (const struct cmd_usage *const *s = cmd_usages; *s != NULL; s++)
-		if (strncmp((*s)->path, c->name, len) == 0 && (*s)->path[len] == ' ' &&
-		    (*s)->opts[0].name != NULL) {
-			printf("\nOptions of den %s:\n", (*s)->path);
-			print_opts(*s);
-		}
+	while ((sub = cmd_usage_next_sub_with_opts(c->name, &at)) != NULL) {
+		printf("\nOptions of den %s:\n", sub->path);
+		print_opts(sub);
+	}
 }
 
 static void list_commands(bool plumbing)

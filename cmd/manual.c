@@ -53,7 +53,7 @@ static void roff_opt_tag(FILE *f, const struct cmd_opt *o)
 		fputs("\\fR", f);
 	}
 	if (o->meta != NULL) {
-		fputs(o->name[0] != '\0' ? " \\fI" : " \\fI", f);
+		fputs(" \\fI", f);
 		roff_text(f, o->meta, strlen(o->meta));
 		fputs("\\fR", f);
 	}
@@ -62,17 +62,11 @@ static void roff_opt_tag(FILE *f, const struct cmd_opt *o)
 
 static void roff_opts(FILE *f, const struct cmd_usage *u)
 {
-	for (const struct cmd_opt *o = u->opts; o < u->opts + CMD_MAX_OPTS && o->name != NULL;
-	     o++) {
+	for (cmd_usage_each_opt(o, u)) {
 		fputs(".TP\n", f);
 		roff_opt_tag(f, o);
 		roff_line(f, o->help);
 	}
-}
-
-static bool has_opts(const struct cmd_usage *u)
-{
-	return u != NULL && u->opts[0].name != NULL;
 }
 
 /* One paragraph of help text: filled prose, then any indented lines as they are. */
@@ -170,27 +164,19 @@ static void write_command_page(FILE *f, const struct den_cmd *c, const char *tex
 		fputs(".PP\n", f);
 		roff_text(f, parallel_text, strlen(parallel_text));
 	}
-	bool any = has_opts(u) || (c->flags & PARALLEL);
-	for (const struct cmd_usage *const *s = cmd_usages; u != NULL && *s != NULL; s++)
-		if (strncmp((*s)->path, u->path, strlen(u->path)) == 0 &&
-		    (*s)->path[strlen(u->path)] == ' ' && has_opts(*s))
-			any = true;
-	if (any) {
+	size_t at = 0;
+	const struct cmd_usage *sub = cmd_usage_next_sub_with_opts(c->name, &at);
+	if (cmd_usage_has_opts(u) || (c->flags & PARALLEL) || sub != NULL)
 		fputs(".SH OPTIONS\n", f);
-		if (has_opts(u))
-			roff_opts(f, u);
-		if (c->flags & PARALLEL)
-			roff_opts(f, &cmd_usage_parallel);
-		for (const struct cmd_usage *const *s = cmd_usages; u != NULL && *s != NULL; s++) {
-			size_t len = strlen(u->path);
-			if (strncmp((*s)->path, u->path, len) != 0 || (*s)->path[len] != ' ' ||
-			    !has_opts(*s))
-				continue;
-			fputs(".SS \"den ", f);
-			roff_text(f, (*s)->path, strlen((*s)->path));
-			fputs("\"\n", f);
-			roff_opts(f, *s);
-		}
+	if (cmd_usage_has_opts(u))
+		roff_opts(f, u);
+	if (c->flags & PARALLEL)
+		roff_opts(f, &cmd_usage_parallel);
+	for (; sub != NULL; sub = cmd_usage_next_sub_with_opts(c->name, &at)) {
+		fputs(".SS \"den ", f);
+		roff_text(f, sub->path, strlen(sub->path));
+		fputs("\"\n", f);
+		roff_opts(f, sub);
 	}
 	fputs(".PP\nThe options every command takes are in \\fBden\\fR(1).\n", f);
 	fputs(".SH EXIT STATUS\n0 when it worked, 1 when it failed, 2 for bad usage or a bad "

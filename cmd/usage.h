@@ -13,6 +13,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* What a word is: how it completes, and what a manual calls it. */
 enum cmd_value {
@@ -66,6 +67,21 @@ extern const struct cmd_usage cmd_usage_parallel;
 
 /* The usage of "up" or "box add"; NULL when there is none. */
 const struct cmd_usage *cmd_usage_find(const char *path);
+
+/* Each option of u, in order: for (cmd_usage_each_opt(o, u)) ... */
+#define cmd_usage_each_opt(o, u)                                                                   \
+	const struct cmd_opt *o = (u)->opts;                                                       \
+	o < (u)->opts + CMD_MAX_OPTS && o->name != NULL;                                           \
+	o++
+
+/* Whether u has any option. */
+bool cmd_usage_has_opts(const struct cmd_usage *u);
+
+/*
+ * The sub-command usages of command cmd that have options ("box add" for
+ * "box"), one per call: *at starts at 0 and is advanced; NULL after the last.
+ */
+const struct cmd_usage *cmd_usage_next_sub_with_opts(const char *cmd, size_t *at);
 
 /* The option of u named name (long form), or with that letter when name is NULL. */
 const struct cmd_opt *cmd_usage_opt(const struct cmd_usage *u, const char *name, char letter);

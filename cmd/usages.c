@@ -78,9 +78,29 @@ const struct cmd_usage *cmd_usage_find(const char *path)
 	return NULL;
 }
 
+bool cmd_usage_has_opts(const struct cmd_usage *u)
+{
+	return u != NULL && u->opts[0].name != NULL;
+}
+
+const struct cmd_usage *cmd_usage_next_sub_with_opts(const char *cmd, size_t *at)
+{
+	size_t len = strlen(cmd);
+
+	for (; cmd_usages[*at] != NULL; (*at)++) {
+		const struct cmd_usage *u = cmd_usages[*at];
+		if (strncmp(u->path, cmd, len) == 0 && u->path[len] == ' ' &&
+		    cmd_usage_has_opts(u)) {
+			(*at)++;
+			return u;
+		}
+	}
+	return NULL;
+}
+
 const struct cmd_opt *cmd_usage_opt(const struct cmd_usage *u, const char *name, char letter)
 {
-	for (const struct cmd_opt *o = u->opts; o < u->opts + CMD_MAX_OPTS && o->name != NULL; o++)
+	for (cmd_usage_each_opt(o, u))
 		if (name != NULL ? strcmp(o->name, name) == 0
 				 : (letter != 0 && o->letter == letter))
 			return o;
