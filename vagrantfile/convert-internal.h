@@ -33,6 +33,9 @@ long long conv_number(const json_t *v);
 /* A string or a list of strings as a list (new ref), or NULL. */
 json_t *conv_list(const json_t *v);
 
+/* Whether k is one of keys (NULL-terminated). */
+bool conv_listed(const char *const *keys, const char *k);
+
 /* Lists each key of options that known (NULL-terminated) lacks, with lines[key] or line. */
 void conv_left_keys(struct conv *c, const char *what, const json_t *options, const json_t *lines,
 		    json_int_t line, const char *const *known, const char *why);

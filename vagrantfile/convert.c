@@ -93,6 +93,14 @@ json_t *conv_list(const json_t *v)
 	return json_is_array(v) ? json_deep_copy(v) : NULL;
 }
 
+bool conv_listed(const char *const *keys, const char *k)
+{
+	for (; *keys != NULL; keys++)
+		if (strcmp(*keys, k) == 0)
+			return true;
+	return false;
+}
+
 void conv_left_keys(struct conv *c, const char *what, const json_t *options, const json_t *lines,
 		    json_int_t line, const char *const *known, const char *why)
 {
@@ -101,11 +109,8 @@ void conv_left_keys(struct conv *c, const char *what, const json_t *options, con
 
 	json_object_foreach((json_t *)options, k, v)
 	{
-		bool ok = false;
-		for (const char *const *n = known; *n != NULL && !ok; n++)
-			ok = strcmp(*n, k) == 0;
 		json_int_t at = json_integer_value(json_object_get(lines, k));
-		if (!ok)
+		if (!conv_listed(known, k))
 			conv_left(c, at != 0 ? at : line, "%s's %s: %s", what, k, why);
 	}
 }
@@ -309,10 +314,7 @@ json_t *conv_config(struct conv *c, const json_t *cfg, bool defaults, json_t **h
 	json_object_foreach(json_object_get(vm, "values"), k, v)
 	{
 		json_int_t line = json_integer_value(json_object_get(v, "line"));
-		bool known = false;
-		for (const char *const *key = vm_keys; *key != NULL && !known; key++)
-			known = strcmp(*key, k) == 0;
-		if (known)
+		if (conv_listed(vm_keys, k))
 			continue;
 		if (strcmp(k, "box_check_update") == 0)
 			conv_note(
@@ -350,10 +352,7 @@ json_t *conv_config(struct conv *c, const json_t *cfg, bool defaults, json_t **h
 		}
 		json_object_foreach((json_t *)ssh, k, v)
 		{
-			bool known = false;
-			for (const char *const *key = ssh_keys; *key != NULL && !known; key++)
-				known = strcmp(*key, k) == 0;
-			if (!known)
+			if (!conv_listed(ssh_keys, k))
 				conv_left(c, json_integer_value(json_object_get(v, "line")),
 					  "config.ssh.%s: den has no such setting", k);
 		}

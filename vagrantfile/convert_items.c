@@ -183,14 +183,6 @@ static const char *const host_path_keys[] = {
 	"path", "source", "playbook", "galaxy_role_file", "inventory_path", "config_file", NULL
 };
 
-static bool listed(const char *const *keys, const char *k)
-{
-	for (; *keys != NULL; keys++)
-		if (strcmp(*keys, k) == 0)
-			return true;
-	return false;
-}
-
 static json_t *one_step(struct conv *c, const json_t *s)
 {
 	const char *type = str(s, "type");
@@ -220,13 +212,13 @@ static json_t *one_step(struct conv *c, const json_t *s)
 		json_object_set(body, "name", json_object_get(s, "name"));
 	json_object_foreach((json_t *)o, k, v)
 	{
-		if (!listed(keys, k) || json_is_null(v))
+		if (!conv_listed(keys, k) || json_is_null(v))
 			continue;
 		if (strcmp(k, "install") == 0 || strcmp(k, "provisioning_path") == 0) {
 			if (!local)
 				continue; /* listed below as not converted */
 		}
-		if (!local && listed(host_path_keys, k) && json_is_string(v))
+		if (!local && conv_listed(host_path_keys, k) && json_is_string(v))
 			json_object_set_new(body, k, conv_host_path(c, v));
 		else if (strcmp(k, "limit") == 0 || strcmp(k, "tags") == 0 ||
 			 strcmp(k, "skip_tags") == 0)
