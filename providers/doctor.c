@@ -51,21 +51,27 @@ __attribute__((format(printf, 5, 6))) static bool add(struct doctor_report *r, c
 	return state == DOCTOR_OK;
 }
 
-/* The first line a program prints on stdout (its exit status ignored), or "" when it cannot run. */
-static void first_line(const char *const *argv, char *out, size_t len)
+/* What a program prints on stdout, into buf (its exit status ignored; "" when it cannot run). */
+static void capture(const char *const *argv, char *buf, size_t len)
 {
-	char buf[4096] = "";
 	struct den_spawn sp = { .argv = argv,
 				.in = DEN_SPAWN_NULL,
 				.out = DEN_SPAWN_CAPTURE,
 				.err_fd = DEN_SPAWN_NULL,
 				.out_buf = buf,
-				.out_size = sizeof(buf) };
+				.out_size = len };
 	struct den_err err = { 0 };
 
-	out[0] = '\0';
-	if (den_spawn_run(&sp, &err) < 0 && buf[0] == '\0')
-		return;
+	buf[0] = '\0';
+	(void)den_spawn_run(&sp, &err);
+}
+
+/* The first line a program prints on stdout, or "" when it cannot run. */
+static void first_line(const char *const *argv, char *out, size_t len)
+{
+	char buf[4096];
+
+	capture(argv, buf, sizeof(buf));
 	snprintf(out, len, "%.*s", (int)strcspn(buf, "\n"), buf);
 }
 
@@ -100,21 +106,13 @@ static bool check_qemu(struct doctor_report *r)
 {
 	static const char *const version[] = { "qemu-system-x86_64", "--version", NULL };
 	static const char *const accels[] = { "qemu-system-x86_64", "-accel", "help", NULL };
-	char line[256], list[4096] = "", why[512];
-	struct den_spawn sp = { .argv = accels,
-				.in = DEN_SPAWN_NULL,
-				.out = DEN_SPAWN_CAPTURE,
-				.err_fd = DEN_SPAWN_NULL,
-				.out_buf = list,
-				.out_size = sizeof(list) };
-	struct den_err err = { 0 };
-	char names[128] = "";
+	char line[256], list[4096], why[512], names[128] = "";
 
 	first_line(version, line, sizeof(line));
 	if (line[0] == '\0')
 		return add(r, "qemu", "qemu-system-x86_64", DOCTOR_NO,
 			   "not found: apt-get install qemu-system-x86 (provider: qemu)");
-	(void)den_spawn_run(&sp, &err);
+	capture(accels, list, sizeof(list));
 	/* "Accelerators supported in QEMU binary:\nkvm\ntcg\n" */
 	for (char *save = NULL, *l = strtok_r(list, "\n", &save); l != NULL;
 	     l = strtok_r(NULL, "\n", &save))
