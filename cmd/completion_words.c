@@ -75,6 +75,12 @@ static const struct cmd_opt *find_opt(const struct line *l, const char *w, const
 	return NULL;
 }
 
+/* -C DIR: the folder the rest of the line works in. */
+static bool is_chdir(const struct cmd_opt *o)
+{
+	return o->letter == 'C' && o->name[0] == '\0';
+}
+
 static void offer_opts(struct line *l, const struct cmd_usage *u)
 {
 	char word[80];
@@ -250,7 +256,7 @@ static void take_word(struct line *l, const char *w, const struct cmd_opt **valu
 		const struct cmd_opt *o = find_opt(l, w, &inline_val);
 		if (o != NULL && o->value != CMD_VALUE_NONE && inline_val == NULL)
 			*value = o;
-		else if (o != NULL && o->letter == 'C' && o->name[0] == '\0')
+		else if (o != NULL && is_chdir(o))
 			l->chdir_to = inline_val;
 		return;
 	}
@@ -298,7 +304,7 @@ void completion_words(struct den_ctx *ctx, char **words, int n, FILE *out)
 	}
 	for (int i = 0; i + 1 < n && !l.unknown; i++) {
 		if (value != NULL) {
-			if (value->letter == 'C' && value->name[0] == '\0')
+			if (is_chdir(value))
 				l.chdir_to = words[i];
 			value = NULL;
 			continue;
