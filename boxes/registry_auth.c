@@ -7,13 +7,12 @@
  */
 #include "boxes/registry.h"
 #include "core/cleanup.h"
+#include "core/base64.h"
 #include "core/fsutil.h"
-#include "core/lazylib.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,30 +115,33 @@ int registry_challenge_parse(const char *value, struct registry_challenge *out, 
 static int decode_auth(const char *b64, const char *shown, const char *host,
 		       struct registry_creds *out, struct den_err *err)
 {
-	size_t len = strlen(b64);
-	unsigned char raw[3 * (sizeof(out->user) + sizeof(out->secret)) / 4 + 4];
+	size_t len = strlen(b64), n = 0;
+	unsigned char *raw = NULL;
+	int rc = len / 4 * 3 >= 3 * (sizeof(out->user) + sizeof(out->secret)) / 4 + 4
+			 ? 1
+			 : den_base64_decode(b64, len, &raw, &n, err);
 
-	if (len == 0 || len % 4 != 0 || len / 4 * 3 >= sizeof(raw))
-		return den_err_set(err, 0, "%s: the entry for %s is not base64 of user:password",
-				   shown, host);
-	if (den_crypto_load(err) < 0)
+	if (rc < 0)
 		return -1;
-	int n = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)len);
-	if (n < 0)
+	if (rc > 0)
 		return den_err_set(err, 0, "%s: the entry for %s is not base64 of user:password",
 				   shown, host);
-	/* EVP_DecodeBlock counts the padding's zero bytes too. */
-	for (size_t i = len; i > 0 && b64[i - 1] == '='; i--)
-		n--;
-	raw[n] = '\0';
-	char *colon = memchr(raw, ':', (size_t)n);
-	if (colon == NULL || strlen((char *)raw) != (size_t)n || colon == (char *)raw)
-		return den_err_set(err, 0, "%s: the entry for %s is not user:password", shown,
-				   host);
-	*colon = '\0';
-	bool ok = fits(out->user, sizeof(out->user), (char *)raw) &&
-		  fits(out->secret, sizeof(out->secret), colon + 1);
-	explicit_bzero(raw, sizeof(raw));
+	char *colon = memchr(raw, ':', n);
+	bool ok = colon != NULL && strlen((char *)raw) == n && colon != (char *)raw;
+	if (ok) {
+		*colon = '\0';
+		ok = fits(out->user, sizeof(out->user), (char *)raw) &&
+		     fits(out->secret, sizeof(out->secret), colon + 1);
+		if (!ok)
+			den_err_set(err, 0, "%s: the entry for %s is longer than den takes", shown,
+				    host);
+	} else {
+		den_err_set(err, 0, "%s: the entry for %s is not user:password", shown, host);
+	}
+	explicit_bzero(raw, n);
+	free(raw);
+	if (!ok)
+		return -1;
 	if (!ok)
 		return den_err_set(err, 0, "%s: the entry for %s is longer than den takes", shown,
 				   host);

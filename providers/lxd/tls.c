@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "providers/lxd/lxd-internal.h"
+#include "core/base64.h"
 #include "core/cleanup.h"
 #include "core/digest.h"
 #include "core/fsutil.h"
@@ -314,27 +315,17 @@ int lxd_tls_cert_pin(const char *pem, size_t len, char fp[65], char **pin, struc
 
 int lxd_tls_token_decode(const char *token, struct lxd_token *t, struct den_err *err)
 {
-	size_t len = strlen(token);
+	size_t len = strlen(token), n = 0;
 	cleanup_free unsigned char *raw = NULL;
 	json_error_t jerr;
 
 	memset(t, 0, sizeof(*t));
-	if (len == 0 || len > 8192 || len % 4 != 0 ||
-	    strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
-		    len)
-		goto bad;
-	if (den_crypto_load(err) < 0)
+	int rc = len > 8192 ? 1 : den_base64_decode(token, len, &raw, &n, err);
+	if (rc < 0)
 		return -1;
-	raw = malloc(len / 4 * 3 + 1);
-	if (raw == NULL)
-		return den_err_set(err, ENOMEM, "trust token");
-	int n = EVP_DecodeBlock(raw, (const unsigned char *)token, (int)len);
-	if (n < 0)
+	if (rc > 0)
 		goto bad;
-	/* EVP_DecodeBlock counts the padding's zero bytes too. */
-	for (size_t i = len; i > 0 && token[i - 1] == '='; i--)
-		n--;
-	json_t *j = json_loadb((const char *)raw, (size_t)n, 0, &jerr);
+	json_t *j = json_loadb((const char *)raw, n, 0, &jerr);
 	const char *fp = json_string_value(json_object_get(j, "fingerprint"));
 	const char *secret = json_string_value(json_object_get(j, "secret"));
 	if (fp == NULL || strlen(fp) != 64 || strspn(fp, "0123456789abcdef") != 64 ||
