@@ -6,6 +6,7 @@
 #include "boxes/identity.h"
 #include "boxes/image.h"
 #include "boxes/vm_import.h"
+#include "registry/box.h"
 #include "core/cleanup.h"
 #include "core/fsutil.h"
 #include "core/lazylib.h"
@@ -291,6 +292,33 @@ static int add_image(const char *home, const struct box_add_opts *o, const char 
 	return image_add(home, &io, out, err);
 }
 
+/*
+ * A den box from a registry: named as the source (oci://REF, a tag or a
+ * digest; --box-version a constraint on a tagless one), or as the server
+ * of a box name (box_url: oci://HOST/REPO; the version from its tags).
+ */
+static int add_from_registry(const char *home, const struct box_add_opts *o,
+			     struct store_entry *out, struct den_err *err)
+{
+	bool named_by_server = !oci_box_is_ref(o->source);
+	const char *ref = named_by_server ? o->server : o->source;
+	struct oci_pull_opts po = { .home = home,
+				    .ref = ref + strlen(OCI_BOX_SCHEME),
+				    .name = named_by_server ? o->source : o->name,
+				    .constraint = o->version,
+				    .provider = o->provider,
+				    .arch = o->arch,
+				    .checksum = o->checksum,
+				    .force = o->force,
+				    .progress = o->progress };
+
+	if (o->checksum != NULL && o->checksum_type != NULL &&
+	    strcasecmp(o->checksum_type, "sha256") != 0)
+		return den_err_usage(err, "a box from a registry is checked by its manifest's "
+					  "sha256 digest");
+	return oci_box_pull(&po, out, err);
+}
+
 int box_add(const char *home, const struct box_add_opts *o, struct store_entry *out,
 	    struct den_err *err)
 {
@@ -303,6 +331,8 @@ int box_add(const char *home, const struct box_add_opts *o, struct store_entry *
 	if (o->checksum != NULL && o->checksum_type == NULL)
 		return den_err_usage(err, "--checksum needs --checksum-type (md5, sha1, sha256, "
 					  "sha384 or sha512)");
+	if (oci_box_is_ref(o->source) || (oci_box_is_ref(o->server) && box_name_valid(o->source)))
+		return add_from_registry(home, o, out, err);
 	if (is_image_ref(o->source))
 		return add_image(home, o, o->source, false, out, err);
 	if (is_image_ref(o->server) && box_name_valid(o->source))

@@ -47,6 +47,9 @@ const char *image_format_name(enum image_format f)
 enum image_format image_ref_parse(const char *ref, const char *base_dir, char **path, char **tag)
 {
 	*path = *tag = NULL;
+	/* oci://REF and docker://REF are registries (registry/box.h), not paths. */
+	if (strstr(ref, "://") != NULL && strchr(ref, ':') == strstr(ref, "://"))
+		return IMAGE_NONE;
 	for (size_t i = 0; i < sizeof(transports) / sizeof(transports[0]); i++) {
 		size_t n = strlen(transports[i].prefix);
 		if (strncmp(ref, transports[i].prefix, n) != 0 || ref[n] == '\0')

@@ -62,6 +62,10 @@
 	  (A * a, const char *m, const char *o, const char *v), (a, m, o, v))                      \
 	X(int, archive_write_add_filter_gzip, (A * a), (a))                                        \
 	X(int, archive_write_add_filter_zstd, (A * a), (a))                                        \
+	X(int, archive_write_set_format_raw, (A * a), (a))                                         \
+	X(int, archive_write_set_bytes_in_last_block, (A * a, int n), (a, n))                      \
+	X(int, archive_write_set_filter_option,                                                    \
+	  (A * a, const char *m, const char *o, const char *v), (a, m, o, v))                      \
 	X(int, archive_write_open_filename, (A * a, const char *f), (a, f))                        \
 	X(la_ssize_t, archive_write_data, (A * a, const void *b, size_t s), (a, b, s))             \
 	X(int, archive_write_close, (A * a), (a))                                                  \

@@ -15,6 +15,8 @@
 	X(struct curl_slist *, curl_slist_append, (struct curl_slist * l, const char *s), (l, s))  \
 	X(void, curl_slist_free_all, (struct curl_slist * l), (l))                                 \
 	X(const char *, curl_easy_strerror, (CURLcode rc), (rc))                                   \
+	X(char *, curl_easy_escape, (CURL * c, const char *s, int n), (c, s, n))                   \
+	X(void, curl_free, (void *p), (p))                                                         \
 	V(curl_easy_setopt)                                                                        \
 	V(curl_easy_getinfo)
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "boxes/pack.h"
+#include "boxes/pack-internal.h"
 #include "core/cleanup.h"
 #include "core/lazylib.h"
 
@@ -53,24 +54,18 @@ static struct archive *open_writer(const char *out, enum pack_filter filter, str
 	return a;
 }
 
-int pack_tree(const char *dir, const char *out, struct den_err *err)
+/* The tree at dir into the open writer w (not closed). */
+int pack_tree_into(struct archive *w, const char *dir, struct den_err *err)
 {
-	struct archive *w = NULL, *disk = NULL;
+	struct archive *disk = NULL;
 	struct archive_entry *e = NULL;
 	int ret = 0, cwd = -1;
 
-	if (den_archive_load(err) < 0)
-		return -1;
 	disk = archive_read_disk_new();
 	e = archive_entry_new();
 	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (disk == NULL || e == NULL || cwd < 0) {
 		ret = den_err_set(err, errno ? errno : ENOMEM, "cannot pack %s", dir);
-		goto out;
-	}
-	w = open_writer(out, PACK_NONE, err);
-	if (w == NULL) {
-		ret = -1;
 		goto out;
 	}
 	/* Relative member names: walk "." from inside the tree. */
@@ -114,20 +109,33 @@ int pack_tree(const char *dir, const char *out, struct den_err *err)
 			}
 		}
 	}
-	if (archive_write_close(w) != ARCHIVE_OK)
-		ret = den_err_set(err, 0, "cannot write %s: %s", out, archive_error_string(w));
 out:
 	if (cwd >= 0) {
 		if (fchdir(cwd) < 0 && ret == 0)
 			ret = den_err_set(err, errno, "cannot return to the working folder");
 		close(cwd);
 	}
-	if (w != NULL)
-		archive_write_free(w);
 	if (disk != NULL)
 		archive_read_free(disk);
 	if (e != NULL)
 		archive_entry_free(e);
+	return ret;
+}
+
+int pack_tree(const char *dir, const char *out, struct den_err *err)
+{
+	struct archive *w;
+	int ret;
+
+	if (den_archive_load(err) < 0)
+		return -1;
+	w = open_writer(out, PACK_NONE, err);
+	if (w == NULL)
+		return -1;
+	ret = pack_tree_into(w, dir, err);
+	if (ret == 0 && archive_write_close(w) != ARCHIVE_OK)
+		ret = den_err_set(err, 0, "cannot write %s: %s", out, archive_error_string(w));
+	archive_write_free(w);
 	return ret;
 }
 

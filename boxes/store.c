@@ -316,23 +316,17 @@ fail:
 	return -1;
 }
 
-int store_install(const char *home, const struct box_id *want, const char *path,
-		  const struct box_origin *origin, bool force, struct store_entry *out,
-		  struct den_err *err)
+/* A box unpacked in tmp (taken: gone after, either way) into the store. */
+static int install_unpacked(const char *home, const struct box_id *want, char *tmp_in,
+			    uint64_t left, const struct box_origin *origin, bool force,
+			    struct store_entry *out, struct den_err *err)
 {
-	cleanup_free char *tmp = NULL, *provider = NULL, *arch = NULL;
+	cleanup_free char *tmp = tmp_in, *provider = NULL, *arch = NULL;
 	struct box_id id = *want;
 	struct den_err ignored = { 0 };
-	uint64_t max, used = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (unpack_max_bytes(&max, err) < 0)
-		return -1;
-	tmp = store_tmp_dir(home, "add", err);
-	if (tmp == NULL)
-		return -1;
-	if (unpack_archive(path, tmp, UNPACK_BOX, max, &used, err) < 0 ||
-	    read_metadata(tmp, &id, &provider, &arch, err) < 0)
+	if (read_metadata(tmp, &id, &provider, &arch, err) < 0)
 		goto fail;
 	if (vm_import_provider(provider)) {
 		if (vm_import(tmp, provider, err) < 0)
@@ -348,12 +342,50 @@ int store_install(const char *home, const struct box_id *want, const char *path,
 	if (id.arch == NULL)
 		id.arch = arch[0] ? arch : "unknown";
 	/* The rootfs counts against what is left of the cap, not a fresh one. */
-	if (strcmp(id.provider, "container") == 0 && unpack_rootfs(tmp, max - used, err) < 0)
+	if (strcmp(id.provider, "container") == 0 && unpack_rootfs(tmp, left, err) < 0)
 		goto fail;
 	return finish_install(home, &id, tmp, origin, force, out, err);
 fail:
 	userns_rm_rf(tmp, &ignored);
 	return -1;
+}
+
+int store_install(const char *home, const struct box_id *want, const char *path,
+		  const struct box_origin *origin, bool force, struct store_entry *out,
+		  struct den_err *err)
+{
+	cleanup_free char *tmp = NULL;
+	struct den_err ignored = { 0 };
+	uint64_t max, used = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (unpack_max_bytes(&max, err) < 0)
+		return -1;
+	tmp = store_tmp_dir(home, "add", err);
+	if (tmp == NULL)
+		return -1;
+	if (unpack_archive(path, tmp, UNPACK_BOX, max, &used, err) < 0)
+		goto fail;
+	return install_unpacked(home, want, steal_pointer(&tmp), max - used, origin, force, out,
+				err);
+fail:
+	userns_rm_rf(tmp, &ignored);
+	return -1;
+}
+
+int store_install_unpacked(const char *home, const struct box_id *id, char *tmp,
+			   const struct box_origin *origin, bool force, struct store_entry *out,
+			   struct den_err *err)
+{
+	uint64_t max;
+
+	if (unpack_max_bytes(&max, err) < 0) {
+		struct den_err ignored = { 0 };
+		userns_rm_rf(tmp, &ignored);
+		free(tmp);
+		return -1;
+	}
+	return install_unpacked(home, id, tmp, max, origin, force, out, err);
 }
 
 int store_install_dir(const char *home, const struct box_id *id, const char *tmp,

@@ -64,6 +64,16 @@ int store_install(const char *home, const struct box_id *id, const char *path,
 		  struct den_err *err);
 
 /*
+ * A box unpacked into tmp (a store_tmp_dir, malloc'd; taken: it is gone
+ * after, either way): metadata.json and its payload files, a container
+ * box's rootfs.tar (any compression) not yet unpacked. Checked and moved
+ * into the store as store_install does with an archive.
+ */
+int store_install_unpacked(const char *home, const struct box_id *id, char *tmp,
+			   const struct box_origin *origin, bool force, struct store_entry *out,
+			   struct den_err *err);
+
+/*
  * A box folder made whole in $DEN_HOME/tmp (store_tmp_dir: metadata.json
  * and the payload, a container box's rootfs/ unpacked) moved into the
  * store as id, as store_install does with an archive. tmp is gone after,

@@ -2,6 +2,7 @@
 #include "boxes/unpack.h"
 #include "boxes/layer.h"
 #include "core/lazylib.h"
+#include "core/fsutil.h"
 #include "core/size.h"
 
 #include <archive.h>
@@ -355,4 +356,64 @@ int unpack_layer(struct archive *in, const char *shown, const char *dir, struct 
 		 uint64_t max_bytes, uint64_t *used, struct den_err *err)
 {
 	return unpack_entries(in, shown, dir, UNPACK_ROOTFS, layer, max_bytes, used, err);
+}
+
+static int blob_into(struct archive *in, const char *path, int fd, uint64_t max_bytes,
+		     uint64_t *total, struct den_err *err)
+{
+	struct archive_entry *e;
+	char buf[BLOCK];
+	la_ssize_t n;
+
+	if (archive_read_next_header(in, &e) != ARCHIVE_OK)
+		return den_err_set(err, 0, "cannot read %s: %s", path, archive_error_string(in));
+	while ((n = archive_read_data(in, buf, sizeof(buf))) != 0) {
+		if (n < 0)
+			return den_err_set(err, 0, "cannot read %s: %s", path,
+					   archive_error_string(in));
+		if ((uint64_t)n > max_bytes - *total)
+			return den_err_set(err, 0,
+					   "refused: %s unpacks to more than DEN_BOX_MAX_SIZE "
+					   "(%llu bytes)",
+					   path, (unsigned long long)max_bytes);
+		if (den_pwrite_all(fd, buf, (size_t)n, *total) < 0)
+			return den_err_set(err, errno, "cannot write the box file from %s", path);
+		*total += (uint64_t)n;
+	}
+	return 0;
+}
+
+int unpack_blob_file(const char *path, const char *out, uint64_t max_bytes, uint64_t *used,
+		     struct den_err *err)
+{
+	struct archive *in;
+	uint64_t total = 0;
+	int fd, ret;
+
+	if (den_archive_load(err) < 0)
+		return -1;
+	in = archive_read_new();
+	if (in == NULL)
+		return den_err_set(err, ENOMEM, "cannot read %s", path);
+	archive_read_support_filter_all(in);
+	archive_read_support_format_raw(in);
+	if (archive_read_open_filename(in, path, BLOCK) != ARCHIVE_OK) {
+		ret = den_err_set(err, 0, "cannot read %s: %s", path, archive_error_string(in));
+		archive_read_free(in);
+		return ret;
+	}
+	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		archive_read_free(in);
+		return den_err_set(err, errno, "cannot write %s", out);
+	}
+	ret = blob_into(in, path, fd, max_bytes, &total, err);
+	if (close(fd) < 0 && ret == 0)
+		ret = den_err_set(err, errno, "cannot write %s", out);
+	archive_read_free(in);
+	if (ret < 0)
+		unlink(out);
+	else if (used != NULL)
+		*used = total;
+	return ret;
 }

@@ -55,6 +55,14 @@ struct layer;
 int unpack_layer(struct archive *in, const char *shown, const char *dir, struct layer *layer,
 		 uint64_t max_bytes, uint64_t *used, struct den_err *err);
 
+/*
+ * A compressed file (zstd, gzip, xz: a registry blob of a box file) at
+ * path decompressed into out (created; removed again on failure), at most
+ * max_bytes; *used (may be NULL) gets its size.
+ */
+int unpack_blob_file(const char *path, const char *out, uint64_t max_bytes, uint64_t *used,
+		     struct den_err *err);
+
 /* The size cap: $DEN_BOX_MAX_SIZE (a size such as 10G) or 64 GiB. */
 int unpack_max_bytes(uint64_t *out, struct den_err *err);
 

@@ -21,7 +21,7 @@
 
 const struct cmd_usage cmd_usage_box = {
 	.path = "box",
-	.subcommands = "add list remove outdated update prune build publish package warm",
+	.subcommands = "add list remove outdated update prune build publish package push warm",
 };
 
 const struct cmd_usage cmd_usage_box_add = {
@@ -382,6 +382,7 @@ static const struct den_cmd box_commands[] = {
 	{ "build", cmd_box_build, REPORTS, "build a box from a recipe" },
 	{ "publish", cmd_box_publish, REPORTS, "write a catalog for a folder of box files" },
 	{ "package", cmd_box_package, 0, "make a box file from a halted machine" },
+	{ "push", cmd_box_push, REPORTS, "push a box to a container registry" },
 	{ "warm", cmd_box_warm, REPORTS, "make a VM box's warm image ahead of time" },
 	{ NULL, NULL, 0, NULL },
 };
@@ -393,7 +394,7 @@ int cmd_box(int argc, char **argv, struct den_ctx *ctx, struct den_err *err)
 
 	if (argc < 2)
 		return den_err_usage(err, "usage: den box add|list|remove|outdated|update|prune|"
-					  "build|publish|package|warm ...");
+					  "build|publish|package|push|warm ...");
 	for (const struct den_cmd *c = box_commands; c->name != NULL; c++) {
 		if (strcmp(c->name, argv[1]) == 0) {
 			if (ctx->json && !(c->flags & REPORTS))

@@ -77,6 +77,7 @@ int cmd_box_update(int argc, char **argv, struct den_ctx *ctx, struct den_err *e
 int cmd_box_outdated(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_box_prune(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_box_package(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
+int cmd_box_push(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 int cmd_box_warm(int argc, char **argv, struct den_ctx *ctx, struct den_err *err);
 struct store_entry;
 /* Records a box just added in the project's Envfile.lock, when a machine uses it. */

@@ -14,11 +14,11 @@ extern const struct cmd_usage cmd_usage_up, cmd_usage_halt, cmd_usage_reload, cm
 	cmd_usage_ssh_config, cmd_usage_exec, cmd_usage_upload, cmd_usage_rsync,
 	cmd_usage_provision, cmd_usage_box, cmd_usage_box_add, cmd_usage_box_list,
 	cmd_usage_box_remove, cmd_usage_box_outdated, cmd_usage_box_update, cmd_usage_box_prune,
-	cmd_usage_box_build, cmd_usage_box_publish, cmd_usage_box_package, cmd_usage_box_warm,
-	cmd_usage_lxd, cmd_usage_lxd_trust, cmd_usage_init, cmd_usage_validate, cmd_usage_version,
-	cmd_usage_help, cmd_usage_completion, cmd_usage_doctor, cmd_usage_vmm, cmd_usage_vmm_run,
-	cmd_usage_container, cmd_usage_container_run, cmd_usage_net, cmd_usage_net_run,
-	cmd_usage_net_switch;
+	cmd_usage_box_build, cmd_usage_box_publish, cmd_usage_box_package, cmd_usage_box_push,
+	cmd_usage_box_warm, cmd_usage_lxd, cmd_usage_lxd_trust, cmd_usage_init, cmd_usage_validate,
+	cmd_usage_version, cmd_usage_help, cmd_usage_completion, cmd_usage_doctor, cmd_usage_vmm,
+	cmd_usage_vmm_run, cmd_usage_container, cmd_usage_container_run, cmd_usage_net,
+	cmd_usage_net_run, cmd_usage_net_switch;
 
 const struct cmd_usage *const cmd_usages[] = {
 	&cmd_usage_up,
@@ -51,6 +51,7 @@ const struct cmd_usage *const cmd_usages[] = {
 	&cmd_usage_box_build,
 	&cmd_usage_box_publish,
 	&cmd_usage_box_package,
+	&cmd_usage_box_push,
 	&cmd_usage_box_warm,
 	&cmd_usage_lxd,
 	&cmd_usage_lxd_trust,

@@ -36,3 +36,20 @@ int den_base64_decode(const char *text, size_t len, unsigned char **out, size_t 
 	*out_len = (size_t)n;
 	return 0;
 }
+
+int den_base64_encode(const void *data, size_t len, char **out, struct den_err *err)
+{
+	unsigned char *text;
+
+	*out = NULL;
+	if (len > (size_t)1 << 29)
+		return den_err_set(err, EINVAL, "cannot encode base64: too long");
+	if (den_crypto_load(err) < 0)
+		return -1;
+	text = malloc((len + 2) / 3 * 4 + 1);
+	if (text == NULL)
+		return den_err_set(err, ENOMEM, "cannot encode base64");
+	EVP_EncodeBlock(text, data, (int)len); /* NUL-terminates */
+	*out = (char *)text;
+	return 0;
+}

@@ -2,7 +2,7 @@
 #ifndef DEN_CORE_BASE64_H
 #define DEN_CORE_BASE64_H
 
-/* Base64 text decoded with libcrypto (EVP_DecodeBlock), its padding counted right. */
+/* Base64 text made and decoded with libcrypto (EVP_EncodeBlock, EVP_DecodeBlock). */
 
 #include <stddef.h>
 
@@ -16,5 +16,8 @@
  */
 int den_base64_decode(const char *text, size_t len, unsigned char **out, size_t *out_len,
 		      struct den_err *err);
+
+/* len bytes as standard base64 with padding (*out malloc'd, NUL-terminated). */
+int den_base64_encode(const void *data, size_t len, char **out, struct den_err *err);
 
 #endif

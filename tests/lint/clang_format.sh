@@ -1,7 +1,7 @@
 #!/bin/bash
 # Every C file is clang-format clean (STYLE.md). Fix with `make format`.
 cd "${DEN_SOURCE_DIR:?run through ctest}" || exit 1
-files=$(git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find cmd core boxes providers provisioners tests bench -name '*.[ch]')
+files=$(git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find cmd core boxes registry vagrantfile providers provisioners tests bench -name '*.[ch]')
 bad=0
 n=0
 for f in $files; do

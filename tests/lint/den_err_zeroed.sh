@@ -4,7 +4,7 @@
 # not leave stack garbage behind for its caller to print. Members of a
 # struct are the struct's initialiser's business and are not looked at.
 cd "${DEN_SOURCE_DIR:?run through ctest}" || exit 1
-hits=$(find cmd core boxes providers provisioners tests bench -name '*.c' -print0 |
+hits=$(find cmd core boxes registry vagrantfile providers provisioners tests bench -name '*.c' -print0 |
 	xargs -0 awk '
 		FNR == 1 { in_struct = 0 }
 		/^(static |typedef )?struct [a-z_]+ \{/ { in_struct = 1 }

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The layers of DESIGN.md, as #include lines: cmd -> provisioners,
-# providers, boxes -> core. core includes none of the others; boxes/,
+# providers, boxes (with registry/, boxes through registries) -> core.
+# core includes none of the others; boxes/, registry/,
 # providers/ and provisioners/ never include cmd/; provisioners/ reaches
 # machines through the engine's callbacks, never providers/; a provider's
 # folder never includes another provider's (what two share sits in
@@ -17,11 +18,11 @@ check() { # FILES PATTERN WHY
 		bad=$((bad + 1))
 	fi
 }
-check "core/*.[ch]" "boxes|providers|provisioners|cmd)/" "core/ includes a layer above it"
-check "boxes/*.[ch]" "providers|provisioners|cmd)/" "boxes/ includes a layer beside or above it"
+check "core/*.[ch]" "boxes|registry|providers|provisioners|cmd)/" "core/ includes a layer above it"
+check "boxes/*.[ch] registry/*.[ch]" "providers|provisioners|cmd)/" "boxes/ or registry/ includes a layer beside or above it"
 check "providers/*.[ch] providers/*/*.[ch] provisioners/*.[ch]" "cmd)/" "a module includes cmd/"
 check "provisioners/*.[ch]" "providers)/" "provisioners/ includes providers/ (use the engine's callbacks)"
-check "vagrantfile/*.[ch]" "boxes|providers|provisioners|cmd)/" "vagrantfile/ includes more than core/"
+check "vagrantfile/*.[ch]" "boxes|registry|providers|provisioners|cmd)/" "vagrantfile/ includes more than core/"
 for dir in providers/*/; do
 	name=$(basename "$dir")
 	others=$(ls -d providers/*/ | xargs -n1 basename | grep -vx "$name" | paste -sd'|')

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "boxes/registry.h"
+#include "registry/registry.h"
 #include "tests/helpers/testutil.h"
 
 static const char sha[] = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";

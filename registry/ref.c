@@ -4,7 +4,7 @@
  * reference package (which docker, podman and skopeo share), and the one
  * rule den adds: plain HTTP only to this host's own loopback.
  */
-#include "boxes/registry.h"
+#include "registry/registry.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -128,6 +128,7 @@ int registry_ref_parse(const char *s, struct registry_ref *out, struct den_err *
 					     "'_', '.' or '-', not starting with '.' or '-'",
 					     s, colon + 1);
 		snprintf(out->tag, sizeof(out->tag), "%s", colon + 1);
+		out->tagged = true;
 	}
 	first_slash = strchr(name, '/');
 	const char *path = name;

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef DEN_BOXES_REGISTRY_H
-#define DEN_BOXES_REGISTRY_H
+#ifndef DEN_REGISTRY_REGISTRY_H
+#define DEN_REGISTRY_REGISTRY_H
 
 /*
- * Container registries (issue 21, being built): references as docker,
- * podman and skopeo write them, the WWW-Authenticate challenges a
- * registry answers with, and the credentials the user's Docker or Podman
- * auth file already holds. The protocol itself (the OCI distribution API
- * over libcurl) builds on these.
+ * Container registries: references as docker, podman and skopeo write
+ * them, the WWW-Authenticate challenges a registry answers with, and the
+ * credentials the user's Docker or Podman auth file already holds. The
+ * protocol itself is registry/client.h; boxes and images through it,
+ * registry/box.h.
  */
 
 #include <stdbool.h>
@@ -23,6 +23,7 @@ struct registry_ref {
 	char repository[256]; /* "team/debian-12"; "library/debian" for Hub's short names */
 	char tag[129];	      /* "1.0.0"; "latest" when neither tag nor digest is given */
 	char digest[136];     /* "sha256:HEX" (or sha512), or "" */
+	bool tagged;	      /* the tag was written, not "latest" by default */
 };
 
 /*

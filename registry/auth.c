@@ -5,7 +5,7 @@
  * spec's token flow uses them) and the Docker or Podman auth file's entry
  * for a registry ({"auths": {"HOST": {"auth": base64("user:password")}}}).
  */
-#include "boxes/registry.h"
+#include "registry/registry.h"
 #include "core/cleanup.h"
 #include "core/base64.h"
 #include "core/fsutil.h"
