@@ -319,6 +319,39 @@ static int add_from_registry(const char *home, const struct box_add_opts *o,
 	return oci_box_pull(&po, out, err);
 }
 
+/* An image from a registry (docker://REF): fetched into a layout, then added as any image. */
+static int add_docker_image(const char *home, const struct box_add_opts *o, const char *ref,
+			    bool named_by_server, struct store_entry *out, struct den_err *err)
+{
+	cleanup_free char *layout = NULL, *origin = NULL, *oci = NULL;
+	struct den_err ignored = { 0 };
+	int r;
+
+	if (docker_image_fetch(home, ref + strlen(DOCKER_IMAGE_SCHEME), o->progress, &layout,
+			       &origin, err) < 0)
+		return -1;
+	if (asprintf(&oci, "oci:%s", layout) < 0) {
+		den_rm_rf(layout, &ignored);
+		return den_err_set(err, ENOMEM, "image %s", ref);
+	}
+	struct image_add_opts iopts = { .ref = oci,
+					.name = named_by_server ? o->source : o->name,
+					.version = named_by_server ? NULL : o->version,
+					.constraint = named_by_server ? o->version : NULL,
+					.checksum = o->checksum,
+					.origin = origin,
+					.force = o->force };
+	if (o->provider != NULL && strcmp(o->provider, "container") != 0)
+		r = den_err_set(err, 0,
+				"%s is a container image: it makes a box for provider "
+				"container, not %s",
+				ref, o->provider);
+	else
+		r = image_add(home, &iopts, out, err);
+	den_rm_rf(layout, &ignored);
+	return r;
+}
+
 int box_add(const char *home, const struct box_add_opts *o, struct store_entry *out,
 	    struct den_err *err)
 {
@@ -333,6 +366,10 @@ int box_add(const char *home, const struct box_add_opts *o, struct store_entry *
 					  "sha384 or sha512)");
 	if (oci_box_is_ref(o->source) || (oci_box_is_ref(o->server) && box_name_valid(o->source)))
 		return add_from_registry(home, o, out, err);
+	if (docker_image_is_ref(o->source))
+		return add_docker_image(home, o, o->source, false, out, err);
+	if (docker_image_is_ref(o->server) && box_name_valid(o->source))
+		return add_docker_image(home, o, o->server, true, out, err);
 	if (is_image_ref(o->source))
 		return add_image(home, o, o->source, false, out, err);
 	if (is_image_ref(o->server) && box_name_valid(o->source))

@@ -121,6 +121,7 @@ struct image_add_opts {
 	const char *version;	/* the box's version; NULL: the image's tag if a version, else 0 */
 	const char *constraint; /* a box_version the version must meet, or NULL */
 	const char *checksum;	/* the image id (hex) the lock names, or NULL */
+	const char *origin;	/* where it came from, for box.json and messages; NULL: ref */
 	bool force;
 };
 

@@ -326,8 +326,9 @@ int image_add(const char *home, const struct image_add_opts *o, struct store_ent
 	if (tmp == NULL || make_rootfs(dirfd, &img, tmp, max - used, err) < 0 ||
 	    write_metadata(tmp, &id, f, &img, err) < 0)
 		goto out;
-	if (asprintf(&url, "%s:%s%s%s", image_format_name(f), path, tag ? ":" : "",
-		     tag ? tag : "") < 0) {
+	if (o->origin != NULL ? (url = strdup(o->origin)) == NULL
+			      : asprintf(&url, "%s:%s%s%s", image_format_name(f), path,
+					 tag ? ":" : "", tag ? tag : "") < 0) {
 		den_err_set(err, ENOMEM, "box %s", name);
 		goto out;
 	}
@@ -341,5 +342,5 @@ out:
 	if (src != NULL)
 		userns_rm_rf(src, &ignored);
 	image_free(&img);
-	return rc < 0 ? den_err_wrap(err, "image %s", o->ref) : rc;
+	return rc < 0 ? den_err_wrap(err, "image %s", o->origin ? o->origin : o->ref) : rc;
 }

@@ -12,6 +12,7 @@
 #include "core/project.h"
 #include "core/suggest.h"
 #include "providers/kvm/warm.h"
+#include "registry/box.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -186,7 +187,8 @@ static const char *warm_cell(struct table *t, const struct warm_info *w, size_t 
 
 /*
  * FROM in the table: where the box came from, short: a server's host, a
- * file's name, an image's transport and file ("docker-archive app.tar").
+ * file's name, an image's transport and file ("docker-archive app.tar"), a
+ * registry's reference with the start of its digest.
  */
 static const char *from_cell(struct table *t, const char *url)
 {
@@ -194,6 +196,11 @@ static const char *from_cell(struct table *t, const char *url)
 
 	if (url == NULL)
 		return "-";
+	/* A registry's box or image: its reference, and enough of its digest to tell. */
+	if (oci_box_is_ref(url) || docker_image_is_ref(url)) {
+		const char *at = strstr(url, "@sha256:");
+		return at ? table_addf(t, "%.*s@%.19s", (int)(at - url), url, at + 1) : url;
+	}
 	host = strstr(url, "://");
 	if (host != NULL && strncmp(url, "file://", 7) != 0)
 		return table_addf(t, "%.*s", (int)strcspn(host + 3, "/"), host + 3);

@@ -72,7 +72,18 @@ int registry_get_blob_mem(struct registry_client *c, const char *digest, uint64_
 	if (asprintf(&suffix, "blobs/%s", digest) < 0 || (url = registry_url(c, suffix)) == NULL)
 		return den_err_set(err, ENOMEM, "registry %s", registry_name(c));
 	call.url = url;
-	if (registry_perform(c, &call, err) < 0) {
+	/* Cut after some bytes: small enough to ask for whole again. */
+	for (int tries = 1; registry_perform(c, &call, err) < 0 && call.delivered > 0 &&
+			    !m.too_big && tries < RESUMES;
+	     tries++) {
+		free(m.data);
+		memset(&m, 0, sizeof(m));
+		m.max = (size_t)size;
+		call.delivered = 0;
+		registry_call_reset(&call);
+		den_err_clear(err);
+	}
+	if (den_err_is_set(err)) {
 		free(m.data);
 		return m.too_big ? den_err_set(err, 0,
 					       "registry %s sent more than the %" PRIu64

@@ -59,4 +59,18 @@ struct oci_pull_opts {
  */
 int oci_box_pull(const struct oci_pull_opts *o, struct store_entry *out, struct den_err *err);
 
+#define DOCKER_IMAGE_SCHEME "docker://"
+
+/* Whether s is "docker://REF". */
+bool docker_image_is_ref(const char *s);
+
+/*
+ * docker://REF's image (linux/amd64 from an index) fetched into an OCI
+ * layout, a new folder in $DEN_HOME/tmp (*layout, malloc'd: the caller
+ * removes it), every blob checked against its digest; *origin gets
+ * "docker://HOST/REPO[:TAG]@sha256:MANIFEST", what the box records.
+ */
+int docker_image_fetch(const char *home, const char *ref, bool progress, char **layout,
+		       char **origin, struct den_err *err);
+
 #endif

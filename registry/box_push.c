@@ -62,6 +62,23 @@ static const char *same_registry(const struct push *p, const char *host_repo)
 	return host_repo + hl + 1;
 }
 
+/* A repository of this registry the record says has the box's blobs, or NULL. */
+static const char *mount_source(const struct push *p, json_t *record)
+{
+	json_t *r;
+	size_t i;
+
+	json_array_foreach(json_object_get(record, "repositories"), i, r)
+	{
+		const char *from =
+			json_is_string(r) ? same_registry(p, json_string_value(r)) : NULL;
+		if (from != NULL &&
+		    strcmp(from, p->repo_name + strcspn(p->repo_name, "/") + 1) != 0)
+			return from;
+	}
+	return NULL;
+}
+
 /*
  * The blobs the record names, made present without their bytes: there
  * already, or mounted from a repository the record says has them. false
@@ -194,7 +211,8 @@ static int push_box(struct push *p, const struct store_entry *e, json_t **desc, 
 		goto out;
 	sha256_hex(meta, meta_len, hex);
 	snprintf(config_digest, sizeof(config_digest), "sha256:%.64s", hex);
-	if ((r = registry_put_blob_mem(p->c, config_digest, meta, meta_len, err)) < 0)
+	if ((r = registry_put_blob_mem(p->c, config_digest, meta, meta_len, mount_source(p, record),
+				       err)) < 0)
 		goto out;
 	r = -1;
 	if (record != NULL && from_record(p, record, err)) {

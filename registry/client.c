@@ -495,10 +495,9 @@ static int ping(struct registry_client *c, struct den_err *err)
 		registry_call_reset(&call);
 		return r;
 	}
-	int r = 0;
-	if (call.status == 401)
-		r = authenticate(c, &call, false, err);
-	else if (call.status != 200 && call.status != 404)
+	/* A login it asks for, or a busy answer: the request again, as any other. */
+	int r = call.status == 200 || call.status == 404 ? 0 : registry_perform(c, &call, err);
+	if (r == 0 && call.status != 200 && call.status != 404)
 		r = registry_status_error(c, &call, "GET /v2/ (is this a registry?)", err);
 	registry_call_reset(&call);
 	return r;

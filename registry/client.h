@@ -79,9 +79,9 @@ int registry_put_blob(struct registry_client *c, const char *digest, const char 
 		      uint64_t size, const char *from_repo, const char *label, bool progress,
 		      struct den_err *err);
 
-/* The same for bytes in memory (a config). */
+/* The same for bytes in memory (a config); mounted too, never chunked. */
 int registry_put_blob_mem(struct registry_client *c, const char *digest, const char *data,
-			  size_t len, struct den_err *err);
+			  size_t len, const char *from_repo, struct den_err *err);
 
 /* "sha256:" and 64 lowercase hex digits: the only digests den names files by. */
 bool registry_digest_valid(const char *digest);

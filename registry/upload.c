@@ -229,12 +229,12 @@ int registry_put_blob(struct registry_client *c, const char *digest, const char 
 }
 
 int registry_put_blob_mem(struct registry_client *c, const char *digest, const char *data,
-			  size_t len, struct den_err *err)
+			  size_t len, const char *from_repo, struct den_err *err)
 {
 	struct upload u = {
 		.digest = digest, .fd = -1, .data = data, .size = len, .label = digest
 	};
-	int r = put(c, &u, NULL, err);
+	int r = put(c, &u, from_repo, err);
 
 	free(u.location);
 	return r;

@@ -5,6 +5,11 @@
 #                    certificate), REG_USER, REG_PASSWORD, REG_PID; its log
 #                    is $REG_DIR/log (one line a request)
 #   stop_registry    ends it, by its pid
+#   start_proxy      a misbehaving front for it (lib/registry_proxy.py) in
+#                    plain HTTP on 127.0.0.1: sets PROXY_HOST, PROXY_PID;
+#                    its log is $REG_DIR/proxy.log
+#   proxy_mode MODE  pass, corrupt, cut, cutall, busy or bearer
+#   stop_proxy       ends it, by its pid
 
 start_registry() {
 	REG_DIR="$T_DIR/registry"
@@ -50,5 +55,31 @@ stop_registry() {
 	kill "$REG_PID" 2>/dev/null
 	wait "$REG_PID" 2>/dev/null
 	REG_PID=
+	return 0
+}
+
+start_proxy() {
+	rm -f "$REG_DIR/proxy.port"
+	python3 "$(dirname "${BASH_SOURCE[0]}")/registry_proxy.py" "$REG_DIR/proxy.port" \
+		"$REG_DIR/proxy.log" "$REG_HOST" "$REG_CA" "$REG_USER" "$REG_PASSWORD" \
+		>"$REG_DIR/proxy.err" 2>&1 &
+	PROXY_PID=$!
+	for _ in $(seq 100); do
+		[ -s "$REG_DIR/proxy.port" ] && break
+		sleep 0.05
+	done
+	[ -s "$REG_DIR/proxy.port" ] || { cat "$REG_DIR/proxy.err" >&2; return 1; }
+	PROXY_HOST="127.0.0.1:$(cat "$REG_DIR/proxy.port")"
+}
+
+proxy_mode() {
+	[ "$(curl -s "http://$PROXY_HOST/_mode?m=$1")" = "$1" ]
+}
+
+stop_proxy() {
+	[ -n "${PROXY_PID:-}" ] || return 0
+	kill "$PROXY_PID" 2>/dev/null
+	wait "$PROXY_PID" 2>/dev/null
+	PROXY_PID=
 	return 0
 }
