@@ -19,6 +19,7 @@
 #include "core/project.h"
 #include "core/version.h"
 #include "providers/kvm/warm.h"
+#include "registry/box.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -204,6 +205,15 @@ static char *latest(const char *server, const char *base_dir, const char *name,
 	size_t len;
 	char *out = NULL;
 
+	/* A registry's box: its newest version tag, or the version its tag holds now. */
+	if (oci_box_is_ref(server)) {
+		char *peeked =
+			oci_box_peek_version(server + strlen(OCI_BOX_SCHEME), constraint, &err);
+		return peeked ? image_allowed(peeked, constraint) : strdup("?");
+	}
+	/* A registry's image: the version its tag gives the box ("0" if not a version). */
+	if (docker_image_is_ref(server))
+		return image_allowed(strdup(image_tag_version(server)), constraint);
 	/* An image's box: the version the image gives it now (its tag), if allowed. */
 	char *image = server ? image_peek_version(server, base_dir) : NULL;
 	if (image != NULL)

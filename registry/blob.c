@@ -113,6 +113,7 @@ int registry_get_blob_mem(struct registry_client *c, const char *digest, uint64_
 /* A download into a file: appended, hashed, never past the blob's size. */
 struct file_sink {
 	int fd;
+	const struct registry_tee *tee; /* or NULL */
 	struct digest *digest;
 	uint64_t have, size;
 	int write_errno;
@@ -139,6 +140,8 @@ static size_t to_file(char *data, size_t size, size_t n, void *arg)
 		off += (size_t)w;
 	}
 	digest_update(f->digest, data, len);
+	if (f->tee != NULL)
+		f->tee->data(data, len, f->tee->arg);
 	f->have += len;
 	return len;
 }
@@ -148,6 +151,10 @@ static int restart_file(struct file_sink *f, const char *path, struct den_err *e
 {
 	if (ftruncate(f->fd, 0) < 0)
 		return den_err_set(err, errno, "cannot write %s", path);
+	if (f->tee != NULL) {
+		f->tee->restart(f->tee->arg);
+		f->tee = NULL;
+	}
 	digest_free(f->digest);
 	f->digest = digest_new(DIGEST_SHA256);
 	f->have = 0;
@@ -169,6 +176,8 @@ static int hash_existing(struct file_sink *f, const char *path, struct den_err *
 		if (n < 0)
 			return den_err_set(err, errno, "cannot read %s", path);
 		digest_update(f->digest, buf, (size_t)n);
+		if (f->tee != NULL)
+			f->tee->data(buf, (size_t)n, f->tee->arg);
 		f->have += (uint64_t)n;
 	}
 	return 0;
@@ -223,10 +232,11 @@ static int get_range(struct registry_client *c, const char *url, struct file_sin
 }
 
 int registry_get_blob_file(struct registry_client *c, const char *digest, uint64_t size,
-			   const char *path, const char *label, bool progress, struct den_err *err)
+			   const char *path, const char *label, bool progress,
+			   const struct registry_tee *tee, struct den_err *err)
 {
 	cleanup_free char *url = NULL, *suffix = NULL;
-	struct file_sink f = { .size = size };
+	struct file_sink f = { .size = size, .tee = tee };
 	char hex[DIGEST_HEX_MAX];
 	int r = -1;
 

@@ -59,6 +59,13 @@ struct oci_pull_opts {
  */
 int oci_box_pull(const struct oci_pull_opts *o, struct store_entry *out, struct den_err *err);
 
+/*
+ * The version ref would give a box (`den box outdated`): a tagless
+ * repository's newest version tag the constraint allows, else the version
+ * the tag's box says. malloc'd; NULL with err when it cannot be read.
+ */
+char *oci_box_peek_version(const char *ref, const char *constraint, struct den_err *err);
+
 #define DOCKER_IMAGE_SCHEME "docker://"
 
 /* Whether s is "docker://REF". */

@@ -16,6 +16,7 @@
 #include "registry/box-internal.h"
 #include "registry/box.h"
 #include "registry/client.h"
+#include "registry/layer_stream.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -190,6 +191,34 @@ static bool title_ok(const char *t, json_t *seen)
 	       json_object_get(seen, t) == NULL;
 }
 
+/*
+ * A zstd box file: decompressed into dst as it downloads into blob (the
+ * cache), kept only once the blob's digest matched; unpacked from the file
+ * instead when the download had to start over.
+ */
+static int fetch_zstd(struct pull *p, const char *digest, uint64_t size, const char *blob,
+		      const char *dst, const char *label, uint64_t *left, struct den_err *err)
+{
+	struct layer_stream s;
+	struct registry_tee tee = { layer_stream_data, layer_stream_restart, &s };
+	uint64_t used = 0;
+	int r, done;
+
+	if (layer_stream_start(&s, dst, *left, err) < 0)
+		return -1;
+	r = registry_get_blob_file(p->c, digest, size, blob, label, p->o->progress, &tee, err);
+	done = layer_stream_finish(&s, &used, r < 0 ? &(struct den_err){ 0 } : err);
+	if (r < 0 || done < 0) {
+		unlink(dst);
+		return -1;
+	}
+	if (done == 1 && unpack_blob_file(blob, dst, *left, &used, err) < 0)
+		return -1;
+	unlink(blob);
+	*left -= used;
+	return 0;
+}
+
 /* One layer into tmp: downloaded into the cache through its digest, then placed. */
 static int fetch_layer(struct pull *p, json_t *l, const char *tmp, json_t *seen, uint64_t *left,
 		       struct den_err *err)
@@ -200,7 +229,6 @@ static int fetch_layer(struct pull *p, json_t *l, const char *tmp, json_t *seen,
 	json_int_t size = json_integer_value(json_object_get(l, "size"));
 	cleanup_free char *cache = NULL, *blob = NULL, *dst = NULL;
 	char label[512];
-	uint64_t used = 0;
 
 	if (mt == NULL || digest == NULL || !registry_digest_valid(digest) || size < 0 ||
 	    !title_ok(title, seen))
@@ -223,17 +251,13 @@ static int fetch_layer(struct pull *p, json_t *l, const char *tmp, json_t *seen,
 	    asprintf(&dst, "%s/%s", tmp, title) < 0)
 		return den_err_is_set(err) ? -1 : den_err_set(err, ENOMEM, "cannot pull %s", title);
 	snprintf(label, sizeof(label), "%s", title);
-	if (registry_get_blob_file(p->c, digest, (uint64_t)size, blob, label, p->o->progress, err) <
-	    0)
+	if (strcmp(mt, MT_BOX_FILE_ZSTD) == 0)
+		return fetch_zstd(p, digest, (uint64_t)size, blob, dst, label, left, err) < 0
+			       ? den_err_wrap(err, "layer %s", title)
+			       : 0;
+	if (registry_get_blob_file(p->c, digest, (uint64_t)size, blob, label, p->o->progress, NULL,
+				   err) < 0)
 		return den_err_wrap(err, "layer %s", title);
-	if (strcmp(mt, MT_BOX_FILE_ZSTD) == 0) {
-		int r = unpack_blob_file(blob, dst, *left, &used, err);
-		unlink(blob);
-		if (r < 0)
-			return den_err_wrap(err, "layer %s", title);
-		*left -= used;
-		return 0;
-	}
 	/* rootfs.tar stays compressed: the store unpacks it, any compression. */
 	if (rename(blob, dst) < 0)
 		return den_err_set(err, errno, "cannot move %s into %s", blob, tmp);
@@ -354,6 +378,37 @@ static int pull(struct pull *p, struct store_entry *out, struct den_err *err)
 		oci_layers_write(out->dir, json_object_get(p->m, "layers"), repo, &ignored);
 	}
 	return r;
+}
+
+char *oci_box_peek_version(const char *ref, const char *constraint, struct den_err *err)
+{
+	struct oci_pull_opts o = { .ref = ref, .constraint = constraint };
+	struct pull p = { .o = &o };
+	const char *reference, *version = NULL;
+	char *out = NULL;
+	json_t *j = NULL;
+
+	if (registry_ref_parse(ref, &p.ref, err) < 0 || registry_open(&p.ref, false, &p.c, err) < 0)
+		return NULL;
+	if (p.ref.digest[0] == '\0' && !p.ref.tagged) {
+		/* A tagless repository: its tags are the versions. */
+		if (pick_tag(&p, err) == 0)
+			out = strdup(p.tag);
+		goto out;
+	}
+	reference = p.ref.digest[0] ? p.ref.digest : p.ref.tag;
+	if (registry_get_manifest(p.c, reference, &p.manifest, err) != 0)
+		goto out;
+	j = json_loadb(p.manifest.data, p.manifest.len, 0, NULL);
+	version = ann(j, ANN_VERSION);
+	out = version ? strdup(version) : NULL;
+	if (version == NULL)
+		not_a_box(&p, err);
+out:
+	json_decref(j);
+	registry_doc_free(&p.manifest);
+	registry_close(p.c);
+	return out;
 }
 
 int oci_box_pull(const struct oci_pull_opts *o, struct store_entry *out, struct den_err *err)

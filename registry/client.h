@@ -61,12 +61,27 @@ int registry_get_blob_mem(struct registry_client *c, const char *digest, uint64_
 			  struct den_err *err);
 
 /*
+ * What also sees a blob's bytes as they land, in order from the first
+ * (what a resumed file already held included), before the digest is known
+ * to match: a consumer that starts work early and drops it when the blob
+ * is refused. restart: the bytes so far are void (the registry ignored a
+ * Range); none follow for this consumer.
+ */
+struct registry_tee {
+	void (*data)(const void *buf, size_t len, void *arg);
+	void (*restart)(void *arg);
+	void *arg;
+};
+
+/*
  * A blob into the file at path, resuming what a cut connection or a
  * killed den left there; the bytes are hashed as they arrive and the
- * file is removed when they do not hash to digest or pass size.
+ * file is removed when they do not hash to digest or pass size. tee may
+ * be NULL.
  */
 int registry_get_blob_file(struct registry_client *c, const char *digest, uint64_t size,
-			   const char *path, const char *label, bool progress, struct den_err *err);
+			   const char *path, const char *label, bool progress,
+			   const struct registry_tee *tee, struct den_err *err);
 
 /*
  * Makes the blob in path (size bytes, hashing to digest) part of the

@@ -134,6 +134,9 @@ expect_rc 0 "a teammate's up with the lock"
 expect_err "den/debian-12 1.0.0" "gets the locked 1.0.0, not what :stable is now"
 expect_true '[ "$(cat "$PROJ2/Envfile.lock")" = "$LOCKED" ]' "the lock is unchanged"
 "$DEN" -q -C "$PROJ2" destroy -f >/dev/null
+run -C "$PROJ2" box outdated
+expect_rc 0 "den box outdated"
+expect_true 'printf "%s" "$OUT" | grep -qE "^den/debian-12 +container +1\.0\.0 +1\.0\.1 +1\.0\.1"' "shows 1.0.0 locked and 1.0.1 in the registry"
 run -C "$PROJ2" box update
 expect_rc 0 "den box update"
 expect_true 'grep -q "\"version\": \"1.0.1\"" "$PROJ2/Envfile.lock"' "moves the lock to what :stable names now"

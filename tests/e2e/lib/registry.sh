@@ -36,7 +36,9 @@ http:
 auth:
   htpasswd: { realm: den-test, path: $REG_DIR/htpasswd }
 EOF2
-	docker-registry serve "$REG_DIR/config.yml" > "$REG_DIR/log" 2>&1 &
+	# The registry reads REGISTRY_* variables as its configuration:
+	# podman's REGISTRY_AUTH_FILE, set for den, would be its auth's "file".
+	env -u REGISTRY_AUTH_FILE docker-registry serve "$REG_DIR/config.yml" > "$REG_DIR/log" 2>&1 &
 	REG_PID=$!
 	local code
 	for _ in $(seq 100); do
