@@ -85,6 +85,7 @@ bench: build
 	@bench/box_image.sh $(DEN)
 	@bench/lxd_up.sh $(DEN) 5
 	@bench/completion.sh $(DEN) $(BUILD)/bench_startup
+	@bench/registry.sh $(DEN) 500 3
 
 format:
 	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')

@@ -2,6 +2,7 @@
 #include "boxes/download.h"
 #include "boxes/download_resume.h"
 #include "core/cleanup.h"
+#include "core/fsutil.h"
 #include "core/lazylib.h"
 #include "core/log.h"
 #include "core/membuf.h"
@@ -118,15 +119,9 @@ static size_t on_data(char *data, size_t size, size_t n, void *p)
 			break;
 		}
 	}
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(x->fd, data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			x->write_errno = errno;
-			return 0;
-		}
-		off += (size_t)w;
+	if (den_write_all(x->fd, data, len) < 0) {
+		x->write_errno = errno;
+		return 0;
 	}
 	digest_update(x->digest, data, len);
 	x->d->size += len;

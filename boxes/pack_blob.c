@@ -7,6 +7,7 @@
 #include "boxes/pack.h"
 #include "boxes/pack-internal.h"
 #include "core/cleanup.h"
+#include "core/fsutil.h"
 #include "core/digest.h"
 #include "core/lazylib.h"
 
@@ -34,15 +35,9 @@ static la_ssize_t on_write(struct archive *a, void *arg, const void *buf, size_t
 	struct hashed_out *o = arg;
 
 	(void)a;
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(o->fd, (const char *)buf + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			o->write_errno = errno;
-			return -1;
-		}
-		off += (size_t)w;
+	if (den_write_all(o->fd, buf, len) < 0) {
+		o->write_errno = errno;
+		return -1;
 	}
 	digest_update(o->digest, buf, len);
 	o->size += len;

@@ -38,6 +38,19 @@ int den_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+int den_write_all(int fd, const void *buf, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t r = write(fd, (const char *)buf + done, len - done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -1 : (errno = EIO, -1);
+		done += (size_t)r;
+	}
+	return 0;
+}
+
 static int fsync_dir_of(const char *path)
 {
 	char dir[PATH_MAX];

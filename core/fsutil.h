@@ -21,6 +21,8 @@
  */
 int den_pread_all(int fd, void *buf, size_t len, uint64_t off);
 int den_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+/* Exactly len bytes at fd's position (a pipe, an O_APPEND file), the same way. */
+int den_write_all(int fd, const void *buf, size_t len);
 
 /* Writes len bytes atomically to path with mode. */
 int den_write_atomic(const char *path, const void *data, size_t len, mode_t mode,

@@ -6,6 +6,7 @@
  * dropped connection resumes from where the registry says it got to.
  */
 #include "core/cleanup.h"
+#include "core/fsutil.h"
 #include "core/digest.h"
 #include "core/log.h"
 #include "registry/client-internal.h"
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -129,15 +131,9 @@ static size_t to_file(char *data, size_t size, size_t n, void *arg)
 		f->too_big = true;
 		return 0;
 	}
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(f->fd, data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			f->write_errno = errno;
-			return 0;
-		}
-		off += (size_t)w;
+	if (den_write_all(f->fd, data, len) < 0) {
+		f->write_errno = errno;
+		return 0;
 	}
 	digest_update(f->digest, data, len);
 	if (f->tee != NULL)
@@ -231,12 +227,37 @@ static int get_range(struct registry_client *c, const char *url, struct file_sin
 	return r;
 }
 
+/*
+ * The cache file, locked: two dens pulling images that share a layer take
+ * turns, and the second finds it whole (or moved away by the first: then
+ * a new file).
+ */
+static int open_locked(const char *path)
+{
+	for (;;) {
+		struct stat a, b;
+		int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd < 0)
+			return -1;
+		while (flock(fd, LOCK_EX) < 0)
+			if (errno != EINTR) {
+				close(fd);
+				return -1;
+			}
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
+			return fd;
+		close(fd);
+	}
+}
+
 int registry_get_blob_file(struct registry_client *c, const char *digest, uint64_t size,
-			   const char *path, const char *label, bool progress,
-			   const struct registry_tee *tee, struct den_err *err)
+			   const struct registry_blob_dst *dst, struct den_err *err)
 {
 	cleanup_free char *url = NULL, *suffix = NULL;
-	struct file_sink f = { .size = size, .tee = tee };
+	struct file_sink f = { .size = size, .tee = dst->tee };
+	const char *path = dst->path, *label = dst->label;
+	bool progress = dst->progress;
 	char hex[DIGEST_HEX_MAX];
 	int r = -1;
 
@@ -245,7 +266,7 @@ int registry_get_blob_file(struct registry_client *c, const char *digest, uint64
 				   registry_name(c), digest);
 	if (asprintf(&suffix, "blobs/%s", digest) < 0 || (url = registry_url(c, suffix)) == NULL)
 		return den_err_set(err, ENOMEM, "registry %s", registry_name(c));
-	f.fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+	f.fd = open_locked(path);
 	if (f.fd < 0)
 		return den_err_set(err, errno, "cannot write %s", path);
 	f.digest = digest_new(DIGEST_SHA256);
@@ -291,6 +312,11 @@ int registry_get_blob_file(struct registry_client *c, const char *digest, uint64
 				"registry %s sent blob %s with other bytes (they hash to "
 				"sha256:%s): refused, nothing was stored",
 				registry_name(c), digest, hex);
+		goto out;
+	}
+	/* Under the lock: another den waiting for it finds it gone, not half moved. */
+	if (dst->move_to != NULL && rename(path, dst->move_to) < 0) {
+		r = den_err_set(err, errno, "cannot move %s to %s", path, dst->move_to);
 		goto out;
 	}
 	r = 0;

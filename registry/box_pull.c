@@ -109,7 +109,8 @@ static int pick_entry(struct pull *p, json_t *idx, char *digest, size_t n, struc
 			const char *prov = ann(m, ANN_PROVIDER);
 			const char *a = json_string_value(
 				json_object_get(json_object_get(m, "platform"), "architecture"));
-			if (prov == NULL || a == NULL)
+			if (prov == NULL || a == NULL || !box_part_valid(prov) ||
+			    !box_part_valid(a))
 				continue;
 			if (pass == 0) {
 				boxes++;
@@ -206,7 +207,8 @@ static int fetch_zstd(struct pull *p, const char *digest, uint64_t size, const c
 
 	if (layer_stream_start(&s, dst, *left, err) < 0)
 		return -1;
-	r = registry_get_blob_file(p->c, digest, size, blob, label, p->o->progress, &tee, err);
+	struct registry_blob_dst bd = { blob, NULL, label, p->o->progress, &tee };
+	r = registry_get_blob_file(p->c, digest, size, &bd, err);
 	done = layer_stream_finish(&s, &used, r < 0 ? &(struct den_err){ 0 } : err);
 	if (r < 0 || done < 0) {
 		unlink(dst);
@@ -230,17 +232,19 @@ static int fetch_layer(struct pull *p, json_t *l, const char *tmp, json_t *seen,
 	cleanup_free char *cache = NULL, *blob = NULL, *dst = NULL;
 	char label[512];
 
+	char shown[128];
+
 	if (mt == NULL || digest == NULL || !registry_digest_valid(digest) || size < 0 ||
 	    !title_ok(title, seen))
 		return den_err_set(err, 0,
 				   "refused: the box's manifest names a layer '%s' den cannot "
 				   "place (its name, digest or size)",
-				   title ? title : "");
+				   registry_shown(title, shown, sizeof(shown)));
 	bool rootfs = strcmp(mt, MT_BOX_ROOTFS_ZSTD) == 0;
 	if (!rootfs && strcmp(mt, MT_BOX_FILE_ZSTD) != 0 && strcmp(mt, MT_BOX_FILE) != 0)
 		return den_err_set(err, 0,
 				   "refused: layer %s has media type %s, which den does not read",
-				   title, mt);
+				   title, registry_shown(mt, shown, sizeof(shown)));
 	if (rootfs && strcmp(title, "rootfs.tar") != 0)
 		return den_err_set(err, 0, "refused: a root file system layer named %s", title);
 	if ((uint64_t)size > *left)
@@ -255,12 +259,10 @@ static int fetch_layer(struct pull *p, json_t *l, const char *tmp, json_t *seen,
 		return fetch_zstd(p, digest, (uint64_t)size, blob, dst, label, left, err) < 0
 			       ? den_err_wrap(err, "layer %s", title)
 			       : 0;
-	if (registry_get_blob_file(p->c, digest, (uint64_t)size, blob, label, p->o->progress, NULL,
-				   err) < 0)
-		return den_err_wrap(err, "layer %s", title);
 	/* rootfs.tar stays compressed: the store unpacks it, any compression. */
-	if (rename(blob, dst) < 0)
-		return den_err_set(err, errno, "cannot move %s into %s", blob, tmp);
+	struct registry_blob_dst bd = { blob, dst, label, p->o->progress, NULL };
+	if (registry_get_blob_file(p->c, digest, (uint64_t)size, &bd, err) < 0)
+		return den_err_wrap(err, "layer %s", title);
 	*left -= (uint64_t)size;
 	return 0;
 }
@@ -294,7 +296,11 @@ static int fetch_box(struct pull *p, const char *tmp, struct den_err *err)
 	    asprintf(&path, "%s/metadata.json", tmp) < 0 ||
 	    den_write_file_atomic(path, meta, 0644, err) < 0)
 		goto out;
-	json_array_foreach(layers, i, l) if (fetch_layer(p, l, tmp, seen, &left, err) < 0) goto out;
+	json_array_foreach(layers, i, l)
+	{
+		if (fetch_layer(p, l, tmp, seen, &left, err) < 0)
+			goto out;
+	}
 	r = 0;
 out:
 	json_decref(seen);

@@ -46,7 +46,11 @@ json_t *oci_layers_read(const char *box_dir)
 	if (!json_is_array(layers) || json_array_size(layers) == 0 ||
 	    !json_is_array(json_object_get(j, "repositories")))
 		goto bad;
-	json_array_foreach(layers, i, l) if (!layer_ok(l)) goto bad;
+	json_array_foreach(layers, i, l)
+	{
+		if (!layer_ok(l))
+			goto bad;
+	}
 	return j;
 bad:
 	json_decref(j);

@@ -34,6 +34,7 @@ struct registry_call {
 	const char *method;	    /* GET HEAD PUT POST PATCH */
 	const char *url;	    /* absolute */
 	const char *extra_scope;    /* a second token scope (a mount's source), or NULL */
+	const char *auth;	    /* "Authorization: ..." instead of the client's, or NULL */
 	const char *const *headers; /* NULL-terminated, or NULL */
 	/* The request's body: memory, or a range of a file (fd >= 0). */
 	const char *body;
@@ -67,6 +68,9 @@ struct registry_call {
  * registry refused den's credentials.
  */
 int registry_perform(struct registry_client *c, struct registry_call *call, struct den_err *err);
+
+/* The same without the login: a 401 is an answer as any other (the token server's). */
+int registry_request(struct registry_client *c, struct registry_call *call, struct den_err *err);
 
 /* "the registry HOST/REPO answered HTTP 404 to GET ...: CODE: message" into err. */
 int registry_status_error(const struct registry_client *c, const struct registry_call *call,

@@ -245,7 +245,9 @@ static CURLcode perform_once(struct registry_client *c, struct registry_call *ca
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, call->url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* A TLS registry's redirects (to its storage) stay TLS. */
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR,
+			 strncmp(c->base, "https:", 6) == 0 ? "https" : "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, call->follow ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
@@ -278,8 +280,9 @@ static CURLcode perform_once(struct registry_client *c, struct registry_call *ca
 		}
 	}
 	/* A registry's redirect to its storage gets no Authorization (libcurl drops it). */
-	if (c->auth != NULL)
-		hdrs = curl_slist_append(hdrs, c->auth);
+	const char *auth = call->auth != NULL ? call->auth : c->auth;
+	if (auth != NULL && auth[0] != '\0')
+		hdrs = curl_slist_append(hdrs, auth);
 	for (size_t i = 0; call->headers != NULL && call->headers[i] != NULL; i++)
 		hdrs = curl_slist_append(hdrs, call->headers[i]);
 	hdrs = curl_slist_append(hdrs, "Expect:");
@@ -359,6 +362,8 @@ int registry_status_error(const struct registry_client *c, const struct registry
 	if (code != NULL || msg != NULL)
 		snprintf(said, sizeof(said), ": %s%s%s", code ? code : "", code && msg ? ": " : "",
 			 msg ? msg : "");
+	/* The registry's words, not its terminal escapes. */
+	registry_shown(said, said, sizeof(said));
 	den_err_set(err, 0, "registry %s answered HTTP %ld to %s%s%s", c->name, call->status, what,
 		    said,
 		    call->status == 403	  ? " (denied: does your login have the right to this "
@@ -430,23 +435,14 @@ static int authenticate(struct registry_client *c, struct registry_call *call, b
 	return registry_token_fetch(c, &ch, scope, err);
 }
 
-int registry_perform(struct registry_client *c, struct registry_call *call, struct den_err *err)
+int registry_request(struct registry_client *c, struct registry_call *call, struct den_err *err)
 {
-	bool authed = false;
-
 	for (int attempt = 0;; attempt++) {
 		CURLcode rc = perform_once(c, call);
 		bool retry_status = call->status == 429 || call->status == 500 ||
 				    call->status == 502 || call->status == 503 ||
 				    call->status == 504;
 
-		if (rc == CURLE_OK && call->status == 401) {
-			if (authenticate(c, call, authed, err) < 0)
-				return -1;
-			authed = true;
-			attempt--; /* a login is not a failed try */
-			continue;
-		}
 		if (rc == CURLE_OK && !retry_status)
 			return 0;
 		if (call->delivered > 0 || attempt + 1 >= TRIES ||
@@ -457,6 +453,18 @@ int registry_perform(struct registry_client *c, struct registry_call *call, stru
 			    call->url,
 			    rc != CURLE_OK ? curl_easy_strerror(rc) : "the registry is busy");
 		backoff(call, attempt);
+	}
+}
+
+int registry_perform(struct registry_client *c, struct registry_call *call, struct den_err *err)
+{
+	for (bool again = false;; again = true) {
+		if (registry_request(c, call, err) < 0)
+			return -1;
+		if (call->status != 401)
+			return 0;
+		if (authenticate(c, call, again, err) < 0)
+			return -1;
 	}
 }
 
@@ -553,6 +561,16 @@ void registry_doc_free(struct registry_doc *d)
 {
 	free(d->data);
 	memset(d, 0, sizeof(*d));
+}
+
+const char *registry_shown(const char *s, char *buf, size_t n)
+{
+	if (s != buf) /* in place too */
+		snprintf(buf, n, "%s", s ? s : "");
+	for (char *p = buf; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return buf;
 }
 
 bool registry_digest_valid(const char *digest)

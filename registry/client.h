@@ -73,15 +73,24 @@ struct registry_tee {
 	void *arg;
 };
 
+/* Where a downloaded blob goes. */
+struct registry_blob_dst {
+	const char *path;		/* the cache file: resumed when it holds bytes; locked */
+	const char *move_to;		/* renamed here once whole and checked, or NULL */
+	const char *label;		/* for the progress line and messages */
+	bool progress;			/* a progress line on stderr */
+	const struct registry_tee *tee; /* or NULL */
+};
+
 /*
- * A blob into the file at path, resuming what a cut connection or a
- * killed den left there; the bytes are hashed as they arrive and the
- * file is removed when they do not hash to digest or pass size. tee may
- * be NULL.
+ * A blob into dst->path, resuming what a cut connection or a killed den
+ * left there; the bytes are hashed as they arrive and the file is removed
+ * when they do not hash to digest or pass size. Two dens fetching the same
+ * blob take turns; the second finds it whole, or moved away and fetches
+ * it again.
  */
 int registry_get_blob_file(struct registry_client *c, const char *digest, uint64_t size,
-			   const char *path, const char *label, bool progress,
-			   const struct registry_tee *tee, struct den_err *err);
+			   const struct registry_blob_dst *dst, struct den_err *err);
 
 /*
  * Makes the blob in path (size bytes, hashing to digest) part of the
@@ -97,6 +106,9 @@ int registry_put_blob(struct registry_client *c, const char *digest, const char 
 /* The same for bytes in memory (a config); mounted too, never chunked. */
 int registry_put_blob_mem(struct registry_client *c, const char *digest, const char *data,
 			  size_t len, const char *from_repo, struct den_err *err);
+
+/* s as den may print it: control characters as '?', at most n - 1 bytes, in buf. */
+const char *registry_shown(const char *s, char *buf, size_t n);
 
 /* "sha256:" and 64 lowercase hex digits: the only digests den names files by. */
 bool registry_digest_valid(const char *digest);

@@ -101,12 +101,8 @@ static int fetch_layer(const struct fetch *f, json_t *l, uint64_t *left, struct 
 	if (den_mkdir_p(cache, 0755, err) < 0)
 		return -1;
 	snprintf(label, sizeof(label), "layer %.19s", digest);
-	if (registry_get_blob_file(f->c, digest, (uint64_t)size, blob, label, f->progress, NULL,
-				   err) < 0)
-		return -1;
-	if (rename(blob, dst) < 0)
-		return den_err_set(err, errno, "cannot move %s into the image", blob);
-	return 0;
+	struct registry_blob_dst bd = { blob, dst, label, f->progress, NULL };
+	return registry_get_blob_file(f->c, digest, (uint64_t)size, &bd, err);
 }
 
 static int fetch_image(const struct fetch *f, const struct registry_doc *manifest,

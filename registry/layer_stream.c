@@ -2,6 +2,7 @@
 /* A box file decompressed while it downloads (registry/layer_stream.h). */
 #include "registry/layer_stream.h"
 #include "boxes/unpack.h"
+#include "core/fsutil.h"
 #include "core/lazylib.h"
 
 #include <errno.h>
@@ -51,16 +52,8 @@ void layer_stream_data(const void *buf, size_t len, void *arg)
 {
 	struct layer_stream *s = arg;
 
-	for (size_t off = 0; s->pipe_w >= 0 && off < len;) {
-		ssize_t w = write(s->pipe_w, (const char *)buf + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			layer_stream_restart(s);
-			return;
-		}
-		off += (size_t)w;
-	}
+	if (s->pipe_w >= 0 && den_write_all(s->pipe_w, buf, len) < 0)
+		layer_stream_restart(s);
 }
 
 void layer_stream_restart(void *arg)

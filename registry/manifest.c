@@ -13,6 +13,7 @@
 #define MANIFEST_MAX (4u << 20)
 #define TAGS_PAGE_MAX (4u << 20)
 #define TAGS_PAGES_MAX 1000
+#define TAGS_MAX 100000
 
 static const char *const accept_types[] = {
 	"Accept: application/vnd.oci.image.index.v1+json",
@@ -34,6 +35,7 @@ static void media_type_of(const struct registry_doc *d, const char *content_type
 	else
 		snprintf(out, n, "%.*s", (int)strcspn(content_type, "; "), content_type);
 	json_decref(j);
+	registry_shown(out, out, n); /* printed in messages */
 }
 
 int registry_get_manifest(struct registry_client *c, const char *reference,
@@ -156,6 +158,11 @@ static int add_page(const struct registry_client *c, const char *text, char ***t
 		char **grown;
 		if (s == NULL || strlen(s) > 128)
 			continue;
+		if (*n >= TAGS_MAX) {
+			json_decref(j);
+			return den_err_set(err, 0, "registry %s lists more than %d tags: refused",
+					   registry_name(c), TAGS_MAX);
+		}
 		grown = realloc(*tags, (*n + 1) * sizeof(**tags));
 		if (grown == NULL || (grown[*n] = strdup(s)) == NULL) {
 			if (grown != NULL)

@@ -62,7 +62,7 @@ static int realm_allowed(const struct registry_client *c, const char *realm, str
 }
 
 /* lead, then "service=S&scope=A&scope=B", escaped: a query, or a form's fields. */
-static char *query(CURL *h, const char *service, const char *scopes, const char *lead)
+static char *query(void *h, const char *service, const char *scopes, const char *lead)
 {
 	cleanup_free char *out = NULL;
 	size_t len = 0;
@@ -119,25 +119,23 @@ int registry_token_fetch(struct registry_client *c, const struct registry_challe
 {
 	cleanup_free char *url = NULL, *q = NULL, *basic = NULL, *token = NULL, *form = NULL;
 	struct den_membuf m = { .max = TOKEN_ANSWER_MAX };
-	struct curl_slist *hdrs = NULL;
+	const char *form_type[] = { "Content-Type: application/x-www-form-urlencoded", NULL };
+	struct registry_call call = {
+		.method = "GET", .body_fd = -1, .auth = "", .sink = den_membuf_write, .sink_arg = &m
+	};
 	bool identity = c->have_creds == 1 && c->creds.user[0] == '\0';
-	long status = 0;
-	CURLcode rc;
-	CURL *h;
 	int r = -1;
 
 	if (realm_allowed(c, ch->realm, err) < 0)
 		return -1;
-	h = curl_easy_init();
-	if (h == NULL)
-		return den_err_set(err, ENOMEM, "cannot log in to %s", c->ref.host);
-	q = query(h, ch->service, scopes, identity ? "" : strchr(ch->realm, '?') ? "&" : "?");
+	q = query(c->curl, ch->service, scopes, identity ? "" : strchr(ch->realm, '?') ? "&" : "?");
 	if (q == NULL || asprintf(&url, "%s%s", ch->realm, identity ? "" : q) < 0) {
 		den_err_set(err, ENOMEM, "cannot log in to %s", c->ref.host);
 		goto out;
 	}
+	call.url = url;
 	if (identity) {
-		cleanup_free char *esc_token = curl_easy_escape(h, c->creds.secret, 0);
+		cleanup_free char *esc_token = curl_easy_escape(c->curl, c->creds.secret, 0);
 		/* OAuth2's refresh grant, which an auth file's identitytoken is for. */
 		if (esc_token == NULL ||
 		    asprintf(&form, "grant_type=refresh_token&client_id=den&refresh_token=%s&%s",
@@ -145,31 +143,21 @@ int registry_token_fetch(struct registry_client *c, const struct registry_challe
 			den_err_set(err, ENOMEM, "cannot log in to %s", c->ref.host);
 			goto out;
 		}
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
+		call.method = "POST";
+		call.body = form;
+		call.body_size = strlen(form);
+		call.has_body = true;
+		call.headers = form_type;
 	} else if (c->have_creds == 1) {
 		if (registry_basic_header(&c->creds, &basic, err) < 0)
 			goto out;
-		hdrs = curl_slist_append(hdrs, basic);
+		call.auth = basic;
 	}
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 120L);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "den/" DEN_VERSION);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	if (c->ca[0] != '\0')
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, den_membuf_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &m);
-	rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	if (rc != CURLE_OK) {
-		den_err_set(err, 0, "registry %s: cannot reach its token server %s: %s",
-			    c->ref.host, ch->realm, curl_easy_strerror(rc));
+	if (registry_request(c, &call, err) < 0) {
+		den_err_wrap(err, "registry %s: its token server %s", c->ref.host, ch->realm);
 		goto out;
 	}
-	if (status == 401 || status == 403) {
+	if (call.status == 401 || call.status == 403) {
 		den_err_set(err, 0,
 			    c->have_creds == 1
 				    ? "registry %s: its token server %s refused the credentials "
@@ -180,9 +168,9 @@ int registry_token_fetch(struct registry_client *c, const struct registry_challe
 			    c->ref.host, ch->realm, c->creds.from, c->ref.host);
 		goto out;
 	}
-	if (status != 200 || m.data == NULL) {
+	if (call.status != 200 || m.data == NULL) {
 		den_err_set(err, 0, "registry %s: its token server %s answered HTTP %ld",
-			    c->ref.host, ch->realm, status);
+			    c->ref.host, ch->realm, call.status);
 		goto out;
 	}
 	if (read_token(c, ch->realm, m.data, &token, err) < 0)
@@ -200,8 +188,7 @@ out:
 		explicit_bzero(basic, strlen(basic));
 	if (form != NULL)
 		explicit_bzero(form, strlen(form));
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(h);
+	registry_call_reset(&call);
 	free(m.data);
 	return r;
 }

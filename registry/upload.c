@@ -184,8 +184,18 @@ static int send_chunks(struct registry_client *c, struct upload *u, struct den_e
 			return -1;
 		}
 		den_verbose("%s: %s; asking the registry how far it got", u->label, cut.msg);
-		if (session_offset(c, u, &off, err) < 0)
+		struct den_err lost = { 0 };
+		if (session_offset(c, u, &off, &lost) == 0)
+			continue;
+		/*
+		 * The session is gone with the answer that was lost (the
+		 * distribution registry's upload URL carries the offset, and
+		 * the old one no longer matches): a new one, from the start.
+		 */
+		den_verbose("%s: %s; uploading it again", u->label, lost.msg);
+		if (start(c, u, NULL, err) < 0)
 			return den_err_wrap(err, "%s (after: %s)", u->label, cut.msg);
+		off = 0;
 	}
 	return send_part(c, u, "PUT", off, 0, err);
 }

@@ -242,4 +242,16 @@ expect_true '[ "$(store_print)" = "$BEFORE" ]' "the store is as it was after all
 DEN_REGISTRY_CA= run box push den/debian-12 "oci://$R"
 expect_rc 1 "a push to an untrusted registry"
 
+# An upload whose answer is lost after half a chunk reached the registry.
+export DEN_HOME=$HOME1
+proxy_mode cutup
+run -v box push den/debian-12 "$PROXY_HOST/team/up:1.0.0" --provider container
+expect_rc 0 "a push whose chunk was cut goes through"
+expect_true 'grep -q "^PATCH .* cut$" "$REG_DIR/proxy.log"' "the proxy cut a chunk"
+expect_err "asking the registry how far it got" "den asked where the upload stood"
+proxy_mode pass
+export DEN_HOME="$T_DIR/home7"
+run box add "oci://$REG_HOST/team/up:1.0.0"
+expect_rc 0 "and what it pushed pulls back whole (every digest checked)"
+
 t_done

@@ -39,7 +39,7 @@ expect_true '[ "$(cands provision --provision-with setup,s)" = "words setup,setu
 expect_true 'cands up --n | grep -qw -- "--no-provision"' "up's options"
 expect_true 'cands up --n | grep -qw -- "--no-parallel"' "a parallel command's options"
 expect_true 'cands halt - | grep -qw -- "--force"' "halt's options"
-expect_true '[ "$(cands box "")" = "words add list remove outdated update prune build publish package warm" ]' "box: its sub-commands"
+expect_true '[ "$(cands box "")" = "words add list remove outdated update prune build publish package push warm" ]' "box: its sub-commands"
 expect_true '[ "$(cands box remove "")" = "words test/tiny" ]' "box remove: the store's boxes"
 expect_true '[ "$(cands init --box "")" = "words test/tiny" ]' "init --box: the store's boxes"
 expect_true '[ "$(cands init "")" = "words default matrix multi" ]' "init: the templates"

@@ -2,7 +2,7 @@
 /*
  * Registry references as docker, podman and skopeo read them, the
  * challenges registries answer with, and the user's auth file entries
- * (boxes/registry_ref.c, boxes/registry_auth.c).
+ * (registry/ref.c, registry/auth.c).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>

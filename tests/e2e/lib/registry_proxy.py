@@ -12,6 +12,8 @@ The mode is set with GET /_mode?m=MODE (and read back with GET /_mode):
   cut       a layer's first answer cut after half its bytes (then as pass)
   cutall    every layer answer cut after half its bytes
             (a layer: a blob of more than 4 KiB; configs pass as they are)
+  cutup     the first blob upload PATCH: half its bytes go to the registry,
+            and the connection is closed with no answer (then as pass)
   busy      the next two requests answered 503 with Retry-After: 1
   bearer    asks for Bearer tokens of its own: a 401 naming /token as the
             realm, which gives one for USER:PASSWORD (Basic) and answers 401
@@ -106,6 +108,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
+        if mode == "cutup" and self.command == "PATCH" and body and len(body) > 4096:
+            with lock:
+                first = state["busy"] == 0
+                state["busy"] = 1
+            if first:
+                return self.cut_upload(body)
         conn = http.client.HTTPSConnection(upstream, context=ctx, timeout=60)
         conn.putrequest(self.command, self.path, skip_accept_encoding=True)
         for k, v in self.headers.items():  # each Accept of several kept
@@ -149,6 +157,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.connection.shutdown(2)
             return
         self.wfile.write(data)
+
+    def cut_upload(self, body):
+        """Half of the chunk to the registry, then the client's connection closed unanswered."""
+        start = int(self.headers.get("Content-Range", "0-0").split("-")[0])
+        half = body[: len(body) // 2]
+        conn = http.client.HTTPSConnection(upstream, context=ctx, timeout=60)
+        conn.request("PATCH", self.path, body=half, headers={
+            "Authorization": upstream_auth, "Content-Type": "application/octet-stream",
+            "Content-Range": f"{start}-{start + len(half) - 1}"})
+        r = conn.getresponse()
+        r.read()
+        log(f"PATCH {self.path} - {r.status} cut")
+        self.close_connection = True
+        self.connection.shutdown(2)
 
     do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = handle_any
 
