@@ -9,10 +9,6 @@
 
 #include "core/err.h"
 
-#define MT_INDEX "application/vnd.oci.image.index.v1+json"
-#define MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
 #define MT_BOX "application/vnd.den.box.v1"			 /* artifactType */
 #define MT_BOX_CONFIG "application/vnd.den.box.metadata.v1+json" /* metadata.json */
 #define MT_BOX_FILE "application/vnd.den.box.file.v1"		 /* a box file as it is */

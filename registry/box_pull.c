@@ -147,31 +147,21 @@ static int pick_entry(struct pull *p, json_t *idx, char *digest, size_t n, struc
 static int fetch_manifest(struct pull *p, struct den_err *err)
 {
 	const char *reference = p->ref.digest[0] ? p->ref.digest : p->tag;
-	int r = registry_get_manifest(p->c, reference, &p->manifest, err);
-
-	if (r == 1)
-		return den_err_set(err, 0, "registry %s has no %s", registry_name(p->c), reference);
-	if (r < 0)
+	if (registry_need_manifest(p->c, reference, false, &p->manifest, err) < 0)
 		return -1;
 	p->m = json_loadb(p->manifest.data, p->manifest.len, 0, NULL);
 	if (!json_is_object(p->m))
 		return den_err_set(err, 0, "registry %s: %s is not JSON", registry_name(p->c),
 				   reference);
-	if (strcmp(p->manifest.media_type, MT_INDEX) == 0 ||
-	    strcmp(p->manifest.media_type, MT_DOCKER_LIST) == 0) {
+	if (registry_doc_is_index(&p->manifest)) {
 		char digest[80];
 		if (pick_entry(p, p->m, digest, sizeof(digest), err) < 0)
 			return -1;
 		json_decref(p->m);
 		p->m = NULL;
 		registry_doc_free(&p->manifest);
-		r = registry_get_manifest(p->c, digest, &p->manifest, err);
-		if (r != 0)
-			return r < 0 ? -1
-				     : den_err_set(err, 0,
-						   "registry %s has no %s, which its index "
-						   "names",
-						   registry_name(p->c), digest);
+		if (registry_need_manifest(p->c, digest, true, &p->manifest, err) < 0)
+			return -1;
 		p->m = json_loadb(p->manifest.data, p->manifest.len, 0, NULL);
 	}
 	const char *cmt =

@@ -22,6 +22,12 @@
 
 struct registry_client;
 
+/* The manifests' media types den reads. */
+#define MT_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+
 /* Opens a client for ref's registry and repository; push asks for push rights too. */
 int registry_open(const struct registry_ref *ref, bool push, struct registry_client **out,
 		  struct den_err *err);
@@ -45,6 +51,16 @@ void registry_doc_free(struct registry_doc *d);
  */
 int registry_get_manifest(struct registry_client *c, const char *reference,
 			  struct registry_doc *out, struct den_err *err);
+
+/*
+ * The same for a manifest that must be there: "registry HOST/REPO has no
+ * REFERENCE" (", which its index names" when listed) otherwise.
+ */
+int registry_need_manifest(struct registry_client *c, const char *reference, bool listed,
+			   struct registry_doc *out, struct den_err *err);
+
+/* Whether d is an index (OCI's, or Docker's manifest list). */
+bool registry_doc_is_index(const struct registry_doc *d);
 
 /* Stores a manifest under reference (a tag, or its own digest). */
 int registry_put_manifest(struct registry_client *c, const char *reference, const char *media_type,

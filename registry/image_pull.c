@@ -31,11 +31,6 @@ bool docker_image_is_ref(const char *s)
 	return s != NULL && strncmp(s, DOCKER_IMAGE_SCHEME, strlen(DOCKER_IMAGE_SCHEME)) == 0;
 }
 
-static bool is_list(const char *mt)
-{
-	return strcmp(mt, MT_INDEX) == 0 || strcmp(mt, MT_DOCKER_LIST) == 0;
-}
-
 /* linux/amd64 from an index (an attestation's "unknown" platform never matches). */
 static int pick_platform(struct registry_client *c, json_t *idx, char *digest, size_t n,
 			 struct den_err *err)
@@ -174,13 +169,11 @@ static int pull(const struct fetch *f, const struct registry_ref *ref, char **or
 	const char *reference = ref->digest[0] ? ref->digest : ref->tag;
 	struct registry_doc d = { 0 };
 	char name[700];
-	int r = registry_get_manifest(f->c, reference, &d, err);
+	int r = registry_need_manifest(f->c, reference, false, &d, err);
 
-	if (r == 1)
-		return den_err_set(err, 0, "registry %s has no %s", registry_name(f->c), reference);
 	if (r < 0)
 		return -1;
-	if (is_list(d.media_type)) {
+	if (registry_doc_is_index(&d)) {
 		char digest[80];
 		json_t *idx = json_loadb(d.data, d.len, 0, NULL);
 		r = pick_platform(f->c, idx, digest, sizeof(digest), err);
@@ -188,13 +181,8 @@ static int pull(const struct fetch *f, const struct registry_ref *ref, char **or
 		registry_doc_free(&d);
 		if (r < 0)
 			return -1;
-		r = registry_get_manifest(f->c, digest, &d, err);
-		if (r != 0)
-			return r < 0 ? -1
-				     : den_err_set(err, 0,
-						   "registry %s has no %s, which its index "
-						   "names",
-						   registry_name(f->c), digest);
+		if (registry_need_manifest(f->c, digest, true, &d, err) < 0)
+			return -1;
 	}
 	if (strcmp(d.media_type, MT_MANIFEST) != 0 &&
 	    strcmp(d.media_type, MT_DOCKER_MANIFEST) != 0) {

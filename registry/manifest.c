@@ -16,10 +16,10 @@
 #define TAGS_MAX 100000
 
 static const char *const accept_types[] = {
-	"Accept: application/vnd.oci.image.index.v1+json",
-	"Accept: application/vnd.oci.image.manifest.v1+json",
-	"Accept: application/vnd.docker.distribution.manifest.list.v2+json",
-	"Accept: application/vnd.docker.distribution.manifest.v2+json",
+	"Accept: " MT_INDEX,
+	"Accept: " MT_MANIFEST,
+	"Accept: " MT_DOCKER_LIST,
+	"Accept: " MT_DOCKER_MANIFEST,
 	NULL,
 };
 
@@ -100,6 +100,22 @@ int registry_get_manifest(struct registry_client *c, const char *reference,
 	}
 	media_type_of(out, call.content_type, out->media_type, sizeof(out->media_type));
 	return 0;
+}
+
+int registry_need_manifest(struct registry_client *c, const char *reference, bool listed,
+			   struct registry_doc *out, struct den_err *err)
+{
+	int r = registry_get_manifest(c, reference, out, err);
+
+	if (r == 1)
+		return den_err_set(err, 0, "registry %s has no %s%s", registry_name(c), reference,
+				   listed ? ", which its index names" : "");
+	return r;
+}
+
+bool registry_doc_is_index(const struct registry_doc *d)
+{
+	return strcmp(d->media_type, MT_INDEX) == 0 || strcmp(d->media_type, MT_DOCKER_LIST) == 0;
 }
 
 int registry_put_manifest(struct registry_client *c, const char *reference, const char *media_type,
