@@ -95,7 +95,8 @@ static bool check_kvm(struct doctor_report *r)
 			  "KVM API %d%s", api, api == KVM_API_VERSION ? "" : ": den needs 12");
 	}
 	if (!dev)
-		return false;
+		return add(r, "kvm", "den's VMM", DOCTOR_NO,
+			   "needs /dev/kvm: use provider: qemu (TCG, slower) or container");
 	if (kvm_host_usable(why, sizeof(why)))
 		return add(r, "kvm", "den's VMM", DOCTOR_OK, "boots stock kernels here");
 	return add(r, "kvm", "den's VMM", DOCTOR_NO,

@@ -1,6 +1,6 @@
 #!/bin/bash
 # den doctor on this machine, whose answers are known: /dev/kvm is KVM's
-# PVM backend (den's VMM refuses it), QEMU is installed, root can run
+# PVM backend (den's VMM refuses it) or missing, QEMU is installed, root can run
 # containers. Then with QEMU off the PATH, as a user without root, and
 # with no LXD: each says what to do. (lxd_machine.sh checks the LXD line
 # against a running LXD.)
@@ -18,7 +18,9 @@ for line in "kvm +/dev/kvm" "kvm +den's VMM" "qemu +qemu-system-x86_64 +ok" "qem
 done
 expect_out "Providers that can run here:" "the summary"
 expect_true 'echo "$OUT" | grep -E "^container +cgroups" | grep -qE "hybrid|v1|v2"' "the cgroup layout named"
-if [ -e /sys/module/kvm_pvm ]; then
+if [ ! -e /dev/kvm ]; then
+	expect_true 'echo "$OUT" | grep -E "^kvm +den.s VMM +no" | grep -q "needs /dev/kvm.*use provider: qemu"' "no /dev/kvm: den's VMM says no, and what to use"
+elif [ -e /sys/module/kvm_pvm ]; then
 	expect_true 'echo "$OUT" | grep -E "^kvm +den.s VMM +no" | grep -q "PVM backend.*use provider: qemu"' "den's VMM: no on PVM, and what to use"
 	expect_true 'echo "$OUT" | grep -E "^qemu +qemu-system" | grep -q "machines run with tcg"' "QEMU: TCG on PVM"
 	expect_true 'echo "$OUT" | grep -q "Providers that can run here: qemu, container"' "qemu and container can run (got: $(echo "$OUT" | tail -1))"
