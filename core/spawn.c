@@ -8,6 +8,7 @@
  */
 #include "core/spawn.h"
 #include "core/cleanup.h"
+#include "core/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -341,19 +342,6 @@ static void tail_text(const struct tail *t, char *out)
 	out[o] = '\0';
 }
 
-static void write_all(int fd, const char *b, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, b, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return; /* den's stderr gone: the tail is still kept */
-		b += w;
-		n -= (size_t)w;
-	}
-}
-
 /* The error of a program that ended with status (not 0). */
 static int failed(const struct den_spawn *sp, int status, const struct tail *t, struct den_err *err)
 {
@@ -415,8 +403,9 @@ int den_spawn_run(const struct den_spawn *spec, struct den_err *err)
 				got += keep;
 			} else {
 				tail_add(&t, buf, (size_t)n);
+				/* den's stderr gone: the tail is still kept */
 				if (pass >= 0)
-					write_all(pass, buf, (size_t)n);
+					(void)den_write_all(pass, buf, (size_t)n);
 			}
 		}
 	}

@@ -220,9 +220,7 @@ static int fetch_layer(struct pull *p, json_t *l, const char *tmp, json_t *seen,
 	const char *title = ann(l, ANN_TITLE);
 	json_int_t size = json_integer_value(json_object_get(l, "size"));
 	cleanup_free char *cache = NULL, *blob = NULL, *dst = NULL;
-	char label[512];
-
-	char shown[128];
+	char label[512], shown[128];
 
 	if (mt == NULL || digest == NULL || !registry_digest_valid(digest) || size < 0 ||
 	    !title_ok(title, seen))

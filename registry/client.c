@@ -10,6 +10,7 @@
 #include "core/fsutil.h"
 #include "core/lazylib.h"
 #include "core/log.h"
+#include "core/utf8.h"
 #include "registry/token.h"
 
 #include <curl/curl.h>
@@ -565,11 +566,24 @@ void registry_doc_free(struct registry_doc *d)
 
 const char *registry_shown(const char *s, char *buf, size_t n)
 {
+	unsigned char *b = (unsigned char *)buf;
+	size_t len, o = 0, k = 1;
+
 	if (s != buf) /* in place too */
 		snprintf(buf, n, "%s", s ? s : "");
-	for (char *p = buf; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	len = strlen(buf);
+	for (size_t i = 0; i < len; i += k) {
+		long cp = den_utf8_next(b + i, len - i, &k);
+		if (cp < 0)
+			k = 1;
+		if (cp < 0 || den_is_control(cp)) {
+			b[o++] = '?';
+			continue;
+		}
+		memmove(b + o, b + i, k);
+		o += k;
+	}
+	b[o] = '\0';
 	return buf;
 }
 

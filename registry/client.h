@@ -123,7 +123,10 @@ int registry_put_blob(struct registry_client *c, const char *digest, const char 
 int registry_put_blob_mem(struct registry_client *c, const char *digest, const char *data,
 			  size_t len, const char *from_repo, struct den_err *err);
 
-/* s as den may print it: control characters as '?', at most n - 1 bytes, in buf. */
+/*
+ * s as den may print it, at most n - 1 bytes, in buf (s may be buf): each
+ * control character (C0, DEL, C1) and each byte that is not UTF-8 as '?'.
+ */
 const char *registry_shown(const char *s, char *buf, size_t n);
 
 /* "sha256:" and 64 lowercase hex digits: the only digests den names files by. */

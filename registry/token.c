@@ -62,7 +62,7 @@ static int realm_allowed(const struct registry_client *c, const char *realm, str
 }
 
 /* lead, then "service=S&scope=A&scope=B", escaped: a query, or a form's fields. */
-static char *query(void *h, const char *service, const char *scopes, const char *lead)
+static char *query(CURL *h, const char *service, const char *scopes, const char *lead)
 {
 	cleanup_free char *out = NULL;
 	size_t len = 0;

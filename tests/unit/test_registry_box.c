@@ -34,6 +34,23 @@ Test(registry_box, only_sha256_digests_name_files)
 		"sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"));
 }
 
+Test(registry_box, a_registrys_words_never_drive_the_terminal)
+{
+	char buf[64], small[6];
+
+	/* C0, DEL, C1 (8-bit CSI as UTF-8) and a byte that is not UTF-8: each one '?'. */
+	cr_assert_str_eq(registry_shown("a\033[2Jb\177c\302\2331m\377d", buf, sizeof(buf)),
+			 "a?[2Jb?c?1m?d");
+	cr_assert_str_eq(registry_shown("caf\xc3\xa9 \xe2\x9c\x93", buf, sizeof(buf)),
+			 "caf\xc3\xa9 \xe2\x9c\x93");
+	cr_assert_str_eq(registry_shown(NULL, buf, sizeof(buf)), "");
+	/* Cut to the buffer, a sequence cut in two shown as '?'. */
+	cr_assert_str_eq(registry_shown("abcd\xc3\xa9", small, sizeof(small)), "abcd?");
+	/* In place. */
+	snprintf(buf, sizeof(buf), "x\ny\xc2\x85z");
+	cr_assert_str_eq(registry_shown(buf, buf, sizeof(buf)), "x?y?z");
+}
+
 static const char *layer(const char *mt, const char *digest, const char *title)
 {
 	static char buf[1024];
